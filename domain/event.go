@@ -1,0 +1,262 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// EventVersion is the version of the event encoding written by this code.
+// Decoders accept versions from 1 up to it.
+const EventVersion = 1
+
+// Role is what a participant may do in a lesson.
+type Role string
+
+// Roles.
+const (
+	RoleTeacher Role = "teacher"
+	RoleStudent Role = "student"
+	RoleSystem  Role = "system" // the server itself, e.g. when it creates a lesson
+)
+
+func (r Role) valid() bool { return r == RoleTeacher || r == RoleStudent || r == RoleSystem }
+
+// Kind names the type of an event and of its payload.
+type Kind string
+
+// Event kinds. The strings are part of the stored format: never change one.
+const (
+	KindLessonCreated     Kind = "lesson.created"
+	KindLessonStarted     Kind = "lesson.started"
+	KindLessonEnded       Kind = "lesson.ended"
+	KindParticipantJoined Kind = "participant.joined"
+	KindParticipantLeft   Kind = "participant.left"
+	KindDrawingPermitted  Kind = "drawing.permitted"
+	KindStrokeDrawn       Kind = "stroke.drawn"
+	KindShapeAdded        Kind = "shape.added"
+	KindTextAdded         Kind = "text.added"
+	KindObjectsErased     Kind = "objects.erased"
+	KindBoardUndone       Kind = "board.undone"
+	KindBoardRedone       Kind = "board.redone"
+	KindBoardCleared      Kind = "board.cleared"
+	KindDeckAdded         Kind = "deck.added"
+	KindSlideChanged      Kind = "slide.changed"
+	KindHandRaised        Kind = "hand.raised"
+	KindHandLowered       Kind = "hand.lowered"
+	KindFloorGranted      Kind = "floor.granted"
+	KindFloorRevoked      Kind = "floor.revoked"
+	KindChatPosted        Kind = "chat.posted"
+	KindRecordingStarted  Kind = "recording.started"
+	KindRecordingStopped  Kind = "recording.stopped"
+)
+
+// Payload is the kind-specific body of an event or command.
+type Payload interface {
+	Kind() Kind
+	// validate checks the payload on its own, without state: bounds, formats.
+	validate() error
+}
+
+// newPayload returns a zero payload of the given kind, or nil for an unknown kind.
+func newPayload(k Kind) Payload {
+	switch k {
+	case KindLessonCreated:
+		return &LessonCreated{}
+	case KindLessonStarted:
+		return &LessonStarted{}
+	case KindLessonEnded:
+		return &LessonEnded{}
+	case KindParticipantJoined:
+		return &ParticipantJoined{}
+	case KindParticipantLeft:
+		return &ParticipantLeft{}
+	case KindDrawingPermitted:
+		return &DrawingPermitted{}
+	case KindStrokeDrawn:
+		return &StrokeDrawn{}
+	case KindShapeAdded:
+		return &ShapeAdded{}
+	case KindTextAdded:
+		return &TextAdded{}
+	case KindObjectsErased:
+		return &ObjectsErased{}
+	case KindBoardUndone:
+		return &BoardUndone{}
+	case KindBoardRedone:
+		return &BoardRedone{}
+	case KindBoardCleared:
+		return &BoardCleared{}
+	case KindDeckAdded:
+		return &DeckAdded{}
+	case KindSlideChanged:
+		return &SlideChanged{}
+	case KindHandRaised:
+		return &HandRaised{}
+	case KindHandLowered:
+		return &HandLowered{}
+	case KindFloorGranted:
+		return &FloorGranted{}
+	case KindFloorRevoked:
+		return &FloorRevoked{}
+	case KindChatPosted:
+		return &ChatPosted{}
+	case KindRecordingStarted:
+		return &RecordingStarted{}
+	case KindRecordingStopped:
+		return &RecordingStopped{}
+	}
+	return nil
+}
+
+// Event is one entry of a lesson's log. Seq is assigned by the event store
+// when the event is appended: it is 0 on an event that has not been stored.
+type Event struct {
+	ID      uuid.UUID // chosen by the client that sent the command; makes resends idempotent
+	Lesson  uuid.UUID
+	Seq     int64
+	Version int
+	Actor   string // participant id; "" for the system
+	Role    Role
+	Time    time.Time // server time, UTC, microsecond precision
+	Payload Payload
+}
+
+// Kind returns the kind of the event's payload, or "" when it has none.
+func (e Event) Kind() Kind {
+	if e.Payload == nil {
+		return ""
+	}
+	return e.Payload.Kind()
+}
+
+// Validate checks the envelope and the payload on their own, without state.
+func (e Event) Validate() error {
+	switch {
+	case e.ID == uuid.Nil:
+		return Errorf(CodeInvalid, "event has no id")
+	case e.Lesson == uuid.Nil:
+		return Errorf(CodeInvalid, "event has no lesson")
+	case e.Version < 1 || e.Version > EventVersion:
+		return Errorf(CodeInvalid, "event version %d is not supported", e.Version)
+	case !e.Role.valid():
+		return Errorf(CodeInvalid, "unknown role %q", e.Role)
+	case len(e.Actor) > MaxIDBytes:
+		return Errorf(CodeInvalid, "actor id is longer than %d bytes", MaxIDBytes)
+	case e.Time.IsZero():
+		return Errorf(CodeInvalid, "event has no time")
+	case e.Payload == nil:
+		return Errorf(CodeInvalid, "event has no payload")
+	}
+	return e.Payload.validate()
+}
+
+// wireEvent is the stable JSON form of an Event.
+type wireEvent struct {
+	Version int             `json:"v"`
+	ID      uuid.UUID       `json:"id"`
+	Lesson  uuid.UUID       `json:"lesson"`
+	Seq     int64           `json:"seq,omitempty"`
+	Kind    Kind            `json:"kind"`
+	Actor   string          `json:"actor,omitempty"`
+	Role    Role            `json:"role"`
+	Time    time.Time       `json:"time"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// MarshalJSON encodes the event in its stable form:
+// {"v":1,"id":…,"lesson":…,"seq":…,"kind":…,"actor":…,"role":…,"time":…,"data":{…}}.
+func (e Event) MarshalJSON() ([]byte, error) {
+	if e.Payload == nil {
+		return nil, Errorf(CodeInvalid, "event has no payload")
+	}
+	data, err := json.Marshal(e.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s payload: %w", e.Kind(), err)
+	}
+	return json.Marshal(wireEvent{
+		Version: e.Version, ID: e.ID, Lesson: e.Lesson, Seq: e.Seq, Kind: e.Kind(),
+		Actor: e.Actor, Role: e.Role, Time: e.Time, Data: data,
+	})
+}
+
+// UnmarshalJSON decodes the stable form. It rejects unknown kinds and unknown
+// payload fields but does not validate bounds: call Validate for that.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var w wireEvent
+	if err := json.Unmarshal(b, &w); err != nil {
+		return Errorf(CodeInvalid, "malformed event: %v", err)
+	}
+	p, err := DecodePayload(w.Kind, w.Data)
+	if err != nil {
+		return err
+	}
+	*e = Event{
+		ID: w.ID, Lesson: w.Lesson, Seq: w.Seq, Version: w.Version, Actor: w.Actor,
+		Role: w.Role, Time: w.Time.UTC(), Payload: p,
+	}
+	return nil
+}
+
+// DecodePayload decodes the JSON body of a payload of kind k. Unknown kinds,
+// unknown fields and trailing data are refused with CodeInvalid.
+func DecodePayload(k Kind, data []byte) (Payload, error) {
+	p := newPayload(k)
+	if p == nil {
+		return nil, Errorf(CodeInvalid, "unknown event kind %q", k)
+	}
+	if len(data) == 0 {
+		return nil, Errorf(CodeInvalid, "%s has no data", k)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
+		return nil, Errorf(CodeInvalid, "malformed %s data: %v", k, err)
+	}
+	if dec.More() {
+		return nil, Errorf(CodeInvalid, "malformed %s data: trailing data", k)
+	}
+	return p, nil
+}
+
+// DecodeEvent decodes an event from its JSON form and validates it, refusing
+// input larger than MaxEventBytes.
+func DecodeEvent(b []byte) (Event, error) {
+	if len(b) > MaxEventBytes {
+		return Event{}, Errorf(CodeInvalid, "event is larger than %d bytes", MaxEventBytes)
+	}
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Event{}, asInvalid(err)
+	}
+	if err := e.Validate(); err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}
+
+// EncodePayload returns the JSON body of an event's payload, refusing one whose
+// encoding exceeds MaxEventBytes. Stores keep this body beside the envelope.
+func EncodePayload(p Payload) ([]byte, error) {
+	if p == nil {
+		return nil, Errorf(CodeInvalid, "event has no payload")
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s payload: %w", p.Kind(), err)
+	}
+	if len(b) > MaxEventBytes {
+		return nil, Errorf(CodeInvalid, "%s event is larger than %d bytes", p.Kind(), MaxEventBytes)
+	}
+	return b, nil
+}
+
+func asInvalid(err error) error {
+	if ErrorCode(err) == CodeInternal {
+		return Errorf(CodeInvalid, "malformed event: %v", err)
+	}
+	return err
+}

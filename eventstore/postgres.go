@@ -1,0 +1,521 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"classroom/domain"
+	"classroom/migrations"
+)
+
+// notifyChannel is the PostgreSQL channel on which every flush announces the
+// lessons it appended to, as "lesson:seq" pairs separated by spaces, or "*"
+// when there were too many to fit in one notification.
+const notifyChannel = "classroom_events"
+
+// maxNotifyPayload keeps a notification under PostgreSQL's 8000-byte limit.
+const maxNotifyPayload = 7000
+
+// MaxSnapshotBytes bounds one stored snapshot.
+const MaxSnapshotBytes = 64 << 20
+
+// Postgres is the event store on PostgreSQL. Several server processes may
+// share one database: sequence numbers stay gap-free because every flush
+// locks the rows of the lessons it appends to, and each process hears the
+// others' appends through LISTEN/NOTIFY.
+type Postgres struct {
+	pool   *pgxpool.Pool
+	log    *slog.Logger
+	commit *committer
+	notify *notifier
+
+	stopListen context.CancelFunc
+	listenDone chan struct{}
+}
+
+// OpenPostgres migrates the database at url and opens a store on it.
+func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres, error) {
+	if _, err := migratePostgres(ctx, url); err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	p := &Postgres{pool: pool, log: log, notify: newNotifier(), listenDone: make(chan struct{})}
+	p.commit = newCommitter(p.flush, 4000, 0)
+	lctx, cancel := context.WithCancel(context.Background())
+	p.stopListen = cancel
+	go p.listen(lctx)
+	return p, nil
+}
+
+func migratePostgres(ctx context.Context, url string) ([]int64, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, fmt.Errorf("prepare migration lock: %w", err)
+	}
+	return migrate(ctx, goose.DialectPostgres, db, migrations.Postgres(), goose.WithSessionLocker(locker))
+}
+
+// Append implements Store.
+func (p *Postgres) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	return p.commit.append(ctx, events)
+}
+
+// flush commits one batch, retrying when the transaction failed as a whole
+// for a reason that may pass: a lost connection (the database restarted), a
+// deadlock, or another process storing one of the same events first. A retry
+// is always safe, even after a commit whose answer was lost, because events
+// already stored are recognised by their ids.
+func (p *Postgres) flush(ctx context.Context, batch []*pending) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if attempt > 0 {
+			p.log.Warn("retrying event store flush", "attempt", attempt, "events", len(batch), "err", err)
+			select {
+			case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
+			case <-ctx.Done():
+				return domain.Errorf(domain.CodeUnavailable, "the event store did not answer in time")
+			}
+		}
+		for _, pe := range batch {
+			pe.seq, pe.err = 0, nil
+		}
+		if err = p.flushOnce(ctx, batch); err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	p.log.Error("event store flush failed", "events", len(batch), "err", err)
+	return domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
+}
+
+func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+
+	sq := sequencer{known: map[uuid.UUID]stored{}, last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{}}
+
+	// Create the lessons that lesson.created events open. A lesson that
+	// exists already is not created again; the sequencer then refuses its
+	// creation unless the very same event was stored before.
+	if creates := newLessons(batch); len(creates) > 0 {
+		ids := make([]uuid.UUID, len(creates))
+		titles := make([]string, len(creates))
+		times := make([]time.Time, len(creates))
+		for i, c := range creates {
+			ids[i], times[i] = c.ev.Lesson, c.ev.Time
+			titles[i] = c.ev.Payload.(*domain.LessonCreated).Title
+		}
+		rows, err := tx.Query(ctx, `
+			INSERT INTO lessons (id, title, created_at)
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
+			ON CONFLICT (id) DO NOTHING
+			RETURNING id`, ids, titles, times)
+		if err != nil {
+			return fmt.Errorf("create lessons: %w", err)
+		}
+		for rows.Next() {
+			var id uuid.UUID
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("create lessons: %w", err)
+			}
+			sq.created[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("create lessons: %w", err)
+		}
+	}
+
+	// Lock the lessons' rows, in a fixed order so that two flushes never
+	// deadlock on them, and read their last sequences.
+	rows, err := tx.Query(ctx, `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
+		lessonIDs(batch))
+	if err != nil {
+		return fmt.Errorf("lock lessons: %w", err)
+	}
+	for rows.Next() {
+		var id uuid.UUID
+		var last int64
+		if err := rows.Scan(&id, &last); err != nil {
+			rows.Close()
+			return fmt.Errorf("lock lessons: %w", err)
+		}
+		sq.last[id] = last
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lock lessons: %w", err)
+	}
+
+	// Events stored before, by id: a resend gets its original sequence.
+	eventIDs := make([]uuid.UUID, len(batch))
+	for i, pe := range batch {
+		eventIDs[i] = pe.ev.ID
+	}
+	rows, err = tx.Query(ctx, `SELECT event_id, lesson_id, seq FROM events WHERE event_id = ANY($1)`, eventIDs)
+	if err != nil {
+		return fmt.Errorf("find stored events: %w", err)
+	}
+	for rows.Next() {
+		var id uuid.UUID
+		var s stored
+		if err := rows.Scan(&id, &s.lesson, &s.seq); err != nil {
+			rows.Close()
+			return fmt.Errorf("find stored events: %w", err)
+		}
+		sq.known[id] = s
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find stored events: %w", err)
+	}
+
+	insert := sq.assign(batch)
+	if len(insert) > 0 {
+		n := len(insert)
+		var (
+			lessons = make([]uuid.UUID, n)
+			seqs    = make([]int64, n)
+			ids     = make([]uuid.UUID, n)
+			vers    = make([]int16, n)
+			kinds   = make([]string, n)
+			actors  = make([]string, n)
+			roles   = make([]string, n)
+			times   = make([]time.Time, n)
+			data    = make([]string, n)
+		)
+		for i, pe := range insert {
+			e := pe.ev
+			lessons[i], seqs[i], ids[i], vers[i] = e.Lesson, pe.seq, e.ID, int16(e.Version)
+			kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data)
+			SELECT l, s, e, v, k, a, r, t, d::jsonb
+			FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::smallint[], $5::text[], $6::text[],
+			            $7::text[], $8::timestamptz[], $9::text[]) AS u(l, s, e, v, k, a, r, t, d)`,
+			lessons, seqs, ids, vers, kinds, actors, roles, times, data); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+
+		ends := lessonEnds(insert)
+		upd := make([]uuid.UUID, 0, len(ends))
+		last := make([]int64, 0, len(ends))
+		ended := make([]*time.Time, 0, len(ends))
+		for id, end := range ends {
+			upd, last, ended = append(upd, id), append(last, sq.last[id]), append(ended, end)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE lessons SET last_seq = v.seq, ended_at = COALESCE(lessons.ended_at, v.ended)
+			FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS v(id, seq, ended)
+			WHERE lessons.id = v.id`, upd, last, ended); err != nil {
+			return fmt.Errorf("advance lessons: %w", err)
+		}
+		// One notification per flush, whatever the number of events:
+		// NOTIFY takes a database-wide lock at commit.
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, notifyPayload(upd, last)); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for id, last := range sq.last {
+		if last > 0 {
+			p.notify.publish(id, last)
+		}
+	}
+	return nil
+}
+
+// lessonEnds returns, for each lesson the inserted events touch, the time of
+// its lesson.ended event, or nil when it has none.
+func lessonEnds(insert []*pending) map[uuid.UUID]*time.Time {
+	ends := map[uuid.UUID]*time.Time{}
+	for _, pe := range insert {
+		if pe.ev.Kind() == domain.KindLessonEnded {
+			if ends[pe.ev.Lesson] == nil {
+				t := pe.ev.Time
+				ends[pe.ev.Lesson] = &t
+			}
+		} else if _, ok := ends[pe.ev.Lesson]; !ok {
+			ends[pe.ev.Lesson] = nil
+		}
+	}
+	return ends
+}
+
+func notifyPayload(lessons []uuid.UUID, last []int64) string {
+	var b strings.Builder
+	for i, id := range lessons {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(id.String())
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(last[i], 10))
+		if b.Len() > maxNotifyPayload {
+			return "*"
+		}
+	}
+	return b.String()
+}
+
+// listen follows the other processes' appends until ctx ends. After every
+// (re)connection it makes the notifier forget what it knew, since
+// notifications sent while it was away are lost.
+func (p *Postgres) listen(ctx context.Context) {
+	defer close(p.listenDone)
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := p.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		p.log.Warn("event notifications interrupted; reconnecting", "err", err, "in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (p *Postgres) listenOnce(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, p.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	p.notify.forget()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if n.Payload == "*" {
+			p.notify.forget()
+			continue
+		}
+		for _, f := range strings.Fields(n.Payload) {
+			idText, seqText, ok := strings.Cut(f, ":")
+			id, err1 := uuid.Parse(idText)
+			seq, err2 := strconv.ParseInt(seqText, 10, 64)
+			if !ok || err1 != nil || err2 != nil {
+				p.log.Warn("malformed event notification", "payload", f)
+				continue
+			}
+			p.notify.publish(id, seq)
+		}
+	}
+}
+
+// Events implements Store.
+func (p *Postgres) Events(ctx context.Context, lesson uuid.UUID, after int64) iter.Seq2[domain.Event, error] {
+	return readPages(ctx, lesson, after, p.lastSeq, p.readRange)
+}
+
+func (p *Postgres) lastSeq(ctx context.Context, lesson uuid.UUID) (int64, error) {
+	var last int64
+	err := p.pool.QueryRow(ctx, `SELECT last_seq FROM lessons WHERE id = $1`, lesson).Scan(&last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, domain.Errorf(domain.CodeNotFound, "no lesson %s", lesson)
+	}
+	if err != nil {
+		return 0, p.unavailable("read lesson", err)
+	}
+	return last, nil
+}
+
+// readRange reads the events with after < seq <= upto: a bounded keyset range.
+func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
+	rows, err := p.pool.Query(ctx, `
+		SELECT seq, event_id, version, kind, actor, role, at, data
+		FROM events WHERE lesson_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`, lesson, after, upto)
+	if err != nil {
+		return nil, p.unavailable("read events", err)
+	}
+	defer rows.Close()
+	events := make([]domain.Event, 0, upto-after)
+	for rows.Next() {
+		var (
+			r    rawEvent
+			data []byte
+		)
+		if err := rows.Scan(&r.seq, &r.id, &r.version, &r.kind, &r.actor, &r.role, &r.at, &data); err != nil {
+			return nil, p.unavailable("read events", err)
+		}
+		r.lesson, r.data = lesson, data
+		e, err := r.event()
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, p.unavailable("read events", err)
+	}
+	return events, nil
+}
+
+// Lesson implements Store.
+func (p *Postgres) Lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
+	var l Lesson
+	var ended *time.Time
+	err := p.pool.QueryRow(ctx, `SELECT id, title, created_at, ended_at, last_seq FROM lessons WHERE id = $1`, id).
+		Scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Lesson{}, domain.Errorf(domain.CodeNotFound, "no lesson %s", id)
+	}
+	if err != nil {
+		return Lesson{}, p.unavailable("read lesson", err)
+	}
+	return l.utc(ended), nil
+}
+
+// Lessons implements Store.
+func (p *Postgres) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error) {
+	var before *time.Time
+	if !opts.Before.IsZero() {
+		before = &opts.Before
+	}
+	rows, err := p.pool.Query(ctx, `
+		SELECT id, title, created_at, ended_at, last_seq FROM lessons
+		WHERE $1::timestamptz IS NULL OR created_at < $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`, before, opts.limit())
+	if err != nil {
+		return nil, p.unavailable("list lessons", err)
+	}
+	defer rows.Close()
+	var out []Lesson
+	for rows.Next() {
+		var l Lesson
+		var ended *time.Time
+		if err := rows.Scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq); err != nil {
+			return nil, p.unavailable("list lessons", err)
+		}
+		out = append(out, l.utc(ended))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, p.unavailable("list lessons", err)
+	}
+	return out, nil
+}
+
+// SaveSnapshot implements Store.
+func (p *Postgres) SaveSnapshot(ctx context.Context, s Snapshot) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	tag, err := p.pool.Exec(ctx, `
+		INSERT INTO snapshots (lesson_id, seq, state)
+		SELECT id, $2, $3 FROM lessons WHERE id = $1 AND last_seq >= $2
+		ON CONFLICT (lesson_id, seq) DO UPDATE SET state = EXCLUDED.state, created_at = now()`,
+		s.Lesson, s.Seq, s.State)
+	if err != nil {
+		return p.unavailable("save snapshot", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return p.snapshotRefused(ctx, s)
+	}
+	return nil
+}
+
+func (p *Postgres) snapshotRefused(ctx context.Context, s Snapshot) error {
+	last, err := p.lastSeq(ctx, s.Lesson)
+	if err != nil {
+		return err
+	}
+	return domain.Errorf(domain.CodeInvalid, "snapshot at %d is past the end of the log (%d)", s.Seq, last)
+}
+
+// LatestSnapshot implements Store.
+func (p *Postgres) LatestSnapshot(ctx context.Context, lesson uuid.UUID, atOrBefore int64) (Snapshot, error) {
+	s := Snapshot{Lesson: lesson}
+	err := p.pool.QueryRow(ctx, `
+		SELECT seq, state FROM snapshots WHERE lesson_id = $1 AND ($2 <= 0 OR seq <= $2)
+		ORDER BY seq DESC LIMIT 1`, lesson, atOrBefore).Scan(&s.Seq, &s.State)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Snapshot{}, domain.Errorf(domain.CodeNotFound, "no snapshot of lesson %s", lesson)
+	}
+	if err != nil {
+		return Snapshot{}, p.unavailable("read snapshot", err)
+	}
+	return s, nil
+}
+
+// Wait implements Store.
+func (p *Postgres) Wait(ctx context.Context, lesson uuid.UUID, after int64) (int64, error) {
+	return p.notify.wait(ctx, lesson, after, func(ctx context.Context) (int64, error) {
+		return p.lastSeq(ctx, lesson)
+	})
+}
+
+// Ping implements Store.
+func (p *Postgres) Ping(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		return p.unavailable("ping", err)
+	}
+	return nil
+}
+
+// Close implements Store.
+func (p *Postgres) Close() error {
+	p.commit.close()
+	p.stopListen()
+	<-p.listenDone
+	p.pool.Close()
+	return nil
+}
+
+// unavailable logs a database failure and returns an error that says no more
+// than that to the caller. Context errors pass through unchanged.
+func (p *Postgres) unavailable(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "22P02" {
+		return domain.Errorf(domain.CodeInvalid, "%s: malformed value", what)
+	}
+	p.log.Error("event store failure", "op", what, "err", err)
+	return fmt.Errorf("%s: %w", what, domain.Errorf(domain.CodeUnavailable, "the event store is unavailable"))
+}

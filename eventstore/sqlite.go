@@ -1,0 +1,410 @@
+package eventstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"classroom/domain"
+	"classroom/migrations"
+)
+
+// SQLiteFile is the name of the database file inside the data directory.
+const SQLiteFile = "classroom.db"
+
+// sqliteMaxParams bounds the parameters of one statement.
+const sqliteMaxParams = 500
+
+// SQLite is the embedded event store: one file in WAL mode under a data
+// directory, for a single server process. Appends commit with
+// synchronous=FULL, so an acknowledged event survives a crash of the process
+// and of the machine.
+type SQLite struct {
+	db     *sql.DB
+	log    *slog.Logger
+	commit *committer
+	notify *notifier
+}
+
+func sqliteDSN(dir string) string {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate") // writers queue on the lock instead of failing to upgrade
+	return "file:" + filepath.Join(dir, SQLiteFile) + "?" + q.Encode()
+}
+
+func openSQLiteDB(dir string) (*sql.DB, error) {
+	if dir == "" {
+		return nil, errors.New("no data directory for the embedded store")
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(dir))
+	if err != nil {
+		return nil, fmt.Errorf("open embedded store: %w", err)
+	}
+	return db, nil
+}
+
+// OpenSQLite migrates the database file in dir (creating both when missing)
+// and opens a store on it.
+func OpenSQLite(ctx context.Context, dir string, log *slog.Logger) (*SQLite, error) {
+	db, err := openSQLiteDB(dir)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	if _, err := migrate(ctx, goose.DialectSQLite3, db, migrations.SQLite()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &SQLite{db: db, log: log, notify: newNotifier()}
+	s.commit = newCommitter(s.flush, 4000, 0)
+	return s, nil
+}
+
+func migrateSQLite(ctx context.Context, dir string) ([]int64, error) {
+	db, err := openSQLiteDB(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return migrate(ctx, goose.DialectSQLite3, db, migrations.SQLite())
+}
+
+// Append implements Store.
+func (s *SQLite) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	return s.commit.append(ctx, events)
+}
+
+func (s *SQLite) flush(ctx context.Context, batch []*pending) error {
+	for _, pe := range batch {
+		pe.seq, pe.err = 0, nil
+	}
+	if err := s.flushOnce(ctx, batch); err != nil {
+		s.log.Error("event store flush failed", "events", len(batch), "err", err)
+		return domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
+	}
+	return nil
+}
+
+func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the one writer
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+
+	sq := sequencer{known: map[uuid.UUID]stored{}, last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{}}
+	for _, c := range newLessons(batch) {
+		res, err := tx.ExecContext(ctx, `INSERT INTO lessons (id, title, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			c.ev.Lesson.String(), c.ev.Payload.(*domain.LessonCreated).Title, c.ev.Time.UnixMicro())
+		if err != nil {
+			return fmt.Errorf("create lesson: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			sq.created[c.ev.Lesson] = true
+		}
+	}
+
+	lessons := lessonIDs(batch)
+	err = inChunks(lessons, func(chunk []uuid.UUID) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, last_seq FROM lessons WHERE id IN (`+marks(len(chunk))+`)`, uuidArgs(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var last int64
+			if err := rows.Scan(&id, &last); err != nil {
+				return err
+			}
+			sq.last[uuid.MustParse(id)] = last
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("read lessons: %w", err)
+	}
+
+	eventIDs := make([]uuid.UUID, len(batch))
+	for i, pe := range batch {
+		eventIDs[i] = pe.ev.ID
+	}
+	err = inChunks(eventIDs, func(chunk []uuid.UUID) error {
+		rows, err := tx.QueryContext(ctx, `SELECT event_id, lesson_id, seq FROM events WHERE event_id IN (`+marks(len(chunk))+`)`, uuidArgs(chunk)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, lesson string
+			var seq int64
+			if err := rows.Scan(&id, &lesson, &seq); err != nil {
+				return err
+			}
+			sq.known[uuid.MustParse(id)] = stored{lesson: uuid.MustParse(lesson), seq: seq}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("find stored events: %w", err)
+	}
+
+	insert := sq.assign(batch)
+	if len(insert) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events
+			(lesson_id, seq, event_id, version, kind, actor, role, at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		defer stmt.Close()
+		for _, pe := range insert {
+			e := pe.ev
+			if _, err := stmt.ExecContext(ctx, e.Lesson.String(), pe.seq, e.ID.String(), e.Version,
+				string(e.Kind()), e.Actor, string(e.Role), e.Time.UnixMicro(), string(pe.data)); err != nil {
+				return fmt.Errorf("insert event: %w", err)
+			}
+		}
+		for id, end := range lessonEnds(insert) {
+			var ended any
+			if end != nil {
+				ended = end.UnixMicro()
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE lessons SET last_seq = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`,
+				sq.last[id], ended, id.String()); err != nil {
+				return fmt.Errorf("advance lesson: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for id, last := range sq.last {
+		if last > 0 {
+			s.notify.publish(id, last)
+		}
+	}
+	return nil
+}
+
+func inChunks(ids []uuid.UUID, fn func([]uuid.UUID) error) error {
+	for len(ids) > 0 {
+		n := min(len(ids), sqliteMaxParams)
+		if err := fn(ids[:n]); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+func uuidArgs(ids []uuid.UUID) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id.String()
+	}
+	return args
+}
+
+// Events implements Store.
+func (s *SQLite) Events(ctx context.Context, lesson uuid.UUID, after int64) iter.Seq2[domain.Event, error] {
+	return readPages(ctx, lesson, after, s.lastSeq, s.readRange)
+}
+
+func (s *SQLite) lastSeq(ctx context.Context, lesson uuid.UUID) (int64, error) {
+	var last int64
+	err := s.db.QueryRowContext(ctx, `SELECT last_seq FROM lessons WHERE id = ?`, lesson.String()).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, domain.Errorf(domain.CodeNotFound, "no lesson %s", lesson)
+	}
+	if err != nil {
+		return 0, s.unavailable("read lesson", err)
+	}
+	return last, nil
+}
+
+func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT seq, event_id, version, kind, actor, role, at, data
+		FROM events WHERE lesson_id = ? AND seq > ? AND seq <= ? ORDER BY seq`, lesson.String(), after, upto)
+	if err != nil {
+		return nil, s.unavailable("read events", err)
+	}
+	defer rows.Close()
+	events := make([]domain.Event, 0, upto-after)
+	for rows.Next() {
+		var (
+			r    rawEvent
+			id   string
+			at   int64
+			data string
+		)
+		if err := rows.Scan(&r.seq, &id, &r.version, &r.kind, &r.actor, &r.role, &at, &data); err != nil {
+			return nil, s.unavailable("read events", err)
+		}
+		if r.id, err = uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("event %d of lesson %s has a corrupt id: %w", r.seq, lesson, err)
+		}
+		r.lesson, r.at, r.data = lesson, time.UnixMicro(at), []byte(data)
+		e, err := r.event()
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.unavailable("read events", err)
+	}
+	return events, nil
+}
+
+// scanLesson reads a lessons row: id, title, created_at, ended_at, last_seq.
+func scanLesson(scan func(...any) error) (Lesson, error) {
+	var (
+		l       Lesson
+		id      string
+		created int64
+		ended   sql.NullInt64
+	)
+	if err := scan(&id, &l.Title, &created, &ended, &l.LastSeq); err != nil {
+		return Lesson{}, err
+	}
+	var err error
+	if l.ID, err = uuid.Parse(id); err != nil {
+		return Lesson{}, fmt.Errorf("corrupt lesson id %q: %w", id, err)
+	}
+	l.Created = time.UnixMicro(created).UTC()
+	if ended.Valid {
+		l.Ended = time.UnixMicro(ended.Int64).UTC()
+	}
+	return l, nil
+}
+
+// Lesson implements Store.
+func (s *SQLite) Lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT id, title, created_at, ended_at, last_seq FROM lessons WHERE id = ?`, id.String())
+	l, err := scanLesson(row.Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Lesson{}, domain.Errorf(domain.CodeNotFound, "no lesson %s", id)
+	}
+	if err != nil {
+		return Lesson{}, s.unavailable("read lesson", err)
+	}
+	return l, nil
+}
+
+// Lessons implements Store.
+func (s *SQLite) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error) {
+	var before any
+	if !opts.Before.IsZero() {
+		before = opts.Before.UnixMicro()
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT id, title, created_at, ended_at, last_seq FROM lessons
+		WHERE ?1 IS NULL OR created_at < ?1
+		ORDER BY created_at DESC, id DESC LIMIT ?2`, before, opts.limit())
+	if err != nil {
+		return nil, s.unavailable("list lessons", err)
+	}
+	defer rows.Close()
+	var out []Lesson
+	for rows.Next() {
+		l, err := scanLesson(rows.Scan)
+		if err != nil {
+			return nil, s.unavailable("list lessons", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.unavailable("list lessons", err)
+	}
+	return out, nil
+}
+
+// SaveSnapshot implements Store.
+func (s *SQLite) SaveSnapshot(ctx context.Context, snap Snapshot) error {
+	if err := snap.check(); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO snapshots (lesson_id, seq, state, created_at)
+		SELECT id, ?2, ?3, ?4 FROM lessons WHERE id = ?1 AND last_seq >= ?2
+		ON CONFLICT (lesson_id, seq) DO UPDATE SET state = excluded.state, created_at = excluded.created_at`,
+		snap.Lesson.String(), snap.Seq, snap.State, time.Now().UnixMicro())
+	if err != nil {
+		return s.unavailable("save snapshot", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		last, err := s.lastSeq(ctx, snap.Lesson)
+		if err != nil {
+			return err
+		}
+		return domain.Errorf(domain.CodeInvalid, "snapshot at %d is past the end of the log (%d)", snap.Seq, last)
+	}
+	return nil
+}
+
+// LatestSnapshot implements Store.
+func (s *SQLite) LatestSnapshot(ctx context.Context, lesson uuid.UUID, atOrBefore int64) (Snapshot, error) {
+	snap := Snapshot{Lesson: lesson}
+	err := s.db.QueryRowContext(ctx, `
+		SELECT seq, state FROM snapshots WHERE lesson_id = ?1 AND (?2 <= 0 OR seq <= ?2)
+		ORDER BY seq DESC LIMIT 1`, lesson.String(), atOrBefore).Scan(&snap.Seq, &snap.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Snapshot{}, domain.Errorf(domain.CodeNotFound, "no snapshot of lesson %s", lesson)
+	}
+	if err != nil {
+		return Snapshot{}, s.unavailable("read snapshot", err)
+	}
+	return snap, nil
+}
+
+// Wait implements Store. Only appends through this store wake it: the
+// embedded database serves one process.
+func (s *SQLite) Wait(ctx context.Context, lesson uuid.UUID, after int64) (int64, error) {
+	return s.notify.wait(ctx, lesson, after, func(ctx context.Context) (int64, error) {
+		return s.lastSeq(ctx, lesson)
+	})
+}
+
+// Ping implements Store.
+func (s *SQLite) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return s.unavailable("ping", err)
+	}
+	return nil
+}
+
+// Close implements Store.
+func (s *SQLite) Close() error {
+	s.commit.close()
+	return s.db.Close()
+}
+
+func (s *SQLite) unavailable(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	s.log.Error("event store failure", "op", what, "err", err)
+	return fmt.Errorf("%s: %w", what, domain.Errorf(domain.CodeUnavailable, "the event store is unavailable"))
+}

@@ -1,0 +1,100 @@
+// Package eventstore persists lessons' event logs: it appends events with a
+// gap-free per-lesson sequence number, reads them back as a stream, keeps
+// snapshots of lesson state, and wakes waiters when a lesson's log grows.
+//
+// Two implementations share one contract and one conformance suite: Postgres
+// (jackc/pgx, for one or many server nodes on a shared database) and SQLite
+// (modernc.org/sqlite, the zero-set-up default for a single process). Both
+// batch concurrent appends into one transaction (group commit) and return from
+// Append only after that transaction has committed.
+//
+// The package knows the event envelope and the payload encoding from domain,
+// but never the lesson rules: it checks what it stores is well formed, not
+// that it is allowed. It must never call back into realtime or web.
+package eventstore
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+)
+
+// Lesson is a lesson's entry in the store.
+type Lesson struct {
+	ID      uuid.UUID
+	Title   string
+	Created time.Time
+	Ended   time.Time // zero while the lesson has not ended
+	LastSeq int64
+}
+
+// Snapshot is an encoded lesson state after the event of sequence Seq.
+type Snapshot struct {
+	Lesson uuid.UUID
+	Seq    int64
+	State  []byte
+}
+
+// ListOptions pages through lessons, newest first.
+type ListOptions struct {
+	Limit  int       // at most this many; 0 or more than MaxList means MaxList
+	Before time.Time // only lessons created before this time, when not zero
+}
+
+// MaxList is the most lessons one List call returns.
+const MaxList = 500
+
+// ReadPage is the number of events one keyset-bounded query reads.
+const ReadPage = 2000
+
+// Store is an event store. Every method is safe for concurrent use.
+type Store interface {
+	// Append stores events at the end of their lessons' logs and returns the
+	// sequence number of each, in order. Each event is appended on its own:
+	// they may belong to different lessons, and one refused event does not
+	// refuse the others, so errs[i] reports events[i] and seqs[i] is 0 when
+	// errs[i] is not nil. A lesson.created event creates its lesson (sequence
+	// 1, CodeConflict when the lesson exists); any other event needs its
+	// lesson to exist (CodeNotFound). An event whose id was stored before
+	// returns its original sequence and writes nothing. Malformed or
+	// oversized events are refused with CodeInvalid. Append returns only
+	// after the events are committed; err reports a failure of the store as a
+	// whole (every event then failed, and may be sent again).
+	Append(ctx context.Context, events ...domain.Event) (seqs []int64, errs []error, err error)
+
+	// Events streams a lesson's events with sequence numbers above after, in
+	// order, up to the last one committed when the stream reaches it. It
+	// reads in bounded pages of ReadPage events, never the whole log at once.
+	// An unknown lesson yields a CodeNotFound error.
+	Events(ctx context.Context, lesson uuid.UUID, after int64) iter.Seq2[domain.Event, error]
+
+	// Lesson returns one lesson; CodeNotFound when there is none.
+	Lesson(ctx context.Context, id uuid.UUID) (Lesson, error)
+
+	// Lessons lists lessons, newest first.
+	Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error)
+
+	// SaveSnapshot keeps a snapshot; saving the same sequence again replaces
+	// it. The lesson must exist and the sequence must not be past its end.
+	SaveSnapshot(ctx context.Context, s Snapshot) error
+
+	// LatestSnapshot returns the snapshot with the highest sequence not above
+	// atOrBefore (any, when atOrBefore is 0 or less); CodeNotFound when none.
+	LatestSnapshot(ctx context.Context, lesson uuid.UUID, atOrBefore int64) (Snapshot, error)
+
+	// Wait blocks until the lesson's last sequence is above after, and returns
+	// it, or until ctx is done. Appends by other processes sharing the
+	// database wake it too, where the implementation supports them.
+	Wait(ctx context.Context, lesson uuid.UUID, after int64) (int64, error)
+
+	// Ping checks that the store can serve requests.
+	Ping(ctx context.Context) error
+
+	// Close stops accepting appends, commits those already queued, and
+	// releases the store's resources.
+	Close() error
+}

@@ -1,0 +1,37 @@
+-- +goose Up
+CREATE TABLE lessons (
+    id         uuid        PRIMARY KEY,
+    title      text        NOT NULL,
+    created_at timestamptz NOT NULL,
+    ended_at   timestamptz,
+    last_seq   bigint      NOT NULL DEFAULT 0
+);
+CREATE INDEX lessons_created_at ON lessons (created_at DESC, id);
+
+-- One row per event. The primary key on (lesson_id, seq) is the last line
+-- against two writers giving out the same sequence: it is never bypassed.
+CREATE TABLE events (
+    lesson_id uuid        NOT NULL REFERENCES lessons (id),
+    seq       bigint      NOT NULL CHECK (seq > 0),
+    event_id  uuid        NOT NULL UNIQUE,
+    version   smallint    NOT NULL,
+    kind      text        NOT NULL,
+    actor     text        NOT NULL,
+    role      text        NOT NULL,
+    at        timestamptz NOT NULL,
+    data      jsonb       NOT NULL,
+    PRIMARY KEY (lesson_id, seq)
+);
+
+CREATE TABLE snapshots (
+    lesson_id  uuid        NOT NULL REFERENCES lessons (id),
+    seq        bigint      NOT NULL CHECK (seq > 0),
+    state      bytea       NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (lesson_id, seq)
+);
+
+-- +goose Down
+DROP TABLE snapshots;
+DROP TABLE events;
+DROP TABLE lessons;
