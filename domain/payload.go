@@ -51,8 +51,40 @@ type Point struct {
 }
 
 // MarshalJSON encodes the point as [x, y, t, pressure].
+// It writes the numbers as encoding/json would, without its reflection: a
+// stroke has many points and this runs on every append.
 func (p Point) MarshalJSON() ([]byte, error) {
-	return json.Marshal([4]float64{p.X, p.Y, float64(p.T), p.Pressure})
+	b := make([]byte, 0, 48)
+	b = append(b, '[')
+	b = appendFloat(b, p.X)
+	b = append(b, ',')
+	b = appendFloat(b, p.Y)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, p.T, 10)
+	b = append(b, ',')
+	b = appendFloat(b, p.Pressure)
+	return append(b, ']'), nil
+}
+
+// appendFloat formats f exactly as encoding/json formats a float64.
+func appendFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, '0') // validation refuses such points before they are stored
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // UnmarshalJSON decodes [x, y, t, pressure].

@@ -30,14 +30,21 @@ type call struct {
 // pending event, or returns an error when the transaction as a whole failed.
 type flushFunc func(ctx context.Context, batch []*pending) error
 
-// committer batches concurrent appends into one transaction. One goroutine,
-// owned by the committer and ended by close, runs the flushes: while one
-// flush commits, new appends queue up and go together into the next, so the
-// batch grows with the load and a lone append waits for no timer.
+// committer batches concurrent appends into transactions. Lessons are spread
+// over lanes by id; each lane has one goroutine, owned by the committer and
+// ended by close, that runs its flushes one after another: while one flush
+// commits, new appends queue up and go together into the next, so a batch
+// grows with the load and a lone append waits for no timer. Lanes flush in
+// parallel, and since a lesson always uses the same lane, its events are
+// committed in the order they were queued and lanes never contend for the
+// same lesson's row.
 type committer struct {
+	lanes []*lane
+}
+
+type lane struct {
 	flush    flushFunc
-	maxBatch int           // events in one flush
-	linger   time.Duration // how long a flush may wait for more events; 0 for none
+	maxBatch int // events in one flush
 
 	in   chan *call // unbuffered: a blocked sender is a queued append
 	quit chan struct{}
@@ -47,18 +54,25 @@ type committer struct {
 
 var errClosed = domain.Errorf(domain.CodeUnavailable, "the event store is closed")
 
-func newCommitter(flush flushFunc, maxBatch int, linger time.Duration) *committer {
-	c := &committer{flush: flush, maxBatch: maxBatch, linger: linger,
-		in: make(chan *call), quit: make(chan struct{}), done: make(chan struct{})}
-	go c.run()
+func newCommitter(flush flushFunc, lanes, maxBatch int) *committer {
+	c := &committer{}
+	for range max(lanes, 1) {
+		l := &lane{flush: flush, maxBatch: maxBatch,
+			in: make(chan *call), quit: make(chan struct{}), done: make(chan struct{})}
+		c.lanes = append(c.lanes, l)
+		go l.run()
+	}
 	return c
 }
+
+func (c *committer) laneOf(lesson uuid.UUID) int { return int(lesson[15]) % len(c.lanes) }
 
 // append validates and encodes events, queues them and waits for their commit.
 func (c *committer) append(ctx context.Context, events []domain.Event) ([]int64, []error, error) {
 	seqs := make([]int64, len(events))
 	errs := make([]error, len(events))
-	cl := &call{done: make(chan struct{})}
+	all := make([]*pending, len(events))
+	calls := make([]*call, len(c.lanes))
 	for i, ev := range events {
 		if err := ev.Validate(); err != nil {
 			errs[i] = err
@@ -71,83 +85,83 @@ func (c *committer) append(ctx context.Context, events []domain.Event) ([]int64,
 		}
 		ev.Seq = 0
 		ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
-		cl.events = append(cl.events, &pending{ev: ev, data: data})
-	}
-	if len(cl.events) > 0 {
-		select {
-		case c.in <- cl:
-		case <-c.quit:
-			return nil, nil, errClosed
-		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+		all[i] = &pending{ev: ev, data: data}
+		n := c.laneOf(ev.Lesson)
+		if calls[n] == nil {
+			calls[n] = &call{done: make(chan struct{})}
 		}
-		// Once queued, the outcome is awaited even if ctx ends: the flush may
-		// already be committing, and its result must not be lost.
-		<-cl.done
-		if cl.err != nil {
-			return nil, nil, cl.err
-		}
+		calls[n].events = append(calls[n].events, all[i])
 	}
-	j := 0
-	for i := range events {
-		if errs[i] != nil {
+	var queued []*call
+	var failed error
+	for n, cl := range calls {
+		if cl == nil {
 			continue
 		}
-		seqs[i], errs[i] = cl.events[j].seq, cl.events[j].err
-		j++
+		l := c.lanes[n]
+		select {
+		case l.in <- cl:
+			queued = append(queued, cl)
+		case <-l.quit:
+			failed = errClosed
+		case <-ctx.Done():
+			failed = ctx.Err()
+		}
+		if failed != nil {
+			break
+		}
+	}
+	// Once queued, the outcome is awaited even if ctx ends: the flush may
+	// already be committing, and its result must not be lost.
+	for _, cl := range queued {
+		<-cl.done
+		if cl.err != nil && failed == nil {
+			failed = cl.err
+		}
+	}
+	if failed != nil {
+		return nil, nil, failed
+	}
+	for i, p := range all {
+		if p != nil {
+			seqs[i], errs[i] = p.seq, p.err
+		}
 	}
 	return seqs, errs, nil
 }
 
-func (c *committer) run() {
-	defer close(c.done)
+func (l *lane) run() {
+	defer close(l.done)
 	for {
 		var first *call
 		select {
-		case first = <-c.in:
-		case <-c.quit:
+		case first = <-l.in:
+		case <-l.quit:
 			// Commit whatever is still queued, then stop.
 			for {
 				select {
-				case cl := <-c.in:
-					c.commit([]*call{cl})
+				case cl := <-l.in:
+					l.commit([]*call{cl})
 				default:
 					return
 				}
 			}
 		}
 		calls, n := []*call{first}, len(first.events)
-		var deadline <-chan time.Time
-		var timer *time.Timer
-		if c.linger > 0 {
-			timer = time.NewTimer(c.linger)
-			deadline = timer.C
-		}
 	gather:
-		for n < c.maxBatch {
+		for n < l.maxBatch {
 			select {
-			case cl := <-c.in:
+			case cl := <-l.in:
 				calls, n = append(calls, cl), n+len(cl.events)
 			default:
-				if deadline == nil {
-					break gather
-				}
-				select {
-				case cl := <-c.in:
-					calls, n = append(calls, cl), n+len(cl.events)
-				case <-deadline:
-					break gather
-				}
+				break gather
 			}
 		}
-		if timer != nil {
-			timer.Stop()
-		}
-		c.commit(calls)
+		l.commit(calls)
 	}
 }
 
-func (c *committer) commit(calls []*call) {
+func (l *lane) commit(calls []*call) {
 	var batch []*pending
 	for _, cl := range calls {
 		batch = append(batch, cl.events...)
@@ -156,7 +170,7 @@ func (c *committer) commit(calls []*call) {
 	// must have committed. A bounded timeout keeps a hung database from
 	// holding the queue forever.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err := c.flush(ctx, batch)
+	err := l.flush(ctx, batch)
 	cancel()
 	for _, cl := range calls {
 		cl.err = err
@@ -166,36 +180,38 @@ func (c *committer) commit(calls []*call) {
 
 // close stops accepting appends and waits until the queued ones are committed.
 func (c *committer) close() {
-	c.once.Do(func() { close(c.quit) })
-	<-c.done
+	for _, l := range c.lanes {
+		l.once.Do(func() { close(l.quit) })
+	}
+	for _, l := range c.lanes {
+		<-l.done
+	}
 }
 
-// stored is where an event already in the log sits.
-type stored struct {
-	lesson uuid.UUID
-	seq    int64
-}
+// eventKey names an event: its id is unique within its lesson.
+type eventKey struct{ lesson, id uuid.UUID }
 
 // sequencer assigns sequence numbers inside one flush, from what the
-// transaction read: the events already stored (by id), the last sequence of
+// transaction read: the events of the batch already stored, the last sequence of
 // every lesson the batch touches that exists, and which lessons this very
 // transaction created. It holds the rules both stores share.
 type sequencer struct {
-	known   map[uuid.UUID]stored
+	known   map[eventKey]int64 // sequence of the events stored before
 	last    map[uuid.UUID]int64
 	created map[uuid.UUID]bool
+}
+
+func newSequencer() *sequencer {
+	return &sequencer{known: map[eventKey]int64{}, last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{}}
 }
 
 // assign sets seq or err on each event in order and returns those to insert.
 func (sq *sequencer) assign(batch []*pending) []*pending {
 	var insert []*pending
 	for _, p := range batch {
-		if k, ok := sq.known[p.ev.ID]; ok {
-			if k.lesson != p.ev.Lesson {
-				p.err = domain.Errorf(domain.CodeConflict, "event %s belongs to another lesson", p.ev.ID)
-			} else {
-				p.seq = k.seq
-			}
+		key := eventKey{p.ev.Lesson, p.ev.ID}
+		if seq, ok := sq.known[key]; ok {
+			p.seq = seq
 			continue
 		}
 		last, ok := sq.last[p.ev.Lesson]
@@ -212,7 +228,7 @@ func (sq *sequencer) assign(batch []*pending) []*pending {
 		}
 		p.seq = last + 1
 		sq.last[p.ev.Lesson] = p.seq
-		sq.known[p.ev.ID] = stored{lesson: p.ev.Lesson, seq: p.seq}
+		sq.known[key] = p.seq
 		insert = append(insert, p)
 	}
 	return insert

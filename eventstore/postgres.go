@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -29,6 +31,12 @@ const notifyChannel = "classroom_events"
 
 // maxNotifyPayload keeps a notification under PostgreSQL's 8000-byte limit.
 const maxNotifyPayload = 7000
+
+// postgresLanes is how many flushes run at once. Each lane owns a share of
+// the lessons, so concurrent flushes lock disjoint lesson rows; on a small
+// machine, two or more keep both the database and this process busy instead
+// of taking turns.
+const postgresLanes = 4
 
 // MaxSnapshotBytes bounds one stored snapshot.
 const MaxSnapshotBytes = 64 << 20
@@ -65,7 +73,7 @@ func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres,
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	p := &Postgres{pool: pool, log: log, notify: newNotifier(), listenDone: make(chan struct{})}
-	p.commit = newCommitter(p.flush, 4000, 0)
+	p.commit = newCommitter(p.flush, postgresLanes, 4000)
 	lctx, cancel := context.WithCancel(context.Background())
 	p.stopListen = cancel
 	go p.listen(lctx)
@@ -128,17 +136,17 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 
-	sq := sequencer{known: map[uuid.UUID]stored{}, last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{}}
+	sq := newSequencer()
 
 	// Create the lessons that lesson.created events open. A lesson that
 	// exists already is not created again; the sequencer then refuses its
 	// creation unless the very same event was stored before.
 	if creates := newLessons(batch); len(creates) > 0 {
-		ids := make([]uuid.UUID, len(creates))
+		ids := make([]pgtype.UUID, len(creates))
 		titles := make([]string, len(creates))
 		times := make([]time.Time, len(creates))
 		for i, c := range creates {
-			ids[i], times[i] = c.ev.Lesson, c.ev.Time
+			ids[i], times[i] = pgUUID(c.ev.Lesson), c.ev.Time
 			titles[i] = c.ev.Payload.(*domain.LessonCreated).Title
 		}
 		rows, err := tx.Query(ctx, `
@@ -150,12 +158,12 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 			return fmt.Errorf("create lessons: %w", err)
 		}
 		for rows.Next() {
-			var id uuid.UUID
+			var id pgtype.UUID
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return fmt.Errorf("create lessons: %w", err)
 			}
-			sq.created[id] = true
+			sq.created[id.Bytes] = true
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("create lessons: %w", err)
@@ -165,40 +173,45 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 	// Lock the lessons' rows, in a fixed order so that two flushes never
 	// deadlock on them, and read their last sequences.
 	rows, err := tx.Query(ctx, `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
-		lessonIDs(batch))
+		pgUUIDs(lessonIDs(batch)))
 	if err != nil {
 		return fmt.Errorf("lock lessons: %w", err)
 	}
 	for rows.Next() {
-		var id uuid.UUID
+		var id pgtype.UUID
 		var last int64
 		if err := rows.Scan(&id, &last); err != nil {
 			rows.Close()
 			return fmt.Errorf("lock lessons: %w", err)
 		}
-		sq.last[id] = last
+		sq.last[id.Bytes] = last
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("lock lessons: %w", err)
 	}
 
-	// Events stored before, by id: a resend gets its original sequence.
-	eventIDs := make([]uuid.UUID, len(batch))
+	// Events stored before, by lesson and id: a resend gets its original
+	// sequence.
+	lessonsOf := make([]pgtype.UUID, len(batch))
+	eventIDs := make([]pgtype.UUID, len(batch))
 	for i, pe := range batch {
-		eventIDs[i] = pe.ev.ID
+		lessonsOf[i], eventIDs[i] = pgUUID(pe.ev.Lesson), pgUUID(pe.ev.ID)
 	}
-	rows, err = tx.Query(ctx, `SELECT event_id, lesson_id, seq FROM events WHERE event_id = ANY($1)`, eventIDs)
+	rows, err = tx.Query(ctx, `
+		SELECT e.lesson_id, e.event_id, e.seq FROM events e
+		JOIN unnest($1::uuid[], $2::uuid[]) AS b(lesson_id, event_id) USING (lesson_id, event_id)`,
+		lessonsOf, eventIDs)
 	if err != nil {
 		return fmt.Errorf("find stored events: %w", err)
 	}
 	for rows.Next() {
-		var id uuid.UUID
-		var s stored
-		if err := rows.Scan(&id, &s.lesson, &s.seq); err != nil {
+		var lesson, id pgtype.UUID
+		var seq int64
+		if err := rows.Scan(&lesson, &id, &seq); err != nil {
 			rows.Close()
 			return fmt.Errorf("find stored events: %w", err)
 		}
-		sq.known[id] = s
+		sq.known[eventKey{lesson.Bytes, id.Bytes}] = seq
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("find stored events: %w", err)
@@ -206,38 +219,23 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 
 	insert := sq.assign(batch)
 	if len(insert) > 0 {
-		n := len(insert)
-		var (
-			lessons = make([]uuid.UUID, n)
-			seqs    = make([]int64, n)
-			ids     = make([]uuid.UUID, n)
-			vers    = make([]int16, n)
-			kinds   = make([]string, n)
-			actors  = make([]string, n)
-			roles   = make([]string, n)
-			times   = make([]time.Time, n)
-			data    = make([]string, n)
-		)
+		rows := make([][]any, len(insert))
 		for i, pe := range insert {
 			e := pe.ev
-			lessons[i], seqs[i], ids[i], vers[i] = e.Lesson, pe.seq, e.ID, int16(e.Version)
-			kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
+			rows[i] = []any{pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version), string(e.Kind()), e.Actor, string(e.Role),
+				e.Time, json.RawMessage(pe.data)}
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data)
-			SELECT l, s, e, v, k, a, r, t, d::jsonb
-			FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::smallint[], $5::text[], $6::text[],
-			            $7::text[], $8::timestamptz[], $9::text[]) AS u(l, s, e, v, k, a, r, t, d)`,
-			lessons, seqs, ids, vers, kinds, actors, roles, times, data); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
+			[]string{"lesson_id", "seq", "event_id", "version", "kind", "actor", "role", "at", "data"},
+			pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}
-
 		ends := lessonEnds(insert)
-		upd := make([]uuid.UUID, 0, len(ends))
+		upd := make([]pgtype.UUID, 0, len(ends))
 		last := make([]int64, 0, len(ends))
 		ended := make([]*time.Time, 0, len(ends))
 		for id, end := range ends {
-			upd, last, ended = append(upd, id), append(last, sq.last[id]), append(ended, end)
+			upd, last, ended = append(upd, pgUUID(id)), append(last, sq.last[id]), append(ended, end)
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE lessons SET last_seq = v.seq, ended_at = COALESCE(lessons.ended_at, v.ended)
@@ -262,6 +260,18 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 	return nil
 }
 
+// pgUUID converts an id for pgx, which encodes pgtype.UUID directly; a
+// uuid.UUID would go through driver.Valuer and a string on every row.
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
+
+func pgUUIDs(ids []uuid.UUID) []pgtype.UUID {
+	out := make([]pgtype.UUID, len(ids))
+	for i, id := range ids {
+		out[i] = pgUUID(id)
+	}
+	return out
+}
+
 // lessonEnds returns, for each lesson the inserted events touch, the time of
 // its lesson.ended event, or nil when it has none.
 func lessonEnds(insert []*pending) map[uuid.UUID]*time.Time {
@@ -279,13 +289,13 @@ func lessonEnds(insert []*pending) map[uuid.UUID]*time.Time {
 	return ends
 }
 
-func notifyPayload(lessons []uuid.UUID, last []int64) string {
+func notifyPayload(lessons []pgtype.UUID, last []int64) string {
 	var b strings.Builder
 	for i, id := range lessons {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(id.String())
+		b.WriteString(uuid.UUID(id.Bytes).String())
 		b.WriteByte(':')
 		b.WriteString(strconv.FormatInt(last[i], 10))
 		if b.Len() > maxNotifyPayload {
@@ -355,7 +365,7 @@ func (p *Postgres) Events(ctx context.Context, lesson uuid.UUID, after int64) it
 
 func (p *Postgres) lastSeq(ctx context.Context, lesson uuid.UUID) (int64, error) {
 	var last int64
-	err := p.pool.QueryRow(ctx, `SELECT last_seq FROM lessons WHERE id = $1`, lesson).Scan(&last)
+	err := p.pool.QueryRow(ctx, `SELECT last_seq FROM lessons WHERE id = $1`, pgUUID(lesson)).Scan(&last)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, domain.Errorf(domain.CodeNotFound, "no lesson %s", lesson)
 	}
@@ -369,7 +379,7 @@ func (p *Postgres) lastSeq(ctx context.Context, lesson uuid.UUID) (int64, error)
 func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
 	rows, err := p.pool.Query(ctx, `
 		SELECT seq, event_id, version, kind, actor, role, at, data
-		FROM events WHERE lesson_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`, lesson, after, upto)
+		FROM events WHERE lesson_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`, pgUUID(lesson), after, upto)
 	if err != nil {
 		return nil, p.unavailable("read events", err)
 	}
@@ -378,12 +388,13 @@ func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto 
 	for rows.Next() {
 		var (
 			r    rawEvent
+			id   pgtype.UUID
 			data []byte
 		)
-		if err := rows.Scan(&r.seq, &r.id, &r.version, &r.kind, &r.actor, &r.role, &r.at, &data); err != nil {
+		if err := rows.Scan(&r.seq, &id, &r.version, &r.kind, &r.actor, &r.role, &r.at, &data); err != nil {
 			return nil, p.unavailable("read events", err)
 		}
-		r.lesson, r.data = lesson, data
+		r.lesson, r.id, r.data = lesson, id.Bytes, data
 		e, err := r.event()
 		if err != nil {
 			return nil, err

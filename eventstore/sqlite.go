@@ -74,7 +74,7 @@ func OpenSQLite(ctx context.Context, dir string, log *slog.Logger) (*SQLite, err
 		return nil, err
 	}
 	s := &SQLite{db: db, log: log, notify: newNotifier()}
-	s.commit = newCommitter(s.flush, 4000, 0)
+	s.commit = newCommitter(s.flush, 1, 4000)
 	return s, nil
 }
 
@@ -110,7 +110,7 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	sq := sequencer{known: map[uuid.UUID]stored{}, last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{}}
+	sq := newSequencer()
 	for _, c := range newLessons(batch) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO lessons (id, title, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
@@ -144,28 +144,33 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
 		return fmt.Errorf("read lessons: %w", err)
 	}
 
-	eventIDs := make([]uuid.UUID, len(batch))
-	for i, pe := range batch {
-		eventIDs[i] = pe.ev.ID
+	// Events stored before, looked up lesson by lesson through the
+	// (lesson_id, event_id) index.
+	byLesson := map[uuid.UUID][]uuid.UUID{}
+	for _, pe := range batch {
+		byLesson[pe.ev.Lesson] = append(byLesson[pe.ev.Lesson], pe.ev.ID)
 	}
-	err = inChunks(eventIDs, func(chunk []uuid.UUID) error {
-		rows, err := tx.QueryContext(ctx, `SELECT event_id, lesson_id, seq FROM events WHERE event_id IN (`+marks(len(chunk))+`)`, uuidArgs(chunk)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, lesson string
-			var seq int64
-			if err := rows.Scan(&id, &lesson, &seq); err != nil {
+	for lesson, ids := range byLesson {
+		err = inChunks(ids, func(chunk []uuid.UUID) error {
+			rows, err := tx.QueryContext(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = ? AND event_id IN (`+
+				marks(len(chunk))+`)`, append([]any{lesson.String()}, uuidArgs(chunk)...)...)
+			if err != nil {
 				return err
 			}
-			sq.known[uuid.MustParse(id)] = stored{lesson: uuid.MustParse(lesson), seq: seq}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				var seq int64
+				if err := rows.Scan(&id, &seq); err != nil {
+					return err
+				}
+				sq.known[eventKey{lesson, uuid.MustParse(id)}] = seq
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return fmt.Errorf("find stored events: %w", err)
 		}
-		return rows.Err()
-	})
-	if err != nil {
-		return fmt.Errorf("find stored events: %w", err)
 	}
 
 	insert := sq.assign(batch)

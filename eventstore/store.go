@@ -59,11 +59,13 @@ type Store interface {
 	// refuse the others, so errs[i] reports events[i] and seqs[i] is 0 when
 	// errs[i] is not nil. A lesson.created event creates its lesson (sequence
 	// 1, CodeConflict when the lesson exists); any other event needs its
-	// lesson to exist (CodeNotFound). An event whose id was stored before
-	// returns its original sequence and writes nothing. Malformed or
+	// lesson to exist (CodeNotFound). Event ids are unique within a lesson:
+	// an event whose id its lesson holds already returns its original
+	// sequence and writes nothing, so a resend is harmless. Malformed or
 	// oversized events are refused with CodeInvalid. Append returns only
 	// after the events are committed; err reports a failure of the store as a
-	// whole (every event then failed, and may be sent again).
+	// whole: then no event is acknowledged, some may have been stored, and
+	// sending them all again is safe.
 	Append(ctx context.Context, events ...domain.Event) (seqs []int64, errs []error, err error)
 
 	// Events streams a lesson's events with sequence numbers above after, in

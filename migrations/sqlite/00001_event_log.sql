@@ -12,14 +12,15 @@ CREATE INDEX lessons_created_at ON lessons (created_at DESC, id);
 CREATE TABLE events (
     lesson_id TEXT    NOT NULL REFERENCES lessons (id),
     seq       INTEGER NOT NULL CHECK (seq > 0),
-    event_id  TEXT    NOT NULL UNIQUE,
+    event_id  TEXT    NOT NULL,
     version   INTEGER NOT NULL,
     kind      TEXT    NOT NULL,
     actor     TEXT    NOT NULL,
     role      TEXT    NOT NULL,
     at        INTEGER NOT NULL,
     data      TEXT    NOT NULL,
-    PRIMARY KEY (lesson_id, seq)
+    PRIMARY KEY (lesson_id, seq),
+    UNIQUE (lesson_id, event_id)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE snapshots (
