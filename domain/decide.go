@@ -38,7 +38,7 @@ func Decide(s *State, c Command, now time.Time) (Event, error) {
 	if c.ID == uuid.Nil {
 		return Event{}, Errorf(CodeInvalid, "command has no id")
 	}
-	if c.Payload == nil {
+	if isNil(c.Payload) {
 		return Event{}, Errorf(CodeInvalid, "command has no payload")
 	}
 	if err := checkID("actor", c.Actor, c.Role != RoleSystem); err != nil {

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
 )
+
+// MaxEncodedEventBytes bounds a whole encoded event: its payload's limit and
+// room for the envelope.
+const MaxEncodedEventBytes = MaxEventBytes + 1024
 
 // EventVersion is the version of the event encoding written by this code.
 // Decoders accept versions from 1 up to it.
@@ -125,9 +130,18 @@ type Event struct {
 	Payload Payload
 }
 
+// isNil reports whether p is nil or a typed nil pointer.
+func isNil(p Payload) bool {
+	if p == nil {
+		return true
+	}
+	v := reflect.ValueOf(p)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
 // Kind returns the kind of the event's payload, or "" when it has none.
 func (e Event) Kind() Kind {
-	if e.Payload == nil {
+	if isNil(e.Payload) {
 		return ""
 	}
 	return e.Payload.Kind()
@@ -148,7 +162,7 @@ func (e Event) Validate() error {
 		return Errorf(CodeInvalid, "actor id is longer than %d bytes", MaxIDBytes)
 	case e.Time.IsZero():
 		return Errorf(CodeInvalid, "event has no time")
-	case e.Payload == nil:
+	case isNil(e.Payload):
 		return Errorf(CodeInvalid, "event has no payload")
 	}
 	return e.Payload.validate()
@@ -170,7 +184,7 @@ type wireEvent struct {
 // MarshalJSON encodes the event in its stable form:
 // {"v":1,"id":…,"lesson":…,"seq":…,"kind":…,"actor":…,"role":…,"time":…,"data":{…}}.
 func (e Event) MarshalJSON() ([]byte, error) {
-	if e.Payload == nil {
+	if isNil(e.Payload) {
 		return nil, Errorf(CodeInvalid, "event has no payload")
 	}
 	data, err := json.Marshal(e.Payload)
@@ -184,10 +198,12 @@ func (e Event) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the stable form. It rejects unknown kinds and unknown
-// payload fields but does not validate bounds: call Validate for that.
+// fields but does not validate bounds: call Validate for that.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	var w wireEvent
-	if err := json.Unmarshal(b, &w); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
 		return Errorf(CodeInvalid, "malformed event: %v", err)
 	}
 	p, err := DecodePayload(w.Kind, w.Data)
@@ -216,17 +232,19 @@ func DecodePayload(k Kind, data []byte) (Payload, error) {
 	if err := dec.Decode(p); err != nil {
 		return nil, Errorf(CodeInvalid, "malformed %s data: %v", k, err)
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) != 0 {
 		return nil, Errorf(CodeInvalid, "malformed %s data: trailing data", k)
 	}
 	return p, nil
 }
 
 // DecodeEvent decodes an event from its JSON form and validates it, refusing
-// input larger than MaxEventBytes.
+// input larger than MaxEncodedEventBytes and an event whose payload would
+// encode to more than MaxEventBytes, so that whatever it accepts a store
+// accepts too.
 func DecodeEvent(b []byte) (Event, error) {
-	if len(b) > MaxEventBytes {
-		return Event{}, Errorf(CodeInvalid, "event is larger than %d bytes", MaxEventBytes)
+	if len(b) > MaxEncodedEventBytes {
+		return Event{}, Errorf(CodeInvalid, "event is larger than %d bytes", MaxEncodedEventBytes)
 	}
 	var e Event
 	if err := json.Unmarshal(b, &e); err != nil {
@@ -235,13 +253,16 @@ func DecodeEvent(b []byte) (Event, error) {
 	if err := e.Validate(); err != nil {
 		return Event{}, err
 	}
+	if _, err := EncodePayload(e.Payload); err != nil {
+		return Event{}, err
+	}
 	return e, nil
 }
 
 // EncodePayload returns the JSON body of an event's payload, refusing one whose
 // encoding exceeds MaxEventBytes. Stores keep this body beside the envelope.
 func EncodePayload(p Payload) ([]byte, error) {
-	if p == nil {
+	if isNil(p) {
 		return nil, Errorf(CodeInvalid, "event has no payload")
 	}
 	b, err := json.Marshal(p)

@@ -25,6 +25,7 @@ const (
 	MaxEraseObjects      = 1000     // objects in one erase
 	MaxUndoDepth         = 200      // undoable actions kept per participant and slide
 	MaxStrokeWidth       = 200.0    // in board units
+	MaxPointMillis       = 3600000  // time of a point since its stroke began: one hour
 	MaxCoordinate        = 1e6      // absolute value of a board coordinate
 	MaxWhiteboardPages   = 1000     // blank board pages outside any deck
 	MaxChatMessagesKept  = 10000    // chat messages kept in the state; older ones remain in the log
@@ -89,9 +90,12 @@ func appendFloat(b []byte, f float64) []byte {
 
 // UnmarshalJSON decodes [x, y, t, pressure].
 func (p *Point) UnmarshalJSON(b []byte) error {
-	var a [4]float64
+	var a []float64
 	if err := json.Unmarshal(b, &a); err != nil {
 		return err
+	}
+	if len(a) != 4 {
+		return Errorf(CodeInvalid, "a point is [x, y, t, pressure], not %d numbers", len(a))
 	}
 	if a[2] != math.Trunc(a[2]) || math.Abs(a[2]) > 1<<40 {
 		return Errorf(CodeInvalid, "point time %v is not a whole number of milliseconds", a[2])
@@ -307,6 +311,9 @@ func (p *StrokeDrawn) validate() error {
 		}
 		if pt.T < 0 || (i > 0 && pt.T < p.Points[i-1].T) {
 			return Errorf(CodeInvalid, "point %d goes back in time", i)
+		}
+		if pt.T > MaxPointMillis {
+			return Errorf(CodeInvalid, "point %d is more than an hour into its stroke", i)
 		}
 		if !(pt.Pressure >= 0 && pt.Pressure <= 1) {
 			return Errorf(CodeInvalid, "point %d has pressure outside 0..1", i)

@@ -152,6 +152,14 @@ func (s *State) apply(e Event) {
 	if e.Seq > s.Seq {
 		s.Seq = e.Seq
 	}
+	// Mirror Decide's first checks: nothing happens in a lesson that does not
+	// exist, and nothing but leaving after it has ended.
+	if _, ok := e.Payload.(*LessonCreated); !ok && s.Status == "" {
+		return
+	}
+	if _, ok := e.Payload.(*ParticipantLeft); !ok && s.Status == StatusEnded {
+		return
+	}
 	switch p := e.Payload.(type) {
 	case *LessonCreated:
 		if s.Status == "" {
@@ -185,11 +193,10 @@ func (s *State) apply(e Event) {
 			pt.Drawing = &allowed
 		}
 	case *StrokeDrawn:
-		b := s.board(p.Slide)
 		if p.Part == 0 {
-			b.add(e.Actor, &Object{ID: p.Object, Kind: ObjectStroke, Owner: e.Actor, Seq: e.Seq,
+			s.board(p.Slide).add(e.Actor, &Object{ID: p.Object, Kind: ObjectStroke, Owner: e.Actor, Seq: e.Seq,
 				Tool: p.Tool, Color: p.Color, Width: p.Width, Points: slices.Clone(p.Points), Parts: 1})
-		} else if o := b.object(p.Object); o != nil && o.Owner == e.Actor && o.Kind == ObjectStroke &&
+		} else if o := s.object(p.Slide, p.Object); o != nil && o.Owner == e.Actor && o.Kind == ObjectStroke &&
 			o.Parts == p.Part && len(o.Points)+len(p.Points) <= MaxObjectPoints {
 			o.Points = append(o.Points, p.Points...)
 			o.Parts++
@@ -201,10 +208,14 @@ func (s *State) apply(e Event) {
 		s.board(p.Slide).add(e.Actor, &Object{ID: p.Object, Kind: ObjectText, Owner: e.Actor, Seq: e.Seq,
 			Color: p.Color, At: p.At, Text: p.Text, Size: p.Size})
 	case *ObjectsErased:
-		b := s.board(p.Slide)
-		b.record(e.Actor, Action{Op: ActionErase, Objects: b.setHidden(p.Objects, true)})
+		if b := s.Board(p.Slide); b != nil {
+			b.record(e.Actor, Action{Op: ActionErase, Objects: b.setHidden(p.Objects, true)})
+		}
 	case *BoardCleared:
-		b := s.board(p.Slide)
+		b := s.Board(p.Slide)
+		if b == nil {
+			break
+		}
 		var visible []uuid.UUID
 		for _, o := range b.Objects {
 			if !o.Hidden {
@@ -213,9 +224,13 @@ func (s *State) apply(e Event) {
 		}
 		b.record(e.Actor, Action{Op: ActionClear, Objects: b.setHidden(visible, true)})
 	case *BoardUndone:
-		s.board(p.Slide).undo(e.Actor)
+		if b := s.Board(p.Slide); b != nil {
+			b.undo(e.Actor)
+		}
 	case *BoardRedone:
-		s.board(p.Slide).redo(e.Actor)
+		if b := s.Board(p.Slide); b != nil {
+			b.redo(e.Actor)
+		}
 	case *DeckAdded:
 		if s.deck(p.Deck) == nil && len(s.Decks) < MaxDecks {
 			s.Decks = append(s.Decks, Deck{ID: p.Deck, Name: p.Name, Pages: p.Pages})
@@ -252,7 +267,7 @@ func (s *State) board(sl Slide) *Board {
 	k := sl.Key()
 	b, ok := s.Boards[k]
 	if !ok {
-		b = &Board{History: map[string]*History{}}
+		b = &Board{History: map[string]*History{}, index: map[uuid.UUID]int{}}
 		s.Boards[k] = b
 	}
 	return b
@@ -260,6 +275,14 @@ func (s *State) board(sl Slide) *Board {
 
 // Board returns the board of a slide, or nil when nothing was drawn on it.
 func (s *State) Board(sl Slide) *Board { return s.Boards[sl.Key()] }
+
+// object returns an object of a slide's board, or nil.
+func (s *State) object(sl Slide, id uuid.UUID) *Object {
+	if b := s.Board(sl); b != nil {
+		return b.object(id)
+	}
+	return nil
+}
 
 func (s *State) deck(id uuid.UUID) *Deck {
 	for i := range s.Decks {
@@ -270,17 +293,30 @@ func (s *State) deck(id uuid.UUID) *Deck {
 	return nil
 }
 
+// object finds an object by id. It only reads, so that Decide may run on a
+// state others read at the same time; without an index (a board decoded by
+// hand rather than by RestoreSnapshot) it scans.
 func (b *Board) object(id uuid.UUID) *Object {
-	if b.index == nil || len(b.index) != len(b.Objects) {
-		b.index = make(map[uuid.UUID]int, len(b.Objects))
-		for i, o := range b.Objects {
-			b.index[o.ID] = i
+	if b.index == nil {
+		for _, o := range b.Objects {
+			if o.ID == id {
+				return o
+			}
 		}
+		return nil
 	}
 	if i, ok := b.index[id]; ok {
 		return b.Objects[i]
 	}
 	return nil
+}
+
+// reindex rebuilds the index of objects by id.
+func (b *Board) reindex() {
+	b.index = make(map[uuid.UUID]int, len(b.Objects))
+	for i, o := range b.Objects {
+		b.index[o.ID] = i
+	}
 }
 
 // Visible returns the objects not erased, in drawing order.
@@ -295,6 +331,9 @@ func (b *Board) Visible() []*Object {
 }
 
 func (b *Board) add(actor string, o *Object) {
+	if b.index == nil {
+		b.reindex()
+	}
 	if b.object(o.ID) != nil || len(b.Objects) >= MaxObjectsPerSlide {
 		return
 	}
@@ -339,8 +378,8 @@ func (b *Board) record(actor string, a Action) {
 }
 
 func (b *Board) undo(actor string) {
-	h := b.history(actor)
-	if len(h.Undo) == 0 {
+	h := b.History[actor]
+	if h == nil || len(h.Undo) == 0 {
 		return
 	}
 	a := h.Undo[len(h.Undo)-1]
@@ -350,8 +389,8 @@ func (b *Board) undo(actor string) {
 }
 
 func (b *Board) redo(actor string) {
-	h := b.history(actor)
-	if len(h.Redo) == 0 {
+	h := b.History[actor]
+	if h == nil || len(h.Redo) == 0 {
 		return
 	}
 	a := h.Redo[len(h.Redo)-1]
@@ -394,6 +433,12 @@ func RestoreSnapshot(b []byte) (*State, error) {
 	}
 	if s.Boards == nil {
 		s.Boards = map[string]*Board{}
+	}
+	for k, b := range s.Boards {
+		if b == nil {
+			return nil, Errorf(CodeInvalid, "malformed lesson snapshot: board %q is null", k)
+		}
+		b.reindex()
 	}
 	return s, nil
 }

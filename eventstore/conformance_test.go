@@ -266,9 +266,9 @@ func testMalformed(t *testing.T, open opener) {
 	// 1000 points with long numbers encode to more than MaxEventBytes.
 	huge := stroke(lesson, domain.MaxStrokePoints)
 	for i := range huge.Payload.(*domain.StrokeDrawn).Points {
-		huge.Payload.(*domain.StrokeDrawn).Points[i].X = 123456.78901234567
+		huge.Payload.(*domain.StrokeDrawn).Points[i].X = -123456.78901234567
 		huge.Payload.(*domain.StrokeDrawn).Points[i].Y = -98765.43210987654
-		huge.Payload.(*domain.StrokeDrawn).Points[i].T = 1_000_000_000_000 + int64(i)
+		huge.Payload.(*domain.StrokeDrawn).Points[i].T = domain.MaxPointMillis - 1000 + int64(i)
 		huge.Payload.(*domain.StrokeDrawn).Points[i].Pressure = 0.12345678901234567
 	}
 	after := chat(lesson, "still fine")

@@ -1,0 +1,263 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+	"time"
+)
+
+// FuzzDecodeEvent feeds arbitrary bytes to DecodeEvent. It must never panic;
+// it refuses with a *Error of code invalid; and what it accepts is valid and
+// re-encodes to a canonical form that decodes to itself.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, e := range append(sampleEvents(), fullLesson(f).log...) {
+		b, err := e.MarshalJSON()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		goodChat, goodChat + "}", goodChat + " ", "\n" + goodChat, "null", "{}", "[]", `""`, "",
+		`{"v":1,"kind":"stroke.drawn","data":{"points":[[1,2,3,4]]}}`,
+		`{"v":1,"id":"11111111-2222-4333-8444-555555555555","lesson":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","kind":"hand.raised","role":"student","time":"2024-03-01T09:00:00+02:00","data":{}}`,
+		`{"v":1,"id":"11111111-2222-4333-8444-555555555555","lesson":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","kind":"lesson.started","role":"system","time":"2024-03-01T09:00:00Z","data":null}`,
+		`{"v":1,"id":"11111111-2222-4333-8444-555555555555","lesson":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","kind":"stroke.drawn","role":"student","actor":"a\ud800","time":"2024-03-01T09:00:00Z","data":` +
+			`{"object":"0f0e0d0c-0b0a-4908-8706-050403020100","slide":{"deck":"00000000-0000-0000-0000-000000000000","page":0},"part":1,"points":[[1E5,-0.000001e0,1.099E12,1e-1],[1,2,3]]}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := DecodeEvent(b)
+		if err != nil {
+			var de *Error
+			if !errors.As(err, &de) || de.Code != CodeInvalid {
+				t.Fatalf("refused with %T %v, want a *Error with code invalid", err, err)
+			}
+			return
+		}
+		if err := e.Validate(); err != nil {
+			t.Fatalf("accepted an invalid event: %v", err)
+		}
+		b1, err := e.MarshalJSON()
+		if err != nil {
+			t.Fatalf("cannot re-encode %q: %v", b, err)
+		}
+		e2, err := DecodeEvent(b1)
+		if err != nil {
+			t.Fatalf("cannot decode the re-encoding %s: %v", b1, err)
+		}
+		if err := e2.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		b2, err := e2.MarshalJSON()
+		if err != nil || !bytes.Equal(b1, b2) {
+			t.Fatalf("the encoding is not canonical:\n%s\n%s (%v)", b1, b2, err)
+		}
+		// Whatever decodes can be folded, hashed and snapshotted.
+		s := NewState()
+		s.Apply(e)
+		if s.Hash() != s.Clone().Hash() {
+			t.Fatal("the clone of the state hashes differently")
+		}
+	})
+}
+
+// decideFixture is a lesson state with the log that made it.
+type decideFixture struct {
+	log  []Event
+	st   *State
+	hash string
+}
+
+// fuzzActors and fuzzRoles are what the actor and role bytes of FuzzDecide
+// choose from; the actor byte also chooses the fixture.
+var (
+	fuzzActors = []string{teacher, ann, bob, cat, ""}
+	fuzzRoles  = []Role{RoleTeacher, RoleStudent, RoleSystem, "admin"}
+)
+
+// decideFixtures builds the lessons FuzzDecide sends commands to: a live one
+// with a deck, strokes, a shape, a text, a raised hand and recording on; the
+// same with a floor, an undo to redo, another slide and someone who left;
+// and the same, ended.
+func decideFixtures(tb testing.TB) []decideFixture {
+	tb.Helper()
+	build := func(more func(p *play)) decideFixture {
+		p := newLive(tb, ann, bob)
+		addDeck(p)
+		p.teacher(&DrawingPermitted{Allowed: true})
+		p.teacher(&DrawingPermitted{Participant: bob, Allowed: false})
+		p.teacher(pen("t1", whiteboard, line(4, 0)))
+		p.teacher(segment("t1", whiteboard, 1, line(2, 10)))
+		p.student(ann, pen("a1", whiteboard, line(3, 0)))
+		p.student(ann, rect("a2", whiteboard))
+		p.teacher(label("t2", deckPage(1), "note"))
+		p.student(ann, &HandRaised{})
+		p.teacher(&RecordingStarted{})
+		if more != nil {
+			more(p)
+		}
+		return decideFixture{log: p.log, st: p.st, hash: p.st.Hash()}
+	}
+	return []decideFixture{
+		build(nil),
+		build(func(p *play) {
+			p.teacher(&FloorGranted{Participant: ann})
+			p.student(bob, &HandRaised{})
+			p.student(ann, erase(whiteboard, "a1"))
+			p.student(ann, &BoardUndone{Slide: whiteboard})
+			p.teacher(&SlideChanged{Slide: deckPage(1)})
+			p.must(cat, RoleStudent, &ParticipantJoined{Name: "Cat"})
+			p.student(cat, &ParticipantLeft{})
+		}),
+		build(func(p *play) { p.teacher(&LessonEnded{}) }),
+	}
+}
+
+// FuzzDecide decodes a fuzzed command and sends it to one of the fixture
+// lessons. Decide must never panic. A refusal is a *Error with one of the
+// four codes and leaves the state alone. An accepted command gives a valid
+// event that Apply folds without panicking into the state a replay of the
+// whole log gives, and that survives its JSON encoding.
+func FuzzDecide(f *testing.F) {
+	fixtures := decideFixtures(f)
+	var payloads []Payload
+	for _, e := range append(sampleEvents(), fullLesson(f).log...) {
+		payloads = append(payloads, e.Payload)
+	}
+	payloads = append(payloads,
+		segment("t1", whiteboard, 2, line(3, 20)), segment("t1", whiteboard, 1, line(1, 20)),
+		segment("a1", whiteboard, 1, line(2, 5)), pen("new", whiteboard, line(2, 0)), pen("t1", whiteboard, line(2, 0)),
+		erase(whiteboard, "a1"), erase(whiteboard, "t1"), erase(whiteboard, "a1", "a2"), erase(deckPage(1), "t2"),
+		&BoardUndone{Slide: whiteboard}, &BoardRedone{Slide: whiteboard}, &BoardUndone{Slide: deckPage(1)},
+		&BoardCleared{Slide: whiteboard}, &SlideChanged{Slide: deckPage(2)}, &SlideChanged{Slide: deckPage(3)},
+		&FloorGranted{Participant: ann}, &FloorGranted{Participant: bob}, &FloorRevoked{Participant: ann},
+		&HandLowered{Participant: ann}, &HandLowered{Participant: bob}, &DrawingPermitted{Participant: bob, Allowed: true},
+		rect("a2", whiteboard), label("t3", deckPage(2), "x"),
+	)
+	for i, pl := range payloads {
+		data, err := EncodePayload(pl)
+		if err != nil {
+			f.Fatal(err)
+		}
+		// Spread the seeds over fixtures, actors and roles.
+		for _, a := range []int{0, 1, 2} {
+			fx := (i + a) % len(fixtures)
+			role := byte(0)
+			if a != 0 {
+				role = 1
+			}
+			f.Add(string(pl.Kind()), data, byte(fx*len(fuzzActors)+a), role)
+		}
+	}
+	f.Add("chat.posted", []byte(`{"text":"hi"}`), byte(3), byte(1)) // cat has not joined
+	f.Add("chat.posted", []byte(`{"text":"hi"}`), byte(4), byte(2)) // the system
+	f.Add("chat.posted", []byte(`{"text":"hi"}`), byte(1), byte(3)) // a bogus role
+	f.Add("lesson.created", []byte(`{"title":"x"}`), byte(0), byte(0))
+	f.Add("stroke.drawn", []byte(`{}`), byte(0), byte(0))
+	f.Add("nope", []byte(`{}`), byte(0), byte(0))
+
+	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, kind string, data []byte, actor, role byte) {
+		pl, err := DecodePayload(Kind(kind), data)
+		if err != nil {
+			if ErrorCode(err) != CodeInvalid {
+				t.Fatalf("DecodePayload: %v", err)
+			}
+			return
+		}
+		fx := fixtures[int(actor)/len(fuzzActors)%len(fixtures)]
+		cmd := Command{ID: id("fuzz-command"), Actor: fuzzActors[int(actor)%len(fuzzActors)],
+			Role: fuzzRoles[int(role)%len(fuzzRoles)], Payload: pl}
+		s := fx.st.Clone()
+		ev, err := Decide(s, cmd, now)
+		if err != nil {
+			var de *Error
+			if !errors.As(err, &de) {
+				t.Fatalf("refused with %T %v, not a *Error", err, err)
+			}
+			switch de.Code {
+			case CodeInvalid, CodeForbidden, CodeNotFound, CodeConflict:
+			default:
+				t.Fatalf("refused with code %q: %v", de.Code, err)
+			}
+			if s.Hash() != fx.hash {
+				t.Fatal("a refused command changed the state")
+			}
+			return
+		}
+		if s.Hash() != fx.hash {
+			t.Fatal("Decide changed the state")
+		}
+		if err := ev.Validate(); err != nil {
+			t.Fatalf("Decide made an invalid event: %v", err)
+		}
+		if ev.ID != cmd.ID || ev.Actor != cmd.Actor || ev.Role != cmd.Role || ev.Lesson != fx.st.Lesson || ev.Payload != pl {
+			t.Fatalf("event %+v for command %+v", ev, cmd)
+		}
+		ev.Seq = s.Seq + 1
+		s.Apply(ev)
+		got := s.Hash()
+		if want := replay(append(fx.log[:len(fx.log):len(fx.log)], ev)).Hash(); got != want {
+			t.Fatalf("state after %s hashes %s, a replay %s", ev.Kind(), got, want)
+		}
+		if s.Clone().Hash() != got {
+			t.Fatal("the snapshot of the new state does not restore to it")
+		}
+		b, err := ev.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) <= MaxEventBytes {
+			d, err := DecodeEvent(b)
+			if err != nil {
+				t.Fatalf("the accepted event does not decode: %v\n%s", err, b)
+			}
+			if b2, _ := d.MarshalJSON(); !bytes.Equal(b, b2) {
+				t.Fatalf("the accepted event does not round-trip:\n%s\n%s", b, b2)
+			}
+		}
+	})
+}
+
+// FuzzPointJSON checks the hand-written point encoder against encoding/json.
+func FuzzPointJSON(f *testing.F) {
+	f.Add(0.0, math.Copysign(0, -1), int64(0), 0.5)
+	f.Add(1e-7, 1e21, int64(1)<<40, 1.0)
+	f.Add(123456.78901234567, -98765.43210987654, int64(16), 0.12345678901234567)
+	f.Add(5e-324, math.MaxFloat64, int64(-5), 1e-6)
+	f.Fuzz(func(t *testing.T, x, y float64, tm int64, pr float64) {
+		for _, v := range []float64{x, y, pr} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return
+			}
+		}
+		if tm > 1<<40 || tm < -(1<<40) {
+			return
+		}
+		pt := Point{X: x, Y: y, T: tm, Pressure: pr}
+		got, err := pt.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal([4]float64{x, y, float64(tm), pr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%+v encodes as %s, encoding/json writes %s", pt, got, want)
+		}
+		var back Point
+		if err := back.UnmarshalJSON(got); err != nil {
+			t.Fatal(err)
+		}
+		if math.Float64bits(back.X) != math.Float64bits(x) || math.Float64bits(back.Y) != math.Float64bits(y) ||
+			back.T != tm || math.Float64bits(back.Pressure) != math.Float64bits(pr) {
+			t.Fatalf("%s decodes as %+v, want %+v", got, back, pt)
+		}
+	})
+}
