@@ -261,3 +261,40 @@ func FuzzPointJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPointsJSON checks the hand-written decoder of a stroke's points against
+// encoding/json decoding the same input point by point.
+func FuzzPointsJSON(f *testing.F) {
+	for _, s := range []string{`[[1,2,3,0.5]]`, `[]`, `null`, `[[1,2,3,0.5],[-1e-7,2E3,4,1]]`, `[[1,2,3]]`,
+		`[[1,2,3,4,5]]`, `[ [ 1 , 2 , 3 , 0.5 ] ]`, `[["1",2,3,4]]`, `[[1,2,3.5,0]]`, `[[1e400,0,0,0]]`, `[1,2,3,4]`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast Points
+		errFast := json.Unmarshal(b, &fast)
+		var slow []Point
+		errSlow := json.Unmarshal(b, &slow)
+		if (errFast == nil) != (errSlow == nil) {
+			t.Fatalf("%q: Points says %v, []Point says %v", b, errFast, errSlow)
+		}
+		if errFast != nil {
+			return
+		}
+		if len(fast) != len(slow) || (fast == nil) != (slow == nil) {
+			t.Fatalf("%q: %v vs %v", b, fast, slow)
+		}
+		for i := range fast {
+			if fast[i] != slow[i] && !(fast[i].X != fast[i].X) { // NaN cannot come from JSON
+				t.Fatalf("%q: point %d is %v, want %v", b, i, fast[i], slow[i])
+			}
+		}
+		again, err := json.Marshal(fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Points
+		if err := json.Unmarshal(again, &back); err != nil || len(back) != len(fast) {
+			t.Fatalf("%q re-encoded as %s does not decode: %v", b, again, err)
+		}
+	})
+}

@@ -52,19 +52,23 @@ type Point struct {
 }
 
 // MarshalJSON encodes the point as [x, y, t, pressure].
-// It writes the numbers as encoding/json would, without its reflection: a
-// stroke has many points and this runs on every append.
-func (p Point) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 48)
-	b = append(b, '[')
-	b = appendFloat(b, p.X)
-	b = append(b, ',')
-	b = appendFloat(b, p.Y)
-	b = append(b, ',')
-	b = strconv.AppendInt(b, p.T, 10)
-	b = append(b, ',')
-	b = appendFloat(b, p.Pressure)
-	return append(b, ']'), nil
+func (p Point) MarshalJSON() ([]byte, error) { return p.appendJSON(make([]byte, 0, 48)), nil }
+
+// UnmarshalJSON decodes [x, y, t, pressure].
+func (p *Point) UnmarshalJSON(b []byte) error {
+	var a []float64
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	if len(a) != 4 {
+		return Errorf(CodeInvalid, "a point is [x, y, t, pressure], not %d numbers", len(a))
+	}
+	pt, err := pointOf([4]float64(a))
+	if err != nil {
+		return err
+	}
+	*p = pt
+	return nil
 }
 
 // appendFloat formats f exactly as encoding/json formats a float64.
@@ -86,22 +90,6 @@ func appendFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-// UnmarshalJSON decodes [x, y, t, pressure].
-func (p *Point) UnmarshalJSON(b []byte) error {
-	var a []float64
-	if err := json.Unmarshal(b, &a); err != nil {
-		return err
-	}
-	if len(a) != 4 {
-		return Errorf(CodeInvalid, "a point is [x, y, t, pressure], not %d numbers", len(a))
-	}
-	if a[2] != math.Trunc(a[2]) || math.Abs(a[2]) > 1<<40 {
-		return Errorf(CodeInvalid, "point time %v is not a whole number of milliseconds", a[2])
-	}
-	*p = Point{X: a[0], Y: a[1], T: int64(a[2]), Pressure: a[3]}
-	return nil
 }
 
 // Tools that draw strokes.
@@ -155,7 +143,7 @@ type StrokeDrawn struct {
 	Tool   string    `json:"tool,omitempty"`
 	Color  string    `json:"color,omitempty"`
 	Width  float64   `json:"width,omitempty"`
-	Points []Point   `json:"points"`
+	Points Points    `json:"points"`
 }
 
 // ShapeAdded is a line, arrow, rectangle or ellipse between two corners.

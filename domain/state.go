@@ -88,7 +88,7 @@ type Object struct {
 	Color  string     `json:"color"`
 	Fill   string     `json:"fill,omitempty"`
 	Width  float64    `json:"width,omitempty"`
-	Points []Point    `json:"points,omitempty"`
+	Points Points     `json:"points,omitempty"`
 	Parts  int        `json:"parts,omitempty"` // stroke segments received
 	From   [2]float64 `json:"from,omitzero"`
 	To     [2]float64 `json:"to,omitzero"`

@@ -28,6 +28,17 @@ const (
 	benchWriters = 20
 )
 
+// benchEvents are the two sizes of event the benchmarks store.
+var benchEvents = []struct {
+	name string
+	make func(uuid.UUID) domain.Event
+}{
+	// A chat line or a hand: about 200 bytes with its envelope.
+	{"small", func(l uuid.UUID) domain.Event { return chat(l, "Could you repeat the last step?") }},
+	// A stroke segment of 20 points: about 750 bytes.
+	{"stroke", func(l uuid.UUID) domain.Event { return stroke(l, 20) }},
+}
+
 // appendFunc appends one event and returns when it is committed.
 type appendFunc func(ctx context.Context, e domain.Event) error
 
@@ -100,6 +111,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer db.Close()
+		db.SetMaxOpenConns(1) // one writer, queued in Go rather than on the file lock
 		benchAppend(b, s, func(ctx context.Context, e domain.Event) error {
 			data, err := domain.EncodePayload(e.Payload)
 			if err != nil {
@@ -129,15 +141,7 @@ func BenchmarkAppend(b *testing.B) {
 // benchLessons*benchWriters goroutines, and reports events/s and the p50 and
 // p99 of the time from append to acknowledgement.
 func benchAppend(b *testing.B, s eventstore.Store, appendOne appendFunc) {
-	for _, kind := range []struct {
-		name string
-		make func(uuid.UUID) domain.Event
-	}{
-		// A chat line or a hand: about 200 bytes with its envelope.
-		{"small", func(l uuid.UUID) domain.Event { return chat(l, "Could you repeat the last step?") }},
-		// A stroke segment of 20 points: about 1 KiB.
-		{"stroke", func(l uuid.UUID) domain.Event { return stroke(l, 20) }},
-	} {
+	for _, kind := range benchEvents {
 		b.Run(kind.name, func(b *testing.B) { benchAppendEvents(b, s, appendOne, kind.make) })
 	}
 }
@@ -193,14 +197,14 @@ func benchAppendEvents(b *testing.B, s eventstore.Store, appendOne appendFunc, m
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // BenchmarkReadLesson reads a 100,000-event lesson from the start, as a late
-// joiner with no snapshot or an export would.
+// joiner with no snapshot or an export would: every event is decoded.
 func BenchmarkReadLesson(b *testing.B) {
 	const n = 100_000
-	read := func(b *testing.B, s eventstore.Store) {
+	read := func(b *testing.B, s eventstore.Store, makeEvent func(uuid.UUID) domain.Event) {
 		lesson := newLesson(b, s)
 		batch := make([]domain.Event, 0, 2000)
 		for i := range n - 1 {
-			batch = append(batch, stroke(lesson, 20))
+			batch = append(batch, makeEvent(lesson))
 			if len(batch) == cap(batch) || i == n-2 {
 				mustAppend(b, s, batch...)
 				batch = batch[:0]
@@ -221,13 +225,22 @@ func BenchmarkReadLesson(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	}
-	b.Run("postgres", func(b *testing.B) { read(b, openPostgres(b)) })
-	b.Run("sqlite", func(b *testing.B) {
-		s, err := eventstore.OpenSQLite(context.Background(), b.TempDir(), quietLogger())
-		if err != nil {
-			b.Fatal(err)
+	for _, store := range []string{"postgres", "sqlite"} {
+		for _, kind := range benchEvents {
+			b.Run(store+"/"+kind.name, func(b *testing.B) {
+				var s eventstore.Store
+				if store == "postgres" {
+					s = openPostgres(b)
+				} else {
+					sq, err := eventstore.OpenSQLite(context.Background(), b.TempDir(), quietLogger())
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer sq.Close()
+					s = sq
+				}
+				read(b, s, kind.make)
+			})
 		}
-		defer s.Close()
-		read(b, s)
-	})
+	}
 }
