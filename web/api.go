@@ -1,0 +1,284 @@
+// Package web owns the server's HTTP surface: the JSON API under /api, the
+// health check, and (later) the embedded browser client. It turns requests
+// into calls on the domain and the event store and their errors into HTTP
+// statuses; it must never speak SQL or WebRTC itself.
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/eventstore"
+)
+
+// MaxBodyBytes bounds a request body of the JSON API.
+const MaxBodyBytes = 64 << 10
+
+// API serves the JSON API.
+type API struct {
+	store eventstore.Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// NewHandler returns the server's HTTP handler. now is the clock lessons are
+// stamped with; nil means time.Now.
+func NewHandler(store eventstore.Store, log *slog.Logger, now func() time.Time) http.Handler {
+	if now == nil {
+		now = time.Now
+	}
+	a := &API{store: store, log: log, now: now}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.health)
+	mux.HandleFunc("POST /api/lessons", a.createLesson)
+	mux.HandleFunc("GET /api/lessons", a.listLessons)
+	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
+	return headers(mux)
+}
+
+// headers sets the headers every answer carries and turns the mux's own
+// plain-text 404 and 405 answers into JSON errors.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(&jsonErrors{ResponseWriter: w}, r)
+	})
+}
+
+// jsonErrors rewrites plain-text 404 and 405 answers (the mux's own, for
+// unknown routes and wrong methods) into the API's JSON error form.
+type jsonErrors struct {
+	http.ResponseWriter
+	swallow bool
+}
+
+func (w *jsonErrors) WriteHeader(status int) {
+	if (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) &&
+		w.Header().Get("Content-Type") == "text/plain; charset=utf-8" {
+		code, msg := domain.CodeNotFound, "not found"
+		if status == http.StatusMethodNotAllowed {
+			code, msg = "method_not_allowed", "method not allowed"
+		}
+		w.swallow = true
+		h := w.Header()
+		h.Del("X-Content-Type-Options")
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("X-Content-Type-Options", "nosniff")
+		w.ResponseWriter.WriteHeader(status)
+		_ = json.NewEncoder(w.ResponseWriter).Encode(errorBody{Error: errorDetail{Code: code, Message: msg}})
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *jsonErrors) Write(b []byte) (int, error) {
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.store.Ping(ctx); err != nil {
+		a.fail(w, r, domain.Errorf(domain.CodeUnavailable, "the event store is unavailable"))
+		return
+	}
+	a.reply(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// lessonJSON is a lesson as the API shows it.
+type lessonJSON struct {
+	ID      uuid.UUID  `json:"id"`
+	Title   string     `json:"title"`
+	Created time.Time  `json:"created"`
+	Ended   *time.Time `json:"ended,omitempty"`
+	LastSeq int64      `json:"last_seq"`
+}
+
+func toJSON(l eventstore.Lesson) lessonJSON {
+	j := lessonJSON{ID: l.ID, Title: l.Title, Created: l.Created, LastSeq: l.LastSeq}
+	if !l.Ended.IsZero() {
+		ended := l.Ended
+		j.Ended = &ended
+	}
+	return j
+}
+
+func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Title string `json:"title"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id := uuid.New()
+	ev, err := domain.NewLesson(id, uuid.New(), body.Title, a.now())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	seqs, errs, err := a.store.Append(r.Context(), ev)
+	if err == nil {
+		err = errs[0]
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/lessons/"+id.String())
+	a.reply(w, http.StatusCreated, lessonJSON{ID: id, Title: body.Title, Created: ev.Time, LastSeq: seqs[0]})
+}
+
+func (a *API) listLessons(w http.ResponseWriter, r *http.Request) {
+	var opts eventstore.ListOptions
+	q := r.URL.Query()
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > eventstore.MaxList {
+			a.fail(w, r, domain.Errorf(domain.CodeInvalid, "limit must be a number from 1 to %d", eventstore.MaxList))
+			return
+		}
+		opts.Limit = n
+	}
+	if s := q.Get("before"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			a.fail(w, r, domain.Errorf(domain.CodeInvalid, "before must be an RFC 3339 time"))
+			return
+		}
+		opts.Before = t
+	}
+	lessons, err := a.store.Lessons(r.Context(), opts)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := struct {
+		Lessons []lessonJSON `json:"lessons"`
+	}{Lessons: make([]lessonJSON, 0, len(lessons))}
+	for _, l := range lessons {
+		out.Lessons = append(out.Lessons, toJSON(l))
+	}
+	a.reply(w, http.StatusOK, out)
+}
+
+func (a *API) getLesson(w http.ResponseWriter, r *http.Request) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id")))
+		return
+	}
+	l, err := a.store.Lesson(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.reply(w, http.StatusOK, toJSON(l))
+}
+
+// decodeBody reads a JSON request body of at most MaxBodyBytes into v,
+// refusing other content types, unknown fields and trailing data.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &statusError{http.StatusUnsupportedMediaType, domain.Errorf(domain.CodeInvalid, "the body must be application/json")}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &statusError{http.StatusRequestEntityTooLarge, domain.Errorf(domain.CodeInvalid, "the body is larger than %d bytes", MaxBodyBytes)}
+		}
+		return domain.Errorf(domain.CodeInvalid, "could not read the body")
+	}
+	data := buf.Bytes()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return domain.Errorf(domain.CodeInvalid, "malformed JSON body: %v", err)
+	}
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) != 0 {
+		return domain.Errorf(domain.CodeInvalid, "malformed JSON body: trailing data")
+	}
+	return nil
+}
+
+// statusError is an application error that wants a particular HTTP status.
+type statusError struct {
+	status int
+	err    *domain.Error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    domain.Code `json:"code"`
+	Message string      `json:"message"`
+}
+
+// Status returns the HTTP status for an application error code.
+func Status(code domain.Code) int {
+	switch code {
+	case domain.CodeInvalid:
+		return http.StatusBadRequest
+	case domain.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case domain.CodeForbidden:
+		return http.StatusForbidden
+	case domain.CodeNotFound:
+		return http.StatusNotFound
+	case domain.CodeConflict:
+		return http.StatusConflict
+	case domain.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers an error as JSON. Internal failures are logged and shown only
+// as "internal error".
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := domain.ErrorCode(err)
+	status := Status(code)
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
+	if code == domain.CodeInternal || errors.Is(err, context.DeadlineExceeded) {
+		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		code, status = domain.CodeInternal, http.StatusInternalServerError
+	}
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		return // the client has gone
+	}
+	a.reply(w, status, errorBody{Error: errorDetail{Code: code, Message: domain.ErrorMessage(err)}})
+}
+
+func (a *API) reply(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		a.log.Debug("write response", "err", err)
+	}
+}
