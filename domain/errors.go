@@ -17,6 +17,7 @@ const (
 	CodeConflict     Code = "conflict"     // the action contradicts the current state
 	CodeUnauthorized Code = "unauthorized" // the caller could not be authenticated
 	CodeUnavailable  Code = "unavailable"  // a dependency is down; retrying may succeed
+	CodeRateLimited  Code = "rate_limited" // too many requests; slow down
 	CodeInternal     Code = "internal"     // a bug or an unexpected failure
 )
 

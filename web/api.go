@@ -252,6 +252,8 @@ func Status(code domain.Code) int {
 		return http.StatusConflict
 	case domain.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case domain.CodeRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

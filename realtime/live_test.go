@@ -1,0 +1,432 @@
+package realtime_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/eventstore"
+	"classroom/realtime"
+	"classroom/realtime/client"
+	"classroom/realtime/token"
+)
+
+// lessonServer is a real server on loopback: a store, the realtime server
+// behind an httptest.Server, and a lesson in it.
+type lessonServer struct {
+	t      testing.TB
+	store  eventstore.Store
+	rt     *realtime.Server
+	http   *httptest.Server
+	tokens *token.Keeper
+	lesson uuid.UUID
+	now    time.Time
+}
+
+func quiet() *slog.Logger {
+	if os.Getenv("CLASSROOM_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func openStore(t testing.TB, kind string) eventstore.Store {
+	t.Helper()
+	var (
+		s   eventstore.Store
+		err error
+	)
+	switch kind {
+	case "postgres":
+		url := os.Getenv("DATABASE_URL")
+		if url == "" {
+			t.Fatal("DATABASE_URL is not set: run the tests through scripts/test, or point DATABASE_URL at a PostgreSQL")
+		}
+		s, err = eventstore.OpenPostgres(context.Background(), url, quiet())
+	default:
+		s, err = eventstore.OpenSQLite(context.Background(), t.TempDir(), quiet())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func startServer(t testing.TB, store eventstore.Store, tweak func(*realtime.Config)) *lessonServer {
+	t.Helper()
+	tokens, err := token.NewKeeper([]byte(strings.Repeat("k", 32)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := realtime.Config{Store: store, Tokens: tokens, Logger: quiet(), Loopback: true}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	rt, err := realtime.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/lessons/{id}/ws", rt)
+	ls := &lessonServer{t: t, store: store, rt: rt, http: httptest.NewServer(mux), tokens: tokens}
+	t.Cleanup(func() {
+		ls.http.Close()
+		rt.Close()
+		store.Close()
+	})
+	ls.lesson = uuid.New()
+	ev, err := domain.NewLesson(ls.lesson, uuid.New(), "Fractions", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, err := store.Append(context.Background(), ev); err != nil || errs[0] != nil {
+		t.Fatalf("create lesson: %v %v", err, errs)
+	}
+	return ls
+}
+
+func (ls *lessonServer) url() string {
+	return "ws" + strings.TrimPrefix(ls.http.URL, "http") + "/api/lessons/" + ls.lesson.String() + "/ws"
+}
+
+func (ls *lessonServer) token(role domain.Role, participant string, ttl time.Duration) string {
+	tok, err := ls.tokens.Issue(token.Claims{Lesson: ls.lesson, Role: role, Participant: participant, Expires: time.Now().Add(ttl)})
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	return tok
+}
+
+func (ls *lessonServer) join(ctx context.Context, role domain.Role, name string, onEvent func(domain.Event)) (*client.Client, error) {
+	participant := ""
+	if role == domain.RoleTeacher {
+		participant = "teacher"
+	}
+	return client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(role, participant, time.Hour), Name: name,
+		Loopback: true, OnEvent: onEvent})
+}
+
+func (ls *lessonServer) mustJoin(ctx context.Context, role domain.Role, name string) *client.Client {
+	ls.t.Helper()
+	c, err := ls.join(ctx, role, name, nil)
+	if err != nil {
+		ls.t.Fatalf("%s joins: %v", name, err)
+	}
+	ls.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// replay folds the stored log into a state, as the store holds it.
+func (ls *lessonServer) replay() *domain.State {
+	ls.t.Helper()
+	s := domain.NewState()
+	for e, err := range ls.store.Events(context.Background(), ls.lesson, 0) {
+		if err != nil {
+			ls.t.Fatal(err)
+		}
+		s.Apply(e)
+	}
+	return s
+}
+
+func mustSend(t testing.TB, ctx context.Context, c *client.Client, p domain.Payload) int64 {
+	t.Helper()
+	seq, err := c.Send(ctx, p)
+	if err != nil {
+		t.Fatalf("send %s: %v", p.Kind(), err)
+	}
+	return seq
+}
+
+func strokeOf(i int, page int) *domain.StrokeDrawn {
+	pts := make(domain.Points, 8)
+	for k := range pts {
+		pts[k] = domain.Point{X: float64(10*i + k), Y: float64(k * k), T: int64(k * 16), Pressure: 0.5}
+	}
+	return &domain.StrokeDrawn{Object: uuid.New(), Slide: domain.Slide{Page: page}, Tool: domain.ToolPen,
+		Color: "#112233", Width: 2, Points: pts}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// converge waits until every client has applied the whole log and checks
+// that each one's state hash equals the store's replay.
+func converge(t testing.TB, ls *lessonServer, clients ...*client.Client) {
+	t.Helper()
+	want := ls.replay()
+	for i, c := range clients {
+		waitFor(t, 20*time.Second, fmt.Sprintf("client %d to reach seq %d", i, want.Seq), func() bool { return c.Seq() >= want.Seq })
+		if err := c.Err(); err != nil {
+			t.Fatalf("client %d saw a protocol violation: %v", i, err)
+		}
+		if got := c.Hash(); got != want.Hash() {
+			t.Fatalf("client %d state hash %s, store replay %s (seq %d vs %d)", i, got, want.Hash(), c.Seq(), want.Seq)
+		}
+	}
+}
+
+func TestClassDrawsTogether(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) { testClassDrawsTogether(t, kind, 30, 10) })
+	}
+}
+
+// testClassDrawsTogether: a teacher and students join, the teacher lets them
+// draw, and everyone draws at once; every client ends with the store's state.
+func testClassDrawsTogether(t *testing.T, kind string, students, strokes int) {
+	ls := startServer(t, openStore(t, kind), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	mustSend(t, ctx, teacher, &domain.DrawingPermitted{Allowed: true})
+	clients := []*client.Client{teacher}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range students {
+		wg.Go(func() {
+			c := ls.mustJoin(ctx, domain.RoleStudent, fmt.Sprintf("Student %d", i))
+			mu.Lock()
+			clients = append(clients, c)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for i, c := range clients {
+		wg.Go(func() {
+			for k := range strokes {
+				mustSend(t, ctx, c, strokeOf(i*strokes+k, 0))
+			}
+		})
+	}
+	wg.Wait()
+	converge(t, ls, clients...)
+	want := ls.replay()
+	if n := len(want.Board(domain.Slide{}).Objects); n != (students+1)*strokes {
+		t.Fatalf("board has %d objects, want %d", n, (students+1)*strokes)
+	}
+}
+
+// TestLateJoinAndResume: a student joining after 10,000 events converges;
+// one who drops mid-lesson and resumes gets exactly the events it missed.
+func TestLateJoinAndResume(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
+		c.SnapshotEvery = 2500
+		c.CommandRate, c.CommandBurst = 1_000_000, 1_000_000
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	mustSend(t, ctx, teacher, &domain.DrawingPermitted{Allowed: true})
+
+	var seen []int64
+	var seenMu sync.Mutex
+	bob, err := ls.join(ctx, domain.RoleStudent, "Bob", func(e domain.Event) {
+		seenMu.Lock()
+		seen = append(seen, e.Seq)
+		seenMu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+
+	// 10,000 events from the teacher, many in flight at once.
+	drawMany(t, ctx, teacher, 10_000)
+	converge(t, ls, teacher, bob)
+
+	late := ls.mustJoin(ctx, domain.RoleStudent, "Late Lucy")
+	converge(t, ls, teacher, bob, late)
+
+	// Bob drops; the class goes on; Bob resumes.
+	bob.Drop()
+	dropped := bob.Seq()
+	drawMany(t, ctx, teacher, 300)
+	mustSend(t, ctx, late, strokeOf(1, 1))
+	seenMu.Lock()
+	seen = nil
+	seenMu.Unlock()
+	if err := bob.Resume(ctx); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	converge(t, ls, teacher, bob, late)
+	seenMu.Lock()
+	defer seenMu.Unlock()
+	// Exactly the missed events: from the one after Bob's last, without gaps
+	// or repeats, ending with Bob's own return.
+	for i, seq := range seen {
+		if seq != dropped+1+int64(i) {
+			t.Fatalf("after resuming, event %d has seq %d, want %d", i, seq, dropped+1+int64(i))
+		}
+	}
+	if last := ls.replay().Seq; seen[len(seen)-1] != last {
+		t.Fatalf("resumed stream ends at %d, log at %d", seen[len(seen)-1], last)
+	}
+}
+
+// drawMany sends n strokes from c with up to 64 in flight.
+func drawMany(t testing.TB, ctx context.Context, c *client.Client, n int) {
+	t.Helper()
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			mustSend(t, ctx, c, strokeOf(i, i%3))
+		})
+	}
+	wg.Wait()
+}
+
+// TestRefusals: forbidden, malformed and oversized commands are refused with
+// their codes, nothing is stored, and the session and lesson carry on.
+func TestRefusals(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	student := ls.mustJoin(ctx, domain.RoleStudent, "Bob")
+	converge(t, ls, teacher, student)
+	before := ls.replay().Seq
+
+	for _, p := range []domain.Payload{
+		&domain.SlideChanged{Slide: domain.Slide{Page: 1}},
+		&domain.BoardCleared{Slide: domain.Slide{}},
+		&domain.FloorGranted{Participant: student.Participant()},
+		&domain.LessonEnded{},
+		strokeOf(1, 0), // drawing is not allowed yet
+	} {
+		if _, err := student.Send(ctx, p); domain.ErrorCode(err) != domain.CodeForbidden {
+			t.Fatalf("student's %s: %v, want forbidden", p.Kind(), err)
+		}
+	}
+	for _, raw := range []string{
+		`not json`,
+		`{"type":"command"}`,
+		`{"type":"ack","id":"` + uuid.NewString() + `","seq":1}`,
+		`{"type":"command","id":"` + uuid.NewString() + `","kind":"chat.posted","data":{"text":""}}`,
+		`{"type":"command","id":"` + uuid.NewString() + `","kind":"chat.posted","data":{"text":"x","extra":1}}`,
+		`{"type":"command","id":"` + uuid.NewString() + `","kind":"no.such","data":{}}`,
+		`{"type":"command","id":"` + uuid.NewString() + `","kind":"chat.posted","data":{"text":"` + strings.Repeat("a", 70_000) + `"}}`,
+	} {
+		if err := student.SendRaw([]byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A flood is refused beyond the burst, and the session lives on.
+	var limited atomic.Int64
+	var flood sync.WaitGroup
+	for range 1000 {
+		flood.Go(func() {
+			if _, err := student.Send(ctx, &domain.ChatPosted{Text: "spam"}); domain.ErrorCode(err) == domain.CodeRateLimited {
+				limited.Add(1)
+			}
+		})
+	}
+	flood.Wait()
+	if limited.Load() == 0 {
+		t.Fatal("1000 chat messages at once were all accepted")
+	}
+	before = ls.replay().Seq
+	time.Sleep(1500 * time.Millisecond) // let the limiter refill a little
+	// Each malformed message is answered with an error, and the session lives on.
+	seq := mustSend(t, ctx, student, &domain.ChatPosted{Text: "may I draw?"})
+	if seq != before+1 {
+		t.Fatalf("the chat after the refusals got seq %d, want %d: something else was stored", seq, before+1)
+	}
+	converge(t, ls, teacher, student)
+	if got := ls.replay().Seq; got != before+1 {
+		t.Fatalf("log grew from %d to %d", before, got)
+	}
+}
+
+// TestRefusedTokens: bad tokens are refused before any WebRTC work.
+func TestRefusedTokens(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	other, _ := token.NewKeeper([]byte(strings.Repeat("x", 32)), nil)
+	forged, _ := other.Issue(token.Claims{Lesson: ls.lesson, Role: domain.RoleTeacher, Participant: "t", Expires: time.Now().Add(time.Hour)})
+	wrongLesson, _ := ls.tokens.Issue(token.Claims{Lesson: uuid.New(), Role: domain.RoleTeacher, Participant: "t", Expires: time.Now().Add(time.Hour)})
+	expired, _ := token.NewKeeper([]byte(strings.Repeat("k", 32)), func() time.Time { return time.Now().Add(-2 * time.Hour) })
+	old, _ := expired.Issue(token.Claims{Lesson: ls.lesson, Role: domain.RoleStudent, Expires: time.Now().Add(-time.Hour)})
+	for name, tok := range map[string]string{"forged": forged, "wrong lesson": wrongLesson, "expired": old, "garbage": "x.y.z", "none": ""} {
+		_, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: tok, Name: "Eve", Loopback: true})
+		if domain.ErrorCode(err) != domain.CodeUnauthorized {
+			t.Errorf("%s token: %v, want unauthorized", name, err)
+		}
+	}
+	// An unknown lesson is not found.
+	ls2 := *ls
+	ls2.lesson = uuid.New()
+	_, err := client.Dial(ctx, client.Options{URL: ls2.url(), Token: ls2.token(domain.RoleStudent, "", time.Hour), Name: "Eve", Loopback: true})
+	if domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Errorf("unknown lesson: %v, want not_found", err)
+	}
+	if n := ls.rt.Rooms(); n != 0 {
+		t.Errorf("%d rooms left open by refused joins", n)
+	}
+}
+
+// TestNothingLeftBehind: once everyone has left, no room, PeerConnection or
+// goroutine of theirs remains.
+func TestNothingLeftBehind(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	baseline := runtime.NumGoroutine()
+	for round := range 3 {
+		teacher, err := ls.join(ctx, domain.RoleTeacher, "Ms Lovelace", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var students []*client.Client
+		for i := range 5 {
+			s, err := ls.join(ctx, domain.RoleStudent, fmt.Sprintf("S%d", i), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			students = append(students, s)
+		}
+		mustSend(t, ctx, teacher, &domain.ChatPosted{Text: fmt.Sprint("round ", round)})
+		for _, s := range students {
+			s.Close()
+		}
+		students[0].Close()
+		teacher.Close()
+	}
+	waitFor(t, 10*time.Second, "rooms to close", func() bool { return ls.rt.Rooms() == 0 })
+	waitFor(t, 20*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= baseline+2 })
+	// Every join and leave is in the log.
+	st := ls.replay()
+	for id, p := range st.Participants {
+		if p.Present {
+			t.Errorf("participant %s (%s) is still present", id, p.Name)
+		}
+	}
+}

@@ -1,0 +1,518 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/realtime/protocol"
+)
+
+// Limits of a room.
+const (
+	roomQueue     = 1024 // requests waiting for the room's goroutine
+	maxRoomBatch  = 512  // requests decided together and appended in one call
+	recentIDs     = 8192 // event ids remembered to answer resends without the store
+	resumeWindow  = 5000 // a client this far behind or less is sent events, farther a snapshot
+	maxFailedLoad = 3    // consecutive failures to reload state before the room gives up
+)
+
+// Room is one live lesson on this server. Its goroutine (run) owns the
+// lesson's state and sessions and is the only one that decides commands, so
+// that each command is checked against the state every earlier one made.
+// Commands arriving together are decided together, applied to the state in
+// advance with the sequence numbers they should get, and appended in one
+// call; if the store gives other numbers (another server wrote to the same
+// lesson, or a resend matched an event this room had forgotten), the room
+// reloads its state from the store instead of trusting its guess.
+type Room struct {
+	srv    *Server
+	lesson uuid.UUID
+
+	holders int // sessions using the room; guarded by srv.mu
+
+	ready   chan struct{} // closed once loading ended, well or not
+	loadErr error         // why loading failed; set before ready closes
+
+	in   chan any      // *submit, *enter, *exit
+	quit chan struct{} // closed by stop
+	done chan struct{} // closed when run returns
+	once sync.Once
+
+	peers atomic.Pointer[[]*session] // the sessions, for the ephemeral relay
+
+	// Owned by run.
+	state     *domain.State
+	broadcast int64 // the last sequence sent to the sessions
+	sessions  map[*session]struct{}
+	pending   []decided
+	recent    map[uuid.UUID]int64
+	ring      []uuid.UUID
+	ringAt    int
+	sinceSnap int
+	snapshots sync.WaitGroup
+	saving    atomic.Bool
+}
+
+// decided is an event decided but not yet stored, and who asked for it.
+type decided struct {
+	ev     domain.Event
+	origin *submit // nil for the room's own events (joins, leaves)
+}
+
+// submit asks the room to decide a participant's command.
+type submit struct {
+	s       *session
+	id      uuid.UUID
+	payload domain.Payload
+}
+
+// enter registers a session; the reply says how it catches up.
+type enter struct {
+	s     *session
+	after int64
+	reply chan enterReply
+}
+
+type enterReply struct {
+	plan catchUp
+	err  error
+}
+
+// catchUp is what a joining session is sent before live events: either the
+// state at Seq, or the stored events after From up to Seq.
+type catchUp struct {
+	snapshot []byte
+	from     int64
+	seq      int64
+}
+
+// exit unregisters a session; done is closed once its leave is stored.
+type exit struct {
+	s    *session
+	done chan struct{}
+}
+
+func newRoom(srv *Server, lesson uuid.UUID) *Room {
+	return &Room{srv: srv, lesson: lesson, ready: make(chan struct{}), in: make(chan any, roomQueue),
+		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
+		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs)}
+}
+
+// stop ends the room's goroutine.
+func (r *Room) stop() { r.once.Do(func() { close(r.quit) }) }
+
+// send hands a request to the room's goroutine, failing when the room has
+// stopped or ctx ends first.
+func (r *Room) send(ctx context.Context, req any) error {
+	select {
+	case r.in <- req:
+		return nil
+	case <-r.done:
+		return domain.Errorf(domain.CodeUnavailable, "the lesson is no longer live on this server")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Room) run(ctx context.Context) {
+	defer close(r.done)
+	defer r.snapshots.Wait()
+	state, err := r.load(ctx)
+	if err != nil {
+		r.loadErr = err
+		close(r.ready)
+		return
+	}
+	r.state, r.broadcast = state, state.Seq
+	close(r.ready)
+
+	// Follow the log for appends by other servers sharing the database.
+	followCtx, stopFollow := context.WithCancel(ctx)
+	tail := make(chan int64, 1)
+	var follower sync.WaitGroup
+	follower.Go(func() { r.follow(followCtx, tail) })
+	defer follower.Wait()
+	defer stopFollow()
+
+	failures := 0
+	for {
+		select {
+		case req := <-r.in:
+			batch := []any{req}
+		gather:
+			for len(batch) < maxRoomBatch {
+				select {
+				case req := <-r.in:
+					batch = append(batch, req)
+				default:
+					break gather
+				}
+			}
+			for _, req := range batch {
+				r.handle(ctx, req)
+			}
+			r.flush(ctx)
+		case last := <-tail:
+			if last > r.broadcast {
+				r.catchUp(ctx)
+			}
+		case <-r.quit:
+			return
+		case <-ctx.Done():
+			return
+		}
+		if r.state == nil { // a reload failed
+			if failures++; failures >= maxFailedLoad {
+				r.srv.log.Error("lesson state lost; ending its sessions", "lesson", r.lesson)
+				for s := range r.sessions {
+					s.kill(domain.Errorf(domain.CodeUnavailable, "the lesson's state could not be loaded; reconnect"))
+				}
+				return
+			}
+			r.reload(ctx)
+		} else {
+			failures = 0
+		}
+	}
+}
+
+// follow reports the lesson's last sequence whenever the store says it grew.
+func (r *Room) follow(ctx context.Context, tail chan int64) {
+	after := r.broadcast
+	for {
+		last, err := r.srv.cfg.Store.Wait(ctx, r.lesson, after)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.srv.log.Warn("following the lesson log", "lesson", r.lesson, "err", err)
+			select {
+			case <-time.After(time.Second):
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		after = last
+		select { // keep only the newest
+		case <-tail:
+		default:
+		}
+		tail <- last
+	}
+}
+
+// load reads the lesson's state: the latest snapshot, then the events after it.
+func (r *Room) load(ctx context.Context) (*domain.State, error) {
+	store := r.srv.cfg.Store
+	state := domain.NewState()
+	snap, err := store.LatestSnapshot(ctx, r.lesson, 0)
+	switch {
+	case err == nil:
+		if state, err = domain.RestoreSnapshot(snap.State); err != nil {
+			r.srv.log.Error("unreadable snapshot; replaying the whole log", "lesson", r.lesson, "seq", snap.Seq, "err", err)
+			state = domain.NewState()
+		}
+	case domain.ErrorCode(err) != domain.CodeNotFound:
+		return nil, err
+	}
+	for e, err := range store.Events(ctx, r.lesson, state.Seq) {
+		if err != nil {
+			return nil, err
+		}
+		state.Apply(e)
+	}
+	if state.Status == "" {
+		return nil, domain.Errorf(domain.CodeNotFound, "no lesson %s", r.lesson)
+	}
+	return state, nil
+}
+
+// reload replaces the room's state with the store's and sends the sessions
+// the events they have not had. On failure the state is left nil.
+func (r *Room) reload(ctx context.Context) {
+	state, err := r.load(ctx)
+	if err != nil {
+		r.srv.log.Error("reloading the lesson", "lesson", r.lesson, "err", err)
+		r.state = nil
+		return
+	}
+	r.state = state
+	var missed []domain.Event
+	for e, err := range r.srv.cfg.Store.Events(ctx, r.lesson, r.broadcast) {
+		if err != nil {
+			r.state = nil
+			return
+		}
+		if e.Seq > state.Seq {
+			break
+		}
+		missed = append(missed, e)
+	}
+	r.publish(missed)
+}
+
+// catchUp applies and sends the events other servers appended.
+func (r *Room) catchUp(ctx context.Context) {
+	var events []domain.Event
+	for e, err := range r.srv.cfg.Store.Events(ctx, r.lesson, r.broadcast) {
+		if err != nil {
+			r.srv.log.Warn("reading appends of other servers", "lesson", r.lesson, "err", err)
+			break
+		}
+		r.state.Apply(e)
+		events = append(events, e)
+	}
+	r.publish(events)
+}
+
+func (r *Room) handle(ctx context.Context, req any) {
+	if r.state == nil {
+		switch req := req.(type) {
+		case *submit:
+			req.s.replyError(req.id, domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again"))
+		case *enter:
+			req.reply <- enterReply{err: domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")}
+		case *exit:
+			delete(r.sessions, req.s)
+			r.updatePeers()
+			close(req.done)
+		}
+		return
+	}
+	switch req := req.(type) {
+	case *submit:
+		r.decide(req)
+	case *enter:
+		r.enter(ctx, req)
+	case *exit:
+		r.exit(ctx, req)
+	}
+}
+
+// decide checks a command against the state as the commands before it left
+// it, and applies it in advance with the sequence it should get.
+func (r *Room) decide(req *submit) {
+	if seq, ok := r.recent[req.id]; ok {
+		req.s.replyAck(req.id, seq) // a resend of a stored command
+		return
+	}
+	for _, d := range r.pending {
+		if d.ev.ID == req.id {
+			return // the same command twice in one batch: the first one's ack answers both
+		}
+	}
+	ev, err := domain.Decide(r.state, domain.Command{ID: req.id, Actor: req.s.participant, Role: req.s.role,
+		Payload: req.payload}, r.srv.now())
+	if err != nil {
+		req.s.replyError(req.id, err)
+		return
+	}
+	r.queue(ev, req)
+}
+
+// queue applies a decided event to the state with its expected sequence.
+func (r *Room) queue(ev domain.Event, origin *submit) {
+	ev.Seq = r.state.Seq + 1
+	r.state.Apply(ev)
+	r.pending = append(r.pending, decided{ev: ev, origin: origin})
+}
+
+func (r *Room) enter(ctx context.Context, req *enter) {
+	r.flush(ctx) // so that the state is what the store holds
+	if r.state == nil {
+		req.reply <- enterReply{err: domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")}
+		return
+	}
+	s := req.s
+	if req.after > r.broadcast {
+		req.reply <- enterReply{err: domain.Errorf(domain.CodeInvalid, "last_seq %d is past the end of the lesson (%d)", req.after, r.broadcast)}
+		return
+	}
+	ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: s.participant, Role: s.role,
+		Payload: &domain.ParticipantJoined{Name: s.name}}, r.srv.now())
+	if err != nil {
+		req.reply <- enterReply{err: err}
+		return
+	}
+	plan := catchUp{from: req.after, seq: r.broadcast}
+	if req.after == 0 || r.broadcast-req.after > resumeWindow {
+		if plan.snapshot, err = r.state.MarshalSnapshot(); err != nil {
+			req.reply <- enterReply{err: fmt.Errorf("snapshot for a late joiner: %w", err)}
+			return
+		}
+	}
+	for other := range r.sessions {
+		if other.participant == s.participant {
+			other.kill(domain.Errorf(domain.CodeConflict, "you joined from somewhere else"))
+			delete(r.sessions, other)
+		}
+	}
+	r.sessions[s] = struct{}{}
+	r.updatePeers()
+	req.reply <- enterReply{plan: plan}
+	r.queue(ev, nil)
+}
+
+func (r *Room) exit(ctx context.Context, req *exit) {
+	defer close(req.done)
+	if _, ok := r.sessions[req.s]; !ok {
+		return // replaced by a newer session of the same participant
+	}
+	delete(r.sessions, req.s)
+	r.updatePeers()
+	ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: req.s.participant, Role: req.s.role,
+		Payload: &domain.ParticipantLeft{}}, r.srv.now())
+	if err != nil {
+		return // not present any more
+	}
+	r.queue(ev, nil)
+	r.flush(ctx)
+}
+
+func (r *Room) updatePeers() {
+	peers := make([]*session, 0, len(r.sessions))
+	for s := range r.sessions {
+		peers = append(peers, s)
+	}
+	r.peers.Store(&peers)
+}
+
+// flush stores the pending events, then sends them to everyone and answers
+// their senders.
+func (r *Room) flush(ctx context.Context) {
+	if len(r.pending) == 0 {
+		return
+	}
+	pending := r.pending
+	r.pending = nil
+	events := make([]domain.Event, len(pending))
+	for i, d := range pending {
+		events[i] = d.ev
+	}
+	seqs, errs, err := r.srv.cfg.Store.Append(ctx, events...)
+	if err != nil {
+		for _, d := range pending {
+			if d.origin != nil {
+				d.origin.s.replyError(d.ev.ID, err)
+			}
+		}
+		r.reload(ctx) // drop what was applied in advance
+		return
+	}
+	asExpected := true
+	for i := range events {
+		if errs[i] != nil || seqs[i] != events[i].Seq {
+			asExpected = false
+		}
+	}
+	if asExpected {
+		r.publish(events)
+	} else {
+		r.reload(ctx)
+	}
+	for i, d := range pending {
+		if d.origin == nil {
+			continue
+		}
+		if errs[i] != nil {
+			d.origin.s.replyError(d.ev.ID, errs[i])
+		} else {
+			d.origin.s.replyAck(d.ev.ID, seqs[i])
+		}
+	}
+	r.maybeSnapshot()
+}
+
+// publish sends committed events, in order, to every session, encoded once.
+func (r *Room) publish(events []domain.Event) {
+	if len(events) == 0 {
+		return
+	}
+	for _, msg := range encodeEvents(events, r.srv.log) {
+		for s := range r.sessions {
+			s.deliver(msg)
+		}
+	}
+	for _, e := range events {
+		r.remember(e.ID, e.Seq)
+	}
+	r.broadcast = events[len(events)-1].Seq
+	r.sinceSnap += len(events)
+}
+
+func (r *Room) remember(id uuid.UUID, seq int64) {
+	if old := r.ring[r.ringAt]; old != uuid.Nil {
+		delete(r.recent, old)
+	}
+	r.ring[r.ringAt] = id
+	r.ringAt = (r.ringAt + 1) % len(r.ring)
+	r.recent[id] = seq
+}
+
+// maybeSnapshot stores a snapshot every SnapshotEvery events, in the
+// background, one at a time.
+func (r *Room) maybeSnapshot() {
+	if r.sinceSnap < r.srv.cfg.SnapshotEvery || r.state == nil || !r.saving.CompareAndSwap(false, true) {
+		return
+	}
+	b, err := r.state.MarshalSnapshot()
+	if err != nil {
+		r.saving.Store(false)
+		r.srv.log.Error("encode snapshot", "lesson", r.lesson, "err", err)
+		return
+	}
+	r.sinceSnap = 0
+	seq := r.state.Seq
+	r.snapshots.Go(func() {
+		defer r.saving.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.srv.cfg.Store.SaveSnapshot(ctx, snapshotOf(r.lesson, seq, b)); err != nil {
+			r.srv.log.Warn("save snapshot", "lesson", r.lesson, "seq", seq, "err", err)
+		}
+	})
+}
+
+// encodeEvents packs events into "events" messages of about
+// protocol.MaxChunkBytes; an event larger than that goes alone.
+func encodeEvents(events []domain.Event, log interface{ Error(string, ...any) }) [][]byte {
+	var (
+		out  [][]byte
+		cur  []json.RawMessage
+		size int
+	)
+	emit := func() {
+		if len(cur) == 0 {
+			return
+		}
+		b, err := json.Marshal(protocol.Message{Type: protocol.TypeEvents, Events: cur})
+		if err != nil {
+			log.Error("encode events message", "err", err)
+		} else {
+			out = append(out, b)
+		}
+		cur, size = nil, 0
+	}
+	for _, e := range events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			log.Error("encode event", "seq", e.Seq, "err", err)
+			continue
+		}
+		if size+len(b) > protocol.MaxChunkBytes {
+			emit()
+		}
+		cur = append(cur, b)
+		size += len(b) + 1
+	}
+	emit()
+	return out
+}

@@ -1,0 +1,258 @@
+// Package realtime makes a lesson live. Participants join over a WebSocket
+// (signaling), each gets one server-side WebRTC PeerConnection, and every
+// lesson action travels over its data channels: a command is checked by
+// domain, stored by eventstore, and then fanned out to everyone in the
+// store's sequence order. Late joiners and reconnecting clients are replayed
+// what they missed over the same channel.
+//
+// A Room owns one live lesson on this server process: its state, its
+// sessions, and the only goroutine that decides its commands. The package
+// calls inward (domain, eventstore, protocol, token) and never back out into
+// web or cmd.
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"classroom/domain"
+	"classroom/eventstore"
+	"classroom/realtime/protocol"
+	"classroom/realtime/token"
+)
+
+// Config configures a Server.
+type Config struct {
+	Store  eventstore.Store
+	Tokens *token.Keeper
+	Logger *slog.Logger
+	// Now is the clock events are stamped with; nil means time.Now.
+	Now func() time.Time
+	// ICEServers returns the STUN/TURN servers handed to a participant in
+	// the welcome message; nil hands none.
+	ICEServers func(participant string) []protocol.ICEServer
+	// AllowedOrigins lists the origins (scheme://host[:port]) whose pages may
+	// open the WebSocket, besides the server's own host. "*" allows any.
+	AllowedOrigins []string
+	// Loopback makes the server's PeerConnections gather loopback candidates
+	// and no mDNS ones: for tests and for a server used on one machine.
+	Loopback bool
+	// NAT1To1IPs are public addresses to announce instead of the host's (1:1 NAT).
+	NAT1To1IPs []string
+	// ResumeTTL is how long a participant's own token stays valid; 0 means 12 hours.
+	ResumeTTL time.Duration
+	// SnapshotEvery is how many events a room appends between two stored
+	// snapshots; 0 means 1000.
+	SnapshotEvery int
+	// CommandRate and CommandBurst bound one participant's commands a second
+	// (sustained, and at once); 0 means 100 and 300. A command over the
+	// limit is refused with CodeRateLimited.
+	CommandRate, CommandBurst int
+}
+
+// Server serves live lessons. Its zero value is not usable: call New.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	api      *webrtc.API
+	upgrader websocket.Upgrader
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // rooms and sessions
+
+	mu     sync.Mutex
+	rooms  map[uuid.UUID]*Room
+	closed bool
+}
+
+// New returns a Server. Close releases it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Tokens == nil {
+		return nil, errors.New("realtime: a store and a token keeper are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ResumeTTL == 0 {
+		cfg.ResumeTTL = 12 * time.Hour
+	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 1000
+	}
+	if cfg.CommandRate == 0 {
+		cfg.CommandRate = defaultCommandRate
+	}
+	if cfg.CommandBurst == 0 {
+		cfg.CommandBurst = defaultCommandBurst
+	}
+	api, err := newWebRTCAPI(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, api: api, ctx: ctx, cancel: cancel,
+		rooms: map[uuid.UUID]*Room{}}
+	s.upgrader = websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   4096,
+		WriteBufferSize:  4096,
+		CheckOrigin:      s.checkOrigin,
+	}
+	return s, nil
+}
+
+// newWebRTCAPI builds the pion API every PeerConnection of the server uses:
+// default codecs and interceptors (NACK, RTCP reports, TWCC), and messages up
+// to protocol.MaxServerMessage and more on the data channels.
+func newWebRTCAPI(cfg Config) (*webrtc.API, error) {
+	var se webrtc.SettingEngine
+	se.SetSCTPMaxMessageSize(256 << 10)
+	if cfg.Loopback {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	}
+	if len(cfg.NAT1To1IPs) > 0 {
+		se.SetNAT1To1IPs(cfg.NAT1To1IPs, webrtc.ICECandidateTypeHost)
+	}
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, fmt.Errorf("realtime: register codecs: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, fmt.Errorf("realtime: register interceptors: %w", err)
+	}
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir)), nil
+}
+
+// checkOrigin admits browsers from the server's own host and from the
+// configured origins. Clients that send no Origin (not browsers) are admitted:
+// they cannot be driven by another site's page.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || slices.Contains(s.cfg.AllowedOrigins, "*") {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP upgrades GET /api/lessons/{id}/ws to a signaling WebSocket and
+// runs a session on it until it ends.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	lesson, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		http.Error(w, "not a lesson id", http.StatusBadRequest)
+		return
+	}
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		refuse(conn, domain.Errorf(domain.CodeUnavailable, "the server is shutting down"))
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	newSession(s, lesson, conn).run(s.ctx)
+}
+
+// acquire returns the room of a live lesson, loading it when it is not live
+// on this server yet, and counts the caller as one of its holders until
+// release. The room's loading happens outside the server's lock.
+func (s *Server) acquire(ctx context.Context, lesson uuid.UUID) (*Room, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, domain.Errorf(domain.CodeUnavailable, "the server is shutting down")
+	}
+	r, ok := s.rooms[lesson]
+	if !ok {
+		r = newRoom(s, lesson)
+		s.rooms[lesson] = r
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			r.run(s.ctx)
+		}()
+	}
+	r.holders++
+	s.mu.Unlock()
+	select {
+	case <-r.ready:
+	case <-ctx.Done():
+		s.release(r)
+		return nil, ctx.Err()
+	}
+	if r.loadErr != nil {
+		s.release(r)
+		return nil, r.loadErr
+	}
+	return r, nil
+}
+
+// release undoes acquire; the last holder's release closes the room.
+func (s *Server) release(r *Room) {
+	s.mu.Lock()
+	r.holders--
+	last := r.holders == 0
+	if last {
+		delete(s.rooms, r.lesson)
+	}
+	s.mu.Unlock()
+	if last {
+		r.stop()
+	}
+}
+
+// Rooms returns the number of lessons live on this server.
+func (s *Server) Rooms() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rooms)
+}
+
+// Close ends every session and room and waits for their goroutines.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
