@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"classroom/domain"
 	"classroom/eventstore"
@@ -306,7 +307,8 @@ func drawMany(t testing.TB, ctx context.Context, c *client.Client, n int) {
 // TestRefusals: forbidden, malformed and oversized commands are refused with
 // their codes, nothing is stored, and the session and lesson carry on.
 func TestRefusals(t *testing.T) {
-	ls := startServer(t, openStore(t, "sqlite"), nil)
+	reg := prometheus.NewRegistry()
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) { c.Metrics = reg })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
@@ -362,6 +364,45 @@ func TestRefusals(t *testing.T) {
 	converge(t, ls, teacher, student)
 	if got := ls.replay().Seq; got != before+1 {
 		t.Fatalf("log grew from %d to %d", before, got)
+	}
+
+	// The metrics saw it all.
+	metrics := map[string]float64{}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			name := f.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			switch {
+			case m.Counter != nil:
+				metrics[name] = m.Counter.GetValue()
+			case m.Gauge != nil:
+				metrics[name] = m.Gauge.GetValue()
+			case m.Histogram != nil:
+				metrics[name] = float64(m.Histogram.GetSampleCount())
+			}
+		}
+	}
+	for name, atLeast := range map[string]float64{
+		"classroom_commands_refused_total/forbidden":           5,
+		"classroom_commands_refused_total/invalid":             6,
+		"classroom_commands_refused_total/rate_limited":        1,
+		"classroom_events_appended_total":                      float64(before + 1 - 1),
+		"classroom_append_seconds":                             1,
+		"classroom_replays_total/snapshot":                     2,
+		"classroom_datachannel_messages_received_total/events": 1000,
+		"classroom_datachannel_messages_sent_total/events":     100,
+		"classroom_live_lessons":                               1,
+		"classroom_participants":                               2,
+	} {
+		if metrics[name] < atLeast {
+			t.Errorf("metric %s = %v, want at least %v", name, metrics[name], atLeast)
+		}
 	}
 }
 

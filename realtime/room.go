@@ -397,7 +397,11 @@ func (r *Room) flush(ctx context.Context) {
 	for i, d := range pending {
 		events[i] = d.ev
 	}
+	start := time.Now()
 	seqs, errs, err := r.srv.cfg.Store.Append(ctx, events...)
+	if err == nil {
+		r.srv.metrics.appendedEvents(len(events), time.Since(start).Seconds())
+	}
 	if err != nil {
 		for _, d := range pending {
 			if d.origin != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"classroom/domain"
 	"classroom/eventstore"
@@ -62,6 +63,8 @@ type Config struct {
 	// (sustained, and at once); 0 means 100 and 300. A command over the
 	// limit is refused with CodeRateLimited.
 	CommandRate, CommandBurst int
+	// Metrics, when set, receives the server's Prometheus metrics.
+	Metrics prometheus.Registerer
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.
@@ -71,6 +74,7 @@ type Server struct {
 	now      func() time.Time
 	api      *webrtc.API
 	upgrader websocket.Upgrader
+	metrics  *metrics // nil records nothing
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -108,8 +112,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := newMetrics(cfg.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("realtime: register metrics: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, api: api, ctx: ctx, cancel: cancel,
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, api: api, metrics: m, ctx: ctx, cancel: cancel,
 		rooms: map[uuid.UUID]*Room{}}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -205,6 +213,7 @@ func (s *Server) acquire(ctx context.Context, lesson uuid.UUID) (*Room, error) {
 	if !ok {
 		r = newRoom(s, lesson)
 		s.rooms[lesson] = r
+		s.metrics.lessonsDelta(1)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -233,6 +242,7 @@ func (s *Server) release(r *Room) {
 	last := r.holders == 0
 	if last {
 		delete(s.rooms, r.lesson)
+		s.metrics.lessonsDelta(-1)
 	}
 	s.mu.Unlock()
 	if last {

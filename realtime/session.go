@@ -156,6 +156,13 @@ func (s *session) run(parent context.Context) {
 		return
 	}
 	defer s.leave()
+	s.srv.metrics.participantsDelta(1)
+	defer s.srv.metrics.participantsDelta(-1)
+	if res.plan.snapshot != nil {
+		s.srv.metrics.replay("snapshot")
+	} else {
+		s.srv.metrics.replay("events")
+	}
 	s.srv.log.Debug("session entered", "lesson", s.lesson, "participant", s.participant, "role", s.role,
 		"after", s.lastSeq, "snapshot", res.plan.snapshot != nil, "seq", res.plan.seq)
 	helpers.Go(func() { s.writeEvents(res.plan) })
@@ -477,6 +484,7 @@ func (s *session) readSignals() {
 
 // onCommand handles a message on the events channel.
 func (s *session) onCommand(msg webrtc.DataChannelMessage) {
+	s.srv.metrics.received(protocol.EventsChannel, len(msg.Data))
 	id, payload, err := protocol.DecodeCommand(msg.Data)
 	if err != nil {
 		s.replyError(id, err)
@@ -493,6 +501,7 @@ func (s *session) onCommand(msg webrtc.DataChannelMessage) {
 
 // onEphemeral relays a cursor or stroke preview to the other participants.
 func (s *session) onEphemeral(msg webrtc.DataChannelMessage) {
+	s.srv.metrics.received(protocol.EphemeralChannel, len(msg.Data))
 	if !s.cursors.Allow() {
 		return
 	}
@@ -511,7 +520,9 @@ func (s *session) onEphemeral(msg webrtc.DataChannelMessage) {
 	}
 	for _, p := range *peers {
 		if p != s && p.ephemeral.ReadyState() == webrtc.DataChannelStateOpen && p.ephemeral.BufferedAmount() < ephemeralBuffer {
-			p.ephemeral.SendText(string(b))
+			if p.ephemeral.SendText(string(b)) == nil {
+				s.srv.metrics.sent(protocol.EphemeralChannel, len(b))
+			}
 		}
 	}
 }
@@ -534,6 +545,7 @@ func (s *session) replyAck(id uuid.UUID, seq int64) {
 
 func (s *session) replyError(id uuid.UUID, err error) {
 	code := domain.ErrorCode(err)
+	s.srv.metrics.refuse(string(code))
 	if code == domain.CodeInternal {
 		s.srv.log.Error("command failed", "participant", s.participant, "err", err)
 	}
@@ -582,6 +594,7 @@ func (s *session) sendEvents(b []byte) error {
 		s.kill(domain.Errorf(domain.CodeUnavailable, "the events channel failed; reconnect"))
 		return err
 	}
+	s.srv.metrics.sent(protocol.EventsChannel, len(b))
 	return nil
 }
 
