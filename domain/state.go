@@ -414,12 +414,80 @@ func remove(list []string, s string) []string {
 }
 
 // MarshalSnapshot encodes the whole state; RestoreSnapshot reverses it.
+// The encoding is exactly json.Marshal(s) (a test holds it to that), put
+// together by hand so that the boards, which are most of it, are not checked
+// and copied again by encoding/json.
 func (s *State) MarshalSnapshot() ([]byte, error) {
-	b, err := json.Marshal(s)
+	b, err := s.marshalSnapshot()
 	if err != nil {
 		return nil, fmt.Errorf("encode lesson state: %w", err)
 	}
 	return b, nil
+}
+
+func (s *State) marshalSnapshot() ([]byte, error) {
+	var (
+		b   = make([]byte, 0, 4096)
+		err error
+	)
+	field := func(key string, v any) {
+		if err != nil {
+			return
+		}
+		var enc []byte
+		if enc, err = json.Marshal(v); err == nil {
+			b = append(b, key...)
+			b = append(b, enc...)
+		}
+	}
+	field(`{"lesson":`, s.Lesson)
+	field(`,"seq":`, s.Seq)
+	field(`,"title":`, s.Title)
+	field(`,"status":`, s.Status)
+	field(`,"created":`, s.Created)
+	field(`,"participants":`, s.Participants)
+	field(`,"drawing_allowed":`, s.DrawingAllowed)
+	field(`,"decks":`, s.Decks)
+	field(`,"slide":`, s.Slide)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `,"boards":`...)
+	if s.Boards == nil {
+		b = append(b, "null"...)
+	} else {
+		keys := make([]string, 0, len(s.Boards))
+		for k := range s.Boards {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			if s.Boards[k] == nil {
+				b = append(b, "null"...)
+				continue
+			}
+			board, err := s.Boards[k].MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, board...)
+		}
+		b = append(b, '}')
+	}
+	field(`,"hands":`, s.Hands)
+	field(`,"floor":`, s.Floor)
+	field(`,"chat":`, s.Chat)
+	field(`,"recording":`, s.Recording)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
 }
 
 // RestoreSnapshot decodes a state encoded by MarshalSnapshot.

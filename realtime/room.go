@@ -53,6 +53,8 @@ type Room struct {
 	sessions  map[*session]struct{}
 	pending   []decided
 	recent    map[uuid.UUID]int64
+	snap      []byte // the latest snapshot encoded, for late joiners
+	snapSeq   int64  // its sequence
 	ring      []uuid.UUID
 	ringAt    int
 	sinceSnap int
@@ -85,8 +87,8 @@ type enterReply struct {
 	err  error
 }
 
-// catchUp is what a joining session is sent before live events: either the
-// state at Seq, or the stored events after From up to Seq.
+// catchUp is what a joining session is sent before live events: the state
+// at From when snapshot is set, then the stored events after From up to Seq.
 type catchUp struct {
 	snapshot []byte
 	from     int64
@@ -219,6 +221,8 @@ func (r *Room) load(ctx context.Context) (*domain.State, error) {
 		if state, err = domain.RestoreSnapshot(snap.State); err != nil {
 			r.srv.log.Error("unreadable snapshot; replaying the whole log", "lesson", r.lesson, "seq", snap.Seq, "err", err)
 			state = domain.NewState()
+		} else {
+			r.snap, r.snapSeq = snap.State, snap.Seq
 		}
 	case domain.ErrorCode(err) != domain.CodeNotFound:
 		return nil, err
@@ -344,10 +348,18 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	}
 	plan := catchUp{from: req.after, seq: r.broadcast}
 	if req.after == 0 || r.broadcast-req.after > resumeWindow {
-		if plan.snapshot, err = r.state.MarshalSnapshot(); err != nil {
-			req.reply <- enterReply{err: fmt.Errorf("snapshot for a late joiner: %w", err)}
-			return
+		// A snapshot, then the events after it. The latest snapshot is
+		// reused while it is recent: encoding a large lesson's state for
+		// every joiner would stall the room.
+		if r.snap == nil || r.broadcast-r.snapSeq > resumeWindow {
+			if r.snap, err = r.state.MarshalSnapshot(); err != nil {
+				r.snap = nil
+				req.reply <- enterReply{err: fmt.Errorf("snapshot for a late joiner: %w", err)}
+				return
+			}
+			r.snapSeq = r.broadcast
 		}
+		plan.snapshot, plan.from = r.snap, r.snapSeq
 	}
 	for other := range r.sessions {
 		if other.participant == s.participant {
@@ -475,6 +487,7 @@ func (r *Room) maybeSnapshot() {
 	}
 	r.sinceSnap = 0
 	seq := r.state.Seq
+	r.snap, r.snapSeq = b, seq
 	r.snapshots.Go(func() {
 		defer r.saving.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -27,8 +27,8 @@ const (
 	writeWait           = 10 * time.Second
 	signalQueue         = 64
 	liveQueue           = 4096      // messages waiting for a slow client before it is dropped
-	highWater           = 1 << 20   // bytes buffered on the events channel before the writer waits
-	lowWater            = 256 << 10 // the writer resumes below this
+	highWater           = 256 << 10 // bytes buffered on the events channel before the writer waits
+	lowWater            = 64 << 10  // the writer resumes below this
 	ephemeralBuffer     = 64 << 10  // an ephemeral message is dropped for a peer with more than this buffered
 	defaultCommandRate  = 100       // commands a second, sustained
 	defaultCommandBurst = 300
@@ -581,7 +581,10 @@ func (s *session) writeEvents(plan catchUp) {
 	}
 }
 
-func (s *session) sendEvents(b []byte) error {
+func (s *session) sendEvents(b []byte) error { return s.send(b, true) }
+
+// send sends one message on the events channel, as text or binary.
+func (s *session) send(b []byte, text bool) error {
 	for s.events.BufferedAmount() > highWater {
 		select {
 		case <-s.low:
@@ -590,7 +593,13 @@ func (s *session) sendEvents(b []byte) error {
 			return s.ctx.Err()
 		}
 	}
-	if err := s.events.SendText(string(b)); err != nil {
+	var err error
+	if text {
+		err = s.events.SendText(string(b))
+	} else {
+		err = s.events.Send(b)
+	}
+	if err != nil {
 		s.kill(domain.Errorf(domain.CodeUnavailable, "the events channel failed; reconnect"))
 		return err
 	}
@@ -600,18 +609,24 @@ func (s *session) sendEvents(b []byte) error {
 
 func (s *session) sendCatchUp(plan catchUp) error {
 	if plan.snapshot != nil {
+		// A header, then the state's JSON as it is, in binary parts: no
+		// escaping into strings, and the client parses it once.
 		parts := chunks(plan.snapshot, protocol.MaxChunkBytes)
-		for i, part := range parts {
-			b, err := json.Marshal(protocol.Message{Type: protocol.TypeSnapshot, Seq: plan.seq, Part: i,
-				Parts: len(parts), Chunk: string(part)})
-			if err != nil {
-				return err
-			}
-			if err := s.sendEvents(b); err != nil {
+		b, err := json.Marshal(protocol.Message{Type: protocol.TypeSnapshot, Seq: plan.from,
+			Parts: len(parts), Size: len(plan.snapshot)})
+		if err != nil {
+			return err
+		}
+		if err := s.sendEvents(b); err != nil {
+			return err
+		}
+		for _, part := range parts {
+			if err := s.send(part, false); err != nil {
 				return err
 			}
 		}
-	} else if plan.seq > plan.from {
+	}
+	if plan.seq > plan.from {
 		var batch []domain.Event
 		var err error
 		for e, readErr := range s.srv.cfg.Store.Events(s.ctx, s.lesson, plan.from) {
@@ -645,16 +660,12 @@ func (s *session) sendBatch(events []domain.Event) error {
 	return nil
 }
 
-// chunks cuts b into pieces of at most n bytes, never inside a UTF-8 character.
+// chunks cuts b into pieces of at most n bytes.
 func chunks(b []byte, n int) [][]byte {
 	var out [][]byte
 	for len(b) > n {
-		cut := n
-		for cut > 0 && !utf8.RuneStart(b[cut]) {
-			cut--
-		}
-		out = append(out, b[:cut])
-		b = b[cut:]
+		out = append(out, b[:n])
+		b = b[n:]
 	}
 	return append(out, b)
 }

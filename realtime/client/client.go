@@ -57,7 +57,9 @@ type Client struct {
 	resume      string
 	waiters     map[uuid.UUID]chan result
 	unacked     []command // in the order sent
-	snapshot    []byte
+	snapshot    []byte    // the parts of a snapshot received so far
+	snapWant    int       // its size; 0 when none is expected
+	snapSeq     int64
 	live        chan struct{} // closed when the catch-up is complete
 	failure     error         // a protocol violation seen, such as a gap
 	bye         *protocol.Signal
@@ -212,7 +214,13 @@ func (c *Client) connect(ctx context.Context, tok string) error {
 		Ordered: &unordered, MaxRetransmits: &retries, Negotiated: &negotiated, ID: &ephemeralID}); err != nil {
 		return err
 	}
-	cn.events.OnMessage(func(m webrtc.DataChannelMessage) { c.onMessage(m.Data) })
+	cn.events.OnMessage(func(m webrtc.DataChannelMessage) {
+		if m.IsString {
+			c.onMessage(m.Data)
+		} else {
+			c.onSnapshotPart(m.Data)
+		}
+	})
 	cn.ephemeral.OnMessage(func(m webrtc.DataChannelMessage) {
 		if c.opts.OnEphemeral == nil {
 			return
@@ -385,18 +393,7 @@ func (c *Client) onMessage(b []byte) {
 	switch m.Type {
 	case protocol.TypeSnapshot:
 		c.mu.Lock()
-		c.snapshot = append(c.snapshot, m.Chunk...)
-		if m.Part == m.Parts-1 {
-			st, err := domain.RestoreSnapshot(c.snapshot)
-			c.snapshot = nil
-			if err != nil {
-				c.failure = err
-			} else if st.Seq != m.Seq {
-				c.failure = fmt.Errorf("snapshot says seq %d, its state %d", m.Seq, st.Seq)
-			} else {
-				c.state = st
-			}
-		}
+		c.snapshot, c.snapWant, c.snapSeq = make([]byte, 0, m.Size), m.Size, m.Seq
 		c.mu.Unlock()
 	case protocol.TypeEvents:
 		for _, raw := range m.Events {
@@ -438,6 +435,33 @@ func (c *Client) onMessage(b []byte) {
 	default:
 		c.fail(fmt.Errorf("unknown message type %q", m.Type))
 	}
+}
+
+// onSnapshotPart collects the binary parts of a snapshot and restores the
+// state from them once all have come.
+func (c *Client) onSnapshotPart(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snapWant == 0 {
+		c.failure = fmt.Errorf("a binary message without a snapshot header")
+		return
+	}
+	c.snapshot = append(c.snapshot, b...)
+	if len(c.snapshot) < c.snapWant {
+		return
+	}
+	st, err := domain.RestoreSnapshot(c.snapshot)
+	switch {
+	case len(c.snapshot) > c.snapWant:
+		c.failure = fmt.Errorf("snapshot of %d bytes, %d announced", len(c.snapshot), c.snapWant)
+	case err != nil:
+		c.failure = err
+	case st.Seq != c.snapSeq:
+		c.failure = fmt.Errorf("snapshot says seq %d, its state %d", c.snapSeq, st.Seq)
+	default:
+		c.state = st
+	}
+	c.snapshot, c.snapWant = nil, 0
 }
 
 func (c *Client) fail(err error) {

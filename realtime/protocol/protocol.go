@@ -118,7 +118,7 @@ const (
 	TypeAck      = "ack"      // server: the command is stored as event Seq
 	TypeError    = "error"    // server: the command (ID) was refused, or the session has a problem (no ID)
 	TypeEvents   = "events"   // server: committed events, in sequence order
-	TypeSnapshot = "snapshot" // server: part of the lesson state at Seq
+	TypeSnapshot = "snapshot" // server: the lesson state at Seq follows, in Parts binary messages of Size bytes in all
 	TypeLive     = "live"     // server: history is complete up to Seq; what follows is live
 )
 
@@ -138,10 +138,10 @@ type Message struct {
 	Message string      `json:"message,omitempty"`
 	// events: each element is an event in its stable JSON form
 	Events []json.RawMessage `json:"events,omitempty"`
-	// snapshot: the state's JSON, cut into Parts pieces sent in order
-	Part  int    `json:"part,omitempty"`
-	Parts int    `json:"parts,omitempty"`
-	Chunk string `json:"chunk,omitempty"`
+	// snapshot: the state's JSON follows in Parts binary messages, in order,
+	// Size bytes in all; concatenated, they are one JSON document
+	Parts int `json:"parts,omitempty"`
+	Size  int `json:"size,omitempty"`
 }
 
 // DecodeCommand decodes a client's message on the events channel. Only

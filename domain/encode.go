@@ -1,0 +1,170 @@
+package domain
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The board is most of a lesson's state, and a snapshot is encoded whenever
+// one is stored or a late joiner needs one. Board and Object therefore encode
+// themselves, byte for byte as encoding/json would encode them (the fuzz test
+// FuzzBoardJSON holds them to it), without reflection or a validation pass
+// per object.
+
+// MarshalJSON encodes the board as encoding/json would.
+func (b *Board) MarshalJSON() ([]byte, error) {
+	buf := make([]byte, 0, 64+len(b.Objects)*200)
+	buf = append(buf, `{"objects":`...)
+	if b.Objects == nil {
+		buf = append(buf, "null"...)
+	} else {
+		buf = append(buf, '[')
+		for i, o := range b.Objects {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = o.appendJSON(buf)
+		}
+		buf = append(buf, ']')
+	}
+	h, err := json.Marshal(b.History)
+	if err != nil {
+		return nil, err
+	}
+	buf = append(buf, `,"history":`...)
+	buf = append(buf, h...)
+	return append(buf, '}'), nil
+}
+
+// MarshalJSON encodes the object as encoding/json would.
+func (o *Object) MarshalJSON() ([]byte, error) { return o.appendJSON(nil), nil }
+
+func (o *Object) appendJSON(b []byte) []byte {
+	if o == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"id":"`...)
+	b = append(b, o.ID.String()...)
+	b = append(b, `","kind":`...)
+	b = appendString(b, o.Kind)
+	b = append(b, `,"owner":`...)
+	b = appendString(b, o.Owner)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, o.Seq, 10)
+	if o.Hidden {
+		b = append(b, `,"hidden":true`...)
+	}
+	if o.Tool != "" {
+		b = append(b, `,"tool":`...)
+		b = appendString(b, o.Tool)
+	}
+	if o.Shape != "" {
+		b = append(b, `,"shape":`...)
+		b = appendString(b, o.Shape)
+	}
+	b = append(b, `,"color":`...)
+	b = appendString(b, o.Color)
+	if o.Fill != "" {
+		b = append(b, `,"fill":`...)
+		b = appendString(b, o.Fill)
+	}
+	if o.Width != 0 {
+		b = append(b, `,"width":`...)
+		b = appendFloat(b, o.Width)
+	}
+	if len(o.Points) > 0 {
+		b = append(b, `,"points":[`...)
+		for i, p := range o.Points {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = p.appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if o.Parts != 0 {
+		b = append(b, `,"parts":`...)
+		b = strconv.AppendInt(b, int64(o.Parts), 10)
+	}
+	b = appendPair(b, `,"from":`, o.From)
+	b = appendPair(b, `,"to":`, o.To)
+	b = appendPair(b, `,"at":`, o.At)
+	if o.Text != "" {
+		b = append(b, `,"text":`...)
+		b = appendString(b, o.Text)
+	}
+	if o.Size != 0 {
+		b = append(b, `,"size":`...)
+		b = appendFloat(b, o.Size)
+	}
+	return append(b, '}')
+}
+
+// appendPair appends an omitzero [2]float64 field.
+func appendPair(b []byte, key string, v [2]float64) []byte {
+	if v == [2]float64{} {
+		return b
+	}
+	b = append(b, key...)
+	b = append(b, '[')
+	b = appendFloat(b, v[0])
+	b = append(b, ',')
+	b = appendFloat(b, v[1])
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaped exactly as encoding/json
+// escapes it (HTML-safe, U+2028 and U+2029 escaped, invalid UTF-8 replaced).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
