@@ -5,44 +5,80 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/realtime/token"
 )
 
 // MaxBodyBytes bounds a request body of the JSON API.
 const MaxBodyBytes = 64 << 10
 
+// Config is what the HTTP surface serves.
+type Config struct {
+	Store eventstore.Store
+	// Tokens, when set, signs the join links a new lesson is given.
+	Tokens *token.Keeper
+	// Live, when set, serves the signaling WebSocket at
+	// GET /api/lessons/{id}/ws.
+	Live http.Handler
+	// Metrics, when set, serves GET /metrics.
+	Metrics http.Handler
+	// Logger receives request failures; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock lessons and links are stamped with; nil means time.Now.
+	Now func() time.Time
+	// LinkTTL is how long a lesson's join links admit; 0 means 7 days.
+	LinkTTL time.Duration
+}
+
 // API serves the JSON API.
 type API struct {
+	cfg   Config
 	store eventstore.Store
 	log   *slog.Logger
 	now   func() time.Time
 }
 
-// NewHandler returns the server's HTTP handler. now is the clock lessons are
-// stamped with; nil means time.Now.
-func NewHandler(store eventstore.Store, log *slog.Logger, now func() time.Time) http.Handler {
-	if now == nil {
-		now = time.Now
+// NewHandler returns the server's HTTP handler.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	a := &API{store: store, log: log, now: now}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.LinkTTL == 0 {
+		cfg.LinkTTL = 7 * 24 * time.Hour
+	}
+	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("POST /api/lessons", a.createLesson)
 	mux.HandleFunc("GET /api/lessons", a.listLessons)
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
+	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
+	if cfg.Live != nil {
+		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)
+	}
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
 	return headers(mux)
 }
 
@@ -90,6 +126,11 @@ func (w *jsonErrors) Write(b []byte) (int, error) {
 
 func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Hijack lets the WebSocket upgrade through the wrapper.
+func (w *jsonErrors) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -107,6 +148,28 @@ type lessonJSON struct {
 	Created time.Time  `json:"created"`
 	Ended   *time.Time `json:"ended,omitempty"`
 	LastSeq int64      `json:"last_seq"`
+	// Given only to whoever created the lesson.
+	Teacher  *linkJSON `json:"teacher,omitempty"`
+	Students *linkJSON `json:"students,omitempty"`
+}
+
+// linkJSON admits to a lesson: the token for the signaling join, and the
+// page to open with it. The token rides in the URL's fragment, which
+// browsers never send to a server, so it stays out of access logs.
+type linkJSON struct {
+	Token   string    `json:"token"`
+	URL     string    `json:"url"`
+	Expires time.Time `json:"expires"`
+}
+
+// link signs a token for the lesson; participant is empty for an invitation.
+func (a *API) link(lesson uuid.UUID, role domain.Role, participant string) (*linkJSON, error) {
+	expires := a.now().Add(a.cfg.LinkTTL).UTC().Truncate(time.Second)
+	tok, err := a.cfg.Tokens.Issue(token.Claims{Lesson: lesson, Role: role, Participant: participant, Expires: expires})
+	if err != nil {
+		return nil, fmt.Errorf("sign a join link: %w", err)
+	}
+	return &linkJSON{Token: tok, URL: "/lessons/" + lesson.String() + "#token=" + tok, Expires: expires}, nil
 }
 
 func toJSON(l eventstore.Lesson) lessonJSON {
@@ -140,8 +203,59 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	out := lessonJSON{ID: id, Title: body.Title, Created: ev.Time, LastSeq: seqs[0]}
+	if a.cfg.Tokens != nil {
+		// The teacher's link names the teacher, so that every device they
+		// open it on is the same participant; the students' link names no
+		// one, and each student who joins with it becomes someone new.
+		if out.Teacher, err = a.link(id, domain.RoleTeacher, "teacher"); err == nil {
+			out.Students, err = a.link(id, domain.RoleStudent, "")
+		}
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
 	w.Header().Set("Location", "/api/lessons/"+id.String())
-	a.reply(w, http.StatusCreated, lessonJSON{ID: id, Title: body.Title, Created: ev.Time, LastSeq: seqs[0]})
+	a.reply(w, http.StatusCreated, out)
+}
+
+// invite gives the teacher a new students' link, as the old one expires or
+// leaks. The request carries the teacher's token: Authorization: Bearer ….
+func (a *API) invite(w http.ResponseWriter, r *http.Request) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id")))
+		return
+	}
+	if a.cfg.Tokens == nil {
+		a.fail(w, r, domain.Errorf(domain.CodeNotFound, "this server gives no join links"))
+		return
+	}
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		a.fail(w, r, domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>"))
+		return
+	}
+	claims, err := a.cfg.Tokens.Verify(bearer, id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if claims.Role != domain.RoleTeacher {
+		a.fail(w, r, domain.Errorf(domain.CodeForbidden, "only the teacher invites students"))
+		return
+	}
+	if _, err := a.store.Lesson(r.Context(), id); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	link, err := a.link(id, domain.RoleStudent, "")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.reply(w, http.StatusCreated, link)
 }
 
 func (a *API) listLessons(w http.ResponseWriter, r *http.Request) {

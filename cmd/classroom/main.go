@@ -20,10 +20,18 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"classroom/eventstore"
+	"classroom/realtime"
+	"classroom/realtime/token"
 	"classroom/web"
 )
 
@@ -33,15 +41,44 @@ func main() {
 
 // config is what the flags and environment set.
 type config struct {
-	addr        string
-	databaseURL string
-	dataDir     string
+	addr           string
+	databaseURL    string
+	dataDir        string
+	tokenKeyFile   string
+	allowedOrigins string
+	publicIP       string
+	iceLoopback    bool
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.addr, "addr", env("CLASSROOM_ADDR", ":8080"), "address to serve HTTP on (CLASSROOM_ADDR)")
 	fs.StringVar(&c.databaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL connection string; empty for the embedded store (DATABASE_URL)")
-	fs.StringVar(&c.dataDir, "data", env("CLASSROOM_DATA", "classroom-data"), "directory of the embedded store (CLASSROOM_DATA)")
+	fs.StringVar(&c.dataDir, "data", env("CLASSROOM_DATA", "classroom-data"), "directory of the embedded store and of generated keys (CLASSROOM_DATA)")
+	fs.StringVar(&c.tokenKeyFile, "token-key-file", env("CLASSROOM_TOKEN_KEY_FILE", ""),
+		"file holding the key that signs join links, created when missing; every server of a school must share it (CLASSROOM_TOKEN_KEY_FILE; default DATA/token.key)")
+	fs.StringVar(&c.allowedOrigins, "allowed-origins", env("CLASSROOM_ALLOWED_ORIGINS", ""),
+		"comma-separated origins besides the server's own whose pages may join lessons, or * (CLASSROOM_ALLOWED_ORIGINS)")
+	fs.StringVar(&c.publicIP, "public-ip", env("CLASSROOM_PUBLIC_IP", ""),
+		"public address to announce for WebRTC when the server is behind 1:1 NAT (CLASSROOM_PUBLIC_IP)")
+	fs.BoolVar(&c.iceLoopback, "ice-loopback", env("CLASSROOM_ICE_LOOPBACK", "") != "",
+		"gather loopback ICE candidates, for clients on this very machine: development and tests (CLASSROOM_ICE_LOOPBACK)")
+}
+
+func (c *config) keyFile() string {
+	if c.tokenKeyFile != "" {
+		return c.tokenKeyFile
+	}
+	return filepath.Join(c.dataDir, "token.key")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (c *config) store(log *slog.Logger) eventstore.Config {
@@ -144,12 +181,34 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		log.Info("event store closed")
 	}()
 
+	key, err := token.LoadOrCreateKey(c.keyFile())
+	if err != nil {
+		return err
+	}
+	tokens, err := token.NewKeeper(key, nil)
+	if err != nil {
+		return err
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var publicIPs []string
+	if c.publicIP != "" {
+		publicIPs = []string{c.publicIP}
+	}
+	live, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
+		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback})
+	if err != nil {
+		return err
+	}
+	defer live.Close() // before the store closes: rooms store their last leaves
+
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           web.NewHandler(store, log, nil),
+		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log,
+			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -168,6 +227,9 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	log.Info("shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Shutdown does not wait for hijacked connections (the WebSockets);
+	// closing the live server ends them.
+	srv.RegisterOnShutdown(func() { live.Close() })
 	if err := srv.Shutdown(shutdown); err != nil {
 		return fmt.Errorf("shut down the HTTP server: %w", err)
 	}
