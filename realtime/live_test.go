@@ -22,6 +22,7 @@ import (
 	"classroom/eventstore"
 	"classroom/realtime"
 	"classroom/realtime/client"
+	"classroom/realtime/protocol"
 	"classroom/realtime/token"
 )
 
@@ -468,6 +469,121 @@ func TestNothingLeftBehind(t *testing.T) {
 	for id, p := range st.Participants {
 		if p.Present {
 			t.Errorf("participant %s (%s) is still present", id, p.Name)
+		}
+	}
+}
+
+// TestResendIsHarmless: a command sent while the connection was down is
+// resent on resume and stored once; a command resent after its ack is
+// answered with the same sequence.
+func TestResendIsHarmless(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	student := ls.mustJoin(ctx, domain.RoleStudent, "Bob")
+
+	id := uuid.New()
+	first, err := student.SendID(ctx, id, &domain.ChatPosted{Text: "once"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := student.SendID(ctx, id, &domain.ChatPosted{Text: "once"})
+	if err != nil || again != first {
+		t.Fatalf("resent command: seq %d, %v; first had %d", again, err, first)
+	}
+
+	// Sent into a dead connection: it waits, unacknowledged, for the resume.
+	student.Drop()
+	lost := uuid.New()
+	result := make(chan error, 1)
+	go func() {
+		_, err := student.SendID(ctx, lost, &domain.ChatPosted{Text: "while away"})
+		result <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if err := student.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-result:
+		if err != nil {
+			t.Fatalf("the command sent while away: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the command sent while away was never acknowledged")
+	}
+	converge(t, ls, teacher, student)
+	count := 0
+	for _, m := range ls.replay().Chat {
+		if m.Text == "while away" || m.Text == "once" {
+			count++
+		}
+	}
+	if count != 2 {
+		t.Fatalf("%d stored copies of the two chat messages, want 2", count)
+	}
+}
+
+// TestEphemeralRelay: cursors and previews reach the others, stamped with
+// their sender, and are not stored; malformed ones are dropped.
+func TestEphemeralRelay(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got := make(chan protocol.Ephemeral, 16)
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	c, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(domain.RoleStudent, "", time.Hour),
+		Name: "Bob", Loopback: true, OnEphemeral: func(e protocol.Ephemeral) { got <- e }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	converge(t, ls, teacher, c)
+	before := ls.replay().Seq
+	// Unreliable by design: send a few until one arrives.
+	for i := 0; ; i++ {
+		if err := teacher.SendEphemeral(protocol.Ephemeral{Type: protocol.EphemeralCursor, X: 10, Y: 20, Laser: true}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case e := <-got:
+			if e.Actor != teacher.Participant() || e.X != 10 || !e.Laser {
+				t.Fatalf("relayed %+v", e)
+			}
+			if ls.replay().Seq != before {
+				t.Fatal("an ephemeral message was stored")
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+			if i == 50 {
+				t.Fatal("no cursor was relayed")
+			}
+		}
+	}
+}
+
+// TestOriginCheck: a page from another site cannot open the WebSocket; the
+// server's own pages and configured origins can.
+func TestOriginCheck(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
+		c.AllowedOrigins = []string{"https://school.example"}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	host := strings.TrimPrefix(ls.http.URL, "http://")
+	for origin, ok := range map[string]bool{
+		"https://evil.example":   false,
+		"https://school.example": true,
+		"http://" + host:         true,
+	} {
+		c, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(domain.RoleStudent, "", time.Hour),
+			Name: "Bob", Loopback: true, Header: http.Header{"Origin": {origin}}})
+		if ok != (err == nil) {
+			t.Errorf("origin %s: %v, want allowed=%v", origin, err, ok)
+		}
+		if c != nil {
+			c.Close()
 		}
 	}
 }

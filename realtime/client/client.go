@@ -493,7 +493,8 @@ func (c *Client) Send(ctx context.Context, p domain.Payload) (int64, error) {
 	return c.SendID(ctx, uuid.New(), p)
 }
 
-// SendID is Send with the command's id chosen by the caller.
+// SendID is Send with the command's id chosen by the caller. While the
+// client is disconnected the command waits, and Resume sends it.
 func (c *Client) SendID(ctx context.Context, id uuid.UUID, p domain.Payload) (int64, error) {
 	w := make(chan result, 1)
 	cmd := command{id: id, payload: p}
@@ -502,9 +503,10 @@ func (c *Client) SendID(ctx context.Context, id uuid.UUID, p domain.Payload) (in
 	c.unacked = append(c.unacked, cmd)
 	cn := c.conn
 	c.mu.Unlock()
-	if err := c.transmit(cn, cmd); err != nil {
-		// Kept unacknowledged: a reconnection resends it.
-		return 0, err
+	if cn != nil {
+		// If this fails, the connection is going down: the command stays
+		// unacknowledged and Resume sends it again.
+		c.transmit(cn, cmd)
 	}
 	select {
 	case r := <-w:
@@ -512,6 +514,12 @@ func (c *Client) SendID(ctx context.Context, id uuid.UUID, p domain.Payload) (in
 	case <-ctx.Done():
 		c.mu.Lock()
 		delete(c.waiters, id)
+		for i, u := range c.unacked {
+			if u.id == id {
+				c.unacked = append(c.unacked[:i], c.unacked[i+1:]...)
+				break
+			}
+		}
 		c.mu.Unlock()
 		return 0, ctx.Err()
 	}
