@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/realtime/client"
+)
+
+// binary builds classroom once for the tests of this file.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "classroom-bin")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "classroom")
+	out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return path, nil
+})
+
+// server is a running classroom process.
+type server struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	addr   string
+	stderr *bytes.Buffer
+	exited chan struct{} // closed when the process has exited
+	err    error         // its exit status; set before exited closes
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func start(t *testing.T, addr string, args ...string) *server {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, addr: addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr, "-ice-loopback"}, args...)...)
+	s.cmd.Env = append(os.Environ(), "DATABASE_URL=")
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		<-s.exited
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.stderr)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not become healthy: %v\n%s", err, s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type created struct {
+	ID      string
+	Teacher struct{ Token string }
+}
+
+func (s *server) createLesson(title string) created {
+	s.t.Helper()
+	resp, err := http.Post("http://"+s.addr+"/api/lessons", "application/json", strings.NewReader(`{"title":"`+title+`"}`))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c created
+	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&c) != nil {
+		s.t.Fatalf("create lesson: HTTP %d", resp.StatusCode)
+	}
+	return c
+}
+
+func (s *server) lastSeq(id string) int64 {
+	s.t.Helper()
+	resp, err := http.Get("http://" + s.addr + "/api/lessons/" + id)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l struct {
+		LastSeq int64 `json:"last_seq"`
+	}
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&l) != nil {
+		s.t.Fatalf("get lesson %s: HTTP %d", id, resp.StatusCode)
+	}
+	return l.LastSeq
+}
+
+// TestCrashKeepsAcknowledged: what the server acknowledged (a lesson, a chat
+// message sent over the data channel) survives a SIGKILL of the server, and
+// with PostgreSQL a crash-restart of the database too; a resend of the
+// acknowledged command after the restart is not stored twice.
+func TestCrashKeepsAcknowledged(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) {
+		testCrash(t, []string{"-data", t.TempDir()}, "")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv("DATABASE_URL")
+		if url == "" {
+			t.Fatal("DATABASE_URL is not set: run the tests through scripts/test, or point DATABASE_URL at a PostgreSQL")
+		}
+		restart := os.Getenv("CLASSROOM_TEST_PG_RESTART")
+		if restart == "" {
+			t.Log("CLASSROOM_TEST_PG_RESTART is not set: the database restart is not exercised")
+		}
+		testCrash(t, []string{"-data", t.TempDir(), "-database-url", url}, restart)
+	})
+}
+
+func testCrash(t *testing.T, args []string, restartDB string) {
+	addr := freeAddr(t)
+	s := start(t, addr, args...)
+	lesson := s.createLesson("Crash course")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url := "ws://" + addr + "/api/lessons/" + lesson.ID + "/ws"
+	c, err := client.Dial(ctx, client.Options{URL: url, Token: lesson.Teacher.Token, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.New()
+	seq, err := c.SendID(ctx, id, &domain.ChatPosted{Text: "acknowledged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Drop()
+
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-s.exited
+	if restartDB != "" {
+		if out, err := exec.Command("sh", "-c", restartDB).CombinedOutput(); err != nil {
+			t.Fatalf("restart PostgreSQL: %v\n%s", err, out)
+		}
+	}
+	s = start(t, addr, args...)
+	if got := s.lastSeq(lesson.ID); got < seq {
+		t.Fatalf("after the crash the lesson ends at %d; %d was acknowledged", got, seq)
+	}
+	c, err = client.Dial(ctx, client.Options{URL: url, Token: lesson.Teacher.Token, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.SendID(ctx, id, &domain.ChatPosted{Text: "acknowledged"})
+	if err != nil || again != seq {
+		t.Fatalf("resend after the crash: seq %d, %v; want %d", again, err, seq)
+	}
+	chats := 0
+	for _, m := range c.State().Chat {
+		if m.Text == "acknowledged" {
+			chats++
+		}
+	}
+	if chats != 1 {
+		t.Fatalf("%d copies of the acknowledged message", chats)
+	}
+	c.Close()
+
+	// A graceful stop ends with status 0.
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+		if s.err != nil {
+			t.Fatalf("after SIGTERM: %v\n%s", s.err, s.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the server did not stop within 15 s of SIGTERM")
+	}
+}
+
+func TestMigrateAndUsage(t *testing.T) {
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "DATABASE_URL=")
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	if out, code := run("migrate", "-data", dir); code != 0 || !strings.Contains(out, "applied migration 1") {
+		t.Fatalf("first migrate: %d %s", code, out)
+	}
+	if out, code := run("migrate", "-data", dir); code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("second migrate: %d %s", code, out)
+	}
+	if _, code := run("nonsense"); code != 2 {
+		t.Fatalf("unknown command exits %d, want 2", code)
+	}
+	if out, code := run("help"); code != 0 || !strings.Contains(out, "-database-url") {
+		t.Fatalf("help: %d %s", code, out)
+	}
+}
