@@ -42,7 +42,7 @@ func newAPI(t *testing.T) *api {
 	a.tokens = tokens
 	a.srv = httptest.NewServer(web.NewHandler(web.Config{Store: store, Tokens: tokens,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { a.clock = a.clock.Add(time.Minute); return a.clock }}))
+		Now:    func() time.Time { a.clock = a.clock.Add(time.Minute); return a.clock }}))
 	t.Cleanup(func() {
 		a.srv.Close()
 		store.Close()
