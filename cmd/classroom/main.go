@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,6 +49,12 @@ type config struct {
 	allowedOrigins string
 	publicIP       string
 	iceLoopback    bool
+	tlsCert        string
+	tlsKey         string
+	acmeDomains    string
+	acmeEmail      string
+	acmeDirectory  string
+	httpAddr       string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -60,6 +67,15 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"comma-separated origins besides the server's own whose pages may join lessons, or * (CLASSROOM_ALLOWED_ORIGINS)")
 	fs.StringVar(&c.publicIP, "public-ip", env("CLASSROOM_PUBLIC_IP", ""),
 		"public address to announce for WebRTC when the server is behind 1:1 NAT (CLASSROOM_PUBLIC_IP)")
+	fs.StringVar(&c.tlsCert, "tls-cert", env("CLASSROOM_TLS_CERT", ""), "certificate file (PEM) to serve HTTPS with, reloaded when it changes (CLASSROOM_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", env("CLASSROOM_TLS_KEY", ""), "key file (PEM) of -tls-cert (CLASSROOM_TLS_KEY)")
+	fs.StringVar(&c.acmeDomains, "acme-domains", env("CLASSROOM_ACME_DOMAINS", ""),
+		"comma-separated domain names to obtain and renew certificates for over ACME (Let's Encrypt) (CLASSROOM_ACME_DOMAINS)")
+	fs.StringVar(&c.acmeEmail, "acme-email", env("CLASSROOM_ACME_EMAIL", ""), "contact address given to the ACME CA (CLASSROOM_ACME_EMAIL)")
+	fs.StringVar(&c.acmeDirectory, "acme-directory", env("CLASSROOM_ACME_DIRECTORY", ""),
+		"ACME directory URL; empty for Let's Encrypt (CLASSROOM_ACME_DIRECTORY)")
+	fs.StringVar(&c.httpAddr, "http-addr", env("CLASSROOM_HTTP_ADDR", ":80"),
+		"with ACME, where plain HTTP answers challenges and redirects to HTTPS (CLASSROOM_HTTP_ADDR)")
 	fs.BoolVar(&c.iceLoopback, "ice-loopback", env("CLASSROOM_ICE_LOOPBACK", "") != "",
 		"gather loopback ICE candidates, for clients on this very machine: development and tests (CLASSROOM_ICE_LOOPBACK)")
 }
@@ -202,9 +218,27 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	}
 	defer live.Close() // before the store closes: rooms store their last leaves
 
+	tlsConfig, challenges, err := web.ServerTLS(web.TLSOptions{CertFile: c.tlsCert, KeyFile: c.tlsKey,
+		ACMEDomains: splitList(c.acmeDomains), ACMEEmail: c.acmeEmail, ACMEDirectory: c.acmeDirectory,
+		ACMECacheDir: filepath.Join(c.dataDir, "acme")})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	if challenges != nil {
+		httpLn, err := net.Listen("tcp", c.httpAddr)
+		if err != nil {
+			return fmt.Errorf("listen for ACME challenges: %w", err)
+		}
+		challengeSrv := &http.Server{Handler: challenges, ReadHeaderTimeout: 10 * time.Second}
+		go challengeSrv.Serve(httpLn)
+		defer challengeSrv.Close()
 	}
 	srv := &http.Server{
 		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log,
@@ -215,7 +249,11 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Warn("serving plain HTTP: for loopback and development only, not for real lessons", "addr", ln.Addr().String())
+	if tlsConfig == nil {
+		log.Warn("serving plain HTTP: for loopback and development only, not for real lessons", "addr", ln.Addr().String())
+	} else {
+		log.Info("serving HTTPS", "addr", ln.Addr().String())
+	}
 
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()

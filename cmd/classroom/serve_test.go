@@ -3,8 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -213,6 +221,87 @@ func testCrash(t *testing.T, args []string, restartDB string) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the server did not stop within 15 s of SIGTERM")
+	}
+}
+
+// TestServeHTTPS: with a certificate and key, the server speaks HTTPS and
+// WSS only, and a client that trusts the certificate joins a lesson.
+func TestServeHTTPS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	tlsConfig := &tls.Config{RootCAs: roots}
+
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", dir, "-tls-cert", certFile, "-tls-key", keyFile, "-ice-loopback")
+	cmd.Env = append(os.Environ(), "DATABASE_URL=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", stderr.String())
+		}
+	})
+	https := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig}}
+	var resp *http.Response
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err = https.Get("https://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no HTTPS: %v", err)
+		}
+	}
+	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil && resp.StatusCode == 200 {
+		t.Fatal("plain HTTP is served beside HTTPS")
+	}
+	resp, err = https.Post("https://"+addr+"/api/lessons", "application/json", strings.NewReader(`{"title":"Secure"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l created
+	json.NewDecoder(resp.Body).Decode(&l)
+	resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Options{URL: "wss://" + addr + "/api/lessons/" + l.ID + "/ws",
+		Token: l.Teacher.Token, Loopback: true, TLS: tlsConfig})
+	if err != nil {
+		t.Fatalf("join over wss: %v", err)
+	}
+	if _, err := c.Send(ctx, &domain.LessonStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if strings.Contains(stderr.String(), "serving plain HTTP") {
+		t.Fatal("the server warned of plain HTTP while serving HTTPS")
 	}
 }
 

@@ -10,6 +10,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,8 @@ type Options struct {
 	Name string
 	// Header is sent with the WebSocket handshake (an Origin, say).
 	Header http.Header
+	// TLS configures wss:// connections; nil means the system's roots.
+	TLS *tls.Config
 	// Loopback lets the PeerConnection use loopback addresses (tests).
 	Loopback bool
 	// OnEvent, when set, is called with every event the client applies, in
@@ -157,7 +160,9 @@ func (c *Client) Bye() *protocol.Signal {
 }
 
 func (c *Client) connect(ctx context.Context, tok string) error {
-	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, c.opts.URL, c.opts.Header)
+	dialer := *websocket.DefaultDialer
+	dialer.TLSClientConfig = c.opts.TLS
+	ws, resp, err := dialer.DialContext(ctx, c.opts.URL, c.opts.Header)
 	if err != nil {
 		if resp != nil {
 			return fmt.Errorf("dial %s: %w (HTTP %d)", c.opts.URL, err, resp.StatusCode)
