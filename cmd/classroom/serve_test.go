@@ -44,12 +44,31 @@ var binary = sync.OnceValues(func() (string, error) {
 	return path, nil
 })
 
+// logBuffer collects a child process's output; it may be read while the
+// process still writes to it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // server is a running classroom process.
 type server struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	addr   string
-	stderr *bytes.Buffer
+	stderr *logBuffer
 	exited chan struct{} // closed when the process has exited
 	err    error         // its exit status; set before exited closes
 }
@@ -70,7 +89,7 @@ func start(t *testing.T, addr string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, addr: addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
+	s := &server{t: t, addr: addr, stderr: &logBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr, "-ice-loopback"}, args...)...)
 	s.cmd.Env = append(os.Environ(), "DATABASE_URL=")
 	s.cmd.Stderr = s.stderr
@@ -256,7 +275,7 @@ func TestServeHTTPS(t *testing.T) {
 	addr := freeAddr(t)
 	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", dir, "-tls-cert", certFile, "-tls-key", keyFile, "-ice-loopback")
 	cmd.Env = append(os.Environ(), "DATABASE_URL=")
-	var stderr bytes.Buffer
+	var stderr logBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
