@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"classroom/domain"
 	"classroom/realtime/protocol"
 )
