@@ -322,7 +322,10 @@ func TestRefusals(t *testing.T) {
 		&domain.BoardCleared{Slide: domain.Slide{}},
 		&domain.FloorGranted{Participant: student.Participant()},
 		&domain.LessonEnded{},
-		strokeOf(1, 0), // drawing is not allowed yet
+		strokeOf(1, 0),                             // drawing is not allowed yet
+		&domain.ParticipantLeft{},                  // the server records leaving
+		&domain.ParticipantJoined{Name: "Mallory"}, // and joining
+		&domain.LessonCreated{Title: "Another"},
 	} {
 		if _, err := student.Send(ctx, p); domain.ErrorCode(err) != domain.CodeForbidden {
 			t.Fatalf("student's %s: %v, want forbidden", p.Kind(), err)
@@ -390,7 +393,7 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 	for name, atLeast := range map[string]float64{
-		"classroom_commands_refused_total/forbidden":           5,
+		"classroom_commands_refused_total/forbidden":           8,
 		"classroom_commands_refused_total/invalid":             6,
 		"classroom_commands_refused_total/rate_limited":        1,
 		"classroom_events_appended_total":                      float64(before + 1 - 1),

@@ -490,6 +490,13 @@ func (s *session) onCommand(msg webrtc.DataChannelMessage) {
 		s.replyError(id, err)
 		return
 	}
+	switch payload.Kind() {
+	case domain.KindLessonCreated, domain.KindParticipantJoined, domain.KindParticipantLeft:
+		// The server records these itself, as lessons are made and
+		// sessions come and go.
+		s.replyError(id, domain.Errorf(domain.CodeForbidden, "%s is recorded by the server, not sent by clients", payload.Kind()))
+		return
+	}
 	if !s.commands.Allow() {
 		s.replyError(id, domain.Errorf(domain.CodeRateLimited, "too many commands; slow down"))
 		return
