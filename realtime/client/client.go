@@ -96,6 +96,9 @@ type conn struct {
 func Dial(ctx context.Context, opts Options) (*Client, error) {
 	var se webrtc.SettingEngine
 	se.SetSCTPMaxMessageSize(256 << 10)
+	// pion's default receive window (1 MiB) halves the rate a late
+	// joiner's history arrives at on a fast link; browsers' is larger.
+	se.SetSCTPMaxReceiveBufferSize(8 << 20)
 	if opts.Loopback {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 		se.SetIncludeLoopbackCandidate(true)
