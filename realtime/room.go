@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/media"
 	"classroom/realtime/protocol"
 )
 
@@ -46,6 +48,11 @@ type Room struct {
 	once sync.Once
 
 	peers atomic.Pointer[[]*session] // the sessions, for the ephemeral relay
+
+	// stage forwards the media of the teacher and of the student with the
+	// floor; onStage is who the stage was last told that is.
+	stage   *media.Stage
+	onStage []string
 
 	// Owned by run.
 	state     *domain.State
@@ -102,7 +109,7 @@ type exit struct {
 }
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
-	return &Room{srv: srv, lesson: lesson, ready: make(chan struct{}), in: make(chan any, roomQueue),
+	return &Room{srv: srv, lesson: lesson, stage: media.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan any, roomQueue),
 		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs)}
 }
@@ -126,6 +133,7 @@ func (r *Room) send(ctx context.Context, req any) error {
 func (r *Room) run(ctx context.Context) {
 	defer close(r.done)
 	defer r.snapshots.Wait()
+	defer r.stage.Close()
 	state, err := r.load(ctx)
 	if err != nil {
 		r.loadErr = err
@@ -133,6 +141,7 @@ func (r *Room) run(ctx context.Context) {
 		return
 	}
 	r.state, r.broadcast = state, state.Seq
+	r.updateStage()
 	close(r.ready)
 
 	// Follow the log for appends by other servers sharing the database.
@@ -261,6 +270,7 @@ func (r *Room) reload(ctx context.Context) {
 		missed = append(missed, e)
 	}
 	r.publish(missed)
+	r.updateStage()
 }
 
 // catchUp applies and sends the events other servers appended.
@@ -462,6 +472,26 @@ func (r *Room) publish(events []domain.Event) {
 	}
 	r.broadcast = events[len(events)-1].Seq
 	r.sinceSnap += len(events)
+	r.updateStage()
+}
+
+// updateStage tells the stage whose media everyone receives: the teachers
+// present, and the student who has the floor.
+func (r *Room) updateStage() {
+	if r.state == nil {
+		return
+	}
+	var on []string
+	for id, p := range r.state.Participants {
+		if p.Present && (p.Role == domain.RoleTeacher || id == r.state.Floor) {
+			on = append(on, id)
+		}
+	}
+	slices.Sort(on)
+	if !slices.Equal(on, r.onStage) {
+		r.onStage = on
+		r.stage.SetOnStage(on...)
+	}
 }
 
 func (r *Room) remember(id uuid.UUID, seq int64) {

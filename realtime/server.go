@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -25,13 +26,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/media"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
 )
@@ -54,6 +54,10 @@ type Config struct {
 	Loopback bool
 	// NAT1To1IPs are public addresses to announce instead of the host's (1:1 NAT).
 	NAT1To1IPs []string
+	// MediaUDPAddr, when set, is the one UDP address every PeerConnection's
+	// media and data go through (":7882", say); empty gives each connection
+	// ports of its own.
+	MediaUDPAddr string
 	// ResumeTTL is how long a participant's own token stays valid; 0 means 12 hours.
 	ResumeTTL time.Duration
 	// SnapshotEvery is how many events a room appends between two stored
@@ -72,6 +76,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	now      func() time.Time
+	engine   *media.Engine
 	api      *webrtc.API
 	upgrader websocket.Upgrader
 	metrics  *metrics // nil records nothing
@@ -108,16 +113,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.CommandBurst == 0 {
 		cfg.CommandBurst = defaultCommandBurst
 	}
-	api, err := newWebRTCAPI(cfg)
+	engine, err := media.NewEngine(media.EngineConfig{Loopback: cfg.Loopback, NAT1To1IPs: cfg.NAT1To1IPs,
+		UDPAddr: cfg.MediaUDPAddr, SCTPMaxMessageSize: 256 << 10})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("realtime: %w", err)
 	}
 	m, err := newMetrics(cfg.Metrics)
 	if err != nil {
+		engine.Close()
 		return nil, fmt.Errorf("realtime: register metrics: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, api: api, metrics: m, ctx: ctx, cancel: cancel,
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, engine: engine, api: engine.API, metrics: m, ctx: ctx, cancel: cancel,
 		rooms: map[uuid.UUID]*Room{}}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -126,31 +133,6 @@ func New(cfg Config) (*Server, error) {
 		CheckOrigin:      s.checkOrigin,
 	}
 	return s, nil
-}
-
-// newWebRTCAPI builds the pion API every PeerConnection of the server uses:
-// default codecs and interceptors (NACK, RTCP reports, TWCC), and messages up
-// to protocol.MaxServerMessage and more on the data channels.
-func newWebRTCAPI(cfg Config) (*webrtc.API, error) {
-	var se webrtc.SettingEngine
-	se.SetSCTPMaxMessageSize(256 << 10)
-	if cfg.Loopback {
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	}
-	if len(cfg.NAT1To1IPs) > 0 {
-		se.SetNAT1To1IPs(cfg.NAT1To1IPs, webrtc.ICECandidateTypeHost)
-	}
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
-		return nil, fmt.Errorf("realtime: register codecs: %w", err)
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		return nil, fmt.Errorf("realtime: register interceptors: %w", err)
-	}
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir)), nil
 }
 
 // checkOrigin admits browsers from the server's own host and from the
@@ -264,5 +246,9 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
-	return nil
+	return s.engine.Close()
 }
+
+// MediaAddr returns the address of the shared media UDP port, or nil when
+// there is none.
+func (s *Server) MediaAddr() net.Addr { return s.engine.UDPAddr() }

@@ -10,11 +10,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/time/rate"
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/media"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
 )
@@ -51,6 +53,7 @@ type session struct {
 	lastSeq     int64 // what the client said it has, when it joined
 
 	room      *Room
+	member    *media.Member // on the room's stage, once entered
 	pc        *webrtc.PeerConnection
 	events    *webrtc.DataChannel
 	ephemeral *webrtc.DataChannel
@@ -73,9 +76,12 @@ type session struct {
 	// or been set (the client's): sent or added earlier, they are lost.
 	iceMu       sync.Mutex
 	described   bool                    // our first description has been sent
+	wantOffer   bool                    // negotiation was needed before that
 	localICE    []protocol.ICECandidate // gathered before that
 	remoteSet   bool                    // the client's first description is set
 	remoteEarly []webrtc.ICECandidateInit
+
+	negotiating sync.Mutex // one offer at a time
 }
 
 func newSession(srv *Server, lesson uuid.UUID, ws *websocket.Conn) *session {
@@ -156,6 +162,12 @@ func (s *session) run(parent context.Context) {
 		return
 	}
 	defer s.leave()
+	s.member = room.stage.Join(s.participant, s.pc)
+	defer func() {
+		s.member.Leave()
+		s.pc.Close()
+		s.member.Wait()
+	}()
 	s.srv.metrics.participantsDelta(1)
 	defer s.srv.metrics.participantsDelta(-1)
 	if res.plan.snapshot != nil {
@@ -360,9 +372,22 @@ func (s *session) connect() error {
 	})
 	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
 		s.srv.log.Debug("peer connection", "participant", s.participant, "state", state.String())
+		if state == webrtc.PeerConnectionStateConnected {
+			// pion starts SRTP only when a negotiation brings media, or
+			// when RTCP is sent, and drops what is sent before it runs:
+			// start it now, so that the first packets forwarded to this
+			// participant (a keyframe) are not lost.
+			pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverReport{}})
+		}
 		if state == webrtc.PeerConnectionStateFailed {
 			s.kill(domain.Errorf(domain.CodeUnavailable, "the connection failed; reconnect"))
 		}
+	})
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		// Offers are handled only after the session entered the room, so
+		// the member exists: whatever the participant sends reaches the
+		// stage, which forwards it only while they are on it.
+		s.member.Publish(t, r)
 	})
 	pc.OnNegotiationNeeded(s.offer)
 	return nil
@@ -372,12 +397,18 @@ func (s *session) connect() error {
 // impolite peer of perfect negotiation: when offers cross, the client rolls
 // its own back and answers the server's.
 func (s *session) offer() {
+	s.negotiating.Lock()
+	defer s.negotiating.Unlock()
 	s.iceMu.Lock()
 	first := !s.described
+	if first {
+		// The client makes the first offer (creating the data channels
+		// fires this before it): offer once that is answered.
+		s.wantOffer = true
+	}
 	s.iceMu.Unlock()
 	if first || s.pc.SignalingState() != webrtc.SignalingStateStable {
-		// The client makes the first offer (creating the data channels
-		// fires this before it); otherwise this fires again when stable.
+		// pion fires this again when the state is stable.
 		return
 	}
 	offer, err := s.pc.CreateOffer(nil)
@@ -402,6 +433,12 @@ func (s *session) describe(sig protocol.Signal) {
 		s.signal(protocol.Signal{Type: protocol.SignalCandidate, Candidate: &c})
 	}
 	s.localICE = nil
+	if s.wantOffer && sig.Type == protocol.SignalAnswer {
+		// Negotiation was needed while the first offer was being answered;
+		// pion will not say so again.
+		s.wantOffer = false
+		go s.offer()
+	}
 }
 
 // remoteDescribed adds the client's candidates that came before its description.

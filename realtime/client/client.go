@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"classroom/domain"
@@ -46,6 +47,14 @@ type Options struct {
 	OnEvent func(domain.Event)
 	// OnEphemeral, when set, is called with every relayed ephemeral message.
 	OnEphemeral func(protocol.Ephemeral)
+	// OnTrack, when set, is called with every media track the server
+	// forwards to this client (its stream id is the publisher's participant
+	// id); it must read the track until it ends. Unset, tracks are read and
+	// discarded.
+	OnTrack func(*webrtc.TrackRemote, *webrtc.RTPReceiver)
+	// RelayOnly makes the connection use TURN relays only, as a client
+	// behind a strict firewall would.
+	RelayOnly bool
 }
 
 // Client is one participant in a live lesson.
@@ -90,6 +99,7 @@ type conn struct {
 	events    *webrtc.DataChannel
 	ephemeral *webrtc.DataChannel
 	done      chan struct{} // closed when the WebSocket reader ends
+	negotiate sync.Mutex    // one offer at a time
 }
 
 // Dial joins a lesson and returns once the client has caught up with it.
@@ -209,9 +219,26 @@ func (c *Client) connect(ctx context.Context, tok string) error {
 	for _, s := range welcome.ICEServers {
 		servers = append(servers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
-	if cn.pc, err = c.api.NewPeerConnection(webrtc.Configuration{ICEServers: servers}); err != nil {
+	config := webrtc.Configuration{ICEServers: servers}
+	if c.opts.RelayOnly {
+		config.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	if cn.pc, err = c.api.NewPeerConnection(config); err != nil {
 		return err
 	}
+	cn.pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		if c.opts.OnTrack != nil {
+			c.opts.OnTrack(t, r)
+			return
+		}
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := t.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+	cn.pc.OnNegotiationNeeded(func() { cn.offer() })
 	ordered, unordered, retries, negotiated := true, false, uint16(protocol.EphemeralMaxRetries), true
 	eventsID, ephemeralID := uint16(protocol.EventsChannelID), uint16(protocol.EphemeralChannelID)
 	if cn.events, err = cn.pc.CreateDataChannel(protocol.EventsChannel, &webrtc.DataChannelInit{
@@ -275,6 +302,11 @@ func (c *Client) connect(ctx context.Context, tok string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// pion starts SRTP only once a negotiation brings media, or when RTCP
+	// is first sent; media the server forwards before then is dropped.
+	// Start it now, so that the first packets of a track (its keyframe)
+	// are not lost.
+	cn.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverReport{}})
 	c.mu.Lock()
 	c.conn = cn
 	live := c.live
@@ -567,6 +599,81 @@ func (c *Client) transmit(cn *conn, cmd command) error {
 		return errors.New("not connected")
 	}
 	return cn.events.SendText(string(b))
+}
+
+// AddTrack sends a media track to the server, renegotiating the connection.
+// The caller reads the returned sender's RTCP (keyframe requests arrive
+// there). Tracks are not sent again after Resume.
+func (c *Client) AddTrack(t webrtc.TrackLocal) (*webrtc.RTPSender, error) {
+	c.mu.Lock()
+	cn := c.conn
+	c.mu.Unlock()
+	if cn == nil {
+		return nil, errors.New("not connected")
+	}
+	// A transceiver of its own: pion would otherwise reuse one of the
+	// receiving ones and start sending before the server knows the stream.
+	tr, err := cn.pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return nil, err
+	}
+	return tr.Sender(), nil
+}
+
+// RemoveTrack stops sending a track added with AddTrack.
+func (c *Client) RemoveTrack(sender *webrtc.RTPSender) error {
+	c.mu.Lock()
+	cn := c.conn
+	c.mu.Unlock()
+	if cn == nil {
+		return errors.New("not connected")
+	}
+	return cn.pc.RemoveTrack(sender)
+}
+
+// ConnectionState returns the state of the current PeerConnection.
+func (c *Client) ConnectionState() webrtc.PeerConnectionState {
+	c.mu.Lock()
+	cn := c.conn
+	c.mu.Unlock()
+	if cn == nil {
+		return webrtc.PeerConnectionStateClosed
+	}
+	return cn.pc.ConnectionState()
+}
+
+// PeerConnection returns the current PeerConnection, for inspecting it
+// (stats, the selected candidate pair).
+func (c *Client) PeerConnection() *webrtc.PeerConnection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil {
+		return nil
+	}
+	return c.conn.pc
+}
+
+// offer renegotiates from the client's side, once the first offer is out
+// and the connection is stable. When the server's offer crosses it, the
+// server wins (readSignals rolls this one back) and pion asks again once
+// the server's offer is answered.
+func (cn *conn) offer() {
+	cn.negotiate.Lock()
+	defer cn.negotiate.Unlock()
+	cn.wsMu.Lock()
+	first := !cn.described
+	cn.wsMu.Unlock()
+	if first || cn.pc.SignalingState() != webrtc.SignalingStateStable {
+		return
+	}
+	offer, err := cn.pc.CreateOffer(nil)
+	if err != nil {
+		return
+	}
+	if err := cn.pc.SetLocalDescription(offer); err != nil {
+		return
+	}
+	cn.describe(protocol.Signal{Type: protocol.SignalOffer, SDP: offer.SDP})
 }
 
 // Drop cuts the connection without leaving, as a lost network would.

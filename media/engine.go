@@ -1,0 +1,180 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/webrtc/v4"
+)
+
+// EngineConfig configures the WebRTC engine behind every PeerConnection of a
+// server.
+type EngineConfig struct {
+	// Loopback makes PeerConnections gather loopback candidates and no mDNS
+	// ones: for tests and for a server used on one machine.
+	Loopback bool
+	// NAT1To1IPs are public addresses announced instead of the host's own, for
+	// a server behind a 1:1 NAT.
+	NAT1To1IPs []string
+	// UDPAddr, when set, is the one UDP address ("host:port", or ":port") all
+	// media and data of every PeerConnection goes through, so that a firewall
+	// needs one port, not a range.
+	UDPAddr string
+	// SCTPMaxMessageSize bounds one data channel message; 0 keeps pion's default.
+	SCTPMaxMessageSize uint32
+}
+
+// Engine is the WebRTC API a server builds its PeerConnections with: the
+// codecs an SFU can forward without transcoding (VP8, H.264, Opus), the
+// interceptors a forwarder needs, and the network settings.
+type Engine struct {
+	API  *webrtc.API
+	mux  ice.UDPMux
+	conn net.PacketConn
+}
+
+// codecs returns the codecs the server negotiates, in order of preference.
+func codecs() []struct {
+	p webrtc.RTPCodecParameters
+	t webrtc.RTPCodecType
+} {
+	videoFeedback := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"},
+		{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: webrtc.TypeRTCPFBTransportCC}}
+	return []struct {
+		p webrtc.RTPCodecParameters
+		t webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus,
+			ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8,
+			ClockRate: 90000, RTCPFeedback: videoFeedback}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264,
+			ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+			RTCPFeedback: videoFeedback}, PayloadType: 102}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264,
+			ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+			RTCPFeedback: videoFeedback}, PayloadType: 108}, webrtc.RTPCodecTypeVideo},
+	}
+}
+
+// NewEngine builds the engine. Close releases its UDP port.
+//
+// The interceptors are chosen for forwarding: a NACK generator asks
+// publishers for lost packets, RTCP reports go both ways, and publishers get
+// transport-wide congestion feedback. There is deliberately no NACK
+// responder: it would copy every packet sent to every subscriber, where the
+// forwarder answers NACKs from one cache per track.
+func NewEngine(cfg EngineConfig) (*Engine, error) {
+	var se webrtc.SettingEngine
+	if cfg.SCTPMaxMessageSize > 0 {
+		se.SetSCTPMaxMessageSize(cfg.SCTPMaxMessageSize)
+	}
+	if cfg.Loopback {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	}
+	if len(cfg.NAT1To1IPs) > 0 {
+		se.SetNAT1To1IPs(cfg.NAT1To1IPs, webrtc.ICECandidateTypeHost)
+	}
+	e := &Engine{}
+	if cfg.UDPAddr != "" {
+		conn, err := net.ListenPacket("udp4", cfg.UDPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("media: listen on UDP %s: %w", cfg.UDPAddr, err)
+		}
+		e.conn = conn
+		e.mux = webrtc.NewICEUDPMux(nil, conn)
+		se.SetICEUDPMux(e.mux)
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
+	m := &webrtc.MediaEngine{}
+	for _, c := range codecs() {
+		if err := m.RegisterCodec(c.p, c.t); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("media: register %s: %w", c.p.MimeType, err)
+		}
+	}
+	ir := &interceptor.Registry{}
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("media: NACK generator: %w", err)
+	}
+	ir.Add(gen)
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("media: RTCP reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("media: TWCC: %w", err)
+	}
+	e.API = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
+	return e, nil
+}
+
+// UDPAddr returns the address of the shared media port, or nil when each
+// PeerConnection has ports of its own.
+func (e *Engine) UDPAddr() net.Addr {
+	if e.conn == nil {
+		return nil
+	}
+	return e.conn.LocalAddr()
+}
+
+// Close releases the shared media port.
+func (e *Engine) Close() error {
+	var errs []error
+	if e.mux != nil {
+		errs = append(errs, e.mux.Close())
+	}
+	if e.conn != nil {
+		if err := e.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// matchCodec finds the codec of a subscriber's negotiated list that carries
+// a publisher's packets unchanged: the same MIME type and, for H.264, the
+// same packetization mode and profile where possible.
+func matchCodec(want webrtc.RTPCodecParameters, have []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {
+	var fallback *webrtc.RTPCodecParameters
+	for i, c := range have {
+		if !strings.EqualFold(c.MimeType, want.MimeType) {
+			continue
+		}
+		if strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) {
+			if fmtpValue(c.SDPFmtpLine, "packetization-mode") != fmtpValue(want.SDPFmtpLine, "packetization-mode") {
+				continue
+			}
+			if !strings.EqualFold(fmtpValue(c.SDPFmtpLine, "profile-level-id"), fmtpValue(want.SDPFmtpLine, "profile-level-id")) {
+				if fallback == nil {
+					fallback = &have[i]
+				}
+				continue
+			}
+		}
+		return c, true
+	}
+	if fallback != nil {
+		return *fallback, true
+	}
+	return webrtc.RTPCodecParameters{}, false
+}
+
+func fmtpValue(line, key string) string {
+	for _, kv := range strings.Split(line, ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,121 @@
+package media
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// keyframeInterval bounds how often a publisher is asked for a keyframe: the
+// requests of many subscribers become one.
+const keyframeInterval = 500 * time.Millisecond
+
+// publication is one track a participant sends to the server. Its read loop
+// caches every packet and hands it to each subscriber's queue; it never
+// waits for a subscriber.
+type publication struct {
+	owner *Member
+	track *webrtc.TrackRemote
+	codec webrtc.RTPCodecParameters
+	mime  string // lower case
+	kind  webrtc.RTPCodecType
+
+	cache cache
+
+	mu   sync.Mutex   // held while a packet is cached and handed out
+	subs []*downTrack // bound subscribers; replaced, never changed in place
+
+	lastKeyframeRequest atomic.Int64 // unix nanoseconds
+	received            atomic.Uint64
+	done                chan struct{} // closed when the read loop ends
+}
+
+func newPublication(owner *Member, track *webrtc.TrackRemote) *publication {
+	codec := track.Codec()
+	return &publication{owner: owner, track: track, codec: codec, mime: strings.ToLower(codec.MimeType),
+		kind: track.Kind(), done: make(chan struct{})}
+}
+
+// run reads the track until it ends (the publisher's connection closes or
+// the track is removed).
+func (p *publication) run() {
+	defer close(p.done)
+	var lastTS uint32
+	first := true
+	for {
+		buf := make([]byte, 1500)
+		n, _, err := p.track.Read(buf)
+		if err != nil {
+			return
+		}
+		var rp rtp.Packet
+		if err := rp.Unmarshal(buf[:n]); err != nil {
+			continue
+		}
+		pkt := &packet{header: rp.Header, payload: rp.Payload}
+		pkt.header.Extensions, pkt.header.Extension = nil, false
+		if len(pkt.payload) > 0 {
+			pkt.frameStart = first || rp.Timestamp != lastTS
+			first, lastTS = false, rp.Timestamp
+			pkt.keyframe = p.kind == webrtc.RTPCodecTypeVideo && isKeyframeStart(p.mime, pkt.payload)
+		}
+		p.received.Add(1)
+		p.mu.Lock()
+		p.cache.put(pkt)
+		for _, d := range p.subs {
+			d.enqueue(pkt)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// subscribe starts handing packets to d. A video subscriber is first given
+// the packets since the latest keyframe, so that its picture starts at once
+// instead of a round trip later; when there is none, the publisher is asked
+// for one.
+func (p *publication) subscribe(d *downTrack) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.kind == webrtc.RTPCodecTypeVideo {
+		burst := p.cache.sinceKeyframe()
+		for _, pkt := range burst {
+			d.enqueue(pkt)
+		}
+		if burst == nil {
+			p.requestKeyframe()
+		}
+	}
+	p.subs = append(append([]*downTrack(nil), p.subs...), d)
+}
+
+// unsubscribe stops handing packets to d.
+func (p *publication) unsubscribe(d *downTrack) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	subs := make([]*downTrack, 0, len(p.subs))
+	for _, s := range p.subs {
+		if s != d {
+			subs = append(subs, s)
+		}
+	}
+	p.subs = subs
+}
+
+// requestKeyframe asks the publisher for a keyframe, at most once every
+// keyframeInterval.
+func (p *publication) requestKeyframe() {
+	if p.kind != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := p.lastKeyframeRequest.Load()
+	if now-last < int64(keyframeInterval) || !p.lastKeyframeRequest.CompareAndSwap(last, now) {
+		return
+	}
+	p.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(p.track.SSRC())}})
+}

@@ -1,0 +1,224 @@
+package media
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Stage is the media of one lesson: who is connected, what each of them
+// publishes, and who is on stage — the participants whose tracks are
+// forwarded to everyone else (the teacher, and the student who has the
+// floor). Nothing of anyone else is forwarded, whatever they send.
+//
+// The stage adds forwarded tracks to subscribers' PeerConnections and
+// removes them; the owner of each PeerConnection renegotiates when pion
+// says it is needed.
+type Stage struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	members map[*Member]struct{}
+	onStage map[string]bool
+	closed  bool
+	wg      sync.WaitGroup // writers and RTCP readers of forwarded tracks
+}
+
+// Member is one participant's connection on a stage.
+type Member struct {
+	stage *Stage
+	id    string
+	pc    *webrtc.PeerConnection
+
+	reading sync.WaitGroup // read loops of the member's publications
+
+	// Guarded by stage.mu.
+	pubs  []*publication
+	downs map[*publication]*downTrack
+	left  bool
+}
+
+// NewStage returns an empty stage. Close ends it.
+func NewStage(log *slog.Logger) *Stage {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Stage{log: log, members: map[*Member]struct{}{}, onStage: map[string]bool{}}
+}
+
+// Join adds a participant's connection to the stage: it is sent the tracks
+// of everyone on stage. Call Publish from the connection's OnTrack, and
+// Leave before closing the connection.
+func (s *Stage) Join(participant string, pc *webrtc.PeerConnection) *Member {
+	m := &Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		m.left = true
+		return m
+	}
+	s.members[m] = struct{}{}
+	s.reconcile()
+	return m
+}
+
+// SetOnStage says whose tracks are forwarded: these participants', to every
+// other member. Tracks of participants who leave the stage are removed from
+// everyone's connections.
+func (s *Stage) SetOnStage(participants ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onStage = make(map[string]bool, len(participants))
+	for _, p := range participants {
+		s.onStage[p] = true
+	}
+	s.reconcile()
+}
+
+// Publish takes a track the member sends. It is read until it ends, and
+// forwarded while the member is on stage.
+func (m *Member) Publish(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	s := m.stage
+	p := newPublication(m, track)
+	s.mu.Lock()
+	if m.left || s.closed {
+		s.mu.Unlock()
+		return // pion stops the track with the connection
+	}
+	m.pubs = append(m.pubs, p)
+	m.reading.Add(1)
+	s.reconcile()
+	s.mu.Unlock()
+	s.log.Debug("track published", "participant", m.id, "track", track.ID(), "kind", track.Kind().String(),
+		"codec", track.Codec().MimeType)
+	go func() {
+		defer m.reading.Done()
+		p.run()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, q := range m.pubs {
+			if q == p {
+				m.pubs = append(m.pubs[:i:i], m.pubs[i+1:]...)
+				break
+			}
+		}
+		s.reconcile()
+	}()
+}
+
+// Leave takes the member off the stage: its tracks stop being forwarded and
+// are removed from everyone's connections, and nothing is forwarded to it any
+// more. Close the member's connection after Leave, then Wait.
+func (m *Member) Leave() {
+	s := m.stage
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m.left {
+		return
+	}
+	m.left = true
+	delete(s.members, m)
+	for pub, d := range m.downs {
+		s.unforward(m, pub, d)
+	}
+	s.reconcile()
+}
+
+// Wait waits until the member's tracks are no longer read: after its
+// connection is closed.
+func (m *Member) Wait() { m.reading.Wait() }
+
+// reconcile makes every member's forwarded tracks what the stage says.
+// Called with s.mu held.
+func (s *Stage) reconcile() {
+	for sub := range s.members {
+		for pub, d := range sub.downs {
+			if !s.forwarded(pub, sub) {
+				s.unforward(sub, pub, d)
+			}
+		}
+	}
+	for pubMember := range s.members {
+		for _, pub := range pubMember.pubs {
+			for sub := range s.members {
+				if _, ok := sub.downs[pub]; !ok && s.forwarded(pub, sub) {
+					s.forward(sub, pub)
+				}
+			}
+		}
+	}
+}
+
+// forwarded reports whether pub should reach sub now.
+func (s *Stage) forwarded(pub *publication, sub *Member) bool {
+	o := pub.owner
+	if s.closed || sub.left || o.left || o == sub || o.id == sub.id || !s.onStage[o.id] {
+		return false
+	}
+	select {
+	case <-pub.done:
+		return false
+	default:
+	}
+	_, live := s.members[o]
+	return live && containsPub(o.pubs, pub)
+}
+
+func containsPub(pubs []*publication, p *publication) bool {
+	for _, q := range pubs {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Stage) forward(sub *Member, pub *publication) {
+	d := newDownTrack(pub, sub)
+	// A transceiver of its own, never one the subscriber negotiated
+	// earlier: pion would start sending on a reused one before the
+	// subscriber has heard of the new stream, and the subscriber would drop it.
+	tr, err := sub.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	var sender *webrtc.RTPSender
+	if err == nil {
+		sender = tr.Sender()
+	}
+	if err != nil {
+		s.log.Debug("forward a track", "to", sub.id, "from", pub.owner.id, "err", err)
+		return
+	}
+	d.sender = sender
+	sub.downs[pub] = d
+	d.start(&s.wg)
+}
+
+func (s *Stage) unforward(sub *Member, pub *publication, d *downTrack) {
+	delete(sub.downs, pub)
+	if d.sender != nil {
+		if err := sub.pc.RemoveTrack(d.sender); err != nil {
+			d.sender.Stop() // the connection is closing: still end the RTCP reader
+		}
+	}
+	d.close()
+}
+
+// Close takes everyone off the stage and waits for the forwarding
+// goroutines. The read loops of what members publish end with their
+// connections, which their owners close (see Member.Wait).
+func (s *Stage) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for m := range s.members {
+		m.left = true
+	}
+	s.reconcile()
+	for m := range s.members {
+		for pub, d := range m.downs {
+			s.unforward(m, pub, d)
+		}
+	}
+	s.members = map[*Member]struct{}{}
+	s.mu.Unlock()
+	s.wg.Wait()
+}

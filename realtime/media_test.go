@@ -1,0 +1,347 @@
+package realtime_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	pionmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"classroom/domain"
+	"classroom/realtime/client"
+)
+
+// camera is a synthetic publisher: VP8-shaped video (a keyframe every two
+// seconds and whenever one is asked for) and Opus-shaped audio, sent by a
+// participant's client.
+type camera struct {
+	video, audio       *webrtc.TrackLocalStaticSample
+	videoSent, audioOK atomic.Int64
+	keyframeAsked      atomic.Bool
+	stop               chan struct{}
+	wg                 sync.WaitGroup
+}
+
+// startCamera adds a camera and a microphone to c and sends frameBytes-byte
+// frames at fps until the test ends.
+func startCamera(t testing.TB, c *client.Client, name string, fps, frameBytes int) *camera {
+	t.Helper()
+	cam := &camera{stop: make(chan struct{})}
+	var err error
+	if cam.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+		name+"-camera", name); err != nil {
+		t.Fatal(err)
+	}
+	if cam.audio, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
+		name+"-microphone", name); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []webrtc.TrackLocal{cam.video, cam.audio} {
+		sender, err := c.AddTrack(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cam.wg.Go(func() {
+			for {
+				pkts, _, err := sender.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					switch p.(type) {
+					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						cam.keyframeAsked.Store(true)
+					}
+				}
+			}
+		})
+	}
+	cam.wg.Go(func() {
+		tick := time.NewTicker(time.Second / time.Duration(fps))
+		defer tick.Stop()
+		for n := 0; ; n++ {
+			select {
+			case <-cam.stop:
+				return
+			case <-tick.C:
+			}
+			frame := make([]byte, frameBytes)
+			rand.Read(frame)
+			if n%(2*fps) == 0 || cam.keyframeAsked.Swap(false) {
+				// A VP8 keyframe's frame tag (P bit clear) and start code.
+				copy(frame, []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01})
+			} else {
+				frame[0] |= 0x01 // an interframe
+			}
+			if cam.video.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / time.Duration(fps)}) == nil {
+				cam.videoSent.Add(1)
+			}
+		}
+	})
+	cam.wg.Go(func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-cam.stop:
+				return
+			case <-tick.C:
+			}
+			pkt := make([]byte, 80)
+			rand.Read(pkt)
+			if cam.audio.WriteSample(pionmedia.Sample{Data: pkt, Duration: 20 * time.Millisecond}) == nil {
+				cam.audioOK.Add(1)
+			}
+		}
+	})
+	t.Cleanup(cam.close)
+	return cam
+}
+
+func (cam *camera) close() {
+	select {
+	case <-cam.stop:
+	default:
+		close(cam.stop)
+	}
+}
+
+// reception counts what one subscriber receives of one forwarded track.
+type reception struct {
+	mu            sync.Mutex
+	publisher     string
+	kind          webrtc.RTPCodecType
+	packets       int
+	first, last   int64 // unwrapped sequence numbers
+	firstKeyframe bool  // the first video packet starts a keyframe
+	ended         bool
+	lastAt        time.Time
+}
+
+// count returns the packets received and the highest sequence number so far.
+func (r *reception) count() (packets int, last int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.packets, r.last
+}
+
+// lossSince returns the share of packets lost since count returned
+// (packets, last): a window that leaves out how the stream started.
+func (r *reception) lossSince(packets int, last int64) (float64, int) {
+	p, l := r.count()
+	if l == last {
+		return 1, 0
+	}
+	return 1 - float64(p-packets)/float64(l-last), p - packets
+}
+
+// receiver records every track a client is sent.
+type receiver struct {
+	mu     sync.Mutex
+	tracks []*reception
+}
+
+func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	r := &reception{publisher: t.StreamID(), kind: t.Kind()}
+	rc.mu.Lock()
+	rc.tracks = append(rc.tracks, r)
+	rc.mu.Unlock()
+	var last uint16
+	for {
+		p, _, err := t.ReadRTP()
+		if err != nil {
+			r.mu.Lock()
+			r.ended = true
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Lock()
+		if r.packets == 0 {
+			r.first, r.last = int64(p.SequenceNumber), int64(p.SequenceNumber)
+			if r.kind == webrtc.RTPCodecTypeVideo {
+				var vp8 codecs.VP8Packet
+				if _, err := vp8.Unmarshal(p.Payload); err == nil {
+					r.firstKeyframe = vp8.S == 1 && vp8.PID == 0 && len(vp8.Payload) > 0 && vp8.Payload[0]&0x01 == 0
+				}
+			}
+		} else if d := int16(p.SequenceNumber - last); d > 0 {
+			r.last += int64(d)
+		}
+		last = uint16(r.last)
+		r.packets++
+		r.lastAt = time.Now()
+		r.mu.Unlock()
+	}
+}
+
+// from returns the receptions of a publisher's tracks of a kind.
+func (rc *receiver) from(publisher string, kind webrtc.RTPCodecType) []*reception {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []*reception
+	for _, r := range rc.tracks {
+		if r.publisher == publisher && r.kind == kind {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// flowing reports whether a packet of the publisher's kind arrived in the last 300 ms.
+func (rc *receiver) flowing(publisher string, kind webrtc.RTPCodecType) bool {
+	for _, r := range rc.from(publisher, kind) {
+		r.mu.Lock()
+		ok := r.packets > 0 && time.Since(r.lastAt) < 300*time.Millisecond
+		r.mu.Unlock()
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (ls *lessonServer) joinMedia(ctx context.Context, role domain.Role, name string) (*client.Client, *receiver) {
+	ls.t.Helper()
+	participant := ""
+	if role == domain.RoleTeacher {
+		participant = "teacher"
+	}
+	rc := &receiver{}
+	c, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(role, participant, time.Hour), Name: name,
+		Loopback: true, OnTrack: rc.onTrack})
+	if err != nil {
+		ls.t.Fatalf("%s joins: %v", name, err)
+	}
+	ls.t.Cleanup(func() { c.Close() })
+	return c, rc
+}
+
+// TestTeacherToClass: the teacher's camera and microphone reach ten
+// students through the server, with no loss to speak of, and each student's
+// video starts with a keyframe.
+func TestTeacherToClass(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	startCamera(t, teacher, "teacher", 30, 3000)
+	var students []*receiver
+	for i := range 10 {
+		_, rc := ls.joinMedia(ctx, domain.RoleStudent, fmt.Sprintf("Student %d", i))
+		students = append(students, rc)
+	}
+	waitFor(t, 20*time.Second, "every student to receive the teacher", func() bool {
+		for _, rc := range students {
+			if !rc.flowing("teacher", webrtc.RTPCodecTypeVideo) || !rc.flowing("teacher", webrtc.RTPCodecTypeAudio) {
+				return false
+			}
+		}
+		return true
+	})
+	type mark struct {
+		r       *reception
+		packets int
+		last    int64
+	}
+	marks := map[[2]int]mark{}
+	for i, rc := range students {
+		for k, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+			got := rc.from("teacher", kind)
+			if len(got) != 1 {
+				t.Fatalf("student %d has %d %s tracks of the teacher, want 1", i, len(got), kind)
+			}
+			p, l := got[0].count()
+			marks[[2]int{i, k}] = mark{got[0], p, l}
+		}
+	}
+	time.Sleep(4 * time.Second)
+	for i := range students {
+		for k, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+			m := marks[[2]int{i, k}]
+			r := m.r
+			if loss, n := r.lossSince(m.packets, m.last); loss >= 0.01 {
+				t.Errorf("student %d lost %.2f%% of the teacher's %s (%d packets received in 4 s)", i, 100*loss, kind, n)
+			}
+			if kind == webrtc.RTPCodecTypeVideo && !r.firstKeyframe {
+				t.Errorf("student %d's first video packet does not start a keyframe", i)
+			}
+		}
+	}
+}
+
+// TestFloor: only the teacher and the student with the floor are heard and
+// seen; granting the floor brings the student's camera to everyone, and
+// revoking it takes it away.
+func TestFloor(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	teacher, teacherRx := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	ada, adaRx := ls.joinMedia(ctx, domain.RoleStudent, "Ada")
+	bob, bobRx := ls.joinMedia(ctx, domain.RoleStudent, "Bob")
+	startCamera(t, teacher, "teacher", 30, 2000)
+	startCamera(t, ada, "ada", 30, 2000)
+	startCamera(t, bob, "bob", 30, 2000)
+	waitFor(t, 20*time.Second, "the students to receive the teacher", func() bool {
+		return adaRx.flowing("teacher", webrtc.RTPCodecTypeVideo) && bobRx.flowing("teacher", webrtc.RTPCodecTypeVideo)
+	})
+	time.Sleep(time.Second)
+	// Without the floor, a student's tracks go nowhere.
+	for name, rc := range map[string]*receiver{"teacher": teacherRx, "Ada": adaRx, "Bob": bobRx} {
+		for _, student := range []string{ada.Participant(), bob.Participant()} {
+			if len(rc.from(student, webrtc.RTPCodecTypeVideo))+len(rc.from(student, webrtc.RTPCodecTypeAudio)) > 0 {
+				t.Fatalf("%s receives student %s without the floor", name, student)
+			}
+		}
+	}
+
+	mustSend(t, ctx, ada, &domain.HandRaised{})
+	mustSend(t, ctx, teacher, &domain.FloorGranted{Participant: ada.Participant()})
+	waitFor(t, 20*time.Second, "the teacher and Bob to receive Ada", func() bool {
+		for _, rc := range []*receiver{teacherRx, bobRx} {
+			if !rc.flowing(ada.Participant(), webrtc.RTPCodecTypeVideo) || !rc.flowing(ada.Participant(), webrtc.RTPCodecTypeAudio) {
+				return false
+			}
+		}
+		return true
+	})
+	if len(adaRx.from(ada.Participant(), webrtc.RTPCodecTypeVideo)) > 0 {
+		t.Fatal("Ada is sent her own camera")
+	}
+	if len(teacherRx.from(bob.Participant(), webrtc.RTPCodecTypeVideo))+len(adaRx.from(bob.Participant(), webrtc.RTPCodecTypeVideo)) > 0 {
+		t.Fatal("Bob, without the floor, is forwarded")
+	}
+	for _, r := range bobRx.from(ada.Participant(), webrtc.RTPCodecTypeVideo) {
+		if !r.firstKeyframe {
+			t.Error("Bob's first packet of Ada's video does not start a keyframe")
+		}
+	}
+
+	mustSend(t, ctx, teacher, &domain.FloorRevoked{Participant: ada.Participant()})
+	waitFor(t, 20*time.Second, "Ada's tracks to stop", func() bool {
+		for _, rc := range []*receiver{teacherRx, bobRx} {
+			if rc.flowing(ada.Participant(), webrtc.RTPCodecTypeVideo) || rc.flowing(ada.Participant(), webrtc.RTPCodecTypeAudio) {
+				return false
+			}
+		}
+		return true
+	})
+	// The teacher is still seen by both.
+	waitFor(t, 5*time.Second, "the teacher to be seen still", func() bool {
+		return adaRx.flowing("teacher", webrtc.RTPCodecTypeVideo) && bobRx.flowing("teacher", webrtc.RTPCodecTypeVideo)
+	})
+	for _, c := range []*client.Client{teacher, ada, bob} {
+		if st := c.ConnectionState(); st != webrtc.PeerConnectionStateConnected {
+			t.Fatalf("a connection is %s after the renegotiations", st)
+		}
+	}
+}
