@@ -2,8 +2,13 @@ package realtime_test
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
+	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,7 +20,10 @@ import (
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"classroom/domain"
+	"classroom/media"
+	"classroom/realtime"
 	"classroom/realtime/client"
+	"classroom/realtime/protocol"
 )
 
 // camera is a synthetic publisher: VP8-shaped video (a keyframe every two
@@ -207,6 +215,21 @@ func (rc *receiver) flowing(publisher string, kind webrtc.RTPCodecType) bool {
 	return false
 }
 
+// negotiated reports whether every transceiver of c's connection is in a
+// description both sides applied.
+func negotiated(c *client.Client) bool {
+	pc := c.PeerConnection()
+	if pc == nil || pc.SignalingState() != webrtc.SignalingStateStable {
+		return false
+	}
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Mid() == "" {
+			return false
+		}
+	}
+	return true
+}
+
 func (ls *lessonServer) joinMedia(ctx context.Context, role domain.Role, name string) (*client.Client, *receiver) {
 	ls.t.Helper()
 	participant := ""
@@ -288,9 +311,13 @@ func TestFloor(t *testing.T) {
 	mustSend(t, ctx, teacher, &domain.LessonStarted{})
 	ada, adaRx := ls.joinMedia(ctx, domain.RoleStudent, "Ada")
 	bob, bobRx := ls.joinMedia(ctx, domain.RoleStudent, "Bob")
-	startCamera(t, teacher, "teacher", 30, 2000)
+	// The students' cameras first, negotiated before the teacher's brings
+	// the server's offers: a pion client cannot roll back an offer that
+	// crosses the server's (see client.readSignals).
 	startCamera(t, ada, "ada", 30, 2000)
 	startCamera(t, bob, "bob", 30, 2000)
+	waitFor(t, 10*time.Second, "the students' cameras to be negotiated", func() bool { return negotiated(ada) && negotiated(bob) })
+	startCamera(t, teacher, "teacher", 30, 2000)
 	waitFor(t, 20*time.Second, "the students to receive the teacher", func() bool {
 		return adaRx.flowing("teacher", webrtc.RTPCodecTypeVideo) && bobRx.flowing("teacher", webrtc.RTPCodecTypeVideo)
 	})
@@ -342,6 +369,107 @@ func TestFloor(t *testing.T) {
 	for _, c := range []*client.Client{teacher, ada, bob} {
 		if st := c.ConnectionState(); st != webrtc.PeerConnectionStateConnected {
 			t.Fatalf("a connection is %s after the renegotiations", st)
+		}
+	}
+}
+
+// TestRelayOnly: a student whose network allows nothing but a TURN relay
+// joins through the embedded relay with the credentials of its welcome;
+// expired or forged credentials get it nowhere.
+func TestRelayOnly(t *testing.T) {
+	secret := []byte(strings.Repeat("s", 32))
+	relay, err := media.NewRelay(media.RelayConfig{UDPAddr: "127.0.0.1:0", Secret: secret, AllowLoopback: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { relay.Close() })
+	var mode atomic.Value
+	mode.Store("valid")
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
+		c.ICEServers = func(host, participant string) []protocol.ICEServer {
+			var out []protocol.ICEServer
+			for _, s := range relay.ICEServers(host, participant) {
+				if s.Username != "" {
+					switch mode.Load() {
+					case "expired":
+						s.Username = fmt.Sprintf("%d:%s", time.Now().Add(-time.Minute).Unix(), participant)
+						mac := hmac.New(sha1.New, secret)
+						mac.Write([]byte(s.Username))
+						s.Credential = base64.StdEncoding.EncodeToString(mac.Sum(nil))
+					case "forged":
+						s.Credential = "x" + s.Credential[1:]
+					}
+				}
+				out = append(out, protocol.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+			}
+			return out
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	startCamera(t, teacher, "teacher", 30, 2000)
+
+	rc := &receiver{}
+	student, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(domain.RoleStudent, "", time.Hour),
+		Name: "Behind a firewall", Loopback: true, RelayOnly: true, OnTrack: rc.onTrack})
+	if err != nil {
+		t.Fatalf("relay-only join: %v", err)
+	}
+	t.Cleanup(func() { student.Close() })
+	pair, err := student.PeerConnection().SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil || pair.Local.Typ != webrtc.ICECandidateTypeRelay {
+		t.Fatalf("selected pair %v (%v), want a relayed local candidate", pair, err)
+	}
+	waitFor(t, 20*time.Second, "the teacher's video through the relay", func() bool {
+		return rc.flowing("teacher", webrtc.RTPCodecTypeVideo)
+	})
+
+	for _, bad := range []string{"expired", "forged"} {
+		mode.Store(bad)
+		short, cancel := context.WithTimeout(ctx, 6*time.Second)
+		c, err := client.Dial(short, client.Options{URL: ls.url(), Token: ls.token(domain.RoleStudent, "", time.Hour),
+			Name: "Locked out", Loopback: true, RelayOnly: true})
+		cancel()
+		if err == nil {
+			c.Close()
+			t.Fatalf("a relay-only student with %s credentials connected", bad)
+		}
+	}
+}
+
+// TestOneMediaPort: with a media UDP address, every connection's media goes
+// through that one port.
+func TestOneMediaPort(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) { c.MediaUDPAddr = "127.0.0.1:0" })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	startCamera(t, teacher, "teacher", 30, 2000)
+	var students []*client.Client
+	var rxs []*receiver
+	for i := range 3 {
+		c, rc := ls.joinMedia(ctx, domain.RoleStudent, fmt.Sprint("Student ", i))
+		students, rxs = append(students, c), append(rxs, rc)
+	}
+	waitFor(t, 20*time.Second, "the students to receive the teacher", func() bool {
+		for _, rc := range rxs {
+			if !rc.flowing("teacher", webrtc.RTPCodecTypeVideo) {
+				return false
+			}
+		}
+		return true
+	})
+	port := ls.rt.MediaAddr().(*net.UDPAddr).Port
+	for _, c := range append(students, teacher) {
+		pair, err := c.PeerConnection().SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+		if err != nil || pair == nil {
+			t.Fatalf("no selected pair: %v", err)
+		}
+		if int(pair.Remote.Port) != port {
+			t.Fatalf("a connection uses the server's port %d, not the media port %d", pair.Remote.Port, port)
 		}
 	}
 }

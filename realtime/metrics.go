@@ -17,6 +17,7 @@ type metrics struct {
 	bytesOut      *prometheus.CounterVec
 	replays       *prometheus.CounterVec
 	refused       *prometheus.CounterVec
+	offers        *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -45,9 +46,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Catch-ups served to joining or resuming participants, by kind (snapshot or events)."}, []string{"kind"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "classroom", Name: "commands_refused_total",
 			Help: "Commands refused, by error code."}, []string{"code"}),
+		offers: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "classroom", Name: "sdp_offers_total",
+			Help: "SDP offers by who made them and what became of them: server/sent, client/answered, client/collided (crossed the server's own and was ignored)."},
+			[]string{"from", "outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.lessons, m.participants, m.appended, m.appendLatency,
-		m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.replays, m.refused} {
+		m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.replays, m.refused, m.offers} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -97,5 +101,11 @@ func (m *metrics) lessonsDelta(d float64) {
 func (m *metrics) participantsDelta(d float64) {
 	if m != nil {
 		m.participants.Add(d)
+	}
+}
+
+func (m *metrics) offer(from, outcome string) {
+	if m != nil {
+		m.offers.WithLabelValues(from, outcome).Inc()
 	}
 }

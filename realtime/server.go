@@ -44,8 +44,9 @@ type Config struct {
 	// Now is the clock events are stamped with; nil means time.Now.
 	Now func() time.Time
 	// ICEServers returns the STUN/TURN servers handed to a participant in
-	// the welcome message; nil hands none.
-	ICEServers func(participant string) []protocol.ICEServer
+	// the welcome message; host is the name the participant reached the
+	// server by (the request's host, without its port). nil hands none.
+	ICEServers func(host, participant string) []protocol.ICEServer
 	// AllowedOrigins lists the origins (scheme://host[:port]) whose pages may
 	// open the WebSocket, besides the server's own host. "*" allows any.
 	AllowedOrigins []string
@@ -179,7 +180,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
-	newSession(s, lesson, conn).run(s.ctx)
+	sess := newSession(s, lesson, conn)
+	sess.host = r.Host
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		sess.host = h
+	}
+	sess.run(s.ctx)
 }
 
 // acquire returns the room of a live lesson, loading it when it is not live

@@ -46,6 +46,7 @@ type session struct {
 	srv    *Server
 	lesson uuid.UUID
 	ws     *websocket.Conn
+	host   string // the server's name as the participant reached it
 
 	participant string
 	role        domain.Role
@@ -315,7 +316,7 @@ func (s *session) admit() error {
 	s.lastSeq = join.LastSeq
 	var servers []protocol.ICEServer
 	if s.srv.cfg.ICEServers != nil {
-		servers = s.srv.cfg.ICEServers(s.participant)
+		servers = s.srv.cfg.ICEServers(s.host, s.participant)
 	}
 	s.signal(protocol.Signal{Type: protocol.SignalWelcome, Participant: s.participant, Role: s.role,
 		Name: s.name, ResumeToken: resume, ICEServers: servers})
@@ -420,6 +421,7 @@ func (s *session) offer() {
 		s.srv.log.Warn("set local offer", "err", err)
 		return
 	}
+	s.srv.metrics.offer("server", "sent")
 	s.describe(protocol.Signal{Type: protocol.SignalOffer, SDP: offer.SDP})
 }
 
@@ -471,8 +473,12 @@ func (s *session) readSignals() {
 		switch sig.Type {
 		case protocol.SignalOffer:
 			if s.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-				continue // glare: the impolite server keeps its own offer
+				// Glare: the impolite server keeps its own offer; the
+				// client rolls its back, answers, and offers again.
+				s.srv.metrics.offer("client", "collided")
+				continue
 			}
+			s.srv.metrics.offer("client", "answered")
 			if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
 				s.signal(errorSignal(domain.Errorf(domain.CodeInvalid, "the offer was refused: %v", err)))
 				continue

@@ -31,7 +31,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"classroom/eventstore"
+	"classroom/media"
 	"classroom/realtime"
+	"classroom/realtime/protocol"
 	"classroom/realtime/token"
 	"classroom/web"
 )
@@ -49,6 +51,12 @@ type config struct {
 	allowedOrigins string
 	publicIP       string
 	iceLoopback    bool
+	mediaUDPAddr   string
+	turnAddr       string
+	turnTCPAddr    string
+	turnSecretFile string
+	turnTTL        time.Duration
+	turnPrivate    bool
 	tlsCert        string
 	tlsKey         string
 	acmeDomains    string
@@ -78,6 +86,55 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"with ACME, where plain HTTP answers challenges and redirects to HTTPS (CLASSROOM_HTTP_ADDR)")
 	fs.BoolVar(&c.iceLoopback, "ice-loopback", env("CLASSROOM_ICE_LOOPBACK", "") != "",
 		"gather loopback ICE candidates, for clients on this very machine: development and tests (CLASSROOM_ICE_LOOPBACK)")
+	fs.StringVar(&c.mediaUDPAddr, "media-udp-addr", env("CLASSROOM_MEDIA_UDP_ADDR", ":7882"),
+		"the one UDP address all audio, video and data channels go through; empty for a port per connection (CLASSROOM_MEDIA_UDP_ADDR)")
+	fs.StringVar(&c.turnAddr, "turn-addr", env("CLASSROOM_TURN_ADDR", ":3478"),
+		"UDP address of the embedded STUN/TURN relay; empty to run none (CLASSROOM_TURN_ADDR)")
+	fs.StringVar(&c.turnTCPAddr, "turn-tcp-addr", env("CLASSROOM_TURN_TCP_ADDR", ""),
+		"also serve TURN over TCP on this address, for networks that block UDP (CLASSROOM_TURN_TCP_ADDR)")
+	fs.StringVar(&c.turnSecretFile, "turn-secret-file", env("CLASSROOM_TURN_SECRET_FILE", ""),
+		"shared secret of TURN credentials; generated in the data directory when absent (CLASSROOM_TURN_SECRET_FILE)")
+	fs.DurationVar(&c.turnTTL, "turn-ttl", envDuration("CLASSROOM_TURN_TTL", 10*time.Minute),
+		"how long the TURN credentials handed to a participant stay valid (CLASSROOM_TURN_TTL)")
+	fs.BoolVar(&c.turnPrivate, "turn-allow-private", env("CLASSROOM_TURN_ALLOW_PRIVATE", "") != "",
+		"let the relay reach private and link-local addresses: for a server on a school's own network (CLASSROOM_TURN_ALLOW_PRIVATE)")
+}
+
+// envDuration is env for durations; an unparsable value falls back to def.
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func (c *config) turnSecret() string {
+	if c.turnSecretFile != "" {
+		return c.turnSecretFile
+	}
+	return filepath.Join(c.dataDir, "turn.key")
+}
+
+// relayIP is the address the TURN relay announces: the configured public
+// IP, else the host's first global IPv4 address, else loopback when the
+// server is for this machine only.
+func (c *config) relayIP() (string, error) {
+	if c.publicIP != "" {
+		return c.publicIP, nil
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", fmt.Errorf("list the host's addresses: %w", err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsGlobalUnicast() {
+			return n.IP.String(), nil
+		}
+	}
+	if c.iceLoopback {
+		return "127.0.0.1", nil
+	}
+	return "", errors.New("the host has no IPv4 address to relay on: set -public-ip")
 }
 
 func (c *config) keyFile() string {
@@ -183,6 +240,25 @@ func migrate(ctx context.Context, c *config, log *slog.Logger, stdout io.Writer)
 	return nil
 }
 
+// startRelay starts the embedded STUN/TURN relay.
+func (c *config) startRelay(log *slog.Logger) (*media.Relay, error) {
+	secret, err := token.LoadOrCreateKey(c.turnSecret())
+	if err != nil {
+		return nil, fmt.Errorf("TURN secret: %w", err)
+	}
+	ip, err := c.relayIP()
+	if err != nil {
+		return nil, fmt.Errorf("TURN relay: %w", err)
+	}
+	relay, err := media.NewRelay(media.RelayConfig{UDPAddr: c.turnAddr, TCPAddr: c.turnTCPAddr, PublicIP: ip,
+		Secret: secret, TTL: c.turnTTL, AllowLoopback: c.iceLoopback, AllowPrivate: c.turnPrivate, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("TURN relay", "addr", relay.Addr().String(), "relays_on", ip, "tcp", c.turnTCPAddr)
+	return relay, nil
+}
+
 func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	log.Info("opening the event store", "store", c.describe())
 	store, err := eventstore.Open(ctx, c.store(log))
@@ -211,10 +287,29 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	if c.publicIP != "" {
 		publicIPs = []string{c.publicIP}
 	}
+	var iceServers func(host, participant string) []protocol.ICEServer
+	if c.turnAddr != "" {
+		relay, err := c.startRelay(log)
+		if err != nil {
+			return err
+		}
+		defer relay.Close()
+		iceServers = func(host, participant string) []protocol.ICEServer {
+			var out []protocol.ICEServer
+			for _, s := range relay.ICEServers(host, participant) {
+				out = append(out, protocol.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+			}
+			return out
+		}
+	}
 	live, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
-		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback})
+		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback,
+		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers})
 	if err != nil {
 		return err
+	}
+	if a := live.MediaAddr(); a != nil {
+		log.Info("media on one UDP port", "addr", a.String())
 	}
 	defer live.Close() // before the store closes: rooms store their last leaves
 

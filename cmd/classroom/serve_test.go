@@ -90,7 +90,8 @@ func start(t *testing.T, addr string, args ...string) *server {
 		t.Fatal(err)
 	}
 	s := &server{t: t, addr: addr, stderr: &logBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr, "-ice-loopback"}, args...)...)
+	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr, "-ice-loopback",
+		"-turn-addr", "127.0.0.1:0", "-media-udp-addr", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = append(os.Environ(), "DATABASE_URL=")
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -273,7 +274,8 @@ func TestServeHTTPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", dir, "-tls-cert", certFile, "-tls-key", keyFile, "-ice-loopback")
+	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", dir, "-tls-cert", certFile, "-tls-key", keyFile, "-ice-loopback",
+		"-turn-addr", "127.0.0.1:0", "-media-udp-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "DATABASE_URL=")
 	var stderr logBuffer
 	cmd.Stderr = &stderr

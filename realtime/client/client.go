@@ -387,12 +387,22 @@ func (c *Client) readSignals(cn *conn) {
 		}
 		switch sig.Type {
 		case protocol.SignalAnswer:
-			cn.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sig.SDP})
+			if err := cn.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sig.SDP}); err != nil {
+				c.fail(fmt.Errorf("the server's answer: %w", err))
+			}
 		case protocol.SignalOffer:
 			if cn.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-				cn.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback})
+				// The polite peer rolls its offer back. pion (v4.2) refuses
+				// rollback from have-local-offer, so this fails and the
+				// collision is reported through Err; a browser rolls back.
+				rollback := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: cn.pc.LocalDescription().SDP}
+				if err := cn.pc.SetLocalDescription(rollback); err != nil {
+					c.fail(fmt.Errorf("roll back an offer that crossed the server's: %w", err))
+					continue
+				}
 			}
 			if err := cn.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
+				c.fail(fmt.Errorf("the server's offer: %w", err))
 				continue
 			}
 			answer, err := cn.pc.CreateAnswer(nil)
