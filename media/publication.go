@@ -31,14 +31,19 @@ type publication struct {
 	subs []*downTrack // bound subscribers; replaced, never changed in place
 
 	lastKeyframeRequest atomic.Int64 // unix nanoseconds
+	askKeyframe         func()       // sends the publisher a PLI
 	received            atomic.Uint64
 	done                chan struct{} // closed when the read loop ends
 }
 
 func newPublication(owner *Member, track *webrtc.TrackRemote) *publication {
 	codec := track.Codec()
-	return &publication{owner: owner, track: track, codec: codec, mime: strings.ToLower(codec.MimeType),
+	p := &publication{owner: owner, track: track, codec: codec, mime: strings.ToLower(codec.MimeType),
 		kind: track.Kind(), done: make(chan struct{})}
+	p.askKeyframe = func() {
+		owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}})
+	}
+	return p
 }
 
 // run reads the track until it ends (the publisher's connection closes or
@@ -64,14 +69,19 @@ func (p *publication) run() {
 			first, lastTS = false, rp.Timestamp
 			pkt.keyframe = p.kind == webrtc.RTPCodecTypeVideo && isKeyframeStart(p.mime, pkt.payload)
 		}
-		p.received.Add(1)
-		p.mu.Lock()
-		p.cache.put(pkt)
-		for _, d := range p.subs {
-			d.enqueue(pkt)
-		}
-		p.mu.Unlock()
+		p.handOut(pkt)
 	}
+}
+
+// handOut caches a packet and gives it to every subscriber.
+func (p *publication) handOut(pkt *packet) {
+	p.received.Add(1)
+	p.mu.Lock()
+	p.cache.put(pkt)
+	for _, d := range p.subs {
+		d.enqueue(pkt)
+	}
+	p.mu.Unlock()
 }
 
 // subscribe starts handing packets to d. A video subscriber is first given
@@ -117,5 +127,5 @@ func (p *publication) requestKeyframe() {
 	if now-last < int64(keyframeInterval) || !p.lastKeyframeRequest.CompareAndSwap(last, now) {
 		return
 	}
-	p.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(p.track.SSRC())}})
+	p.askKeyframe()
 }

@@ -1,0 +1,246 @@
+package media
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// written records what a down track writes, as the subscriber's SRTP
+// stream would receive it; gate, when set, holds every write until closed.
+type written struct {
+	mu      sync.Mutex
+	headers []rtp.Header
+	gate    chan struct{}
+}
+
+func (w *written) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	if w.gate != nil {
+		<-w.gate
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.headers = append(w.headers, *h)
+	return len(payload) + 12, nil
+}
+
+func (w *written) Write(b []byte) (int, error) { return len(b), nil }
+
+func (w *written) seqs() []uint16 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []uint16
+	for _, h := range w.headers {
+		out = append(out, h.SequenceNumber)
+	}
+	return out
+}
+
+// testPublication is a video publication fed by hand, counting the keyframe
+// requests it would send its publisher.
+func testPublication() (*publication, *atomic.Int64) {
+	var asked atomic.Int64
+	p := &publication{kind: webrtc.RTPCodecTypeVideo, mime: "video/vp8", done: make(chan struct{})}
+	p.askKeyframe = func() { asked.Add(1) }
+	return p, &asked
+}
+
+func vp8(seq uint16, ts uint32, key bool) *packet {
+	payload := []byte{0x10, 0x01, 0x02, 0x03} // S=1, PID=0; frame tag P bit set: an interframe
+	if key {
+		payload[1] = 0x00
+	}
+	return &packet{header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 1111, PayloadType: 96},
+		payload: payload, frameStart: true, keyframe: key}
+}
+
+func subscriber(p *publication, w *written) *downTrack {
+	d := newDownTrack(p, nil)
+	d.ssrc, d.pt, d.write = 4242, 100, w
+	return d
+}
+
+// TestRewrite: a video subscriber starts at a keyframe, gets its own SSRC,
+// payload type and continuous sequence numbers, across padding the
+// publisher sent, and keeps the publisher's timestamp spacing.
+func TestRewrite(t *testing.T) {
+	p, asked := testPublication()
+	w := &written{}
+	d := subscriber(p, w)
+	d.forward(vp8(10, 1000, false)) // before any keyframe: dropped, a keyframe asked for
+	if len(w.seqs()) != 0 || asked.Load() != 1 {
+		t.Fatalf("an interframe before the first keyframe: wrote %v, asked %d", w.seqs(), asked.Load())
+	}
+	d.forward(vp8(11, 4000, true))
+	d.forward(vp8(12, 7000, false))
+	d.forward(&packet{header: rtp.Header{SequenceNumber: 13, Timestamp: 7000}}) // padding
+	d.forward(vp8(14, 10000, false))
+	got := w.seqs()
+	if len(got) != 3 || got[1] != got[0]+1 || got[2] != got[0]+2 {
+		t.Fatalf("sequence numbers %v, want three in a row", got)
+	}
+	h := w.headers
+	if h[0].SSRC != 4242 || h[0].PayloadType != 100 {
+		t.Fatalf("header %+v: not the subscriber's SSRC and payload type", h[0])
+	}
+	if h[1].Timestamp-h[0].Timestamp != 3000 || h[2].Timestamp-h[1].Timestamp != 3000 {
+		t.Fatalf("timestamps %d %d %d lost the publisher's spacing", h[0].Timestamp, h[1].Timestamp, h[2].Timestamp)
+	}
+}
+
+// TestNACKFromCache: a lost packet is sent again from the track's cache
+// with the sequence number and timestamp the subscriber saw it with.
+func TestNACKFromCache(t *testing.T) {
+	p, _ := testPublication()
+	w := &written{}
+	d := subscriber(p, w)
+	for _, pkt := range []*packet{vp8(500, 0, true), vp8(501, 3000, false), vp8(502, 6000, false)} {
+		p.cache.put(pkt)
+		d.forward(pkt)
+	}
+	first := w.headers[1]
+	d.resend(first.SequenceNumber)
+	d.resend(first.SequenceNumber + 100) // never sent: ignored
+	if len(w.headers) != 4 {
+		t.Fatalf("%d writes, want 3 and one resend", len(w.headers))
+	}
+	if again := w.headers[3]; again.SequenceNumber != first.SequenceNumber || again.Timestamp != first.Timestamp {
+		t.Fatalf("resent as %d/%d, first sent as %d/%d", again.SequenceNumber, again.Timestamp, first.SequenceNumber, first.Timestamp)
+	}
+}
+
+// TestSlowSubscriber: a subscriber whose writes stall loses packets at its
+// own queue, never holding up the publication or another subscriber; once
+// it drains, it sends nothing until the next keyframe, asks for one, and
+// its sequence numbers stay continuous.
+func TestSlowSubscriber(t *testing.T) {
+	p, asked := testPublication()
+	fastW, slowW := &written{}, &written{gate: make(chan struct{})}
+	fast, slow := subscriber(p, fastW), subscriber(p, slowW)
+	var wg sync.WaitGroup
+	fast.start(&wg)
+	slow.start(&wg)
+	p.subs = []*downTrack{fast, slow}
+
+	seq, ts := uint16(65000), uint32(0) // across the wrap
+	send := func(key bool) {
+		p.handOut(vp8(seq, ts, key))
+		seq++
+		ts += 3000
+		time.Sleep(100 * time.Microsecond) // a pace the fast subscriber keeps up with
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		send(true)
+		for range queueSize + 100 {
+			send(false)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the publication waited for a stalled subscriber")
+	}
+	if slow.dropped.Load() == 0 {
+		t.Fatal("the stalled subscriber's queue never overflowed")
+	}
+	waitUntil(t, func() bool { return len(fastW.seqs()) == queueSize+101 })
+	if fast.dropped.Load() != 0 {
+		t.Fatalf("the fast subscriber lost %d packets", fast.dropped.Load())
+	}
+	before := asked.Load()
+	close(slowW.gate) // the slow subscriber catches up
+	send(false)
+	send(false)
+	waitUntil(t, func() bool { return asked.Load() > before })
+	n := len(slowW.seqs())
+	send(true)
+	send(false)
+	waitUntil(t, func() bool { return len(slowW.seqs()) == n+2 })
+	got := slowW.seqs()
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]+1 {
+			t.Fatalf("the slow subscriber's sequence jumps from %d to %d", got[i-1], got[i])
+		}
+	}
+	slowW.mu.Lock()
+	resumed, first := slowW.headers[n], slowW.headers[0]
+	slowW.mu.Unlock()
+	// It resumed with the keyframe sent after the stall: same timestamp
+	// spacing from its first packet as the publisher's.
+	if want := uint32(queueSize+101+2) * 3000; resumed.Timestamp-first.Timestamp != want {
+		t.Fatalf("resumed at timestamp +%d, want +%d (the new keyframe)", resumed.Timestamp-first.Timestamp, want)
+	}
+	fast.close()
+	slow.close()
+	wg.Wait()
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+	}
+}
+
+func TestKeyframeDetection(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		mime    string
+		payload []byte
+		want    bool
+	}{
+		{"vp8 key, short descriptor", "video/vp8", []byte{0x10, 0x00, 0x00, 0x00}, true},
+		{"vp8 inter", "video/vp8", []byte{0x10, 0x01}, false},
+		{"vp8 key, 15-bit picture id", "video/vp8", []byte{0x90, 0x80, 0x80, 0x0c, 0x10}, true},
+		{"vp8 inter, 15-bit picture id", "video/vp8", []byte{0x90, 0x80, 0x80, 0x0c, 0x2b}, false},
+		{"vp8 key, picture id, tl0, tid", "video/vp8", []byte{0x90, 0xe0, 0x05, 0x01, 0x40, 0x00}, true},
+		{"vp8 continuation", "video/vp8", []byte{0x00, 0x00}, false},
+		{"vp8 second partition", "video/vp8", []byte{0x11, 0x00}, false},
+		{"vp8 truncated", "video/vp8", []byte{0x90, 0x80}, false},
+		{"h264 idr", "video/h264", []byte{0x65, 0x88}, true},
+		{"h264 sps", "video/h264", []byte{0x67}, true},
+		{"h264 non-idr", "video/h264", []byte{0x41, 0x9a}, false},
+		{"h264 stap-a with sps", "video/h264", []byte{0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x01, 0x68}, true},
+		{"h264 stap-a without", "video/h264", []byte{0x78, 0x00, 0x02, 0x41, 0x42}, false},
+		{"h264 fu-a idr start", "video/h264", []byte{0x7c, 0x85, 0x00}, true},
+		{"h264 fu-a idr middle", "video/h264", []byte{0x7c, 0x05, 0x00}, false},
+		{"empty", "video/vp8", nil, false},
+		{"opus", "audio/opus", []byte{0x00}, false},
+	} {
+		if got := isKeyframeStart(c.mime, c.payload); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestCacheSinceKeyframe(t *testing.T) {
+	var c cache
+	if c.sinceKeyframe() != nil {
+		t.Fatal("an empty cache has a keyframe")
+	}
+	c.put(vp8(65534, 0, false))
+	c.put(vp8(65535, 3000, true))
+	c.put(vp8(0, 6000, false))
+	c.put(vp8(2, 9000, false)) // 1 lost upstream
+	got := c.sinceKeyframe()
+	if len(got) != 3 || got[0].header.SequenceNumber != 65535 || got[2].header.SequenceNumber != 2 {
+		t.Fatalf("since the keyframe: %d packets", len(got))
+	}
+	for i := range uint16(cacheSize) {
+		c.put(vp8(3+i, 0, false))
+	}
+	if c.sinceKeyframe() != nil {
+		t.Fatal("a keyframe older than the cache is still offered")
+	}
+	if c.get(2) != nil || c.get(3+cacheSize-1) == nil {
+		t.Fatal("the cache kept the wrong packets")
+	}
+}
