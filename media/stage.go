@@ -178,8 +178,10 @@ func (s *Stage) forward(sub *Member, pub *publication) {
 	d := newDownTrack(pub, sub)
 	// A transceiver of its own, never one the subscriber negotiated
 	// earlier: pion would start sending on a reused one before the
-	// subscriber has heard of the new stream, and the subscriber would drop it.
-	tr, err := sub.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	// subscriber has heard of the new stream, and the subscriber would
+	// drop it. It is sendrecv because a browser's addTrack reuses it for
+	// the browser's own camera, which the server must then receive.
+	tr, err := sub.pc.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
 	var sender *webrtc.RTPSender
 	if err == nil {
 		sender = tr.Sender()

@@ -390,7 +390,9 @@ func (s *session) connect() error {
 		// stage, which forwards it only while they are on it.
 		s.member.Publish(t, r)
 	})
-	pc.OnNegotiationNeeded(s.offer)
+	// Offer from a goroutine of its own: pion calls this on the goroutine
+	// that runs its operations, which an offer made here would wait for.
+	pc.OnNegotiationNeeded(func() { go s.offer() })
 	return nil
 }
 
@@ -400,6 +402,9 @@ func (s *session) connect() error {
 func (s *session) offer() {
 	s.negotiating.Lock()
 	defer s.negotiating.Unlock()
+	if s.ctx.Err() != nil || s.pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
+		return
+	}
 	s.iceMu.Lock()
 	first := !s.described
 	if first {
@@ -427,6 +432,7 @@ func (s *session) offer() {
 
 // describe sends an offer or answer, then any candidates gathered before it.
 func (s *session) describe(sig protocol.Signal) {
+	s.srv.log.Debug("description sent", "participant", s.participant, "type", sig.Type)
 	s.iceMu.Lock()
 	defer s.iceMu.Unlock()
 	s.signal(sig)
@@ -472,29 +478,12 @@ func (s *session) readSignals() {
 		s.srv.log.Debug("signal", "participant", s.participant, "type", sig.Type)
 		switch sig.Type {
 		case protocol.SignalOffer:
-			if s.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-				// Glare: the impolite server keeps its own offer; the
-				// client rolls its back, answers, and offers again.
-				s.srv.metrics.offer("client", "collided")
-				continue
-			}
-			s.srv.metrics.offer("client", "answered")
-			if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
-				s.signal(errorSignal(domain.Errorf(domain.CodeInvalid, "the offer was refused: %v", err)))
-				continue
-			}
-			answer, err := s.pc.CreateAnswer(nil)
-			if err == nil {
-				err = s.pc.SetLocalDescription(answer)
-			}
-			if err != nil {
-				s.signal(errorSignal(domain.Errorf(domain.CodeInvalid, "could not answer the offer: %v", err)))
-				continue
-			}
-			s.describe(protocol.Signal{Type: protocol.SignalAnswer, SDP: answer.SDP})
-			s.remoteDescribed()
+			s.answerOffer(sig)
 		case protocol.SignalAnswer:
-			if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sig.SDP}); err != nil {
+			s.negotiating.Lock()
+			err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sig.SDP})
+			s.negotiating.Unlock()
+			if err != nil {
 				s.signal(errorSignal(domain.Errorf(domain.CodeInvalid, "the answer was refused: %v", err)))
 				continue
 			}
@@ -523,6 +512,34 @@ func (s *session) readSignals() {
 			s.signal(errorSignal(domain.Errorf(domain.CodeInvalid, "unexpected %q signal", sig.Type)))
 		}
 	}
+}
+
+// answerOffer answers the client's offer, unless it crossed one of ours:
+// the impolite server keeps its own, and the client rolls its offer back,
+// answers, and offers again.
+func (s *session) answerOffer(sig protocol.Signal) {
+	s.negotiating.Lock()
+	defer s.negotiating.Unlock()
+	if s.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		s.srv.metrics.offer("client", "collided")
+		s.srv.log.Debug("offers crossed; keeping ours", "participant", s.participant)
+		return
+	}
+	s.srv.metrics.offer("client", "answered")
+	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
+		s.signal(errorSignal(domain.Errorf(domain.CodeInvalid, "the offer was refused: %v", err)))
+		return
+	}
+	answer, err := s.pc.CreateAnswer(nil)
+	if err == nil {
+		err = s.pc.SetLocalDescription(answer)
+	}
+	if err != nil {
+		s.signal(errorSignal(domain.Errorf(domain.CodeInvalid, "could not answer the offer: %v", err)))
+		return
+	}
+	s.describe(protocol.Signal{Type: protocol.SignalAnswer, SDP: answer.SDP})
+	s.remoteDescribed()
 }
 
 // onCommand handles a message on the events channel.

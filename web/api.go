@@ -73,6 +73,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/lessons", a.listLessons)
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
 	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
+	mux.Handle("GET /static/", staticHandler())
 	if cfg.Live != nil {
 		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)
 	}

@@ -1,0 +1,300 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pion/webrtc/v4"
+	pionmedia "github.com/pion/webrtc/v4/pkg/media"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"classroom/domain"
+	"classroom/eventstore"
+	"classroom/realtime"
+	"classroom/realtime/client"
+	"classroom/realtime/token"
+	"classroom/web"
+)
+
+// chromium finds Debian's chromium; the browser tests fail, not skip, without it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("chromium not found: the browser tests need Debian's chromium (scripts/test installs it when run as root)")
+	return ""
+}
+
+// browser starts a headless Chromium with a fake camera and microphone.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", "new"),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	return ctx
+}
+
+// liveSite is the whole HTTP surface with live lessons, on loopback.
+type liveSite struct {
+	srv     *httptest.Server
+	rt      *realtime.Server
+	metrics *prometheus.Registry
+}
+
+func startSite(t *testing.T) *liveSite {
+	t.Helper()
+	store, err := eventstore.OpenSQLite(context.Background(), t.TempDir(), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := token.NewKeeper([]byte(strings.Repeat("k", 32)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	rt, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Loopback: true, Metrics: reg,
+		Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: rt, Logger: quietLog()}))
+	mux.Handle("GET /test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
+	s := &liveSite{srv: httptest.NewServer(mux), rt: rt, metrics: reg}
+	t.Cleanup(func() {
+		s.srv.Close()
+		rt.Close()
+		store.Close()
+	})
+	return s
+}
+
+type lessonLinks struct {
+	ID       string
+	Teacher  struct{ Token string }
+	Students struct{ Token string }
+}
+
+func (s *liveSite) createLesson(t *testing.T) lessonLinks {
+	t.Helper()
+	resp, err := http.Post(s.srv.URL+"/api/lessons", "application/json", strings.NewReader(`{"title":"Glare"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l lessonLinks
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create a lesson: %d %v", resp.StatusCode, err)
+	}
+	return l
+}
+
+func (s *liveSite) ws(lesson string) string {
+	return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/lessons/" + lesson + "/ws"
+}
+
+// counter reads a counter of the server's metrics by its labels.
+func (s *liveSite) counter(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := s.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue metric
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// publishVideo sends a synthetic VP8 track from a Go participant until the
+// test ends.
+func publishVideo(t *testing.T, c *client.Client, id string) {
+	t.Helper()
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, id, "teacher")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := c.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			if _, _, err := sender.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second / 30)
+		defer tick.Stop()
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			frame := make([]byte, 1200)
+			if n%30 == 0 {
+				copy(frame, []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00})
+			} else {
+				frame[0] = 0x11
+			}
+			track.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / 30})
+		}
+	})
+}
+
+// TestGlareInBrowser: a browser student publishes a camera at the moment the
+// server brings the teacher's new tracks to it, so that both ends offer at
+// once. The browser is the polite peer and the server the impolite one: the
+// collisions resolve, the connection stays up, and media flows both ways.
+func TestGlareInBrowser(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var fromStudent sync.Map // the student's tracks the teacher receives
+	teacher, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Teacher.Token, Loopback: true,
+		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			for {
+				if _, _, err := tr.ReadRTP(); err != nil {
+					return
+				}
+				fromStudent.Store(tr.StreamID(), true)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer teacher.Close()
+	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	publishVideo(t, teacher, "camera")
+
+	b := browser(t)
+	page := site.srv.URL + "/test/glare.html?" + url.Values{"ws": {site.ws(lesson.ID)}, "token": {lesson.Students.Token}}.Encode()
+	if err := chromedp.Do(b, chromedp.Navigate(page)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(b, chromedp.Evaluate[bool](`window.joining`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("the browser joins: %v", err)
+	}
+	collided := func() float64 {
+		browserSide, _ := chromedp.Run(b, chromedp.Evaluate[float64](`conn.collisions`))
+		return browserSide + site.counter(t, "classroom_sdp_offers_total", map[string]string{"from": "client", "outcome": "collided"})
+	}
+	for round := 0; round < 15 && collided() == 0; round++ {
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if _, err := chromedp.Run(b, chromedp.Evaluate[bool](`addCamera()`, chromedp.EvalAwaitPromise)); err != nil {
+				t.Errorf("round %d: the browser adds a camera: %v", round, err)
+			}
+		})
+		wg.Go(func() { publishVideo(t, teacher, fmt.Sprint("screen-", round)) })
+		wg.Wait()
+		time.Sleep(300 * time.Millisecond) // let both negotiations finish before the next round
+	}
+	if collided() == 0 {
+		t.Fatal("in 15 rounds the offers never crossed: the test proved nothing")
+	}
+	t.Logf("offers crossed %v times", collided())
+
+	// The browser still receives the teacher...
+	waitUntil(t, 30*time.Second, "the browser to receive the teacher's video", func() bool {
+		got, err := chromedp.Run(b, chromedp.Evaluate[map[string]map[string]float64](`received()`, chromedp.EvalAwaitPromise))
+		return err == nil && got["teacher"]["video"] > 0
+	})
+	// ...and, given the floor, is received by the teacher.
+	report, err := chromedp.Run(b, chromedp.Evaluate[struct {
+		State string
+		Bye   *struct{ Code, Message string }
+	}](`({state: report.state, bye: report.bye})`))
+	if err != nil || report.State != "connected" || report.Bye != nil {
+		t.Fatalf("the browser's connection: %+v %v", report, err)
+	}
+	var student string
+	for id, p := range teacher.State().Participants {
+		if p.Role == domain.RoleStudent {
+			student = id
+		}
+	}
+	if _, err := teacher.Send(ctx, &domain.FloorGranted{Participant: student}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the teacher to receive the browser's camera", func() bool {
+		if problems, _ := chromedp.Run(b, chromedp.Evaluate[[]map[string]string](`report.problems`)); len(problems) > 0 {
+			t.Fatalf("the browser had problems: %v", problems)
+		}
+		_, ok := fromStudent.Load(student)
+		return ok
+	})
+	if st := teacher.ConnectionState(); st != webrtc.PeerConnectionStateConnected {
+		t.Fatalf("the teacher's connection is %s", st)
+	}
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func quietLog() *slog.Logger {
+	if os.Getenv("CLASSROOM_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}

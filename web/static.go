@@ -1,0 +1,26 @@
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+)
+
+// static holds the browser client: plain JavaScript modules, HTML and CSS,
+// built into the binary so that serving a lesson needs no other files.
+//
+//go:embed static
+var static embed.FS
+
+// staticHandler serves the embedded browser client under /static/.
+func staticHandler() http.Handler {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	})
+}

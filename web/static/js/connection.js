@@ -1,0 +1,237 @@
+// connection.js: a browser's connection to a live lesson, as docs/protocol.md
+// describes it. It joins over the signaling WebSocket, keeps one
+// RTCPeerConnection with the two negotiated data channels, plays the polite
+// peer of perfect negotiation (the server is the impolite one), sends
+// commands and receives the lesson's events in order, and hands out the
+// media tracks the server forwards.
+//
+// Events it dispatches (an EventTarget):
+//   "welcome"  detail: the welcome signal (participant, role, name, …)
+//   "snapshot" detail: {seq, state}            the lesson state to start from
+//   "events"   detail: [event, …]              committed events, in order
+//   "live"     detail: {seq}                   history complete; live from here
+//   "ephemeral" detail: a relayed cursor or preview
+//   "track"    detail: {track, stream, participant}
+//   "state"    detail: the PeerConnection's connectionState
+//   "bye"      detail: {code, message}         the server ended the session
+//   "problem"  detail: {code, message}         an error signal that did not end it
+
+const EVENTS = { label: "events", id: 0 };
+const EPHEMERAL = { label: "ephemeral", id: 1 };
+
+export class LessonConnection extends EventTarget {
+  /**
+   * @param {object} o
+   * @param {string} o.url      the ws(s):// URL of /api/lessons/{id}/ws
+   * @param {string} o.token    a join link's token or a resume token
+   * @param {string} [o.name]   the display name, when the token has none
+   * @param {number} [o.lastSeq] the last sequence already held
+   */
+  constructor({ url, token, name = "", lastSeq = 0 }) {
+    super();
+    this.url = url;
+    this.token = token;
+    this.name = name;
+    this.lastSeq = lastSeq;
+    this.pending = new Map(); // command id → {resolve, reject}
+    this.collisions = 0; // offers of ours that crossed the server's
+    this.makingOffer = false;
+    this.snapshot = null; // {seq, parts, size, chunks}
+    this.signals = Promise.resolve(); // the chain signals are handled on
+  }
+
+  /** join opens the session and resolves with the welcome. */
+  join() {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url);
+      this.ws = ws;
+      let welcomed = false;
+      ws.onopen = () => this.signal({ type: "join", token: this.token, name: this.name, last_seq: this.lastSeq });
+      ws.onerror = () => { if (!welcomed) reject(new Error("the signaling connection failed")); };
+      ws.onclose = () => {
+        if (!welcomed) reject(new Error("the server closed the signaling connection"));
+        this.dispatchEvent(new CustomEvent("closed"));
+      };
+      ws.onmessage = (m) => {
+        const sig = JSON.parse(m.data);
+        if (sig.type === "welcome" && !welcomed) {
+          welcomed = true;
+          this.welcome = sig;
+          this.token = sig.resume_token;
+          this.connect(sig.ice_servers || []);
+          this.dispatchEvent(new CustomEvent("welcome", { detail: sig }));
+          resolve(sig);
+          return;
+        }
+        if (!welcomed && sig.type === "error") {
+          reject(Object.assign(new Error(sig.message), { code: sig.code }));
+          return;
+        }
+        // One signal at a time, in order: an answer must be applied before
+        // the offer that follows it is looked at.
+        this.signals = this.signals.then(() => this.onSignal(sig)).catch((err) => {
+          console.warn("signal", sig.type, err);
+          this.dispatchEvent(new CustomEvent("problem", { detail: { code: "negotiation", message: `${sig.type}: ${err}` } }));
+        });
+      };
+    });
+  }
+
+  signal(sig) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(sig));
+  }
+
+  connect(iceServers) {
+    const pc = new RTCPeerConnection({ iceServers });
+    this.pc = pc;
+    // Negotiated channels: creating them fires negotiationneeded, which
+    // makes the first offer, as the server expects.
+    this.events = pc.createDataChannel(EVENTS.label, { negotiated: true, id: EVENTS.id, ordered: true });
+    this.ephemeral = pc.createDataChannel(EPHEMERAL.label,
+      { negotiated: true, id: EPHEMERAL.id, ordered: false, maxRetransmits: 0 });
+    this.events.binaryType = "arraybuffer";
+    this.events.onmessage = (m) => this.onEventsMessage(m.data);
+    this.ephemeral.onmessage = (m) => {
+      this.dispatchEvent(new CustomEvent("ephemeral", { detail: JSON.parse(m.data) }));
+    };
+    pc.onnegotiationneeded = async () => {
+      try {
+        this.makingOffer = true;
+        await pc.setLocalDescription();
+        this.signal({ type: "offer", sdp: pc.localDescription.sdp });
+      } catch (err) {
+        console.warn("negotiation", err);
+        this.dispatchEvent(new CustomEvent("problem", { detail: { code: "negotiation", message: `offer: ${err}` } }));
+      } finally {
+        this.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      if (candidate) this.signal({ type: "candidate", candidate: candidate.toJSON() });
+    };
+    pc.ontrack = ({ track, streams }) => {
+      const stream = streams[0] || new MediaStream([track]);
+      this.dispatchEvent(new CustomEvent("track", { detail: { track, stream, participant: stream.id } }));
+    };
+    pc.onconnectionstatechange = () => {
+      this.dispatchEvent(new CustomEvent("state", { detail: pc.connectionState }));
+    };
+  }
+
+  async onSignal(sig) {
+    const pc = this.pc;
+    switch (sig.type) {
+      case "offer": {
+        // The polite peer: an offer that crosses ours wins; ours is
+        // rolled back (setRemoteDescription does it) and made again.
+        if (this.makingOffer || pc.signalingState !== "stable") this.collisions++;
+        await pc.setRemoteDescription({ type: "offer", sdp: sig.sdp });
+        await pc.setLocalDescription();
+        this.signal({ type: "answer", sdp: pc.localDescription.sdp });
+        return;
+      }
+      case "answer":
+        if (pc.signalingState === "have-local-offer") await pc.setRemoteDescription({ type: "answer", sdp: sig.sdp });
+        return;
+      case "candidate":
+        if (sig.candidate) {
+          try {
+            await pc.addIceCandidate(sig.candidate);
+          } catch (err) {
+            console.warn("candidate", err);
+          }
+        }
+        return;
+      case "error":
+        this.dispatchEvent(new CustomEvent("problem", { detail: { code: sig.code, message: sig.message } }));
+        return;
+      case "bye":
+        this.dispatchEvent(new CustomEvent("bye", { detail: { code: sig.code || "", message: sig.message || "" } }));
+        for (const { reject } of this.pending.values()) reject(Object.assign(new Error(sig.message || "the session ended"), { code: sig.code }));
+        this.pending.clear();
+        return;
+    }
+  }
+
+  onEventsMessage(data) {
+    if (typeof data !== "string") {
+      const s = this.snapshot;
+      if (!s) return;
+      s.chunks.push(new Uint8Array(data));
+      if (s.chunks.length === s.parts) {
+        const all = new Uint8Array(s.size);
+        let at = 0;
+        for (const c of s.chunks) { all.set(c, at); at += c.length; }
+        this.snapshot = null;
+        const state = JSON.parse(new TextDecoder().decode(all));
+        this.lastSeq = s.seq;
+        this.dispatchEvent(new CustomEvent("snapshot", { detail: { seq: s.seq, state } }));
+      }
+      return;
+    }
+    const m = JSON.parse(data);
+    switch (m.type) {
+      case "snapshot":
+        this.snapshot = { seq: m.seq, parts: m.parts, size: m.size, chunks: [] };
+        return;
+      case "events": {
+        const fresh = m.events.filter((e) => e.seq > this.lastSeq);
+        if (fresh.length === 0) return;
+        this.lastSeq = fresh[fresh.length - 1].seq;
+        this.dispatchEvent(new CustomEvent("events", { detail: fresh }));
+        return;
+      }
+      case "live":
+        this.dispatchEvent(new CustomEvent("live", { detail: { seq: m.seq } }));
+        return;
+      case "ack":
+      case "error": {
+        const p = this.pending.get(m.id);
+        if (!p) {
+          if (m.type === "error") this.dispatchEvent(new CustomEvent("problem", { detail: { code: m.code, message: m.message } }));
+          return;
+        }
+        this.pending.delete(m.id);
+        if (m.type === "ack") p.resolve(m.seq);
+        else p.reject(Object.assign(new Error(m.message), { code: m.code }));
+        return;
+      }
+    }
+  }
+
+  /** send sends a command and resolves with its event's sequence number. */
+  send(kind, data = {}) {
+    const id = crypto.randomUUID();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.events.send(JSON.stringify({ type: "command", id, kind, data }));
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err);
+      }
+    });
+  }
+
+  /** sendEphemeral sends a cursor or preview; it may be lost. */
+  sendEphemeral(msg) {
+    if (this.ephemeral && this.ephemeral.readyState === "open") this.ephemeral.send(JSON.stringify(msg));
+  }
+
+  /** publish sends a media track to the server; the server forwards it while its sender is on stage. */
+  publish(track, stream) {
+    return this.pc.addTrack(track, stream || new MediaStream([track]));
+  }
+
+  /** unpublish stops sending a track. */
+  unpublish(sender) {
+    this.pc.removeTrack(sender);
+  }
+
+  /** leave ends the session for good. */
+  leave() {
+    this.signal({ type: "leave" });
+    if (this.pc) this.pc.close();
+    if (this.ws) this.ws.close();
+  }
+}
