@@ -30,10 +30,20 @@ const (
 // Sequence numbers are rewritten so that what the subscriber sees is
 // continuous: packets the forwarder chose not to send (padding, video
 // dropped while congested) leave no hole for it to ask about.
+//
+// When the publisher sends simulcast, the down track knows every layer and
+// forwards one: the best the subscriber's estimated bandwidth (REMB) allows.
+// It switches at a keyframe of the new layer, rewriting timestamps too, so
+// that the subscriber's decoder sees one continuous stream.
 type downTrack struct {
-	pub    *publication
+	pub    *publication // the first layer: the track's id, kind and codec
 	sub    *Member
 	sender *webrtc.RTPSender
+
+	layers   atomic.Pointer[[]*publication] // every layer known
+	current  atomic.Pointer[publication]    // the layer forwarded
+	target   atomic.Pointer[publication]    // the layer to switch to at its next keyframe
+	estimate atomic.Int64                   // the subscriber's bandwidth estimate, bits a second; 0 for none
 
 	mu    sync.RWMutex
 	ssrc  uint32
@@ -51,6 +61,9 @@ type downTrack struct {
 	delta    uint16 // out = in + delta
 	tsDelta  uint32
 	lastOut  uint16
+	lastTS   uint32    // the last timestamp sent
+	lastAt   time.Time // when it was sent
+	forwards int       // packets forwarded, to pace layer choices
 	histMu   sync.Mutex
 	history  [historySize]sent
 	sent     atomic.Uint64
@@ -61,14 +74,65 @@ type downTrack struct {
 
 // sent remembers which source packet an outgoing sequence number carried.
 type sent struct {
+	from    *publication
 	out, in uint16
 	ts      uint32
 	ok      bool
 }
 
 func newDownTrack(pub *publication, sub *Member) *downTrack {
-	return &downTrack{pub: pub, sub: sub, queue: make(chan *packet, queueSize), stop: make(chan struct{}),
+	d := &downTrack{pub: pub, sub: sub, queue: make(chan *packet, queueSize), stop: make(chan struct{}),
 		waitKey: pub.kind == webrtc.RTPCodecTypeVideo}
+	d.layers.Store(&[]*publication{pub})
+	d.current.Store(pub)
+	d.target.Store(pub)
+	return d
+}
+
+// addLayer makes another simulcast layer of the source available.
+func (d *downTrack) addLayer(p *publication) {
+	old := *d.layers.Load()
+	for _, l := range old {
+		if l == p {
+			return
+		}
+	}
+	layers := append(append([]*publication(nil), old...), p)
+	d.layers.Store(&layers)
+	d.mu.RLock()
+	bound := d.write != nil
+	d.mu.RUnlock()
+	if bound {
+		p.subscribe(d)
+	}
+	d.choose()
+}
+
+// choose picks the layer to forward: the best whose bitrate the
+// subscriber's estimate allows, the lowest when none fits, and the best
+// while there is no estimate.
+func (d *downTrack) choose() {
+	layers := *d.layers.Load()
+	if len(layers) < 2 {
+		return
+	}
+	estimate := d.estimate.Load()
+	var best, lowest *publication
+	for _, l := range layers {
+		r := l.bitrate.Load()
+		if lowest == nil || r < lowest.bitrate.Load() {
+			lowest = l
+		}
+		if (estimate == 0 || r <= estimate) && (best == nil || r > best.bitrate.Load()) {
+			best = l
+		}
+	}
+	if best == nil {
+		best = lowest
+	}
+	if d.target.Swap(best) != best && best != d.current.Load() {
+		best.requestKeyframe()
+	}
 }
 
 // ID is the publisher's track id; StreamID the publisher's participant id,
@@ -88,13 +152,17 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	d.mu.Lock()
 	d.ssrc, d.pt, d.write = uint32(ctx.SSRC()), uint8(codec.PayloadType), ctx.WriteStream()
 	d.mu.Unlock()
-	d.pub.subscribe(d)
+	for _, l := range *d.layers.Load() {
+		l.subscribe(d)
+	}
 	return codec, nil
 }
 
 // Unbind is called by pion when the track stops being sent.
 func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
-	d.pub.unsubscribe(d)
+	for _, l := range *d.layers.Load() {
+		l.unsubscribe(d)
+	}
 	d.mu.Lock()
 	d.write = nil
 	d.mu.Unlock()
@@ -117,12 +185,18 @@ func (d *downTrack) start(wg *sync.WaitGroup) {
 // close stops the goroutines; the sender must have been stopped (by
 // RemoveTrack or the connection closing) for the RTCP reader to end.
 func (d *downTrack) close() {
-	d.pub.unsubscribe(d)
+	for _, l := range *d.layers.Load() {
+		l.unsubscribe(d)
+	}
 	d.stopOnce.Do(func() { close(d.stop) })
 }
 
-// enqueue hands a packet to the writer without waiting.
+// enqueue hands a packet to the writer without waiting. Packets of layers
+// neither forwarded nor switched to are not even queued.
 func (d *downTrack) enqueue(p *packet) {
+	if p.from != nil && p.from != d.current.Load() && p.from != d.target.Load() {
+		return
+	}
 	select {
 	case d.queue <- p:
 	default:
@@ -145,6 +219,22 @@ func (d *downTrack) run() {
 // forward rewrites one packet for this subscriber and sends it.
 func (d *downTrack) forward(p *packet) {
 	video := d.pub.kind == webrtc.RTPCodecTypeVideo
+	switched := false
+	if cur := d.current.Load(); p.from != nil && p.from != cur {
+		if p.from != d.target.Load() {
+			return // a layer given up on while the packet queued
+		}
+		if !p.keyframe {
+			p.from.requestKeyframe()
+			return
+		}
+		// The new layer's keyframe: switch to it here.
+		d.current.Store(p.from)
+		switched = true
+	}
+	if d.forwards++; d.forwards%64 == 0 {
+		d.choose()
+	}
 	if d.congested.Swap(false) && video && !d.waitKey {
 		// A frame lost packets at the queue: everything until the next
 		// keyframe would decode wrong, so send nothing until then.
@@ -157,16 +247,26 @@ func (d *downTrack) forward(p *packet) {
 		}
 		return
 	}
-	if d.waitKey {
+	if d.waitKey && !switched {
 		if !p.keyframe {
 			d.dropped.Add(1)
-			d.pub.requestKeyframe()
+			if p.from != nil {
+				p.from.requestKeyframe()
+			} else {
+				d.pub.requestKeyframe()
+			}
 			return
 		}
-		d.waitKey = false
-		if d.started {
-			d.delta = d.lastOut + 1 - p.header.SequenceNumber
-		}
+	}
+	if (d.waitKey || switched) && d.started {
+		d.delta = d.lastOut + 1 - p.header.SequenceNumber
+	}
+	d.waitKey = false
+	if switched && d.started {
+		// Another layer has its own timestamps: carry on from the last one
+		// sent, as much later as time has passed.
+		gap := uint32(time.Since(d.lastAt).Seconds() * float64(d.pub.codec.ClockRate))
+		d.tsDelta = d.lastTS + max(gap, 1) - p.header.Timestamp
 	}
 	if !d.started {
 		d.started = true
@@ -179,8 +279,9 @@ func (d *downTrack) forward(p *packet) {
 		d.lastOut = out
 	}
 	ts := p.header.Timestamp + d.tsDelta
+	d.lastTS, d.lastAt = ts, time.Now()
 	d.histMu.Lock()
-	d.history[out%historySize] = sent{out: out, in: p.header.SequenceNumber, ts: ts, ok: true}
+	d.history[out%historySize] = sent{from: p.from, out: out, in: p.header.SequenceNumber, ts: ts, ok: true}
 	d.histMu.Unlock()
 	send := d.send
 	if d.sent.Load() == 0 {
@@ -237,7 +338,10 @@ func (d *downTrack) readRTCP() {
 		for _, pkt := range pkts {
 			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.pub.requestKeyframe()
+				d.current.Load().requestKeyframe()
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				d.estimate.Store(int64(pkt.Bitrate))
+				d.choose()
 			case *rtcp.TransportLayerNack:
 				for _, pair := range pkt.Nacks {
 					for _, seq := range pair.PacketList() {
@@ -257,7 +361,11 @@ func (d *downTrack) resend(out uint16) {
 	if !h.ok || h.out != out {
 		return
 	}
-	if p := d.pub.cache.get(h.in); p != nil && d.send(p, out, h.ts) {
+	from := h.from
+	if from == nil {
+		from = d.pub
+	}
+	if p := from.cache.get(h.in); p != nil && d.send(p, out, h.ts) {
 		d.resent.Add(1)
 	}
 }

@@ -100,6 +100,10 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 			return nil, fmt.Errorf("media: register %s: %w", c.p.MimeType, err)
 		}
 	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("media: simulcast header extensions: %w", err)
+	}
 	ir := &interceptor.Registry{}
 	gen, err := nack.NewGeneratorInterceptor()
 	if err != nil {
@@ -140,6 +144,27 @@ func (e *Engine) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// forwardingCodecs returns the codecs of a kind for a track the server
+// sends: video without transport-wide congestion feedback, so that the
+// subscriber estimates its bandwidth itself and says so in REMB.
+func forwardingCodecs(kind webrtc.RTPCodecType) []webrtc.RTPCodecParameters {
+	var out []webrtc.RTPCodecParameters
+	for _, c := range codecs() {
+		if c.t != kind {
+			continue
+		}
+		var fb []webrtc.RTCPFeedback
+		for _, f := range c.p.RTCPFeedback {
+			if f.Type != webrtc.TypeRTCPFBTransportCC {
+				fb = append(fb, f)
+			}
+		}
+		c.p.RTCPFeedback = fb
+		out = append(out, c.p)
+	}
+	return out
 }
 
 // matchCodec finds the codec of a subscriber's negotiated list that carries

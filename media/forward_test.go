@@ -244,3 +244,76 @@ func TestCacheSinceKeyframe(t *testing.T) {
 		t.Fatal("the cache kept the wrong packets")
 	}
 }
+
+// TestSimulcastLayers: a subscriber forwards one of three layers: the best
+// when it gives no estimate, the best that fits its REMB estimate, the
+// smallest when none fits; it switches only at a keyframe of the new layer,
+// and its sequence numbers and timestamps run on across the switch.
+func TestSimulcastLayers(t *testing.T) {
+	var layers []*publication
+	for _, rate := range []int64{100_000, 500_000, 2_000_000} {
+		p, _ := testPublication()
+		p.bitrate.Store(rate)
+		layers = append(layers, p)
+	}
+	w := &written{}
+	d := subscriber(layers[0], w)
+	for _, l := range layers[1:] {
+		d.addLayer(l)
+	}
+	if d.target.Load() != layers[2] {
+		t.Fatal("without an estimate the best layer is not chosen")
+	}
+	// Each layer has its own sequence numbers and timestamps.
+	seq := []uint16{100, 30000, 60000}
+	ts := []uint32{1000, 500000, 4000000000}
+	frame := func(key bool) {
+		for i, l := range layers {
+			pkt := vp8(seq[i], ts[i], key)
+			pkt.from = l
+			d.enqueue(pkt)
+			for len(d.queue) > 0 {
+				d.forward(<-d.queue)
+			}
+			seq[i]++
+			ts[i] += 3000
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	frame(true)
+	frame(false)
+	if d.current.Load() != layers[2] {
+		t.Fatal("not forwarding the best layer")
+	}
+	d.estimate.Store(600_000)
+	d.choose()
+	if d.target.Load() != layers[1] {
+		t.Fatal("the estimate did not pick the middle layer")
+	}
+	frame(false) // no keyframe yet: still the best layer
+	if d.current.Load() != layers[2] {
+		t.Fatal("switched before a keyframe of the new layer")
+	}
+	frame(true)
+	if d.current.Load() != layers[1] {
+		t.Fatal("did not switch at the keyframe")
+	}
+	d.estimate.Store(50_000)
+	d.choose()
+	frame(true)
+	if d.current.Load() != layers[0] {
+		t.Fatal("with an estimate below every layer, not the smallest")
+	}
+	h := w.headers
+	if len(h) != 6 {
+		t.Fatalf("%d packets sent, want one a frame: 6", len(h))
+	}
+	for i := 1; i < len(h); i++ {
+		if h[i].SequenceNumber != h[i-1].SequenceNumber+1 {
+			t.Fatalf("sequence numbers %d then %d across a switch", h[i-1].SequenceNumber, h[i].SequenceNumber)
+		}
+		if d := h[i].Timestamp - h[i-1].Timestamp; d == 0 || d > 90000 {
+			t.Fatalf("timestamps %d then %d across a switch", h[i-1].Timestamp, h[i].Timestamp)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 // packet is one RTP packet received from a publisher, parsed once and then
 // shared, read-only, by every subscriber and by the cache.
 type packet struct {
+	from    *publication // the track (layer) it came on
 	header  rtp.Header
 	payload []byte
 	// frameStart is set on the first packet of a frame (its timestamp differs

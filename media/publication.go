@@ -34,7 +34,28 @@ type publication struct {
 	askKeyframe         func()       // sends the publisher a PLI
 	received            atomic.Uint64
 	done                chan struct{} // closed when the read loop ends
+
+	// The bitrate the publisher sends this track (layer) at, measured by
+	// handOut over windows of rateWindow: subscribers choose layers by it.
+	bitrate     atomic.Int64 // bits a second
+	windowBytes int
+	windowStart time.Time
 }
+
+// rateWindow is how long a publication's bitrate is measured over.
+const rateWindow = 500 * time.Millisecond
+
+// rid is the simulcast layer's id, "" for a track without layers.
+func (p *publication) rid() string {
+	if p.track == nil {
+		return ""
+	}
+	return p.track.RID()
+}
+
+// source names the media a publication is a layer of: the publisher's
+// track, whatever its layers.
+func (p *publication) source() string { return p.kind.String() + "/" + p.track.ID() }
 
 func newPublication(owner *Member, track *webrtc.TrackRemote) *publication {
 	codec := track.Codec()
@@ -62,7 +83,7 @@ func (p *publication) run() {
 		if err := rp.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		pkt := &packet{header: rp.Header, payload: rp.Payload}
+		pkt := &packet{from: p, header: rp.Header, payload: rp.Payload}
 		pkt.header.Extensions, pkt.header.Extension = nil, false
 		if len(pkt.payload) > 0 {
 			pkt.frameStart = first || rp.Timestamp != lastTS
@@ -76,6 +97,13 @@ func (p *publication) run() {
 // handOut caches a packet and gives it to every subscriber.
 func (p *publication) handOut(pkt *packet) {
 	p.received.Add(1)
+	p.windowBytes += len(pkt.payload) + 12
+	if now := time.Now(); now.Sub(p.windowStart) >= rateWindow {
+		if !p.windowStart.IsZero() {
+			p.bitrate.Store(int64(float64(p.windowBytes*8) / now.Sub(p.windowStart).Seconds()))
+		}
+		p.windowBytes, p.windowStart = 0, now
+	}
 	p.mu.Lock()
 	p.cache.put(pkt)
 	for _, d := range p.subs {

@@ -90,7 +90,7 @@ func (m *Member) Publish(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	m.reading.Add(1)
 	s.reconcile()
 	s.mu.Unlock()
-	s.log.Debug("track published", "participant", m.id, "track", track.ID(), "kind", track.Kind().String(),
+	s.log.Debug("track published", "participant", m.id, "track", track.ID(), "rid", track.RID(), "kind", track.Kind().String(),
 		"codec", track.Codec().MimeType)
 	go func() {
 		defer m.reading.Done()
@@ -140,10 +140,24 @@ func (s *Stage) reconcile() {
 		}
 	}
 	for pubMember := range s.members {
+		primary := map[string]*publication{} // the first layer of each source
 		for _, pub := range pubMember.pubs {
+			first, layered := primary[pub.source()]
+			if !layered {
+				primary[pub.source()] = pub
+				first = pub
+			}
 			for sub := range s.members {
-				if _, ok := sub.downs[pub]; !ok && s.forwarded(pub, sub) {
-					s.forward(sub, pub)
+				if !s.forwarded(first, sub) {
+					continue
+				}
+				d, ok := sub.downs[first]
+				if !ok {
+					s.forward(sub, first)
+					d = sub.downs[first]
+				}
+				if d != nil && pub != first {
+					d.addLayer(pub) // another simulcast layer of the same track
 				}
 			}
 		}
@@ -185,6 +199,14 @@ func (s *Stage) forward(sub *Member, pub *publication) {
 	var sender *webrtc.RTPSender
 	if err == nil {
 		sender = tr.Sender()
+		if pub.kind == webrtc.RTPCodecTypeVideo {
+			// Ask the subscriber for REMB rather than transport-wide
+			// feedback, so that its bandwidth estimate comes to us whole
+			// and picks its simulcast layer.
+			if err := tr.SetCodecPreferences(forwardingCodecs(pub.kind)); err != nil {
+				s.log.Debug("codec preferences of a forwarded track", "err", err)
+			}
+		}
 	}
 	if err != nil {
 		s.log.Debug("forward a track", "to", sub.id, "from", pub.owner.id, "err", err)
