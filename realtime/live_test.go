@@ -590,3 +590,26 @@ func TestOriginCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseWithParticipants: closing the server ends the sessions of
+// participants still connected, and returns.
+func TestCloseWithParticipants(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	student := ls.mustJoin(ctx, domain.RoleStudent, "Bob")
+	closed := make(chan struct{})
+	go func() {
+		ls.rt.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the server did not close while participants were connected")
+	}
+	for _, c := range []*client.Client{teacher, student} {
+		waitFor(t, 10*time.Second, "the client to be told", func() bool { return c.Bye() != nil })
+	}
+}

@@ -118,6 +118,9 @@ func (s *session) kill(why error) {
 func (s *session) run(parent context.Context) {
 	s.ctx, s.cancel = context.WithCancel(parent)
 	defer s.cancel()
+	// However the session ends (the server closing, the room failing),
+	// wake the read that waits for the client's next signal.
+	defer context.AfterFunc(s.ctx, func() { s.ws.UnderlyingConn().SetReadDeadline(time.Now()) })()
 	var helpers sync.WaitGroup
 	helpers.Go(s.writeSignals)
 	defer func() {
@@ -465,7 +468,12 @@ func (s *session) remoteDescribed() {
 // readSignals handles the client's signals until the socket closes, the
 // client leaves, or the session is killed.
 func (s *session) readSignals() {
-	s.ws.SetPongHandler(func(string) error { return s.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	s.ws.SetPongHandler(func(string) error {
+		if err := s.ctx.Err(); err != nil {
+			return err // ending: do not extend the read
+		}
+		return s.ws.SetReadDeadline(time.Now().Add(pongWait))
+	})
 	for s.ctx.Err() == nil {
 		sig, err := s.readSignal(time.Now().Add(pongWait))
 		if err != nil {
