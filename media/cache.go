@@ -7,6 +7,12 @@ import "sync"
 // five seconds of 1.5 Mbps video.
 const cacheSize = 1024
 
+// maxBurst bounds the packets a new subscriber is given at once from the
+// cache: about 100 KB, well inside a socket's default receive buffer
+// (Linux: 208 KB). A longer run since the last keyframe means asking the
+// publisher for a new one instead.
+const maxBurst = 80
+
 // cache holds a track's latest packets by sequence number. One cache serves
 // every subscriber of the track: packets are shared, never copied.
 type cache struct {
@@ -53,8 +59,10 @@ func (c *cache) sinceKeyframe() []*packet {
 		return nil
 	}
 	n := int(c.newest-c.keyframe) + 1
-	if n > cacheSize/2 {
-		return nil // an old keyframe: better ask for a new one
+	if n > maxBurst {
+		// An old keyframe: sent back to back, the packets since would
+		// overflow the subscriber's socket; better ask for a new one.
+		return nil
 	}
 	out := make([]*packet, 0, n)
 	for i := range n {

@@ -283,12 +283,18 @@ func (d *downTrack) forward(p *packet) {
 	d.histMu.Lock()
 	d.history[out%historySize] = sent{from: p.from, out: out, in: p.header.SequenceNumber, ts: ts, ok: true}
 	d.histMu.Unlock()
-	send := d.send
-	if d.sent.Load() == 0 {
-		send = d.sendFirst
+	if d.sent.Load() > 0 {
+		if d.send(p, out, ts) {
+			d.sent.Add(1)
+		}
+		return
 	}
-	if send(p, out, ts) {
+	if d.sendFirst(p, out, ts) {
 		d.sent.Add(1)
+	} else if video {
+		// The first packet (a keyframe's) is lost: start at the next one.
+		d.waitKey = true
+		d.pub.requestKeyframe()
 	}
 }
 
