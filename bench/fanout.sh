@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Fan-out of one publisher (~1.5 Mbps VP8 + Opus) to N subscribers: the
+# classroom SFU (classroom serve) against bare pion (bench/barefanout), each
+# driven by cmd/mediaload, for every N in the same run. Prints the machine,
+# every run's raw result line and markdown tables.
+#
+# Usage: bench/fanout.sh
+#
+# Environment (all optional):
+#   NS="50 100 200 400"  subscriber counts
+#   DURATION=20s         measurement window of each run
+#   TTFF=20              subscribers timed to their first frame after each window
+#   JOIN_PARALLEL=4      subscribers joining at once
+#   PROFILE_N=           when set (e.g. 200), one more classroom run with that many
+#                        subscribers, recorded with perf; prints its top functions
+#   PORT_BASE=28080      HTTP of classroom, +10 bare, +802 classroom media UDP,
+#                        +398 classroom TURN UDP
+#   LOGS=                when set, a directory the servers' and load generator's
+#                        logs are copied to at the end
+#
+# The server runs on core 0 and the load generator on core 1 (taskset), so
+# that a server's CPU share is a share of one core. Without taskset, or with
+# fewer than two cores, both run unpinned and the script says so.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+NS=${NS:-"50 100 200 400"}
+DURATION=${DURATION:-20s}
+TTFF=${TTFF:-20}
+JOIN_PARALLEL=${JOIN_PARALLEL:-4}
+PROFILE_N=${PROFILE_N:-}
+PORT_BASE=${PORT_BASE:-28080}
+LOGS=${LOGS:-}
+HTTP_PORT=$PORT_BASE
+BARE_PORT=$((PORT_BASE + 10))
+MEDIA_PORT=$((PORT_BASE + 802))
+TURN_PORT=$((PORT_BASE + 398))
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+		kill -KILL "$server_pid" 2>/dev/null || true
+	fi
+	if [[ -n $LOGS ]]; then
+		mkdir -p "$LOGS"
+		cp "$work"/*.log "$LOGS"/ 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+say() { printf '%s\n' "$*" >&2; }
+
+# Pinning.
+server_pin=()
+load_pin=()
+if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
+	server_pin=(taskset -c 0)
+	load_pin=(taskset -c 1)
+	pinning="server on core 0, load generator on core 1 (taskset)"
+elif ! command -v taskset >/dev/null; then
+	pinning="unpinned: taskset (util-linux) is not installed"
+else
+	pinning="unpinned: fewer than two cores"
+fi
+say "fanout: $pinning"
+
+revision=
+if command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
+	revision="commit $(git rev-parse --short HEAD)"
+	if [[ -n $(git status --porcelain --untracked-files=no) ]]; then
+		revision+=" with uncommitted changes"
+	fi
+fi
+say "fanout: building into $work"
+go build -o "$work/classroom" ./cmd/classroom
+go build -o "$work/mediaload" ./cmd/mediaload
+go build -o "$work/barefanout" ./bench/barefanout
+
+# port_free reports whether nothing listens on a TCP or UDP port of 127.0.0.1.
+port_free() {
+	local proto=$1 port=$2
+	if command -v ss >/dev/null; then
+		! ss -Hln --"$proto" "sport = :$port" | grep -q .
+	elif [[ $proto == tcp ]]; then
+		! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+	else
+		true
+	fi
+}
+for p in "tcp $HTTP_PORT" "tcp $BARE_PORT" "udp $MEDIA_PORT" "udp $TURN_PORT"; do
+	# shellcheck disable=SC2086
+	if ! port_free $p; then
+		say "fanout: port $p is in use; set PORT_BASE to another range"
+		exit 1
+	fi
+done
+
+# stop_server ends the running server: SIGTERM, then SIGKILL after 30 s.
+stop_server() {
+	[[ -n $server_pid ]] || return 0
+	kill -TERM "$server_pid" 2>/dev/null || true
+	for _ in $(seq 300); do
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$server_pid" 2>/dev/null; then
+		say "fanout: server $server_pid did not stop in 30 s; killing it"
+		kill -KILL "$server_pid" 2>/dev/null || true
+	fi
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
+}
+
+# start_server NAME PORT COMMAND...: starts a server in the background, pinned,
+# logging to $work/NAME.log, and waits for its HTTP port.
+start_server() {
+	local name=$1 port=$2
+	shift 2
+	"${server_pin[@]}" "$@" >"$work/$name.log" 2>&1 &
+	server_pid=$!
+	for _ in $(seq 100); do
+		if ! kill -0 "$server_pid" 2>/dev/null; then
+			say "fanout: $name exited at start:"
+			tail -5 "$work/$name.log" >&2
+			return 1
+		fi
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	say "fanout: $name does not listen on $port"
+	return 1
+}
+
+# load MODE PORT N [EXTRA...]: runs the load generator against the running
+# server; its result line goes to stdout, its log to $work/load-MODE-N.log.
+load() {
+	local mode=$1 port=$2 n=$3
+	shift 3
+	"${load_pin[@]}" "$work/mediaload" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
+		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" "$@" 2>"$work/load-$mode-$n.log"
+}
+
+# problems NAME: counts the warnings and errors in a server's log, by message.
+problems() {
+	grep -E 'level=(WARN|ERROR)|ERROR:|WARNING:|panic' "$work/$1.log" |
+		grep -v 'serving plain HTTP' |
+		sed -E 's/^time=[^ ]+ //; s/[0-9]{4}\/[0-9]{2}\/[0-9]{2} [0-9:.]+ //; s/(ufrag |lesson=|participant=)[^ ]+/\1…/g' |
+		sort | uniq -c | sort -rn | head -5 || true
+}
+
+declare -A results
+run_classroom() {
+	local n=$1
+	shift
+	rm -rf "$work/data"
+	mkdir "$work/data"
+	start_server "classroom-$n" "$HTTP_PORT" env DATABASE_URL= "$work/classroom" serve -addr "127.0.0.1:$HTTP_PORT" \
+		-data "$work/data" -ice-loopback -media-udp-addr "127.0.0.1:$MEDIA_PORT" -turn-addr "127.0.0.1:$TURN_PORT" ||
+		return 1
+	local line
+	if line=$(load classroom "$HTTP_PORT" "$n" "$@"); then
+		results[classroom-$n]=$line
+		say "$line"
+	else
+		say "fanout: classroom N=$n failed:"
+		tail -5 "$work/load-classroom-$n.log" >&2
+		results[classroom-$n]="failed"
+	fi
+	stop_server
+}
+run_bare() {
+	local n=$1
+	start_server "bare-$n" "$BARE_PORT" "$work/barefanout" -addr "127.0.0.1:$BARE_PORT" || return 1
+	local line
+	if line=$(load bare "$BARE_PORT" "$n"); then
+		results[bare-$n]=$line
+		say "$line"
+	else
+		say "fanout: bare N=$n failed:"
+		tail -5 "$work/load-bare-$n.log" >&2
+		results[bare-$n]="failed"
+	fi
+	stop_server
+}
+
+start=$(date +%s)
+loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for n in $NS; do
+	say "fanout: N=$n classroom"
+	run_classroom "$n" || results[classroom-$n]="failed"
+	say "fanout: N=$n bare pion"
+	run_bare "$n" || results[bare-$n]="failed"
+done
+
+# field KEY LINE: the value of KEY in a result line.
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+
+echo "## Machine"
+echo
+echo "- cores: $(nproc); CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); kernel $(uname -r)"
+echo "- $(go version | cut -d' ' -f3-); pion/webrtc $(go list -m -f '{{.Version}}' github.com/pion/webrtc/v4)"
+if [[ -n $revision ]]; then
+	echo "- built from $revision"
+fi
+echo "- $pinning; window $DURATION; $TTFF timed joins after each window; $(($(date +%s) - start)) s in all"
+echo "- load average before the runs: $loadavg_before (other work on the machine shows here)"
+echo
+echo "## Raw results"
+echo
+for n in $NS; do
+	for s in classroom bare; do
+		echo "    ${results[$s-$n]:-failed}"
+	done
+done
+echo
+echo "## Fan-out: throughput and CPU"
+echo
+echo "| N | server | joined | egress pkt/s | server CPU % | pkt per server CPU-s | server CPU per subscriber (% of a core) | load CPU % | other CPU % |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+for n in $NS; do
+	for s in classroom bare; do
+		line=${results[$s-$n]:-failed}
+		name=$s
+		[[ $s == bare ]] && name="bare pion"
+		if [[ $line == failed ]]; then
+			echo "| $n | $name | failed | | | | | | |"
+			continue
+		fi
+		echo "| $n | $name | $(field joined "$line")/$n | $(field egress_pps "$line") | $(field server_cpu_pct "$line") |" \
+			"$(field pkts_per_server_cpu_s "$line") | $(field server_cpu_pct_per_sub "$line") | $(field load_cpu_pct "$line") |" \
+			"$(field other_cpu_pct "$line") |"
+	done
+done
+echo
+echo "## Fan-out: loss"
+echo
+echo "| N | server | seq loss % | video frames lost % | audio lost % | video stalls > 250 ms | datagrams dropped at server / load sockets | load goroutine wait p99 / max ms |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+for n in $NS; do
+	for s in classroom bare; do
+		line=${results[$s-$n]:-failed}
+		name=$s
+		[[ $s == bare ]] && name="bare pion"
+		if [[ $line == failed ]]; then
+			echo "| $n | $name | failed | | | | | |"
+			continue
+		fi
+		echo "| $n | $name | $(field seq_loss_pct "$line") | $(field video_frame_loss_pct "$line") | $(field audio_loss_pct "$line") |" \
+			"$(field stalls "$line") | $(field server_udp_drops "$line") / $(field load_udp_drops "$line") |" \
+			"$(field load_sched_p99_ms "$line") / $(field load_sched_max_ms "$line") |"
+	done
+done
+echo
+echo "## Joining, and time to first frame"
+echo
+echo "The N subscribers join $JOIN_PARALLEL at a time; then $TTFF more join one after another, with N present, and are timed"
+echo "from the start of their join to their first complete keyframe."
+echo
+echo "| N | server | N joins p50 / p95 / max ms | dropped at server / load sockets while joining | timed | first frame p50 ms | p95 ms | max ms | first packet p50 ms | join call p50 ms | first video packet not a keyframe (of N) |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+for n in $NS; do
+	for s in classroom bare; do
+		line=${results[$s-$n]:-failed}
+		name=$s
+		[[ $s == bare ]] && name="bare pion"
+		if [[ $line == failed ]]; then
+			echo "| $n | $name | failed | | | | | | | | |"
+			continue
+		fi
+		echo "| $n | $name | $(field join_p50_ms "$line") / $(field join_p95_ms "$line") / $(field join_max_ms "$line") |" \
+			"$(field join_server_udp_drops "$line") / $(field join_load_udp_drops "$line") |" \
+			"$(field ttff_n "$line")/$TTFF | $(field ttff_p50_ms "$line") | $(field ttff_p95_ms "$line") | $(field ttff_max_ms "$line") |" \
+			"$(field ttff_first_packet_p50_ms "$line") | $(field ttff_join_p50_ms "$line") | $(field first_not_keyframe "$line") |"
+	done
+done
+echo
+echo "## Warnings and errors in the servers' logs"
+echo
+for n in $NS; do
+	for s in classroom bare; do
+		[[ -f $work/$s-$n.log ]] || continue
+		p=$(problems "$s-$n")
+		if [[ -n $p ]]; then
+			printf '%s N=%s:\n%s\n' "$s" "$n" "$p"
+		fi
+	done
+done
+
+if [[ -n $PROFILE_N ]]; then
+	echo
+	echo "## CPU profile of the classroom server, N=$PROFILE_N"
+	echo
+	if command -v perf >/dev/null; then
+		run_classroom "$PROFILE_N" -ttff 0 -perf "$work/perf.data" || true
+		echo "    ${results[classroom-$PROFILE_N]:-failed}"
+		echo
+		if [[ -f $work/perf.data ]]; then
+			# awk reads perf's whole output: head would end the pipe early and
+			# fail the pipeline.
+			echo "Self time, top 30:"
+			echo
+			perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+				awk '/^ +[0-9]/ && n++ < 30 { print "    " $0 }'
+			echo
+			echo "Time with callees, top 40:"
+			echo
+			perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null |
+				awk '/^ +[0-9]/ && n++ < 40 { print "    " $0 }'
+		fi
+	else
+		echo "perf is not installed: no profile."
+	fi
+fi
