@@ -77,7 +77,6 @@ type session struct {
 	// or been set (the client's): sent or added earlier, they are lost.
 	iceMu       sync.Mutex
 	described   bool                    // our first description has been sent
-	wantOffer   bool                    // negotiation was needed before that
 	localICE    []protocol.ICECandidate // gathered before that
 	remoteSet   bool                    // the client's first description is set
 	remoteEarly []webrtc.ICECandidateInit
@@ -410,14 +409,11 @@ func (s *session) offer() {
 	}
 	s.iceMu.Lock()
 	first := !s.described
-	if first {
-		// The client makes the first offer (creating the data channels
-		// fires this before it): offer once that is answered.
-		s.wantOffer = true
-	}
 	s.iceMu.Unlock()
 	if first || s.pc.SignalingState() != webrtc.SignalingStateStable {
-		// pion fires this again when the state is stable.
+		// The client makes the first offer (creating the data channels
+		// fires this before it); pion asks again, if still needed, each
+		// time the state becomes stable.
 		return
 	}
 	offer, err := s.pc.CreateOffer(nil)
@@ -444,12 +440,6 @@ func (s *session) describe(sig protocol.Signal) {
 		s.signal(protocol.Signal{Type: protocol.SignalCandidate, Candidate: &c})
 	}
 	s.localICE = nil
-	if s.wantOffer && sig.Type == protocol.SignalAnswer {
-		// Negotiation was needed while the first offer was being answered;
-		// pion will not say so again.
-		s.wantOffer = false
-		go s.offer()
-	}
 }
 
 // remoteDescribed adds the client's candidates that came before its description.
