@@ -62,14 +62,12 @@ type downTrack struct {
 	tsDelta  uint32
 	lastOut  uint16
 	lastTS   uint32    // the last timestamp sent
-	lastAt   time.Time // when it was sent
+	lastAt   time.Time // when the last packet sent reached the server
 	forwards int       // packets forwarded, to pace layer choices
 	histMu   sync.Mutex
 	history  [historySize]sent
 	sent     atomic.Uint64
 	dropped  atomic.Uint64
-	resent   atomic.Uint64
-	keyWaits atomic.Uint64
 }
 
 // sent remembers which source packet an outgoing sequence number carried.
@@ -239,7 +237,6 @@ func (d *downTrack) forward(p *packet) {
 		// A frame lost packets at the queue: everything until the next
 		// keyframe would decode wrong, so send nothing until then.
 		d.waitKey = true
-		d.keyWaits.Add(1)
 	}
 	if len(p.payload) == 0 { // padding: nothing to forward, and no hole either
 		if d.started {
@@ -265,7 +262,7 @@ func (d *downTrack) forward(p *packet) {
 	if switched && d.started {
 		// Another layer has its own timestamps: carry on from the last one
 		// sent, as much later as time has passed.
-		gap := uint32(time.Since(d.lastAt).Seconds() * float64(d.pub.codec.ClockRate))
+		gap := uint32(p.at.Sub(d.lastAt).Seconds() * float64(d.pub.codec.ClockRate))
 		d.tsDelta = d.lastTS + max(gap, 1) - p.header.Timestamp
 	}
 	if !d.started {
@@ -279,7 +276,7 @@ func (d *downTrack) forward(p *packet) {
 		d.lastOut = out
 	}
 	ts := p.header.Timestamp + d.tsDelta
-	d.lastTS, d.lastAt = ts, time.Now()
+	d.lastTS, d.lastAt = ts, p.at
 	d.histMu.Lock()
 	d.history[out%historySize] = sent{from: p.from, out: out, in: p.header.SequenceNumber, ts: ts, ok: true}
 	d.histMu.Unlock()
@@ -371,7 +368,7 @@ func (d *downTrack) resend(out uint16) {
 	if from == nil {
 		from = d.pub
 	}
-	if p := from.cache.get(h.in); p != nil && d.send(p, out, h.ts) {
-		d.resent.Add(1)
+	if p := from.cache.get(h.in); p != nil {
+		d.send(p, out, h.ts)
 	}
 }

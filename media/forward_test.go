@@ -55,7 +55,7 @@ func vp8(seq uint16, ts uint32, key bool) *packet {
 		payload[1] = 0x00
 	}
 	return &packet{header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 1111, PayloadType: 96},
-		payload: payload, frameStart: true, keyframe: key}
+		payload: payload, keyframe: key, at: time.Now()}
 }
 
 func subscriber(p *publication, w *written) *downTrack {
@@ -270,7 +270,7 @@ func TestSimulcastLayers(t *testing.T) {
 	frame := func(key bool) {
 		for i, l := range layers {
 			pkt := vp8(seq[i], ts[i], key)
-			pkt.from = l
+			pkt.from, pkt.at = l, time.Now()
 			d.enqueue(pkt)
 			for len(d.queue) > 0 {
 				d.forward(<-d.queue)

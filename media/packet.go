@@ -1,6 +1,8 @@
 package media
 
 import (
+	"time"
+
 	"github.com/pion/rtp"
 )
 
@@ -10,9 +12,10 @@ type packet struct {
 	from    *publication // the track (layer) it came on
 	header  rtp.Header
 	payload []byte
-	// frameStart is set on the first packet of a frame (its timestamp differs
-	// from the packet before it), keyframe on the first packet of a keyframe.
-	frameStart, keyframe bool
+	// keyframe is set on the first packet of a keyframe.
+	keyframe bool
+	// at is when the server received it.
+	at time.Time
 }
 
 // isKeyframeStart reports whether an RTP payload starts a keyframe of the

@@ -30,9 +30,8 @@ type publication struct {
 	mu   sync.Mutex   // held while a packet is cached and handed out
 	subs []*downTrack // bound subscribers; replaced, never changed in place
 
-	lastKeyframeRequest atomic.Int64 // unix nanoseconds
-	askKeyframe         func()       // sends the publisher a PLI
-	received            atomic.Uint64
+	lastKeyframeRequest atomic.Int64  // unix nanoseconds
+	askKeyframe         func()        // sends the publisher a PLI
 	done                chan struct{} // closed when the read loop ends
 
 	// The bitrate the publisher sends this track (layer) at, measured by
@@ -71,8 +70,6 @@ func newPublication(owner *Member, track *webrtc.TrackRemote) *publication {
 // the track is removed).
 func (p *publication) run() {
 	defer close(p.done)
-	var lastTS uint32
-	first := true
 	for {
 		buf := make([]byte, 1500)
 		n, _, err := p.track.Read(buf)
@@ -86,8 +83,6 @@ func (p *publication) run() {
 		pkt := &packet{from: p, header: rp.Header, payload: rp.Payload}
 		pkt.header.Extensions, pkt.header.Extension = nil, false
 		if len(pkt.payload) > 0 {
-			pkt.frameStart = first || rp.Timestamp != lastTS
-			first, lastTS = false, rp.Timestamp
 			pkt.keyframe = p.kind == webrtc.RTPCodecTypeVideo && isKeyframeStart(p.mime, pkt.payload)
 		}
 		p.handOut(pkt)
@@ -96,9 +91,10 @@ func (p *publication) run() {
 
 // handOut caches a packet and gives it to every subscriber.
 func (p *publication) handOut(pkt *packet) {
-	p.received.Add(1)
+	now := time.Now()
+	pkt.at = now
 	p.windowBytes += len(pkt.payload) + 12
-	if now := time.Now(); now.Sub(p.windowStart) >= rateWindow {
+	if now.Sub(p.windowStart) >= rateWindow {
 		if !p.windowStart.IsZero() {
 			p.bitrate.Store(int64(float64(p.windowBytes*8) / now.Sub(p.windowStart).Seconds()))
 		}

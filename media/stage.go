@@ -236,12 +236,7 @@ func (s *Stage) Close() {
 	for m := range s.members {
 		m.left = true
 	}
-	s.reconcile()
-	for m := range s.members {
-		for pub, d := range m.downs {
-			s.unforward(m, pub, d)
-		}
-	}
+	s.reconcile() // forwards nothing once closed
 	s.members = map[*Member]struct{}{}
 	s.mu.Unlock()
 	s.wg.Wait()

@@ -110,8 +110,7 @@ func (s *session) kill(why error) {
 		s.reason = why
 	}
 	s.mu.Unlock()
-	s.cancel()
-	s.ws.UnderlyingConn().SetReadDeadline(time.Now()) // wakes run's read
+	s.cancel() // run's AfterFunc wakes its read
 }
 
 func (s *session) run(parent context.Context) {
