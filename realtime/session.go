@@ -81,13 +81,15 @@ type session struct {
 	remoteSet   bool                    // the client's first description is set
 	remoteEarly []webrtc.ICECandidateInit
 
-	negotiating sync.Mutex // one offer at a time
+	negotiating sync.Mutex    // one offer or answer at a time
+	needOffer   chan struct{} // pion says negotiation is needed; to the negotiator
 }
 
 func newSession(srv *Server, lesson uuid.UUID, ws *websocket.Conn) *session {
 	return &session{srv: srv, lesson: lesson, ws: ws,
 		signals: make(chan protocol.Signal, signalQueue), live: make(chan []byte, liveQueue),
-		opened: make(chan struct{}), low: make(chan struct{}, 1),
+		needOffer: make(chan struct{}, 1),
+		opened:    make(chan struct{}), low: make(chan struct{}, 1),
 		commands: rate.NewLimiter(rate.Limit(srv.cfg.CommandRate), srv.cfg.CommandBurst), cursors: rate.NewLimiter(ephemeralRate, ephemeralBurst)}
 }
 
@@ -121,7 +123,9 @@ func (s *session) run(parent context.Context) {
 	defer context.AfterFunc(s.ctx, func() { s.ws.UnderlyingConn().SetReadDeadline(time.Now()) })()
 	var helpers sync.WaitGroup
 	helpers.Go(s.writeSignals)
+	helpers.Go(s.negotiate)
 	defer func() {
+		s.cancel() // ends the negotiator
 		close(s.signals)
 		helpers.Wait()
 		s.ws.Close()
@@ -391,10 +395,28 @@ func (s *session) connect() error {
 		// stage, which forwards it only while they are on it.
 		s.member.Publish(t, r)
 	})
-	// Offer from a goroutine of its own: pion calls this on the goroutine
-	// that runs its operations, which an offer made here would wait for.
-	pc.OnNegotiationNeeded(func() { go s.offer() })
+	// Offer on the session's negotiator, not here: pion calls this on the
+	// goroutine that runs its operations, which an offer would wait for.
+	pc.OnNegotiationNeeded(func() {
+		select {
+		case s.needOffer <- struct{}{}:
+		default: // one is pending already
+		}
+	})
 	return nil
+}
+
+// negotiate makes the offers pion asks for, one at a time, until the
+// session ends.
+func (s *session) negotiate() {
+	for {
+		select {
+		case <-s.needOffer:
+			s.offer()
+		case <-s.ctx.Done():
+			return
+		}
+	}
 }
 
 // offer starts a renegotiation from the server's side. The server is the
