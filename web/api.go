@@ -74,6 +74,8 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
 	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
 	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /{$}", page("index.html"))
+	mux.HandleFunc("GET /lessons/{id}", lessonPage())
 	if cfg.Live != nil {
 		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)
 	}

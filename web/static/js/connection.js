@@ -147,7 +147,9 @@ export class LessonConnection extends EventTarget {
         return;
       case "bye":
         this.dispatchEvent(new CustomEvent("bye", { detail: { code: sig.code || "", message: sig.message || "" } }));
-        for (const { reject } of this.pending.values()) reject(Object.assign(new Error(sig.message || "the session ended"), { code: sig.code }));
+        // Commands still unanswered may or may not have been stored: the
+        // caller resends them, with the same ids, on its next session.
+        for (const { reject } of this.pending.values()) reject(Object.assign(new Error(sig.message || "the session ended"), { code: sig.code, ended: true }));
         this.pending.clear();
         return;
     }
@@ -199,9 +201,13 @@ export class LessonConnection extends EventTarget {
     }
   }
 
-  /** send sends a command and resolves with its event's sequence number. */
-  send(kind, data = {}) {
-    const id = crypto.randomUUID();
+  /**
+   * send sends a command and resolves with its event's sequence number. It
+   * rejects with {code, message} when the server refuses the command, and
+   * with {ended: true} when the session ends first: then resend it, with the
+   * same id, on the next session (section 4.3 of docs/protocol.md).
+   */
+  send(kind, data = {}, id = crypto.randomUUID()) {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       try {
@@ -226,6 +232,14 @@ export class LessonConnection extends EventTarget {
   /** unpublish stops sending a track. */
   unpublish(sender) {
     this.pc.removeTrack(sender);
+  }
+
+  /** close drops the session without leaving the lesson, as a lost network would. */
+  close() {
+    for (const { reject } of this.pending.values()) reject(Object.assign(new Error("the connection closed"), { code: "unavailable", ended: true }));
+    this.pending.clear();
+    if (this.pc) this.pc.close();
+    if (this.ws) this.ws.close();
   }
 
   /** leave ends the session for good. */

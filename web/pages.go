@@ -1,0 +1,47 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/google/uuid"
+)
+
+// pageHeaders are the headers of the browser client's HTML pages. The
+// policy admits only the server's own scripts and styles; media and images
+// may be blobs (screen shares, slides rendered from PDFs) and the signaling
+// socket is on the same host.
+func pageHeaders(h http.Header) {
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "+
+		"connect-src 'self' ws: wss:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+}
+
+// page serves one embedded HTML page.
+func page(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, err := fs.ReadFile(static, "static/"+name)
+		if err != nil {
+			http.Error(w, "page missing from the build", http.StatusInternalServerError)
+			return
+		}
+		pageHeaders(w.Header())
+		w.Write(b)
+	}
+}
+
+// lessonPage serves the lesson page for a well-formed lesson id. Whether the
+// lesson exists, and whether the link's token admits, the page learns when it
+// joins: the token is in the URL's fragment, which the server never sees.
+func lessonPage() http.HandlerFunc {
+	serve := page("lesson.html")
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := uuid.Parse(r.PathValue("id")); err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		serve(w, r)
+	}
+}

@@ -1,0 +1,112 @@
+// home.js: the home page. It creates lessons, hands out their two links,
+// remembers on this device the teacher links of the lessons made here, and
+// lists the server's lessons, newest first.
+
+const $ = (id) => document.getElementById(id);
+const MINE = "classroom:my-lessons"; // [{id, title, created, url}] in localStorage
+
+function mine() {
+  try { return JSON.parse(localStorage.getItem(MINE)) || []; } catch { return []; }
+}
+
+function remember(lesson) {
+  const list = mine().filter((l) => l.id !== lesson.id);
+  list.unshift({ id: lesson.id, title: lesson.title, created: lesson.created, url: lesson.teacher.url, expires: lesson.teacher.expires });
+  localStorage.setItem(MINE, JSON.stringify(list.slice(0, 200)));
+}
+
+function absolute(url) { return new URL(url, location.href).href; }
+
+function when(t) {
+  return new Date(t).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+async function api(path, init) {
+  const r = await fetch(path, init);
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error ? body.error.message : `${r.status} ${r.statusText}`);
+  return body;
+}
+
+function lessonItem(l, link) {
+  const li = document.createElement("li");
+  const title = document.createElement("span");
+  title.className = "title";
+  title.textContent = l.title;
+  const at = document.createElement("span");
+  at.className = "when";
+  at.textContent = `${when(l.created)}${l.ended ? " · ended" : ""}`;
+  li.append(title, at);
+  if (link) {
+    const a = document.createElement("a");
+    a.href = link;
+    a.textContent = l.ended ? "Look back" : "Open";
+    li.append(a);
+  }
+  return li;
+}
+
+function showMine() {
+  const list = mine();
+  $("mine-section").hidden = list.length === 0;
+  $("mine").replaceChildren(...list.map((l) => lessonItem(l, new Date(l.expires) > new Date() ? l.url : null)));
+}
+
+let before = "";
+async function more() {
+  try {
+    const q = new URLSearchParams({ limit: "50" });
+    if (before) q.set("before", before);
+    const list = await api(`/api/lessons?${q}`);
+    const lessons = Array.isArray(list) ? list : list.lessons || [];
+    const ul = $("lessons");
+    if (!before) ul.replaceChildren();
+    const known = new Map(mine().map((l) => [l.id, l]));
+    for (const l of lessons) ul.append(lessonItem(l, known.has(l.id) ? known.get(l.id).url : null));
+    if (!before && lessons.length === 0) ul.replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: "No lessons yet." }));
+    before = lessons.length ? lessons[lessons.length - 1].created : before;
+    $("more").hidden = lessons.length < 50;
+  } catch (err) {
+    $("lessons").replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: `Could not list lessons: ${err.message}` }));
+  }
+}
+
+$("create").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  $("create-error").textContent = "";
+  try {
+    const l = await api("/api/lessons", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ title: $("lesson-title").value.trim() }),
+    });
+    remember(l);
+    $("teacher-link").value = absolute(l.teacher.url);
+    $("students-link").value = absolute(l.students.url);
+    $("open-teacher").href = l.teacher.url;
+    $("expires").textContent = `The links work until ${when(l.teacher.expires)}; from the lesson page you can make a new students' link at any time.`;
+    $("created").hidden = false;
+    showMine();
+    before = "";
+    more();
+  } catch (err) {
+    $("create-error").textContent = `Could not create the lesson: ${err.message}`;
+  }
+});
+
+document.addEventListener("click", async (e) => {
+  const id = e.target.dataset && e.target.dataset.copy;
+  if (!id) return;
+  const input = $(id);
+  input.select();
+  try {
+    await navigator.clipboard.writeText(input.value);
+    e.target.textContent = "Copied";
+    setTimeout(() => { e.target.textContent = "Copy"; }, 1500);
+  } catch {
+    document.execCommand("copy");
+  }
+});
+
+$("more").addEventListener("click", more);
+showMine();
+more();
