@@ -55,7 +55,8 @@ type Page struct {
 // sizes within MaxPageBytes and MaxDeckBytes, 1 to domain.MaxDeckPages
 // pages); that the bytes really are such images is the caller's to check.
 type Decks interface {
-	// PutDeck stores a deck of pages, numbered from 0, in one transaction.
+	// PutDeck stores a deck of pages, numbered from 0, in one transaction,
+	// and sets each page's SHA256.
 	// The lesson must exist (CodeNotFound) and not have ended
 	// (CodeConflict); a deck id the lesson holds already is refused with
 	// CodeConflict; malformed decks with CodeInvalid.
@@ -64,6 +65,10 @@ type Decks interface {
 	// Deck returns a deck of a lesson; CodeNotFound when the lesson holds
 	// no such deck.
 	Deck(ctx context.Context, lesson, deck uuid.UUID) (Deck, error)
+
+	// LessonDecks lists a lesson's decks, oldest first; none for a lesson
+	// that holds none or does not exist.
+	LessonDecks(ctx context.Context, lesson uuid.UUID) ([]Deck, error)
 
 	// Page returns page n (from 0) of a lesson's deck; CodeNotFound when
 	// there is none.
@@ -176,6 +181,29 @@ func (p *Postgres) Deck(ctx context.Context, lesson, deck uuid.UUID) (Deck, erro
 	return d, nil
 }
 
+// LessonDecks implements Decks.
+func (p *Postgres) LessonDecks(ctx context.Context, lesson uuid.UUID) ([]Deck, error) {
+	rows, err := p.pool.Query(ctx, `SELECT deck_id, name, pages, bytes, created_at FROM decks
+		WHERE lesson_id = $1 ORDER BY created_at, deck_id`, lesson)
+	if err != nil {
+		return nil, p.unavailable("list decks", err)
+	}
+	defer rows.Close()
+	var out []Deck
+	for rows.Next() {
+		d := Deck{Lesson: lesson}
+		if err := rows.Scan(&d.ID, &d.Name, &d.Pages, &d.Bytes, &d.Created); err != nil {
+			return nil, p.unavailable("list decks", err)
+		}
+		d.Created = d.Created.UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, p.unavailable("list decks", err)
+	}
+	return out, nil
+}
+
 // Page implements Decks.
 func (p *Postgres) Page(ctx context.Context, lesson, deck uuid.UUID, n int) (Page, error) {
 	var pg Page
@@ -256,6 +284,34 @@ func (s *SQLite) Deck(ctx context.Context, lesson, deck uuid.UUID) (Deck, error)
 	}
 	d.Created = time.UnixMicro(created).UTC()
 	return d, nil
+}
+
+// LessonDecks implements Decks.
+func (s *SQLite) LessonDecks(ctx context.Context, lesson uuid.UUID) ([]Deck, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT deck_id, name, pages, bytes, created_at FROM decks
+		WHERE lesson_id = ? ORDER BY created_at, deck_id`, lesson.String())
+	if err != nil {
+		return nil, s.unavailable("list decks", err)
+	}
+	defer rows.Close()
+	var out []Deck
+	for rows.Next() {
+		d := Deck{Lesson: lesson}
+		var id string
+		var created int64
+		if err := rows.Scan(&id, &d.Name, &d.Pages, &d.Bytes, &created); err != nil {
+			return nil, s.unavailable("list decks", err)
+		}
+		if d.ID, err = uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("corrupt deck id %q: %w", id, err)
+		}
+		d.Created = time.UnixMicro(created).UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.unavailable("list decks", err)
+	}
+	return out, nil
 }
 
 // Page implements Decks.

@@ -69,7 +69,16 @@ func randomBytes(t *testing.T, n int) []byte {
 // wantNoDeck checks that a lesson holds no trace of a deck.
 func wantNoDeck(t *testing.T, d eventstore.Decks, lesson, deck uuid.UUID) {
 	t.Helper()
-	_, err := d.Deck(context.Background(), lesson, deck)
+	list, err := d.LessonDecks(context.Background(), lesson)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range list {
+		if got.ID == deck {
+			t.Fatalf("lesson %s lists deck %s", lesson, deck)
+		}
+	}
+	_, err = d.Deck(context.Background(), lesson, deck)
 	wantCode(t, err, domain.CodeNotFound)
 	_, err = d.Page(context.Background(), lesson, deck, 0)
 	wantCode(t, err, domain.CodeNotFound)
@@ -273,5 +282,21 @@ func testDecksPerLesson(t *testing.T, open opener) {
 		if pg, err := d.Page(ctx, lesson, deck, 0); err != nil || string(pg.Data) != want {
 			t.Fatalf("lesson's page: %q, %v; want %q", pg.Data, err, want)
 		}
+	}
+	// Each lesson lists its own, oldest first.
+	later := uuid.New()
+	if err := d.PutDeck(ctx, a, later, "A's second", []eventstore.Page{{ContentType: eventstore.PNG, Data: []byte("a2")}}); err != nil {
+		t.Fatal(err)
+	}
+	listA, err := d.LessonDecks(ctx, a)
+	if err != nil || len(listA) != 2 || listA[0].ID != deck || listA[0].Name != "A's" || listA[1].ID != later || listA[1].Lesson != a {
+		t.Fatalf("lesson A's decks: %+v, %v", listA, err)
+	}
+	listB, err := d.LessonDecks(ctx, b)
+	if err != nil || len(listB) != 1 || listB[0].Name != "B's" || listB[0].Pages != 1 || listB[0].Bytes != 1 {
+		t.Fatalf("lesson B's decks: %+v, %v", listB, err)
+	}
+	if none, err := d.LessonDecks(ctx, uuid.New()); err != nil || len(none) != 0 {
+		t.Fatalf("an unknown lesson's decks: %+v, %v", none, err)
 	}
 }
