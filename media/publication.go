@@ -27,8 +27,9 @@ type publication struct {
 
 	cache cache
 
-	mu   sync.Mutex   // held while a packet is cached and handed out
-	subs []*downTrack // bound subscribers; replaced, never changed in place
+	mu    sync.Mutex   // held while a packet is cached and handed out
+	subs  []*downTrack // bound subscribers; replaced, never changed in place
+	sinks []sink       // other consumers (recorders); replaced, never changed in place
 
 	lastKeyframeRequest atomic.Int64  // unix nanoseconds
 	askKeyframe         func()        // sends the publisher a PLI
@@ -104,6 +105,9 @@ func (p *publication) handOut(pkt *packet) {
 	p.cache.put(pkt)
 	for _, d := range p.subs {
 		d.enqueue(pkt)
+	}
+	for _, k := range p.sinks {
+		k.enqueue(pkt)
 	}
 	p.mu.Unlock()
 }

@@ -22,7 +22,8 @@ type Stage struct {
 	members map[*Member]struct{}
 	onStage map[string]bool
 	closed  bool
-	wg      sync.WaitGroup // writers and RTCP readers of forwarded tracks
+	rec     *recording     // the segment being recorded, nil when none
+	wg      sync.WaitGroup // writers and RTCP readers of forwarded tracks, recorders
 }
 
 // Member is one participant's connection on a stage.
@@ -162,6 +163,7 @@ func (s *Stage) reconcile() {
 			}
 		}
 	}
+	s.reconcileRecording()
 }
 
 // forwarded reports whether pub should reach sub now.
@@ -227,8 +229,8 @@ func (s *Stage) unforward(sub *Member, pub *publication, d *downTrack) {
 	d.close()
 }
 
-// Close takes everyone off the stage and waits for the forwarding
-// goroutines. The read loops of what members publish end with their
+// Close takes everyone off the stage, finalizes what is being recorded, and
+// waits for the forwarding and recording goroutines. The read loops of what members publish end with their
 // connections, which their owners close (see Member.Wait).
 func (s *Stage) Close() {
 	s.mu.Lock()

@@ -1,0 +1,192 @@
+package media
+
+import (
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/at-wat/ebml-go"
+	"github.com/at-wat/ebml-go/webm"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"classroom/media/mediatest"
+)
+
+// testRecording is a segment of a recording made by hand, into a temporary
+// directory.
+func testRecording(t *testing.T) *recording {
+	now := time.Now()
+	return &recording{opts: RecordOptions{Dir: t.TempDir(), Lesson: "lesson", Segment: 7, Now: time.Now},
+		log: slog.New(slog.DiscardHandler), anchorWall: now, anchorMono: now,
+		tracks: map[*publication]*trackRecorder{}, skipped: map[*publication]bool{}}
+}
+
+// vp8Frame returns frame n of a synthetic stream, numbered in its bytes
+// 10-11, split into three RTP payloads (RFC 7741 descriptors).
+func vp8Frame(n int, key bool) [][]byte {
+	frame := make([]byte, 300)
+	copy(frame, mediatest.KeyframeHeader[:])
+	if !key {
+		frame[0] |= 0x01
+	}
+	binary.BigEndian.PutUint16(frame[10:], uint16(n))
+	var out [][]byte
+	for i := 0; i < 3; i++ {
+		desc := byte(0x00)
+		if i == 0 {
+			desc = 0x10 // S: the start of a partition
+		}
+		out = append(out, append([]byte{desc}, frame[i*100:(i+1)*100]...))
+	}
+	return out
+}
+
+// readBlocks reads a one-track WebM file's frames back: their data and times.
+func readBlocks(t *testing.T, path string) (data [][]byte, ms []int64) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var doc struct {
+		Header  webm.EBMLHeader `ebml:"EBML"`
+		Segment webm.Segment    `ebml:"Segment"`
+	}
+	if err := ebml.Unmarshal(f, &doc); err != nil && err != io.EOF {
+		t.Fatalf("read %s back: %v", path, err)
+	}
+	for _, c := range doc.Segment.Cluster {
+		for _, b := range c.SimpleBlock {
+			data = append(data, b.Data[0])
+			ms = append(ms, int64(c.Timecode)+int64(b.Timecode))
+		}
+	}
+	return data, ms
+}
+
+// TestRecordLossAndReordering: VP8 packets arriving shuffled, one lost for
+// good, become a valid file whose frames are in order; the frames after the
+// loss are left out until the next keyframe, and one is asked for.
+func TestRecordLossAndReordering(t *testing.T) {
+	rec := testRecording(t)
+	pub, asked := testPublication()
+	pub.codec = webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}
+	tr := newTrackRecorder(rec, pub)
+	w := newTrackWriter(tr)
+
+	const frames, lostFrame = 120, 40
+	var pkts []*packet
+	seq := uint16(65500) // across the wrap
+	for n := range frames {
+		parts := vp8Frame(n, n%60 == 0)
+		for i, payload := range parts {
+			p := &packet{header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(4_294_000_000 + n*3000), // across the wrap too
+				Marker: i == len(parts)-1, SSRC: 1, PayloadType: 96}, payload: payload,
+				at: rec.anchorMono.Add(time.Duration(n) * time.Second / 30)}
+			seq++
+			if n == lostFrame && i == 1 {
+				continue // lost, never retransmitted
+			}
+			pkts = append(pkts, p)
+		}
+	}
+	// Reorder: shuffle within windows of eight packets, after the first
+	// keyframe (a recorder starts at the first packet it is given).
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 3; i < len(pkts); i += 8 {
+		win := pkts[i:min(i+8, len(pkts))]
+		rng.Shuffle(len(win), func(a, b int) { win[a], win[b] = win[b], win[a] })
+	}
+	for _, p := range pkts {
+		w.push(p)
+	}
+	w.close()
+
+	if w.man.File == "" {
+		t.Fatal("no file was written")
+	}
+	path := filepath.Join(rec.opts.Dir, w.man.File)
+	probe := mediatest.ProbeFile(t, path)
+	if probe.Codec != "vp8" {
+		t.Fatalf("codec %q, want vp8", probe.Codec)
+	}
+	data, ms := readBlocks(t, path)
+	var got []int
+	for i, d := range data {
+		n := int(binary.BigEndian.Uint16(d[10:12]))
+		got = append(got, n)
+		if i > 0 && (n <= got[i-1] || ms[i] < ms[i-1]) {
+			t.Fatalf("frame %d (at %d ms) after frame %d (at %d ms): out of order", n, ms[i], got[i-1], ms[i-1])
+		}
+		if want := int64(n) * 1000 / 30; ms[i] < want-2 || ms[i] > want+2 {
+			t.Errorf("frame %d at %d ms, want about %d", n, ms[i], want)
+		}
+		if n >= lostFrame && n < 60 {
+			t.Errorf("frame %d, between the loss and the next keyframe, was written", n)
+		}
+	}
+	if want := frames - (60 - lostFrame); len(got) != want {
+		t.Fatalf("%d frames written, want %d: %v", len(got), want, got)
+	}
+	if asked.Load() == 0 {
+		t.Error("no keyframe was asked for after the loss")
+	}
+	if w.man.LostFrames == 0 || w.man.SkippedFrames == 0 {
+		t.Errorf("manifest counts %d lost and %d skipped frames, want some of each", w.man.LostFrames, w.man.SkippedFrames)
+	}
+	if len(probe.PTS) != len(got) {
+		t.Errorf("ffprobe reads %d packets, want %d", len(probe.PTS), len(got))
+	}
+}
+
+// TestRecordOpusShuffled: audio packets shuffled and a few lost give every
+// received frame, in order, at its RTP time.
+func TestRecordOpusShuffled(t *testing.T) {
+	rec := testRecording(t)
+	pub := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
+	pub.askKeyframe = func() {}
+	w := newTrackWriter(newTrackRecorder(rec, pub))
+	var pkts []*packet
+	lost := map[int]bool{10: true, 11: true, 77: true}
+	for n := range 200 {
+		if lost[n] {
+			continue
+		}
+		pkts = append(pkts, &packet{header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: uint32(n * 960), Marker: true},
+			payload: []byte{0xfc, byte(n), 1, 2, 3}, at: rec.anchorMono.Add(time.Duration(n) * 20 * time.Millisecond)})
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < len(pkts); i += 5 {
+		win := pkts[i:min(i+5, len(pkts))]
+		rng.Shuffle(len(win), func(a, b int) { win[a], win[b] = win[b], win[a] })
+	}
+	for _, p := range pkts {
+		w.push(p)
+	}
+	w.close()
+	path := filepath.Join(rec.opts.Dir, w.man.File)
+	if probe := mediatest.ProbeFile(t, path); probe.Codec != "opus" {
+		t.Fatalf("codec %q, want opus", probe.Codec)
+	}
+	data, ms := readBlocks(t, path)
+	if len(data) != 200-len(lost) {
+		t.Fatalf("%d frames, want %d", len(data), 200-len(lost))
+	}
+	for i, d := range data {
+		n := int(d[1])
+		if i > 0 && n <= int(data[i-1][1]) {
+			t.Fatalf("frame %d after frame %d", n, data[i-1][1])
+		}
+		if ms[i] != int64(n)*20 {
+			t.Fatalf("frame %d at %d ms, want %d", n, ms[i], n*20)
+		}
+	}
+}
