@@ -234,7 +234,11 @@ func (w *trackWriter) sample(s *media.Sample) {
 	if w.file.failed() {
 		return
 	}
-	ms := int64((w.serverTime(s.PacketTimestamp) - w.fileStart) / time.Millisecond)
+	at := w.serverTime(s.PacketTimestamp)
+	if cut := time.Duration(w.t.cut.Load()); cut > 0 && at > cut {
+		return // after the recording.stopped event
+	}
+	ms := int64((at - w.fileStart) / time.Millisecond)
 	ms = max(ms, w.lastMS)
 	if _, err := w.block.Write(key, ms, s.Data); err != nil {
 		w.t.rec.log.Warn("recording: write a frame", "track", w.man.Track, "err", err)
@@ -326,10 +330,13 @@ func firstBlockWriter(ws []webm.BlockWriteCloser, err error) (webm.BlockWriteClo
 	return ws[0], nil
 }
 
-// close writes the frames still held, finalizes the file (cues and
+// close writes the complete frames still held, finalizes the file (cues and
 // duration), and completes its manifest.
 func (w *trackWriter) close() {
-	w.sb.Flush()
+	// Frames complete but held back are written. pion's Flush is not used:
+	// it walks the builder's whole buffer once per packet slot, seconds of
+	// CPU at the end of a video track; the last frame, whose end the
+	// builder cannot know without the next one, is left out.
 	for s := w.sb.Pop(); s != nil; s = w.sb.Pop() {
 		w.sample(s)
 	}
@@ -338,7 +345,14 @@ func (w *trackWriter) close() {
 	}
 	w.block.Close() // returns once ebml-go has written the cues and closed the file
 	rec := w.t.rec
-	end := rec.eventTime(rec.anchorMono.Add(w.lastAt))
+	last := w.lastAt
+	if cut := time.Duration(w.t.cut.Load()); cut > 0 {
+		// Frames written before the stop was known may reach a little past
+		// it (the time it took to commit the event): the segment still
+		// ends at its event.
+		last = min(last, cut)
+	}
+	end := rec.eventTime(rec.anchorMono.Add(last))
 	w.man.End = &end
 	w.man.DurationMS = w.lastMS
 	w.man.Dropped = w.t.dropped.Load()

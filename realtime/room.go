@@ -142,6 +142,7 @@ func (r *Room) run(ctx context.Context) {
 	}
 	r.state, r.broadcast = state, state.Seq
 	r.updateStage()
+	r.resumeRecording(ctx)
 	close(r.ready)
 
 	// Follow the log for appends by other servers sharing the database.
@@ -473,6 +474,7 @@ func (r *Room) publish(events []domain.Event) {
 	r.broadcast = events[len(events)-1].Seq
 	r.sinceSnap += len(events)
 	r.updateStage()
+	r.recordEvents(events)
 }
 
 // updateStage tells the stage whose media everyone receives: the teachers

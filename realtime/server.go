@@ -70,6 +70,9 @@ type Config struct {
 	CommandRate, CommandBurst int
 	// Metrics, when set, receives the server's Prometheus metrics.
 	Metrics prometheus.Registerer
+	// RecordingsDir is where lessons' media is recorded, a directory per
+	// lesson; empty records nothing (the events are still accepted).
+	RecordingsDir string
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.

@@ -37,6 +37,9 @@ type Config struct {
 	// Live, when set, serves the signaling WebSocket at
 	// GET /api/lessons/{id}/ws.
 	Live http.Handler
+	// Recordings, when set, is the directory of recorded media (a
+	// directory per lesson), listed and served to the teacher.
+	Recordings string
 	// Metrics, when set, serves GET /metrics.
 	Metrics http.Handler
 	// Logger receives request failures; nil means slog.Default().
@@ -81,6 +84,10 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	if cfg.Recordings != "" {
+		mux.HandleFunc("GET /api/lessons/{id}/recordings", a.listRecordings)
+		mux.HandleFunc("GET /api/lessons/{id}/recordings/{file}", a.recording)
 	}
 	return headers(mux)
 }

@@ -63,6 +63,7 @@ type config struct {
 	acmeEmail      string
 	acmeDirectory  string
 	httpAddr       string
+	recordingsDir  string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -98,6 +99,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"how long the TURN credentials handed to a participant stay valid (CLASSROOM_TURN_TTL)")
 	fs.BoolVar(&c.turnPrivate, "turn-allow-private", env("CLASSROOM_TURN_ALLOW_PRIVATE", "") != "",
 		"let the relay reach private and link-local addresses: for a server on a school's own network (CLASSROOM_TURN_ALLOW_PRIVATE)")
+	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
+		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -135,6 +138,13 @@ func (c *config) relayIP() (string, error) {
 		return "127.0.0.1", nil
 	}
 	return "", errors.New("the host has no IPv4 address to relay on: set -public-ip")
+}
+
+func (c *config) recordings() string {
+	if c.recordingsDir != "" {
+		return c.recordingsDir
+	}
+	return filepath.Join(c.dataDir, "recordings")
 }
 
 func (c *config) keyFile() string {
@@ -304,7 +314,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	}
 	live, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
 		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback,
-		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers})
+		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings()})
 	if err != nil {
 		return err
 	}
@@ -336,7 +346,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		defer challengeSrv.Close()
 	}
 	srv := &http.Server{
-		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log,
+		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
 			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

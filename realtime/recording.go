@@ -1,0 +1,61 @@
+package realtime
+
+import (
+	"context"
+	"path/filepath"
+
+	"classroom/domain"
+	"classroom/media"
+)
+
+// Recording: the teacher's recording.started and recording.stopped events
+// start and stop a segment of the lesson's stage recording (see
+// media.Stage.StartRecording), one file per track, in
+// Config.RecordingsDir/<lesson>/. lesson.ended stops it, and so does the
+// room closing (its stage finalizes the files). A room that loads a lesson
+// whose state says recording is on resumes it, in new files of the same
+// segment.
+
+// recordEvents starts and stops recording as committed events say. Called
+// by publish, after the stage is updated.
+func (r *Room) recordEvents(events []domain.Event) {
+	if r.srv.cfg.RecordingsDir == "" {
+		return
+	}
+	for _, e := range events {
+		switch e.Payload.(type) {
+		case *domain.RecordingStarted:
+			r.startRecording(e.Seq)
+		case *domain.RecordingStopped, *domain.LessonEnded:
+			r.stage.StopRecording(e.Time)
+		}
+	}
+}
+
+// resumeRecording restarts the recording of a lesson loaded while its
+// state says recording is on (the server restarted, or the room closed and
+// opened again), as a segment named by the last recording.started event.
+func (r *Room) resumeRecording(ctx context.Context) {
+	if r.srv.cfg.RecordingsDir == "" || r.state == nil || !r.state.Recording {
+		return
+	}
+	var segment int64
+	for e, err := range r.srv.cfg.Store.Events(ctx, r.lesson, 0) {
+		if err != nil {
+			r.srv.log.Warn("recording: find the recording.started event", "lesson", r.lesson, "err", err)
+			break
+		}
+		if _, ok := e.Payload.(*domain.RecordingStarted); ok {
+			segment = e.Seq
+		}
+	}
+	r.startRecording(segment)
+}
+
+func (r *Room) startRecording(segment int64) {
+	err := r.stage.StartRecording(media.RecordOptions{Dir: filepath.Join(r.srv.cfg.RecordingsDir, r.lesson.String()),
+		Lesson: r.lesson.String(), Segment: segment, Now: r.srv.now})
+	if err != nil {
+		r.srv.log.Error("recording: start", "lesson", r.lesson, "segment", segment, "err", err)
+	}
+}

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/media"
+	"classroom/realtime/token"
+)
+
+// recordingJSON is one recorded file as the API lists it: its manifest
+// (times on the event log's clock) and where to download it.
+type recordingJSON struct {
+	media.Recording
+	URL string `json:"url"`
+}
+
+// listRecordings answers GET /api/lessons/{id}/recordings: the lesson's
+// recorded files, by start time, for the teacher (Authorization: Bearer
+// <teacher's token>). A file still being recorded has no end yet; the gap
+// between one segment's end and the next one's start is a pause.
+func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.teacherOnly(w, r)
+	if !ok {
+		return
+	}
+	recs, err := media.ListRecordings(filepath.Join(a.cfg.Recordings, id.String()))
+	if err != nil {
+		a.log.Warn("list recordings", "lesson", id, "err", err) // the readable ones are still listed
+	}
+	out := struct {
+		Recordings []recordingJSON `json:"recordings"`
+	}{Recordings: make([]recordingJSON, 0, len(recs))}
+	for _, rec := range recs {
+		out.Recordings = append(out.Recordings, recordingJSON{Recording: rec,
+			URL: "/api/lessons/" + id.String() + "/recordings/" + rec.File})
+	}
+	a.reply(w, http.StatusOK, out)
+}
+
+// recording answers GET /api/lessons/{id}/recordings/{file}: one WebM file,
+// with Range requests for seeking, for the teacher.
+func (a *API) recording(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.teacherOnly(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("file")
+	base, isWebM := strings.CutSuffix(name, ".webm")
+	if !isWebM || base == "" || strings.Trim(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+		a.fail(w, r, domain.Errorf(domain.CodeNotFound, "no recording %q", name))
+		return
+	}
+	f, err := os.Open(filepath.Join(a.cfg.Recordings, id.String(), name))
+	if err != nil {
+		if os.IsNotExist(err) {
+			err = domain.Errorf(domain.CodeNotFound, "no recording %q", name)
+		}
+		a.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "video/webm")
+	w.Header().Set("Cache-Control", "private, no-cache")
+	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// teacherOnly checks that the request carries the teacher's token for the
+// lesson of its path and that the lesson exists, answering the error itself
+// when not.
+func (a *API) teacherOnly(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id")))
+		return id, false
+	}
+	if a.cfg.Tokens == nil {
+		a.fail(w, r, domain.Errorf(domain.CodeNotFound, "this server gives no tokens"))
+		return id, false
+	}
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		a.fail(w, r, domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>"))
+		return id, false
+	}
+	var claims token.Claims
+	if claims, err = a.cfg.Tokens.Verify(bearer, id); err != nil {
+		a.fail(w, r, err)
+		return id, false
+	}
+	if claims.Role != domain.RoleTeacher {
+		a.fail(w, r, domain.Errorf(domain.CodeForbidden, "only the teacher may see the recordings"))
+		return id, false
+	}
+	if _, err := a.store.Lesson(r.Context(), id); err != nil {
+		a.fail(w, r, err)
+		return id, false
+	}
+	return id, true
+}
