@@ -191,3 +191,33 @@ func TestRecordOpusShuffled(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordDrift: a sender whose media clock runs 1 % slow against the
+// server's (a minute of packets that say 20 ms apart, arriving 20.2 ms
+// apart) is moved back onto the server clock: the file's last frame is
+// within maxDrift and one window's drift of its arrival, where it would
+// otherwise be 600 ms early, and the manifest says what was measured.
+func TestRecordDrift(t *testing.T) {
+	rec := testRecording(t)
+	pub := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
+	w := newTrackWriter(newTrackRecorder(rec, pub))
+	const n = 3000
+	arrival := func(i int) time.Duration { return time.Duration(i) * 20200 * time.Microsecond }
+	for i := range n {
+		w.push(&packet{header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
+			payload: []byte{0xfc, 1, 2, 3}, at: rec.anchorMono.Add(arrival(i))})
+	}
+	w.close()
+	_, ms := readBlocks(t, filepath.Join(rec.opts.Dir, w.man.File))
+	last := len(ms) - 1 // frame number last, sent at arrival(last)
+	errMS := ms[last] - int64(arrival(last)/time.Millisecond)
+	slack := int64((maxDrift + driftWindow/100) / time.Millisecond)
+	if errMS < -slack || errMS > slack {
+		t.Fatalf("the last frame is %d ms off its arrival, want within %d ms", errMS, slack)
+	}
+	if w.man.ClockCorrections < 3 || w.man.ClockOffsetUS < 400_000 {
+		t.Fatalf("manifest: %d corrections, offset %d µs; want several and about 600 ms", w.man.ClockCorrections, w.man.ClockOffsetUS)
+	}
+	t.Logf("last frame %d ms off; %d corrections; measured offset %d µs", errMS, w.man.ClockCorrections, w.man.ClockOffsetUS)
+}

@@ -96,15 +96,23 @@ func (c *Camera) watch(sender *webrtc.RTPSender) {
 	}
 }
 
+// A frame's duration is the time since the previous one, so that the RTP
+// clock follows real time as a browser's capture clock does, even when a
+// loaded machine delays the ticker.
+
 func (c *Camera) sendVideo(fps, frameBytes int) {
 	tick := time.NewTicker(time.Second / time.Duration(fps))
 	defer tick.Stop()
+	last := time.Now()
 	for n := 0; ; n++ {
+		var now time.Time
 		select {
 		case <-c.stop:
 			return
-		case <-tick.C:
+		case now = <-tick.C:
 		}
+		d := now.Sub(last)
+		last = now
 		frame := make([]byte, frameBytes)
 		rand.Read(frame)
 		if n%(2*fps) == 0 || c.keyframeAsked.Swap(false) {
@@ -112,7 +120,7 @@ func (c *Camera) sendVideo(fps, frameBytes int) {
 		} else {
 			frame[0] |= 0x01 // an interframe
 		}
-		if c.Video.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / time.Duration(fps)}) == nil {
+		if c.Video.WriteSample(pionmedia.Sample{Data: frame, Duration: d}) == nil {
 			c.VideoSent.Add(1)
 		}
 	}
@@ -121,15 +129,19 @@ func (c *Camera) sendVideo(fps, frameBytes int) {
 func (c *Camera) sendAudio() {
 	tick := time.NewTicker(AudioFrame)
 	defer tick.Stop()
+	last := time.Now()
 	for {
+		var now time.Time
 		select {
 		case <-c.stop:
 			return
-		case <-tick.C:
+		case now = <-tick.C:
 		}
+		d := now.Sub(last)
+		last = now
 		pkt := make([]byte, 80)
 		rand.Read(pkt)
-		if c.Audio.WriteSample(pionmedia.Sample{Data: pkt, Duration: AudioFrame}) == nil {
+		if c.Audio.WriteSample(pionmedia.Sample{Data: pkt, Duration: d}) == nil {
 			c.AudioSent.Add(1)
 		}
 	}
