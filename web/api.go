@@ -48,14 +48,21 @@ type Config struct {
 	Now func() time.Time
 	// LinkTTL is how long a lesson's join links admit; 0 means 7 days.
 	LinkTTL time.Duration
+	// Decks keeps uploaded slide decks; nil means the Store, when it keeps
+	// them. Without it the deck routes are not served.
+	Decks eventstore.Decks
+	// DeckLimits bounds uploaded decks; zero fields mean the defaults.
+	DeckLimits DeckLimits
 }
 
 // API serves the JSON API.
 type API struct {
-	cfg   Config
-	store eventstore.Store
-	log   *slog.Logger
-	now   func() time.Time
+	cfg     Config
+	store   eventstore.Store
+	log     *slog.Logger
+	now     func() time.Time
+	decks   eventstore.Decks
+	uploads chan struct{} // a slot per deck upload being read
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -69,7 +76,11 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.LinkTTL == 0 {
 		cfg.LinkTTL = 7 * 24 * time.Hour
 	}
-	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now}
+	if cfg.Decks == nil {
+		cfg.Decks, _ = cfg.Store.(eventstore.Decks)
+	}
+	cfg.DeckLimits = cfg.DeckLimits.withDefaults()
+	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, decks: cfg.Decks, uploads: make(chan struct{}, maxUploads)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("POST /api/lessons", a.createLesson)
@@ -77,6 +88,10 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
 	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
 	mux.Handle("GET /static/", staticHandler())
+	if cfg.Decks != nil {
+		mux.HandleFunc("POST /api/lessons/{id}/decks", a.uploadDeck)
+		mux.HandleFunc("GET /api/lessons/{id}/decks/{deck}/pages/{n}", a.deckPage)
+	}
 	mux.HandleFunc("GET /{$}", page("index.html"))
 	mux.HandleFunc("GET /lessons/{id}", lessonPage())
 	if cfg.Live != nil {
