@@ -1,0 +1,198 @@
+package timeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"classroom/domain"
+)
+
+// Target is where Import stores a lesson: the event store, through three
+// functions, so that this package stays free of storage.
+type Target struct {
+	// LastSeq returns the last sequence number of the lesson that created
+	// opens (created.Lesson), or 0 when the store has no such lesson.
+	LastSeq func(ctx context.Context, created domain.Event) (int64, error)
+	// Append is eventstore.Store.Append.
+	Append func(ctx context.Context, events ...domain.Event) (seqs []int64, errs []error, err error)
+	// SaveSnapshot stores a snapshot: the state after the event of
+	// sequence s.Seq, encoded by s.MarshalSnapshot.
+	SaveSnapshot func(ctx context.Context, s *domain.State, encoded []byte) error
+	// SnapshotEvery is how many events apart snapshots are saved, as a live
+	// room saves them; 0 means 1000. A snapshot of the final state is saved
+	// too.
+	SnapshotEvery int
+	// Progress, when set, is told how many events have been checked and
+	// appended so far.
+	Progress func(checked, appended int64)
+}
+
+// Result is what Import stored.
+type Result struct {
+	Lesson    string // the lesson id
+	Title     string
+	Events    int64
+	LastSeq   int64
+	StateHash string
+}
+
+// appendBatch is how many events one Append call carries.
+const appendBatch = 500
+
+// Import reads a lesson exported by WriteJSON or WriteNDJSON from src and
+// appends its events to the target with their ids, times, actors and
+// sequence numbers unchanged, saving snapshots as a live room does.
+//
+// It reads src twice. The first pass checks the whole file before anything
+// is stored: everything Reader checks, and that the events fold into the
+// state hash the file's end names. A file that fails is refused with a
+// CodeInvalid error and the store is untouched. So is a lesson the store
+// holds already (CodeConflict). The second pass appends in batches of 500,
+// checking that every event gets the sequence number it had.
+//
+// If the store fails during the second pass (it goes down, ctx ends), the
+// lesson is left holding its events 1 to k, the first k of the file: the
+// store appends but never deletes, and its appends are idempotent by event
+// id, so the error says how far the import got. The lesson then exists, and a
+// second Import of the same file is refused as a conflict; it is an
+// administrator's call what to do with the partial lesson. Any other error
+// in the second pass would mean src changed between the passes.
+func Import(ctx context.Context, src io.ReadSeeker, t Target, lim Limits) (Result, error) {
+	every := int64(t.SnapshotEvery)
+	if every <= 0 {
+		every = 1000
+	}
+	progress := t.Progress
+	if progress == nil {
+		progress = func(int64, int64) {}
+	}
+
+	// Pass 1: check everything, fold, compare the hash.
+	r, err := NewReader(src, lim)
+	if err != nil {
+		return Result{}, err
+	}
+	state := domain.NewState()
+	var created domain.Event
+	for {
+		e, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		if e.Seq == 1 {
+			created = e
+		}
+		state.Apply(e)
+		if e.Seq%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+			progress(e.Seq, 0)
+		}
+	}
+	end, _ := r.End()
+	res := Result{Lesson: r.Header().Lesson.ID, Title: r.Header().Lesson.Title, Events: end.Events,
+		LastSeq: end.LastSeq, StateHash: state.Hash()}
+	if res.StateHash != end.StateHash {
+		return Result{}, invalid("the events do not fold into the state the file's end names (hash %s, not %s): an event was changed",
+			res.StateHash, end.StateHash)
+	}
+	progress(res.LastSeq, 0)
+	last, err := t.LastSeq(ctx, created)
+	if err != nil {
+		return Result{}, fmt.Errorf("look up lesson %s: %w", res.Lesson, err)
+	}
+	if last > 0 {
+		return Result{}, domain.Errorf(domain.CodeConflict, "lesson %s exists already (it has %d events): nothing was imported", res.Lesson, last)
+	}
+
+	// Pass 2: append.
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return Result{}, fmt.Errorf("read the file again: %w", err)
+	}
+	r, err = NewReader(src, lim)
+	if err != nil {
+		return Result{}, fmt.Errorf("the file changed while it was imported: %w", err)
+	}
+	state = domain.NewState()
+	var (
+		batch  = make([]domain.Event, 0, appendBatch)
+		stored int64
+	)
+	stop := func(err error) (Result, error) {
+		if stored == 0 {
+			return Result{}, fmt.Errorf("import lesson %s: nothing was stored: %w", res.Lesson, err)
+		}
+		return Result{}, fmt.Errorf("import lesson %s stopped: the store holds its events 1 to %d of %d, which it cannot remove: %w",
+			res.Lesson, stored, res.LastSeq, err)
+	}
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		seqs, errs, err := t.Append(ctx, batch...)
+		if err != nil {
+			return err
+		}
+		for i, e := range batch {
+			if errs[i] != nil {
+				return fmt.Errorf("event %d: %w", e.Seq, errs[i])
+			}
+			if seqs[i] != e.Seq {
+				return domain.Errorf(domain.CodeConflict, "event %d was stored as %d: someone else wrote to the lesson", e.Seq, seqs[i])
+			}
+			stored = e.Seq
+		}
+		batch = batch[:0]
+		progress(res.LastSeq, stored)
+		return nil
+	}
+	for {
+		e, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return stop(fmt.Errorf("the file changed while it was imported: %w", err))
+		}
+		state.Apply(e)
+		batch = append(batch, e)
+		if len(batch) == appendBatch || e.Seq%every == 0 {
+			if err := flush(); err != nil {
+				return stop(err)
+			}
+		}
+		if e.Seq%every == 0 || e.Seq == res.LastSeq {
+			if err := save(ctx, t, state, flush); err != nil {
+				return stop(err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return stop(err)
+	}
+	if stored != res.LastSeq || state.Hash() != res.StateHash {
+		return stop(errors.New("the file changed while it was imported"))
+	}
+	return res, nil
+}
+
+// save stores a snapshot of the state, after appending what is pending.
+func save(ctx context.Context, t Target, s *domain.State, flush func() error) error {
+	if err := flush(); err != nil {
+		return err
+	}
+	b, err := s.MarshalSnapshot()
+	if err != nil {
+		return err
+	}
+	if err := t.SaveSnapshot(ctx, s, b); err != nil {
+		return fmt.Errorf("save the snapshot at %d: %w", s.Seq, err)
+	}
+	return nil
+}

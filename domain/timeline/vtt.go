@@ -1,0 +1,153 @@
+package timeline
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+	"time"
+
+	"classroom/domain"
+)
+
+// chatCueLength is how long a chat cue shows when no message follows sooner.
+const chatCueLength = 5 * time.Second
+
+// WriteChapters writes WebVTT chapters: a cue from the lesson's start for the
+// slide everyone sees first (the blank whiteboard's first page), then one for
+// each slide.changed, each lasting until the next change and the last until
+// the lesson's last event. Cue text is "Slide 3 — Fractions" (page 3 of the
+// deck named Fractions) or "Whiteboard 1". Cue times count from the time of
+// lesson.created, written in a NOTE at the top of the file; changes within
+// the same millisecond keep the last. It returns the number of events read.
+func WriteChapters(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
+	vw := newVTTWriter(w)
+	v := newLessonView()
+	var (
+		n     int64
+		open  bool // a chapter is waiting for its end
+		start time.Duration
+		title string
+	)
+	for e, err := range events {
+		if err != nil {
+			return n, err
+		}
+		if err := v.see(e); err != nil {
+			return n, err
+		}
+		n++
+		switch p := e.Payload.(type) {
+		case *domain.LessonCreated:
+			vw.header(v)
+			open, start, title = true, 0, v.chapter(domain.Slide{})
+		case *domain.SlideChanged:
+			at := v.offset(e.Time)
+			if open && at.Milliseconds() > start.Milliseconds() {
+				vw.cue(start, at, title)
+			}
+			open, start, title = true, at, v.chapter(p.Slide)
+		}
+		if vw.err != nil {
+			return n, vw.err
+		}
+	}
+	if n == 0 {
+		return 0, domain.Errorf(domain.CodeNotFound, "the lesson has no events")
+	}
+	if open {
+		vw.cue(start, max(v.offset(v.last), start+time.Millisecond), title)
+	}
+	return n, vw.flush()
+}
+
+// WriteChat writes the lesson's chat as WebVTT subtitles: one cue per
+// message, "Name: text", from the message's time until the next message or
+// for five seconds, whichever is sooner (and at least a millisecond). Cue
+// times count from the time of lesson.created, as in WriteChapters. It
+// returns the number of events read.
+func WriteChat(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
+	vw := newVTTWriter(w)
+	v := newLessonView()
+	var (
+		n       int64
+		pending bool
+		start   time.Duration
+		text    string
+	)
+	for e, err := range events {
+		if err != nil {
+			return n, err
+		}
+		if err := v.see(e); err != nil {
+			return n, err
+		}
+		n++
+		switch p := e.Payload.(type) {
+		case *domain.LessonCreated:
+			vw.header(v)
+		case *domain.ChatPosted:
+			at := v.offset(e.Time)
+			if pending {
+				vw.cue(start, max(min(at, start+chatCueLength), start+time.Millisecond), text)
+			}
+			pending, start, text = true, at, v.name(e.Actor)+": "+p.Text
+		}
+		if vw.err != nil {
+			return n, vw.err
+		}
+	}
+	if n == 0 {
+		return 0, domain.Errorf(domain.CodeNotFound, "the lesson has no events")
+	}
+	if pending {
+		vw.cue(start, start+chatCueLength, text)
+	}
+	return n, vw.flush()
+}
+
+// vttWriter writes a WebVTT file; its first error sticks.
+type vttWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func newVTTWriter(w io.Writer) *vttWriter { return &vttWriter{w: bufio.NewWriter(w)} }
+
+func (vw *vttWriter) header(v *lessonView) {
+	if vw.err == nil {
+		_, vw.err = fmt.Fprintf(vw.w, "WEBVTT\n\nNOTE\nLesson %s. Cue times count from %s, when the lesson was created.\n\n",
+			vttNote(v.title), v.start.UTC().Format(time.RFC3339Nano))
+	}
+}
+
+func (vw *vttWriter) cue(from, to time.Duration, text string) {
+	if vw.err == nil {
+		_, vw.err = fmt.Fprintf(vw.w, "%s --> %s\n%s\n\n", vttTime(from), vttTime(to), vttText(text))
+	}
+}
+
+func (vw *vttWriter) flush() error {
+	if vw.err != nil {
+		return vw.err
+	}
+	return vw.w.Flush()
+}
+
+// vttTime formats a WebVTT timestamp, hh:mm:ss.ttt (hours grow past 99).
+func vttTime(d time.Duration) string {
+	ms := d.Milliseconds()
+	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3600000, ms/60000%60, ms/1000%60, ms%1000)
+}
+
+// vttText escapes cue text as WebVTT requires: & and < start markup, and >
+// is escaped too so that "-->" never appears. Line breaks become spaces, as
+// an empty line would end the cue.
+var vttEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func vttText(s string) string { return vttEscaper.Replace(oneLine(s)) }
+
+// vttNote makes text safe inside a NOTE block, which "-->" or an empty line
+// would end.
+func vttNote(s string) string { return strings.ReplaceAll(oneLine(s), "-->", "- ->") }
