@@ -326,6 +326,9 @@ func (r *Room) decide(req *submit) {
 	}
 	ev, err := domain.Decide(r.state, domain.Command{ID: req.id, Actor: req.s.participant, Role: req.s.role,
 		Payload: req.payload}, r.srv.now())
+	if err == nil {
+		err = r.checkDeck(ev) // a deck must be uploaded before it is added
+	}
 	if err != nil {
 		req.s.replyError(req.id, err)
 		return

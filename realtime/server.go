@@ -73,6 +73,10 @@ type Config struct {
 	// RecordingsDir is where lessons' media is recorded, a directory per
 	// lesson; empty records nothing (the events are still accepted).
 	RecordingsDir string
+	// Decks finds uploaded slide decks, which a deck.added must name; nil
+	// means the Store, when it keeps decks. Without either, deck.added is
+	// refused.
+	Decks DeckFinder
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.
@@ -116,6 +120,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.CommandBurst == 0 {
 		cfg.CommandBurst = defaultCommandBurst
+	}
+	if cfg.Decks == nil {
+		cfg.Decks, _ = cfg.Store.(DeckFinder)
 	}
 	engine, err := media.NewEngine(media.EngineConfig{Loopback: cfg.Loopback, NAT1To1IPs: cfg.NAT1To1IPs,
 		UDPAddr: cfg.MediaUDPAddr, SCTPMaxMessageSize: 256 << 10})
