@@ -225,6 +225,7 @@ func TestLessonStateInBrowser(t *testing.T) {
 		if js != string(goJSON) {
 			t.Fatalf("the final snapshots differ:\n%s", firstDifference([]byte(js), goJSON))
 		}
+		checkHelpers(t, ctx, g.st)
 	})
 	t.Run("from a snapshot", func(t *testing.T) {
 		opts := map[string]any{"events": "/data/events.json", "snapshot": "/data/snapshot.json", "every": every}
@@ -238,6 +239,87 @@ func TestLessonStateInBrowser(t *testing.T) {
 		}
 		compareFolds(t, ctx, log, got, expected(t, start, log, every), opts)
 	})
+}
+
+// checkHelpers compares the page's read helpers on the last state it folded
+// with what the domain says of st.
+func checkHelpers(t *testing.T, ctx context.Context, st *domain.State) {
+	t.Helper()
+	slides := []domain.Slide{{Page: domain.MaxWhiteboardPages - 1}} // never drawn on
+	for _, d := range st.Decks {
+		for page := range d.Pages {
+			slides = append(slides, domain.Slide{Deck: d.ID, Page: page})
+		}
+	}
+	for page := range 10 {
+		slides = append(slides, domain.Slide{Page: page})
+	}
+	participants := []string{"nobody"}
+	for id := range st.Participants {
+		participants = append(participants, id)
+	}
+	arg, err := json.Marshal(map[string]any{"slides": slides, "participants": participants})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+		Keys             []string
+		Objects, Visible [][]string
+		CanDraw          []bool
+		IsTeacher        []bool
+		Present          []string
+	}](fmt.Sprintf(`helpers(%s)`, arg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(objects []*domain.Object) []string {
+		out := []string{}
+		for _, o := range objects {
+			out = append(out, o.ID.String())
+		}
+		return out
+	}
+	drawnOn := 0
+	for i, sl := range slides {
+		var objects, visible []string
+		if b := st.Board(sl); b != nil {
+			objects, visible = ids(b.Objects), ids(b.Visible())
+			drawnOn++
+		}
+		if got.Keys[i] != sl.Key() || !slices.Equal(got.Objects[i], objects) || !slices.Equal(got.Visible[i], visible) {
+			t.Errorf("slide %s: the page has key %q, objects %v, visible %v; Go %v, %v", sl.Key(), got.Keys[i],
+				got.Objects[i], got.Visible[i], objects, visible)
+		}
+	}
+	if drawnOn < 3 {
+		t.Fatalf("only %d of the slides checked have a board", drawnOn)
+	}
+	var present []string
+	teachers := 0
+	for i, id := range participants {
+		pt := st.Participants[id]
+		isTeacher := pt != nil && pt.Role == domain.RoleTeacher
+		if got.CanDraw[i] != st.CanDraw(id) || got.IsTeacher[i] != isTeacher {
+			t.Errorf("participant %q: the page says canDraw %v, isTeacher %v; Go %v, %v", id, got.CanDraw[i],
+				got.IsTeacher[i], st.CanDraw(id), isTeacher)
+		}
+		if pt != nil && pt.Present {
+			present = append(present, id)
+			if isTeacher {
+				teachers++
+			}
+		}
+	}
+	for i, id := range got.Present {
+		if (i < teachers) != (st.Participants[id].Role == domain.RoleTeacher) {
+			t.Errorf("present %q is not in its place: teachers come first: %q", id, got.Present)
+		}
+	}
+	slices.Sort(present)
+	gotPresent := slices.Sorted(slices.Values(got.Present))
+	if !slices.Equal(gotPresent, present) {
+		t.Errorf("present: the page has %q, Go %q", gotPresent, present)
+	}
 }
 
 // TestStateEncodingInBrowser holds state.js's number and string encoders and

@@ -17,7 +17,10 @@
 //                                 makes no sense changes nothing but seq. Throws
 //                                 only on an unknown kind. Costs O(size of the
 //                                 event) (a board.cleared O(objects of the board)).
-//   st.snapshotJSON()             the snapshot exactly as the server encodes it
+//   st.snapshotJSON()             the snapshot exactly as the server encodes it;
+//                                 O(size of the state), but board objects,
+//                                 actions and chat messages are encoded once
+//                                 and re-encoded only when they change
 //   await st.hash()               lower-case hex SHA-256 of snapshotJSON(), the
 //                                 server's State.Hash (needs a secure context)
 //   st.board(slide)               the slide's Board, or an empty one
@@ -27,25 +30,28 @@
 //   st.canDraw(participant)       whether the participant may draw now (State.CanDraw)
 //   st.isTeacher(participant)     whether the participant joined as teacher
 //
-// Fields, to read and never to change: lesson, seq, title, status, created
-// (RFC 3339 string), participants (Map id → {id, name, role, present, drawing
-// (null or a boolean)}), drawingAllowed, decks (null or [{id, name, pages}]),
-// slide ({deck, page}), boards (Map key → Board), hands (null or [id]), floor,
-// chat (null or [{seq, actor, time, text}]), recording. A Board has objects
-// (null or, in drawing order, {id, kind, owner, seq, hidden, tool, shape,
-// color, fill, width, points (null or [[x, y, t, pressure], …]), parts, from,
-// to, at, text, size}, every field present, "" or 0 when unused) and history
-// (null or Map participant → {undo, redo}, each null or [{op, objects}]).
-// null and [] are kept apart because Go's encoding tells nil from empty.
+// Fields, to read and never to change (the fold and the encoder's caches rely
+// on it): lesson, seq, title, status, created (RFC 3339 string), participants
+// (Map id → {id, name, role, present, drawing (null or a boolean)}),
+// drawingAllowed, decks (null or [{id, name, pages}]), slide ({deck, page}),
+// boards (Map key → Board), hands (null or [id]), floor, chat (null or [{seq,
+// actor, time, text}]), recording. A Board has objects (null or, in drawing
+// order, {id, kind, owner, seq, hidden, tool, shape, color, fill, width,
+// points (null or [[x, y, t, pressure], …]), parts, from, to, at, text, size},
+// every field present, "" or 0 when unused), history (null or Map participant
+// → {undo, redo}, each null or [{op, objects}]) and the methods object(id),
+// visible(), canUndo(participant) and canRedo(participant). null and [] are
+// kept apart because Go's encoding tells nil from empty.
 //
-// Encoding rules that differ from JSON.stringify, all Go's: map keys sorted by
-// their UTF-8 bytes; <, >, & and U+2028/U+2029 escaped as \u003c etc., \b and
-// \f as such, other control characters as \u00XX; a lone surrogate written as
-// U+FFFD (what Go holds after decoding one; invalid UTF-8 cannot reach a
-// browser's string nor pass the server's validation); floats in the shortest
-// form, fixed for 1e-6 ≤ |x| < 1e21 and exponent form (1e+21, 1e-7) outside,
-// with -0 written "-0"; times in RFC 3339 UTC with the fraction's trailing
-// zeros dropped. jsonFloat and jsonString, exported too, apply them.
+// The encoding is Go's, which JSON.stringify's is not: map keys sorted by
+// their UTF-8 bytes (not UTF-16 units); <, >, & and U+2028/U+2029 escaped as
+// \u003c etc., \b \f \n \r \t as such and other control characters as \u00XX;
+// a lone surrogate written as U+FFFD (what Go holds after decoding one;
+// invalid UTF-8 can reach neither a browser's string nor the server's state);
+// floats in their shortest form, fixed for 1e-6 ≤ |x| < 1e21 and exponent
+// form (1e+21, 1e-7) outside, -0 written "-0"; times in RFC 3339 UTC with the
+// fraction's trailing zeros dropped. The exported jsonFloat, jsonInt,
+// jsonString and compareUTF8 apply these rules.
 
 /** The deck id of the blank whiteboard. */
 export const NIL_UUID = "00000000-0000-0000-0000-000000000000";
@@ -291,11 +297,15 @@ export class LessonState {
           const have = o.points ? o.points.length : 0;
           const more = points ? points.length : 0;
           if (have + more <= MAX_OBJECT_POINTS) {
+            const c = encoded.get(o);
             if (more > 0) {
               if (o.points === null) o.points = [];
-              for (const pt of points) o.points.push(pointOf(pt));
+              const added = points.map(pointOf);
+              for (const pt of added) o.points.push(pt);
+              if (c) c.points += (c.points === "" ? "" : ",") + pointsJSON(added);
             }
             o.parts++;
+            if (c) c.tail = null;
           }
         }
         return;
@@ -405,8 +415,8 @@ export class LessonState {
     out.push(',"hands":');
     writeList(out, this.hands, (h) => out.push(jsonString(h)));
     out.push(',"floor":', jsonString(this.floor), ',"chat":');
-    writeList(out, this.chat, (m) => out.push('{"seq":', jsonInt(m.seq), ',"actor":', jsonString(m.actor),
-      ',"time":', jsonString(m.time), ',"text":', jsonString(m.text), "}"));
+    writeList(out, this.chat, (m) => out.push(cached(m, () => '{"seq":' + jsonInt(m.seq) + ',"actor":' +
+      jsonString(m.actor) + ',"time":' + jsonString(m.time) + ',"text":' + jsonString(m.text) + "}")));
     out.push(',"recording":', this.recording ? "true" : "false", "}");
     return out.join("");
   }
@@ -513,43 +523,74 @@ function writeBoard(out, b) {
 }
 
 function writeAction(out, a) {
-  out.push('{"op":', jsonString(a.op), ',"objects":');
-  writeList(out, a.objects, (id) => out.push(jsonString(id)));
-  out.push("}");
+  out.push(cached(a, () => '{"op":' + jsonString(a.op) + ',"objects":' +
+    (a.objects === null ? "null" : "[" + a.objects.map(jsonString).join(",") + "]") + "}"));
 }
+
+// encoded caches the JSON of board objects, actions and chat messages, so that
+// a snapshot re-encodes only what changed since the last one. Actions and
+// messages never change; an object's head (id, kind, owner, seq) never
+// changes, hidden is written when the snapshot is, and apply keeps the encoded
+// points up to date as a stroke grows and drops the tail it invalidates.
+const encoded = new WeakMap();
 
 // writeObject follows the field order and omitempty/omitzero rules of domain.Object.
 function writeObject(out, o) {
-  out.push('{"id":', jsonString(o.id), ',"kind":', jsonString(o.kind), ',"owner":', jsonString(o.owner),
-    ',"seq":', jsonInt(o.seq));
-  if (o.hidden) out.push(',"hidden":true');
-  if (o.tool !== "") out.push(',"tool":', jsonString(o.tool));
-  if (o.shape !== "") out.push(',"shape":', jsonString(o.shape));
-  out.push(',"color":', jsonString(o.color));
-  if (o.fill !== "") out.push(',"fill":', jsonString(o.fill));
-  if (o.width !== 0) out.push(',"width":', jsonFloat(o.width));
-  if (o.points && o.points.length > 0) {
-    let s = ',"points":[';
-    for (let i = 0; i < o.points.length; i++) {
-      const p = o.points[i];
-      if (i > 0) s += ",";
-      s += "[" + jsonFloat(p[0]) + "," + jsonFloat(p[1]) + "," + jsonInt(p[2]) + "," + jsonFloat(p[3]) + "]";
-    }
-    out.push(s, "]");
+  let c = encoded.get(o);
+  if (c === undefined) {
+    c = {
+      head: '{"id":' + jsonString(o.id) + ',"kind":' + jsonString(o.kind) + ',"owner":' + jsonString(o.owner) +
+        ',"seq":' + jsonInt(o.seq),
+      points: o.points ? pointsJSON(o.points) : "",
+      tail: null,
+    };
+    encoded.set(o, c);
   }
-  if (o.parts !== 0) out.push(',"parts":', jsonInt(o.parts));
-  writePair(out, ',"from":', o.from);
-  writePair(out, ',"to":', o.to);
-  writePair(out, ',"at":', o.at);
-  if (o.text !== "") out.push(',"text":', jsonString(o.text));
-  if (o.size !== 0) out.push(',"size":', jsonFloat(o.size));
-  out.push("}");
+  if (c.tail === null) c.tail = objectTail(o, c.points);
+  out.push(c.head, o.hidden ? ',"hidden":true' : "", c.tail);
 }
 
-// writePair writes an omitzero [2]float64: omitted when both are zero (-0 too).
-function writePair(out, key, v) {
-  if (v[0] === 0 && v[1] === 0) return;
-  out.push(key, "[", jsonFloat(v[0]), ",", jsonFloat(v[1]), "]");
+// objectTail encodes an object's fields after hidden, its points given encoded.
+function objectTail(o, points) {
+  let s = "";
+  if (o.tool !== "") s += ',"tool":' + jsonString(o.tool);
+  if (o.shape !== "") s += ',"shape":' + jsonString(o.shape);
+  s += ',"color":' + jsonString(o.color);
+  if (o.fill !== "") s += ',"fill":' + jsonString(o.fill);
+  if (o.width !== 0) s += ',"width":' + jsonFloat(o.width);
+  if (points !== "") s += ',"points":[' + points + "]";
+  if (o.parts !== 0) s += ',"parts":' + jsonInt(o.parts);
+  s += pairJSON(',"from":', o.from) + pairJSON(',"to":', o.to) + pairJSON(',"at":', o.at);
+  if (o.text !== "") s += ',"text":' + jsonString(o.text);
+  if (o.size !== 0) s += ',"size":' + jsonFloat(o.size);
+  return s + "}";
+}
+
+// pointsJSON encodes points as [x,y,t,pressure],… without the brackets around them.
+function pointsJSON(points) {
+  let s = "";
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (i > 0) s += ",";
+    s += "[" + jsonFloat(p[0]) + "," + jsonFloat(p[1]) + "," + jsonInt(p[2]) + "," + jsonFloat(p[3]) + "]";
+  }
+  return s;
+}
+
+// pairJSON encodes an omitzero [2]float64: nothing when both are zero (-0 too).
+function pairJSON(key, v) {
+  if (v[0] === 0 && v[1] === 0) return "";
+  return key + "[" + jsonFloat(v[0]) + "," + jsonFloat(v[1]) + "]";
+}
+
+// cached returns the JSON of an immutable value, encoding it the first time.
+function cached(v, encode) {
+  let s = encoded.get(v);
+  if (s === undefined) {
+    s = encode(v);
+    encoded.set(v, s);
+  }
+  return s;
 }
 
 function writeList(out, list, each) {
