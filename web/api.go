@@ -87,6 +87,8 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/lessons", a.listLessons)
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
 	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
+	mux.HandleFunc("GET /api/lessons/{id}/export", a.exportLesson)
+	mux.HandleFunc("GET /api/lessons/{id}/state", a.lessonState)
 	mux.Handle("GET /static/", staticHandler())
 	if cfg.Decks != nil {
 		mux.HandleFunc("POST /api/lessons/{id}/decks", a.uploadDeck)
@@ -94,6 +96,8 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	mux.HandleFunc("GET /{$}", page("index.html"))
 	mux.HandleFunc("GET /lessons/{id}", lessonPage())
+	mux.HandleFunc("GET /lessons/{id}/replay", replayPage())
+	mux.HandleFunc("GET /api/lessons/{id}/events", a.events)
 	if cfg.Live != nil {
 		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)
 	}

@@ -69,6 +69,7 @@ func browser(t *testing.T) context.Context {
 type liveSite struct {
 	srv     *httptest.Server
 	rt      *realtime.Server
+	store   eventstore.Store
 	metrics *prometheus.Registry
 }
 
@@ -91,7 +92,7 @@ func startSite(t *testing.T) *liveSite {
 	mux := http.NewServeMux()
 	mux.Handle("/", web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: rt, Logger: quietLog()}))
 	mux.Handle("GET /test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
-	s := &liveSite{srv: httptest.NewServer(mux), rt: rt, metrics: reg}
+	s := &liveSite{srv: httptest.NewServer(mux), rt: rt, store: store, metrics: reg}
 	t.Cleanup(func() {
 		s.srv.Close()
 		rt.Close()

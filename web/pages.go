@@ -32,11 +32,17 @@ func page(name string) http.HandlerFunc {
 	}
 }
 
+// replayPage serves the playback page of a lesson.
+func replayPage() http.HandlerFunc { return idPage("replay.html") }
+
 // lessonPage serves the lesson page for a well-formed lesson id. Whether the
 // lesson exists, and whether the link's token admits, the page learns when it
 // joins: the token is in the URL's fragment, which the server never sees.
-func lessonPage() http.HandlerFunc {
-	serve := page("lesson.html")
+func lessonPage() http.HandlerFunc { return idPage("lesson.html") }
+
+// idPage serves a page for a well-formed lesson id, and 404 otherwise.
+func idPage(name string) http.HandlerFunc {
+	serve := page(name)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if _, err := uuid.Parse(r.PathValue("id")); err != nil {
 			http.NotFound(w, r)

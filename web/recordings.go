@@ -10,7 +10,6 @@ import (
 
 	"classroom/domain"
 	"classroom/media"
-	"classroom/realtime/token"
 )
 
 // recordingJSON is one recorded file as the API lists it: its manifest
@@ -79,30 +78,8 @@ func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 // lesson of its path and that the lesson exists, answering the error itself
 // when not.
 func (a *API) teacherOnly(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
-	id, err := uuid.Parse(r.PathValue("id"))
+	id, err := a.teacherOf(r, "may see the recordings")
 	if err != nil {
-		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id")))
-		return id, false
-	}
-	if a.cfg.Tokens == nil {
-		a.fail(w, r, domain.Errorf(domain.CodeNotFound, "this server gives no tokens"))
-		return id, false
-	}
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		a.fail(w, r, domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>"))
-		return id, false
-	}
-	var claims token.Claims
-	if claims, err = a.cfg.Tokens.Verify(bearer, id); err != nil {
-		a.fail(w, r, err)
-		return id, false
-	}
-	if claims.Role != domain.RoleTeacher {
-		a.fail(w, r, domain.Errorf(domain.CodeForbidden, "only the teacher may see the recordings"))
-		return id, false
-	}
-	if _, err := a.store.Lesson(r.Context(), id); err != nil {
 		a.fail(w, r, err)
 		return id, false
 	}

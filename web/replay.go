@@ -1,0 +1,109 @@
+package web
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+)
+
+// MaxEventsPage is the most events one GET /api/lessons/{id}/events returns.
+const MaxEventsPage = 5000
+
+// teacherOf checks that the request carries the lesson's teacher token and
+// returns the lesson id of its path; the lesson must exist. The token comes
+// as Authorization: Bearer <token>, or, for GET and HEAD only, as the query
+// parameter access_token (RFC 6750, section 2.3), because a page's <video>
+// cannot send a header; the pages send no Referer, and the server keeps no
+// access log. what completes "only the teacher …" in the refusal.
+func (a *API) teacherOf(r *http.Request, what string) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
+	}
+	if a.cfg.Tokens == nil {
+		return uuid.Nil, domain.Errorf(domain.CodeNotFound, "this server gives no join links")
+	}
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		bearer = r.URL.Query().Get("access_token")
+		ok = bearer != ""
+	}
+	if !ok {
+		return uuid.Nil, domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>")
+	}
+	claims, err := a.cfg.Tokens.Verify(bearer, id)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if claims.Role != domain.RoleTeacher {
+		return uuid.Nil, domain.Errorf(domain.CodeForbidden, "only the teacher %s", what)
+	}
+	if _, err := a.store.Lesson(r.Context(), id); err != nil {
+		return uuid.Nil, err
+	}
+	return id, nil
+}
+
+// events answers a page of a lesson's log: the events after the sequence
+// `after` (0 for the start), at most `limit` (1–MaxEventsPage, default
+// 1000), as {"events": [...], "more": bool}. The playback page reads the log
+// through it as the replay advances.
+func (a *API) events(w http.ResponseWriter, r *http.Request) {
+	id, err := a.teacherOf(r, "may replay the lesson")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	after, limit := int64(0), 1000
+	if s := q.Get("after"); s != "" {
+		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
+			a.fail(w, r, domain.Errorf(domain.CodeInvalid, "after must be a sequence number, 0 or more"))
+			return
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > MaxEventsPage {
+			a.fail(w, r, domain.Errorf(domain.CodeInvalid, "limit must be a number from 1 to %d", MaxEventsPage))
+			return
+		}
+	}
+	// Read one event past the page to know whether more follow; answer
+	// only once the page is read, so that a store failure is a clean error.
+	page := make([]json.RawMessage, 0, min(limit, 256))
+	more := false
+	for e, err := range a.store.Events(r.Context(), id, after) {
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if len(page) == limit {
+			more = true
+			break
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		page = append(page, b)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "private, no-cache")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"events":[`)
+	for i, b := range page {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.Write(b)
+	}
+	bw.WriteString(`],"more":` + strconv.FormatBool(more) + "}\n")
+	bw.Flush()
+}

@@ -1,0 +1,330 @@
+// replay.js: the playback page of a past lesson, /lessons/{id}/replay#token=…
+// (the teacher's token).
+//
+// The lesson is its event log: the page keeps the lesson state of the
+// playback position as a fold (state.js), applying events as the clock
+// passes their time. Seeking asks the server for the state at that moment,
+// which it builds from the nearest stored snapshot, then reads the events
+// that follow in pages. Recorded media (one file per track and recording
+// segment, each with its start and end on the event clock) plays in step:
+// every file whose span covers the position is played at the position's
+// offset into it, and corrected when it drifts more than a quarter second.
+//
+// For tests it exposes window.replay: {ready, position, duration, state,
+// board, hash(), seek(seconds), play(), pause(), setRate(r)}.
+
+import { LessonState } from "./state.js";
+import { Board } from "./board.js";
+import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, boardView, pageURL } from "./views.js";
+
+const PAGE = 2000; // events read per request
+const DRIFT = 0.25; // seconds a recording may drift before it is corrected
+
+/** clockText formats seconds as m:ss or h:mm:ss. */
+function clockText(s) {
+  s = Math.max(0, Math.floor(s));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+class Player {
+  constructor() {
+    const m = location.pathname.match(/^\/lessons\/([0-9a-f-]{36})\/replay\/?$/);
+    this.lesson = m ? m[1] : "";
+    this.token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
+    this.start = 0; // ms, the event clock's time of position 0
+    this.duration = 0; // seconds
+    this.position = 0; // seconds
+    this.playing = false;
+    this.rate = 1;
+    this.state = null;
+    this.queue = []; // events after the state, in order, not yet applied
+    this.more = false; // whether the log has events after the queue
+    this.fetching = null;
+    this.generation = 0; // bumped by each seek; stale answers are dropped
+    this.recordings = []; // {file, participant, kind, start, end, el}
+    this.slideKey = "";
+    this.last = 0;
+  }
+
+  async api(path) {
+    const r = await fetch(`/api/lessons/${this.lesson}${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code, status: r.status });
+    return body;
+  }
+
+  async init() {
+    if (!this.lesson || !this.token) {
+      banner("This replay link is incomplete: open it from the home page, where your lessons keep their teacher links.", "error");
+      return;
+    }
+    let info;
+    try {
+      info = await fetch(`/api/lessons/${this.lesson}`).then((r) => r.ok ? r.json() : Promise.reject(new Error("there is no such lesson")));
+      this.start = Date.parse(info.created);
+      const first = await this.api("/events?after=0&limit=1");
+      if (!first.events.length) throw new Error("the lesson has no events");
+      const last = info.last_seq > 1 ? (await this.api(`/events?after=${info.last_seq - 1}&limit=1`)).events[0] : first.events[0];
+      this.duration = Math.max(0, (Date.parse(last.time) - this.start) / 1000);
+    } catch (err) {
+      banner(err.code === "unauthorized" ? "This replay link has expired or is not the teacher's." : `Cannot replay this lesson: ${err.message}`, "error");
+      return;
+    }
+    document.title = `${info.title} · replay`;
+    $("title").textContent = info.title;
+    $("when").textContent = new Date(info.created).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    await this.loadRecordings();
+    this.board = new Board($("board"), { send: () => Promise.reject(new Error("a replay is read-only")), sendEphemeral: () => {}, me: "", isTeacher: false });
+    this.board.setCanDraw(false);
+    $("scrubber").max = String(this.duration);
+    this.wire();
+    await this.seek(0);
+    this.marks();
+    window.replay.ready = true;
+    requestAnimationFrame((t) => this.tick(t));
+  }
+
+  async loadRecordings() {
+    let list = [];
+    try {
+      const body = await this.api("/recordings");
+      list = body.recordings || [];
+    } catch (err) {
+      if (err.status !== 404) console.warn("recordings", err);
+    }
+    const box = $("audio");
+    for (const r of list) {
+      const media = document.createElement(r.kind === "audio" ? "audio" : "video");
+      media.preload = "auto";
+      media.playsInline = true;
+      // A media element cannot send a header: the token rides in the query.
+      media.src = `${r.url}?access_token=${encodeURIComponent(this.token)}`;
+      if (r.kind === "audio") box.append(media);
+      const start = Date.parse(r.start);
+      const end = r.end ? Date.parse(r.end) : start + (r.duration_ms || 0);
+      this.recordings.push({ participant: r.participant, kind: r.kind, start, end, media });
+    }
+    $("rec").hidden = this.recordings.length === 0;
+  }
+
+  /** marks puts a tick on the scrubber at every slide change. */
+  async marks() {
+    const ticks = [];
+    let after = 0;
+    for (;;) {
+      const page = await this.api(`/events?after=${after}&limit=5000`);
+      for (const e of page.events) {
+        if (e.kind === "slide.changed") ticks.push((Date.parse(e.time) - this.start) / 1000);
+        after = e.seq;
+      }
+      if (!page.more) break;
+    }
+    this.slideChanges = ticks;
+    $("marks").replaceChildren(...ticks.map((t) =>
+      el("span", { style: `left:${this.duration ? (100 * t) / this.duration : 0}%`, title: clockText(t) })));
+  }
+
+  /** seek shows the lesson as it was at `seconds` from its start. */
+  async seek(seconds) {
+    seconds = Math.min(Math.max(0, seconds), this.duration);
+    const gen = ++this.generation;
+    this.position = seconds;
+    const at = new Date(this.start + seconds * 1000).toISOString();
+    const { seq, state } = await this.api(`/state?at=${encodeURIComponent(seconds.toFixed(3))}`);
+    if (gen !== this.generation) return;
+    this.state = LessonState.fromSnapshot(state);
+    this.queue = [];
+    this.more = true;
+    this.after = seq;
+    this.fetching = null;
+    await this.fill(gen);
+    // The state is at or before the position: apply what lies between.
+    this.advance(Date.parse(at));
+    this.renderAll();
+    this.syncMedia(true);
+  }
+
+  /** fill reads the next page of events after those queued. */
+  fill(gen = this.generation) {
+    if (!this.more || this.fetching) return this.fetching;
+    this.fetching = this.api(`/events?after=${this.after}&limit=${PAGE}`).then((page) => {
+      if (gen !== this.generation) return;
+      for (const e of page.events) this.queue.push(e);
+      if (page.events.length) this.after = page.events[page.events.length - 1].seq;
+      this.more = page.more;
+      this.fetching = null;
+    }, (err) => {
+      this.fetching = null;
+      banner(`Reading the lesson failed: ${err.message}`, "error");
+      this.pause();
+    });
+    return this.fetching;
+  }
+
+  /** advance applies the queued events up to the wall time `until` (ms). */
+  advance(until) {
+    let changed = false, slide = false, chat = [];
+    let i = 0;
+    for (; i < this.queue.length; i++) {
+      const e = this.queue[i];
+      if (Date.parse(e.time) > until) break;
+      this.state.apply(e);
+      changed = true;
+      const d = e.data || {};
+      if (e.kind === "slide.changed" || e.kind === "deck.added") slide = true;
+      else if (e.kind === "chat.posted") chat.push(chatItem(this.state, { actor: e.actor, time: e.time, text: d.text }));
+      else if (d.slide && this.state.slideKey(d.slide) === this.slideKey) this.board.update(boardView(this.state.board(d.slide), ""), e);
+    }
+    if (i) this.queue.splice(0, i);
+    if (this.queue.length < PAGE / 2) this.fill();
+    if (chat.length) appendChat(chat);
+    if (slide) this.renderSlide();
+    if (changed) {
+      this.renderPeople();
+      this.renderVideos();
+    }
+  }
+
+  tick(now) {
+    const dt = this.last ? (now - this.last) / 1000 : 0;
+    this.last = now;
+    // With no events queued while more are on their way, the clock waits
+    // for them instead of running past them.
+    if (this.playing && (this.queue.length || !this.more)) {
+      this.position = Math.min(this.duration, this.position + dt * this.rate);
+      this.advance(this.start + this.position * 1000);
+      if (this.position >= this.duration && !this.more && this.queue.length === 0) this.pause();
+    }
+    this.syncMedia(false);
+    this.renderClock();
+    requestAnimationFrame((t) => this.tick(t));
+  }
+
+  /** syncMedia plays the recordings that cover the position, at its offset. */
+  syncMedia(force) {
+    const wall = this.start + this.position * 1000;
+    for (const r of this.recordings) {
+      const on = wall >= r.start && wall < r.end;
+      const m = r.media;
+      if (!on) {
+        if (!m.paused) m.pause();
+        continue;
+      }
+      const want = (wall - r.start) / 1000;
+      if (force || Math.abs(m.currentTime - want) > DRIFT * this.rate) m.currentTime = want;
+      m.playbackRate = this.rate;
+      if (this.playing && m.paused) m.play().catch(() => {});
+      if (!this.playing && !m.paused) m.pause();
+    }
+    this.renderVideos();
+  }
+
+  /** current is the recording of a participant's video that plays now, newest first. */
+  current(participant) {
+    const wall = this.start + this.position * 1000;
+    let best = null;
+    for (const r of this.recordings) {
+      if (r.kind !== "video" || r.participant !== participant || wall < r.start || wall >= r.end) continue;
+      if (!best || r.start > best.start) best = r;
+    }
+    return best;
+  }
+
+  renderVideos() {
+    if (!this.state) return;
+    const teacher = this.state.present().find((p) => p.role === "teacher");
+    const show = (tile, rec, label) => {
+      const slot = tile.querySelector("video");
+      const want = rec ? rec.media : null;
+      if (want && slot !== want) {
+        want.className = "";
+        slot.replaceWith(want);
+      } else if (!want && slot.src) {
+        slot.replaceWith(el("video", { playsinline: true }));
+      }
+      tile.classList.toggle("empty", !want);
+      tile.querySelector(".label").textContent = label;
+    };
+    show($("tile-teacher"), teacher ? this.current(teacher.id) : null, teacher ? nameOf(this.state, teacher.id) : "Teacher");
+    const floor = this.state.floor;
+    $("tile-floor").hidden = !floor;
+    if (floor) show($("tile-floor"), this.current(floor), `${nameOf(this.state, floor)} (has the floor)`);
+  }
+
+  renderAll() {
+    $("messages").replaceChildren(...(this.state.chat || []).map((m) => chatItem(this.state, m)));
+    $("messages").scrollTop = $("messages").scrollHeight;
+    this.slideKey = "";
+    this.renderSlide();
+    this.renderPeople();
+    this.renderVideos();
+  }
+
+  renderSlide() {
+    const { slide, deck, label } = slideInfo(this.state);
+    $("slide-label").textContent = label;
+    const key = this.state.slideKey(slide);
+    if (key !== this.slideKey) {
+      this.slideKey = key;
+      this.board.show(slide, boardView(this.state.board(slide), ""), deck ? pageURL(this.lesson, slide.deck, slide.page) : null);
+    }
+  }
+
+  renderPeople() { renderPeople(this.state); }
+
+  renderClock() {
+    $("clock").textContent = `${clockText(this.position)} / ${clockText(this.duration)}`;
+    const s = $("scrubber");
+    if (document.activeElement !== s || !this.scrubbing) s.value = String(this.position);
+    $("play").textContent = this.playing ? "❚❚" : "▶";
+  }
+
+  play() {
+    if (this.position >= this.duration) this.seek(0);
+    this.playing = true;
+    this.syncMedia(true);
+  }
+
+  pause() {
+    this.playing = false;
+    this.syncMedia(false);
+  }
+
+  setRate(r) {
+    this.rate = r;
+    $("speed").value = String(r);
+    this.syncMedia(false);
+  }
+
+  wire() {
+    $("play").onclick = () => (this.playing ? this.pause() : this.play());
+    const s = $("scrubber");
+    s.oninput = () => { this.scrubbing = true; $("clock").textContent = `${clockText(Number(s.value))} / ${clockText(this.duration)}`; };
+    s.onchange = () => { this.scrubbing = false; this.seek(Number(s.value)); };
+    $("speed").onchange = (e) => this.setRate(Number(e.target.value));
+    document.addEventListener("keydown", (e) => {
+      if (e.target.closest && e.target.closest("input, select, textarea")) return;
+      if (e.key === " ") { e.preventDefault(); $("play").click(); }
+      if (e.key === "ArrowRight") this.seek(this.position + 10);
+      if (e.key === "ArrowLeft") this.seek(this.position - 10);
+    });
+  }
+}
+
+const player = new Player();
+window.replay = {
+  ready: false,
+  get position() { return player.position; },
+  get duration() { return player.duration; },
+  get state() { return player.state; },
+  get board() { return player.board; },
+  get slideChanges() { return player.slideChanges || []; },
+  hash: () => player.state.hash(),
+  seek: (s) => player.seek(s),
+  play: () => player.play(),
+  pause: () => player.pause(),
+  setRate: (r) => player.setRate(r),
+  player,
+};
+player.init();

@@ -1,0 +1,121 @@
+// views.js: the parts of a lesson the live page and the replay page show
+// alike: people, hands and the floor, chat, the slide's label. Each takes
+// the lesson state (state.js) and fills elements by id; none keeps state.
+
+export const NIL = "00000000-0000-0000-0000-000000000000";
+
+export const $ = (id) => document.getElementById(id);
+
+/** el makes an element with attributes ("on…" ones are listeners) and children. */
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== false && v !== undefined) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+/** toast shows a short message; kind is "error" or "info". */
+export function toast(message, kind = "info") {
+  const t = el("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, message);
+  $("toasts").append(t);
+  setTimeout(() => t.remove(), kind === "error" ? 8000 : 4000);
+}
+
+/** banner shows a lasting message above the room, or hides it with "". */
+export function banner(message, kind = "info") {
+  const b = $("banner");
+  b.hidden = !message;
+  b.textContent = message || "";
+  b.dataset.kind = kind;
+}
+
+/** nameOf is a participant's display name, or their id. */
+export function nameOf(state, id) {
+  const p = state && state.participants.get(id);
+  return p && p.name ? p.name : id;
+}
+
+/** slideInfo describes the current slide: its deck (null for the whiteboard), pages and label. */
+export function slideInfo(state) {
+  const sl = state.slide || { deck: NIL, page: 0 };
+  const deck = sl.deck === NIL ? null : (state.decks || []).find((x) => x.id === sl.deck) || null;
+  const pages = deck ? deck.pages : 1000;
+  const label = deck ? `${deck.name} · page ${sl.page + 1} of ${pages}` : `Whiteboard · page ${sl.page + 1}`;
+  return { slide: sl, deck, pages, label };
+}
+
+/**
+ * renderPeople fills #people, #queue, #floor-line and the counts. With
+ * teacher actions ({grant, lower, revoke, permit}) it adds their buttons.
+ */
+export function renderPeople(state, { me = "", actions = null } = {}) {
+  const people = state.present();
+  const hands = state.hands || [];
+  $("people-count").textContent = String(people.length);
+  $("people").replaceChildren(...people.map((p) => {
+    const li = el("li", { "data-participant": p.id, class: p.role },
+      el("span", { class: "name" }, p.name || p.id, p.id === me ? " (you)" : ""),
+      el("span", { class: "role" }, p.role));
+    if (hands.includes(p.id)) li.append(el("span", { class: "badge hand", title: "hand raised" }, "hand up"));
+    if (state.floor === p.id) li.append(el("span", { class: "badge floor", title: "has the floor" }, "on the floor"));
+    if (actions && p.role === "student") {
+      const allowed = state.canDraw(p.id);
+      li.append(el("button", {
+        type: "button", class: "small", title: allowed ? "Stop this student drawing" : "Let this student draw",
+        onclick: () => actions.permit(p.id, !allowed),
+      }, allowed ? "✎ on" : "✎ off"));
+    }
+    return li;
+  }));
+  $("hand-count").textContent = hands.length ? String(hands.length) : "";
+  $("queue").replaceChildren(...hands.map((id) => {
+    const li = el("li", { "data-participant": id }, el("span", { class: "name" }, nameOf(state, id)));
+    if (actions) {
+      li.append(el("button", { type: "button", class: "small grant", onclick: () => actions.grant(id) }, "Give the floor"));
+      li.append(el("button", { type: "button", class: "small", onclick: () => actions.lower(id) }, "Lower"));
+    }
+    return li;
+  }));
+  const fl = $("floor-line");
+  fl.replaceChildren();
+  if (state.floor) {
+    fl.append(state.floor === me ? "You have the floor." : `${nameOf(state, state.floor)} has the floor.`);
+    if (actions) fl.append(" ", el("button", { type: "button", class: "small revoke", onclick: () => actions.revoke(state.floor) }, "Take it back"));
+  }
+}
+
+/** chatItem is one chat message as a list item. */
+export function chatItem(state, { actor, time, text }, me = "") {
+  return el("li", { class: actor === me ? "mine" : "" },
+    el("span", { class: "who" }, nameOf(state, actor)),
+    el("time", { datetime: time }, new Date(time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
+    el("p", {}, text));
+}
+
+/** appendChat adds messages to #messages, keeping the view at the end when it was there. */
+export function appendChat(items) {
+  const list = $("messages");
+  const atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - 8;
+  list.append(...items);
+  while (list.children.length > 500) list.firstChild.remove();
+  if (atEnd) list.scrollTop = list.scrollHeight;
+}
+
+/**
+ * boardView is a slide's board as board.js takes it: the objects, and the
+ * history of the local participant only (state.js keeps histories in a Map).
+ */
+export function boardView(board, me) {
+  if (!board) return null;
+  const h = board.history ? board.history.get(me) : null;
+  return { objects: board.objects, history: h ? { [me]: h } : null };
+}
+
+/** pageURL is where a deck's page image is served (see web/decks.go). */
+export function pageURL(lesson, deck, page) {
+  return `/api/lessons/${lesson}/decks/${deck}/pages/${page}`;
+}
