@@ -245,6 +245,37 @@ func TestClassroomInBrowser(t *testing.T) {
 		t.Fatalf("the teacher's page hash %s, the server's %s", got, want)
 	}
 
+	// The teacher uploads a PDF: its first page is everyone's slide.
+	pdf := filepath.Join(t.TempDir(), "Shapes.pdf")
+	if err := os.WriteFile(pdf, twoPagePDF(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(teacher.ctx, chromedp.SetUploadFiles(chromedp.ID("upload"), []string{pdf})); err != nil {
+		t.Fatalf("choose the PDF: %v", err)
+	}
+	waitUntil(t, 60*time.Second, "Ana to see the PDF's first page", func() bool {
+		return eval[bool](ana, `(() => {
+			const s = window.classroom.state.slide;
+			if (s.deck === "00000000-0000-0000-0000-000000000000" || s.page !== 0) return false;
+			const px = window.classroom.board.pixel(800, 450); // the page's middle: red
+			return px[0] > 200 && px[1] < 80 && px[2] < 80;
+		})()`)
+	})
+	waitSame("the boards to match on the deck's page", ana, ben)
+
+	// Chat: Ana writes, everyone reads it.
+	if err := chromedp.Do(ana.ctx,
+		chromedp.SetValue(chromedp.ID("chat-input"), "Is ¾ more than ⅔? <asking>"),
+		chromedp.Click(chromedp.CSS(`#chat-form button[type="submit"]`)),
+	); err != nil {
+		t.Fatalf("Ana chats: %v", err)
+	}
+	for _, s := range []*tab{teacher, ben} {
+		waitUntil(t, 10*time.Second, s.name+" to read Ana's message", func() bool {
+			return eval[bool](s, `[...document.querySelectorAll("#messages li")].some((li) => li.textContent.includes("¾ more than ⅔? <asking>"))`)
+		})
+	}
+
 	// Ana raises her hand; the teacher gives her the floor; Ben sees her.
 	ana.click("#hand")
 	waitUntil(t, 10*time.Second, "Ana's hand in the teacher's queue", func() bool {

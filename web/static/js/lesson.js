@@ -600,19 +600,25 @@ class App {
   async upload(files) {
     if (!files.length) return;
     const p = $("upload-progress");
+    let d;
     try {
       // pdf.js is large: it is loaded when a teacher first uploads.
       const { uploadDeck } = await import("./slides.js");
-      const d = await uploadDeck(files, {
+      d = await uploadDeck(files, {
         lessonId: this.lesson, token: this.linkToken || this.token,
-        onProgress: (done, total) => { p.textContent = `Uploading ${done}/${total}…`; },
+        onProgress: (done, total, phase) => { p.textContent = `${phase === "render" ? "Reading" : "Uploading"} page ${done} of ${total}…`; },
       });
-      p.textContent = "";
-      await this.send("deck.added", { deck: d.deck, name: d.name, pages: d.pages });
-      await this.send("slide.changed", { slide: { deck: d.deck, page: 0 } });
     } catch (err) {
       p.textContent = "";
-      if (!err.code) toast(`Upload failed: ${err.message || err}`, "error");
+      toast(`Upload failed: ${err.message || err}`, "error");
+      return;
+    }
+    p.textContent = "";
+    try {
+      await this.send("deck.added", { deck: d.deck, name: d.name, pages: d.pages });
+      await this.send("slide.changed", { slide: { deck: d.deck, page: 0 } });
+    } catch {
+      // send() has shown the refusal
     }
   }
 
