@@ -310,6 +310,35 @@ func TestClassroomInBrowser(t *testing.T) {
 		t.Errorf("after a reload Ben is %q, was %q", id, benID)
 	}
 	waitSame("Ben's reloaded board to match", ben)
+	// The teacher lets Ben draw; Ben's stroke reaches everyone.
+	teacher.click(`#people li[data-participant="` + benID + `"] button`)
+	waitUntil(t, 10*time.Second, "Ben to be allowed to draw", func() bool {
+		return eval[bool](ben, `window.classroom.state.canDraw(window.classroom.me)`)
+	})
+	ben.stroke(0.3, 0.7, 0.6, 0.8, 20)
+	waitUntil(t, 10*time.Second, "Ben's stroke on the teacher's board", func() bool {
+		return eval[bool](teacher, `window.classroom.state.visible(window.classroom.state.slide).some((o) => o.owner === "`+benID+`")`)
+	})
+
+	// Ben's network drops twice: once right after a message went out, once
+	// before another; the page reconnects by itself and each message is
+	// in the lesson exactly once.
+	eval[bool](ben, `(() => {
+		const app = window.classroom.app;
+		window.classroom.send("chat.posted", {text: "in flight when the line dropped"});
+		app.drop(app.conn, "a test cut the line");
+		window.classroom.send("chat.posted", {text: "written while offline"});
+		return true;
+	})()`)
+	ben.waitLive()
+	waitUntil(t, 20*time.Second, "both of Ben's messages to arrive", func() bool {
+		return eval[int](teacher, `(window.classroom.state.chat || []).filter((m) => m.text === "in flight when the line dropped" || m.text === "written while offline").length`) >= 2
+	})
+	waitSame("Ben's board to match after reconnecting", ben)
+	if n := eval[int](teacher, `(window.classroom.state.chat || []).filter((m) => m.text === "in flight when the line dropped" || m.text === "written while offline").length`); n != 2 {
+		t.Fatalf("Ben's two messages are in the lesson %d times", n)
+	}
+
 	// The teacher ends the lesson: every page says so.
 	eval[bool](teacher, `window.classroom.send("lesson.ended").then(() => true)`)
 	waitUntil(t, 10*time.Second, "Ben's page to say the lesson ended", func() bool {

@@ -305,6 +305,7 @@ class App {
   /** connect joins, or resumes after a drop, and wires the new connection. */
   async connect() {
     this.live = false;
+    window.classroom.ready = false;
     status("connecting");
     const conn = new LessonConnection({ url: this.wsURL(), token: this.token, name: this.name || "Guest", lastSeq: this.seq });
     this.conn = conn;
