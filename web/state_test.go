@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,21 +112,23 @@ func expected(t *testing.T, start *domain.State, log []domain.Event, every int64
 	return append(want, checkpoint{Seq: st.Seq, Hash: st.Hash(), Same: true})
 }
 
-// stateAt replays the log up to seq.
-func stateAt(log []domain.Event, seq int64) *domain.State {
-	st := domain.NewState()
+// stateAt replays the log from start up to seq.
+func stateAt(start *domain.State, log []domain.Event, seq int64) *domain.State {
+	st := start.Clone()
 	for _, e := range log {
 		if e.Seq > seq {
 			break
 		}
-		st.Apply(e)
+		if e.Seq > st.Seq {
+			st.Apply(e)
+		}
 	}
 	return st
 }
 
 // compareFolds fails the test at the first checkpoint where the browser's hash
 // differs from Go's, showing where the two snapshots part.
-func compareFolds(t *testing.T, ctx context.Context, log []domain.Event, got, want []checkpoint, opts map[string]any) {
+func compareFolds(t *testing.T, ctx context.Context, start *domain.State, log []domain.Event, got, want []checkpoint, opts map[string]any) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("the browser gave %d checkpoints, Go %d", len(got), len(want))
@@ -141,7 +144,7 @@ func compareFolds(t *testing.T, ctx context.Context, log []domain.Event, got, wa
 		if err != nil {
 			t.Fatal(err)
 		}
-		goJSON, err := stateAt(log, want[i].Seq).MarshalSnapshot()
+		goJSON, err := stateAt(start, log, want[i].Seq).MarshalSnapshot()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +197,7 @@ func TestLessonStateInBrowser(t *testing.T) {
 	g := newLessonGen(t, seed)
 	g.play()
 	body, log := encodeLog(t, g.log)
-	if want, got := g.st.Hash(), stateAt(log, math.MaxInt64).Hash(); got != want {
+	if want, got := g.st.Hash(), stateAt(domain.NewState(), log, math.MaxInt64).Hash(); got != want {
 		t.Fatalf("a replay of the decoded log hashes %s, the lesson %s", got, want)
 	}
 	t.Logf("%d events (%d bytes), %d commands refused, %d of them stored anyway; kinds %v",
@@ -203,17 +206,19 @@ func TestLessonStateInBrowser(t *testing.T) {
 	// A snapshot in the middle, at a seq no checkpoint falls on.
 	const every = 250
 	mid := int64(len(log))*11/20 | 1
-	snap, err := stateAt(log, mid).MarshalSnapshot()
+	snap, err := stateAt(domain.NewState(), log, mid).MarshalSnapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	site := stateSite(t, map[string][]byte{"/data/events.json": body, "/data/snapshot.json": snap})
+	oddBody, oddSnap := disguise(t, body), disguise(t, snap)
+	site := stateSite(t, map[string][]byte{"/data/events.json": body, "/data/snapshot.json": snap,
+		"/data/odd-events.json": oddBody, "/data/odd-snapshot.json": oddSnap})
 	ctx := statePage(t, site)
 
 	t.Run("from the start", func(t *testing.T) {
 		opts := map[string]any{"events": "/data/events.json", "every": every}
 		got := foldInBrowser(t, ctx, opts)
-		compareFolds(t, ctx, log, got, expected(t, domain.NewState(), log, every), opts)
+		compareFolds(t, ctx, domain.NewState(), log, got, expected(t, domain.NewState(), log, every), opts)
 		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`last.snapshotJSON()`))
 		if err != nil {
 			t.Fatal(err)
@@ -237,8 +242,80 @@ func TestLessonStateInBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		compareFolds(t, ctx, log, got, expected(t, start, log, every), opts)
+		compareFolds(t, ctx, start, log, got, expected(t, start, log, every), opts)
 	})
+	t.Run("from JSON written otherwise", func(t *testing.T) {
+		var oddLog []domain.Event
+		if err := json.Unmarshal(oddBody, &oddLog); err != nil {
+			t.Fatal(err)
+		}
+		opts := map[string]any{"events": "/data/odd-events.json", "every": 4 * every}
+		got := foldInBrowser(t, ctx, opts)
+		compareFolds(t, ctx, domain.NewState(), oddLog, got, expected(t, domain.NewState(), oddLog, 4*every), opts)
+
+		start, err := domain.RestoreSnapshot(oddSnap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = map[string]any{"events": "/data/odd-events.json", "snapshot": "/data/odd-snapshot.json", "every": 4 * every}
+		got = foldInBrowser(t, ctx, opts)
+		want := expected(t, start, oddLog, 4*every)
+		if restored, _ := start.MarshalSnapshot(); bytes.Equal(restored, oddSnap) || want[0].Hash == expected(t, domain.NewState(), oddLog, 4*every)[0].Hash {
+			t.Fatal("the disguised snapshot is the snapshot: the test proves nothing")
+		}
+		want[0].Same = false // it re-encodes in canonical form
+		compareFolds(t, ctx, start, oddLog, got, want, opts)
+	})
+}
+
+// uuidText is a UUID as encoding/json writes one.
+var uuidText = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// disguise rewrites a JSON document of events or of a snapshot into another
+// that Go decodes to the same values: UUIDs in upper case, times at other
+// offsets with their fractions padded to nanoseconds, keys in another order.
+// Go turns an event's time into UTC but keeps a snapshot time's offset.
+func disguise(t *testing.T, doc []byte) []byte {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	zones := []*time.Location{time.FixedZone("", 5*3600+1800), time.FixedZone("", -8*3600), time.UTC}
+	n := 0
+	var walk func(key string, v any) any
+	walk = func(key string, v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(k, e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = walk(key, e)
+			}
+		case string:
+			if key == "time" || key == "created" {
+				tm, err := time.Parse(time.RFC3339Nano, x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+				return tm.In(zones[n%len(zones)]).Format("2006-01-02T15:04:05.000000000Z07:00")
+			}
+			if uuidText.MatchString(x) {
+				return strings.ToUpper(x)
+			}
+		}
+		return v
+	}
+	b, err := json.Marshal(walk("", v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // checkHelpers compares the page's read helpers on the last state it folded

@@ -199,7 +199,7 @@ export class LessonState {
     s.seq = num(obj.seq);
     s.title = str(obj.title);
     s.status = str(obj.status);
-    s.created = obj.created == null ? ZERO_TIME : timeOf(obj.created);
+    s.created = timeOf(obj.created, false);
     for (const [k, p] of Object.entries(obj.participants || {})) {
       s.participants.set(k, p === null ? null : {
         id: str(p.id), name: str(p.name), role: str(p.role), present: !!p.present,
@@ -215,7 +215,7 @@ export class LessonState {
     }
     s.hands = obj.hands == null ? null : obj.hands.map(str);
     s.floor = str(obj.floor);
-    s.chat = obj.chat == null ? null : obj.chat.map((m) => ({ seq: num(m.seq), actor: str(m.actor), time: timeOf(m.time), text: str(m.text) }));
+    s.chat = obj.chat == null ? null : obj.chat.map((m) => ({ seq: num(m.seq), actor: str(m.actor), time: timeOf(m.time, false), text: str(m.text) }));
     s.recording = !!obj.recording;
     return s;
   }
@@ -241,7 +241,7 @@ export class LessonState {
           this.lesson = uuidOf(e.lesson);
           this.title = str(p.title);
           this.status = "created";
-          this.created = timeOf(e.time);
+          this.created = timeOf(e.time, true);
         }
         return;
       case "lesson.started":
@@ -373,7 +373,7 @@ export class LessonState {
         return;
       case "chat.posted":
         if (this.chat === null) this.chat = [];
-        this.chat.push({ seq, actor, time: timeOf(e.time), text: str(p.text) });
+        this.chat.push({ seq, actor, time: timeOf(e.time, true), text: str(p.text) });
         if (this.chat.length > MAX_CHAT_MESSAGES_KEPT) this.chat.splice(0, this.chat.length - MAX_CHAT_MESSAGES_KEPT);
         return;
       case "recording.started":
@@ -677,29 +677,35 @@ function uuidOf(v) {
 }
 
 const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/;
-const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))$/;
+const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:Z|([+-])(\d\d):(\d\d))$/;
 
 /**
- * timeOf returns an RFC 3339 time as Go marshals a time.Time in UTC
- * (RFC3339Nano: nanoseconds at most, trailing zeros of the fraction dropped).
+ * timeOf returns an RFC 3339 time as Go marshals the time.Time it decodes
+ * from it (RFC3339Nano: the fraction's trailing zeros dropped, "Z" for a zero
+ * offset). Go converts an event's time to UTC (utc) but keeps the offset of a
+ * time in a snapshot.
  */
-function timeOf(v) {
+function timeOf(v, utc) {
   if (v == null) return ZERO_TIME;
   const s = String(v);
   if (CANONICAL_TIME.test(s)) return s;
   const m = RFC3339.exec(s);
   if (!m) throw new Error(`malformed time ${JSON.stringify(s)}`);
   const frac = (m[7] || "").slice(0, 9).replace(/0+$/, "");
+  const fraction = frac ? "." + frac : "";
+  const zero = !m[8] || (m[9] === "00" && m[10] === "00");
+  if (!utc || zero) {
+    const zone = zero ? "Z" : `${m[8]}${m[9]}:${m[10]}`;
+    return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${fraction}${zone}`;
+  }
   const d = new Date(0);
   d.setUTCFullYear(+m[1], +m[2] - 1, +m[3]);
   d.setUTCHours(+m[4], +m[5], +m[6], 0);
-  if (!m[8]) {
-    const offset = (+m[10] * 60 + +m[11]) * 60000;
-    d.setTime(d.getTime() + (m[9] === "+" ? -offset : offset));
-  }
+  const offset = (+m[9] * 60 + +m[10]) * 60000;
+  d.setTime(d.getTime() + (m[8] === "+" ? -offset : offset));
   const pad = (n, w = 2) => String(n).padStart(w, "0");
   return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${frac ? "." + frac : ""}Z`;
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${fraction}Z`;
 }
 
 /** jsonInt formats an integer as Go formats an int64 (never "-0", never an exponent). */
