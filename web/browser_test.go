@@ -41,8 +41,14 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// browser starts a headless Chromium with a fake camera and microphone.
-func browser(t *testing.T) context.Context {
+// browser starts a headless Chromium with a fake camera and microphone,
+// which pages are allowed to use.
+func browser(t *testing.T) context.Context { return newBrowser(t, true) }
+
+// newBrowser starts a headless Chromium with a fake camera and microphone.
+// Without allowMedia, pages are refused them, as when a person says no to
+// the browser's prompt.
+func newBrowser(t *testing.T, allowMedia bool) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
@@ -52,7 +58,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", allowMedia),
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"),
 	)

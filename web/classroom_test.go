@@ -354,23 +354,8 @@ func TestClassroomInBrowser(t *testing.T) {
 func TestLessonPageMessages(t *testing.T) {
 	site := startSite(t)
 	lesson := site.createLesson(t)
-	// A browser that says no to the camera and microphone: the fake
-	// devices, but no fake "allow" answer to the permission prompt, which
-	// headless Chromium then denies.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", "new"),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	b, cancel := chromedp.NewContext(alloc)
-	defer cancel()
+	// A browser that says no to the camera and microphone.
+	b := newBrowser(t, false)
 	for _, name := range []string{"camera", "microphone"} {
 		if _, err := chromedp.CallBrowser(b, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingDenied,
