@@ -189,9 +189,11 @@ func encodeLog(t *testing.T, log []domain.Event) ([]byte, []domain.Event) {
 }
 
 // TestLessonStateInBrowser folds a long randomized lesson in Go and with
-// state.js in Chromium, from its start and from a snapshot in its middle,
-// and compares the state hashes every 250 events and at the end, and the
-// final snapshots byte for byte.
+// state.js in Chromium, from its start and from a snapshot in its middle, and
+// compares the state hashes every 250 events and at the end, the final
+// snapshots byte for byte and the page's read helpers with the domain's. It
+// folds the same lesson again from JSON that encodes it otherwise (upper-case
+// UUIDs, times at other offsets), which Go decodes to the same values.
 func TestLessonStateInBrowser(t *testing.T) {
 	seed := testSeed(t)
 	g := newLessonGen(t, seed)
