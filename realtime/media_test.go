@@ -3,7 +3,6 @@ package realtime_test
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
@@ -14,112 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"classroom/domain"
 	"classroom/media"
+	"classroom/media/mediatest"
 	"classroom/realtime"
 	"classroom/realtime/client"
 	"classroom/realtime/protocol"
 )
-
-// camera is a synthetic publisher: VP8-shaped video (a keyframe every two
-// seconds and whenever one is asked for) and Opus-shaped audio, sent by a
-// participant's client.
-type camera struct {
-	video, audio       *webrtc.TrackLocalStaticSample
-	videoSent, audioOK atomic.Int64
-	keyframeAsked      atomic.Bool
-	stop               chan struct{}
-	wg                 sync.WaitGroup
-}
-
-// startCamera adds a camera and a microphone to c and sends frameBytes-byte
-// frames at fps until the test ends.
-func startCamera(t testing.TB, c *client.Client, name string, fps, frameBytes int) *camera {
-	t.Helper()
-	cam := &camera{stop: make(chan struct{})}
-	var err error
-	if cam.video, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
-		name+"-camera", name); err != nil {
-		t.Fatal(err)
-	}
-	if cam.audio, err = webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
-		name+"-microphone", name); err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range []webrtc.TrackLocal{cam.video, cam.audio} {
-		sender, err := c.AddTrack(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cam.wg.Go(func() {
-			for {
-				pkts, _, err := sender.ReadRTCP()
-				if err != nil {
-					return
-				}
-				for _, p := range pkts {
-					switch p.(type) {
-					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-						cam.keyframeAsked.Store(true)
-					}
-				}
-			}
-		})
-	}
-	cam.wg.Go(func() {
-		tick := time.NewTicker(time.Second / time.Duration(fps))
-		defer tick.Stop()
-		for n := 0; ; n++ {
-			select {
-			case <-cam.stop:
-				return
-			case <-tick.C:
-			}
-			frame := make([]byte, frameBytes)
-			rand.Read(frame)
-			if n%(2*fps) == 0 || cam.keyframeAsked.Swap(false) {
-				// A VP8 keyframe's frame tag (P bit clear) and start code.
-				copy(frame, []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01})
-			} else {
-				frame[0] |= 0x01 // an interframe
-			}
-			if cam.video.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / time.Duration(fps)}) == nil {
-				cam.videoSent.Add(1)
-			}
-		}
-	})
-	cam.wg.Go(func() {
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-cam.stop:
-				return
-			case <-tick.C:
-			}
-			pkt := make([]byte, 80)
-			rand.Read(pkt)
-			if cam.audio.WriteSample(pionmedia.Sample{Data: pkt, Duration: 20 * time.Millisecond}) == nil {
-				cam.audioOK.Add(1)
-			}
-		}
-	})
-	t.Cleanup(cam.close)
-	return cam
-}
-
-func (cam *camera) close() {
-	select {
-	case <-cam.stop:
-	default:
-		close(cam.stop)
-	}
-}
 
 // reception counts what one subscriber receives of one forwarded track.
 type reception struct {
@@ -255,7 +158,7 @@ func TestTeacherToClass(t *testing.T) {
 	defer cancel()
 	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
 	mustSend(t, ctx, teacher, &domain.LessonStarted{})
-	startCamera(t, teacher, "teacher", 30, 3000)
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 3000)
 	var students []*receiver
 	for i := range 10 {
 		_, rc := ls.joinMedia(ctx, domain.RoleStudent, fmt.Sprintf("Student %d", i))
@@ -314,10 +217,10 @@ func TestFloor(t *testing.T) {
 	// The students' cameras first, negotiated before the teacher's brings
 	// the server's offers: a pion client cannot roll back an offer that
 	// crosses the server's (see client.readSignals).
-	startCamera(t, ada, "ada", 30, 2000)
-	startCamera(t, bob, "bob", 30, 2000)
+	mediatest.Start(t, ada.AddTrack, "ada", 30, 2000)
+	mediatest.Start(t, bob.AddTrack, "bob", 30, 2000)
 	waitFor(t, 10*time.Second, "the students' cameras to be negotiated", func() bool { return negotiated(ada) && negotiated(bob) })
-	startCamera(t, teacher, "teacher", 30, 2000)
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 2000)
 	waitFor(t, 20*time.Second, "the students to receive the teacher", func() bool {
 		return adaRx.flowing("teacher", webrtc.RTPCodecTypeVideo) && bobRx.flowing("teacher", webrtc.RTPCodecTypeVideo)
 	})
@@ -409,7 +312,7 @@ func TestRelayOnly(t *testing.T) {
 	defer cancel()
 	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
 	mustSend(t, ctx, teacher, &domain.LessonStarted{})
-	startCamera(t, teacher, "teacher", 30, 2000)
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 2000)
 
 	rc := &receiver{}
 	student, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(domain.RoleStudent, "", time.Hour),
@@ -447,7 +350,7 @@ func TestOneMediaPort(t *testing.T) {
 	defer cancel()
 	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
 	mustSend(t, ctx, teacher, &domain.LessonStarted{})
-	startCamera(t, teacher, "teacher", 30, 2000)
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 2000)
 	var students []*client.Client
 	var rxs []*receiver
 	for i := range 3 {
