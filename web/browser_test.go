@@ -18,11 +18,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pion/webrtc/v4"
-	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/media/mediatest"
 	"classroom/realtime"
 	"classroom/realtime/client"
 	"classroom/realtime/token"
@@ -155,51 +155,6 @@ func (s *liveSite) counter(t *testing.T, name string, labels map[string]string) 
 	return 0
 }
 
-// publishVideo sends a synthetic VP8 track from a Go participant until the
-// test ends.
-func publishVideo(t *testing.T, c *client.Client, id string) {
-	t.Helper()
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, id, "teacher")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := c.AddTrack(track)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		close(stop)
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			if _, _, err := sender.ReadRTCP(); err != nil {
-				return
-			}
-		}
-	})
-	wg.Go(func() {
-		tick := time.NewTicker(time.Second / 30)
-		defer tick.Stop()
-		for n := 0; ; n++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			frame := make([]byte, 1200)
-			if n%30 == 0 {
-				copy(frame, []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00})
-			} else {
-				frame[0] = 0x11
-			}
-			track.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / 30})
-		}
-	})
-}
-
 // TestGlareInBrowser: a browser student publishes a camera at the moment the
 // server brings the teacher's new tracks to it, so that both ends offer at
 // once. The browser is the polite peer and the server the impolite one: the
@@ -226,7 +181,7 @@ func TestGlareInBrowser(t *testing.T) {
 	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
 		t.Fatal(err)
 	}
-	publishVideo(t, teacher, "camera")
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 1200)
 
 	b := browser(t)
 	page := site.srv.URL + "/test/glare.html?" + url.Values{"ws": {site.ws(lesson.ID)}, "token": {lesson.Students.Token}}.Encode()
@@ -247,7 +202,7 @@ func TestGlareInBrowser(t *testing.T) {
 				t.Errorf("round %d: the browser adds a camera: %v", round, err)
 			}
 		})
-		wg.Go(func() { publishVideo(t, teacher, fmt.Sprint("screen-", round)) })
+		wg.Go(func() { mediatest.Start(t, teacher.AddTrack, fmt.Sprint("screen-", round), 30, 1200) })
 		wg.Wait()
 		time.Sleep(300 * time.Millisecond) // let both negotiations finish before the next round
 	}
