@@ -11,10 +11,13 @@
 // Rendering: committed objects are rasterised into a cache canvas the size of
 // the shown board in device pixels. A committed stroke (or a new part of one)
 // is drawn onto the cache at once, costing O(its points); erasing, undoing and
-// clearing repaint only the cache region the changed objects cover. Each
-// animation frame in which something changed copies the cache to the visible
-// canvas and draws on top what is still moving: the local user's objects in
-// progress, remote stroke previews, cursors and laser trails.
+// clearing repaint only the cache region the changed objects cover. A whole
+// new cache (a new slide, a new size once resizing pauses) is rasterised a
+// slice of RASTER_BUDGET_MS a frame, never blocking the page: meanwhile the
+// old cache is shown scaled, or a new slide fills in. Each animation frame
+// in which something changed copies the cache to the visible canvas and
+// draws on top what is still moving: the local user's objects in progress,
+// growing translucent strokes, remote stroke previews, cursors and lasers.
 
 /** The logical board size in board units; points are in this space. */
 export const WIDTH = 1600;
@@ -38,6 +41,7 @@ const CURSOR_FADE_MS = 3000;
 const PREVIEW_IDLE_MS = 2000; // a preview with no news for this long is dropped
 const ERASER_RADIUS = 8; // board units
 const RESIZE_SETTLE_MS = 120; // re-rasterise the cache once resizing pauses
+const RASTER_BUDGET_MS = 8; // of a frame, for re-rasterising the cache
 const LIVE_QUIET_MS = 300; // a growing translucent stroke joins the cache after this long without a part
 const LINE_HEIGHT = 1.25;
 const FONT = "system-ui, sans-serif";
@@ -102,9 +106,9 @@ export class Board {
     Object.assign(this.canvas.style, { position: "absolute", touchAction: "none", userSelect: "none" });
     container.append(this.canvas);
     this.ctx = this.canvas.getContext("2d");
-    this.cache = document.createElement("canvas");
-    this.cache.width = this.cache.height = 0;
-    this.cacheCtx = this.cache.getContext("2d");
+    this.cache = { canvas: document.createElement("canvas"), ctx: null }; // the layer shown
+    this.cache.canvas.width = this.cache.canvas.height = 0;
+    this.job = null; // a full re-rasterisation in progress: {layer, next}
     this.probe = document.createElement("canvas").getContext("2d"); // colours and text metrics
 
     this.slide = null;
@@ -129,11 +133,12 @@ export class Board {
     this.lastCursorSent = -Infinity;
 
     this.dirty = null; // logical rect of the cache to repaint, or ALL
-    this.rebuildDue = 0; // when to re-rasterise the cache at the canvas's size
+    this.rebuildDue = 0; // when to re-rasterise the cache at the canvas's size (resizing)
     this.raf = 0;
     this.timer = 0;
     this.lastFrameMs = 0;
     this.frames = 0;
+    this.frameMsTotal = 0;
     this.rasterized = 0; // objects drawn into the cache, ever
     this.rebuilds = 0; // whole-cache repaints, ever
 
@@ -188,8 +193,8 @@ export class Board {
     for (const obj of board?.objects ?? []) this.addItem(obj, false);
     this.history = board?.history?.[this.me] ?? null;
     this.setBackground(background);
-    this.dirty = ALL;
-    this.requestFrame();
+    this.dirty = null;
+    this.startRebuild(true);
   }
 
   /**
@@ -300,13 +305,21 @@ export class Board {
     return !item.hidden && !this.pendingHide.has(item.obj.id);
   }
 
+  /** drawable: the object belongs in the cache now (not hidden, not drawn on top). */
+  drawable(item) {
+    return this.shown(item) && !this.local.has(item.obj.id) && !this.live.has(item);
+  }
+
   /**
-   * rasterize draws an object into the cache from its point from (strokes)
-   * unless it is hidden or still drawn from its local copy.
+   * rasterize draws an object into the cache from its point from (strokes),
+   * and into the cache being rebuilt if the rebuild has passed it already.
    */
   rasterize(item, from) {
-    if (!this.shown(item) || this.local.has(item.obj.id) || this.live.has(item) || this.cache.width === 0) return;
-    drawObject(this.cacheCtx, item.obj, from);
+    if (!this.drawable(item)) return;
+    const job = this.job;
+    const passed = !job || item.index < job.next;
+    if (this.cache.canvas.width && (passed || job.layer !== this.cache)) drawObject(this.cache.ctx, item.obj, from);
+    if (job && passed && job.layer !== this.cache) drawObject(job.layer.ctx, item.obj, from);
     item.drawn = item.obj.kind === "stroke" ? pointCount(item.obj) : 1;
     this.rasterized++;
   }
@@ -833,7 +846,7 @@ export class Board {
     if (w === this.canvas.width && h === this.canvas.height) return;
     this.canvas.width = w;
     this.canvas.height = h;
-    this.rebuildDue = performance.now() + (this.cache.width ? RESIZE_SETTLE_MS : 0);
+    this.rebuildDue = performance.now() + (this.cache.canvas.width ? RESIZE_SETTLE_MS : 0);
     this.requestFrame();
   }
 
@@ -842,61 +855,106 @@ export class Board {
   }
 
   /**
-   * frame repaints what changed in the cache, then composes: the cache, and
-   * on top the local objects in progress, previews, cursors and lasers. It
-   * asks for another frame only while something fades.
+   * frame brings the cache up to date (the regions that changed, and a slice
+   * of a full re-rasterisation in progress), then composes: the cache, and on
+   * top the local objects in progress, previews, cursors and lasers. It asks
+   * for another frame only while something fades or a rebuild goes on.
    */
   frame() {
     this.raf = 0;
     const start = performance.now();
-    const stale = this.cache.width !== this.canvas.width || this.cache.height !== this.canvas.height;
-    if (stale && start >= this.rebuildDue) this.rebuild();
-    else if (this.dirty) this.repaint(this.dirty === ALL ? null : this.dirty); // on the cache as it is
-    this.dirty = null;
+    const { width: w, height: h } = this.canvas;
+    const fits = (layer) => layer.canvas.width === w && layer.canvas.height === h;
+    const stale = !fits(this.cache);
+    if (this.dirty === ALL) {
+      this.dirty = null;
+      this.startRebuild(!this.cache.canvas.width || this.job?.layer === this.cache);
+    } else if (stale && !(this.job && fits(this.job.layer)) && start >= this.rebuildDue) {
+      this.startRebuild(!this.cache.canvas.width);
+    }
+    if (this.dirty) {
+      const job = this.job;
+      this.repaint(this.cache, this.dirty, job?.layer === this.cache ? job.next : Infinity);
+      if (job && job.layer !== this.cache) this.repaint(job.layer, this.dirty, job.next);
+      this.dirty = null;
+    }
+    if (this.job) this.continueRebuild(start + RASTER_BUDGET_MS);
     this.settleLive(start);
     const animating = this.compose(start);
     this.frames++;
     this.lastFrameMs = performance.now() - start;
-    if (animating) this.requestFrame();
-    if (stale && start < this.rebuildDue) { // meanwhile the old cache is shown scaled
+    this.frameMsTotal += this.lastFrameMs;
+    if (animating || this.job) this.requestFrame();
+    if (stale && !this.job && start < this.rebuildDue) { // meanwhile the old cache is shown scaled
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.requestFrame(), this.rebuildDue - start);
     }
   }
 
-  /** rebuild re-rasterises the whole cache at the canvas's size. */
-  rebuild() {
-    this.cache.width = this.canvas.width;
-    this.cache.height = this.canvas.height;
-    this.cacheCtx.setTransform(this.cache.width / WIDTH, 0, 0, this.cache.height / HEIGHT, 0, 0);
-    this.repaint(null);
+  /**
+   * startRebuild begins re-rasterising every object into a new cache the
+   * canvas's size, a slice a frame. The old cache is shown (scaled) until it
+   * is done, unless progressive: then the new one is shown as it fills (a
+   * new slide, whose old cache is no use).
+   */
+  startRebuild(progressive) {
+    const canvas = document.createElement("canvas");
+    canvas.width = this.canvas.width;
+    canvas.height = this.canvas.height;
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(canvas.width / WIDTH, 0, 0, canvas.height / HEIGHT, 0, 0);
+    ctx.fillStyle = BLANK;
+    ctx.fillRect(0, 0, WIDTH, HEIGHT);
+    this.drawBackground(ctx);
+    this.job = { layer: { canvas, ctx }, next: 0 };
+    if (progressive) this.cache = this.job.layer;
+    this.requestFrame();
+  }
+
+  /** continueRebuild rasterises objects into the new cache until the deadline. */
+  continueRebuild(deadline) {
+    const job = this.job;
+    while (job.next < this.items.length) {
+      const item = this.items[job.next++];
+      if (this.drawable(item)) {
+        drawObject(job.layer.ctx, item.obj, 0);
+        item.drawn = item.obj.kind === "stroke" ? pointCount(item.obj) : 1;
+      }
+      if (job.next % 16 === 0 && performance.now() > deadline) return;
+    }
+    this.cache = job.layer;
+    this.job = null;
     this.rebuilds++;
   }
 
-  /** repaint redraws the cache within a logical rect (null: all of it). */
-  repaint(rect) {
-    const c = this.cacheCtx;
-    if (this.cache.width === 0) return;
+  /**
+   * repaint redraws a layer within a logical rect, with the objects before
+   * index limit (those a rebuild in progress has passed).
+   */
+  repaint(layer, rect, limit) {
+    const c = layer.ctx;
+    if (!layer.canvas.width) return;
+    const sx = layer.canvas.width / WIDTH;
+    const sy = layer.canvas.height / HEIGHT;
+    // Clip to whole device pixels around the rect, so no seam is left.
+    rect = {
+      x0: (Math.floor(rect.x0 * sx) - 1) / sx, y0: (Math.floor(rect.y0 * sy) - 1) / sy,
+      x1: (Math.ceil(rect.x1 * sx) + 1) / sx, y1: (Math.ceil(rect.y1 * sy) + 1) / sy,
+    };
     c.save();
-    if (rect) {
-      const sx = this.cache.width / WIDTH;
-      const sy = this.cache.height / HEIGHT;
-      // Clip to whole device pixels around the rect, so no seam is left.
-      rect = {
-        x0: (Math.floor(rect.x0 * sx) - 1) / sx, y0: (Math.floor(rect.y0 * sy) - 1) / sy,
-        x1: (Math.ceil(rect.x1 * sx) + 1) / sx, y1: (Math.ceil(rect.y1 * sy) + 1) / sy,
-      };
-      c.beginPath();
-      c.rect(rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0);
-      c.clip();
-    }
+    c.beginPath();
+    c.rect(rect.x0, rect.y0, rect.x1 - rect.x0, rect.y1 - rect.y0);
+    c.clip();
     c.globalAlpha = 1;
     c.fillStyle = BLANK;
     c.fillRect(0, 0, WIDTH, HEIGHT);
     this.drawBackground(c);
-    for (const item of this.items) {
-      if (rect && !intersects(item.bounds, rect)) continue;
-      this.rasterize(item, 0);
+    const n = Math.min(limit, this.items.length);
+    for (let i = 0; i < n; i++) {
+      const item = this.items[i];
+      if (!this.drawable(item) || !intersects(item.bounds, rect)) continue;
+      drawObject(c, item.obj, 0);
+      item.drawn = item.obj.kind === "stroke" ? pointCount(item.obj) : 1;
     }
     c.restore();
   }
@@ -916,7 +974,7 @@ export class Board {
     const { width: w, height: h } = this.canvas;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalAlpha = 1;
-    if (this.cache.width) ctx.drawImage(this.cache, 0, 0, w, h);
+    if (this.cache.canvas.width) ctx.drawImage(this.cache.canvas, 0, 0, w, h);
     else {
       ctx.fillStyle = BLANK;
       ctx.fillRect(0, 0, w, h);
@@ -1008,19 +1066,24 @@ export class Board {
     for (const item of this.items) if (this.shown(item)) visible++;
     return {
       objects: this.items.length, visible, lastFrameMs: this.lastFrameMs, frames: this.frames,
-      rasterized: this.rasterized, rebuilds: this.rebuilds, previews: this.previews.size, local: this.local.size,
+      frameMsTotal: this.frameMsTotal, rasterized: this.rasterized, rebuilds: this.rebuilds,
+      rebuilding: !!this.job, previews: this.previews.size, local: this.local.size,
     };
   }
 
   /**
    * pixel returns [r, g, b, a] of the composed canvas at a board point,
-   * drawing a pending frame first. It throws when a cross-origin background
-   * tainted the canvas.
+   * drawing a pending frame and finishing a rebuild first. It throws when a
+   * cross-origin background tainted the canvas.
    */
   pixel(x, y) {
-    if (this.raf) {
+    if (this.raf || this.job) {
       cancelAnimationFrame(this.raf);
       this.frame();
+      if (this.job) {
+        this.continueRebuild(Infinity);
+        this.frame();
+      }
     }
     const px = Math.min(this.canvas.width - 1, Math.floor((x / WIDTH) * this.canvas.width));
     const py = Math.min(this.canvas.height - 1, Math.floor((y / HEIGHT) * this.canvas.height));
