@@ -87,6 +87,8 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/lessons", a.listLessons)
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
 	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
+	mux.HandleFunc("GET /api/lessons/{id}/export", a.exportLesson)
+	mux.HandleFunc("GET /api/lessons/{id}/state", a.lessonState)
 	mux.Handle("GET /static/", staticHandler())
 	if cfg.Decks != nil {
 		mux.HandleFunc("POST /api/lessons/{id}/decks", a.uploadDeck)

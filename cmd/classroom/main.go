@@ -4,6 +4,8 @@
 //
 //	classroom [serve] [flags]   run the server (the default)
 //	classroom migrate [flags]   apply database migrations and exit
+//	classroom export -lesson ID -format F -o PATH   export a lesson
+//	classroom import -i PATH    import an exported lesson
 //
 // Every flag has an environment variable; see "classroom help".
 package main
@@ -197,10 +199,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("classroom "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.flags(fs)
+	var x transfer
 	switch cmd {
 	case "serve", "migrate":
+	case "export", "import":
+		x.flags(fs, cmd)
 	case "help":
-		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|help] [flags]")
+		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|help] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
@@ -225,6 +230,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	if cmd == "migrate" {
 		err = migrate(ctx, &c, log, stdout)
+	} else if cmd == "export" || cmd == "import" {
+		err = x.run(ctx, cmd, &c, log, os.Stdin, stdout, stderr)
 	} else {
 		err = serve(ctx, &c, log)
 	}

@@ -1,0 +1,315 @@
+package web
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/domain/timeline"
+	"classroom/eventstore"
+	"classroom/realtime/token"
+)
+
+// exportFormat is one format of GET /api/lessons/{id}/export.
+type exportFormat struct {
+	ext         string // of the file name
+	contentType string
+	write       func(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error)
+}
+
+// ExportFormats are the formats of the export call and of "classroom
+// export", by the name they are asked for with.
+var exportFormats = map[string]exportFormat{
+	"json":         {"json", "application/json", timeline.WriteJSON},
+	"ndjson":       {"ndjson", "application/x-ndjson", timeline.WriteNDJSON},
+	"csv":          {"csv", "text/csv; charset=utf-8; header=present", timeline.WriteCSV},
+	"chapters.vtt": {"chapters.vtt", "text/vtt; charset=utf-8", timeline.WriteChapters},
+	"chat.vtt":     {"chat.vtt", "text/vtt; charset=utf-8", timeline.WriteChat},
+	"svg":          {"svg.zip", "application/zip", WriteSVGZip},
+}
+
+// ExportFormatNames lists the formats the export call takes.
+const ExportFormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg"
+
+// Export writes a lesson in one of ExportFormatNames to w, reading its events
+// from the store as it goes. It returns the number of events read.
+func Export(w io.Writer, format string, events iter.Seq2[domain.Event, error]) (int64, error) {
+	f, ok := exportFormats[format]
+	if !ok {
+		return 0, domain.Errorf(domain.CodeInvalid, "unknown export format %q (one of %s)", format, ExportFormatNames)
+	}
+	return f.write(w, events)
+}
+
+// WriteSVGZip writes each slide's final board as an SVG (timeline.WriteSVG)
+// into one zip archive, one file per slide. A zip, because the boards are
+// several files of one download, every system opens one, and it streams:
+// each file is compressed as it is written and the index comes last.
+func WriteSVGZip(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
+	zw := zip.NewWriter(w)
+	n, err := timeline.WriteSVG(events, func(sb timeline.SlideBoard) (io.Writer, error) {
+		return zw.CreateHeader(&zip.FileHeader{Name: sb.Name, Method: zip.Deflate, Modified: time.Now().UTC()})
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, zw.Close()
+}
+
+// FileName is the name an export of the lesson is saved as:
+// "fractions-week-3-ed62f47e.csv".
+func FileName(l eventstore.Lesson, format string) string {
+	f, ok := exportFormats[format]
+	if !ok {
+		f.ext = format
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(l.Title) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if name == "" {
+		name = "lesson"
+	}
+	return name + "-" + l.ID.String()[:8] + "." + f.ext
+}
+
+// exportTeacher checks the request's bearer token: the teacher's, for this
+// lesson.
+func (a *API) exportTeacher(r *http.Request, lesson uuid.UUID, what string) (token.Claims, error) {
+	if a.cfg.Tokens == nil {
+		return token.Claims{}, domain.Errorf(domain.CodeNotFound, "this server gives no tokens")
+	}
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return token.Claims{}, domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>")
+	}
+	claims, err := a.cfg.Tokens.Verify(bearer, lesson)
+	if err != nil {
+		return token.Claims{}, err
+	}
+	if claims.Role != domain.RoleTeacher {
+		return token.Claims{}, domain.Errorf(domain.CodeForbidden, "only the teacher %s", what)
+	}
+	return claims, nil
+}
+
+func exportLessonID(r *http.Request) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+// exportLesson serves GET /api/lessons/{id}/export?format=…, streaming the file as
+// the events are read. An error before the first byte is answered as JSON;
+// one after it aborts the response, so that the client sees a broken
+// transfer rather than a file that looks whole.
+func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
+	id, err := exportLessonID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if _, err := a.exportTeacher(r, id, "exports a lesson"); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	f, ok := exportFormats[format]
+	if !ok {
+		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "format must be one of %s", ExportFormatNames))
+		return
+	}
+	l, err := a.store.Lesson(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := &lazyWriter{w: w, rc: http.NewResponseController(w), start: func() {
+		h := w.Header()
+		h.Set("Content-Type", f.contentType)
+		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", FileName(l, format)))
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+	}}
+	n, err := f.write(out, a.store.Events(r.Context(), id, 0))
+	if err == nil {
+		return
+	}
+	if !out.started {
+		a.fail(w, r, err)
+		return
+	}
+	if !errors.Is(r.Context().Err(), context.Canceled) {
+		a.log.Error("export failed midway", "lesson", id, "format", format, "events", n, "err", err)
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// exportWriteTime is how long one write of an export may take; the deadline
+// moves on with every write, so a long export outlives the server's
+// WriteTimeout while a stalled client does not hold it forever.
+const exportWriteTime = 30 * time.Second
+
+// lazyWriter sends the response's headers with its first write.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	start   func()
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.start()
+	}
+	_ = l.rc.SetWriteDeadline(time.Now().Add(exportWriteTime)) // not every writer has deadlines
+	return l.w.Write(p)
+}
+
+// stateJSON is the answer of the state call.
+type stateJSON struct {
+	Seq   int64           `json:"seq"`
+	State jsonRawSnapshot `json:"state"`
+}
+
+// jsonRawSnapshot is an encoded domain.State, sent as it is.
+type jsonRawSnapshot []byte
+
+func (s jsonRawSnapshot) MarshalJSON() ([]byte, error) { return s, nil }
+
+// lessonState serves GET /api/lessons/{id}/state?seq=N or ?at=SECONDS: the lesson's
+// state at that point of its past, for playback.
+func (a *API) lessonState(w http.ResponseWriter, r *http.Request) {
+	id, err := exportLessonID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if _, err := a.exportTeacher(r, id, "plays a lesson back"); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	var pos timeline.Position
+	switch seq, at := q.Get("seq"), q.Get("at"); {
+	case seq != "" && at == "":
+		n, err := strconv.ParseInt(seq, 10, 64)
+		if err != nil || n < 1 {
+			a.fail(w, r, domain.Errorf(domain.CodeInvalid, "seq must be a whole number from 1"))
+			return
+		}
+		pos = timeline.AtSeq(n)
+	case at != "" && seq == "":
+		s, err := strconv.ParseFloat(at, 64)
+		if err != nil || !(s >= 0 && s <= 1e9) {
+			a.fail(w, r, domain.Errorf(domain.CodeInvalid, "at must be a number of seconds since the lesson began"))
+			return
+		}
+		pos = timeline.AtOffset(time.Duration(s * float64(time.Second)))
+	default:
+		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "give either seq or at"))
+		return
+	}
+	st, err := Seek(r.Context(), a.store, id, pos)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	b, err := st.MarshalSnapshot()
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.reply(w, http.StatusOK, stateJSON{Seq: st.Seq, State: b})
+}
+
+// Seek returns a stored lesson's state at a position, starting from the
+// latest snapshot at or before it and folding the events after that snapshot
+// (timeline.StateAt): never from the start when a snapshot is there. By time,
+// it first looks for the sequence to start from (timeline.SeqAt), reading one
+// page of events a probe.
+func Seek(ctx context.Context, store eventstore.Store, lesson uuid.UUID, to timeline.Position) (*domain.State, error) {
+	if err := to.Check(); err != nil {
+		return nil, err
+	}
+	l, err := store.Lesson(ctx, lesson)
+	if err != nil {
+		return nil, err
+	}
+	before := to.Seq
+	if to.ByTime {
+		before, err = timeline.SeqAt(ctx, l.LastSeq, snapshotGap, l.Created, to.Offset,
+			func(ctx context.Context, seq int64) (time.Time, error) { return timeOf(ctx, store, lesson, seq) })
+		if err != nil {
+			return nil, err
+		}
+	} else if before > l.LastSeq {
+		return nil, domain.Errorf(domain.CodeNotFound, "lesson %s has %d events, not %d", lesson, l.LastSeq, to.Seq)
+	}
+	var snap []byte
+	after := int64(0)
+	s, err := store.LatestSnapshot(ctx, lesson, before)
+	switch {
+	case err == nil:
+		snap, after = s.State, s.Seq
+	case domain.ErrorCode(err) != domain.CodeNotFound:
+		return nil, err
+	}
+	return timeline.StateAt(snap, store.Events(ctx, lesson, after), to)
+}
+
+// snapshotGap is the distance between a live room's snapshots: a time search
+// that narrows the sequence to within it has found the snapshot to start at.
+const snapshotGap = 1000
+
+// timeOf returns the time of the event of sequence seq.
+func timeOf(ctx context.Context, store eventstore.Store, lesson uuid.UUID, seq int64) (time.Time, error) {
+	for e, err := range store.Events(ctx, lesson, seq-1) {
+		if err != nil {
+			return time.Time{}, err
+		}
+		return e.Time, nil
+	}
+	return time.Time{}, domain.Errorf(domain.CodeNotFound, "lesson %s has no event %d", lesson, seq)
+}
+
+// ImportTarget lets timeline.Import write into store, saving snapshots every
+// 1000 events as a live room does.
+func ImportTarget(store eventstore.Store) timeline.Target {
+	return timeline.Target{
+		LastSeq: func(ctx context.Context, created domain.Event) (int64, error) {
+			l, err := store.Lesson(ctx, created.Lesson)
+			if domain.ErrorCode(err) == domain.CodeNotFound {
+				return 0, nil
+			}
+			return l.LastSeq, err
+		},
+		Append: store.Append,
+		SaveSnapshot: func(ctx context.Context, s *domain.State, encoded []byte) error {
+			return store.SaveSnapshot(ctx, eventstore.Snapshot{Lesson: s.Lesson, Seq: s.Seq, State: encoded})
+		},
+		SnapshotEvery: snapshotGap,
+	}
+}
