@@ -59,7 +59,9 @@ const (
 //   - late-parts-%: parts that went later than their slot because the
 //     previous part's ack had not come yet (they then carry more points);
 //   - refused: commands refused (rate limits included); any fails the run;
-//   - cpu-cores: CPU time this process used over the timed span, per second.
+//   - cpu-cores: CPU time this process used over the timed span, per second;
+//   - cpu-wait-cores: time its threads waited, ready to run, for a CPU, per
+//     second: how much other processes held it back.
 //
 // It logs what the server did (appends, their size and time, messages) and
 // the datagrams this process's sockets dropped, to tell where time went.
@@ -248,7 +250,7 @@ func benchClassDrawing(b *testing.B, store string, students int) {
 	b.Logf("%d students joined in %v", students, time.Since(joining).Round(time.Millisecond))
 	settle(b, ls, drawers)
 
-	drops, before, cpu := udpDrops(), serverCounts(b, reg), cpuTime()
+	drops, before, cpu, waited := udpDrops(), serverCounts(b, reg), cpuTime(), runQueueWait()
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -262,6 +264,10 @@ func benchClassDrawing(b *testing.B, store string, students int) {
 	if used := cpuTime() - cpu; cpu >= 0 {
 		// Below 2 on two cores while lagging: other processes had the CPU.
 		b.ReportMetric(used.Seconds()/time.Since(start).Seconds(), "cpu-cores")
+	}
+	if w := runQueueWait() - waited; waited >= 0 {
+		// Above 0: this process's threads were ready to run, and waited.
+		b.ReportMetric(w.Seconds()/time.Since(start).Seconds(), "cpu-wait-cores")
 	}
 	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
 		b.Logf("load average at the end: %s", strings.TrimSpace(string(load)))
@@ -478,6 +484,29 @@ func cpuTime() time.Duration {
 		return -1
 	}
 	return time.Duration(user+system) * 10 * time.Millisecond
+}
+
+// runQueueWait returns how long this process's threads have waited, ready
+// to run, for a CPU (Linux), or -1. Threads that have exited are not counted.
+func runQueueWait() time.Duration {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return -1
+	}
+	var wait time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread has exited
+		}
+		// on-CPU ns, waiting ns, time slices
+		if f := strings.Fields(string(b)); len(f) == 3 {
+			if ns, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				wait += time.Duration(ns)
+			}
+		}
+	}
+	return wait
 }
 
 // udpDrops returns how many datagrams this process's UDP sockets have
