@@ -19,6 +19,17 @@
 const EVENTS = { label: "events", id: 0 };
 const EPHEMERAL = { label: "ephemeral", id: 1 };
 
+// SIMULCAST are the layers of a simulcast video track, smallest first, as
+// the server expects (docs/protocol.md, section 9): a quarter, a half and
+// the whole of the camera's resolution — 320×180, 640×360 and 1280×720 for a
+// 720p camera. Chromium drops the top layers while its uplink cannot carry
+// them and sends fewer for a small camera.
+const SIMULCAST = [
+  { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: "f", scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
 export class LessonConnection extends EventTarget {
   /**
    * @param {object} o
@@ -224,9 +235,22 @@ export class LessonConnection extends EventTarget {
     if (this.ephemeral && this.ephemeral.readyState === "open") this.ephemeral.send(JSON.stringify(msg));
   }
 
-  /** publish sends a media track to the server; the server forwards it while its sender is on stage. */
-  publish(track, stream) {
-    return this.pc.addTrack(track, stream || new MediaStream([track]));
+  /**
+   * publish sends a media track to the server and returns its RTCRtpSender;
+   * the server forwards the track while its sender is on stage. With
+   * simulcast, a video track is sent as the three layers of SIMULCAST
+   * (section 9 of docs/protocol.md), and the server forwards each
+   * subscriber the best its bandwidth allows; audio ignores the option.
+   */
+  publish(track, stream, { simulcast = false } = {}) {
+    stream = stream || new MediaStream([track]);
+    if (!simulcast || track.kind !== "video") return this.pc.addTrack(track, stream);
+    const tr = this.pc.addTransceiver(track, {
+      direction: "sendonly",
+      streams: [stream],
+      sendEncodings: SIMULCAST.map((e) => ({ ...e })),
+    });
+    return tr.sender;
   }
 
   /** unpublish stops sending a track. */

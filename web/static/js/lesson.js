@@ -91,7 +91,8 @@ class Media {
     const on = this.mayPublish();
     for (const track of this.local.getTracks()) {
       const sender = this.senders.get(track.id);
-      if (on && !sender) this.senders.set(track.id, conn.publish(track, this.local));
+      // Simulcast for the teacher's camera only (watched all lesson, over every link); a student's uplink pays for one encoding.
+      if (on && !sender) this.senders.set(track.id, conn.publish(track, this.local, { simulcast: this.app.role === "teacher" }));
       else if (sender && (sender.track === null) === on) sender.replaceTrack(on ? track : null).catch(() => {});
     }
   }
