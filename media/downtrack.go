@@ -106,17 +106,22 @@ func (d *downTrack) addLayer(p *publication) {
 	d.choose()
 }
 
-// choose picks the layer to forward: the best whose bitrate the
-// subscriber's estimate allows, the lowest when none fits, and the best
-// while there is no estimate.
+// choose picks the layer to forward among those sending: the best whose
+// bitrate the subscriber's estimate allows, the lowest when none fits, and
+// the best while there is no estimate. When no layer is sending, the choice
+// stays.
 func (d *downTrack) choose() {
 	layers := *d.layers.Load()
 	if len(layers) < 2 {
 		return
 	}
 	estimate := d.estimate.Load()
+	now := time.Now()
 	var best, lowest *publication
 	for _, l := range layers {
+		if !l.sending(now) {
+			continue // paused: its bitrate is stale and its keyframe would never come
+		}
 		r := l.bitrate.Load()
 		if lowest == nil || r < lowest.bitrate.Load() {
 			lowest = l
@@ -127,6 +132,9 @@ func (d *downTrack) choose() {
 	}
 	if best == nil {
 		best = lowest
+	}
+	if best == nil {
+		return
 	}
 	if d.target.Swap(best) != best && best != d.current.Load() {
 		best.requestKeyframe()
@@ -262,7 +270,7 @@ func (d *downTrack) forward(p *packet) {
 	if switched && d.started {
 		// Another layer has its own timestamps: carry on from the last one
 		// sent, as much later as time has passed.
-		gap := uint32(p.at.Sub(d.lastAt).Seconds() * float64(d.pub.codec.ClockRate))
+		gap := uint32(max(p.at.Sub(d.lastAt), 0).Seconds() * float64(d.pub.codec.ClockRate))
 		d.tsDelta = d.lastTS + max(gap, 1) - p.header.Timestamp
 	}
 	if !d.started {

@@ -44,7 +44,8 @@ func (w *written) seqs() []uint16 {
 // requests it would send its publisher.
 func testPublication() (*publication, *atomic.Int64) {
 	var asked atomic.Int64
-	p := &publication{kind: webrtc.RTPCodecTypeVideo, mime: "video/vp8", done: make(chan struct{})}
+	p := &publication{kind: webrtc.RTPCodecTypeVideo, mime: "video/vp8", done: make(chan struct{}),
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}}
 	p.askKeyframe = func() { asked.Add(1) }
 	return p, &asked
 }
@@ -254,6 +255,7 @@ func TestSimulcastLayers(t *testing.T) {
 	for _, rate := range []int64{100_000, 500_000, 2_000_000} {
 		p, _ := testPublication()
 		p.bitrate.Store(rate)
+		p.lastPacket.Store(time.Now().UnixNano())
 		layers = append(layers, p)
 	}
 	w := &written{}
@@ -271,6 +273,7 @@ func TestSimulcastLayers(t *testing.T) {
 		for i, l := range layers {
 			pkt := vp8(seq[i], ts[i], key)
 			pkt.from, pkt.at = l, time.Now()
+			l.lastPacket.Store(pkt.at.UnixNano())
 			d.enqueue(pkt)
 			for len(d.queue) > 0 {
 				d.forward(<-d.queue)
@@ -315,5 +318,79 @@ func TestSimulcastLayers(t *testing.T) {
 		if d := h[i].Timestamp - h[i-1].Timestamp; d == 0 || d > 90000 {
 			t.Fatalf("timestamps %d then %d across a switch", h[i-1].Timestamp, h[i].Timestamp)
 		}
+	}
+}
+
+// TestSimulcastPausedLayer: a layer the publisher stops sending (as a
+// browser does with its top layers while its uplink is short) is not chosen
+// however good its last bitrate: its subscriber moves to the best layer still
+// sending, asking it for a keyframe, and back when it resumes; with no layer
+// sending the choice stays. Timestamps run forward across the switch even
+// when the new layer's keyframe reached the server before the last packet
+// sent.
+func TestSimulcastPausedLayer(t *testing.T) {
+	var layers []*publication
+	var asked []*atomic.Int64
+	for _, rate := range []int64{100_000, 500_000, 2_000_000} {
+		p, a := testPublication()
+		p.bitrate.Store(rate)
+		p.lastPacket.Store(time.Now().UnixNano())
+		layers, asked = append(layers, p), append(asked, a)
+	}
+	w := &written{}
+	d := subscriber(layers[0], w)
+	for _, l := range layers[1:] {
+		d.addLayer(l)
+	}
+	send := func(l *publication, seq uint16, ts uint32, key bool, at time.Time) {
+		pkt := vp8(seq, ts, key)
+		pkt.from, pkt.at = l, at
+		d.enqueue(pkt)
+		for len(d.queue) > 0 {
+			d.forward(<-d.queue)
+		}
+	}
+	start := time.Now()
+	send(layers[2], 7000, 900000, true, start)
+	if d.current.Load() != layers[2] {
+		t.Fatal("not forwarding the best layer")
+	}
+
+	layers[2].lastPacket.Store(time.Now().Add(-2 * pausedAfter).UnixNano()) // the best layer pauses
+	layers[1].lastKeyframeRequest.Store(0) // as if the set-up's requests were long ago
+	before := asked[1].Load()
+	d.choose()
+	if d.target.Load() != layers[1] {
+		t.Fatal("a paused layer is still chosen over the best one sending")
+	}
+	if asked[1].Load() == before {
+		t.Fatal("the layer switched to was not asked for a keyframe")
+	}
+	// The middle layer's keyframe reached the server before the packet
+	// just sent did.
+	send(layers[1], 300, 5000, true, start.Add(-10*time.Millisecond))
+	if d.current.Load() != layers[1] {
+		t.Fatal("did not switch at the keyframe of the layer still sending")
+	}
+	h := w.headers
+	if len(h) != 2 || h[1].SequenceNumber != h[0].SequenceNumber+1 {
+		t.Fatalf("%d packets, sequence numbers %v", len(h), w.seqs())
+	}
+	if d := h[1].Timestamp - h[0].Timestamp; d == 0 || d > 90000 {
+		t.Fatalf("timestamps %d then %d across the switch", h[0].Timestamp, h[1].Timestamp)
+	}
+
+	layers[2].lastPacket.Store(time.Now().UnixNano()) // it resumes
+	d.choose()
+	if d.target.Load() != layers[2] {
+		t.Fatal("the best layer is not chosen again once it resumes")
+	}
+
+	for _, l := range layers {
+		l.lastPacket.Store(time.Now().Add(-2 * pausedAfter).UnixNano())
+	}
+	d.choose()
+	if d.target.Load() != layers[2] {
+		t.Fatal("with no layer sending the choice changed")
 	}
 }

@@ -36,14 +36,28 @@ type publication struct {
 	done                chan struct{} // closed when the read loop ends
 
 	// The bitrate the publisher sends this track (layer) at, measured by
-	// handOut over windows of rateWindow: subscribers choose layers by it.
+	// handOut over windows of rateWindow, and when its latest packet came:
+	// subscribers choose layers by them.
 	bitrate     atomic.Int64 // bits a second
+	lastPacket  atomic.Int64 // unix nanoseconds; 0 before the first
 	windowBytes int
 	windowStart time.Time
 }
 
 // rateWindow is how long a publication's bitrate is measured over.
 const rateWindow = 500 * time.Millisecond
+
+// pausedAfter is how long a simulcast layer may send nothing before
+// subscribers stop choosing it: a browser stops sending its top layers while
+// its uplink cannot carry them, and resumes them later.
+const pausedAfter = time.Second
+
+// sending reports whether a packet of the publication arrived within
+// pausedAfter of now.
+func (p *publication) sending(now time.Time) bool {
+	last := p.lastPacket.Load()
+	return last != 0 && now.UnixNano()-last < int64(pausedAfter)
+}
 
 // rid is the simulcast layer's id, "" for a track without layers.
 func (p *publication) rid() string {
@@ -94,6 +108,7 @@ func (p *publication) run() {
 func (p *publication) handOut(pkt *packet) {
 	now := time.Now()
 	pkt.at = now
+	p.lastPacket.Store(now.UnixNano())
 	p.windowBytes += len(pkt.payload) + 12
 	if now.Sub(p.windowStart) >= rateWindow {
 		if !p.windowStart.IsZero() {
