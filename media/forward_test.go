@@ -356,8 +356,9 @@ func TestSimulcastPausedLayer(t *testing.T) {
 		t.Fatal("not forwarding the best layer")
 	}
 
-	layers[2].lastPacket.Store(time.Now().Add(-2 * pausedAfter).UnixNano()) // the best layer pauses
-	layers[1].lastKeyframeRequest.Store(0) // as if the set-up's requests were long ago
+	// The best layer pauses; the set-up's keyframe requests were long ago.
+	layers[2].lastPacket.Store(time.Now().Add(-2 * pausedAfter).UnixNano())
+	layers[1].lastKeyframeRequest.Store(0)
 	before := asked[1].Load()
 	d.choose()
 	if d.target.Load() != layers[1] {
