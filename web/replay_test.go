@@ -1,0 +1,143 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/realtime/client"
+)
+
+// TestReplayInBrowser: a lesson taught by a Go client (strokes on three
+// pages, slide changes, chat, a hand and the floor) plays back in headless
+// Chromium. Seeking to the middle shows the lesson exactly as it was then
+// (the page's state hash equals the server's fold up to that moment, and
+// the board has ink), the scrubber marks every slide change, and playing on
+// reaches the lesson's end state.
+func TestReplayInBrowser(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	teacher, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Teacher.Token, Name: "Ms Rivera", Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer teacher.Close()
+	student, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Students.Token, Name: "Ana", Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer student.Close()
+	send := func(c *client.Client, p domain.Payload) {
+		t.Helper()
+		if _, err := c.Send(ctx, p); err != nil {
+			t.Fatalf("%s: %v", p.Kind(), err)
+		}
+	}
+	send(teacher, &domain.LessonStarted{})
+	changes := 0
+	for page := 0; page < 3; page++ {
+		if page > 0 {
+			send(teacher, &domain.SlideChanged{Slide: domain.Slide{Page: page}})
+			changes++
+		}
+		for i := 0; i < 4; i++ {
+			pts := make(domain.Points, 0, 30)
+			for k := 0; k < 30; k++ {
+				x := 200 + float64(i)*250 + float64(k)*6
+				pts = append(pts, domain.Point{X: x, Y: 300 + 80*math.Sin(float64(k)/5) + float64(page)*100, T: int64(k * 16), Pressure: 0.5})
+			}
+			send(teacher, &domain.StrokeDrawn{Object: uuid.New(), Slide: domain.Slide{Page: page}, Tool: domain.ToolPen,
+				Color: "#dc2626", Width: 8, Points: pts})
+			time.Sleep(60 * time.Millisecond)
+		}
+		send(student, &domain.ChatPosted{Text: fmt.Sprintf("page %d looks right <ok>", page+1)})
+		time.Sleep(150 * time.Millisecond)
+	}
+	send(student, &domain.HandRaised{})
+	send(teacher, &domain.FloorGranted{Participant: student.Participant()})
+	time.Sleep(100 * time.Millisecond)
+	send(teacher, &domain.FloorRevoked{Participant: student.Participant()})
+
+	// The server's log, folded up to any moment.
+	var events []domain.Event
+	for e, err := range site.store.Events(ctx, mustUUID(t, lesson.ID), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	start := events[0].Time
+	at := func(seconds float64) *domain.State {
+		st := domain.NewState()
+		for _, e := range events {
+			if e.Time.After(start.Add(time.Duration(seconds * float64(time.Second)))) {
+				break
+			}
+			st.Apply(e)
+		}
+		return st
+	}
+	end := events[len(events)-1].Time.Sub(start).Seconds()
+	// The middle: right after the second slide change, with ink on page 2.
+	var mid float64
+	for _, e := range events {
+		if e.Payload.Kind() == domain.KindStrokeDrawn && e.Payload.(*domain.StrokeDrawn).Slide.Page == 1 {
+			mid = e.Time.Sub(start).Seconds() + 0.001
+			break
+		}
+	}
+
+	b := browser(t)
+	page := &tab{t: t, name: "replay", ctx: b}
+	if err := chromedp.Do(b, chromedp.Navigate(site.srv.URL+"/lessons/"+lesson.ID+"/replay#token="+lesson.Teacher.Token)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the replay page to load", func() bool {
+		ok, err := try[bool](page, `!!(window.replay && window.replay.ready)`)
+		return err == nil && ok
+	})
+	if d := eval[float64](page, `window.replay.duration`); math.Abs(d-end) > 0.01 {
+		t.Errorf("the replay lasts %.3f s, the lesson %.3f s", d, end)
+	}
+	if n := eval[int](page, `document.querySelectorAll("#marks span").length`); n != changes {
+		t.Errorf("the scrubber marks %d slide changes, the lesson had %d", n, changes)
+	}
+
+	eval[bool](page, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, mid))
+	want := at(mid)
+	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
+		t.Fatalf("at %.3f s the replay's state hash is %s, the lesson's was %s (seq %d)", mid, got, want.Hash(), want.Seq)
+	}
+	if p := eval[int](page, `window.replay.state.slide.page`); p != 1 {
+		t.Fatalf("at the middle the replay shows page %d, want 1", p)
+	}
+	ink := eval[[]float64](page, `(() => {
+		const st = window.replay.state, o = st.visible(st.slide)[0];
+		const p = o.points[Math.floor(o.points.length / 2)];
+		return Array.from(window.replay.board.pixel(p[0], p[1]));
+	})()`)
+	if len(ink) < 3 || ink[0] < 150 || ink[1] > 120 {
+		t.Errorf("the board under the replayed stroke is %v, not red ink", ink)
+	}
+
+	// Playing on at 2× reaches the end of the lesson.
+	eval[bool](page, `(window.replay.setRate(2), true)`)
+	eval[bool](page, `(window.replay.play(), true)`)
+	waitUntil(t, 30*time.Second, "the replay to reach the end", func() bool {
+		return eval[float64](page, `window.replay.position`) >= end-0.001
+	})
+	if got, want := eval[string](page, `window.replay.hash()`), at(end+1).Hash(); got != want {
+		t.Fatalf("at the end the replay's hash is %s, the lesson's %s", got, want)
+	}
+	if n := eval[int](page, `document.querySelectorAll("#messages li").length`); n != 3 {
+		t.Errorf("the replay shows %d chat messages, want 3", n)
+	}
+}
