@@ -152,16 +152,17 @@ type layer struct {
 	RID    string
 	Width  int
 	Height int
-	Bytes  float64
+	Bytes  float64 // sent so far
+	Rate   float64 // bits a second, over the latest second
 }
 
 func (l layer) size() [2]int { return [2]int{l.Width, l.Height} }
 
-// sentLayers reads the teacher's outbound video encodings from the page's
-// RTCPeerConnection, smallest first.
+// sentLayers measures the teacher's outbound video encodings over a second
+// from the page's RTCPeerConnection, smallest first.
 func sentLayers(tb *tab) []layer {
 	tb.t.Helper()
-	ls := eval[[]layer](tb, `(async () => {
+	const stats = `(async () => {
 		const stats = await window.classroom.app.conn.pc.getStats();
 		const out = [];
 		stats.forEach((r) => {
@@ -169,7 +170,17 @@ func sentLayers(tb *tab) []layer {
 				out.push({rid: r.rid || "", width: r.frameWidth || 0, height: r.frameHeight || 0, bytes: r.bytesSent || 0});
 		});
 		return out;
-	})()`)
+	})()`
+	before, start := eval[[]layer](tb, stats), time.Now()
+	time.Sleep(time.Second)
+	ls := eval[[]layer](tb, stats)
+	for i := range ls {
+		for _, b := range before {
+			if b.RID == ls[i].RID {
+				ls[i].Rate = (ls[i].Bytes - b.Bytes) * 8 / time.Since(start).Seconds()
+			}
+		}
+	}
 	sort.Slice(ls, func(i, j int) bool { return ls[i].Width < ls[j].Width })
 	return ls
 }
@@ -210,14 +221,17 @@ func TestSimulcastInBrowser(t *testing.T) {
 		wg.Go(func() { w.reportEstimate(c, stop) })
 	}
 
-	// The teacher's browser ramps its uplink up until it sends every layer.
+	// The teacher's browser ramps its uplink up until it sends every layer,
+	// the middle one clearly above the low student's estimate (until then
+	// the server may rightly choose it for the low student).
 	var layers []layer
-	waitUntil(t, 60*time.Second, "the teacher's browser to send three layers", func() bool {
+	waitUntil(t, 60*time.Second, "the teacher's browser to send three layers at their rates", func() bool {
 		layers = sentLayers(teacher)
 		if len(layers) != 3 {
 			t.Fatalf("the teacher sends %d video encodings, want 3: %+v", len(layers), layers)
 		}
-		return layers[0].Width > 0 && layers[0].Width < layers[1].Width && layers[1].Width < layers[2].Width
+		return layers[0].Width > 0 && layers[0].Width < layers[1].Width && layers[1].Width < layers[2].Width &&
+			layers[0].Rate > 0 && layers[1].Rate > 1.5*float64(low.estimate.Load())
 	})
 	small, full := layers[0], layers[2]
 	t.Logf("the teacher sends %+v", layers)
