@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"context"
 	"net/http/httptest"
-	"os/exec"
 	"strconv"
 	"testing"
 
@@ -26,8 +24,9 @@ import (
 func BenchmarkBoardRedraw(b *testing.B) {
 	srv := httptest.NewServer(boardMux())
 	defer srv.Close()
-	ctx := benchBrowser(b)
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/test/board-bench.html"),
+	ctx := browser(b)
+	// Room for a 1280×720 board.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(srv.URL+"/test/board-bench.html"),
 		chromedp.Poll[chromedp.Void](`window.ready === true`)); err != nil {
 		b.Fatal(err)
 	}
@@ -62,30 +61,4 @@ func BenchmarkBoardRedraw(b *testing.B) {
 			b.ReportMetric(got.ScriptMs, "script-ms")
 		})
 	}
-}
-
-// benchBrowser starts a headless Chromium large enough for a 1280×720 board,
-// with the flags of the browser tests; it fails without Debian's chromium.
-func benchBrowser(b *testing.B) context.Context {
-	b.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		b.Fatal("chromium not found: the board benchmark needs Debian's chromium")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(b.TempDir()),
-		chromedp.WindowSize(1400, 1000),
-		chromedp.Flag("headless", "new"),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	b.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	return ctx
 }

@@ -30,7 +30,7 @@ import (
 )
 
 // chromium finds Debian's chromium; the browser tests fail, not skip, without it.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -43,12 +43,12 @@ func chromium(t *testing.T) string {
 
 // browser starts a headless Chromium with a fake camera and microphone,
 // which pages are allowed to use.
-func browser(t *testing.T) context.Context { return newBrowser(t, true) }
+func browser(t testing.TB) context.Context { return newBrowser(t, true) }
 
 // newBrowser starts a headless Chromium with a fake camera and microphone.
 // Without allowMedia, pages are refused them, as when a person says no to
 // the browser's prompt.
-func newBrowser(t *testing.T, allowMedia bool) context.Context {
+func newBrowser(t testing.TB, allowMedia bool) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
