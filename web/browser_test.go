@@ -90,13 +90,15 @@ func startSite(t *testing.T) *liveSite {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
+	recordings := t.TempDir()
 	rt, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Loopback: true, Metrics: reg,
-		Logger: quietLog()})
+		Logger: quietLog(), RecordingsDir: recordings})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: rt, Logger: quietLog()}))
+	mux.Handle("/", web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: rt, Logger: quietLog(),
+		Recordings: recordings}))
 	mux.Handle("GET /test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
 	s := &liveSite{srv: httptest.NewServer(mux), rt: rt, store: store, metrics: reg}
 	t.Cleanup(func() {

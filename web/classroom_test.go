@@ -29,6 +29,10 @@ type tab struct {
 // newTab opens a fresh browser context in the test's browser.
 func newTab(t *testing.T, b context.Context, name string) *tab {
 	t.Helper()
+	// A browser context can be made only once the browser runs.
+	if _, err := chromedp.Run(b, chromedp.Evaluate[bool](`true`)); err != nil {
+		t.Fatalf("%s: start the browser: %v", name, err)
+	}
 	ctx, cancel := chromedp.NewContext(b, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 800), chromedp.Navigate("about:blank")); err != nil {

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"testing"
 	"time"
 
@@ -139,5 +141,105 @@ func TestReplayInBrowser(t *testing.T) {
 	}
 	if n := eval[int](page, `document.querySelectorAll("#messages li").length`); n != 3 {
 		t.Errorf("the replay shows %d chat messages, want 3", n)
+	}
+}
+
+// TestRecordedReplayInBrowser: a teacher in Chromium records part of a
+// lesson with the page's button; the replay page then plays the recorded
+// camera in step with the board: seeking into the recording shows the
+// teacher's video at the matching offset, and it keeps in step while playing.
+func TestRecordedReplayInBrowser(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	b := browser(t)
+	teacher := newTab(t, b, "teacher")
+	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.click("#lifecycle")
+	time.Sleep(500 * time.Millisecond)
+	teacher.click("#record")
+	waitUntil(t, 10*time.Second, "recording to start", func() bool {
+		return eval[bool](teacher, `window.classroom.state.recording`)
+	})
+	time.Sleep(1500 * time.Millisecond)
+	teacher.stroke(0.2, 0.2, 0.8, 0.8, 20)
+	time.Sleep(1500 * time.Millisecond)
+	teacher.click("#record")
+	waitUntil(t, 10*time.Second, "recording to stop", func() bool {
+		return !eval[bool](teacher, `window.classroom.state.recording`)
+	})
+
+	// The recording is listed, finished, as soon as it stops.
+	type recording struct {
+		Participant, Kind string
+		Start             time.Time
+		End               *time.Time
+	}
+	var video recording
+	waitUntil(t, 10*time.Second, "the teacher's camera recording to be listed, finished", func() bool {
+		req, _ := http.NewRequest("GET", site.srv.URL+"/api/lessons/"+lesson.ID+"/recordings", nil)
+		req.Header.Set("Authorization", "Bearer "+lesson.Teacher.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var list struct{ Recordings []recording }
+		if json.NewDecoder(resp.Body).Decode(&list) != nil {
+			return false
+		}
+		for _, r := range list.Recordings {
+			if r.Kind == "video" && r.Participant == "teacher" && r.End != nil {
+				video = r
+				return true
+			}
+		}
+		return false
+	})
+	if span := video.End.Sub(video.Start); span < 2*time.Second {
+		t.Fatalf("the camera recording spans %v, the lesson recorded ~3 s", span)
+	}
+
+	created := eval[string](teacher, `window.classroom.state.created`)
+	start, err := time.Parse(time.RFC3339Nano, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	into := 0.8 // seconds into the recording
+	at := video.Start.Sub(start).Seconds() + into
+
+	viewer := newTab(t, b, "replay")
+	if err := chromedp.Do(viewer.ctx, chromedp.Navigate(site.srv.URL+"/lessons/"+lesson.ID+"/replay#token="+lesson.Teacher.Token)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the replay page to load", func() bool {
+		ok, err := try[bool](viewer, `!!(window.replay && window.replay.ready)`)
+		return err == nil && ok
+	})
+	eval[bool](viewer, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, at))
+	type shown struct {
+		Width   float64
+		Time    float64
+		Offset  float64
+		Playing bool
+	}
+	look := func() shown {
+		return eval[shown](viewer, `(() => {
+			const v = document.querySelector("#tile-teacher video");
+			const p = window.replay.player, r = p.current("teacher");
+			return {width: v.videoWidth, time: v.currentTime, offset: r ? (p.start + p.position * 1000 - r.start) / 1000 : -1, playing: !v.paused};
+		})()`)
+	}
+	waitUntil(t, 15*time.Second, "the recorded camera to show at the seek", func() bool {
+		s := look()
+		return s.Width > 0 && math.Abs(s.Time-into) < 0.3
+	})
+	eval[bool](viewer, `(window.replay.play(), true)`)
+	time.Sleep(time.Second)
+	s := look()
+	if !s.Playing || s.Offset < 0 || math.Abs(s.Time-s.Offset) > 0.4 {
+		t.Fatalf("playing, the video is at %.2f s of its file and the replay at %.2f s (playing %v)", s.Time, s.Offset, s.Playing)
+	}
+	if s.Time < into+0.5 {
+		t.Fatalf("after a second of play the video is at %.2f s, it started at %.2f s", s.Time, into)
 	}
 }

@@ -98,6 +98,9 @@ class Player {
       const media = document.createElement(r.kind === "audio" ? "audio" : "video");
       media.preload = "auto";
       media.playsInline = true;
+      // Each recorded file holds one track: sound comes from the audio
+      // files, so a video may always be muted, which browsers let play.
+      if (r.kind !== "audio") media.muted = true;
       // A media element cannot send a header: the token rides in the query.
       media.src = `${r.url}?access_token=${encodeURIComponent(this.token)}`;
       if (r.kind === "audio") box.append(media);
