@@ -38,10 +38,14 @@ function lessonItem(l, link) {
   at.textContent = `${when(l.created)}${l.ended ? " · ended" : ""}`;
   li.append(title, at);
   if (link) {
-    const a = document.createElement("a");
-    a.href = link;
-    a.textContent = l.ended ? "Look back" : "Open";
-    li.append(a);
+    const open = document.createElement("a");
+    open.href = link;
+    open.textContent = l.ended ? "Look back" : "Open";
+    // The teacher's link opens the replay too: /lessons/{id}/replay#token=…
+    const replay = document.createElement("a");
+    replay.href = link.replace("#", "/replay#");
+    replay.textContent = "Replay";
+    li.append(open, replay);
   }
   return li;
 }
