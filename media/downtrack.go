@@ -110,6 +110,10 @@ func (d *downTrack) addLayer(p *publication) {
 // bitrate the subscriber's estimate allows, the lowest when none fits, and
 // the best while there is no estimate. When no layer is sending, the choice
 // stays.
+// upHeadroom is the percentage of a subscriber's estimate a higher layer
+// must fit in before the subscriber switches up to it.
+const upHeadroom = 80
+
 func (d *downTrack) choose() {
 	layers := *d.layers.Load()
 	if len(layers) < 2 {
@@ -117,6 +121,14 @@ func (d *downTrack) choose() {
 	}
 	estimate := d.estimate.Load()
 	now := time.Now()
+	// Going up takes headroom: a layer above the one chosen must fit in
+	// upHeadroom of the estimate, so that a rate near the estimate (a
+	// publisher ramping up, an estimate wavering) does not flip the
+	// subscriber between two layers, each flip costing a keyframe.
+	var targetRate int64 = -1
+	if t := d.target.Load(); t != nil && t.sending(now) {
+		targetRate = t.bitrate.Load()
+	}
 	var best, lowest *publication
 	for _, l := range layers {
 		if !l.sending(now) {
@@ -126,7 +138,11 @@ func (d *downTrack) choose() {
 		if lowest == nil || r < lowest.bitrate.Load() {
 			lowest = l
 		}
-		if (estimate == 0 || r <= estimate) && (best == nil || r > best.bitrate.Load()) {
+		limit := estimate
+		if targetRate >= 0 && r > targetRate {
+			limit = estimate * upHeadroom / 100
+		}
+		if (estimate == 0 || r <= limit) && (best == nil || r > best.bitrate.Load()) {
 			best = l
 		}
 	}

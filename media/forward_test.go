@@ -395,3 +395,48 @@ func TestSimulcastPausedLayer(t *testing.T) {
 		t.Fatal("with no layer sending the choice changed")
 	}
 }
+
+// TestSimulcastHeadroom: a subscriber switches up only to a layer that fits
+// in upHeadroom percent of its estimate, and stays on a layer whose rate
+// wavers just under the estimate, so a ramping publisher does not make it
+// flip between layers, a keyframe each time.
+func TestSimulcastHeadroom(t *testing.T) {
+	var layers []*publication
+	for _, rate := range []int64{100_000, 500_000} {
+		p, _ := testPublication()
+		p.bitrate.Store(rate)
+		p.lastPacket.Store(time.Now().UnixNano())
+		layers = append(layers, p)
+	}
+	d := subscriber(layers[0], &written{})
+	d.addLayer(layers[1])
+	d.estimate.Store(200_000)
+	d.choose()
+	if d.target.Load() != layers[0] {
+		t.Fatal("a 500 kbit/s layer chosen for a 200 kbit/s estimate")
+	}
+	// The upper layer comes to 95 % of the estimate: not enough to go up.
+	layers[1].bitrate.Store(190_000)
+	d.choose()
+	if d.target.Load() != layers[0] {
+		t.Fatal("switched up to a layer at 95 % of the estimate")
+	}
+	// At 75 % it fits with headroom.
+	layers[1].bitrate.Store(150_000)
+	d.choose()
+	if d.target.Load() != layers[1] {
+		t.Fatal("did not switch up to a layer at 75 % of the estimate")
+	}
+	// Once there, it stays while the layer fits in the estimate at all...
+	layers[1].bitrate.Store(195_000)
+	d.choose()
+	if d.target.Load() != layers[1] {
+		t.Fatal("left a layer that still fits the estimate")
+	}
+	// ...and goes down when it does not.
+	layers[1].bitrate.Store(260_000)
+	d.choose()
+	if d.target.Load() != layers[0] {
+		t.Fatal("stayed on a layer above the estimate")
+	}
+}
