@@ -27,15 +27,24 @@ type exportFormat struct {
 	write       func(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error)
 }
 
-// ExportFormats are the formats of the export call and of "classroom
-// export", by the name they are asked for with.
-var exportFormats = map[string]exportFormat{
-	"json":         {"json", "application/json", timeline.WriteJSON},
-	"ndjson":       {"ndjson", "application/x-ndjson", timeline.WriteNDJSON},
-	"csv":          {"csv", "text/csv; charset=utf-8; header=present", timeline.WriteCSV},
-	"chapters.vtt": {"chapters.vtt", "text/vtt; charset=utf-8", timeline.WriteChapters},
-	"chat.vtt":     {"chat.vtt", "text/vtt; charset=utf-8", timeline.WriteChat},
-	"svg":          {"svg.zip", "application/zip", WriteSVGZip},
+// exportFormatOf returns the format of the export call and of "classroom
+// export" by the name it is asked for with.
+func exportFormatOf(name string) (exportFormat, bool) {
+	switch name {
+	case "json":
+		return exportFormat{"json", "application/json", timeline.WriteJSON}, true
+	case "ndjson":
+		return exportFormat{"ndjson", "application/x-ndjson", timeline.WriteNDJSON}, true
+	case "csv":
+		return exportFormat{"csv", "text/csv; charset=utf-8; header=present", timeline.WriteCSV}, true
+	case "chapters.vtt":
+		return exportFormat{"chapters.vtt", "text/vtt; charset=utf-8", timeline.WriteChapters}, true
+	case "chat.vtt":
+		return exportFormat{"chat.vtt", "text/vtt; charset=utf-8", timeline.WriteChat}, true
+	case "svg":
+		return exportFormat{"svg.zip", "application/zip", WriteSVGZip}, true
+	}
+	return exportFormat{}, false
 }
 
 // ExportFormatNames lists the formats the export call takes.
@@ -44,7 +53,7 @@ const ExportFormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg"
 // Export writes a lesson in one of ExportFormatNames to w, reading its events
 // from the store as it goes. It returns the number of events read.
 func Export(w io.Writer, format string, events iter.Seq2[domain.Event, error]) (int64, error) {
-	f, ok := exportFormats[format]
+	f, ok := exportFormatOf(format)
 	if !ok {
 		return 0, domain.Errorf(domain.CodeInvalid, "unknown export format %q (one of %s)", format, ExportFormatNames)
 	}
@@ -69,7 +78,7 @@ func WriteSVGZip(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, err
 // FileName is the name an export of the lesson is saved as:
 // "fractions-week-3-ed62f47e.csv".
 func FileName(l eventstore.Lesson, format string) string {
-	f, ok := exportFormats[format]
+	f, ok := exportFormatOf(format)
 	if !ok {
 		f.ext = format
 	}
@@ -135,7 +144,7 @@ func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	format := r.URL.Query().Get("format")
-	f, ok := exportFormats[format]
+	f, ok := exportFormatOf(format)
 	if !ok {
 		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "format must be one of %s", ExportFormatNames))
 		return

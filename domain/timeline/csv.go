@@ -10,9 +10,6 @@ import (
 	"classroom/domain"
 )
 
-// CSVHeader is the first row of WriteCSV.
-var csvHeader = []string{"offset", "time", "seq", "actor", "actor_name", "role", "kind", "summary"}
-
 // WriteCSV writes the lesson's timeline as CSV (RFC 4180, through
 // encoding/csv): a header row, then one row per event with the columns
 //
@@ -34,12 +31,13 @@ var csvHeader = []string{"offset", "time", "seq", "actor", "actor_name", "role",
 // returns the number of events written.
 func WriteCSV(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	header := []string{"offset", "time", "seq", "actor", "actor_name", "role", "kind", "summary"}
+	if err := cw.Write(header); err != nil {
 		return 0, err
 	}
 	v := newLessonView()
 	var n int64
-	row := make([]string, len(csvHeader))
+	row := make([]string, len(header))
 	for e, err := range events {
 		if err != nil {
 			return n, err

@@ -92,11 +92,14 @@ func invalid(format string, args ...any) error {
 
 // syntax turns a decoder's error into a clear one.
 func (r *Reader) syntax(what string, err error) error {
-	var tooBig *valueTooLarge
+	var (
+		tooBig   *valueTooLarge
+		tooLarge *inputTooLarge
+	)
 	switch {
 	case errors.As(err, &tooBig):
 		return invalid("%s is larger than %d bytes", what, maxValueBytes)
-	case errors.Is(err, errInputTooLarge):
+	case errors.As(err, &tooLarge):
 		return invalid("the file is larger than %d bytes", r.lim.MaxBytes)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return invalid("the file ends in the middle of %s: it is truncated", what)
@@ -340,8 +343,10 @@ func (r *Reader) checkEnd(end End) error {
 	return io.EOF
 }
 
-// errInputTooLarge is window's error past Limits.MaxBytes.
-var errInputTooLarge = errors.New("input too large")
+// inputTooLarge is window's error past Limits.MaxBytes.
+type inputTooLarge struct{}
+
+func (*inputTooLarge) Error() string { return "input too large" }
 
 // valueTooLarge is window's error when one value goes on too long.
 type valueTooLarge struct{}
@@ -371,7 +376,7 @@ func (w *window) Read(p []byte) (int, error) {
 		if n, _ := io.ReadFull(w.r, one[:]); n == 0 {
 			return 0, io.EOF
 		}
-		return 0, errInputTooLarge
+		return 0, &inputTooLarge{}
 	}
 	p = p[:min(len(p), readChunk, int(min(w.total-w.read, int64(readChunk))))]
 	n, err := w.r.Read(p)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,18 +118,25 @@ func Boards(s *domain.State, title func(domain.Slide) string) []SlideBoard {
 	return out
 }
 
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
-
-// slug turns a name into a short, safe part of a file name.
+// slug turns a name into a short, safe part of a file name: lower-case
+// ASCII letters and digits, other runs of characters as one "-".
 func slug(name string) string {
-	s := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(name), "-"), "-")
-	if len(s) > 40 {
-		s = strings.TrimRight(s[:40], "-")
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+		if b.Len() >= 40 {
+			break
+		}
 	}
-	if s == "" {
-		return "deck"
+	if s := strings.Trim(b.String(), "-"); s != "" {
+		return s
 	}
-	return s
+	return "deck"
 }
 
 // writeBoard writes one board as an SVG document.

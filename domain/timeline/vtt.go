@@ -109,11 +109,17 @@ func WriteChat(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error
 
 // vttWriter writes a WebVTT file; its first error sticks.
 type vttWriter struct {
-	w   *bufio.Writer
-	err error
+	w      *bufio.Writer
+	escape *strings.Replacer
+	err    error
 }
 
-func newVTTWriter(w io.Writer) *vttWriter { return &vttWriter{w: bufio.NewWriter(w)} }
+// newVTTWriter returns a writer whose cue text is escaped as WebVTT
+// requires: & and < start markup, and > is escaped too so that "-->" never
+// appears.
+func newVTTWriter(w io.Writer) *vttWriter {
+	return &vttWriter{w: bufio.NewWriter(w), escape: strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")}
+}
 
 func (vw *vttWriter) header(v *lessonView) {
 	if vw.err == nil {
@@ -124,7 +130,8 @@ func (vw *vttWriter) header(v *lessonView) {
 
 func (vw *vttWriter) cue(from, to time.Duration, text string) {
 	if vw.err == nil {
-		_, vw.err = fmt.Fprintf(vw.w, "%s --> %s\n%s\n\n", vttTime(from), vttTime(to), vttText(text))
+		// Line breaks become spaces: an empty line would end the cue.
+		_, vw.err = fmt.Fprintf(vw.w, "%s --> %s\n%s\n\n", vttTime(from), vttTime(to), vw.escape.Replace(oneLine(text)))
 	}
 }
 
@@ -140,13 +147,6 @@ func vttTime(d time.Duration) string {
 	ms := d.Milliseconds()
 	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3600000, ms/60000%60, ms/1000%60, ms%1000)
 }
-
-// vttText escapes cue text as WebVTT requires: & and < start markup, and >
-// is escaped too so that "-->" never appears. Line breaks become spaces, as
-// an empty line would end the cue.
-var vttEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-func vttText(s string) string { return vttEscaper.Replace(oneLine(s)) }
 
 // vttNote makes text safe inside a NOTE block, which "-->" or an empty line
 // would end.
