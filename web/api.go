@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -252,30 +251,8 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 // invite gives the teacher a new students' link, as the old one expires or
 // leaks. The request carries the teacher's token: Authorization: Bearer ….
 func (a *API) invite(w http.ResponseWriter, r *http.Request) {
-	id, err := uuid.Parse(r.PathValue("id"))
+	id, err := a.teacherOf(r, "invites students")
 	if err != nil {
-		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id")))
-		return
-	}
-	if a.cfg.Tokens == nil {
-		a.fail(w, r, domain.Errorf(domain.CodeNotFound, "this server gives no join links"))
-		return
-	}
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		a.fail(w, r, domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>"))
-		return
-	}
-	claims, err := a.cfg.Tokens.Verify(bearer, id)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if claims.Role != domain.RoleTeacher {
-		a.fail(w, r, domain.Errorf(domain.CodeForbidden, "only the teacher invites students"))
-		return
-	}
-	if _, err := a.store.Lesson(r.Context(), id); err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -15,7 +15,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -135,26 +134,6 @@ func (a *API) uploadDeck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.reply(w, http.StatusCreated, deckJSON{Deck: deck, Name: name, Pages: len(pages)})
-}
-
-// teacher checks that the request carries the token of this lesson's
-// teacher; forbidden says why anyone else is refused.
-func (a *API) teacher(r *http.Request, lesson uuid.UUID, forbidden string) error {
-	if a.cfg.Tokens == nil {
-		return domain.Errorf(domain.CodeNotFound, "this server gives no join links")
-	}
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>")
-	}
-	claims, err := a.cfg.Tokens.Verify(bearer, lesson)
-	if err != nil {
-		return err
-	}
-	if claims.Role != domain.RoleTeacher {
-		return domain.Errorf(domain.CodeForbidden, "%s", forbidden)
-	}
-	return nil
 }
 
 // tooLarge is an error answered with 413.

@@ -17,7 +17,6 @@ import (
 	"classroom/domain"
 	"classroom/domain/timeline"
 	"classroom/eventstore"
-	"classroom/realtime/token"
 )
 
 // exportFormat is one format of GET /api/lessons/{id}/export.
@@ -101,26 +100,6 @@ func FileName(l eventstore.Lesson, format string) string {
 	return name + "-" + l.ID.String()[:8] + "." + f.ext
 }
 
-// exportTeacher checks the request's bearer token: the teacher's, for this
-// lesson.
-func (a *API) exportTeacher(r *http.Request, lesson uuid.UUID, what string) (token.Claims, error) {
-	if a.cfg.Tokens == nil {
-		return token.Claims{}, domain.Errorf(domain.CodeNotFound, "this server gives no tokens")
-	}
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return token.Claims{}, domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>")
-	}
-	claims, err := a.cfg.Tokens.Verify(bearer, lesson)
-	if err != nil {
-		return token.Claims{}, err
-	}
-	if claims.Role != domain.RoleTeacher {
-		return token.Claims{}, domain.Errorf(domain.CodeForbidden, "only the teacher %s", what)
-	}
-	return claims, nil
-}
-
 func exportLessonID(r *http.Request) (uuid.UUID, error) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
@@ -139,7 +118,7 @@ func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if _, err := a.exportTeacher(r, id, "exports a lesson"); err != nil {
+	if err := a.teacher(r, id, "only the teacher exports a lesson"); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -216,7 +195,7 @@ func (a *API) lessonState(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if _, err := a.exportTeacher(r, id, "plays a lesson back"); err != nil {
+	if err := a.teacher(r, id, "only the teacher plays a lesson back"); err != nil {
 		a.fail(w, r, err)
 		return
 	}

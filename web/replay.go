@@ -5,50 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
-
-	"github.com/google/uuid"
 
 	"classroom/domain"
 )
 
 // MaxEventsPage is the most events one GET /api/lessons/{id}/events returns.
 const MaxEventsPage = 5000
-
-// teacherOf checks that the request carries the lesson's teacher token and
-// returns the lesson id of its path; the lesson must exist. The token comes
-// as Authorization: Bearer <token>, or, for GET and HEAD only, as the query
-// parameter access_token (RFC 6750, section 2.3), because a page's <video>
-// cannot send a header; the pages send no Referer, and the server keeps no
-// access log. what completes "only the teacher …" in the refusal.
-func (a *API) teacherOf(r *http.Request, what string) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
-	}
-	if a.cfg.Tokens == nil {
-		return uuid.Nil, domain.Errorf(domain.CodeNotFound, "this server gives no join links")
-	}
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		bearer = r.URL.Query().Get("access_token")
-		ok = bearer != ""
-	}
-	if !ok {
-		return uuid.Nil, domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>")
-	}
-	claims, err := a.cfg.Tokens.Verify(bearer, id)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	if claims.Role != domain.RoleTeacher {
-		return uuid.Nil, domain.Errorf(domain.CodeForbidden, "only the teacher %s", what)
-	}
-	if _, err := a.store.Lesson(r.Context(), id); err != nil {
-		return uuid.Nil, err
-	}
-	return id, nil
-}
 
 // events answers a page of a lesson's log: the events after the sequence
 // `after` (0 for the start), at most `limit` (1–MaxEventsPage, default

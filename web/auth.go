@@ -1,0 +1,54 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+)
+
+// teacher checks that the request carries the teacher's token for lesson:
+// as Authorization: Bearer <token>, or, for GET and HEAD only, as the query
+// parameter access_token (RFC 6750, section 2.3), because a page's <video>
+// cannot send a header (the pages send no Referer, and the server keeps no
+// access log). forbidden is the refusal a valid student's token gets.
+func (a *API) teacher(r *http.Request, lesson uuid.UUID, forbidden string) error {
+	if a.cfg.Tokens == nil {
+		return domain.Errorf(domain.CodeNotFound, "this server gives no join links")
+	}
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		bearer = r.URL.Query().Get("access_token")
+		ok = bearer != ""
+	}
+	if !ok {
+		return domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>")
+	}
+	claims, err := a.cfg.Tokens.Verify(bearer, lesson)
+	if err != nil {
+		return err
+	}
+	if claims.Role != domain.RoleTeacher {
+		return domain.Errorf(domain.CodeForbidden, "%s", forbidden)
+	}
+	return nil
+}
+
+// teacherOf checks that the request carries the teacher's token for the
+// lesson of its path, which must exist, and returns the lesson's id. what
+// completes "only the teacher …" in the refusal.
+func (a *API) teacherOf(r *http.Request, what string) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
+	}
+	if err := a.teacher(r, id, "only the teacher "+what); err != nil {
+		return uuid.Nil, err
+	}
+	if _, err := a.store.Lesson(r.Context(), id); err != nil {
+		return uuid.Nil, err
+	}
+	return id, nil
+}
