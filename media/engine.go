@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -69,8 +70,16 @@ func codecs() []struct {
 // transport-wide congestion feedback. There is deliberately no NACK
 // responder: it would copy every packet sent to every subscriber, where the
 // forwarder answers NACKs from one cache per track.
+// SCTPRTOMax caps the data channels' retransmission timeout.
+const SCTPRTOMax = 2 * time.Second
+
 func NewEngine(cfg EngineConfig) (*Engine, error) {
 	var se webrtc.SettingEngine
+	// A lost data-channel packet costs an SCTP retransmission timeout,
+	// which doubles with each loss up to pion's 60 s: a participant's board
+	// would stall for many seconds after a burst of loss. Live events are
+	// worth resending sooner.
+	se.SetSCTPRTOMax(SCTPRTOMax)
 	if cfg.SCTPMaxMessageSize > 0 {
 		se.SetSCTPMaxMessageSize(cfg.SCTPMaxMessageSize)
 	}

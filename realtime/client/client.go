@@ -106,6 +106,7 @@ type conn struct {
 func Dial(ctx context.Context, opts Options) (*Client, error) {
 	var se webrtc.SettingEngine
 	se.SetSCTPMaxMessageSize(256 << 10)
+	se.SetSCTPRTOMax(2 * time.Second) // as the server (media.SCTPRTOMax): resend lost events within seconds
 	// pion's default receive window (1 MiB) halves the rate a late
 	// joiner's history arrives at on a fast link; browsers' is larger.
 	se.SetSCTPMaxReceiveBufferSize(8 << 20)
