@@ -413,3 +413,33 @@ func TestLessonPageMessages(t *testing.T) {
 		return strings.Contains(text, "expired") || strings.Contains(text, "no such lesson")
 	})
 }
+
+// TestScreenShareInBrowser: the teacher shares the screen; a student's big
+// tile switches to it, and back to the camera when sharing stops.
+func TestScreenShareInBrowser(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	b := browser(t)
+	teacher := newTab(t, b, "teacher")
+	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	student := newTab(t, b, "student")
+	student.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token, "Ana")
+	student.decodes("teacher")
+	shown := func() string {
+		return eval[string](student, `(() => {
+			const s = document.querySelector("#tile-teacher video").srcObject;
+			return s ? s.getVideoTracks().map((t) => t.id).join(",") : "";
+		})()`)
+	}
+	camera := shown()
+	teacher.click("#screen")
+	waitUntil(t, 20*time.Second, "the student's big tile to show the shared screen", func() bool {
+		s := shown()
+		return s != "" && s != camera
+	})
+	student.decodes("teacher")
+	teacher.click("#screen") // stop sharing
+	waitUntil(t, 20*time.Second, "the student's big tile to show the camera again", func() bool {
+		return shown() == camera
+	})
+}
