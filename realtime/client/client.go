@@ -196,6 +196,12 @@ func (c *Client) connect(ctx context.Context, tok string) error {
 	c.snapshot = nil
 	c.mu.Unlock()
 	if err := cn.send(protocol.Signal{Type: protocol.SignalJoin, Token: tok, Name: c.opts.Name, LastSeq: after}); err != nil {
+		// A server that refused us may already have said why and closed:
+		// its reason is worth more than the broken pipe.
+		ws.SetReadDeadline(time.Now().Add(time.Second))
+		if sig, rerr := readSignal(ws); rerr == nil && sig.Type == protocol.SignalError {
+			return &domain.Error{Code: sig.Code, Message: sig.Message}
+		}
 		return err
 	}
 	if d, ok := ctx.Deadline(); ok {
