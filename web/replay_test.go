@@ -109,9 +109,10 @@ func TestReplayInBrowser(t *testing.T) {
 	if d := eval[float64](page, `window.replay.duration`); math.Abs(d-end) > 0.01 {
 		t.Errorf("the replay lasts %.3f s, the lesson %.3f s", d, end)
 	}
-	if n := eval[int](page, `document.querySelectorAll("#marks span").length`); n != changes {
-		t.Errorf("the scrubber marks %d slide changes, the lesson had %d", n, changes)
-	}
+	// The marks come from reading the whole log, after the page is ready.
+	waitUntil(t, 10*time.Second, fmt.Sprintf("the scrubber to mark the %d slide changes", changes), func() bool {
+		return eval[int](page, `document.querySelectorAll("#marks span").length`) == changes
+	})
 
 	eval[bool](page, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, mid))
 	want := at(mid)
