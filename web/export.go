@@ -9,7 +9,6 @@ import (
 	"iter"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -81,22 +80,7 @@ func FileName(l eventstore.Lesson, format string) string {
 	if !ok {
 		f.ext = format
 	}
-	var b strings.Builder
-	for _, r := range strings.ToLower(l.Title) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-		if b.Len() >= 40 {
-			break
-		}
-	}
-	name := strings.Trim(b.String(), "-")
-	if name == "" {
-		name = "lesson"
-	}
+	name := timeline.Slug(l.Title, "lesson")
 	return name + "-" + l.ID.String()[:8] + "." + f.ext
 }
 

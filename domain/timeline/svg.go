@@ -97,7 +97,7 @@ func Boards(s *domain.State, title func(domain.Slide) string) []SlideBoard {
 		if isBlank(sl) {
 			name = fmt.Sprintf("whiteboard-p%03d.svg", p+1)
 		} else if i, ok := deckIndex[deck]; ok {
-			name = fmt.Sprintf("deck%02d-%s-p%03d.svg", i, slug(s.Decks[i-1].Name), p+1)
+			name = fmt.Sprintf("deck%02d-%s-p%03d.svg", i, Slug(s.Decks[i-1].Name, "deck"), p+1)
 		} else {
 			name = fmt.Sprintf("deck-%s-p%03d.svg", deck[:8], p+1)
 		}
@@ -118,9 +118,10 @@ func Boards(s *domain.State, title func(domain.Slide) string) []SlideBoard {
 	return out
 }
 
-// slug turns a name into a short, safe part of a file name: lower-case
-// ASCII letters and digits, other runs of characters as one "-".
-func slug(name string) string {
+// Slug turns a name into a short, safe part of a file name: lower-case
+// ASCII letters and digits, other runs of characters as one "-", at most
+// about 40 characters; fallback when nothing is left.
+func Slug(name, fallback string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(name) {
 		switch {
@@ -136,7 +137,7 @@ func slug(name string) string {
 	if s := strings.Trim(b.String(), "-"); s != "" {
 		return s
 	}
-	return "deck"
+	return fallback
 }
 
 // writeBoard writes one board as an SVG document.
