@@ -183,7 +183,8 @@ func (s *Stage) reconcileRecording() {
 	}
 }
 
-// recordable reports whether pub is a live track of someone on stage.
+// recordable reports whether pub is a live track of someone on stage: what
+// is recorded, and what is forwarded to everyone else.
 func (s *Stage) recordable(pub *publication) bool {
 	o := pub.owner
 	if s.closed || o.left || !s.onStage[o.id] {

@@ -169,16 +169,7 @@ func (s *Stage) reconcile() {
 // forwarded reports whether pub should reach sub now.
 func (s *Stage) forwarded(pub *publication, sub *Member) bool {
 	o := pub.owner
-	if s.closed || sub.left || o.left || o == sub || o.id == sub.id || !s.onStage[o.id] {
-		return false
-	}
-	select {
-	case <-pub.done:
-		return false
-	default:
-	}
-	_, live := s.members[o]
-	return live && containsPub(o.pubs, pub)
+	return !sub.left && o != sub && o.id != sub.id && s.recordable(pub)
 }
 
 func containsPub(pubs []*publication, p *publication) bool {
