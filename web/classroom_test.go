@@ -298,6 +298,13 @@ func TestClassroomInBrowser(t *testing.T) {
 	})
 	teacher.screenshot(shots, "lesson-teacher.png")
 	ben.screenshot(shots, "lesson-student.png")
+	if shots != "" { // and at a tablet's size, portrait
+		if err := chromedp.Do(ana.ctx, chromedp.EmulateViewport(820, 1180)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // the board settles to its new size
+		ana.screenshot(shots, "lesson-tablet.png")
+	}
 
 	// A late joiner sees the same lesson at once.
 	cleo := newTab(t, b, "Cleo")

@@ -191,13 +191,19 @@ class Media {
     ft.hidden = !floor;
     if (floor && floor !== a.me) {
       const { videos, audios } = this.live(floor);
-      setStream(ft.querySelector("video"), videos.length ? [videos[0], ...audios] : audios);
+      const v = ft.querySelector("video");
+      v.muted = false; // it may have shown this participant's own camera before
+      setStream(v, videos.length ? [videos[0], ...audios] : audios);
       ft.querySelector(".label").textContent = `${a.nameOf(floor)} (has the floor)`;
       ft.classList.toggle("empty", !videos.length);
     } else if (floor === a.me) {
-      setStream(ft.querySelector("video"), []);
+      // What everyone sees of you; muted, it is your own voice.
+      const mine = this.local ? this.local.getVideoTracks() : [];
+      const v = ft.querySelector("video");
+      v.muted = true;
+      setStream(v, mine);
       ft.querySelector(".label").textContent = "You have the floor: everyone sees and hears you";
-      ft.classList.add("empty");
+      ft.classList.toggle("empty", mine.length === 0);
     }
   }
 
