@@ -490,11 +490,18 @@ func (s *State) marshalSnapshot() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// RestoreSnapshot decodes a state encoded by MarshalSnapshot.
+// RestoreSnapshot decodes a state encoded by MarshalSnapshot. It accepts and
+// refuses what json.Unmarshal into NewState() does, and refuses a null board
+// or board object besides; a refusal is CodeInvalid. Snapshots as
+// MarshalSnapshot writes them take a fast path (decodeSnapshot); any other
+// input is decoded by encoding/json.
 func RestoreSnapshot(b []byte) (*State, error) {
-	s := NewState()
-	if err := json.Unmarshal(b, s); err != nil {
-		return nil, Errorf(CodeInvalid, "malformed lesson snapshot: %v", err)
+	s, ok := decodeSnapshot(b)
+	if !ok {
+		s = NewState()
+		if err := json.Unmarshal(b, s); err != nil {
+			return nil, Errorf(CodeInvalid, "malformed lesson snapshot: %v", err)
+		}
 	}
 	if s.Participants == nil {
 		s.Participants = map[string]*Participant{}
@@ -505,6 +512,11 @@ func RestoreSnapshot(b []byte) (*State, error) {
 	for k, b := range s.Boards {
 		if b == nil {
 			return nil, Errorf(CodeInvalid, "malformed lesson snapshot: board %q is null", k)
+		}
+		for i, o := range b.Objects {
+			if o == nil {
+				return nil, Errorf(CodeInvalid, "malformed lesson snapshot: object %d of board %q is null", i, k)
+			}
 		}
 		b.reindex()
 	}
