@@ -1,7 +1,7 @@
 package domain
 
 import (
-	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -14,7 +14,29 @@ import (
 
 // MarshalJSON encodes the board as encoding/json would.
 func (b *Board) MarshalJSON() ([]byte, error) {
-	buf := make([]byte, 0, 64+len(b.Objects)*200)
+	return b.appendJSON(make([]byte, 0, b.sizeHint())), nil
+}
+
+// sizeHint is about the size of the board's encoding, a little more for
+// boards of strokes: the capacity to encode it into.
+func (b *Board) sizeHint() int {
+	n := 64
+	for _, o := range b.Objects {
+		n += 200
+		if o != nil {
+			n += 30 * len(o.Points)
+		}
+	}
+	for _, h := range b.History {
+		if h != nil {
+			n += 64 * (len(h.Undo) + len(h.Redo))
+		}
+	}
+	return n
+}
+
+// appendJSON appends the board encoded as encoding/json would.
+func (b *Board) appendJSON(buf []byte) []byte {
 	buf = append(buf, `{"objects":`...)
 	if b.Objects == nil {
 		buf = append(buf, "null"...)
@@ -28,13 +50,71 @@ func (b *Board) MarshalJSON() ([]byte, error) {
 		}
 		buf = append(buf, ']')
 	}
-	h, err := json.Marshal(b.History)
-	if err != nil {
-		return nil, err
-	}
 	buf = append(buf, `,"history":`...)
-	buf = append(buf, h...)
-	return append(buf, '}'), nil
+	if b.History == nil {
+		buf = append(buf, "null"...)
+	} else {
+		keys := make([]string, 0, len(b.History))
+		for k := range b.History {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		buf = append(buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, k)
+			buf = append(buf, ':')
+			buf = b.History[k].appendJSON(buf)
+		}
+		buf = append(buf, '}')
+	}
+	return append(buf, '}')
+}
+
+// appendJSON appends the history encoded as encoding/json would.
+func (h *History) appendJSON(b []byte) []byte {
+	if h == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"undo":`...)
+	b = appendActions(b, h.Undo)
+	b = append(b, `,"redo":`...)
+	b = appendActions(b, h.Redo)
+	return append(b, '}')
+}
+
+// appendActions appends actions encoded as encoding/json would.
+func appendActions(b []byte, as []Action) []byte {
+	if as == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, a := range as {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"op":`...)
+		b = appendString(b, a.Op)
+		b = append(b, `,"objects":`...)
+		if a.Objects == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for j, id := range a.Objects {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '"')
+				b = append(b, id.String()...)
+				b = append(b, '"')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // MarshalJSON encodes the object as encoding/json would.

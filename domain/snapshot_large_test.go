@@ -61,6 +61,27 @@ func TestRestoreSnapshotLarge(t *testing.T) {
 	if !bytes.Equal(viaJSON, snap) {
 		t.Fatal("MarshalSnapshot differs from json.Marshal")
 	}
+	// Boards encode by hand, json.Marshal(s) included: hold each to
+	// encoding/json's reflection.
+	type plainObject domain.Object
+	type plainBoard struct {
+		Objects []*plainObject             `json:"objects"`
+		History map[string]*domain.History `json:"history"`
+	}
+	for k, bd := range s.Boards {
+		ref := plainBoard{History: bd.History}
+		for _, o := range bd.Objects {
+			ref.Objects = append(ref.Objects, (*plainObject)(o))
+		}
+		want, err := json.Marshal(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := bd.MarshalJSON()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("board %s encodes unlike encoding/json (%v)", k, err)
+		}
+	}
 	t.Logf("%d events: a %d-byte snapshot", n, len(snap))
 }
 

@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
@@ -196,5 +197,33 @@ func FuzzRestoreSnapshot(f *testing.F) {
 				t.Fatalf("the fast path does not take the canonical %q", b)
 			}
 		}
+	})
+}
+
+// FuzzAppendFloat holds appendFloat to encoding/json's formatting of a
+// float64, on arbitrary floats and on decimals of up to 6 places, which take
+// its short path or just miss it.
+func FuzzAppendFloat(f *testing.F) {
+	for _, v := range []float64{0, 1, -1, 0.1, 123.45, -98765.4321, 1e-4, 9.9999e-5, 999999999.9999, 1e9, 0.30000000000000004, 5e-324, 1e21} {
+		f.Add(v, int64(0), uint8(0))
+	}
+	f.Add(0.0, int64(12345), uint8(2))
+	f.Add(0.0, int64(-99999999999999), uint8(5))
+	f.Fuzz(func(t *testing.T, v float64, m int64, k uint8) {
+		check := func(v float64) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return
+			}
+			want, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendFloat(nil, v); !bytes.Equal(got, want) {
+				t.Fatalf("%v (bits %x) formats as %s, encoding/json writes %s", v, math.Float64bits(v), got, want)
+			}
+		}
+		check(v)
+		check(float64(m) / math.Pow10(int(k%7)))
+		check(math.Nextafter(float64(m)/math.Pow10(int(k%7)), math.Inf(1)))
 	})
 }

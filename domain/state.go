@@ -426,8 +426,14 @@ func (s *State) MarshalSnapshot() ([]byte, error) {
 }
 
 func (s *State) marshalSnapshot() ([]byte, error) {
+	size := 4096
+	for _, board := range s.Boards {
+		if board != nil {
+			size += board.sizeHint()
+		}
+	}
 	var (
-		b   = make([]byte, 0, 4096)
+		b   = make([]byte, 0, size)
 		err error
 	)
 	field := func(key string, v any) {
@@ -472,11 +478,7 @@ func (s *State) marshalSnapshot() ([]byte, error) {
 				b = append(b, "null"...)
 				continue
 			}
-			board, err := s.Boards[k].MarshalJSON()
-			if err != nil {
-				return nil, err
-			}
-			b = append(b, board...)
+			b = s.Boards[k].appendJSON(b)
 		}
 		b = append(b, '}')
 	}
