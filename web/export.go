@@ -160,16 +160,22 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// stateJSON is the answer of the state call.
-type stateJSON struct {
-	Seq   int64           `json:"seq"`
-	State jsonRawSnapshot `json:"state"`
+// replyState answers the state call with {"seq":seq,"state":snapshot}, the
+// bytes reply would write for it: a snapshot is compact, HTML-escaped JSON
+// (domain.State.MarshalSnapshot), which encoding/json would only scan again,
+// and a late lesson's is tens of megabytes.
+func (a *API) replyState(w http.ResponseWriter, seq int64, snapshot []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	head := strconv.AppendInt([]byte(`{"seq":`), seq, 10)
+	head = append(head, `,"state":`...)
+	for _, part := range [][]byte{head, snapshot, []byte("}\n")} {
+		if _, err := w.Write(part); err != nil {
+			a.log.Debug("write response", "err", err)
+			return
+		}
+	}
 }
-
-// jsonRawSnapshot is an encoded domain.State, sent as it is.
-type jsonRawSnapshot []byte
-
-func (s jsonRawSnapshot) MarshalJSON() ([]byte, error) { return s, nil }
 
 // lessonState serves GET /api/lessons/{id}/state?seq=N or ?at=SECONDS: the lesson's
 // state at that point of its past, for playback.
@@ -214,7 +220,7 @@ func (a *API) lessonState(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	a.reply(w, http.StatusOK, stateJSON{Seq: st.Seq, State: b})
+	a.replyState(w, st.Seq, b)
 }
 
 // Seek returns a stored lesson's state at a position, starting from the
