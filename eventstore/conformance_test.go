@@ -34,6 +34,7 @@ func testConformance(t *testing.T, open opener) {
 		{"Malformed", testMalformed},
 		{"ConcurrentAppenders", testConcurrentAppenders},
 		{"StreamingRead", testStreamingRead},
+		{"EventTime", testEventTime},
 		{"Snapshots", testSnapshots},
 		{"Wait", testWait},
 		{"Lessons", testLessons},
@@ -543,5 +544,32 @@ func testCloseCommitsQueued(t *testing.T, open opener) {
 	}
 	if len(stored) != acked+1 {
 		t.Fatalf("%d events stored, %d acknowledged", len(stored), acked)
+	}
+}
+
+// testEventTime: an event's time is read back by its sequence, as stored;
+// unknown sequences and lessons are not found.
+func testEventTime(t *testing.T, open opener) {
+	s := open(t)
+	ctx := context.Background()
+	lesson := newLesson(t, s)
+	var events []domain.Event
+	for e, err := range s.Events(ctx, lesson, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	for _, e := range events {
+		at, err := s.EventTime(ctx, lesson, e.Seq)
+		if err != nil || !at.Equal(e.Time) || at.Location() != time.UTC {
+			t.Fatalf("EventTime(%d) = %v, %v; the event says %v", e.Seq, at, err, e.Time)
+		}
+	}
+	if _, err := s.EventTime(ctx, lesson, int64(len(events))+1); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("EventTime past the end: %v, want not_found", err)
+	}
+	if _, err := s.EventTime(ctx, uuid.New(), 1); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("EventTime of an unknown lesson: %v, want not_found", err)
 	}
 }

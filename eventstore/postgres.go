@@ -375,6 +375,19 @@ func (p *Postgres) lastSeq(ctx context.Context, lesson uuid.UUID) (int64, error)
 	return last, nil
 }
 
+// EventTime implements Store.
+func (p *Postgres) EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (time.Time, error) {
+	var at time.Time
+	err := p.pool.QueryRow(ctx, `SELECT at FROM events WHERE lesson_id = $1 AND seq = $2`, pgUUID(lesson), seq).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, domain.Errorf(domain.CodeNotFound, "lesson %s has no event %d", lesson, seq)
+	}
+	if err != nil {
+		return time.Time{}, p.unavailable("read an event's time", err)
+	}
+	return at.UTC(), nil
+}
+
 // readRange reads the events with after < seq <= upto: a bounded keyset range.
 func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
 	rows, err := p.pool.Query(ctx, `

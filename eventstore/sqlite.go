@@ -248,6 +248,19 @@ func (s *SQLite) lastSeq(ctx context.Context, lesson uuid.UUID) (int64, error) {
 	return last, nil
 }
 
+// EventTime implements Store.
+func (s *SQLite) EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (time.Time, error) {
+	var at int64
+	err := s.db.QueryRowContext(ctx, `SELECT at FROM events WHERE lesson_id = ? AND seq = ?`, lesson.String(), seq).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, domain.Errorf(domain.CodeNotFound, "lesson %s has no event %d", lesson, seq)
+	}
+	if err != nil {
+		return time.Time{}, s.unavailable("read an event's time", err)
+	}
+	return time.UnixMicro(at).UTC(), nil
+}
+
 func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT seq, event_id, version, kind, actor, role, at, data

@@ -74,6 +74,11 @@ type Store interface {
 	// An unknown lesson yields a CodeNotFound error.
 	Events(ctx context.Context, lesson uuid.UUID, after int64) iter.Seq2[domain.Event, error]
 
+	// EventTime returns the time of a lesson's event of sequence seq, one
+	// indexed read: seeking a past lesson by time searches on it.
+	// CodeNotFound when the lesson has no such event.
+	EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (time.Time, error)
+
 	// Lesson returns one lesson; CodeNotFound when there is none.
 	Lesson(ctx context.Context, id uuid.UUID) (Lesson, error)
 

@@ -226,8 +226,8 @@ func (a *API) lessonState(w http.ResponseWriter, r *http.Request) {
 // Seek returns a stored lesson's state at a position, starting from the
 // latest snapshot at or before it and folding the events after that snapshot
 // (timeline.StateAt): never from the start when a snapshot is there. By time,
-// it first looks for the sequence to start from (timeline.SeqAt), reading one
-// page of events a probe.
+// it first looks for the sequence to start from (timeline.SeqAt), one
+// indexed read of an event's time a probe.
 func Seek(ctx context.Context, store eventstore.Store, lesson uuid.UUID, to timeline.Position) (*domain.State, error) {
 	if err := to.Check(); err != nil {
 		return nil, err
@@ -239,7 +239,7 @@ func Seek(ctx context.Context, store eventstore.Store, lesson uuid.UUID, to time
 	before := to.Seq
 	if to.ByTime {
 		before, err = timeline.SeqAt(ctx, l.LastSeq, snapshotGap, l.Created, to.Offset,
-			func(ctx context.Context, seq int64) (time.Time, error) { return timeOf(ctx, store, lesson, seq) })
+			func(ctx context.Context, seq int64) (time.Time, error) { return store.EventTime(ctx, lesson, seq) })
 		if err != nil {
 			return nil, err
 		}
@@ -261,17 +261,6 @@ func Seek(ctx context.Context, store eventstore.Store, lesson uuid.UUID, to time
 // snapshotGap is the distance between a live room's snapshots: a time search
 // that narrows the sequence to within it has found the snapshot to start at.
 const snapshotGap = 1000
-
-// timeOf returns the time of the event of sequence seq.
-func timeOf(ctx context.Context, store eventstore.Store, lesson uuid.UUID, seq int64) (time.Time, error) {
-	for e, err := range store.Events(ctx, lesson, seq-1) {
-		if err != nil {
-			return time.Time{}, err
-		}
-		return e.Time, nil
-	}
-	return time.Time{}, domain.Errorf(domain.CodeNotFound, "lesson %s has no event %d", lesson, seq)
-}
 
 // ImportTarget lets timeline.Import write into store, saving snapshots every
 // 1000 events as a live room does.
