@@ -47,6 +47,7 @@ const MaxSnapshotBytes = 64 << 20
 // others' appends through LISTEN/NOTIFY.
 type Postgres struct {
 	pool   *pgxpool.Pool
+	snaps  *snapshotCodec
 	log    *slog.Logger
 	commit *committer
 	notify *notifier
@@ -72,7 +73,12 @@ func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres,
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	p := &Postgres{pool: pool, log: log, notify: newNotifier(), listenDone: make(chan struct{})}
+	snaps, err := newSnapshotCodec()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	p := &Postgres{pool: pool, snaps: snaps, log: log, notify: newNotifier(), listenDone: make(chan struct{})}
 	p.commit = newCommitter(p.flush, postgresLanes, 4000)
 	lctx, cancel := context.WithCancel(context.Background())
 	p.stopListen = cancel
@@ -473,7 +479,7 @@ func (p *Postgres) SaveSnapshot(ctx context.Context, s Snapshot) error {
 		INSERT INTO snapshots (lesson_id, seq, state)
 		SELECT id, $2, $3 FROM lessons WHERE id = $1 AND last_seq >= $2
 		ON CONFLICT (lesson_id, seq) DO UPDATE SET state = EXCLUDED.state, created_at = now()`,
-		s.Lesson, s.Seq, s.State)
+		s.Lesson, s.Seq, p.snaps.pack(s.State))
 	if err != nil {
 		return p.unavailable("save snapshot", err)
 	}
@@ -503,6 +509,9 @@ func (p *Postgres) LatestSnapshot(ctx context.Context, lesson uuid.UUID, atOrBef
 	if err != nil {
 		return Snapshot{}, p.unavailable("read snapshot", err)
 	}
+	if s.State, err = p.snaps.unpack(s.State); err != nil {
+		return Snapshot{}, err
+	}
 	return s, nil
 }
 
@@ -527,6 +536,7 @@ func (p *Postgres) Close() error {
 	p.stopListen()
 	<-p.listenDone
 	p.pool.Close()
+	p.snaps.close()
 	return nil
 }
 

@@ -33,6 +33,7 @@ const sqliteMaxParams = 500
 // and of the machine.
 type SQLite struct {
 	db     *sql.DB
+	snaps  *snapshotCodec
 	log    *slog.Logger
 	commit *committer
 	notify *notifier
@@ -73,7 +74,12 @@ func OpenSQLite(ctx context.Context, dir string, log *slog.Logger) (*SQLite, err
 		db.Close()
 		return nil, err
 	}
-	s := &SQLite{db: db, log: log, notify: newNotifier()}
+	snaps, err := newSnapshotCodec()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &SQLite{db: db, snaps: snaps, log: log, notify: newNotifier()}
 	s.commit = newCommitter(s.flush, 1, 4000)
 	return s, nil
 }
@@ -368,7 +374,7 @@ func (s *SQLite) SaveSnapshot(ctx context.Context, snap Snapshot) error {
 		INSERT INTO snapshots (lesson_id, seq, state, created_at)
 		SELECT id, ?2, ?3, ?4 FROM lessons WHERE id = ?1 AND last_seq >= ?2
 		ON CONFLICT (lesson_id, seq) DO UPDATE SET state = excluded.state, created_at = excluded.created_at`,
-		snap.Lesson.String(), snap.Seq, snap.State, time.Now().UnixMicro())
+		snap.Lesson.String(), snap.Seq, s.snaps.pack(snap.State), time.Now().UnixMicro())
 	if err != nil {
 		return s.unavailable("save snapshot", err)
 	}
@@ -394,6 +400,9 @@ func (s *SQLite) LatestSnapshot(ctx context.Context, lesson uuid.UUID, atOrBefor
 	if err != nil {
 		return Snapshot{}, s.unavailable("read snapshot", err)
 	}
+	if snap.State, err = s.snaps.unpack(snap.State); err != nil {
+		return Snapshot{}, err
+	}
 	return snap, nil
 }
 
@@ -416,6 +425,7 @@ func (s *SQLite) Ping(ctx context.Context) error {
 // Close implements Store.
 func (s *SQLite) Close() error {
 	s.commit.close()
+	s.snaps.close()
 	return s.db.Close()
 }
 
