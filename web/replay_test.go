@@ -111,7 +111,7 @@ func TestReplayInBrowser(t *testing.T) {
 	}
 	// The marks come from reading the whole log, after the page is ready.
 	waitUntil(t, 10*time.Second, fmt.Sprintf("the scrubber to mark the %d slide changes", changes), func() bool {
-		return eval[int](page, `document.querySelectorAll("#marks span").length`) == changes
+		return eval[int](page, `document.querySelectorAll("#marks span.slide").length`) == changes
 	})
 
 	eval[bool](page, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, mid))
@@ -215,6 +215,11 @@ func TestRecordedReplayInBrowser(t *testing.T) {
 	waitUntil(t, 30*time.Second, "the replay page to load", func() bool {
 		ok, err := try[bool](viewer, `!!(window.replay && window.replay.ready)`)
 		return err == nil && ok
+	})
+	// The scrubber shows the recorded span, which the events bound.
+	waitUntil(t, 10*time.Second, "the scrubber to show the recorded span", func() bool {
+		return eval[int](viewer, `window.replay.recorded.length`) == 1 &&
+			eval[int](viewer, `document.querySelectorAll("#marks span.recorded").length`) == 1
 	})
 	eval[bool](viewer, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, at))
 	type shown struct {

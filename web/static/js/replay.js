@@ -111,21 +111,35 @@ class Player {
     $("rec").hidden = this.recordings.length === 0;
   }
 
-  /** marks puts a tick on the scrubber at every slide change. */
+  /**
+   * marks puts a tick on the scrubber at every slide change, and a band
+   * under it where media was recorded: the gaps between bands are the
+   * recording's pauses.
+   */
   async marks() {
-    const ticks = [];
-    let after = 0;
+    const ticks = [], bands = [];
+    let after = 0, from = -1;
+    const at = (e) => (Date.parse(e.time) - this.start) / 1000;
     for (;;) {
       const page = await this.api(`/events?after=${after}&limit=5000`);
       for (const e of page.events) {
-        if (e.kind === "slide.changed") ticks.push((Date.parse(e.time) - this.start) / 1000);
+        if (e.kind === "slide.changed") ticks.push(at(e));
+        else if (e.kind === "recording.started") from = at(e);
+        else if ((e.kind === "recording.stopped" || e.kind === "lesson.ended") && from >= 0) {
+          bands.push([from, at(e)]);
+          from = -1;
+        }
         after = e.seq;
       }
       if (!page.more) break;
     }
+    if (from >= 0) bands.push([from, this.duration]);
     this.slideChanges = ticks;
-    $("marks").replaceChildren(...ticks.map((t) =>
-      el("span", { style: `left:${this.duration ? (100 * t) / this.duration : 0}%`, title: clockText(t) })));
+    this.recorded = bands;
+    const pct = (t) => (this.duration ? (100 * t) / this.duration : 0);
+    $("marks").replaceChildren(
+      ...bands.map(([a, b]) => el("span", { class: "recorded", style: `left:${pct(a)}%;width:${pct(b) - pct(a)}%`, title: `recorded ${clockText(a)}–${clockText(b)}` })),
+      ...ticks.map((t) => el("span", { class: "slide", style: `left:${pct(t)}%`, title: `slide change at ${clockText(t)}` })));
   }
 
   /** seek shows the lesson as it was at `seconds` from its start. */
@@ -323,6 +337,7 @@ window.replay = {
   get state() { return player.state; },
   get board() { return player.board; },
   get slideChanges() { return player.slideChanges || []; },
+  get recorded() { return player.recorded || []; },
   hash: () => player.state.hash(),
   seek: (s) => player.seek(s),
   play: () => player.play(),
