@@ -73,6 +73,13 @@ func codecs() []struct {
 // SCTPRTOMax caps the data channels' retransmission timeout.
 const SCTPRTOMax = 2 * time.Second
 
+// udpReadBuffer is the receive buffer asked for the shared media port. One
+// socket takes every participant's RTCP, ICE checks and DTLS handshakes,
+// read by one goroutine that the forwarding goroutines delay: with Linux's
+// default (208 KB) it overflowed while hundreds of students joined, and a
+// lost handshake packet costs a joiner a retransmission timeout.
+const udpReadBuffer = 4 << 20
+
 func NewEngine(cfg EngineConfig) (*Engine, error) {
 	var se webrtc.SettingEngine
 	// A lost data-channel packet costs an SCTP retransmission timeout,
@@ -98,6 +105,10 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 			return nil, fmt.Errorf("media: listen on UDP %s: %w", cfg.UDPAddr, err)
 		}
 		e.conn = conn
+		if u, ok := conn.(*net.UDPConn); ok {
+			// Best effort: the kernel caps it (net.core.rmem_max).
+			_ = u.SetReadBuffer(udpReadBuffer)
+		}
 		e.mux = webrtc.NewICEUDPMux(nil, conn)
 		se.SetICEUDPMux(e.mux)
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
