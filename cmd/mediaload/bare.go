@@ -102,13 +102,25 @@ func (b *bareTarget) publish(ctx context.Context, cam *camera) error {
 	return b.negotiate(ctx, pc)
 }
 
-// subscribe connects a subscriber whose tracks rc records. When its video
-// does not start with a keyframe it asks for one, as a browser would.
+// subscribe connects a subscriber whose tracks rc records, and returns once
+// its connection is up (ICE and DTLS done), as a classroom client's join
+// returns only once its events channel is open: so that the two joins time
+// the same connection set-up. When its video does not start with a keyframe
+// it asks for one, as a browser would.
 func (b *bareTarget) subscribe(ctx context.Context, _ int, rc *receiver) (io.Closer, error) {
 	pc, err := b.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
 	}
+	// Buffered for every state change there can be, so that pion's
+	// callback never blocks once subscribe has stopped reading.
+	states := make(chan webrtc.PeerConnectionState, 8)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		select {
+		case states <- s:
+		default:
+		}
+	})
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			pc.Close()
@@ -125,7 +137,21 @@ func (b *bareTarget) subscribe(ctx context.Context, _ int, rc *receiver) (io.Clo
 		pc.Close()
 		return nil, err
 	}
-	return pc, nil
+	for {
+		select {
+		case s := <-states:
+			switch s {
+			case webrtc.PeerConnectionStateConnected:
+				return pc, nil
+			case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+				pc.Close()
+				return nil, fmt.Errorf("connection %s", s)
+			}
+		case <-ctx.Done():
+			pc.Close()
+			return nil, fmt.Errorf("connect: %w", ctx.Err())
+		}
+	}
 }
 
 // close closes the publisher's connection.

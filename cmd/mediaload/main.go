@@ -48,8 +48,12 @@
 // In classroom mode it creates a lesson (POST /api/lessons), joins the
 // teacher with realtime/client, starts the lesson and publishes; students
 // join with the students' link. In bare mode publisher and subscribers are
-// raw pion peers doing one offer/answer over HTTP (POST /offer). It prints
-// one line of key=value results on standard output (-json: one JSON object).
+// raw pion peers doing one offer/answer over HTTP (POST /offer). A join is
+// timed until the subscriber is connected: in classroom mode until
+// client.Dial returns (ICE, DTLS and the events channel open, the lesson's
+// catch-up received), in bare mode until the PeerConnection is connected
+// (ICE and DTLS). It prints one line of key=value results on standard output
+// (-json: one JSON object).
 package main
 
 import (
