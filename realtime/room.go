@@ -149,7 +149,8 @@ func (r *Room) run(ctx context.Context) {
 	followCtx, stopFollow := context.WithCancel(ctx)
 	tail := make(chan int64, 1)
 	var follower sync.WaitGroup
-	follower.Go(func() { r.follow(followCtx, tail) })
+	from := r.broadcast // read here: the room's goroutine owns it from now on
+	follower.Go(func() { r.follow(followCtx, from, tail) })
 	defer follower.Wait()
 	defer stopFollow()
 
@@ -195,9 +196,9 @@ func (r *Room) run(ctx context.Context) {
 	}
 }
 
-// follow reports the lesson's last sequence whenever the store says it grew.
-func (r *Room) follow(ctx context.Context, tail chan int64) {
-	after := r.broadcast
+// follow reports the lesson's last sequence whenever the store says it grew
+// past after.
+func (r *Room) follow(ctx context.Context, after int64, tail chan int64) {
 	for {
 		last, err := r.srv.cfg.Store.Wait(ctx, r.lesson, after)
 		if err != nil {
