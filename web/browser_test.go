@@ -197,7 +197,7 @@ func TestGlareInBrowser(t *testing.T) {
 		browserSide, _ := chromedp.Run(b, chromedp.Evaluate[float64](`conn.collisions`))
 		return browserSide + site.counter(t, "classroom_sdp_offers_total", map[string]string{"from": "client", "outcome": "collided"})
 	}
-	for round := 0; round < 15 && collided() == 0; round++ {
+	for round := 0; round < 40 && collided() == 0; round++ {
 		var wg sync.WaitGroup
 		wg.Go(func() {
 			if _, err := chromedp.Run(b, chromedp.Evaluate[bool](`addCamera()`, chromedp.EvalAwaitPromise)); err != nil {
@@ -209,7 +209,7 @@ func TestGlareInBrowser(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // let both negotiations finish before the next round
 	}
 	if collided() == 0 {
-		t.Fatal("in 15 rounds the offers never crossed: the test proved nothing")
+		t.Fatal("in 40 rounds the offers never crossed: the test proved nothing")
 	}
 	t.Logf("offers crossed %v times", collided())
 
