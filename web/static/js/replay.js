@@ -212,8 +212,8 @@ class Player {
       this.position = Math.min(this.duration, this.position + dt * this.rate);
       this.advance(this.start + this.position * 1000);
       if (this.position >= this.duration && !this.more && this.queue.length === 0) this.pause();
+      else this.syncMedia(false); // paused, seek, play and pause sync it themselves
     }
-    this.syncMedia(false);
     this.renderClock();
     requestAnimationFrame((t) => this.tick(t));
   }
