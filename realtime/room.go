@@ -182,6 +182,9 @@ func (r *Room) run(ctx context.Context) {
 			return
 		}
 		if r.state == nil { // a reload failed
+			if ctx.Err() != nil {
+				return // the server is stopping
+			}
 			if failures++; failures >= maxFailedLoad {
 				r.srv.log.Error("lesson state lost; ending its sessions", "lesson", r.lesson)
 				for s := range r.sessions {
@@ -255,7 +258,9 @@ func (r *Room) load(ctx context.Context) (*domain.State, error) {
 func (r *Room) reload(ctx context.Context) {
 	state, err := r.load(ctx)
 	if err != nil {
-		r.srv.log.Error("reloading the lesson", "lesson", r.lesson, "err", err)
+		if ctx.Err() == nil { // else the server is stopping: nothing is wrong
+			r.srv.log.Error("reloading the lesson", "lesson", r.lesson, "err", err)
+		}
 		r.state = nil
 		return
 	}
