@@ -25,13 +25,7 @@ const (
 
 // downTrack forwards one publication to one subscriber. It is the
 // subscriber's webrtc.TrackLocal: its own sequence numbers and timestamps,
-// its own RTCP reader.
-//
-// It starts with a queue and a goroutine of its own: its first packets (the
-// cached keyframe) may have to wait for the subscriber's SRTP session to
-// start, and that wait must hold up no one else. Once they are out and the
-// queue is empty, it goes live: its subscriber's lane writes each packet
-// to it directly (see lanes), and the goroutine ends.
+// its own queue and writer goroutine, its own RTCP reader.
 //
 // Sequence numbers are rewritten so that what the subscriber sees is
 // continuous: packets the forwarder chose not to send (padding, video
@@ -56,20 +50,12 @@ type downTrack struct {
 	pt    uint8
 	write webrtc.TrackLocalWriter // nil while unbound
 
-	lane int // the lane that writes to it once live
-
-	// fwdMu is held to feed it a packet and while going live; live says
-	// whether packets are forwarded at once (by the lane) or queued for the
-	// starting goroutine.
-	fwdMu     sync.Mutex
-	live      bool
 	queue     chan *packet
 	stop      chan struct{}
 	stopOnce  sync.Once
-	congested atomic.Bool // a packet was lost before forward saw it
+	congested atomic.Bool // a packet was dropped at the queue
 
-	// The forwarder's own: the starting goroutine's until live, then the
-	// lane's.
+	// The writer goroutine's own.
 	started  bool
 	waitKey  bool   // video: drop until a keyframe starts
 	delta    uint16 // out = in + delta
@@ -227,52 +213,25 @@ func (d *downTrack) close() {
 	d.stopOnce.Do(func() { close(d.stop) })
 }
 
-// deliver gives the down track a packet: forwarded at once when live,
-// queued for the starting goroutine otherwise (never waiting: a full queue
-// loses the packet). Packets of layers neither forwarded nor switched to
-// are not even looked at. Calls are serialized; packets of one layer must
-// come in the order the publication handed them out.
-func (d *downTrack) deliver(p *packet) {
+// enqueue hands a packet to the writer without waiting. Packets of layers
+// neither forwarded nor switched to are not even queued.
+func (d *downTrack) enqueue(p *packet) {
 	if p.from != nil && p.from != d.current.Load() && p.from != d.target.Load() {
-		return
-	}
-	d.fwdMu.Lock()
-	defer d.fwdMu.Unlock()
-	if d.live {
-		d.forward(p)
 		return
 	}
 	select {
 	case d.queue <- p:
 	default:
-		d.lose()
+		d.dropped.Add(1)
+		d.congested.Store(true)
 	}
 }
 
-// lose counts a packet the subscriber will not get; video then waits for
-// the next keyframe.
-func (d *downTrack) lose() {
-	d.dropped.Add(1)
-	d.congested.Store(true)
-}
-
-// run forwards the queued packets until the first are sent and the queue
-// is empty, then makes the down track live and returns.
 func (d *downTrack) run() {
 	for {
 		select {
 		case p := <-d.queue:
 			d.forward(p)
-			if d.sent.Load() == 0 || len(d.queue) > 0 {
-				continue
-			}
-			d.fwdMu.Lock()
-			d.live = len(d.queue) == 0
-			live := d.live
-			d.fwdMu.Unlock()
-			if live {
-				return
-			}
 		case <-d.stop:
 			return
 		}
@@ -299,7 +258,7 @@ func (d *downTrack) forward(p *packet) {
 		d.choose()
 	}
 	if d.congested.Swap(false) && video && !d.waitKey {
-		// A frame lost packets on the way: everything until the next
+		// A frame lost packets at the queue: everything until the next
 		// keyframe would decode wrong, so send nothing until then.
 		d.waitKey = true
 	}

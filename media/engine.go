@@ -36,10 +36,7 @@ type EngineConfig struct {
 type Engine struct {
 	API  *webrtc.API
 	mux  ice.UDPMux
-	conn net.PacketConn // the shared media port, or nil
-	// batch is conn as the mux sees it, sending in batches while the
-	// forwarding code holds it; nil without a shared port.
-	batch *batchConn
+	conn net.PacketConn
 }
 
 // codecs returns the codecs the server negotiates, in order of preference.
@@ -108,11 +105,11 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 			return nil, fmt.Errorf("media: listen on UDP %s: %w", cfg.UDPAddr, err)
 		}
 		e.conn = conn
-		u := conn.(*net.UDPConn) // as "udp4" promises
-		// Best effort: the kernel caps it (net.core.rmem_max).
-		_ = u.SetReadBuffer(udpReadBuffer)
-		e.batch = newBatchConn(u)
-		e.mux = webrtc.NewICEUDPMux(nil, e.batch)
+		if u, ok := conn.(*net.UDPConn); ok {
+			// Best effort: the kernel caps it (net.core.rmem_max).
+			_ = u.SetReadBuffer(udpReadBuffer)
+		}
+		e.mux = webrtc.NewICEUDPMux(nil, conn)
 		se.SetICEUDPMux(e.mux)
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	}
@@ -161,30 +158,12 @@ func (e *Engine) Close() error {
 	if e.mux != nil {
 		errs = append(errs, e.mux.Close())
 	}
-	if e.batch != nil {
-		// The mux has closed it, and conn with it, unless it failed to.
-		if err := e.batch.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+	if e.conn != nil {
+		if err := e.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// hold has writes to the shared media port queued until the matching
-// release, to be sent in batches: the forwarding code holds the port around
-// a burst of packets it sends. Without a shared port it does nothing; e may
-// be nil.
-func (e *Engine) hold() {
-	if e != nil && e.batch != nil {
-		e.batch.hold()
-	}
-}
-
-// release ends a hold, sending what was queued (see batchConn.release).
-func (e *Engine) release() {
-	if e != nil && e.batch != nil {
-		e.batch.release()
-	}
 }
 
 // forwardingCodecs returns the codecs of a kind for a track the server

@@ -274,7 +274,7 @@ func TestSimulcastLayers(t *testing.T) {
 			pkt := vp8(seq[i], ts[i], key)
 			pkt.from, pkt.at = l, time.Now()
 			l.lastPacket.Store(pkt.at.UnixNano())
-			d.deliver(pkt)
+			d.enqueue(pkt)
 			for len(d.queue) > 0 {
 				d.forward(<-d.queue)
 			}
@@ -345,7 +345,7 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	send := func(l *publication, seq uint16, ts uint32, key bool, at time.Time) {
 		pkt := vp8(seq, ts, key)
 		pkt.from, pkt.at = l, at
-		d.deliver(pkt)
+		d.enqueue(pkt)
 		for len(d.queue) > 0 {
 			d.forward(<-d.queue)
 		}

@@ -16,8 +16,8 @@ import (
 const keyframeInterval = 500 * time.Millisecond
 
 // publication is one track a participant sends to the server. Its read loop
-// caches every packet and hands it to each lane of the stage that has
-// subscribers of it; it never waits for a subscriber.
+// caches every packet and hands it to each subscriber's queue; it never
+// waits for a subscriber.
 type publication struct {
 	owner *Member
 	track *webrtc.TrackRemote
@@ -27,11 +27,9 @@ type publication struct {
 
 	cache cache
 
-	fan    *lanes         // the stage's; nil (in tests) to deliver on the read loop
-	mu     sync.Mutex     // held while a packet is cached and handed out
-	subs   []*downTrack   // bound subscribers; replaced, never changed in place
-	byLane [][]*downTrack // subs by lane; each slice replaced, never changed in place
-	sinks  []sink         // other consumers (recorders); replaced, never changed in place
+	mu    sync.Mutex   // held while a packet is cached and handed out
+	subs  []*downTrack // bound subscribers; replaced, never changed in place
+	sinks []sink       // other consumers (recorders); replaced, never changed in place
 
 	lastKeyframeRequest atomic.Int64  // unix nanoseconds
 	askKeyframe         func()        // sends the publisher a PLI
@@ -76,7 +74,7 @@ func (p *publication) source() string { return p.kind.String() + "/" + p.track.I
 func newPublication(owner *Member, track *webrtc.TrackRemote) *publication {
 	codec := track.Codec()
 	p := &publication{owner: owner, track: track, codec: codec, mime: strings.ToLower(codec.MimeType),
-		kind: track.Kind(), done: make(chan struct{}), fan: owner.stage.lanes}
+		kind: track.Kind(), done: make(chan struct{})}
 	p.askKeyframe = func() {
 		owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}})
 	}
@@ -120,15 +118,8 @@ func (p *publication) handOut(pkt *packet) {
 	}
 	p.mu.Lock()
 	p.cache.put(pkt)
-	if p.fan == nil {
-		for _, d := range p.subs {
-			d.deliver(pkt)
-		}
-	}
-	for i, subs := range p.byLane {
-		if len(subs) > 0 {
-			p.fan.submit(i, job{p: pkt, subs: subs})
-		}
+	for _, d := range p.subs {
+		d.enqueue(pkt)
 	}
 	for _, k := range p.sinks {
 		k.enqueue(pkt)
@@ -146,26 +137,13 @@ func (p *publication) subscribe(d *downTrack) {
 	if p.kind == webrtc.RTPCodecTypeVideo {
 		burst := p.cache.sinceKeyframe()
 		for _, pkt := range burst {
-			d.deliver(pkt)
+			d.enqueue(pkt)
 		}
 		if burst == nil {
 			p.requestKeyframe()
 		}
 	}
 	p.subs = append(append([]*downTrack(nil), p.subs...), d)
-	p.regroup()
-}
-
-// regroup makes byLane from subs. Called with p.mu held.
-func (p *publication) regroup() {
-	if p.fan == nil {
-		return
-	}
-	byLane := make([][]*downTrack, len(p.fan.queues))
-	for _, d := range p.subs {
-		byLane[d.lane] = append(byLane[d.lane], d)
-	}
-	p.byLane = byLane
 }
 
 // unsubscribe stops handing packets to d.
@@ -179,7 +157,6 @@ func (p *publication) unsubscribe(d *downTrack) {
 		}
 	}
 	p.subs = subs
-	p.regroup()
 }
 
 // requestKeyframe asks the publisher for a keyframe, at most once every

@@ -2,7 +2,6 @@ package media
 
 import (
 	"log/slog"
-	"runtime"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -24,9 +23,7 @@ type Stage struct {
 	onStage map[string]bool
 	closed  bool
 	rec     *recording     // the segment being recorded, nil when none
-	lanes   *lanes         // who writes forwarded packets to subscribers
-	joined  int            // members ever joined: the next member's lane
-	wg      sync.WaitGroup // lanes, starting writers and RTCP readers of forwarded tracks, recorders
+	wg      sync.WaitGroup // writers and RTCP readers of forwarded tracks, recorders
 }
 
 // Member is one participant's connection on a stage.
@@ -34,7 +31,6 @@ type Member struct {
 	stage *Stage
 	id    string
 	pc    *webrtc.PeerConnection
-	lane  int // the lane that writes to it
 
 	reading sync.WaitGroup // read loops of the member's publications
 
@@ -44,16 +40,12 @@ type Member struct {
 	left  bool
 }
 
-// NewStage returns an empty stage. Close ends it. Its members' connections
-// are built with engine's API; when the engine has a shared media port,
-// forwarding batches its writes there. engine may be nil.
-func NewStage(log *slog.Logger, engine *Engine) *Stage {
+// NewStage returns an empty stage. Close ends it.
+func NewStage(log *slog.Logger) *Stage {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Stage{log: log, members: map[*Member]struct{}{}, onStage: map[string]bool{}}
-	s.lanes = newLanes(runtime.GOMAXPROCS(0), engine, &s.wg)
-	return s
+	return &Stage{log: log, members: map[*Member]struct{}{}, onStage: map[string]bool{}}
 }
 
 // Join adds a participant's connection to the stage: it is sent the tracks
@@ -63,8 +55,6 @@ func (s *Stage) Join(participant string, pc *webrtc.PeerConnection) *Member {
 	m := &Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m.lane = s.joined % len(s.lanes.queues)
-	s.joined++
 	if s.closed {
 		m.left = true
 		return m
@@ -193,7 +183,6 @@ func containsPub(pubs []*publication, p *publication) bool {
 
 func (s *Stage) forward(sub *Member, pub *publication) {
 	d := newDownTrack(pub, sub)
-	d.lane = sub.lane
 	// A transceiver of its own, never one the subscriber negotiated
 	// earlier: pion would start sending on a reused one before the
 	// subscriber has heard of the new stream, and the subscriber would
@@ -243,6 +232,5 @@ func (s *Stage) Close() {
 	s.reconcile() // forwards nothing once closed
 	s.members = map[*Member]struct{}{}
 	s.mu.Unlock()
-	s.lanes.close()
 	s.wg.Wait()
 }

@@ -109,7 +109,7 @@ type exit struct {
 }
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
-	return &Room{srv: srv, lesson: lesson, stage: media.NewStage(srv.log.With("lesson", lesson), srv.engine), ready: make(chan struct{}), in: make(chan any, roomQueue),
+	return &Room{srv: srv, lesson: lesson, stage: media.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan any, roomQueue),
 		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs)}
 }
