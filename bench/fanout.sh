@@ -16,7 +16,10 @@
 #   PORT_BASE=28080      HTTP of classroom, +10 bare, +802 classroom media UDP,
 #                        +398 classroom TURN UDP
 #   LOGS=                when set, a directory the servers' and load generator's
-#                        logs are copied to at the end
+#                        logs are copied to at the end (and the profile with its binary)
+#   BEFORE=              when set, a git revision (e.g. HEAD~3) whose classroom server
+#                        also runs at every N, as "before": a change measured against
+#                        its parent in the same run
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # that a server's CPU share is a share of one core. Without taskset, or with
@@ -32,6 +35,8 @@ JOIN_PARALLEL=${JOIN_PARALLEL:-4}
 PROFILE_N=${PROFILE_N:-}
 PORT_BASE=${PORT_BASE:-28080}
 LOGS=${LOGS:-}
+BEFORE=${BEFORE:-}
+servers="classroom bare"
 HTTP_PORT=$PORT_BASE
 BARE_PORT=$((PORT_BASE + 10))
 MEDIA_PORT=$((PORT_BASE + 802))
@@ -46,6 +51,7 @@ cleanup() {
 	if [[ -n $LOGS ]]; then
 		mkdir -p "$LOGS"
 		cp "$work"/*.log "$LOGS"/ 2>/dev/null || true
+		cp "$work"/perf.data "$work"/classroom "$LOGS"/ 2>/dev/null || true
 	fi
 	rm -rf "$work"
 }
@@ -78,6 +84,15 @@ say "fanout: building into $work"
 go build -o "$work/classroom" ./cmd/classroom
 go build -o "$work/mediaload" ./cmd/mediaload
 go build -o "$work/barefanout" ./bench/barefanout
+if [[ -n $BEFORE ]]; then
+	before_rev=$(git rev-parse --short "$BEFORE")
+	say "fanout: building the classroom server of $before_rev as \"before\""
+	mkdir "$work/before-src"
+	git archive "$before_rev" | tar -x -C "$work/before-src"
+	(cd "$work/before-src" && go build -o "$work/classroom-before" ./cmd/classroom)
+	rm -rf "$work/before-src"
+	servers="classroom before bare"
+fi
 
 # port_free reports whether nothing listens on a TCP or UDP port of 127.0.0.1.
 port_free() {
@@ -136,13 +151,13 @@ start_server() {
 	return 1
 }
 
-# load MODE PORT N [EXTRA...]: runs the load generator against the running
-# server; its result line goes to stdout, its log to $work/load-MODE-N.log.
+# load NAME MODE PORT N [EXTRA...]: runs the load generator against the running
+# server; its result line goes to stdout, its log to $work/load-NAME-N.log.
 load() {
-	local mode=$1 port=$2 n=$3
-	shift 3
+	local name=$1 mode=$2 port=$3 n=$4
+	shift 4
 	"${load_pin[@]}" "$work/mediaload" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
-		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" "$@" 2>"$work/load-$mode-$n.log"
+		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" "$@" 2>"$work/load-$name-$n.log"
 }
 
 # problems NAME: counts the warnings and errors in a server's log, by message.
@@ -154,22 +169,26 @@ problems() {
 }
 
 declare -A results
-run_classroom() {
-	local n=$1
-	shift
+# run_classroom N [EXTRA...]: the classroom server of this tree; run_before N:
+# that of $BEFORE. Their results are keyed classroom-N and before-N.
+run_classroom() { run_server classroom "$work/classroom" "$@"; }
+run_before() { run_server before "$work/classroom-before" "$@"; }
+run_server() {
+	local name=$1 bin=$2 n=$3
+	shift 3
 	rm -rf "$work/data"
 	mkdir "$work/data"
-	start_server "classroom-$n" "$HTTP_PORT" env DATABASE_URL= "$work/classroom" serve -addr "127.0.0.1:$HTTP_PORT" \
+	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= "$bin" serve -addr "127.0.0.1:$HTTP_PORT" \
 		-data "$work/data" -ice-loopback -media-udp-addr "127.0.0.1:$MEDIA_PORT" -turn-addr "127.0.0.1:$TURN_PORT" ||
 		return 1
 	local line
-	if line=$(load classroom "$HTTP_PORT" "$n" "$@"); then
-		results[classroom-$n]=$line
+	if line=$(load "$name" classroom "$HTTP_PORT" "$n" "$@"); then
+		results[$name-$n]=$line
 		say "$line"
 	else
-		say "fanout: classroom N=$n failed:"
-		tail -5 "$work/load-classroom-$n.log" >&2
-		results[classroom-$n]="failed"
+		say "fanout: $name N=$n failed:"
+		tail -5 "$work/load-$name-$n.log" >&2
+		results[$name-$n]="failed"
 	fi
 	stop_server
 }
@@ -177,7 +196,7 @@ run_bare() {
 	local n=$1
 	start_server "bare-$n" "$BARE_PORT" "$work/barefanout" -addr "127.0.0.1:$BARE_PORT" || return 1
 	local line
-	if line=$(load bare "$BARE_PORT" "$n"); then
+	if line=$(load bare bare "$BARE_PORT" "$n"); then
 		results[bare-$n]=$line
 		say "$line"
 	else
@@ -193,6 +212,10 @@ loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in $NS; do
 	say "fanout: N=$n classroom"
 	run_classroom "$n" || results[classroom-$n]="failed"
+	if [[ -n $BEFORE ]]; then
+		say "fanout: N=$n classroom before ($before_rev)"
+		run_before "$n" || results[before-$n]="failed"
+	fi
 	say "fanout: N=$n bare pion"
 	run_bare "$n" || results[bare-$n]="failed"
 done
@@ -207,14 +230,17 @@ echo "- $(go version | cut -d' ' -f3-); pion/webrtc $(go list -m -f '{{.Version}
 if [[ -n $revision ]]; then
 	echo "- built from $revision"
 fi
+if [[ -n $BEFORE ]]; then
+	echo "- \"before\": the classroom server of commit $before_rev"
+fi
 echo "- $pinning; window $DURATION; $TTFF timed joins after each window; $(($(date +%s) - start)) s in all"
 echo "- load average before the runs: $loadavg_before (other work on the machine shows here)"
 echo
 echo "## Raw results"
 echo
 for n in $NS; do
-	for s in classroom bare; do
-		echo "    ${results[$s-$n]:-failed}"
+	for s in $servers; do
+		echo "    $s ${results[$s-$n]:-failed}"
 	done
 done
 echo
@@ -223,10 +249,11 @@ echo
 echo "| N | server | joined | egress pkt/s | server CPU % | pkt per server CPU-s | server CPU per subscriber (% of a core) | load CPU % | other CPU % |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for n in $NS; do
-	for s in classroom bare; do
+	for s in $servers; do
 		line=${results[$s-$n]:-failed}
 		name=$s
 		[[ $s == bare ]] && name="bare pion"
+		[[ $s == before ]] && name="classroom $before_rev"
 		if [[ $line == failed ]]; then
 			echo "| $n | $name | failed | | | | | | |"
 			continue
@@ -242,10 +269,11 @@ echo
 echo "| N | server | seq loss % | video frames lost % | audio lost % | video stalls > 250 ms | datagrams dropped at server / load sockets | load goroutine wait p99 / max ms |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for n in $NS; do
-	for s in classroom bare; do
+	for s in $servers; do
 		line=${results[$s-$n]:-failed}
 		name=$s
 		[[ $s == bare ]] && name="bare pion"
+		[[ $s == before ]] && name="classroom $before_rev"
 		if [[ $line == failed ]]; then
 			echo "| $n | $name | failed | | | | | |"
 			continue
@@ -264,10 +292,11 @@ echo
 echo "| N | server | N joins p50 / p95 / max ms | dropped at server / load sockets while joining | timed | first frame p50 ms | p95 ms | max ms | first packet p50 ms | join call p50 ms | first video packet not a keyframe (of N) |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for n in $NS; do
-	for s in classroom bare; do
+	for s in $servers; do
 		line=${results[$s-$n]:-failed}
 		name=$s
 		[[ $s == bare ]] && name="bare pion"
+		[[ $s == before ]] && name="classroom $before_rev"
 		if [[ $line == failed ]]; then
 			echo "| $n | $name | failed | | | | | | | | |"
 			continue
@@ -282,7 +311,7 @@ echo
 echo "## Warnings and errors in the servers' logs"
 echo
 for n in $NS; do
-	for s in classroom bare; do
+	for s in $servers; do
 		[[ -f $work/$s-$n.log ]] || continue
 		p=$(problems "$s-$n")
 		if [[ -n $p ]]; then
