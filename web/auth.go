@@ -7,26 +7,13 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/realtime/token"
 )
 
-// teacher checks that the request carries the teacher's token for lesson:
-// as Authorization: Bearer <token>, or, for GET and HEAD only, as the query
-// parameter access_token (RFC 6750, section 2.3), because a page's <video>
-// cannot send a header (the pages send no Referer, and the server keeps no
-// access log). forbidden is the refusal a valid student's token gets.
+// teacher checks that the request carries the teacher's token for lesson
+// (see bearer). forbidden is the refusal a valid student's token gets.
 func (a *API) teacher(r *http.Request, lesson uuid.UUID, forbidden string) error {
-	if a.cfg.Tokens == nil {
-		return domain.Errorf(domain.CodeNotFound, "this server gives no join links")
-	}
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		bearer = r.URL.Query().Get("access_token")
-		ok = bearer != ""
-	}
-	if !ok {
-		return domain.Errorf(domain.CodeUnauthorized, "send the teacher's token as Authorization: Bearer <token>")
-	}
-	claims, err := a.cfg.Tokens.Verify(bearer, lesson)
+	claims, err := a.bearer(r, lesson, "the teacher's token")
 	if err != nil {
 		return err
 	}
@@ -34,6 +21,44 @@ func (a *API) teacher(r *http.Request, lesson uuid.UUID, forbidden string) error
 		return domain.Errorf(domain.CodeForbidden, "%s", forbidden)
 	}
 	return nil
+}
+
+// bearer verifies the token the request carries for lesson, a teacher's or
+// a student's: as Authorization: Bearer <token>, or, for GET and HEAD only,
+// as the query parameter access_token (RFC 6750, section 2.3), because a
+// page's <video> cannot send a header (the pages send no Referer, and the
+// server keeps no access log). whose names the token in the refusal of a
+// request without one.
+func (a *API) bearer(r *http.Request, lesson uuid.UUID, whose string) (token.Claims, error) {
+	if a.cfg.Tokens == nil {
+		return token.Claims{}, domain.Errorf(domain.CodeNotFound, "this server gives no join links")
+	}
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		bearer = r.URL.Query().Get("access_token")
+		ok = bearer != ""
+	}
+	if !ok {
+		return token.Claims{}, domain.Errorf(domain.CodeUnauthorized, "send %s as Authorization: Bearer <token>", whose)
+	}
+	return a.cfg.Tokens.Verify(bearer, lesson)
+}
+
+// memberOf checks that the request carries a token of the lesson of its
+// path, the teacher's or a student's, and that the lesson exists, and
+// returns the lesson's id: for what everyone who took part may see again.
+func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
+	}
+	if _, err := a.bearer(r, id, "the lesson's link token"); err != nil {
+		return uuid.Nil, err
+	}
+	if _, err := a.store.Lesson(r.Context(), id); err != nil {
+		return uuid.Nil, err
+	}
+	return id, nil
 }
 
 // teacherOf checks that the request carries the teacher's token for the

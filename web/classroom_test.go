@@ -358,6 +358,28 @@ func TestClassroomInBrowser(t *testing.T) {
 	if got := serverHash(); got != teacher.hash() {
 		t.Errorf("the server's hash %s differs from the pages' %s (was %s)", got, teacher.hash(), want)
 	}
+
+	// Ben, a student, plays the lesson back from the link his page now
+	// shows, under his own students' link: it ends as the lesson did.
+	waitUntil(t, 10*time.Second, "Ben's page to show the replay link", func() bool {
+		return eval[bool](ben, `!document.getElementById("replay").hidden`)
+	})
+	if href := eval[string](ben, `document.getElementById("replay").href`); !strings.Contains(href, "/lessons/"+eval[string](teacher, `window.classroom.state.lesson`)+"/replay#token=") {
+		t.Fatalf("Ben's replay link is %q", href)
+	}
+	ben.click("#replay")
+	waitUntil(t, 30*time.Second, "Ben's replay page to load", func() bool {
+		ok, err := try[bool](ben, `!!(window.replay && window.replay.ready)`)
+		return err == nil && ok
+	})
+	eval[bool](ben, `window.replay.seek(window.replay.duration).then(() => true)`)
+	if got, want := eval[string](ben, `window.replay.hash()`), serverHash(); got != want {
+		t.Errorf("Ben's replay ends with state hash %s, the lesson with %s", got, want)
+	}
+	chat := eval[int](teacher, `(window.classroom.state.chat || []).length`)
+	if n := eval[int](ben, `document.querySelectorAll("#messages li").length`); n != chat || n < 3 {
+		t.Errorf("Ben's replay shows %d chat messages at the end, the lesson had %d", n, chat)
+	}
 }
 
 // TestLessonPageMessages: the page says plainly when the link has expired

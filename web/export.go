@@ -178,14 +178,15 @@ func (a *API) replyState(w http.ResponseWriter, seq int64, snapshot []byte) {
 }
 
 // lessonState serves GET /api/lessons/{id}/state?seq=N or ?at=SECONDS: the lesson's
-// state at that point of its past, for playback.
+// state at that point of its past, for playback, to whoever has a link of
+// the lesson (the teacher's or a students').
 func (a *API) lessonState(w http.ResponseWriter, r *http.Request) {
 	id, err := exportLessonID(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if err := a.teacher(r, id, "only the teacher plays a lesson back"); err != nil {
+	if _, err := a.bearer(r, id, "the lesson's link token"); err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -224,11 +225,62 @@ func TestStateHTTP(t *testing.T) {
 	}{
 		{"seq=0", teacher, 400}, {"seq=x", teacher, 400}, {"at=-1", teacher, 400}, {"", teacher, 400},
 		{"seq=1&at=1", teacher, 400}, {"seq=2501", teacher, 404}, {"seq=5", "", 401},
-		{"seq=5", a.token(lesson, domain.RoleStudent), 403},
+		{"seq=5", a.token(lesson, domain.RoleStudent), 200},
 	} {
 		if resp, body := a.get(base+c.query, c.bearer); resp.StatusCode != c.status {
 			t.Errorf("%q: %d %s, want %d", c.query, resp.StatusCode, body, c.status)
 		}
+	}
+}
+
+// TestPlaybackAccess: everyone with a link of the lesson, the teacher's or
+// a students', may play it back (state, log, recordings), and no one else;
+// exporting stays the teacher's.
+func TestPlaybackAccess(t *testing.T) {
+	a := newAPI(t)
+	events := importLesson(t, a.store, 14, 300, 4)
+	lesson := events[0].Lesson
+	expired, err := a.tokens.Issue(token.Claims{Lesson: lesson, Role: domain.RoleStudent, Expires: a.clock.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.clock = a.clock.Add(2 * time.Minute)
+	base := "/api/lessons/" + lesson.String()
+	// A recorded file, as the recorder leaves it (the content is not read).
+	dir := filepath.Join(a.recordings, lesson.String())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "1-teacher-camera.webm"), []byte("\x1a\x45\xdf\xa3 webm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, bearer string
+		status       int
+	}{
+		{"teacher", a.token(lesson, domain.RoleTeacher), 200},
+		{"student", a.token(lesson, domain.RoleStudent), 200},
+		{"no token", "", 401},
+		{"expired student", expired, 401},
+		{"another lesson's student", a.token(uuid.New(), domain.RoleStudent), 401},
+		{"garbage", "not-a-token", 401},
+	} {
+		for _, path := range []string{"/state?seq=120", "/events?after=100&limit=50", "/recordings", "/recordings/1-teacher-camera.webm"} {
+			if resp, body := a.get(base+path, c.bearer); resp.StatusCode != c.status {
+				t.Errorf("%s, %s: %d %s, want %d", c.name, path, resp.StatusCode, body, c.status)
+			}
+		}
+	}
+	resp, body := a.get(base+"/events?after=100&limit=50", a.token(lesson, domain.RoleStudent))
+	var page struct {
+		Events []json.RawMessage `json:"events"`
+		More   bool              `json:"more"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil || resp.StatusCode != 200 || len(page.Events) != 50 || !page.More {
+		t.Fatalf("a student's page of the log: %d, %d events, more %v, %v", resp.StatusCode, len(page.Events), page.More, err)
+	}
+	if resp, body := a.get(base+"/export?format=csv", a.token(lesson, domain.RoleStudent)); resp.StatusCode != 403 {
+		t.Errorf("a student exported the lesson: %d %s", resp.StatusCode, body)
 	}
 }
 

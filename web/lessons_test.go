@@ -26,6 +26,8 @@ type api struct {
 	srv    *httptest.Server
 	tokens *token.Keeper
 	clock  time.Time
+	// recordings is the server's recordings directory.
+	recordings string
 }
 
 func newAPI(t *testing.T) *api {
@@ -40,7 +42,8 @@ func newAPI(t *testing.T) *api {
 		t.Fatal(err)
 	}
 	a.tokens = tokens
-	a.srv = httptest.NewServer(web.NewHandler(web.Config{Store: store, Tokens: tokens,
+	a.recordings = t.TempDir()
+	a.srv = httptest.NewServer(web.NewHandler(web.Config{Store: store, Tokens: tokens, Recordings: a.recordings,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    func() time.Time { a.clock = a.clock.Add(time.Minute); return a.clock }}))
 	t.Cleanup(func() {

@@ -20,11 +20,11 @@ type recordingJSON struct {
 }
 
 // listRecordings answers GET /api/lessons/{id}/recordings: the lesson's
-// recorded files, by start time, for the teacher (Authorization: Bearer
-// <teacher's token>). A file still being recorded has no end yet; the gap
+// recorded files, by start time, for whoever has a link of the lesson, the
+// teacher's or a students' (Authorization: Bearer <token>). A file still being recorded has no end yet; the gap
 // between one segment's end and the next one's start is a pause.
 func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.teacherOnly(w, r)
+	id, ok := a.memberOnly(w, r)
 	if !ok {
 		return
 	}
@@ -43,9 +43,9 @@ func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
 }
 
 // recording answers GET /api/lessons/{id}/recordings/{file}: one WebM file,
-// with Range requests for seeking, for the teacher.
+// with Range requests for seeking, for whoever has a link of the lesson.
 func (a *API) recording(w http.ResponseWriter, r *http.Request) {
-	id, ok := a.teacherOnly(w, r)
+	id, ok := a.memberOnly(w, r)
 	if !ok {
 		return
 	}
@@ -74,11 +74,11 @@ func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, st.ModTime(), f)
 }
 
-// teacherOnly checks that the request carries the teacher's token for the
-// lesson of its path and that the lesson exists, answering the error itself
-// when not.
-func (a *API) teacherOnly(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
-	id, err := a.teacherOf(r, "may see the recordings")
+// memberOnly checks that the request carries a token of the lesson of its
+// path, the teacher's or a student's, and that the lesson exists, answering
+// the error itself when not.
+func (a *API) memberOnly(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
+	id, err := a.memberOf(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return id, false

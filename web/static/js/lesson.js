@@ -516,7 +516,11 @@ class App {
     life.textContent = s.status === "created" ? "Start lesson" : "End lesson";
     life.disabled = s.status === "ended";
     if (s.status === "ended") {
-      banner("This lesson has ended. Everything on this page stays as it was at the end.", "info");
+      // Everyone who took part may play it back, under the link they came with.
+      const replay = $("replay");
+      replay.href = `/lessons/${this.lesson}/replay#token=${encodeURIComponent(this.linkToken || this.token)}`;
+      replay.hidden = false;
+      banner("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link.", "info");
       document.body.classList.add("ended");
       if (this.board) this.board.setCanDraw(false);
     }

@@ -1,5 +1,5 @@
 // replay.js: the playback page of a past lesson, /lessons/{id}/replay#token=…
-// (the teacher's token).
+// (the teacher's token or a student's: everyone who took part may play it back).
 //
 // The lesson is its event log: the page keeps the lesson state of the
 // playback position as a fold (state.js), applying events as the clock
@@ -56,7 +56,7 @@ class Player {
 
   async init() {
     if (!this.lesson || !this.token) {
-      banner("This replay link is incomplete: open it from the home page, where your lessons keep their teacher links.", "error");
+      banner("This replay link is incomplete: open it from the lesson's page once the lesson has ended, or from the home page, where a teacher's lessons keep their links.", "error");
       return;
     }
     let info;
@@ -68,7 +68,7 @@ class Player {
       const last = info.last_seq > 1 ? (await this.api(`/events?after=${info.last_seq - 1}&limit=1`)).events[0] : first.events[0];
       this.duration = Math.max(0, (Date.parse(last.time) - this.start) / 1000);
     } catch (err) {
-      banner(err.code === "unauthorized" ? "This replay link has expired or is not the teacher's." : `Cannot replay this lesson: ${err.message}`, "error");
+      banner(err.code === "unauthorized" ? "This replay link has expired or is not this lesson's: ask the teacher for a new one." : `Cannot replay this lesson: ${err.message}`, "error");
       return;
     }
     document.title = `${info.title} · replay`;
