@@ -107,7 +107,7 @@ func NewHandler(cfg Config) http.Handler {
 		mux.HandleFunc("GET /api/lessons/{id}/recordings", a.listRecordings)
 		mux.HandleFunc("GET /api/lessons/{id}/recordings/{file}", a.recording)
 	}
-	return headers(mux)
+	return compressed(headers(mux))
 }
 
 // headers sets the headers every answer carries and turns the mux's own
