@@ -188,12 +188,16 @@ func TestRecording(t *testing.T) {
 	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || int64(len(body)) != first.Size {
 		t.Fatalf("download: %s, %d bytes of %d", resp.Status, len(body), first.Size)
 	}
+	// Students play the lesson back too, recordings included.
+	studentTok := ls.token(domain.RoleStudent, "", time.Hour)
+	if resp := get(first.URL, studentTok, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("a student's download: %s", resp.Status)
+	}
 	for what, code := range map[string]int{
-		"a student's token": get(base, ls.token(domain.RoleStudent, "", time.Hour), nil).StatusCode,
-		"no token":          get(base, "", nil).StatusCode,
-		"a forged token":    get(base, teacherTok+"x", nil).StatusCode,
-		"a path outside":    get(base+"/..%2f..%2fetc%2fpasswd", teacherTok, nil).StatusCode,
-		"an unknown file":   get(base+"/1-nobody-camera.webm", teacherTok, nil).StatusCode,
+		"no token":        get(base, "", nil).StatusCode,
+		"a forged token":  get(base, teacherTok+"x", nil).StatusCode,
+		"a path outside":  get(base+"/..%2f..%2fetc%2fpasswd", studentTok, nil).StatusCode,
+		"an unknown file": get(base+"/1-nobody-camera.webm", teacherTok, nil).StatusCode,
 	} {
 		if code < 400 || code >= 500 {
 			t.Errorf("%s: status %d, want a refusal", what, code)
