@@ -114,10 +114,15 @@ func TestReplayInBrowser(t *testing.T) {
 		return eval[int](page, `document.querySelectorAll("#marks span.slide").length`) == changes
 	})
 
+	// A step forward over a few events folds the log in the page; the
+	// first load fetched the state.
 	eval[bool](page, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, mid))
 	want := at(mid)
 	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
 		t.Fatalf("at %.3f s the replay's state hash is %s, the lesson's was %s (seq %d)", mid, got, want.Hash(), want.Seq)
+	}
+	if f, l := eval[int](page, `window.replay.stateFetches`), eval[int](page, `window.replay.localSeeks`); f != 1 || l != 1 {
+		t.Errorf("after loading and one step forward: %d state fetches and %d local seeks, want 1 and 1", f, l)
 	}
 	if p := eval[int](page, `window.replay.state.slide.page`); p != 1 {
 		t.Fatalf("at the middle the replay shows page %d, want 1", p)
@@ -142,6 +147,18 @@ func TestReplayInBrowser(t *testing.T) {
 	}
 	if n := eval[int](page, `document.querySelectorAll("#messages li").length`); n != 3 {
 		t.Errorf("the replay shows %d chat messages, want 3", n)
+	}
+
+	// Back to the middle: the server's state again, the same as the fold.
+	eval[bool](page, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, mid))
+	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
+		t.Fatalf("back at %.3f s the replay's state hash is %s, the lesson's was %s", mid, got, want.Hash())
+	}
+	if f := eval[int](page, `window.replay.stateFetches`); f != 2 {
+		t.Errorf("a seek backwards made %d state fetches in all, want 2", f)
+	}
+	if n := eval[int](page, `document.querySelectorAll("#messages li").length`); n != 1 {
+		t.Errorf("back at the middle the replay shows %d chat messages, want 1", n)
 	}
 }
 

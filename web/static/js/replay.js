@@ -11,13 +11,18 @@
 // offset into it, and corrected when it drifts more than a quarter second.
 //
 // For tests it exposes window.replay: {ready, position, duration, state,
-// board, hash(), seek(seconds), play(), pause(), setRate(r)}.
+// board, hash(), seek(seconds), play(), pause(), setRate(r), and how many
+// seeks fetched the state (stateFetches) or folded the log (localSeeks)}.
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
 import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, boardView, pageURL } from "./views.js";
 
 const PAGE = 2000; // events read per request
+// A seek forward over at most this many events folds them here, from the
+// log's pages, instead of fetching the whole state (tens of megabytes in a
+// long lesson) from the server.
+const LOCAL_SEEK = 2000;
 const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 /** clockText formats seconds as m:ss or h:mm:ss. */
@@ -42,6 +47,8 @@ class Player {
     this.more = false; // whether the log has events after the queue
     this.fetching = null;
     this.generation = 0; // bumped by each seek; stale answers are dropped
+    this.stateFetches = 0; // seeks answered by the server's state, for tests
+    this.localSeeks = 0; // seeks folded here from the log
     this.recordings = []; // {file, participant, kind, start, end, el}
     this.slideKey = "";
     this.last = 0;
@@ -146,8 +153,21 @@ class Player {
   async seek(seconds) {
     seconds = Math.min(Math.max(0, seconds), this.duration);
     const gen = ++this.generation;
+    const from = this.position;
     this.position = seconds;
-    const at = new Date(this.start + seconds * 1000).toISOString();
+    const until = this.start + seconds * 1000;
+    if (this.state && seconds >= from) {
+      const near = await this.reach(until, gen);
+      if (gen !== this.generation) return;
+      if (near) {
+        this.localSeeks++;
+        this.advance(until);
+        this.syncMedia(true);
+        return;
+      }
+    }
+    const at = new Date(until).toISOString();
+    this.stateFetches++;
     const { seq, state } = await this.api(`/state?at=${encodeURIComponent(seconds.toFixed(3))}`);
     if (gen !== this.generation) return;
     this.state = LessonState.fromSnapshot(state);
@@ -162,21 +182,47 @@ class Player {
     this.syncMedia(true);
   }
 
+  /**
+   * reach reads pages of the log until the queue holds the events up to the
+   * wall time `until` (ms), and says whether they are few enough (LOCAL_SEEK)
+   * to fold here. False when a read fails or a newer seek begins.
+   */
+  async reach(until, gen) {
+    // Far beyond what is queued, at the pace of what is, it is not worth
+    // reading the pages between only to find out.
+    const q = this.queue;
+    if (q.length >= 2 && this.more) {
+      const first = Date.parse(q[0].time), last = Date.parse(q[q.length - 1].time);
+      if (last > first && until > last && q.length + (until - last) * q.length / (last - first) > 2 * LOCAL_SEEK) return false;
+    }
+    for (let reads = 0; reads <= LOCAL_SEEK / PAGE + 1; reads++) {
+      const past = this.queue.findIndex((e) => Date.parse(e.time) > until);
+      if (past >= 0) return past <= LOCAL_SEEK;
+      if (this.queue.length > LOCAL_SEEK) return false;
+      if (!this.more) return true; // the rest of the lesson is queued
+      const before = this.after;
+      await this.fill(gen);
+      if (gen !== this.generation || this.after === before) return false;
+    }
+    return false;
+  }
+
   /** fill reads the next page of events after those queued. */
   fill(gen = this.generation) {
     if (!this.more || this.fetching) return this.fetching;
-    this.fetching = this.api(`/events?after=${this.after}&limit=${PAGE}`).then((page) => {
-      if (gen !== this.generation) return;
+    const fetching = this.api(`/events?after=${this.after}&limit=${PAGE}`).then((page) => {
+      if (this.fetching === fetching) this.fetching = null;
+      if (gen !== this.generation) return; // a seek began meanwhile: it reads again
       for (const e of page.events) this.queue.push(e);
       if (page.events.length) this.after = page.events[page.events.length - 1].seq;
       this.more = page.more;
-      this.fetching = null;
     }, (err) => {
-      this.fetching = null;
+      if (this.fetching === fetching) this.fetching = null;
       banner(`Reading the lesson failed: ${err.message}`, "error");
       this.pause();
     });
-    return this.fetching;
+    this.fetching = fetching;
+    return fetching;
   }
 
   /** advance applies the queued events up to the wall time `until` (ms). */
@@ -338,6 +384,8 @@ window.replay = {
   get board() { return player.board; },
   get slideChanges() { return player.slideChanges || []; },
   get recorded() { return player.recorded || []; },
+  get stateFetches() { return player.stateFetches; },
+  get localSeeks() { return player.localSeeks; },
   hash: () => player.state.hash(),
   seek: (s) => player.seek(s),
   play: () => player.play(),
