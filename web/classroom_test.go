@@ -380,6 +380,17 @@ func TestClassroomInBrowser(t *testing.T) {
 	if n := eval[int](ben, `document.querySelectorAll("#messages li").length`); n != chat || n < 3 {
 		t.Errorf("Ben's replay shows %d chat messages at the end, the lesson had %d", n, chat)
 	}
+
+	// Ben's home page lists the lesson he took part in, with its
+	// replay under his link.
+	_, studentsToken, _ := strings.Cut(studentsLink, "#token=")
+	if err := chromedp.Do(ben.ctx, chromedp.Navigate(site.srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "Ben's home page to list his lesson", func() bool {
+		return eval[bool](ben, `[...document.querySelectorAll("#mine li")].some((li) =>
+			li.textContent.includes("Fractions, week 3") && [...li.querySelectorAll("a")].some((a) => a.textContent === "Replay" && a.href.endsWith("/replay#token=`+studentsToken+`")))`)
+	})
 }
 
 // TestLessonPageMessages: the page says plainly when the link has expired

@@ -1,19 +1,10 @@
 // home.js: the home page. It creates lessons, hands out their two links,
-// remembers on this device the teacher links of the lessons made here, and
-// lists the server's lessons, newest first.
+// lists the lessons this device made or joined (mine.js) with the links
+// they were opened with, and the server's lessons, newest first.
+
+import { mine, remember } from "./mine.js";
 
 const $ = (id) => document.getElementById(id);
-const MINE = "classroom:my-lessons"; // [{id, title, created, url}] in localStorage
-
-function mine() {
-  try { return JSON.parse(localStorage.getItem(MINE)) || []; } catch { return []; }
-}
-
-function remember(lesson) {
-  const list = mine().filter((l) => l.id !== lesson.id);
-  list.unshift({ id: lesson.id, title: lesson.title, created: lesson.created, url: lesson.teacher.url, expires: lesson.teacher.expires });
-  localStorage.setItem(MINE, JSON.stringify(list.slice(0, 200)));
-}
 
 function absolute(url) { return new URL(url, location.href).href; }
 
@@ -41,7 +32,7 @@ function lessonItem(l, link) {
     const open = document.createElement("a");
     open.href = link;
     open.textContent = l.ended ? "Look back" : "Open";
-    // The teacher's link opens the replay too: /lessons/{id}/replay#token=…
+    // The link opens the replay too, the teacher's or a student's: /lessons/{id}/replay#token=…
     const replay = document.createElement("a");
     replay.href = link.replace("#", "/replay#");
     replay.textContent = "Replay";
@@ -83,7 +74,7 @@ $("create").addEventListener("submit", async (e) => {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ title: $("lesson-title").value.trim() }),
     });
-    remember(l);
+    remember({ id: l.id, title: l.title, created: l.created, url: l.teacher.url, expires: l.teacher.expires, role: "teacher" });
     $("teacher-link").value = absolute(l.teacher.url);
     $("students-link").value = absolute(l.students.url);
     $("open-teacher").href = l.teacher.url;

@@ -12,6 +12,7 @@
 // send(kind, data), videoStats(), errors}.
 
 import { LessonConnection } from "./connection.js";
+import { remember, claims, tokenExpiry } from "./mine.js";
 import { LessonState } from "./state.js";
 import { Board, shortcuts } from "./board.js";
 import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, boardView, pageURL } from "./views.js";
@@ -508,6 +509,12 @@ class App {
   renderLesson() {
     const s = this.state;
     document.title = `${s.title} · classroom`;
+    if (s.title !== this.remembered && this.linkToken) {
+      // The home page lists it under "Your lessons", with this link.
+      this.remembered = s.title;
+      remember({ id: this.lesson, title: s.title, created: s.created, url: `/lessons/${this.lesson}#token=${encodeURIComponent(this.linkToken)}`,
+        expires: tokenExpiry(this.linkToken), role: claims(this.linkToken).role || "" });
+    }
     $("title").textContent = s.title;
     $("rec").hidden = !s.recording;
     $("record").textContent = s.recording ? "Stop recording" : "Start recording";
