@@ -15,7 +15,7 @@ import { LessonConnection } from "./connection.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
 import { LessonState } from "./state.js";
 import { Board, shortcuts } from "./board.js";
-import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, boardView, pageURL } from "./views.js";
+import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
 
 const COLORS = ["#111827", "#dc2626", "#ea580c", "#16a34a", "#2563eb", "#7c3aed", "#ffffff"];
 const TOOLS = [
@@ -486,8 +486,8 @@ class App {
   }
 
   dirtyAll() {
-    $("messages").replaceChildren();
-    if (this.state) for (const m of this.state.chat || []) this.addMessage({ actor: m.actor, time: m.time, data: { text: m.text } });
+    if (this.state) showChat(this.state, this.me);
+    else $("messages").replaceChildren();
     this.slideKey = "";
     this.mark("lesson", "slide", "people", "media", "draw");
   }

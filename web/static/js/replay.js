@@ -16,7 +16,7 @@
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
-import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, boardView, pageURL } from "./views.js";
+import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
 
 const PAGE = 2000; // events read per request
 // A seek forward over at most this many events folds them here, from the
@@ -316,8 +316,7 @@ class Player {
   }
 
   renderAll() {
-    $("messages").replaceChildren(...(this.state.chat || []).map((m) => chatItem(this.state, m)));
-    $("messages").scrollTop = $("messages").scrollHeight;
+    showChat(this.state);
     this.slideKey = "";
     this.renderSlide();
     this.renderPeople();

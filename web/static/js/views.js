@@ -92,17 +92,34 @@ export function renderPeople(state, { me = "", actions = null } = {}) {
 export function chatItem(state, { actor, time, text }, me = "") {
   return el("li", { class: actor === me ? "mine" : "" },
     el("span", { class: "who" }, nameOf(state, actor)),
-    el("time", { datetime: time }, new Date(time).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
+    el("time", { datetime: time }, clock.format(new Date(time))),
     el("p", {}, text));
 }
+
+// One formatter for every message: toLocaleTimeString makes one a call,
+// which costs more than the rest of a message's rendering.
+const clock = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+
+/** CHAT_SHOWN is how many of the latest messages #messages holds. */
+export const CHAT_SHOWN = 500;
 
 /** appendChat adds messages to #messages, keeping the view at the end when it was there. */
 export function appendChat(items) {
   const list = $("messages");
   const atEnd = list.scrollTop + list.clientHeight >= list.scrollHeight - 8;
-  list.append(...items);
-  while (list.children.length > 500) list.firstChild.remove();
+  list.append(...items.slice(-CHAT_SHOWN));
+  while (list.children.length > CHAT_SHOWN) list.firstChild.remove();
   if (atEnd) list.scrollTop = list.scrollHeight;
+}
+
+/**
+ * showChat fills #messages with the state's latest CHAT_SHOWN messages at
+ * once (a long lesson has thousands), scrolled to the end.
+ */
+export function showChat(state, me = "") {
+  const list = $("messages");
+  list.replaceChildren(...(state.chat || []).slice(-CHAT_SHOWN).map((m) => chatItem(state, m, me)));
+  list.scrollTop = list.scrollHeight;
 }
 
 /**
