@@ -149,13 +149,35 @@ func TestReplayInBrowser(t *testing.T) {
 		t.Errorf("the replay shows %d chat messages, want 3", n)
 	}
 
+	// Two seeks back in a row, the second before the first's state has
+	// come: the page shows the second moment, not the end it stood at.
+	var later float64
+	for _, e := range events {
+		if e.Payload.Kind() == domain.KindStrokeDrawn && e.Payload.(*domain.StrokeDrawn).Slide.Page == 2 {
+			later = e.Time.Sub(start).Seconds() + 0.001
+			break
+		}
+	}
+	eval[bool](page, fmt.Sprintf(`(async () => {
+		const first = window.replay.seek(%f);
+		await window.replay.seek(%f);
+		await first;
+		return true;
+	})()`, mid, later))
+	if got, want := eval[string](page, `window.replay.hash()`), at(later).Hash(); got != want {
+		t.Fatalf("after seeking back twice quickly the replay's hash is %s, the lesson's at %.3f s %s", got, later, want)
+	}
+	if p := eval[int](page, `window.replay.state.slide.page`); p != 2 {
+		t.Fatalf("after seeking back twice quickly the replay shows page %d, want 2", p)
+	}
+
 	// Back to the middle: the server's state again, the same as the fold.
 	eval[bool](page, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, mid))
 	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
 		t.Fatalf("back at %.3f s the replay's state hash is %s, the lesson's was %s", mid, got, want.Hash())
 	}
-	if f := eval[int](page, `window.replay.stateFetches`); f != 2 {
-		t.Errorf("a seek backwards made %d state fetches in all, want 2", f)
+	if f := eval[int](page, `window.replay.stateFetches`); f != 4 {
+		t.Errorf("%d state fetches in all, want 4: the first load and three seeks backwards", f)
 	}
 	if n := eval[int](page, `document.querySelectorAll("#messages li").length`); n != 1 {
 		t.Errorf("back at the middle the replay shows %d chat messages, want 1", n)

@@ -47,6 +47,7 @@ class Player {
     this.more = false; // whether the log has events after the queue
     this.fetching = null;
     this.generation = 0; // bumped by each seek; stale answers are dropped
+    this.folded = -Infinity; // the wall time (ms) up to which the state holds the log
     this.stateFetches = 0; // seeks answered by the server's state, for tests
     this.localSeeks = 0; // seeks folded here from the log
     this.recordings = []; // {file, participant, kind, start, end, el}
@@ -153,10 +154,12 @@ class Player {
   async seek(seconds) {
     seconds = Math.min(Math.max(0, seconds), this.duration);
     const gen = ++this.generation;
-    const from = this.position;
     this.position = seconds;
     const until = this.start + seconds * 1000;
-    if (this.state && seconds >= from) {
+    // Forward of what the state holds (not of the clock, which an earlier
+    // seek still fetching its state has moved already), and not far: fold
+    // the log here.
+    if (this.state && until >= this.folded) {
       const near = await this.reach(until, gen);
       if (gen !== this.generation) return;
       if (near) {
@@ -171,11 +174,13 @@ class Player {
     const { seq, state } = await this.api(`/state?at=${encodeURIComponent(seconds.toFixed(3))}`);
     if (gen !== this.generation) return;
     this.state = LessonState.fromSnapshot(state);
+    this.folded = until;
     this.queue = [];
     this.more = true;
     this.after = seq;
-    this.fetching = null;
-    await this.fill(gen);
+    this.fetching = null; // a read from the old queue's end is dropped when it comes
+    await this.fill();
+    if (gen !== this.generation) return;
     // The state is at or before the position: apply what lies between.
     this.advance(Date.parse(at));
     this.renderAll();
@@ -201,23 +206,29 @@ class Player {
       if (this.queue.length > LOCAL_SEEK) return false;
       if (!this.more) return true; // the rest of the lesson is queued
       const before = this.after;
-      await this.fill(gen);
+      await this.fill();
       if (gen !== this.generation || this.after === before) return false;
     }
     return false;
   }
 
-  /** fill reads the next page of events after those queued. */
-  fill(gen = this.generation) {
+  /**
+   * fill reads the next page of events after those queued. A page is kept
+   * only if no seek replaced the queue while it was read (a seek that
+   * fetches a state forgets the read in flight); a seek that folds the log
+   * here keeps the queue, and the page.
+   */
+  fill() {
     if (!this.more || this.fetching) return this.fetching;
     const fetching = this.api(`/events?after=${this.after}&limit=${PAGE}`).then((page) => {
-      if (this.fetching === fetching) this.fetching = null;
-      if (gen !== this.generation) return; // a seek began meanwhile: it reads again
+      if (this.fetching !== fetching) return; // the queue it was for is gone
+      this.fetching = null;
       for (const e of page.events) this.queue.push(e);
       if (page.events.length) this.after = page.events[page.events.length - 1].seq;
       this.more = page.more;
     }, (err) => {
-      if (this.fetching === fetching) this.fetching = null;
+      if (this.fetching !== fetching) return;
+      this.fetching = null;
       banner(`Reading the lesson failed: ${err.message}`, "error");
       this.pause();
     });
@@ -229,6 +240,7 @@ class Player {
   advance(until) {
     let changed = false, slide = false, chat = [];
     let i = 0;
+    this.folded = Math.max(this.folded, until);
     for (; i < this.queue.length; i++) {
       const e = this.queue[i];
       if (Date.parse(e.time) > until) break;
