@@ -188,10 +188,15 @@ func TestRecording(t *testing.T) {
 	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || int64(len(body)) != first.Size {
 		t.Fatalf("download: %s, %d bytes of %d", resp.Status, len(body), first.Size)
 	}
-	// Students play the lesson back too, recordings included.
+	// Students play the lesson back too, recordings included, once it
+	// has ended.
 	studentTok := ls.token(domain.RoleStudent, "", time.Hour)
+	if resp := get(first.URL, studentTok, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a student's download while the lesson runs: %s, want 403", resp.Status)
+	}
+	mustSend(t, ctx, teacher, &domain.LessonEnded{})
 	if resp := get(first.URL, studentTok, nil); resp.StatusCode != http.StatusOK {
-		t.Errorf("a student's download: %s", resp.Status)
+		t.Errorf("a student's download after the lesson: %s", resp.Status)
 	}
 	for what, code := range map[string]int{
 		"no token":        get(base, "", nil).StatusCode,

@@ -44,19 +44,27 @@ func (a *API) bearer(r *http.Request, lesson uuid.UUID, whose string) (token.Cla
 	return a.cfg.Tokens.Verify(bearer, lesson)
 }
 
-// memberOf checks that the request carries a token of the lesson of its
-// path, the teacher's or a student's, and that the lesson exists, and
-// returns the lesson's id: for what everyone who took part may see again.
+// memberOf checks that the request may play back the lesson of its path,
+// which must exist, and returns the lesson's id: the teacher at any time,
+// a student (with the class's link or their own token) once the lesson has
+// ended. While it runs, a student takes part in it; and a link that leaked
+// to someone outside the class does not let them watch the recordings of a
+// lesson in progress unseen.
 func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
 		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
 	}
-	if _, err := a.bearer(r, id, "the lesson's link token"); err != nil {
+	claims, err := a.bearer(r, id, "the lesson's link token")
+	if err != nil {
 		return uuid.Nil, err
 	}
-	if _, err := a.store.Lesson(r.Context(), id); err != nil {
+	lesson, err := a.store.Lesson(r.Context(), id)
+	if err != nil {
 		return uuid.Nil, err
+	}
+	if claims.Role != domain.RoleTeacher && lesson.Ended.IsZero() {
+		return uuid.Nil, domain.Errorf(domain.CodeForbidden, "students play a lesson back once it has ended")
 	}
 	return id, nil
 }

@@ -225,7 +225,7 @@ func TestStateHTTP(t *testing.T) {
 	}{
 		{"seq=0", teacher, 400}, {"seq=x", teacher, 400}, {"at=-1", teacher, 400}, {"", teacher, 400},
 		{"seq=1&at=1", teacher, 400}, {"seq=2501", teacher, 404}, {"seq=5", "", 401},
-		{"seq=5", a.token(lesson, domain.RoleStudent), 200},
+		{"seq=5", a.token(lesson, domain.RoleStudent), 403}, // the lesson runs: see TestPlaybackAccess
 	} {
 		if resp, body := a.get(base+c.query, c.bearer); resp.StatusCode != c.status {
 			t.Errorf("%q: %d %s, want %d", c.query, resp.StatusCode, body, c.status)
@@ -233,9 +233,9 @@ func TestStateHTTP(t *testing.T) {
 	}
 }
 
-// TestPlaybackAccess: everyone with a link of the lesson, the teacher's or
-// a students', may play it back (state, log, recordings), and no one else;
-// exporting stays the teacher's.
+// TestPlaybackAccess: everyone with a link of the lesson may play it back
+// (state, log, recordings): the teacher at any time, students once it has
+// ended; no one else; exporting stays the teacher's.
 func TestPlaybackAccess(t *testing.T) {
 	a := newAPI(t)
 	events := importLesson(t, a.store, 14, 300, 4)
@@ -254,6 +254,21 @@ func TestPlaybackAccess(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "1-teacher-camera.webm"), []byte("\x1a\x45\xdf\xa3 webm"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	paths := []string{"/state?seq=120", "/events?after=100&limit=50", "/recordings", "/recordings/1-teacher-camera.webm"}
+	// While the lesson runs, only the teacher.
+	for _, path := range paths {
+		if resp, body := a.get(base+path, a.token(lesson, domain.RoleTeacher)); resp.StatusCode != 200 {
+			t.Errorf("the teacher, %s, during the lesson: %d %s", path, resp.StatusCode, body)
+		}
+		if resp, body := a.get(base+path, a.token(lesson, domain.RoleStudent)); resp.StatusCode != 403 {
+			t.Errorf("a student, %s, during the lesson: %d %s, want 403", path, resp.StatusCode, body)
+		}
+	}
+	end := domain.Event{ID: uuid.New(), Lesson: lesson, Version: domain.EventVersion, Actor: "teacher",
+		Role: domain.RoleTeacher, Time: events[len(events)-1].Time.Add(time.Second), Payload: &domain.LessonEnded{}}
+	if _, errs, err := a.store.Append(context.Background(), end); err != nil || errs[0] != nil {
+		t.Fatalf("end the lesson: %v %v", err, errs)
+	}
 	for _, c := range []struct {
 		name, bearer string
 		status       int
@@ -265,7 +280,7 @@ func TestPlaybackAccess(t *testing.T) {
 		{"another lesson's student", a.token(uuid.New(), domain.RoleStudent), 401},
 		{"garbage", "not-a-token", 401},
 	} {
-		for _, path := range []string{"/state?seq=120", "/events?after=100&limit=50", "/recordings", "/recordings/1-teacher-camera.webm"} {
+		for _, path := range paths {
 			if resp, body := a.get(base+path, c.bearer); resp.StatusCode != c.status {
 				t.Errorf("%s, %s: %d %s, want %d", c.name, path, resp.StatusCode, body, c.status)
 			}

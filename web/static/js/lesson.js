@@ -525,7 +525,11 @@ class App {
     if (s.status === "ended") {
       // Everyone who took part may play it back, under the link they came with.
       const replay = $("replay");
-      replay.href = `/lessons/${this.lesson}/replay#token=${encodeURIComponent(this.linkToken || this.token)}`;
+      // Whichever of the page's tokens lasts longer: the link's, or the
+      // one the server gave this participant on joining.
+      const tokens = [this.linkToken, this.token].filter(Boolean);
+      const token = tokens.sort((a, b) => (claims(b).exp || 0) - (claims(a).exp || 0))[0];
+      replay.href = `/lessons/${this.lesson}/replay#token=${encodeURIComponent(token)}`;
       replay.hidden = false;
       banner("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link.", "info");
       document.body.classList.add("ended");

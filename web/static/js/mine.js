@@ -18,7 +18,10 @@ export function mine() {
 export function remember(lesson) {
   const list = mine();
   const old = list.find((l) => l.id === lesson.id);
-  const keepOld = old && old.role === "teacher" && lesson.role !== "teacher" && new Date(old.expires) > new Date();
+  // Entries from before roles were kept are all teachers' (the home page
+  // remembered only the lessons it made).
+  const oldRole = old ? old.role || "teacher" : "";
+  const keepOld = oldRole === "teacher" && lesson.role !== "teacher" && new Date(old.expires) > new Date();
   const entry = keepOld ? { ...old, title: lesson.title || old.title } : lesson;
   const rest = list.filter((l) => l.id !== lesson.id);
   try {
