@@ -17,13 +17,16 @@ import (
 
 // BenchmarkReplaySeekInBrowser times seeks on the playback page, in
 // headless Chromium, in the 100,000-event lesson of BenchmarkSeek, around
-// its middle (state ~13 MB of JSON). An op is two seeks:
+// its middle (state ~13 MB of JSON). An op is three timed seeks:
 //
-//	back      from 1,000 events past the middle back to the middle: the
-//	          page fetches the state there from the server (the baseline,
-//	          and every seek before the page folded short steps itself)
-//	forward   from the middle to 1,000 events on: the page folds those
-//	          events from the log's pages it reads anyway
+//	back        from 1,000 events past the middle back to it, with no state
+//	            kept in the page: it fetches the state there from the
+//	            server (the baseline: every seek did this once)
+//	forward     from the middle 1,000 events on: the page folds those
+//	            events from the log's pages it reads anyway
+//	back-kept   from there back to 500 events past the middle: the page
+//	            restores the state it fetched last (at the middle) and folds
+//	            500 events on from it
 //
 // Each figure is the time `await window.replay.seek(t)` takes in the page,
 // fetching, decoding, folding and drawing; the server runs in the test's
@@ -56,47 +59,57 @@ func BenchmarkReplaySeekInBrowser(b *testing.B) {
 		chromedp.Poll[chromedp.Void](`window.replay && window.replay.ready === true`, chromedp.WithPollingTimeout(2*time.Minute))); err != nil {
 		b.Fatal(err)
 	}
-	// The time of the 1,000th event after the middle, read from the
-	// page's queue once it stands at the middle.
-	ahead, err := chromedp.Run(ctx, chromedp.Evaluate[float64](fmt.Sprintf(`(async () => {
+	// The times of the 500th and 1,000th events after the middle, read
+	// from the page's queue once it stands at the middle.
+	marks, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(async () => {
 		await window.replay.seek(%f);
 		const p = window.replay.player;
 		while (p.queue.length < 1000 && p.more) await p.fill();
-		return (Date.parse(p.queue[999].time) - p.start) / 1000;
+		return [499, 999].map((i) => (Date.parse(p.queue[i].time) - p.start) / 1000);
 	})()`, mid), chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.Fatal(err)
 	}
-	var back, forward time.Duration
-	var fetches, locals int
+	half, ahead := marks[0], marks[1]
+	var back, forward, kept time.Duration
+	var fetches, locals, restores int
 	b.ResetTimer()
 	for b.Loop() {
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
-			Back, Forward           float64
-			StateFetches, LocalSeek int
+			Back, Forward, Kept                       float64
+			StateFetches, LocalSeeks, CheckpointSeeks int
 		}](fmt.Sprintf(`(async () => {
-			const r = window.replay, f0 = r.stateFetches, l0 = r.localSeeks;
+			const r = window.replay, f0 = r.stateFetches, l0 = r.localSeeks, c0 = r.checkpointSeeks;
 			await r.seek(%[2]f); // stand 1,000 events on (not timed)
+			r.player.checkpoint = null;
 			let t = performance.now();
 			await r.seek(%[1]f);
 			const back = performance.now() - t;
 			t = performance.now();
 			await r.seek(%[2]f);
 			const forward = performance.now() - t;
-			return {Back: back, Forward: forward, StateFetches: r.stateFetches - f0, LocalSeek: r.localSeeks - l0};
-		})()`, mid, ahead), chromedp.EvalAwaitPromise))
+			t = performance.now();
+			await r.seek(%[3]f);
+			const kept = performance.now() - t;
+			return {Back: back, Forward: forward, Kept: kept, StateFetches: r.stateFetches - f0,
+				LocalSeeks: r.localSeeks - l0, CheckpointSeeks: r.checkpointSeeks - c0};
+		})()`, mid, ahead, half), chromedp.EvalAwaitPromise))
 		if err != nil {
 			b.Fatal(err)
 		}
 		back += time.Duration(got.Back * float64(time.Millisecond))
 		forward += time.Duration(got.Forward * float64(time.Millisecond))
+		kept += time.Duration(got.Kept * float64(time.Millisecond))
 		fetches += got.StateFetches
-		locals += got.LocalSeek
+		locals += got.LocalSeeks
+		restores += got.CheckpointSeeks
 	}
 	b.StopTimer()
-	if fetches != b.N || locals != 2*b.N {
-		b.Fatalf("%d state fetches and %d local seeks in %d ops: not one fetch back and two local steps forward an op", fetches, locals, b.N)
+	if fetches != b.N || locals != 2*b.N || restores != b.N {
+		b.Fatalf("%d state fetches, %d local seeks and %d from the kept state in %d ops, want one, two and one an op",
+			fetches, locals, restores, b.N)
 	}
 	b.ReportMetric(float64(back.Milliseconds())/float64(b.N), "back-ms/op")
 	b.ReportMetric(float64(forward.Milliseconds())/float64(b.N), "forward-ms/op")
+	b.ReportMetric(float64(kept.Milliseconds())/float64(b.N), "back-kept-ms/op")
 }

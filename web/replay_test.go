@@ -171,16 +171,29 @@ func TestReplayInBrowser(t *testing.T) {
 		t.Fatalf("after seeking back twice quickly the replay shows page %d, want 2", p)
 	}
 
-	// Back to the middle: the server's state again, the same as the fold.
+	// Back to the middle: from the state the page fetched first (it keeps
+	// the last one), folding the log on from there.
 	eval[bool](page, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, mid))
 	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
 		t.Fatalf("back at %.3f s the replay's state hash is %s, the lesson's was %s", mid, got, want.Hash())
 	}
-	if f := eval[int](page, `window.replay.stateFetches`); f != 4 {
-		t.Errorf("%d state fetches in all, want 4: the first load and three seeks backwards", f)
+	if f, c := eval[int](page, `window.replay.stateFetches`), eval[int](page, `window.replay.checkpointSeeks`); f != 1 || c != 1 {
+		t.Errorf("%d state fetches and %d seeks from the kept state, want 1 and 1", f, c)
 	}
 	if n := eval[int](page, `document.querySelectorAll("#messages li").length`); n != 1 {
 		t.Errorf("back at the middle the replay shows %d chat messages, want 1", n)
+	}
+
+	// Without a kept state, a seek back asks the server for the state.
+	eval[bool](page, fmt.Sprintf(`window.replay.seek(%f).then(() => { window.replay.player.checkpoint = null; return window.replay.seek(%f); }).then(() => true)`, end, mid))
+	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
+		t.Fatalf("back at %.3f s from the server the replay's state hash is %s, the lesson's was %s", mid, got, want.Hash())
+	}
+	if f := eval[int](page, `window.replay.stateFetches`); f != 2 {
+		t.Errorf("%d state fetches in all, want 2", f)
+	}
+	if n := eval[int](page, `document.querySelectorAll("#messages li").length`); n != 1 {
+		t.Errorf("back at the middle from the server the replay shows %d chat messages, want 1", n)
 	}
 }
 

@@ -12,7 +12,8 @@
 //
 // For tests it exposes window.replay: {ready, position, duration, state,
 // board, hash(), seek(seconds), play(), pause(), setRate(r), and how many
-// seeks fetched the state (stateFetches) or folded the log (localSeeks)}.
+// seeks fetched the state (stateFetches), folded the log forward
+// (localSeeks) or back from the state last fetched (checkpointSeeks)}.
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
@@ -48,15 +49,20 @@ class Player {
     this.fetching = null;
     this.generation = 0; // bumped by each seek; stale answers are dropped
     this.folded = -Infinity; // the wall time (ms) up to which the state holds the log
+    this.checkpoint = null; // {text, folded}: the state last fetched, to seek back to cheaply
+    this.redraw = false; // the state was replaced: the view shows another one
     this.stateFetches = 0; // seeks answered by the server's state, for tests
     this.localSeeks = 0; // seeks folded here from the log
+    this.checkpointSeeks = 0; // seeks back from the state last fetched
     this.recordings = []; // {file, participant, kind, start, end, el}
     this.slideKey = "";
     this.last = 0;
   }
 
-  async api(path) {
+  /** api GETs a path of the lesson's API: its JSON, or with text set its text. */
+  async api(path, text = false) {
     const r = await fetch(`/api/lessons/${this.lesson}${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    if (text && r.ok) return r.text();
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code, status: r.status });
     return body;
@@ -164,26 +170,58 @@ class Player {
       if (gen !== this.generation) return;
       if (near) {
         this.localSeeks++;
-        this.advance(until);
-        this.syncMedia(true);
+        this.land(until);
         return;
       }
     }
-    const at = new Date(until).toISOString();
+    // Back, but not before the state last fetched: start from it again
+    // (kept as the server's text: restoring it is a fraction of fetching
+    // it), when the step from there is short.
+    const cp = this.checkpoint;
+    if (cp && until >= cp.folded && until < this.folded) {
+      this.install(cp.text, cp.folded);
+      const near = await this.reach(until, gen);
+      if (gen !== this.generation) return;
+      if (near) {
+        this.checkpointSeeks++;
+        this.land(until);
+        return;
+      }
+    }
     this.stateFetches++;
-    const { seq, state } = await this.api(`/state?at=${encodeURIComponent(seconds.toFixed(3))}`);
+    const text = await this.api(`/state?at=${encodeURIComponent(seconds.toFixed(3))}`, true);
     if (gen !== this.generation) return;
+    this.install(text, until);
+    this.checkpoint = { text, folded: until };
+    await this.fill();
+    if (gen !== this.generation) return;
+    this.land(until);
+  }
+
+  /**
+   * install replaces the state with a snapshot of the server's (the text of
+   * a GET …/state), which holds the log up to the wall time `folded`, and
+   * empties the queue to read on after it. The view is redrawn when a seek
+   * lands.
+   */
+  install(text, folded) {
+    const { seq, state } = JSON.parse(text);
     this.state = LessonState.fromSnapshot(state);
-    this.folded = until;
+    this.folded = folded;
     this.queue = [];
     this.more = true;
     this.after = seq;
     this.fetching = null; // a read from the old queue's end is dropped when it comes
-    await this.fill();
-    if (gen !== this.generation) return;
-    // The state is at or before the position: apply what lies between.
-    this.advance(Date.parse(at));
-    this.renderAll();
+    this.redraw = true;
+  }
+
+  /** land applies the queued events up to `until` (ms) and shows the result. */
+  land(until) {
+    this.advance(until);
+    if (this.redraw) {
+      this.redraw = false;
+      this.renderAll();
+    }
     this.syncMedia(true);
   }
 
@@ -397,6 +435,7 @@ window.replay = {
   get recorded() { return player.recorded || []; },
   get stateFetches() { return player.stateFetches; },
   get localSeeks() { return player.localSeeks; },
+  get checkpointSeeks() { return player.checkpointSeeks; },
   hash: () => player.state.hash(),
   seek: (s) => player.seek(s),
   play: () => player.play(),
