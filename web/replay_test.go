@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,6 +195,25 @@ func TestReplayInBrowser(t *testing.T) {
 	}
 	if n := eval[int](page, `document.querySelectorAll("#messages li").length`); n != 1 {
 		t.Errorf("back at the middle from the server the replay shows %d chat messages, want 1", n)
+	}
+
+	// A seek whose state cannot be fetched says so and leaves the page at
+	// the moment it shows, its clock with it.
+	eval[bool](page, `(async () => {
+		const f = window.fetch;
+		window.fetch = (u, o) => String(u).includes("/state") ? Promise.reject(new TypeError("the network is down")) : f(u, o);
+		window.replay.player.checkpoint = null;
+		try { await window.replay.seek(0); } finally { window.fetch = f; }
+		return true;
+	})()`)
+	if b := eval[string](page, `document.getElementById("banner").textContent`); !strings.Contains(b, "Seeking failed") {
+		t.Errorf("after a failed seek the banner says %q", b)
+	}
+	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
+		t.Errorf("after a failed seek the replay's hash is %s, want the middle's %s", got, want.Hash())
+	}
+	if p := eval[float64](page, `window.replay.position`); math.Abs(p-mid) > 0.002 {
+		t.Errorf("after a failed seek the clock shows %.3f s, the page the lesson at %.3f s", p, mid)
 	}
 }
 

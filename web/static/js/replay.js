@@ -24,6 +24,7 @@ const PAGE = 2000; // events read per request
 // log's pages, instead of fetching the whole state (tens of megabytes in a
 // long lesson) from the server.
 const LOCAL_SEEK = 2000;
+const RETRY_MS = 3000; // a failed read of the log is tried again after this long
 const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 /** clockText formats seconds as m:ss or h:mm:ss. */
@@ -49,7 +50,8 @@ class Player {
     this.fetching = null;
     this.generation = 0; // bumped by each seek; stale answers are dropped
     this.folded = -Infinity; // the wall time (ms) up to which the state holds the log
-    this.checkpoint = null; // {text, folded}: the state last fetched, to seek back to cheaply
+    this.failedAt = -Infinity; // when a read of the log last failed (performance.now)
+    this.checkpoint = null; // {text, folded, seq}: the state last fetched, to seek back to cheaply
     this.redraw = false; // the state was replaced: the view shows another one
     this.stateFetches = 0; // seeks answered by the server's state, for tests
     this.localSeeks = 0; // seeks folded here from the log
@@ -156,8 +158,25 @@ class Player {
       ...ticks.map((t) => el("span", { class: "slide", style: `left:${pct(t)}%`, title: `slide change at ${clockText(t)}` })));
   }
 
-  /** seek shows the lesson as it was at `seconds` from its start. */
+  /**
+   * seek shows the lesson as it was at `seconds` from its start. When the
+   * server cannot be read, it says so and shows what the page holds.
+   */
   async seek(seconds) {
+    const gen = this.generation + 1;
+    try {
+      await this.seekTo(seconds);
+    } catch (err) {
+      if (gen !== this.generation) return; // a newer seek shows its own
+      banner(`Seeking failed: ${err.message}`, "error");
+      this.pause();
+      if (!this.state) return; // nothing loaded yet
+      this.position = Math.max(0, Math.min(this.duration, (this.folded - this.start) / 1000));
+      this.land(this.folded);
+    }
+  }
+
+  async seekTo(seconds) {
     seconds = Math.min(Math.max(0, seconds), this.duration);
     const gen = ++this.generation;
     this.position = seconds;
@@ -177,8 +196,11 @@ class Player {
     // Back, but not before the state last fetched: start from it again
     // (kept as the server's text: restoring it is a fraction of fetching
     // it), when the step from there is short.
+    // Only when the state holds at most LOCAL_SEEK events past the kept
+    // one, so that the step from it surely is short: a seek that installed
+    // it and then had to fetch anyway would cost more than fetching.
     const cp = this.checkpoint;
-    if (cp && until >= cp.folded && until < this.folded) {
+    if (cp && until >= cp.folded && until < this.folded && this.state.seq - cp.seq <= LOCAL_SEEK) {
       this.install(cp.text, cp.folded);
       const near = await this.reach(until, gen);
       if (gen !== this.generation) return;
@@ -189,10 +211,12 @@ class Player {
       }
     }
     this.stateFetches++;
-    const text = await this.api(`/state?at=${encodeURIComponent(seconds.toFixed(3))}`, true);
+    // Whole milliseconds, rounded down: the state must not hold an event
+    // past `until`, which folded claims.
+    const at = (Math.floor(seconds * 1000) / 1000).toFixed(3);
+    const text = await this.api(`/state?at=${at}`, true);
     if (gen !== this.generation) return;
-    this.install(text, until);
-    this.checkpoint = { text, folded: until };
+    this.checkpoint = { text, folded: until, seq: this.install(text, until) };
     await this.fill();
     if (gen !== this.generation) return;
     this.land(until);
@@ -213,6 +237,7 @@ class Player {
     this.after = seq;
     this.fetching = null; // a read from the old queue's end is dropped when it comes
     this.redraw = true;
+    return seq;
   }
 
   /** land applies the queued events up to `until` (ms) and shows the result. */
@@ -267,6 +292,7 @@ class Player {
     }, (err) => {
       if (this.fetching !== fetching) return;
       this.fetching = null;
+      this.failedAt = performance.now();
       banner(`Reading the lesson failed: ${err.message}`, "error");
       this.pause();
     });
@@ -310,6 +336,9 @@ class Player {
       if (this.position >= this.duration && !this.more && this.queue.length === 0) this.pause();
       else this.syncMedia(false); // paused, seek, play and pause sync it themselves
     }
+    // A read that failed with nothing queued is tried again, every few
+    // seconds, so that play resumes once the server answers.
+    if (this.more && !this.fetching && this.queue.length === 0 && now - this.failedAt > RETRY_MS) this.fill();
     this.renderClock();
     requestAnimationFrame((t) => this.tick(t));
   }
