@@ -221,3 +221,41 @@ func TestRecordDrift(t *testing.T) {
 	}
 	t.Logf("last frame %d ms off; %d corrections; measured offset %d µs", errMS, w.man.ClockCorrections, w.man.ClockOffsetUS)
 }
+
+// TestRecordLateFirstPacket: a track whose first packet came 200 ms late
+// (held up while the track started) and the rest on time is placed where
+// its media began: the manifest's start moves back, and the span from its
+// start to its end is the file's length, in a segment shorter than a drift
+// window as in a longer one.
+func TestRecordLateFirstPacket(t *testing.T) {
+	for _, n := range []int{150, 1000} { // 3 s, and 20 s: past the first drift window
+		rec := testRecording(t)
+		pub := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
+			codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
+		w := newTrackWriter(newTrackRecorder(rec, pub))
+		const late = 200 * time.Millisecond
+		arrival := func(i int) time.Duration {
+			if i == 0 {
+				return late
+			}
+			return time.Duration(i) * 20 * time.Millisecond
+		}
+		for i := range n {
+			w.push(&packet{header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
+				payload: []byte{0xfc, 1, 2, 3}, at: rec.anchorMono.Add(arrival(i))})
+		}
+		w.close()
+		first := rec.eventTime(rec.anchorMono.Add(arrival(0)))
+		if moved := first.Sub(w.man.Start); moved < late-maxDrift || moved > late+maxDrift {
+			t.Errorf("%d packets: the start moved back %v, want about %v", n, moved, late)
+		}
+		span := w.man.End.Sub(w.man.Start)
+		length := time.Duration(w.man.DurationMS) * time.Millisecond
+		if d := span - length; d < -maxDrift || d > maxDrift {
+			t.Errorf("%d packets: the manifest spans %v, the file lasts %v", n, span, length)
+		}
+		if w.man.ClockCorrections != 1 {
+			t.Errorf("%d packets: %d clock corrections, want the one", n, w.man.ClockCorrections)
+		}
+	}
+}

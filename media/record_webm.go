@@ -76,6 +76,7 @@ type trackWriter struct {
 	winStart time.Duration
 	winMin   time.Duration
 	winAny   bool
+	anchored bool // the first window ended: see reanchor
 
 	seqs    [seqRing]seqMark
 	lastSeq uint16
@@ -168,12 +169,37 @@ func (w *trackWriter) clock(ts uint32, at time.Duration) {
 		w.winMin, w.winAny = off, true
 	}
 	if at-w.winStart >= driftWindow {
+		w.reanchor()
 		if d := w.winMin - w.corr; d > maxDrift || d < -maxDrift {
 			w.corr = w.winMin
 			w.man.ClockCorrections++
 		}
 		w.man.ClockOffsetUS = int64((w.winMin) / time.Microsecond)
 		w.winStart, w.winAny = at, false
+	}
+}
+
+// reanchor ends the first window: when some packet of it came earlier
+// against the media clock than the first one did, by more than maxDrift,
+// the first came late (held up while the track started: delay only ever
+// adds), and the anchor, with the file's start, moves back to where the
+// earliest says the media began. Unlike a correction later on, it moves the
+// whole file, not the rest of its timeline. Once per writer.
+func (w *trackWriter) reanchor() {
+	if w.anchored || !w.winAny {
+		return
+	}
+	w.anchored = true
+	d := w.winMin - w.corr
+	if d >= -maxDrift {
+		return
+	}
+	w.at0 += d
+	w.winMin -= d
+	w.man.ClockCorrections++
+	if w.block != nil {
+		w.fileStart += d
+		w.man.Start = w.t.rec.eventTime(w.t.rec.anchorMono.Add(w.fileStart))
 	}
 }
 
@@ -333,6 +359,7 @@ func firstBlockWriter(ws []webm.BlockWriteCloser, err error) (webm.BlockWriteClo
 // close writes the complete frames still held, finalizes the file (cues and
 // duration), and completes its manifest.
 func (w *trackWriter) close() {
+	w.reanchor() // a file shorter than driftWindow
 	// Frames complete but held back are written. pion's Flush is not used:
 	// it walks the builder's whole buffer once per packet slot, seconds of
 	// CPU at the end of a video track; the last frame, whose end the
