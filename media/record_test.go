@@ -259,3 +259,27 @@ func TestRecordLateFirstPacket(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordBurstAtStart: a sender that flushes a second of audio at once
+// as recording starts does not move the file's start before the
+// recording's own.
+func TestRecordBurstAtStart(t *testing.T) {
+	rec := testRecording(t)
+	pub := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
+	w := newTrackWriter(newTrackRecorder(rec, pub))
+	arrival := func(i int) time.Duration {
+		if i < 50 {
+			return 10*time.Millisecond + time.Duration(i)*50*time.Microsecond
+		}
+		return 10*time.Millisecond + time.Duration(i-50)*20*time.Millisecond
+	}
+	for i := range 200 {
+		w.push(&packet{header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
+			payload: []byte{0xfc, 1, 2, 3}, at: rec.anchorMono.Add(arrival(i))})
+	}
+	w.close()
+	if start := rec.eventTime(rec.anchorMono); w.man.Start.Before(start) {
+		t.Errorf("the file starts %v before the recording", start.Sub(w.man.Start))
+	}
+}

@@ -190,7 +190,9 @@ func (w *trackWriter) reanchor() {
 		return
 	}
 	w.anchored = true
-	d := w.winMin - w.corr
+	// Not before the recording's own start, though: a segment begins at
+	// its recording.started event.
+	d := max(w.winMin-w.corr, -w.at0)
 	if d >= -maxDrift {
 		return
 	}
