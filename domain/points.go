@@ -31,7 +31,7 @@ func (ps Points) MarshalJSON() ([]byte, error) {
 // checked that b is well-formed JSON before it calls this, so the parser
 // only needs to refuse what is well-formed but not points.
 func (ps *Points) UnmarshalJSON(b []byte) error {
-	d := pointDecoder{b: b}
+	d := pointDecoder{jsonCursor{b: b}}
 	d.space()
 	if d.literal("null") {
 		*ps = nil
@@ -77,13 +77,15 @@ func (p Point) appendJSON(b []byte) []byte {
 	return append(b, ']')
 }
 
-// pointDecoder reads points from well-formed JSON.
-type pointDecoder struct {
+// jsonCursor walks JSON bytes: the scanning the point and snapshot
+// decoders share.
+type jsonCursor struct {
 	b []byte
 	i int
 }
 
-func (d *pointDecoder) space() {
+// space skips white space.
+func (d *jsonCursor) space() {
 	for d.i < len(d.b) {
 		switch d.b[d.i] {
 		case ' ', '\t', '\n', '\r':
@@ -94,7 +96,8 @@ func (d *pointDecoder) space() {
 	}
 }
 
-func (d *pointDecoder) byte(c byte) bool {
+// byte consumes c if it comes next.
+func (d *jsonCursor) byte(c byte) bool {
 	if d.i < len(d.b) && d.b[d.i] == c {
 		d.i++
 		return true
@@ -102,13 +105,17 @@ func (d *pointDecoder) byte(c byte) bool {
 	return false
 }
 
-func (d *pointDecoder) literal(s string) bool {
+// literal consumes s if it comes next.
+func (d *jsonCursor) literal(s string) bool {
 	if len(d.b)-d.i >= len(s) && string(d.b[d.i:d.i+len(s)]) == s {
 		d.i += len(s)
 		return true
 	}
 	return false
 }
+
+// pointDecoder reads points from well-formed JSON.
+type pointDecoder struct{ jsonCursor }
 
 // number reads one JSON number.
 func (d *pointDecoder) number() (float64, error) {

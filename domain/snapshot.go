@@ -25,8 +25,7 @@ import (
 // the white space before it and returns false when the input is not what the
 // fast path handles.
 type snapshotDecoder struct {
-	b []byte
-	i int
+	jsonCursor
 
 	// intern shares the strings that repeat across objects (kinds, owners,
 	// tools, colours), so that a board of thousands of strokes holds each
@@ -41,7 +40,7 @@ const maxInterned = 64
 // decodeSnapshot decodes b as json.Unmarshal would into NewState(), or
 // returns false when b is not an input it handles; see snapshotDecoder.
 func decodeSnapshot(b []byte) (*State, bool) {
-	d := snapshotDecoder{b: b, intern: make(map[string]string)}
+	d := snapshotDecoder{jsonCursor: jsonCursor{b: b}, intern: make(map[string]string)}
 	s := NewState()
 	if !d.state(s) {
 		return nil, false
@@ -561,45 +560,24 @@ func (d *snapshotDecoder) array(elem func() bool) bool {
 	}
 }
 
-func (d *snapshotDecoder) space() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
 // next skips white space and consumes c if it comes next.
 func (d *snapshotDecoder) next(c byte) bool {
 	d.space()
-	if d.i < len(d.b) && d.b[d.i] == c {
-		d.i++
-		return true
-	}
-	return false
+	return d.byte(c)
 }
 
 // null skips white space and consumes the literal null if it comes next.
 func (d *snapshotDecoder) null() bool {
 	d.space()
-	if len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "null" {
-		d.i += 4
-		return true
-	}
-	return false
+	return d.literal("null")
 }
 
 func (d *snapshotDecoder) bool() (bool, bool) {
 	d.space()
-	switch rest := d.b[d.i:]; {
-	case len(rest) >= 4 && string(rest[:4]) == "true":
-		d.i += 4
+	switch {
+	case d.literal("true"):
 		return true, true
-	case len(rest) >= 5 && string(rest[:5]) == "false":
-		d.i += 5
+	case d.literal("false"):
 		return false, true
 	}
 	return false, false
