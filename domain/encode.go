@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -51,26 +52,26 @@ func (b *Board) appendJSON(buf []byte) []byte {
 		buf = append(buf, ']')
 	}
 	buf = append(buf, `,"history":`...)
-	if b.History == nil {
-		buf = append(buf, "null"...)
-	} else {
-		keys := make([]string, 0, len(b.History))
-		for k := range b.History {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		buf = append(buf, '{')
-		for i, k := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendString(buf, k)
-			buf = append(buf, ':')
-			buf = b.History[k].appendJSON(buf)
-		}
-		buf = append(buf, '}')
-	}
+	buf = appendMap(buf, b.History, func(buf []byte, h *History) []byte { return h.appendJSON(buf) })
 	return append(buf, '}')
+}
+
+// appendMap appends m encoded as encoding/json would: null when nil, else
+// its keys in order, each value appended by value.
+func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) []byte) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = value(b, m[k])
+	}
+	return append(b, '}')
 }
 
 // appendJSON appends the history encoded as encoding/json would.

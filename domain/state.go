@@ -459,29 +459,12 @@ func (s *State) marshalSnapshot() ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"boards":`...)
-	if s.Boards == nil {
-		b = append(b, "null"...)
-	} else {
-		keys := make([]string, 0, len(s.Boards))
-		for k := range s.Boards {
-			keys = append(keys, k)
+	b = appendMap(b, s.Boards, func(b []byte, board *Board) []byte {
+		if board == nil {
+			return append(b, "null"...)
 		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			if s.Boards[k] == nil {
-				b = append(b, "null"...)
-				continue
-			}
-			b = s.Boards[k].appendJSON(b)
-		}
-		b = append(b, '}')
-	}
+		return board.appendJSON(b)
+	})
 	field(`,"hands":`, s.Hands)
 	field(`,"floor":`, s.Floor)
 	field(`,"chat":`, s.Chat)
