@@ -51,9 +51,9 @@ func (a *API) bearer(r *http.Request, lesson uuid.UUID, whose string) (token.Cla
 // to someone outside the class does not let them watch the recordings of a
 // lesson in progress unseen.
 func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
+	id, err := pathLesson(r)
 	if err != nil {
-		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
+		return uuid.Nil, err
 	}
 	claims, err := a.bearer(r, id, "the lesson's link token")
 	if err != nil {
@@ -73,15 +73,24 @@ func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
 // lesson of its path, which must exist, and returns the lesson's id. what
 // completes "only the teacher …" in the refusal.
 func (a *API) teacherOf(r *http.Request, what string) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
+	id, err := pathLesson(r)
 	if err != nil {
-		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
+		return uuid.Nil, err
 	}
 	if err := a.teacher(r, id, "only the teacher "+what); err != nil {
 		return uuid.Nil, err
 	}
 	if _, err := a.store.Lesson(r.Context(), id); err != nil {
 		return uuid.Nil, err
+	}
+	return id, nil
+}
+
+// pathLesson reads the lesson id of the request's path.
+func pathLesson(r *http.Request) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
 	}
 	return id, nil
 }

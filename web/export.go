@@ -84,20 +84,12 @@ func FileName(l eventstore.Lesson, format string) string {
 	return name + "-" + l.ID.String()[:8] + "." + f.ext
 }
 
-func exportLessonID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		return uuid.Nil, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id"))
-	}
-	return id, nil
-}
-
 // exportLesson serves GET /api/lessons/{id}/export?format=…, streaming the file as
 // the events are read. An error before the first byte is answered as JSON;
 // one after it aborts the response, so that the client sees a broken
 // transfer rather than a file that looks whole.
 func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
-	id, err := exportLessonID(r)
+	id, err := pathLesson(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
