@@ -17,6 +17,10 @@
 #                        +398 classroom TURN UDP
 #   LOGS=                when set, a directory the servers' and load generator's
 #                        logs are copied to at the end (and the profile with its binary)
+#   COUNT_AT=socket      where subscribers count a track once it has begun: socket
+#                        (RTP headers as read from the socket, so that the load
+#                        generator costs less than the server) or pion (every
+#                        packet through pion's receive path); see mediaload -count-at
 #   BEFORE=              when set, a git revision (e.g. HEAD~3) whose classroom server
 #                        also runs at every N, as "before": a change measured against
 #                        its parent in the same run
@@ -36,6 +40,7 @@ PROFILE_N=${PROFILE_N:-}
 PORT_BASE=${PORT_BASE:-28080}
 LOGS=${LOGS:-}
 BEFORE=${BEFORE:-}
+COUNT_AT=${COUNT_AT:-socket}
 servers="classroom bare"
 HTTP_PORT=$PORT_BASE
 BARE_PORT=$((PORT_BASE + 10))
@@ -157,7 +162,7 @@ load() {
 	local name=$1 mode=$2 port=$3 n=$4
 	shift 4
 	"${load_pin[@]}" "$work/mediaload" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
-		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" "$@" 2>"$work/load-$name-$n.log"
+		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" "$@" 2>"$work/load-$name-$n.log"
 }
 
 # problems NAME: counts the warnings and errors in a server's log, by message.
@@ -233,6 +238,7 @@ fi
 if [[ -n $BEFORE ]]; then
 	echo "- \"before\": the classroom server of commit $before_rev"
 fi
+echo "- subscribers count their tracks at the $COUNT_AT once begun (mediaload -count-at)"
 echo "- $pinning; window $DURATION; $TTFF timed joins after each window; $(($(date +%s) - start)) s in all"
 echo "- load average before the runs: $loadavg_before (other work on the machine shows here)"
 echo
@@ -266,8 +272,8 @@ done
 echo
 echo "## Fan-out: loss"
 echo
-echo "| N | server | seq loss % | video frames lost % | audio lost % | video stalls > 250 ms | datagrams dropped at server / load sockets | load goroutine wait p99 / max ms |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| N | server | seq loss % | video frames lost % | audio lost % | video stalls > 250 ms | datagrams dropped at server / load sockets | load goroutine wait p99 / max ms | packets counted at the socket % |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for n in $NS; do
 	for s in $servers; do
 		line=${results[$s-$n]:-failed}
@@ -275,12 +281,12 @@ for n in $NS; do
 		[[ $s == bare ]] && name="bare pion"
 		[[ $s == before ]] && name="classroom $before_rev"
 		if [[ $line == failed ]]; then
-			echo "| $n | $name | failed | | | | | |"
+			echo "| $n | $name | failed | | | | | | |"
 			continue
 		fi
 		echo "| $n | $name | $(field seq_loss_pct "$line") | $(field video_frame_loss_pct "$line") | $(field audio_loss_pct "$line") |" \
 			"$(field stalls "$line") | $(field server_udp_drops "$line") / $(field load_udp_drops "$line") |" \
-			"$(field load_sched_p99_ms "$line") / $(field load_sched_max_ms "$line") |"
+			"$(field load_sched_p99_ms "$line") / $(field load_sched_max_ms "$line") | $(field counted_at_socket_pct "$line") |"
 	done
 done
 echo

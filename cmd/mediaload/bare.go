@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -28,8 +29,8 @@ type bareTarget struct {
 
 // newBareTarget returns the baseline server at base (http://host:port). Its
 // peers are built as realtime/client builds its own: pion's default codecs
-// and interceptors, loopback UDP4 candidates.
-func newBareTarget(base string, log *slog.Logger) (*bareTarget, error) {
+// and interceptors, loopback UDP4 candidates, sockets opened on n when set.
+func newBareTarget(base string, n transport.Net, log *slog.Logger) (*bareTarget, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, fmt.Errorf("server URL: %w", err)
@@ -38,6 +39,9 @@ func newBareTarget(base string, log *slog.Logger) (*bareTarget, error) {
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if n != nil {
+		se.SetNet(n)
+	}
 	return &bareTarget{http: &http.Client{Timeout: 30 * time.Second}, offerURL: u.JoinPath("/offer").String(),
 		api: webrtc.NewAPI(webrtc.WithSettingEngine(se)), log: log}, nil
 }

@@ -78,6 +78,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pion/transport/v5"
 )
 
 const (
@@ -111,6 +113,7 @@ type config struct {
 	frameBytes   int
 	perfOut      string
 	json         bool
+	countAt      string
 }
 
 func main() {
@@ -130,6 +133,7 @@ func main() {
 	flag.IntVar(&c.frameBytes, "frame-bytes", 6000, "publisher's video frame size")
 	flag.StringVar(&c.perfOut, "perf", "", "record the server with perf (perf record -g) during the window, into this file")
 	flag.BoolVar(&c.json, "json", false, "print the results as JSON")
+	flag.StringVar(&c.countAt, "count-at", "socket", "where subscribers count a track's packets once it has begun: socket (its RTP headers, as the ICE agent reads them), or pion (every packet through SRTP, the interceptors and the track)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -163,14 +167,26 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 		return err
 	}
 	var (
-		t   target
-		err error
+		t    target
+		tp   *tap
+		tnet transport.Net
+		err  error
 	)
+	switch c.countAt {
+	case "socket":
+		tp = newTap()
+		if tnet, err = tp.net(); err != nil {
+			return err
+		}
+	case "pion":
+	default:
+		return fmt.Errorf("unknown -count-at %q (socket or pion)", c.countAt)
+	}
 	switch c.mode {
 	case "classroom":
-		t, err = newClassroomTarget(ctx, c.server)
+		t, err = newClassroomTarget(ctx, c.server, tnet)
 	case "bare":
-		t, err = newBareTarget(c.server, log)
+		t, err = newBareTarget(c.server, tnet, log)
 	default:
 		return fmt.Errorf("unknown -mode %q (classroom or bare)", c.mode)
 	}
@@ -199,8 +215,8 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 
 	joinStart := time.Now()
 	serverDrops, loadDrops := drops(c.serverPID)
-	subs, failed := join(ctx, t, c, log)
-	res := result{Mode: c.mode, N: c.n, Joined: len(subs), JoinFailed: failed, JoinSeconds: time.Since(joinStart).Seconds()}
+	subs, failed := join(ctx, t, tp, c, log)
+	res := result{Mode: c.mode, CountAt: c.countAt, N: c.n, Joined: len(subs), JoinFailed: failed, JoinSeconds: time.Since(joinStart).Seconds()}
 	serverDrops2, loadDrops2 := drops(c.serverPID)
 	res.JoinServerUDPDrops, res.JoinLoadUDPDrops = serverDrops2-serverDrops, loadDrops2-loadDrops
 	var joins []time.Duration
@@ -223,13 +239,13 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 	if err := sleep(ctx, c.settle); err != nil {
 		return err
 	}
-	if err := measure(ctx, c, subs, cam, &res, log); err != nil {
+	if err := measure(ctx, c, subs, cam, tp, &res, log); err != nil {
 		return err
 	}
 	log.Info("measured", "egress_pps", res.EgressPPS, "seq_loss_pct", res.SeqLossPct, "server_cpu_pct", res.ServerCPUPct)
 
 	if c.ttff > 0 {
-		timeToFirstFrame(ctx, t, c, &res, &subs, log)
+		timeToFirstFrame(ctx, t, tp, c, &res, &subs, log)
 	}
 	res.KeyframesAsked, res.Keyframes = cam.asked.Load(), cam.keyframes.Load()
 	return res.print(stdout, c.json)
@@ -269,7 +285,7 @@ func waitForServer(ctx context.Context, base string, limit time.Duration) error 
 
 // join joins c.n subscribers, c.joinParallel at a time, and returns those
 // that joined and how many failed. It stops early after maxJoinFailures.
-func join(ctx context.Context, t target, c config, log *slog.Logger) ([]*subscriber, int) {
+func join(ctx context.Context, t target, tp *tap, c config, log *slog.Logger) ([]*subscriber, int) {
 	var (
 		mu     sync.Mutex
 		subs   []*subscriber
@@ -289,7 +305,7 @@ func join(ctx context.Context, t target, c config, log *slog.Logger) ([]*subscri
 					return
 				}
 				start := time.Now()
-				rc := newReceiver(start)
+				rc := newReceiver(start, tp)
 				jctx, cancel := context.WithTimeout(ctx, c.joinTimeout)
 				conn, err := t.subscribe(jctx, i, rc)
 				cancel()
@@ -336,7 +352,7 @@ func waitFlowing(ctx context.Context, subs []*subscriber, limit time.Duration) i
 }
 
 // measure runs the measurement window.
-func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res *result, log *slog.Logger) error {
+func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, tp *tap, res *result, log *slog.Logger) error {
 	type mark struct {
 		at           time.Time
 		rx           []counts // by subscriber
@@ -348,9 +364,15 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res
 		// Datagrams dropped at the server's and the load generator's
 		// own sockets.
 		serverDrops, loadDrops int64
+		// RTP datagrams counted at the subscribers' sockets and
+		// handed to pion.
+		tapped, passed int64
 	}
 	take := func() (mark, error) {
 		m := mark{at: time.Now(), sent: cam.sent(), sched: schedLatencies()}
+		if tp != nil {
+			m.tapped, m.passed = tp.counted.Load(), tp.passed.Load()
+		}
 		for _, s := range subs {
 			m.rx = append(m.rx, s.rc.counts())
 		}
@@ -425,6 +447,9 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res
 	if want := float64(d.audioTS) / (audioClock * audioFrame.Seconds()); want > 0 {
 		res.AudioLossPct = 100 * (1 - float64(d.audioPackets)/want)
 	}
+	if tapped, all := end.tapped-start.tapped, end.tapped-start.tapped+end.passed-start.passed; all > 0 {
+		res.CountedAtSocketPct = 100 * float64(tapped) / float64(all)
+	}
 	res.PublisherPPS = float64(end.sent-start.sent) / secs
 	res.Stalls = d.stalls
 	res.LoadCPUPct = 100 * (end.load - start.load).Seconds() / secs
@@ -451,11 +476,11 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res
 // timeToFirstFrame joins c.ttff subscribers one after another and times
 // each from the start of its join to its first complete keyframe. They stay
 // joined, in subs, until the end.
-func timeToFirstFrame(ctx context.Context, t target, c config, res *result, subs *[]*subscriber, log *slog.Logger) {
+func timeToFirstFrame(ctx context.Context, t target, tp *tap, c config, res *result, subs *[]*subscriber, log *slog.Logger) {
 	var frames, packets, joins []time.Duration
 	for i := range c.ttff {
 		start := time.Now()
-		rc := newReceiver(start)
+		rc := newReceiver(start, tp)
 		jctx, cancel := context.WithTimeout(ctx, c.joinTimeout)
 		conn, err := t.subscribe(jctx, c.n+i, rc)
 		cancel()
@@ -534,6 +559,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // result is what one run measured.
 type result struct {
 	Mode                   string  `json:"mode"`
+	CountAt                string  `json:"count_at"`
 	N                      int     `json:"n"`
 	Joined                 int     `json:"joined"`
 	JoinFailed             int     `json:"join_failed"`
@@ -554,6 +580,7 @@ type result struct {
 	AudioLossPct           float64 `json:"audio_loss_pct"`
 	Duplicates             int64   `json:"duplicates"`
 	Stalls                 int64   `json:"stalls"`
+	CountedAtSocketPct     float64 `json:"counted_at_socket_pct"`
 	ServerCPUPct           float64 `json:"server_cpu_pct"`
 	ServerCPUPctPerSub     float64 `json:"server_cpu_pct_per_sub"`
 	PktsPerServerCPUSecond float64 `json:"pkts_per_server_cpu_s"`

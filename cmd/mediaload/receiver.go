@@ -3,6 +3,7 @@ package main
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -23,6 +24,9 @@ type receiver struct {
 	// track of this SSRC: called when a video track does not begin with a
 	// keyframe, as a browser's decoder would.
 	askKeyframe func(ssrc uint32)
+	// tap, when set, counts each track at the socket once the track has
+	// begun as it should (see tap); nil, pion delivers every packet.
+	tap *tap
 
 	mu         sync.Mutex
 	tracks     []*reception
@@ -31,8 +35,8 @@ type receiver struct {
 	framed     chan struct{}
 }
 
-func newReceiver(start time.Time) *receiver {
-	return &receiver{start: start, framed: make(chan struct{})}
+func newReceiver(start time.Time, tp *tap) *receiver {
+	return &receiver{start: start, tap: tp, framed: make(chan struct{})}
 }
 
 const (
@@ -46,7 +50,8 @@ const (
 
 // reception counts one track.
 type reception struct {
-	video bool
+	video  bool
+	tapped atomic.Bool // later packets are counted at the socket, not read here
 
 	mu          sync.Mutex
 	packets     int64 // distinct packets
@@ -195,6 +200,9 @@ func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	rc.mu.Lock()
 	rc.tracks = append(rc.tracks, r)
 	rc.mu.Unlock()
+	if rc.tap != nil {
+		rc.tap.register(uint32(t.SSRC()), r)
+	}
 	var (
 		buf     = make([]byte, 1500)
 		h       rtp.Header
@@ -220,6 +228,7 @@ func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		firstIsKey := r.firstIsKey
 		r.mu.Unlock()
 		if done {
+			r.tapped.Store(rc.tap != nil)
 			continue
 		}
 		if !pliSent && !firstIsKey && rc.askKeyframe != nil {
@@ -233,6 +242,7 @@ func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		rc.mu.Unlock()
 		if frames.push(&h, buf[hn:n]) {
 			done = true
+			r.tapped.Store(rc.tap != nil)
 			rc.mu.Lock()
 			if rc.firstFrame.IsZero() {
 				rc.firstFrame = now

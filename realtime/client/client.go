@@ -22,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
 	"classroom/domain"
@@ -55,6 +56,11 @@ type Options struct {
 	// RelayOnly makes the connection use TURN relays only, as a client
 	// behind a strict firewall would.
 	RelayOnly bool
+	// Net, when set, is the network the PeerConnection's ICE agent opens
+	// its sockets on (pion's transport.Net): a virtual network, or a
+	// wrapper that watches the datagrams (cmd/mediaload). Unset, the
+	// operating system's.
+	Net transport.Net
 }
 
 // Client is one participant in a live lesson.
@@ -114,6 +120,9 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	}
+	if opts.Net != nil {
+		se.SetNet(opts.Net)
 	}
 	c := &Client{opts: opts, api: webrtc.NewAPI(webrtc.WithSettingEngine(se)), state: domain.NewState(),
 		waiters: map[uuid.UUID]chan result{}}
