@@ -7,7 +7,7 @@
 # Usage: bench/fanout.sh
 #
 # Environment (all optional):
-#   NS="50 100 200 400"  subscriber counts
+#   NS="50 100 200 400 800"  subscriber counts (800 saturates one server core)
 #   DURATION=20s         measurement window of each run
 #   TTFF=20              subscribers timed to their first frame after each window
 #   JOIN_PARALLEL=4      subscribers joining at once
@@ -32,7 +32,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-NS=${NS:-"50 100 200 400"}
+NS=${NS:-"50 100 200 400 800"}
 DURATION=${DURATION:-20s}
 TTFF=${TTFF:-20}
 JOIN_PARALLEL=${JOIN_PARALLEL:-4}
