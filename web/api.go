@@ -298,9 +298,9 @@ func (a *API) listLessons(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getLesson(w http.ResponseWriter, r *http.Request) {
-	id, err := uuid.Parse(r.PathValue("id"))
+	id, err := pathLesson(r)
 	if err != nil {
-		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id")))
+		a.fail(w, r, err)
 		return
 	}
 	l, err := a.store.Lesson(r.Context(), id)

@@ -76,9 +76,9 @@ type deckJSON struct {
 // answer names the new deck, which the teacher's client then adds to the
 // lesson with a deck.added command.
 func (a *API) uploadDeck(w http.ResponseWriter, r *http.Request) {
-	lesson, err := uuid.Parse(r.PathValue("id"))
+	lesson, err := pathLesson(r)
 	if err != nil {
-		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id")))
+		a.fail(w, r, err)
 		return
 	}
 	if err := a.teacher(r, lesson, "only the teacher uploads slides"); err != nil {
@@ -326,9 +326,9 @@ func checkRIFF(b []byte) error {
 // are random and known only to the lesson's participants, so the URL is the
 // capability. Pages never change, so browsers keep them for good.
 func (a *API) deckPage(w http.ResponseWriter, r *http.Request) {
-	lesson, err := uuid.Parse(r.PathValue("id"))
+	lesson, err := pathLesson(r)
 	if err != nil {
-		a.fail(w, r, domain.Errorf(domain.CodeInvalid, "%q is not a lesson id", r.PathValue("id")))
+		a.fail(w, r, err)
 		return
 	}
 	deck, err := uuid.Parse(r.PathValue("deck"))
