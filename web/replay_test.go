@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/eventstore"
 	"classroom/realtime/client"
 )
 
@@ -319,5 +320,96 @@ func TestRecordedReplayInBrowser(t *testing.T) {
 	}
 	if s.Time < into+0.5 {
 		t.Fatalf("after a second of play the video is at %.2f s, it started at %.2f s", s.Time, into)
+	}
+}
+
+// TestReplayReadRetried: when reading the log fails during playback, the
+// replay page says so, waits at the last event it holds, tries again every
+// few seconds without hammering the server, and plays on once the server
+// answers, with no event lost or applied twice.
+func TestReplayReadRetried(t *testing.T) {
+	a := newAPI(t)
+	importLesson(t, a.store, 16, 5000, 4)
+	lessons, err := a.store.Lessons(context.Background(), eventstore.ListOptions{})
+	if err != nil || len(lessons) != 1 {
+		t.Fatalf("the imported lesson: %v, %v", lessons, err)
+	}
+	lesson := lessons[0].ID
+	var events []domain.Event
+	for e, err := range a.store.Events(context.Background(), lesson, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	start := events[0].Time
+	secs := func(i int) float64 { return events[i].Time.Sub(start).Seconds() }
+
+	b := browser(t)
+	page := &tab{t: t, name: "replay", ctx: b}
+	if err := chromedp.Do(b, chromedp.Navigate(a.srv.URL+"/lessons/"+lesson.String()+"/replay#token="+a.token(lesson, domain.RoleTeacher))); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the replay page to load", func() bool {
+		ok, err := try[bool](page, `!!(window.replay && window.replay.ready)`)
+		return err == nil && ok
+	})
+	// From here every read of the log fails, and is counted. A step to
+	// 50 events before the end of the first page read folds the queue
+	// there, which starts the read of the next page: it fails.
+	eval[bool](page, fmt.Sprintf(`(async () => {
+		const f = window.fetch;
+		window.readsFailed = 0;
+		window.restoreFetch = () => { window.fetch = f; };
+		window.fetch = (u, o) => {
+			if (!String(u).includes("/events?")) return f(u, o);
+			window.readsFailed++;
+			return Promise.reject(new TypeError("the network is down"));
+		};
+		await window.replay.seek(%f);
+		window.replay.setRate(16);
+		window.replay.play();
+		return true;
+	})()`, secs(1950)+0.0005))
+	held := eval[int](page, `window.replay.player.after`)
+	waitUntil(t, 15*time.Second, "the clock to wait at the last event held", func() bool {
+		return eval[bool](page, `window.replay.player.queue.length === 0`)
+	})
+	if b := eval[string](page, `document.getElementById("banner").textContent`); !strings.Contains(b, "Reading the lesson failed") {
+		t.Errorf("with reads failing the banner says %q", b)
+	}
+	wait := eval[float64](page, `window.replay.position`)
+	last := secs(held - 1) // seqs count from 1
+	// A frame at 16 times the speed may carry the clock a little past it.
+	if wait < last-0.001 || wait > last+3 {
+		t.Errorf("the clock waits at %.3f s; the last event held (seq %d) is at %.3f s", wait, held, last)
+	}
+	time.Sleep(3500 * time.Millisecond)
+	if n := eval[int](page, `window.readsFailed`); n < 2 || n > 4 {
+		t.Errorf("%d failed reads in about 4 s: want the first and a retry every 3 s", n)
+	}
+	if p := eval[float64](page, `window.replay.position`); p != wait {
+		t.Errorf("the clock moved from %.3f to %.3f s with no events to play", wait, p)
+	}
+
+	// The server answers again: play resumes by itself.
+	eval[bool](page, `(window.restoreFetch(), true)`)
+	waitUntil(t, 15*time.Second, "playing on past the failed read", func() bool {
+		return eval[float64](page, `window.replay.position`) > secs(2100)
+	})
+	eval[bool](page, `(window.replay.pause(), true)`)
+	if !eval[bool](page, `document.getElementById("banner").hidden`) {
+		t.Errorf("once reads succeed again the banner still shows %q", eval[string](page, `document.getElementById("banner").textContent`))
+	}
+	seq := eval[int](page, `window.replay.player.state.seq`)
+	if seq <= held {
+		t.Fatalf("the state is at seq %d, not past the %d held before the failure", seq, held)
+	}
+	want := domain.NewState()
+	for _, e := range events[:seq] {
+		want.Apply(e)
+	}
+	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
+		t.Errorf("after the retried read the replay's state hash at seq %d is %s, the lesson's %s", seq, got, want.Hash())
 	}
 }

@@ -51,6 +51,7 @@ class Player {
     this.generation = 0; // bumped by each seek; stale answers are dropped
     this.folded = -Infinity; // the wall time (ms) up to which the state holds the log
     this.failedAt = -Infinity; // when a read of the log last failed (performance.now)
+    this.readFailure = ""; // the banner that failure put up, taken down by the next read that succeeds
     this.checkpoint = null; // {text, folded, seq}: the state last fetched, to seek back to cheaply
     this.redraw = false; // the state was replaced: the view shows another one
     this.stateFetches = 0; // seeks answered by the server's state, for tests
@@ -286,6 +287,10 @@ class Player {
     const fetching = this.api(`/events?after=${this.after}&limit=${PAGE}`).then((page) => {
       if (this.fetching !== fetching) return; // the queue it was for is gone
       this.fetching = null;
+      if (this.readFailure) {
+        if ($("banner").textContent === this.readFailure) banner("");
+        this.readFailure = "";
+      }
       for (const e of page.events) this.queue.push(e);
       if (page.events.length) this.after = page.events[page.events.length - 1].seq;
       this.more = page.more;
@@ -293,8 +298,10 @@ class Player {
       if (this.fetching !== fetching) return;
       this.fetching = null;
       this.failedAt = performance.now();
-      banner(`Reading the lesson failed: ${err.message}`, "error");
-      this.pause();
+      // Playing, the clock waits at the last event queued (see tick)
+      // until a read tried again brings more, and plays on.
+      this.readFailure = `Reading the lesson failed: ${err.message}. Trying again…`;
+      banner(this.readFailure, "error");
     });
     this.fetching = fetching;
     return fetching;
@@ -316,7 +323,9 @@ class Player {
       else if (d.slide && this.state.slideKey(d.slide) === this.slideKey) this.board.update(boardView(this.state.board(d.slide), ""), e);
     }
     if (i) this.queue.splice(0, i);
-    if (this.queue.length < PAGE / 2) this.fill();
+    // Read on before the queue runs dry; after a failed read, not before
+    // RETRY_MS has passed.
+    if (this.queue.length < PAGE / 2 && performance.now() - this.failedAt > RETRY_MS) this.fill();
     if (chat.length) appendChat(chat);
     if (slide) this.renderSlide();
     if (changed) {
@@ -336,8 +345,9 @@ class Player {
       if (this.position >= this.duration && !this.more && this.queue.length === 0) this.pause();
       else this.syncMedia(false); // paused, seek, play and pause sync it themselves
     }
-    // A read that failed with nothing queued is tried again, every few
-    // seconds, so that play resumes once the server answers.
+    // A read that failed is tried again every few seconds (here, with
+    // nothing queued, or in advance), so that play resumes once the server
+    // answers.
     if (this.more && !this.fetching && this.queue.length === 0 && now - this.failedAt > RETRY_MS) this.fill();
     this.renderClock();
     requestAnimationFrame((t) => this.tick(t));
