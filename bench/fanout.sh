@@ -272,7 +272,7 @@ done
 echo
 echo "## Fan-out: loss"
 echo
-echo "| N | server | seq loss % | video frames lost % | audio lost % | video stalls > 250 ms | datagrams dropped at server / load sockets | load goroutine wait p99 / max ms | packets counted at the socket % |"
+echo "| N | server | seq loss % | video frames lost % | audio lost % | video stalls > 250 ms | datagrams dropped at server / load sockets | load goroutine wait p99 / max ms | packets counted at the socket % / asked again there |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for n in $NS; do
 	for s in $servers; do
@@ -286,7 +286,7 @@ for n in $NS; do
 		fi
 		echo "| $n | $name | $(field seq_loss_pct "$line") | $(field video_frame_loss_pct "$line") | $(field audio_loss_pct "$line") |" \
 			"$(field stalls "$line") | $(field server_udp_drops "$line") / $(field load_udp_drops "$line") |" \
-			"$(field load_sched_p99_ms "$line") / $(field load_sched_max_ms "$line") | $(field counted_at_socket_pct "$line") |"
+			"$(field load_sched_p99_ms "$line") / $(field load_sched_max_ms "$line") | $(field counted_at_socket_pct "$line") / $(field nacked_at_socket "$line") |"
 	done
 done
 echo

@@ -29,12 +29,19 @@ type bareTarget struct {
 
 // newBareTarget returns the baseline server at base (http://host:port). Its
 // peers are built as realtime/client builds its own: pion's default codecs
-// and interceptors, loopback UDP4 candidates, sockets opened on n when set.
-func newBareTarget(base string, n transport.Net, log *slog.Logger) (*bareTarget, error) {
+// and interceptors, loopback UDP4 candidates.
+func newBareTarget(base string, log *slog.Logger) (*bareTarget, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, fmt.Errorf("server URL: %w", err)
 	}
+	return &bareTarget{http: &http.Client{Timeout: 30 * time.Second}, offerURL: u.JoinPath("/offer").String(),
+		api: bareAPI(nil), log: log}, nil
+}
+
+// bareAPI builds peers as realtime/client does, their sockets opened on n
+// (nil: the system's).
+func bareAPI(n transport.Net) *webrtc.API {
 	var se webrtc.SettingEngine
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
@@ -42,8 +49,7 @@ func newBareTarget(base string, n transport.Net, log *slog.Logger) (*bareTarget,
 	if n != nil {
 		se.SetNet(n)
 	}
-	return &bareTarget{http: &http.Client{Timeout: 30 * time.Second}, offerURL: u.JoinPath("/offer").String(),
-		api: webrtc.NewAPI(webrtc.WithSettingEngine(se)), log: log}, nil
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
 }
 
 // negotiate makes pc's offer, with every candidate, and sets the server's answer.
@@ -112,9 +118,16 @@ func (b *bareTarget) publish(ctx context.Context, cam *camera) error {
 // the same connection set-up. When its video does not start with a keyframe
 // it asks for one, as a browser would.
 func (b *bareTarget) subscribe(ctx context.Context, _ int, rc *receiver) (io.Closer, error) {
-	pc, err := b.api.NewPeerConnection(webrtc.Configuration{})
+	api := b.api
+	if rc.net != nil {
+		api = bareAPI(rc.net) // its own sockets, tapped for it alone
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
+	}
+	if rc.tap != nil {
+		rc.tap.setRTCPWriter(pc.WriteRTCP)
 	}
 	// Buffered for every state change there can be, so that pion's
 	// callback never blocks once subscribe has stopped reading.

@@ -12,8 +12,6 @@ import (
 
 	"classroom/domain"
 	"classroom/realtime/client"
-
-	"github.com/pion/transport/v5"
 )
 
 // classroomTarget is a classroom server: a lesson whose teacher publishes
@@ -24,13 +22,11 @@ type classroomTarget struct {
 	teacherToken string
 	studentToken string
 	teacher      *client.Client
-	net          transport.Net // the students' network; nil for the system's
 }
 
 // newClassroomTarget creates a lesson on the server at base
-// (http://host:port). Students' connections open their sockets on n, when
-// set.
-func newClassroomTarget(ctx context.Context, base string, n transport.Net) (*classroomTarget, error) {
+// (http://host:port).
+func newClassroomTarget(ctx context.Context, base string) (*classroomTarget, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, fmt.Errorf("server URL: %w", err)
@@ -71,7 +67,7 @@ func newClassroomTarget(ctx context.Context, base string, n transport.Net) (*cla
 		ws.Scheme = "wss"
 	}
 	return &classroomTarget{http: hc, wsURL: ws.JoinPath("/api/lessons", lesson.ID, "ws").String(),
-		teacherToken: lesson.Teacher.Token, studentToken: lesson.Students.Token, net: n}, nil
+		teacherToken: lesson.Teacher.Token, studentToken: lesson.Students.Token}, nil
 }
 
 // publish joins the teacher, starts the lesson and adds the camera's tracks.
@@ -97,9 +93,12 @@ func (c *classroomTarget) publish(ctx context.Context, cam *camera) error {
 // subscribe joins a student whose tracks rc records.
 func (c *classroomTarget) subscribe(ctx context.Context, i int, rc *receiver) (io.Closer, error) {
 	s, err := client.Dial(ctx, client.Options{URL: c.wsURL, Token: c.studentToken, Name: fmt.Sprintf("Student %d", i),
-		Loopback: true, Net: c.net, OnTrack: rc.onTrack})
+		Loopback: true, Net: rc.net, OnTrack: rc.onTrack})
 	if err != nil {
 		return nil, err
+	}
+	if rc.tap != nil {
+		rc.tap.setRTCPWriter(s.PeerConnection().WriteRTCP)
 	}
 	return s, nil
 }

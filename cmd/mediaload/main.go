@@ -80,6 +80,7 @@ import (
 	"time"
 
 	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 )
 
 const (
@@ -168,15 +169,13 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 	}
 	var (
 		t    target
-		tp   *tap
-		tnet transport.Net
+		tnet transport.Net // the subscribers' network, tapped (see tap); nil for none
 		err  error
 	)
 	switch c.countAt {
 	case "socket":
-		tp = newTap()
-		if tnet, err = tp.net(); err != nil {
-			return err
+		if tnet, err = stdnet.NewNet(); err != nil {
+			return fmt.Errorf("network: %w", err)
 		}
 	case "pion":
 	default:
@@ -184,9 +183,9 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 	}
 	switch c.mode {
 	case "classroom":
-		t, err = newClassroomTarget(ctx, c.server, tnet)
+		t, err = newClassroomTarget(ctx, c.server)
 	case "bare":
-		t, err = newBareTarget(c.server, tnet, log)
+		t, err = newBareTarget(c.server, log)
 	default:
 		return fmt.Errorf("unknown -mode %q (classroom or bare)", c.mode)
 	}
@@ -215,7 +214,7 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 
 	joinStart := time.Now()
 	serverDrops, loadDrops := drops(c.serverPID)
-	subs, failed := join(ctx, t, tp, c, log)
+	subs, failed := join(ctx, t, tnet, c, log)
 	res := result{Mode: c.mode, CountAt: c.countAt, N: c.n, Joined: len(subs), JoinFailed: failed, JoinSeconds: time.Since(joinStart).Seconds()}
 	serverDrops2, loadDrops2 := drops(c.serverPID)
 	res.JoinServerUDPDrops, res.JoinLoadUDPDrops = serverDrops2-serverDrops, loadDrops2-loadDrops
@@ -239,13 +238,13 @@ func run(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) erro
 	if err := sleep(ctx, c.settle); err != nil {
 		return err
 	}
-	if err := measure(ctx, c, subs, cam, tp, &res, log); err != nil {
+	if err := measure(ctx, c, subs, cam, &res, log); err != nil {
 		return err
 	}
 	log.Info("measured", "egress_pps", res.EgressPPS, "seq_loss_pct", res.SeqLossPct, "server_cpu_pct", res.ServerCPUPct)
 
 	if c.ttff > 0 {
-		timeToFirstFrame(ctx, t, tp, c, &res, &subs, log)
+		timeToFirstFrame(ctx, t, tnet, c, &res, &subs, log)
 	}
 	res.KeyframesAsked, res.Keyframes = cam.asked.Load(), cam.keyframes.Load()
 	return res.print(stdout, c.json)
@@ -285,7 +284,7 @@ func waitForServer(ctx context.Context, base string, limit time.Duration) error 
 
 // join joins c.n subscribers, c.joinParallel at a time, and returns those
 // that joined and how many failed. It stops early after maxJoinFailures.
-func join(ctx context.Context, t target, tp *tap, c config, log *slog.Logger) ([]*subscriber, int) {
+func join(ctx context.Context, t target, tnet transport.Net, c config, log *slog.Logger) ([]*subscriber, int) {
 	var (
 		mu     sync.Mutex
 		subs   []*subscriber
@@ -305,7 +304,7 @@ func join(ctx context.Context, t target, tp *tap, c config, log *slog.Logger) ([
 					return
 				}
 				start := time.Now()
-				rc := newReceiver(start, tp)
+				rc := newReceiver(start, tnet)
 				jctx, cancel := context.WithTimeout(ctx, c.joinTimeout)
 				conn, err := t.subscribe(jctx, i, rc)
 				cancel()
@@ -352,7 +351,7 @@ func waitFlowing(ctx context.Context, subs []*subscriber, limit time.Duration) i
 }
 
 // measure runs the measurement window.
-func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, tp *tap, res *result, log *slog.Logger) error {
+func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res *result, log *slog.Logger) error {
 	type mark struct {
 		at           time.Time
 		rx           []counts // by subscriber
@@ -365,16 +364,16 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, tp 
 		// own sockets.
 		serverDrops, loadDrops int64
 		// RTP datagrams counted at the subscribers' sockets and
-		// handed to pion.
-		tapped, passed int64
+		// handed to pion, and sequence numbers asked for again there.
+		tapped, passed, nacked int64
 	}
 	take := func() (mark, error) {
 		m := mark{at: time.Now(), sent: cam.sent(), sched: schedLatencies()}
-		if tp != nil {
-			m.tapped, m.passed = tp.counted.Load(), tp.passed.Load()
-		}
 		for _, s := range subs {
 			m.rx = append(m.rx, s.rc.counts())
+			if tp := s.rc.tap; tp != nil {
+				m.tapped, m.passed, m.nacked = m.tapped+tp.counted.Load(), m.passed+tp.passed.Load(), m.nacked+tp.nacked.Load()
+			}
 		}
 		var err error
 		if c.serverPID > 0 {
@@ -450,6 +449,7 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, tp 
 	if tapped, all := end.tapped-start.tapped, end.tapped-start.tapped+end.passed-start.passed; all > 0 {
 		res.CountedAtSocketPct = 100 * float64(tapped) / float64(all)
 	}
+	res.NACKedAtSocket = end.nacked - start.nacked
 	res.PublisherPPS = float64(end.sent-start.sent) / secs
 	res.Stalls = d.stalls
 	res.LoadCPUPct = 100 * (end.load - start.load).Seconds() / secs
@@ -476,11 +476,11 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, tp 
 // timeToFirstFrame joins c.ttff subscribers one after another and times
 // each from the start of its join to its first complete keyframe. They stay
 // joined, in subs, until the end.
-func timeToFirstFrame(ctx context.Context, t target, tp *tap, c config, res *result, subs *[]*subscriber, log *slog.Logger) {
+func timeToFirstFrame(ctx context.Context, t target, tnet transport.Net, c config, res *result, subs *[]*subscriber, log *slog.Logger) {
 	var frames, packets, joins []time.Duration
 	for i := range c.ttff {
 		start := time.Now()
-		rc := newReceiver(start, tp)
+		rc := newReceiver(start, tnet)
 		jctx, cancel := context.WithTimeout(ctx, c.joinTimeout)
 		conn, err := t.subscribe(jctx, c.n+i, rc)
 		cancel()
@@ -581,6 +581,7 @@ type result struct {
 	Duplicates             int64   `json:"duplicates"`
 	Stalls                 int64   `json:"stalls"`
 	CountedAtSocketPct     float64 `json:"counted_at_socket_pct"`
+	NACKedAtSocket         int64   `json:"nacked_at_socket"`
 	ServerCPUPct           float64 `json:"server_cpu_pct"`
 	ServerCPUPctPerSub     float64 `json:"server_cpu_pct_per_sub"`
 	PktsPerServerCPUSecond float64 `json:"pkts_per_server_cpu_s"`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -25,8 +26,11 @@ type receiver struct {
 	// keyframe, as a browser's decoder would.
 	askKeyframe func(ssrc uint32)
 	// tap, when set, counts each track at the socket once the track has
-	// begun as it should (see tap); nil, pion delivers every packet.
+	// begun as it should (see tap); nil, pion delivers every packet. net
+	// is the network the subscriber's connection must open its sockets on
+	// for that; nil for the system's.
 	tap *tap
+	net transport.Net
 
 	mu         sync.Mutex
 	tracks     []*reception
@@ -35,8 +39,16 @@ type receiver struct {
 	framed     chan struct{}
 }
 
-func newReceiver(start time.Time, tp *tap) *receiver {
-	return &receiver{start: start, tap: tp, framed: make(chan struct{})}
+// newReceiver returns a receiver for a subscriber that starts joining at
+// start. With a network (-count-at socket), it counts its tracks at the
+// sockets it opens on rc.net, once begun; with nil, in pion.
+func newReceiver(start time.Time, network transport.Net) *receiver {
+	rc := &receiver{start: start, framed: make(chan struct{})}
+	if network != nil {
+		rc.tap = newTap()
+		rc.net = rc.tap.net(network)
+	}
+	return rc
 }
 
 const (
@@ -118,22 +130,27 @@ func (r *reception) counts() counts {
 	return c
 }
 
-// count records a packet received at now. Called with r.mu held.
-func (r *reception) count(h *rtp.Header, now time.Time) {
+// count records a packet received at now, and returns how many sequence
+// numbers it skipped past the highest before it (a hole: lost, or still on
+// its way). Called with r.mu held.
+func (r *reception) count(h *rtp.Header, now time.Time) (skipped int) {
 	if !r.firstPacket {
 		r.firstPacket = true
 		r.highest, r.newestTS = int64(h.SequenceNumber), int64(h.Timestamp)
 		r.seen[r.highest%seenWindow] = r.highest + 1
 		r.packets, r.frames, r.lastAt = 1, 1, now
 		r.rememberFrame(r.newestTS)
-		return
+		return 0
 	}
 	seq := r.highest + int64(int16(h.SequenceNumber-uint16(r.highest)))
 	if seq < 0 || r.seen[seq%seenWindow] == seq+1 {
 		r.dups++
-		return
+		return 0
 	}
 	r.seen[seq%seenWindow] = seq + 1
+	if seq > r.highest+1 {
+		skipped = int(seq - r.highest - 1)
+	}
 	r.highest = max(r.highest, seq)
 	r.packets++
 	switch d := int32(h.Timestamp - uint32(r.newestTS)); {
@@ -149,6 +166,7 @@ func (r *reception) count(h *rtp.Header, now time.Time) {
 		r.stalls++
 	}
 	r.lastAt = now
+	return skipped
 }
 
 // rememberFrame notes a frame's timestamp among the recent ones. Called with

@@ -9,12 +9,17 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/transport/v5"
-	"github.com/pion/transport/v5/stdnet"
 )
 
-// tap counts subscribers' media at their sockets instead of in pion.
+// maxNACKGap is the widest hole a tap asks to have resent: the SFU
+// renumbers what it skips without a hole, so a hole is loss, but a wider
+// one is past what its cache would still hold.
+const maxNACKGap = 64
+
+// tap counts one subscriber's media at its sockets instead of in pion.
 //
 // A subscriber's track is read through pion (SRTP decryption, the
 // interceptors, the track's buffer) until it has shown what only the
@@ -28,39 +33,43 @@ import (
 //
 // The server's work is the same either way; the load generator's falls to a
 // read and a header a packet, so that one core of load can receive more than
-// one core of server sends and the server is what saturates. What the
-// subscriber no longer does for a tapped track: ask for retransmissions
-// (pion's NACK generator no longer sees its packets; a lost packet stays
-// lost, which makes the loss figures stricter) and report reception in its
-// RTCP receiver reports (which the classroom server ignores).
+// one core of server sends and the server is what saturates. A hole in a
+// tapped track's sequence is asked for again at once, with one NACK (pion's
+// generator, which no longer sees the packets, would ask a few times, after
+// a short wait): so the server still answers loss from its cache. What the
+// subscriber no longer does for a tapped track: report its reception in
+// RTCP receiver reports (which the classroom server ignores), and drop
+// duplicates before counting them (SRTP's replay check; they are counted as
+// duplicates).
+//
+// A tap belongs to one subscriber, whose connection gives every track a
+// distinct SSRC: two subscribers' senders may draw the same one.
 type tap struct {
 	mu     sync.RWMutex
 	tracks map[uint32]*reception // by the SSRC the server sends it with
-	clash  map[uint32]bool       // SSRCs two tracks were sent with: never tapped
+	// writeRTCP, once set, sends RTCP on the subscriber's connection.
+	writeRTCP atomic.Pointer[func([]rtcp.Packet) error]
 
-	counted atomic.Int64 // RTP datagrams counted at a socket
+	counted atomic.Int64 // RTP datagrams counted at the socket
 	passed  atomic.Int64 // RTP datagrams handed to pion
+	nacked  atomic.Int64 // sequence numbers asked for again
 }
 
 func newTap() *tap {
-	return &tap{tracks: map[uint32]*reception{}, clash: map[uint32]bool{}}
+	return &tap{tracks: map[uint32]*reception{}}
 }
 
-// register makes r the reception of the track sent with ssrc. Two tracks
-// with one SSRC (two subscribers' senders drew the same random number) are
-// never tapped: both stay with pion.
+// register makes r the reception of the track sent with ssrc.
 func (t *tap) register(ssrc uint32, r *reception) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.clash[ssrc] {
-		return
-	}
-	if _, ok := t.tracks[ssrc]; ok {
-		delete(t.tracks, ssrc)
-		t.clash[ssrc] = true
-		return
-	}
 	t.tracks[ssrc] = r
+	t.mu.Unlock()
+}
+
+// setRTCPWriter gives the tap the subscriber's connection to ask for
+// retransmissions on.
+func (t *tap) setRTCPWriter(write func([]rtcp.Packet) error) {
+	t.writeRTCP.Store(&write)
 }
 
 // count counts a datagram read from a socket when it is RTP of a tapped
@@ -82,23 +91,38 @@ func (t *tap) count(p []byte) bool {
 	h := rtp.Header{SequenceNumber: binary.BigEndian.Uint16(p[2:4]), Timestamp: binary.BigEndian.Uint32(p[4:8])}
 	now := time.Now()
 	r.mu.Lock()
-	r.count(&h, now)
+	missing := r.count(&h, now)
 	r.mu.Unlock()
 	t.counted.Add(1)
+	if missing > 0 && missing <= maxNACKGap {
+		t.nack(ssrc, h.SequenceNumber, missing)
+	}
 	return true
 }
 
-// net returns a network like the operating system's whose UDP sockets
-// count tapped tracks' datagrams.
-func (t *tap) net() (transport.Net, error) {
-	std, err := stdnet.NewNet()
-	if err != nil {
-		return nil, fmt.Errorf("network: %w", err)
+// nack asks for the missing sequence numbers just before seq again.
+func (t *tap) nack(ssrc uint32, seq uint16, missing int) {
+	write := t.writeRTCP.Load()
+	if write == nil {
+		return
 	}
-	return &tapNet{Net: std, tap: t}, nil
+	seqs := make([]uint16, missing)
+	for i := range seqs {
+		seqs[i] = seq - uint16(missing-i)
+	}
+	// An error is a connection closing; the loss stays counted.
+	if (*write)([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}}) == nil {
+		t.nacked.Add(int64(missing))
+	}
 }
 
-// tapNet is the operating system's network with tapped UDP sockets.
+// net returns base (the operating system's network) with UDP sockets that
+// count the tap's tracks.
+func (t *tap) net(base transport.Net) transport.Net {
+	return &tapNet{Net: base, tap: t}
+}
+
+// tapNet is a network with tapped UDP sockets.
 type tapNet struct {
 	transport.Net
 	tap *tap
@@ -112,14 +136,16 @@ func (n *tapNet) ListenUDP(network string, addr *net.UDPAddr) (transport.UDPConn
 	}
 	udp, ok := c.(*net.UDPConn)
 	if !ok {
+		c.Close()
 		return nil, fmt.Errorf("tap: a UDP socket of type %T", c)
 	}
 	return &tapConn{UDPConn: c, udp: udp, tap: n.tap}, nil
 }
 
-// tapConn is a UDP socket whose reads count and skip tapped datagrams. It
-// reads as pion's ICE agent reads a plain socket (ReadFromAddrPort), so that
-// the untapped path costs what it costs without the tap.
+// tapConn is a UDP socket whose reads count and skip tapped datagrams.
+// pion's ICE agent reads a wrapped socket with ReadFromAddrPort (it reads a
+// plain one with ReadMsgUDPAddrPort, for ECN, which pion's interceptors here
+// do not use); its other reads are not tapped.
 type tapConn struct {
 	transport.UDPConn
 	udp *net.UDPConn

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -43,6 +47,9 @@ func pair(t *testing.T, cam *camera, rc *receiver, n transport.Net) {
 		cam.watch(s)
 	}
 	sub.OnTrack(rc.onTrack)
+	if rc.tap != nil {
+		rc.tap.setRTCPWriter(sub.WriteRTCP)
+	}
 	offer, err := pub.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -82,13 +89,13 @@ func TestTapCountsAsPion(t *testing.T) {
 	// camera stops, and its goroutines end.
 	t.Cleanup(cam.wait)
 	t.Cleanup(cancel)
-	tp := newTap()
-	n, err := tp.net()
+	std, err := stdnet.NewNet()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := newReceiver(time.Now(), tp)
-	pair(t, cam, rc, n)
+	rc := newReceiver(time.Now(), std)
+	tp := rc.tap
+	pair(t, cam, rc, rc.net)
 	cam.start(ctx)
 
 	select {
@@ -124,6 +131,9 @@ func TestTapCountsAsPion(t *testing.T) {
 	if after.packets != tapped {
 		t.Errorf("receptions counted %d packets, the tap %d", after.packets, tapped)
 	}
+	if n := tp.nacked.Load(); n != 0 {
+		t.Errorf("%d packets asked for again on loopback with nothing lost", n)
+	}
 	if after.dups != 0 || after.highest != after.packets {
 		t.Errorf("%d packets, %d duplicates, sequence advanced %d: want none lost or twice", after.packets, after.dups, after.highest)
 	}
@@ -150,4 +160,71 @@ func allTapped(rc *receiver) bool {
 		audio = audio || !r.video
 	}
 	return video && audio
+}
+
+// TestTapCount: the tap takes only RTP of a tapped track, counts it as pion's
+// path would (holes, late packets, duplicates), and asks once for what a
+// hole lacks.
+func TestTapCount(t *testing.T) {
+	const ssrc = 0x1234abcd
+	tp := newTap()
+	var nacks []*rtcp.TransportLayerNack
+	tp.setRTCPWriter(func(pkts []rtcp.Packet) error {
+		for _, p := range pkts {
+			nacks = append(nacks, p.(*rtcp.TransportLayerNack))
+		}
+		return nil
+	})
+	r := &reception{video: true}
+	tp.register(ssrc, r)
+	rtpPacket := func(ssrc uint32, seq uint16, ts uint32) []byte {
+		p := make([]byte, 100)
+		p[0], p[1] = 0x80, 96
+		binary.BigEndian.PutUint16(p[2:], seq)
+		binary.BigEndian.PutUint32(p[4:], ts)
+		binary.BigEndian.PutUint32(p[8:], ssrc)
+		return p
+	}
+
+	// Before the track is tapped, its packets go to pion.
+	if tp.count(rtpPacket(ssrc, 1, 0)) {
+		t.Fatal("a packet of a track not yet tapped was taken")
+	}
+	r.tapped.Store(true)
+	for name, p := range map[string][]byte{
+		"STUN":              {0x00, 0x01, 0, 0, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0},
+		"DTLS":              {23, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+		"TURN ChannelData":  {0x40, 0x00, 0, 4, 0x80, 96, 0, 1, 0, 0, 0, 0},
+		"RTCP receiver rep": {0x81, 201, 0, 7, 0x12, 0x34, 0xab, 0xcd, 0, 0, 0, 0},
+		"RTCP NACK":         {0x81, 205, 0, 3, 0x12, 0x34, 0xab, 0xcd, 0, 0, 0, 0},
+		"short":             {0x80, 96, 0, 1},
+		"another SSRC":      rtpPacket(0x99, 1, 0),
+	} {
+		if tp.count(p) {
+			t.Errorf("%s was taken for a tapped track's RTP", name)
+		}
+	}
+
+	for _, seq := range []uint16{10, 11, 14, 12, 14, 15} { // 13 is lost
+		if !tp.count(rtpPacket(ssrc, seq, 3000*uint32(seq/2))) {
+			t.Fatalf("RTP seq %d of a tapped track was not taken", seq)
+		}
+	}
+	c := r.counts()
+	if c.packets != 5 || c.dups != 1 || c.highest-10 != 5 {
+		t.Errorf("counted %d packets, %d duplicates, highest %d; want 5, 1 and 15", c.packets, c.dups, c.highest)
+	}
+	if len(nacks) != 1 || nacks[0].MediaSSRC != ssrc {
+		t.Fatalf("NACKs sent: %+v; want one for SSRC %x", nacks, ssrc)
+	}
+	var asked []uint16
+	for _, pair := range nacks[0].Nacks {
+		asked = append(asked, pair.PacketList()...)
+	}
+	if !slices.Equal(asked, []uint16{12, 13}) {
+		t.Errorf("asked again for %v; want [12 13], the hole before 14", asked)
+	}
+	if n := tp.nacked.Load(); n != 2 {
+		t.Errorf("nacked counts %d; want 2", n)
+	}
 }
