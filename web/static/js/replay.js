@@ -52,6 +52,7 @@ class Player {
     this.folded = -Infinity; // the wall time (ms) up to which the state holds the log
     this.failedAt = -Infinity; // when a read of the log last failed (performance.now)
     this.readFailure = ""; // the banner that failure put up, taken down by the next read that succeeds
+    this.waiting = false; // playing, the clock waits for events being read (tick)
     this.checkpoint = null; // {text, folded, seq}: the state last fetched, to seek back to cheaply
     this.redraw = false; // the state was replaced: the view shows another one
     this.stateFetches = 0; // seeks answered by the server's state, for tests
@@ -287,6 +288,7 @@ class Player {
     const fetching = this.api(`/events?after=${this.after}&limit=${PAGE}`).then((page) => {
       if (this.fetching !== fetching) return; // the queue it was for is gone
       this.fetching = null;
+      this.failedAt = -Infinity;
       if (this.readFailure) {
         if ($("banner").textContent === this.readFailure) banner("");
         this.readFailure = "";
@@ -337,13 +339,23 @@ class Player {
   tick(now) {
     const dt = this.last ? (now - this.last) / 1000 : 0;
     this.last = now;
-    // With no events queued while more are on their way, the clock waits
-    // for them instead of running past them.
-    if (this.playing && (this.queue.length || !this.more)) {
-      this.position = Math.min(this.duration, this.position + dt * this.rate);
-      this.advance(this.start + this.position * 1000);
-      if (this.position >= this.duration && !this.more && this.queue.length === 0) this.pause();
-      else this.syncMedia(false); // paused, seek, play and pause sync it themselves
+    if (this.playing) {
+      // With no events queued while more are on their way, the clock
+      // waits for them, the recordings with it, instead of running past
+      // them; and it runs no further than the last event queued.
+      const waiting = this.more && this.queue.length === 0;
+      if (waiting !== this.waiting) {
+        this.waiting = waiting;
+        this.syncMedia(true);
+      }
+      if (!waiting) {
+        let to = Math.min(this.duration, this.position + dt * this.rate);
+        if (this.more) to = Math.min(to, (Date.parse(this.queue[this.queue.length - 1].time) - this.start) / 1000);
+        this.position = Math.max(this.position, to);
+        this.advance(this.start + this.position * 1000);
+        if (this.position >= this.duration && !this.more && this.queue.length === 0) this.pause();
+        else this.syncMedia(false); // paused, seek, play and pause sync it themselves
+      }
     }
     // A read that failed is tried again every few seconds (here, with
     // nothing queued, or in advance), so that play resumes once the server
@@ -366,8 +378,9 @@ class Player {
       const want = (wall - r.start) / 1000;
       if (force || Math.abs(m.currentTime - want) > DRIFT * this.rate) m.currentTime = want;
       m.playbackRate = this.rate;
-      if (this.playing && m.paused) m.play().catch(() => {});
-      if (!this.playing && !m.paused) m.pause();
+      const run = this.playing && !this.waiting;
+      if (run && m.paused) m.play().catch(() => {});
+      if (!run && !m.paused) m.pause();
     }
     this.renderVideos();
   }
