@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
@@ -15,26 +14,16 @@ import (
 )
 
 // pair connects a publisher sending cam's tracks to a subscriber recording
-// them in rc, over loopback, the subscriber's sockets opened on n (nil: the
-// system's).
+// them in rc, over loopback, both built as the baseline's peers are, the
+// subscriber's sockets opened on n (nil: the system's).
 func pair(t *testing.T, cam *camera, rc *receiver, n transport.Net) {
 	t.Helper()
-	api := func(n transport.Net) *webrtc.API {
-		var se webrtc.SettingEngine
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-		if n != nil {
-			se.SetNet(n)
-		}
-		return webrtc.NewAPI(webrtc.WithSettingEngine(se))
-	}
-	pub, err := api(nil).NewPeerConnection(webrtc.Configuration{})
+	pub, err := bareAPI(nil).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pub.Close() })
-	sub, err := api(n).NewPeerConnection(webrtc.Configuration{})
+	sub, err := bareAPI(n).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
