@@ -417,4 +417,30 @@ func TestReplayReadRetried(t *testing.T) {
 	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
 		t.Errorf("after the retried read the replay's state hash at seq %d is %s, the lesson's %s", seq, got, want.Hash())
 	}
+
+	// A read refused because the link expired is not tried again: the
+	// page says why, and waits.
+	eval[bool](page, `(async () => {
+		const f = window.fetch, p = window.replay.player;
+		window.readsFailed = 0;
+		window.fetch = (u, o) => {
+			if (!String(u).includes("/events?")) return f(u, o);
+			window.readsFailed++;
+			return Promise.resolve(new Response(JSON.stringify({ error: { code: "unauthorized", message: "the token has expired" } }),
+				{ status: 401, headers: { "Content-Type": "application/json" } }));
+		};
+		while (p.more && p.queue.length >= 100) await window.replay.seek((Date.parse(p.queue[p.queue.length - 50].time) - p.start) / 1000);
+		window.replay.play();
+		return true;
+	})()`)
+	waitUntil(t, 15*time.Second, "the clock to wait after the refused read", func() bool {
+		return eval[bool](page, `window.replay.player.waiting`)
+	})
+	time.Sleep(3500 * time.Millisecond)
+	if n := eval[int](page, `window.readsFailed`); n != 1 {
+		t.Errorf("%d reads refused with 401: want one, not tried again", n)
+	}
+	if b := eval[string](page, `document.getElementById("banner").textContent`); !strings.Contains(b, "expired") {
+		t.Errorf("after a read refused with 401 the banner says %q", b)
+	}
 }

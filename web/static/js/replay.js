@@ -25,6 +25,7 @@ const PAGE = 2000; // events read per request
 // long lesson) from the server.
 const LOCAL_SEEK = 2000;
 const RETRY_MS = 3000; // a failed read of the log is tried again after this long
+const READ_TIMEOUT_MS = 30000; // a read of the log that takes longer has failed
 const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 /** clockText formats seconds as m:ss or h:mm:ss. */
@@ -50,7 +51,7 @@ class Player {
     this.fetching = null;
     this.generation = 0; // bumped by each seek; stale answers are dropped
     this.folded = -Infinity; // the wall time (ms) up to which the state holds the log
-    this.failedAt = -Infinity; // when a read of the log last failed (performance.now)
+    this.failedAt = -Infinity; // when a read of the log last failed (performance.now); Infinity: not to be tried again
     this.readFailure = ""; // the banner that failure put up, taken down by the next read that succeeds
     this.waiting = false; // playing, the clock waits for events being read (tick)
     this.checkpoint = null; // {text, folded, seq}: the state last fetched, to seek back to cheaply
@@ -64,8 +65,14 @@ class Player {
   }
 
   /** api GETs a path of the lesson's API: its JSON, or with text set its text. */
-  async api(path, text = false) {
-    const r = await fetch(`/api/lessons/${this.lesson}${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
+  /**
+   * api GETs a path of the lesson's API with the page's token: its JSON, or
+   * its text. It throws an Error with the server's code and status, or the
+   * fetch's (a TimeoutError after `timeout` ms, when given).
+   */
+  async api(path, text = false, timeout = 0) {
+    const r = await fetch(`/api/lessons/${this.lesson}${path}`, { headers: { Authorization: `Bearer ${this.token}` },
+      signal: timeout ? AbortSignal.timeout(timeout) : undefined });
     if (text && r.ok) return r.text();
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code, status: r.status });
@@ -285,7 +292,7 @@ class Player {
    */
   fill() {
     if (!this.more || this.fetching) return this.fetching;
-    const fetching = this.api(`/events?after=${this.after}&limit=${PAGE}`).then((page) => {
+    const fetching = this.api(`/events?after=${this.after}&limit=${PAGE}`, false, READ_TIMEOUT_MS).then((page) => {
       if (this.fetching !== fetching) return; // the queue it was for is gone
       this.fetching = null;
       this.failedAt = -Infinity;
@@ -299,6 +306,14 @@ class Player {
     }, (err) => {
       if (this.fetching !== fetching) return;
       this.fetching = null;
+      if (err.status === 401 || err.status === 403) {
+        // The link expired (or never was this lesson's): trying again
+        // will not help; only a seek reads again.
+        this.failedAt = Infinity;
+        this.readFailure = "This replay link has expired: ask the teacher for a new one to play on.";
+        banner(this.readFailure, "error");
+        return;
+      }
       this.failedAt = performance.now();
       // Playing, the clock waits at the last event queued (see tick)
       // until a read tried again brings more, and plays on.
