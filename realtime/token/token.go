@@ -39,6 +39,10 @@ type Claims struct {
 	Participant string // empty in an invitation, which admits anyone of Role
 	Name        string // the display name, when the token names someone
 	Expires     time.Time
+	// Invitation identifies an invitation (JWT ID), so that a lesson can
+	// tell the link it gave last from those it replaced; uuid.Nil in a
+	// token that names someone, and in invitations signed before it was.
+	Invitation uuid.UUID
 }
 
 type jwtClaims struct {
@@ -90,6 +94,9 @@ func (k *Keeper) Issue(c Claims) (string, error) {
 		Role:   c.Role,
 		Name:   c.Name,
 	}
+	if c.Invitation != uuid.Nil {
+		jc.ID = c.Invitation.String()
+	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jc).SignedString(k.key)
 	if err != nil {
 		return "", fmt.Errorf("token: sign: %w", err)
@@ -129,7 +136,26 @@ func (k *Keeper) Verify(s string, lesson uuid.UUID) (Claims, error) {
 	if jc.Role != domain.RoleTeacher && jc.Role != domain.RoleStudent {
 		return Claims{}, domain.Errorf(domain.CodeUnauthorized, "the token's role is not valid")
 	}
-	return Claims{Lesson: id, Role: jc.Role, Participant: jc.Subject, Name: jc.Name, Expires: jc.ExpiresAt.Time.UTC()}, nil
+	var invitation uuid.UUID
+	if jc.ID != "" {
+		if invitation, err = uuid.Parse(jc.ID); err != nil {
+			return Claims{}, domain.Errorf(domain.CodeUnauthorized, "the token's invitation is not valid")
+		}
+	}
+	return Claims{Lesson: id, Role: jc.Role, Participant: jc.Subject, Name: jc.Name, Expires: jc.ExpiresAt.Time.UTC(),
+		Invitation: invitation}, nil
+}
+
+// CheckInvitation refuses an invitation that the lesson has replaced:
+// current is the invitation its teacher was given last, uuid.Nil when none
+// was recorded (every invitation of the lesson admits then). A token that
+// names someone is never refused here: replacing the class's link does not
+// turn away those who joined with it.
+func (c Claims) CheckInvitation(current uuid.UUID) error {
+	if c.Participant == "" && current != uuid.Nil && c.Invitation != current {
+		return domain.Errorf(domain.CodeUnauthorized, "this students' link has been replaced by a newer one; ask the teacher for it")
+	}
+	return nil
 }
 
 // LoadOrCreateKey reads the signing key kept at path, or creates one with a

@@ -42,13 +42,14 @@ func TestIssueAndVerify(t *testing.T) {
 	if got != want {
 		t.Fatalf("Verify = %+v, want %+v", got, want)
 	}
-	// An invitation names no one.
-	inv, err := k.Issue(token.Claims{Lesson: lesson, Role: domain.RoleStudent, Expires: t0.Add(time.Hour)})
+	// An invitation names no one, and carries its id.
+	id := uuid.New()
+	inv, err := k.Issue(token.Claims{Lesson: lesson, Role: domain.RoleStudent, Expires: t0.Add(time.Hour), Invitation: id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := k.Verify(inv, lesson); err != nil || c.Participant != "" {
-		t.Fatalf("invitation = %+v, %v", c, err)
+	if c, err := k.Verify(inv, lesson); err != nil || c.Participant != "" || c.Invitation != id {
+		t.Fatalf("invitation = %+v, %v; want no participant and invitation %s", c, err, id)
 	}
 }
 
@@ -68,6 +69,8 @@ func TestVerifyRefuses(t *testing.T) {
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"lesson": lesson.String(), "role": "teacher",
 		"exp": t0.Add(time.Hour).Unix(), "iss": "classroom", "aud": "classroom-lesson"})
 	unsigned, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	badID, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"lesson": lesson.String(), "role": "student",
+		"exp": t0.Add(time.Hour).Unix(), "iat": t0.Unix(), "iss": "classroom", "aud": "classroom-lesson", "jti": "not-a-uuid"}).SignedString(key)
 
 	for _, tt := range []struct {
 		name, tok string
@@ -82,6 +85,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{"alg none", unsigned, lesson, t0, "not valid"},
 		{"garbage", "hello", lesson, t0, "not valid"},
 		{"empty", "", lesson, t0, "not valid"},
+		{"bad invitation id", badID, lesson, t0, "invitation is not valid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			now = tt.at
