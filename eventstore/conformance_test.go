@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -38,6 +39,7 @@ func testConformance(t *testing.T, open opener) {
 		{"Snapshots", testSnapshots},
 		{"Wait", testWait},
 		{"Lessons", testLessons},
+		{"Invitation", testInvitation},
 		{"CloseCommitsQueued", testCloseCommitsQueued},
 	}
 	for _, tt := range tests {
@@ -571,5 +573,39 @@ func testEventTime(t *testing.T, open opener) {
 	}
 	if _, err := s.EventTime(ctx, uuid.New(), 1); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("EventTime of an unknown lesson: %v, want not_found", err)
+	}
+}
+
+// testInvitation: a lesson records no invitation until one is set; the last
+// one set is what Lesson and Lessons report, appends leave it alone, and an
+// unknown lesson or a nil id is refused.
+func testInvitation(t *testing.T, open opener) {
+	s := open(t)
+	ctx := context.Background()
+	lesson := newLesson(t, s)
+	if l, err := s.Lesson(ctx, lesson); err != nil || l.Invitation != uuid.Nil {
+		t.Fatalf("a new lesson's invitation: %v, %v; want none", l.Invitation, err)
+	}
+	first, second := uuid.New(), uuid.New()
+	for _, id := range []uuid.UUID{first, second} {
+		if err := s.SetInvitation(ctx, lesson, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustAppend(t, s, chat(lesson, "after the new link"))
+	if l, err := s.Lesson(ctx, lesson); err != nil || l.Invitation != second || l.LastSeq != 2 {
+		t.Fatalf("Lesson = %+v, %v; want invitation %s and last seq 2", l, err, second)
+	}
+	all, err := s.Lessons(ctx, eventstore.ListOptions{Limit: eventstore.MaxList})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(all, func(l eventstore.Lesson) bool { return l.ID == lesson }); i < 0 || all[i].Invitation != second {
+		t.Errorf("Lessons does not report the lesson with invitation %s", second)
+	}
+	wantCode(t, s.SetInvitation(ctx, uuid.New(), uuid.New()), domain.CodeNotFound)
+	wantCode(t, s.SetInvitation(ctx, lesson, uuid.Nil), domain.CodeInvalid)
+	if l, _ := s.Lesson(ctx, lesson); l.Invitation != second {
+		t.Errorf("after refused calls the invitation is %s, want %s", l.Invitation, second)
 	}
 }

@@ -430,15 +430,34 @@ func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto 
 func (p *Postgres) Lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
 	var l Lesson
 	var ended *time.Time
-	err := p.pool.QueryRow(ctx, `SELECT id, title, created_at, ended_at, last_seq FROM lessons WHERE id = $1`, id).
-		Scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq)
+	var invitation pgtype.UUID
+	err := p.pool.QueryRow(ctx, `SELECT id, title, created_at, ended_at, last_seq, invitation FROM lessons WHERE id = $1`, id).
+		Scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq, &invitation)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Lesson{}, domain.Errorf(domain.CodeNotFound, "no lesson %s", id)
 	}
 	if err != nil {
 		return Lesson{}, p.unavailable("read lesson", err)
 	}
+	if invitation.Valid {
+		l.Invitation = invitation.Bytes
+	}
 	return l.utc(ended), nil
+}
+
+// SetInvitation implements Store.
+func (p *Postgres) SetInvitation(ctx context.Context, lesson, invitation uuid.UUID) error {
+	if invitation == uuid.Nil {
+		return domain.Errorf(domain.CodeInvalid, "no invitation id")
+	}
+	tag, err := p.pool.Exec(ctx, `UPDATE lessons SET invitation = $2 WHERE id = $1`, pgUUID(lesson), pgUUID(invitation))
+	if err != nil {
+		return p.unavailable("record the invitation", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return domain.Errorf(domain.CodeNotFound, "no lesson %s", lesson)
+	}
+	return nil
 }
 
 // Lessons implements Store.
@@ -448,7 +467,7 @@ func (p *Postgres) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, err
 		before = &opts.Before
 	}
 	rows, err := p.pool.Query(ctx, `
-		SELECT id, title, created_at, ended_at, last_seq FROM lessons
+		SELECT id, title, created_at, ended_at, last_seq, invitation FROM lessons
 		WHERE $1::timestamptz IS NULL OR created_at < $1
 		ORDER BY created_at DESC, id DESC LIMIT $2`, before, opts.limit())
 	if err != nil {
@@ -459,8 +478,12 @@ func (p *Postgres) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, err
 	for rows.Next() {
 		var l Lesson
 		var ended *time.Time
-		if err := rows.Scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq); err != nil {
+		var invitation pgtype.UUID
+		if err := rows.Scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq, &invitation); err != nil {
 			return nil, p.unavailable("list lessons", err)
+		}
+		if invitation.Valid {
+			l.Invitation = invitation.Bytes
 		}
 		out = append(out, l.utc(ended))
 	}

@@ -302,20 +302,27 @@ func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto in
 	return events, nil
 }
 
-// scanLesson reads a lessons row: id, title, created_at, ended_at, last_seq.
+// scanLesson reads a lessons row: id, title, created_at, ended_at, last_seq,
+// invitation.
 func scanLesson(scan func(...any) error) (Lesson, error) {
 	var (
-		l       Lesson
-		id      string
-		created int64
-		ended   sql.NullInt64
+		l          Lesson
+		id         string
+		created    int64
+		ended      sql.NullInt64
+		invitation sql.NullString
 	)
-	if err := scan(&id, &l.Title, &created, &ended, &l.LastSeq); err != nil {
+	if err := scan(&id, &l.Title, &created, &ended, &l.LastSeq, &invitation); err != nil {
 		return Lesson{}, err
 	}
 	var err error
 	if l.ID, err = uuid.Parse(id); err != nil {
 		return Lesson{}, fmt.Errorf("corrupt lesson id %q: %w", id, err)
+	}
+	if invitation.Valid {
+		if l.Invitation, err = uuid.Parse(invitation.String); err != nil {
+			return Lesson{}, fmt.Errorf("corrupt invitation id %q: %w", invitation.String, err)
+		}
 	}
 	l.Created = time.UnixMicro(created).UTC()
 	if ended.Valid {
@@ -326,7 +333,7 @@ func scanLesson(scan func(...any) error) (Lesson, error) {
 
 // Lesson implements Store.
 func (s *SQLite) Lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT id, title, created_at, ended_at, last_seq FROM lessons WHERE id = ?`, id.String())
+	row := s.db.QueryRowContext(ctx, `SELECT id, title, created_at, ended_at, last_seq, invitation FROM lessons WHERE id = ?`, id.String())
 	l, err := scanLesson(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Lesson{}, domain.Errorf(domain.CodeNotFound, "no lesson %s", id)
@@ -337,6 +344,23 @@ func (s *SQLite) Lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
 	return l, nil
 }
 
+// SetInvitation implements Store.
+func (s *SQLite) SetInvitation(ctx context.Context, lesson, invitation uuid.UUID) error {
+	if invitation == uuid.Nil {
+		return domain.Errorf(domain.CodeInvalid, "no invitation id")
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE lessons SET invitation = ? WHERE id = ?`, invitation.String(), lesson.String())
+	if err != nil {
+		return s.unavailable("record the invitation", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.unavailable("record the invitation", err)
+	} else if n == 0 {
+		return domain.Errorf(domain.CodeNotFound, "no lesson %s", lesson)
+	}
+	return nil
+}
+
 // Lessons implements Store.
 func (s *SQLite) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error) {
 	var before any
@@ -344,7 +368,7 @@ func (s *SQLite) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error
 		before = opts.Before.UnixMicro()
 	}
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT id, title, created_at, ended_at, last_seq FROM lessons
+		SELECT id, title, created_at, ended_at, last_seq, invitation FROM lessons
 		WHERE ?1 IS NULL OR created_at < ?1
 		ORDER BY created_at DESC, id DESC LIMIT ?2`, before, opts.limit())
 	if err != nil {

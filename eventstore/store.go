@@ -30,6 +30,9 @@ type Lesson struct {
 	Created time.Time
 	Ended   time.Time // zero while the lesson has not ended
 	LastSeq int64
+	// Invitation is the students' link the teacher was given last (see
+	// SetInvitation); uuid.Nil while none was recorded.
+	Invitation uuid.UUID
 }
 
 // Snapshot is an encoded lesson state after the event of sequence Seq.
@@ -84,6 +87,11 @@ type Store interface {
 
 	// Lessons lists lessons, newest first.
 	Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error)
+
+	// SetInvitation records the students' link (its invitation id) the
+	// lesson's teacher was given last, which replaces every earlier one.
+	// CodeNotFound when there is no such lesson, CodeInvalid for uuid.Nil.
+	SetInvitation(ctx context.Context, lesson, invitation uuid.UUID) error
 
 	// SaveSnapshot keeps a snapshot; saving the same sequence again replaces
 	// it. The lesson must exist and the sequence must not be past its end.
