@@ -613,3 +613,49 @@ func TestCloseWithParticipants(t *testing.T) {
 		waitFor(t, 10*time.Second, "the client to be told", func() bool { return c.Bye() != nil })
 	}
 }
+
+// TestReplacedInvitation: once the teacher has been given a new students'
+// link, the earlier links no longer admit anyone, the new one does, and a
+// student who joined with an earlier link still comes back with their own
+// token.
+func TestReplacedInvitation(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	invitation := func(id uuid.UUID) string {
+		tok, err := ls.tokens.Issue(token.Claims{Lesson: ls.lesson, Role: domain.RoleStudent, Expires: time.Now().Add(time.Hour), Invitation: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	first := invitation(uuid.New()) // the lesson's first link, not recorded
+	ana, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: first, Name: "Ana", Loopback: true})
+	if err != nil {
+		t.Fatalf("Ana joins with the first link: %v", err)
+	}
+	defer ana.Close()
+
+	renewed := uuid.New()
+	if err := ls.store.SetInvitation(ctx, ls.lesson, renewed); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"the first link": first, "a link of no id": invitation(uuid.Nil), "another link": invitation(uuid.New())} {
+		_, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: tok, Name: "Eve", Loopback: true})
+		if domain.ErrorCode(err) != domain.CodeUnauthorized || !strings.Contains(err.Error(), "replaced") {
+			t.Errorf("joining with %s after a new one was given: %v, want unauthorized, replaced", name, err)
+		}
+	}
+	ben, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: invitation(renewed), Name: "Ben", Loopback: true})
+	if err != nil {
+		t.Fatalf("Ben joins with the new link: %v", err)
+	}
+	defer ben.Close()
+	ana.Drop()
+	if err := ana.Resume(ctx); err != nil {
+		t.Fatalf("Ana comes back with her own token: %v", err)
+	}
+	if got := ls.replay().Participants; len(got) != 2 {
+		t.Errorf("%d participants joined, want Ana and Ben", len(got))
+	}
+}

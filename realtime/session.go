@@ -300,6 +300,15 @@ func (s *session) admit() error {
 	if err != nil {
 		return err
 	}
+	if claims.Participant == "" { // an invitation: is it still the lesson's?
+		l, err := s.srv.cfg.Store.Lesson(s.ctx, s.lesson)
+		if err != nil {
+			return err
+		}
+		if err := claims.CheckInvitation(l.Invitation); err != nil {
+			return err
+		}
+	}
 	s.role, s.participant, s.name = claims.Role, claims.Participant, claims.Name
 	if s.name == "" {
 		s.name = join.Name

@@ -190,10 +190,12 @@ type linkJSON struct {
 	Expires time.Time `json:"expires"`
 }
 
-// link signs a token for the lesson; participant is empty for an invitation.
-func (a *API) link(lesson uuid.UUID, role domain.Role, participant string) (*linkJSON, error) {
+// link signs a token for the lesson; participant is empty for an
+// invitation, which carries the id invitation.
+func (a *API) link(lesson uuid.UUID, role domain.Role, participant string, invitation uuid.UUID) (*linkJSON, error) {
 	expires := a.now().Add(a.cfg.LinkTTL).UTC().Truncate(time.Second)
-	tok, err := a.cfg.Tokens.Issue(token.Claims{Lesson: lesson, Role: role, Participant: participant, Expires: expires})
+	tok, err := a.cfg.Tokens.Issue(token.Claims{Lesson: lesson, Role: role, Participant: participant, Expires: expires,
+		Invitation: invitation})
 	if err != nil {
 		return nil, fmt.Errorf("sign a join link: %w", err)
 	}
@@ -236,8 +238,10 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 		// The teacher's link names the teacher, so that every device they
 		// open it on is the same participant; the students' link names no
 		// one, and each student who joins with it becomes someone new.
-		if out.Teacher, err = a.link(id, domain.RoleTeacher, "teacher"); err == nil {
-			out.Students, err = a.link(id, domain.RoleStudent, "")
+		// The first students' link is not recorded: until the teacher
+		// asks for another, every students' link of the lesson admits.
+		if out.Teacher, err = a.link(id, domain.RoleTeacher, "teacher", uuid.Nil); err == nil {
+			out.Students, err = a.link(id, domain.RoleStudent, "", uuid.New())
 		}
 		if err != nil {
 			a.fail(w, r, err)
@@ -248,15 +252,49 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 	a.reply(w, http.StatusCreated, out)
 }
 
-// invite gives the teacher a new students' link, as the old one expires or
-// leaks. The request carries the teacher's token: Authorization: Bearer ….
+// invite gives the teacher a students' link. The request carries the
+// teacher's token (Authorization: Bearer …) and, optionally, a JSON body.
+// Without one, or with {"replace": false}, the link is the lesson's current
+// one with a fresh expiry: every students' link that admitted still does.
+// With {"replace": true}, the new link replaces every earlier one, which
+// stops admitting (for a link that leaked); students who joined with one
+// keep their own tokens.
 func (a *API) invite(w http.ResponseWriter, r *http.Request) {
 	id, err := a.teacherOf(r, "invites students")
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	link, err := a.link(id, domain.RoleStudent, "")
+	var body struct {
+		Replace bool `json:"replace"`
+	}
+	if r.ContentLength > 0 || r.Header.Get("Content-Type") != "" {
+		if err := decodeBody(w, r, &body); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	var invitation uuid.UUID
+	if body.Replace {
+		invitation = uuid.New()
+		if err := a.store.SetInvitation(r.Context(), id, invitation); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	} else {
+		l, err := a.store.Lesson(r.Context(), id)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		invitation = l.Invitation
+		if invitation == uuid.Nil {
+			// None recorded: every students' link admits, so any id
+			// will do until one is.
+			invitation = uuid.New()
+		}
+	}
+	link, err := a.link(id, domain.RoleStudent, "", invitation)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -63,6 +63,9 @@ func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
 	if err != nil {
 		return uuid.Nil, err
 	}
+	if err := claims.CheckInvitation(lesson.Invitation); err != nil {
+		return uuid.Nil, err
+	}
 	if claims.Role != domain.RoleTeacher && lesson.Ended.IsZero() {
 		return uuid.Nil, domain.Errorf(domain.CodeForbidden, "students play a lesson back once it has ended")
 	}

@@ -483,3 +483,46 @@ func TestScreenShareInBrowser(t *testing.T) {
 		return shown() == camera
 	})
 }
+
+// TestNewStudentsLinkInBrowser: the teacher makes a new students' link on
+// the lesson page; a student opening the old link is told it was replaced
+// and does not join, one opening the new link joins, and the student who
+// had joined with the old link stays.
+func TestNewStudentsLinkInBrowser(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	b := browser(t)
+	teacher := newTab(t, b, "teacher")
+	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	ana := newTab(t, b, "ana")
+	ana.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token, "Ana")
+
+	eval[bool](teacher, `(window.confirm = () => true, true)`)
+	teacher.click("#reinvite")
+	waitUntil(t, 10*time.Second, "the new students' link", func() bool {
+		return eval[bool](teacher, `!!window.classroom.studentsLink`)
+	})
+	link := eval[string](teacher, `window.classroom.studentsLink`)
+	if !strings.Contains(link, "#token=") || strings.Contains(link, lesson.Students.Token) {
+		t.Fatalf("the new students' link is %q", link)
+	}
+
+	eve := newTab(t, b, "eve")
+	if err := chromedp.Do(eve.ctx, chromedp.Navigate(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token),
+		chromedp.WaitVisible(chromedp.ID("join-name")),
+		chromedp.SetValue(chromedp.ID("join-name"), "Eve"),
+		chromedp.Click(chromedp.ID("join-button"))); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 15*time.Second, "Eve to be told the link was replaced", func() bool {
+		b, err := try[string](eve, `document.getElementById("banner").textContent`)
+		return err == nil && strings.Contains(b, "replaced")
+	})
+
+	ben := newTab(t, b, "ben")
+	ben.join(link, "Ben")
+	waitUntil(t, 10*time.Second, "the teacher to see Ana and Ben, and not Eve", func() bool {
+		names := eval[string](teacher, `[...window.classroom.state.participants.values()].filter((p) => p.present).map((p) => p.name).sort().join(",")`)
+		return names == "Ana,Ben,Ms Rivera"
+	})
+}

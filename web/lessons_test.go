@@ -208,6 +208,43 @@ func TestInvitations(t *testing.T) {
 	if resp := a.do("POST", "/api/lessons/"+l.ID+"/invitations", "", "", http.Header{"Authorization": {"Bearer x.y.z"}}, &e); resp.StatusCode != 401 {
 		t.Fatalf("a forged token: %d %+v", resp.StatusCode, e)
 	}
+
+	// A link asked for without replacing leaves the earlier ones admitting
+	// (refused here only because the lesson has not ended, which a
+	// student's replay waits for); one that replaces them refuses them as
+	// replaced, and itself admits, as does a copy of it.
+	admits := func(name, tok string) {
+		t.Helper()
+		if resp, body := a.get("/api/lessons/"+l.ID+"/events", tok); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d %s, want 403 until the lesson ends", name, resp.StatusCode, body)
+		}
+	}
+	admits("the first link", l.Students.Token)
+	admits("a copy of it", link.Token)
+	var newer, copied struct{ Token string }
+	if resp := a.do("POST", "/api/lessons/"+l.ID+"/invitations", "application/json", `{"replace":true}`,
+		http.Header{"Authorization": {"Bearer " + l.Teacher.Token}}, &newer); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a replacing link: %d", resp.StatusCode)
+	}
+	if resp := a.do("POST", "/api/lessons/"+l.ID+"/invitations", "application/json", `{"replace":false}`,
+		http.Header{"Authorization": {"Bearer " + l.Teacher.Token}}, &copied); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a copy of the replacing link: %d", resp.StatusCode)
+	}
+	if resp := a.do("POST", "/api/lessons/"+l.ID+"/invitations", "application/json", `{"replace":"yes"}`,
+		http.Header{"Authorization": {"Bearer " + l.Teacher.Token}}, &e); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a malformed body: %d %+v, want 400", resp.StatusCode, e)
+	}
+	admits("the replacing link", newer.Token)
+	admits("a copy of the replacing link", copied.Token)
+	for name, tok := range map[string]string{"the first link": l.Students.Token, "its copy": link.Token} {
+		resp, body := a.get("/api/lessons/"+l.ID+"/events", tok)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "replaced") {
+			t.Errorf("%s after a newer one: %d %s, want 401 replaced", name, resp.StatusCode, body)
+		}
+	}
+	if resp, body := a.get("/api/lessons/"+l.ID+"/events", l.Teacher.Token); resp.StatusCode != http.StatusOK {
+		t.Errorf("the teacher's link: %d %s", resp.StatusCode, body)
+	}
 }
 
 func TestHealth(t *testing.T) {

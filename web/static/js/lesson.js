@@ -9,7 +9,7 @@
 // which the server stores once.
 //
 // For tests it exposes window.classroom: {ready, hash(), state, board,
-// send(kind, data), videoStats(), errors}.
+// send(kind, data), videoStats(), errors, studentsLink}.
 
 import { LessonConnection } from "./connection.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
@@ -355,6 +355,7 @@ class App {
         this.state = null;
         return this.connect();
       }
+      if (err.code === "unauthorized" && /replaced/.test(err.message)) return this.fatal("This link has been replaced by a newer one. Ask your teacher for it.");
       if (err.code === "unauthorized") return this.fatal("This link has expired or is not valid. Ask your teacher for a new one.");
       if (err.code === "not_found") return this.fatal("There is no such lesson.");
       if (err.code === "invalid") return this.fatal(`The server refused to join: ${err.message}`);
@@ -502,6 +503,30 @@ class App {
     if (d.has("people")) this.renderPeople();
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
+  }
+
+  /**
+   * invite puts a students' link on the clipboard: the current one, or with
+   * `replace` a new one, which stops the earlier ones admitting.
+   */
+  async invite(replace) {
+    try {
+      const r = await fetch(`/api/lessons/${this.lesson}/invitations`, { method: "POST",
+        headers: { Authorization: `Bearer ${this.linkToken || this.token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ replace }) });
+      const body = await r.json();
+      if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
+      this.studentsLink = new URL(body.url, location.href).href;
+      const what = replace ? "A new students' link (the old one no longer admits anyone)" : "The students' link";
+      try {
+        await navigator.clipboard.writeText(this.studentsLink);
+        toast(`${what} is on your clipboard.`);
+      } catch {
+        toast(`${what}: ${this.studentsLink}`); // no clipboard here: the link itself, to copy by hand
+      }
+    } catch (err) {
+      toast(`Could not make a link: ${err.message || err}`, "error");
+    }
   }
 
   nameOf(id) { return nameOf(this.state, id); }
@@ -677,16 +702,9 @@ class App {
       if (this.state.status === "created") this.send("lesson.started").catch(() => {});
       else if (confirm("End the lesson for everyone?")) this.send("lesson.ended").catch(() => {});
     };
-    $("invite").onclick = async () => {
-      try {
-        const r = await fetch(`/api/lessons/${this.lesson}/invitations`, { method: "POST", headers: { Authorization: `Bearer ${this.linkToken || this.token}` } });
-        const body = await r.json();
-        if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
-        await navigator.clipboard.writeText(new URL(body.url, location.href).href);
-        toast("The students' link is on your clipboard.");
-      } catch (err) {
-        toast(`Could not make a link: ${err.message || err}`, "error");
-      }
+    $("invite").onclick = () => this.invite(false);
+    $("reinvite").onclick = () => {
+      if (confirm("Make a new students' link? The current one will stop admitting anyone; students who have joined stay.")) this.invite(true);
     };
     $("leave").onclick = () => {
       this.ending = true;
@@ -718,6 +736,7 @@ window.classroom = {
   get state() { return app.state; },
   get seq() { return app.seq; },
   get me() { return app.me; },
+  get studentsLink() { return app.studentsLink; }, // the last the teacher was given here
   board: null,
   errors: app.errors,
   hash: () => app.state.hash(),
