@@ -623,7 +623,7 @@ func TestReplacedInvitation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	invitation := func(id uuid.UUID) string {
-		tok, err := ls.tokens.Issue(token.Claims{Lesson: ls.lesson, Role: domain.RoleStudent, Expires: time.Now().Add(time.Hour), Invitation: id})
+		tok, err := ls.tokens.Issue(token.Claims{Lesson: ls.lesson, Role: domain.RoleStudent, Expires: time.Now().Add(7 * 24 * time.Hour), Invitation: id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -635,6 +635,22 @@ func TestReplacedInvitation(t *testing.T) {
 		t.Fatalf("Ana joins with the first link: %v", err)
 	}
 	defer ana.Close()
+	// A link from before invitations had ids admits while none is recorded.
+	carl, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: invitation(uuid.Nil), Name: "Carl", Loopback: true})
+	if err != nil {
+		t.Fatalf("Carl joins with a link of no id: %v", err)
+	}
+	carl.Close()
+	// Ana's own token lasts as long as the link she came with: she keeps
+	// it, for the replay too, when the link is replaced.
+	linkClaims, err := ls.tokens.Verify(first, ls.lesson)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := ls.tokens.Verify(ana.ResumeToken(), ls.lesson)
+	if err != nil || own.Participant != ana.Participant() || own.Expires.Before(linkClaims.Expires) {
+		t.Fatalf("Ana's own token: %+v, %v; want hers, lasting until %s at least", own, err, linkClaims.Expires)
+	}
 
 	renewed := uuid.New()
 	if err := ls.store.SetInvitation(ctx, ls.lesson, renewed); err != nil {
@@ -655,7 +671,11 @@ func TestReplacedInvitation(t *testing.T) {
 	if err := ana.Resume(ctx); err != nil {
 		t.Fatalf("Ana comes back with her own token: %v", err)
 	}
-	if got := ls.replay().Participants; len(got) != 2 {
-		t.Errorf("%d participants joined, want Ana and Ben", len(got))
+	if got := ls.replay().Participants; len(got) != 3 {
+		t.Errorf("%d participants joined, want Ana, Carl and Ben", len(got))
+	}
+	// Coming back, she is given a token that lasts as long again.
+	if again, err := ls.tokens.Verify(ana.ResumeToken(), ls.lesson); err != nil || again.Expires.Before(own.Expires) {
+		t.Errorf("Ana's token after resuming: %+v, %v; want it to last until %s at least", again, err, own.Expires)
 	}
 }

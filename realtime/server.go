@@ -59,7 +59,11 @@ type Config struct {
 	// media and data go through (":7882", say); empty gives each connection
 	// ports of its own.
 	MediaUDPAddr string
-	// ResumeTTL is how long a participant's own token stays valid; 0 means 12 hours.
+	// ResumeTTL is how long a participant's own token stays valid at the
+	// least; 0 means 12 hours. It lasts as long as the token it was given
+	// for when that lasts longer: a student who joined with the class's
+	// link keeps their own as long as the link would have admitted them
+	// (and still has it if the teacher replaces the link).
 	ResumeTTL time.Duration
 	// SnapshotEvery is how many events a room appends between two stored
 	// snapshots; 0 means 1000.

@@ -322,8 +322,12 @@ func (s *session) admit() error {
 	if s.participant == "" {
 		s.participant = uuid.NewString() // an invitation: this student is someone new
 	}
+	expires := s.srv.now().Add(s.srv.cfg.ResumeTTL)
+	if claims.Expires.After(expires) {
+		expires = claims.Expires
+	}
 	resume, err := s.srv.cfg.Tokens.Issue(token.Claims{Lesson: s.lesson, Role: s.role, Participant: s.participant,
-		Name: s.name, Expires: s.srv.now().Add(s.srv.cfg.ResumeTTL)})
+		Name: s.name, Expires: expires})
 	if err != nil {
 		return err
 	}

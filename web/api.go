@@ -268,7 +268,7 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Replace bool `json:"replace"`
 	}
-	if r.ContentLength > 0 || r.Header.Get("Content-Type") != "" {
+	if r.ContentLength != 0 || r.Header.Get("Content-Type") != "" { // -1: a body of unknown length
 		if err := decodeBody(w, r, &body); err != nil {
 			a.fail(w, r, err)
 			return

@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -381,15 +383,21 @@ func TestClassroomInBrowser(t *testing.T) {
 		t.Errorf("Ben's replay shows %d chat messages at the end, the lesson had %d", n, chat)
 	}
 
-	// Ben's home page lists the lesson he took part in, with its
-	// replay under his link.
+	// Ben's home page lists the lesson he took part in, with its replay
+	// under his own token (which outlives a replaced students' link), not
+	// the class's.
 	_, studentsToken, _ := strings.Cut(studentsLink, "#token=")
 	if err := chromedp.Do(ben.ctx, chromedp.Navigate(site.srv.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, 10*time.Second, "Ben's home page to list his lesson", func() bool {
-		return eval[bool](ben, `[...document.querySelectorAll("#mine li")].some((li) =>
-			li.textContent.includes("Fractions, week 3") && [...li.querySelectorAll("a")].some((a) => a.textContent === "Replay" && a.href.endsWith("/replay#token=`+studentsToken+`")))`)
+		return eval[bool](ben, fmt.Sprintf(`[...document.querySelectorAll("#mine li")].some((li) =>
+			li.textContent.includes("Fractions, week 3") && [...li.querySelectorAll("a")].some((a) => {
+				if (a.textContent !== "Replay") return false;
+				const tok = decodeURIComponent(a.href.split("/replay#token=")[1] || "");
+				const sub = JSON.parse(atob(tok.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).sub;
+				return tok !== %q && sub === %q;
+			}))`, studentsToken, benID))
 	})
 }
 
@@ -497,7 +505,9 @@ func TestNewStudentsLinkInBrowser(t *testing.T) {
 	ana := newTab(t, b, "ana")
 	ana.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token, "Ana")
 
-	eval[bool](teacher, `(window.confirm = () => true, true)`)
+	// The dialogs answer at once: the confirmation, and the link shown
+	// where the clipboard is refused.
+	eval[bool](teacher, `(window.confirm = () => true, window.prompt = () => null, true)`)
 	teacher.click("#reinvite")
 	waitUntil(t, 10*time.Second, "the new students' link", func() bool {
 		return eval[bool](teacher, `!!window.classroom.studentsLink`)
@@ -525,4 +535,30 @@ func TestNewStudentsLinkInBrowser(t *testing.T) {
 		names := eval[string](teacher, `[...window.classroom.state.participants.values()].filter((p) => p.present).map((p) => p.name).sort().join(",")`)
 		return names == "Ana,Ben,Ms Rivera"
 	})
+
+	// Ana, who came with the replaced link, still replays the lesson once
+	// it has ended: her page links the replay with her own token.
+	eval[bool](teacher, `(window.classroom.send("lesson.ended"), true)`)
+	waitUntil(t, 15*time.Second, "Ana's replay link", func() bool {
+		return eval[bool](ana, `!document.getElementById("replay").hidden`)
+	})
+	href := eval[string](ana, `document.getElementById("replay").href`)
+	_, tok, ok := strings.Cut(href, "#token=")
+	if !ok {
+		t.Fatalf("Ana's replay link %q has no token", href)
+	}
+	tok, err := url.QueryUnescape(tok)
+	if err != nil || tok == lesson.Students.Token {
+		t.Fatalf("Ana's replay link carries the replaced class link (%v)", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, site.srv.URL+"/api/lessons/"+lesson.ID+"/events?after=0&limit=1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("Ana's replay link is refused: %d", resp.StatusCode)
+	}
 }

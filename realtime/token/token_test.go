@@ -134,3 +134,28 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Fatal("a short key file was accepted")
 	}
 }
+
+// TestCheckInvitation: an invitation is refused only once the lesson records
+// another; a token that names someone never is.
+func TestCheckInvitation(t *testing.T) {
+	current, other := uuid.New(), uuid.New()
+	for _, tt := range []struct {
+		name    string
+		c       token.Claims
+		current uuid.UUID
+		refused bool
+	}{
+		{"none recorded", token.Claims{Invitation: other}, uuid.Nil, false},
+		{"no id, none recorded", token.Claims{}, uuid.Nil, false},
+		{"the current one", token.Claims{Invitation: current}, current, false},
+		{"a replaced one", token.Claims{Invitation: other}, current, true},
+		{"no id, one recorded", token.Claims{}, current, true},
+		{"a student's own", token.Claims{Participant: "p-1"}, current, false},
+		{"the teacher's", token.Claims{Participant: "teacher", Role: domain.RoleTeacher}, current, false},
+	} {
+		err := tt.c.CheckInvitation(tt.current)
+		if refused := err != nil; refused != tt.refused || (refused && domain.ErrorCode(err) != domain.CodeUnauthorized) {
+			t.Errorf("%s: %v, want refused %v (unauthorized)", tt.name, err, tt.refused)
+		}
+	}
+}

@@ -522,7 +522,9 @@ class App {
         await navigator.clipboard.writeText(this.studentsLink);
         toast(`${what} is on your clipboard.`);
       } catch {
-        toast(`${what}: ${this.studentsLink}`); // no clipboard here: the link itself, to copy by hand
+        // No clipboard here (plain http, or refused): the link itself,
+        // selected, to copy by hand.
+        prompt(`${what}: copy it from here.`, this.studentsLink);
       }
     } catch (err) {
       toast(`Could not make a link: ${err.message || err}`, "error");
@@ -531,14 +533,28 @@ class App {
 
   nameOf(id) { return nameOf(this.state, id); }
 
+  /**
+   * keptToken is the token to come back with later (the home page's list,
+   * the replay): this participant's own, once the server gave it, unless the
+   * link's lasts longer. A student's own still admits after the teacher has
+   * replaced the class's link, and brings them back as the same participant.
+   */
+  keptToken() {
+    const own = this.token && this.token !== this.linkToken && claims(this.token).sub ? this.token : "";
+    if (!own || !this.linkToken) return own || this.linkToken;
+    return (claims(own).exp || 0) >= (claims(this.linkToken).exp || 0) ? own : this.linkToken;
+  }
+
   renderLesson() {
     const s = this.state;
     document.title = `${s.title} · classroom`;
     if (s.title !== this.remembered && this.linkToken) {
-      // The home page lists it under "Your lessons", with this link.
+      // The home page lists it under "Your lessons", with the token to
+      // come back with.
       this.remembered = s.title;
-      remember({ id: this.lesson, title: s.title, created: s.created, url: `/lessons/${this.lesson}#token=${encodeURIComponent(this.linkToken)}`,
-        expires: tokenExpiry(this.linkToken), role: claims(this.linkToken).role || "" });
+      const kept = this.keptToken();
+      remember({ id: this.lesson, title: s.title, created: s.created, url: `/lessons/${this.lesson}#token=${encodeURIComponent(kept)}`,
+        expires: tokenExpiry(kept), role: claims(kept).role || "" });
     }
     $("title").textContent = s.title;
     $("rec").hidden = !s.recording;
@@ -550,11 +566,7 @@ class App {
     if (s.status === "ended") {
       // Everyone who took part may play it back, under the link they came with.
       const replay = $("replay");
-      // Whichever of the page's tokens lasts longer: the link's, or the
-      // one the server gave this participant on joining.
-      const tokens = [this.linkToken, this.token].filter(Boolean);
-      const token = tokens.sort((a, b) => (claims(b).exp || 0) - (claims(a).exp || 0))[0];
-      replay.href = `/lessons/${this.lesson}/replay#token=${encodeURIComponent(token)}`;
+      replay.href = `/lessons/${this.lesson}/replay#token=${encodeURIComponent(this.keptToken())}`;
       replay.hidden = false;
       banner("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link.", "info");
       document.body.classList.add("ended");
@@ -704,7 +716,7 @@ class App {
     };
     $("invite").onclick = () => this.invite(false);
     $("reinvite").onclick = () => {
-      if (confirm("Make a new students' link? The current one will stop admitting anyone; students who have joined stay.")) this.invite(true);
+      if (confirm("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are.")) this.invite(true);
     };
     $("leave").onclick = () => {
       this.ending = true;

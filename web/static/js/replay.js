@@ -26,6 +26,12 @@ const PAGE = 2000; // events read per request
 const LOCAL_SEEK = 2000;
 const RETRY_MS = 3000; // a failed read of the log is tried again after this long
 const READ_TIMEOUT_MS = 30000; // a read of the log that takes longer has failed
+
+/** refusedLink says why the server refused the page's token (a 401 or 403). */
+function refusedLink(err) {
+  if (/replaced/.test(err.message)) return "This replay link has been replaced by a newer one: ask the teacher for it.";
+  return "This replay link has expired or is not this lesson's: ask the teacher for a new one.";
+}
 const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 /** clockText formats seconds as m:ss or h:mm:ss. */
@@ -93,7 +99,7 @@ class Player {
       const last = info.last_seq > 1 ? (await this.api(`/events?after=${info.last_seq - 1}&limit=1`)).events[0] : first.events[0];
       this.duration = Math.max(0, (Date.parse(last.time) - this.start) / 1000);
     } catch (err) {
-      banner(err.code === "unauthorized" ? "This replay link has expired or is not this lesson's: ask the teacher for a new one." : `Cannot replay this lesson: ${err.message}`, "error");
+      banner(err.code === "unauthorized" ? refusedLink(err) : `Cannot replay this lesson: ${err.message}`, "error");
       return;
     }
     document.title = `${info.title} · replay`;
@@ -310,7 +316,7 @@ class Player {
         // The link expired (or never was this lesson's): trying again
         // will not help; only a seek reads again.
         this.failedAt = Infinity;
-        this.readFailure = "This replay link has expired: ask the teacher for a new one to play on.";
+        this.readFailure = refusedLink(err);
         banner(this.readFailure, "error");
         return;
       }
