@@ -299,8 +299,14 @@ func TestRelayOnly(t *testing.T) {
 						mac := hmac.New(sha1.New, secret)
 						mac.Write([]byte(s.Username))
 						s.Credential = base64.StdEncoding.EncodeToString(mac.Sum(nil))
-					case "forged":
-						s.Credential = "x" + s.Credential[1:]
+					case "forged": // one character changed, whatever it was
+						forged := []byte(s.Credential)
+						if forged[0] == 'x' {
+							forged[0] = 'y'
+						} else {
+							forged[0] = 'x'
+						}
+						s.Credential = string(forged)
 					}
 				}
 				out = append(out, protocol.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
