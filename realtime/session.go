@@ -64,6 +64,11 @@ type session struct {
 	opened  chan struct{}        // the events channel is open
 	low     chan struct{}        // the events channel drained below lowWater
 
+	// sigMu orders signal's sends with closeSignals: pion's callbacks and
+	// the negotiator may still signal while run ends.
+	sigMu     sync.Mutex
+	sigClosed bool
+
 	commands *rate.Limiter
 	cursors  *rate.Limiter
 
@@ -126,7 +131,7 @@ func (s *session) run(parent context.Context) {
 	helpers.Go(s.negotiate)
 	defer func() {
 		s.cancel() // ends the negotiator
-		close(s.signals)
+		s.closeSignals()
 		helpers.Wait()
 		s.ws.Close()
 	}()
@@ -223,14 +228,28 @@ func (s *session) bye(err error) {
 	s.signal(sig)
 }
 
-// signal queues a message for the WebSocket writer; it never blocks.
+// signal queues a message for the WebSocket writer; it never blocks. Once
+// the session has ended it drops the message.
 func (s *session) signal(sig protocol.Signal) {
+	s.sigMu.Lock()
+	defer s.sigMu.Unlock()
+	if s.sigClosed {
+		return
+	}
 	select {
 	case s.signals <- sig:
 	default:
 		s.srv.log.Warn("signaling queue full; dropping the session", "participant", s.participant)
 		s.cancel()
 	}
+}
+
+// closeSignals ends the queue: the writer sends what it holds and stops.
+func (s *session) closeSignals() {
+	s.sigMu.Lock()
+	defer s.sigMu.Unlock()
+	s.sigClosed = true
+	close(s.signals)
 }
 
 // writeSignals is the WebSocket's one writer: queued signals and pings.
