@@ -329,7 +329,7 @@ func TestRecordedReplayInBrowser(t *testing.T) {
 // answers, with no event lost or applied twice.
 func TestReplayReadRetried(t *testing.T) {
 	a := newAPI(t)
-	importLesson(t, a.store, 16, 5000, 4)
+	importLesson(t, a.store, 16, 9000, 4)
 	lessons, err := a.store.Lessons(context.Background(), eventstore.ListOptions{})
 	if err != nil || len(lessons) != 1 {
 		t.Fatalf("the imported lesson: %v, %v", lessons, err)
@@ -372,14 +372,13 @@ func TestReplayReadRetried(t *testing.T) {
 		return true;
 	})()`, secs(1950)+0.0005))
 	held := eval[int](page, `window.replay.player.after`)
+	// The clock stops once the queue is empty, and says so on the next
+	// frame (recordings stop with it).
 	waitUntil(t, 15*time.Second, "the clock to wait at the last event held", func() bool {
-		return eval[bool](page, `window.replay.player.queue.length === 0`)
+		return eval[bool](page, `window.replay.player.queue.length === 0 && window.replay.player.waiting`)
 	})
 	if b := eval[string](page, `document.getElementById("banner").textContent`); !strings.Contains(b, "Reading the lesson failed") {
 		t.Errorf("with reads failing the banner says %q", b)
-	}
-	if !eval[bool](page, `window.replay.player.waiting`) {
-		t.Error("the page does not say it waits, so its recordings would play on")
 	}
 	wait := eval[float64](page, `window.replay.position`)
 	last := secs(held - 1) // seqs count from 1
@@ -416,6 +415,27 @@ func TestReplayReadRetried(t *testing.T) {
 	}
 	if got := eval[string](page, `window.replay.hash()`); got != want.Hash() {
 		t.Errorf("after the retried read the replay's state hash at seq %d is %s, the lesson's %s", seq, got, want.Hash())
+	}
+
+	// Paused with a few events still queued while reads fail, the page
+	// keeps trying every few seconds too, and reads on once the server
+	// answers.
+	eval[bool](page, `(async () => {
+		const f = window.fetch, p = window.replay.player;
+		window.restoreFetch = () => { window.fetch = f; };
+		window.fetch = (u, o) => String(u).includes("/events?") ? Promise.reject(new TypeError("the network is down")) : f(u, o);
+		while (p.more && p.queue.length >= 100) await window.replay.seek((Date.parse(p.queue[p.queue.length - 50].time) - p.start) / 1000);
+		return true;
+	})()`)
+	if b := eval[string](page, `document.getElementById("banner").textContent`); !strings.Contains(b, "Reading the lesson failed") {
+		t.Errorf("paused, with reads failing, the banner says %q", b)
+	}
+	eval[bool](page, `(window.restoreFetch(), true)`)
+	waitUntil(t, 10*time.Second, "the paused page to read on once the server answers", func() bool {
+		return eval[bool](page, `window.replay.player.queue.length > 100 && document.getElementById("banner").hidden`)
+	})
+	if eval[bool](page, `window.replay.player.playing`) {
+		t.Error("reading on started playing")
 	}
 
 	// A read refused because the link expired is not tried again: the

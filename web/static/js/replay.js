@@ -378,10 +378,10 @@ class Player {
         else this.syncMedia(false); // paused, seek, play and pause sync it themselves
       }
     }
-    // A read that failed is tried again every few seconds (here, with
-    // nothing queued, or in advance), so that play resumes once the server
-    // answers.
-    if (this.more && !this.fetching && this.queue.length === 0 && now - this.failedAt > RETRY_MS) this.fill();
+    // A read that failed is tried again every few seconds, playing or
+    // paused (advance reads ahead alike while playing), so that play
+    // resumes once the server answers.
+    if (this.more && !this.fetching && this.queue.length < PAGE / 2 && now - this.failedAt > RETRY_MS) this.fill();
     this.renderClock();
     requestAnimationFrame((t) => this.tick(t));
   }
