@@ -428,16 +428,23 @@ func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto 
 
 // Lesson implements Store.
 func (p *Postgres) Lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
-	var l Lesson
-	var ended *time.Time
-	var invitation pgtype.UUID
-	err := p.pool.QueryRow(ctx, `SELECT id, title, created_at, ended_at, last_seq, invitation FROM lessons WHERE id = $1`, id).
-		Scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq, &invitation)
+	l, err := scanPGLesson(p.pool.QueryRow(ctx, `SELECT `+lessonColumns+` FROM lessons WHERE id = $1`, id).Scan)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Lesson{}, domain.Errorf(domain.CodeNotFound, "no lesson %s", id)
 	}
 	if err != nil {
 		return Lesson{}, p.unavailable("read lesson", err)
+	}
+	return l, nil
+}
+
+// scanPGLesson reads a lessons row of lessonColumns.
+func scanPGLesson(scan func(...any) error) (Lesson, error) {
+	var l Lesson
+	var ended *time.Time
+	var invitation pgtype.UUID
+	if err := scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq, &invitation); err != nil {
+		return Lesson{}, err
 	}
 	if invitation.Valid {
 		l.Invitation = invitation.Bytes
@@ -467,7 +474,7 @@ func (p *Postgres) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, err
 		before = &opts.Before
 	}
 	rows, err := p.pool.Query(ctx, `
-		SELECT id, title, created_at, ended_at, last_seq, invitation FROM lessons
+		SELECT `+lessonColumns+` FROM lessons
 		WHERE $1::timestamptz IS NULL OR created_at < $1
 		ORDER BY created_at DESC, id DESC LIMIT $2`, before, opts.limit())
 	if err != nil {
@@ -476,16 +483,11 @@ func (p *Postgres) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, err
 	defer rows.Close()
 	var out []Lesson
 	for rows.Next() {
-		var l Lesson
-		var ended *time.Time
-		var invitation pgtype.UUID
-		if err := rows.Scan(&l.ID, &l.Title, &l.Created, &ended, &l.LastSeq, &invitation); err != nil {
+		l, err := scanPGLesson(rows.Scan)
+		if err != nil {
 			return nil, p.unavailable("list lessons", err)
 		}
-		if invitation.Valid {
-			l.Invitation = invitation.Bytes
-		}
-		out = append(out, l.utc(ended))
+		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, p.unavailable("list lessons", err)

@@ -84,6 +84,10 @@ func readPages(ctx context.Context, lesson uuid.UUID, after int64,
 	}
 }
 
+// lessonColumns are the lessons columns a Lesson is read from, in the order
+// scanPGLesson and scanLesson scan them.
+const lessonColumns = "id, title, created_at, ended_at, last_seq, invitation"
+
 func (l Lesson) utc(ended *time.Time) Lesson {
 	l.Created = l.Created.UTC()
 	if ended != nil {

@@ -302,8 +302,7 @@ func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto in
 	return events, nil
 }
 
-// scanLesson reads a lessons row: id, title, created_at, ended_at, last_seq,
-// invitation.
+// scanLesson reads a lessons row of lessonColumns.
 func scanLesson(scan func(...any) error) (Lesson, error) {
 	var (
 		l          Lesson
@@ -333,7 +332,7 @@ func scanLesson(scan func(...any) error) (Lesson, error) {
 
 // Lesson implements Store.
 func (s *SQLite) Lesson(ctx context.Context, id uuid.UUID) (Lesson, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT id, title, created_at, ended_at, last_seq, invitation FROM lessons WHERE id = ?`, id.String())
+	row := s.db.QueryRowContext(ctx, `SELECT `+lessonColumns+` FROM lessons WHERE id = ?`, id.String())
 	l, err := scanLesson(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Lesson{}, domain.Errorf(domain.CodeNotFound, "no lesson %s", id)
@@ -368,7 +367,7 @@ func (s *SQLite) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error
 		before = opts.Before.UnixMicro()
 	}
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT id, title, created_at, ended_at, last_seq, invitation FROM lessons
+		SELECT `+lessonColumns+` FROM lessons
 		WHERE ?1 IS NULL OR created_at < ?1
 		ORDER BY created_at DESC, id DESC LIMIT ?2`, before, opts.limit())
 	if err != nil {
