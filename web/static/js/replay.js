@@ -26,13 +26,13 @@ const PAGE = 2000; // events read per request
 const LOCAL_SEEK = 2000;
 const RETRY_MS = 3000; // a failed read of the log is tried again after this long
 const READ_TIMEOUT_MS = 30000; // a read of the log that takes longer has failed
+const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 /** refusedLink says why the server refused the page's token (a 401 or 403). */
 function refusedLink(err) {
   if (/replaced/.test(err.message)) return "This replay link has been replaced by a newer one: ask the teacher for it.";
   return "This replay link has expired or is not this lesson's: ask the teacher for a new one.";
 }
-const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 /** clockText formats seconds as m:ss or h:mm:ss. */
 function clockText(s) {
@@ -70,7 +70,6 @@ class Player {
     this.last = 0;
   }
 
-  /** api GETs a path of the lesson's API: its JSON, or with text set its text. */
   /**
    * api GETs a path of the lesson's API with the page's token: its JSON, or
    * its text. It throws an Error with the server's code and status, or the
@@ -210,10 +209,9 @@ class Player {
     }
     // Back, but not before the state last fetched: start from it again
     // (kept as the server's text: restoring it is a fraction of fetching
-    // it), when the step from there is short.
-    // Only when the state holds at most LOCAL_SEEK events past the kept
-    // one, so that the step from it surely is short: a seek that installed
-    // it and then had to fetch anyway would cost more than fetching.
+    // it), only when the state holds at most LOCAL_SEEK events past it, so
+    // that the step from it surely is short: a seek that installed it and
+    // then had to fetch anyway would cost more than fetching.
     const cp = this.checkpoint;
     if (cp && until >= cp.folded && until < this.folded && this.state.seq - cp.seq <= LOCAL_SEEK) {
       this.install(cp.text, cp.folded);
@@ -346,9 +344,6 @@ class Player {
       else if (d.slide && this.state.slideKey(d.slide) === this.slideKey) this.board.update(boardView(this.state.board(d.slide), ""), e);
     }
     if (i) this.queue.splice(0, i);
-    // Read on before the queue runs dry; after a failed read, not before
-    // RETRY_MS has passed.
-    if (this.queue.length < PAGE / 2 && performance.now() - this.failedAt > RETRY_MS) this.fill();
     if (chat.length) appendChat(chat);
     if (slide) this.renderSlide();
     if (changed) {
@@ -378,9 +373,8 @@ class Player {
         else this.syncMedia(false); // paused, seek, play and pause sync it themselves
       }
     }
-    // A read that failed is tried again every few seconds, playing or
-    // paused (advance reads ahead alike while playing), so that play
-    // resumes once the server answers.
+    // Read on before the queue runs dry, playing or paused; after a failed
+    // read, every RETRY_MS, so that play resumes once the server answers.
     if (this.more && !this.fetching && this.queue.length < PAGE / 2 && now - this.failedAt > RETRY_MS) this.fill();
     this.renderClock();
     requestAnimationFrame((t) => this.tick(t));
