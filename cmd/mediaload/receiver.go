@@ -227,6 +227,7 @@ func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		frames  frameAssembler
 		done    = !r.video // the first frame is found, or there is none to find
 		pliSent bool
+		handed  bool // to the tap, when there is one: counted at the socket from now on
 	)
 	for {
 		n, _, err := t.Read(buf)
@@ -246,7 +247,10 @@ func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		firstIsKey := r.firstIsKey
 		r.mu.Unlock()
 		if done {
-			r.tapped.Store(rc.tap != nil)
+			if !handed {
+				handed = true
+				r.tapped.Store(rc.tap != nil)
+			}
 			continue
 		}
 		if !pliSent && !firstIsKey && rc.askKeyframe != nil {
@@ -260,7 +264,6 @@ func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		rc.mu.Unlock()
 		if frames.push(&h, buf[hn:n]) {
 			done = true
-			r.tapped.Store(rc.tap != nil)
 			rc.mu.Lock()
 			if rc.firstFrame.IsZero() {
 				rc.firstFrame = now
