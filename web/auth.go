@@ -46,10 +46,10 @@ func (a *API) bearer(r *http.Request, lesson uuid.UUID, whose string) (token.Cla
 
 // memberOf checks that the request may play back the lesson of its path,
 // which must exist, and returns the lesson's id: the teacher at any time,
-// a student (with the class's link or their own token) once the lesson has
-// ended. While it runs, a student takes part in it; and a link that leaked
-// to someone outside the class does not let them watch the recordings of a
-// lesson in progress unseen.
+// a student (with their own token, or a class link the teacher has not
+// replaced) once the lesson has ended. While it runs, a student takes part
+// in it; and a link that leaked to someone outside the class does not let
+// them watch the recordings of a lesson in progress unseen.
 func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
 	id, err := pathLesson(r)
 	if err != nil {

@@ -20,9 +20,10 @@ type recordingJSON struct {
 }
 
 // listRecordings answers GET /api/lessons/{id}/recordings: the lesson's
-// recorded files, by start time, for whoever has a link of the lesson, the
-// teacher's or a students' (Authorization: Bearer <token>). A file still being recorded has no end yet; the gap
-// between one segment's end and the next one's start is a pause.
+// recorded files, by start time, for whoever may play it back (memberOf;
+// Authorization: Bearer <token>). A file still being recorded has no end
+// yet; the gap between one segment's end and the next one's start is a
+// pause.
 func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.memberOnly(w, r)
 	if !ok {
@@ -43,7 +44,7 @@ func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
 }
 
 // recording answers GET /api/lessons/{id}/recordings/{file}: one WebM file,
-// with Range requests for seeking, for whoever has a link of the lesson.
+// with Range requests for seeking, for whoever may play the lesson back.
 func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.memberOnly(w, r)
 	if !ok {
@@ -74,9 +75,8 @@ func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, st.ModTime(), f)
 }
 
-// memberOnly checks that the request carries a token of the lesson of its
-// path, the teacher's or a student's, and that the lesson exists, answering
-// the error itself when not.
+// memberOnly checks that the request may play back the lesson of its path
+// (memberOf), answering the error itself when not.
 func (a *API) memberOnly(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
 	id, err := a.memberOf(r)
 	if err != nil {

@@ -14,9 +14,9 @@ const MaxEventsPage = 5000
 
 // events answers a page of a lesson's log: the events after the sequence
 // `after` (0 for the start), at most `limit` (1–MaxEventsPage, default
-// 1000), as {"events": [...], "more": bool}, to whoever has a link of the
-// lesson, the teacher's or a students': everyone who took part may play it
-// back. The playback page reads the log through it as the replay advances.
+// 1000), as {"events": [...], "more": bool}, to whoever may play the lesson
+// back (memberOf). The playback page reads the log through it as the replay
+// advances.
 func (a *API) events(w http.ResponseWriter, r *http.Request) {
 	id, err := a.memberOf(r)
 	if err != nil {

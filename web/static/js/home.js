@@ -1,6 +1,6 @@
 // home.js: the home page. It creates lessons, hands out their two links,
-// lists the lessons this device made or joined (mine.js) with the links
-// they were opened with, and the server's lessons, newest first.
+// lists the lessons this device made or joined (mine.js) with the links to
+// come back with, and the server's lessons, newest first.
 
 import { mine, remember } from "./mine.js";
 

@@ -564,7 +564,7 @@ class App {
     life.textContent = s.status === "created" ? "Start lesson" : "End lesson";
     life.disabled = s.status === "ended";
     if (s.status === "ended") {
-      // Everyone who took part may play it back, under the link they came with.
+      // Everyone who took part may play it back, with the token they keep.
       const replay = $("replay");
       replay.href = `/lessons/${this.lesson}/replay#token=${encodeURIComponent(this.keptToken())}`;
       replay.hidden = false;

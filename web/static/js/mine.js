@@ -1,6 +1,7 @@
 // mine.js: the lessons this device took part in, kept in localStorage for
 // the home page's "Your lessons": those the teacher made here, and those a
-// teacher or student joined here, each with the link it was opened with.
+// teacher or student joined here, each with the token to come back with
+// (a student's own, once the server gave it).
 
 const MINE = "classroom:my-lessons"; // [{id, title, created, url, expires, role}]
 const MAX = 200;
