@@ -260,7 +260,7 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 // stops admitting (for a link that leaked); students who joined with one
 // keep their own tokens.
 func (a *API) invite(w http.ResponseWriter, r *http.Request) {
-	id, err := a.teacherOf(r, "invites students")
+	l, err := a.teacherOf(r, "invites students")
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -274,27 +274,20 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var invitation uuid.UUID
-	if body.Replace {
+	invitation := l.Invitation
+	switch {
+	case body.Replace:
 		invitation = uuid.New()
-		if err := a.store.SetInvitation(r.Context(), id, invitation); err != nil {
+		if err := a.store.SetInvitation(r.Context(), l.ID, invitation); err != nil {
 			a.fail(w, r, err)
 			return
 		}
-	} else {
-		l, err := a.store.Lesson(r.Context(), id)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		invitation = l.Invitation
-		if invitation == uuid.Nil {
-			// None recorded: every students' link admits, so any id
-			// will do until one is.
-			invitation = uuid.New()
-		}
+	case invitation == uuid.Nil:
+		// None recorded: every students' link admits, so any id will do
+		// until one is.
+		invitation = uuid.New()
 	}
-	link, err := a.link(id, domain.RoleStudent, "", invitation)
+	link, err := a.link(l.ID, domain.RoleStudent, "", invitation)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/eventstore"
 	"classroom/realtime/token"
 )
 
@@ -73,20 +74,17 @@ func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
 }
 
 // teacherOf checks that the request carries the teacher's token for the
-// lesson of its path, which must exist, and returns the lesson's id. what
+// lesson of its path, which must exist, and returns the lesson. what
 // completes "only the teacher …" in the refusal.
-func (a *API) teacherOf(r *http.Request, what string) (uuid.UUID, error) {
+func (a *API) teacherOf(r *http.Request, what string) (eventstore.Lesson, error) {
 	id, err := pathLesson(r)
 	if err != nil {
-		return uuid.Nil, err
+		return eventstore.Lesson{}, err
 	}
 	if err := a.teacher(r, id, "only the teacher "+what); err != nil {
-		return uuid.Nil, err
+		return eventstore.Lesson{}, err
 	}
-	if _, err := a.store.Lesson(r.Context(), id); err != nil {
-		return uuid.Nil, err
-	}
-	return id, nil
+	return a.store.Lesson(r.Context(), id)
 }
 
 // pathLesson reads the lesson id of the request's path.
