@@ -282,7 +282,8 @@ export class LessonState {
           if (have + more <= MAX_OBJECT_POINTS) {
             if (more > 0) {
               if (o.points === null) o.points = [];
-              for (const pt of points) o.points.push(pointOf(pt));
+              const added = points.map(pointOf);
+              for (const pt of added) o.points.push(pt);
             }
             o.parts++;
           }
