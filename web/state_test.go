@@ -140,7 +140,7 @@ func compareFolds(t *testing.T, ctx context.Context, start *domain.State, log []
 		t.Errorf("after seq %d the browser has %+v, Go %+v", want[i].Seq, got[i], want[i])
 		opts["until"] = want[i].Seq
 		foldInBrowser(t, ctx, opts)
-		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`last.snapshotJSON()`))
+		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`snapshotJSON(last)`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestLessonStateInBrowser(t *testing.T) {
 		opts := map[string]any{"events": "/data/events.json", "every": every}
 		got := foldInBrowser(t, ctx, opts)
 		compareFolds(t, ctx, domain.NewState(), log, got, expected(t, domain.NewState(), log, every), opts)
-		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`last.snapshotJSON()`))
+		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`snapshotJSON(last)`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -401,7 +401,7 @@ func checkHelpers(t *testing.T, ctx context.Context, st *domain.State) {
 	}
 }
 
-// TestStateEncodingInBrowser holds state.js's number and string encoders and
+// TestStateEncodingInBrowser holds snapshot.js's number and string encoders and
 // its key order to encoding/json on values events cannot carry (|x| ≥ 1e21,
 // lone surrogates) as well as on those they can.
 func TestStateEncodingInBrowser(t *testing.T) {

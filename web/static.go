@@ -6,8 +6,11 @@ import (
 	"net/http"
 )
 
+//go:generate go run ./internal/jslimits/gen
+
 // static holds the browser client: plain JavaScript modules, HTML and CSS,
 // built into the binary so that serving a lesson needs no other files.
+// static/js/limits.js is generated from the server's constants (go generate).
 //
 //go:embed static
 var static embed.FS

@@ -3,6 +3,7 @@
 // come back with, and the server's lessons, newest first.
 
 import { mine, remember } from "./mine.js";
+import { MAX_TITLE_RUNES } from "./limits.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -102,6 +103,7 @@ document.addEventListener("click", async (e) => {
   }
 });
 
+$("lesson-title").maxLength = MAX_TITLE_RUNES;
 $("more").addEventListener("click", more);
 showMine();
 more();

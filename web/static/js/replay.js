@@ -5,10 +5,7 @@
 // playback position as a fold (state.js), applying events as the clock
 // passes their time. Seeking asks the server for the state at that moment,
 // which it builds from the nearest stored snapshot, then reads the events
-// that follow in pages. Recorded media (one file per track and recording
-// segment, each with its start and end on the event clock) plays in step:
-// every file whose span covers the position is played at the position's
-// offset into it, and corrected when it drifts more than a quarter second.
+// that follow in pages. Recorded media plays in step (replaymedia.js).
 //
 // For tests it exposes window.replay: {ready, position, duration, state,
 // board, hash(), seek(seconds), play(), pause(), setRate(r), and how many
@@ -17,6 +14,7 @@
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
+import { RecordedMedia } from "./replaymedia.js";
 import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
 
 const PAGE = 2000; // events read per request
@@ -26,7 +24,6 @@ const PAGE = 2000; // events read per request
 const LOCAL_SEEK = 2000;
 const RETRY_MS = 3000; // a failed read of the log is tried again after this long
 const READ_TIMEOUT_MS = 30000; // a read of the log that takes longer has failed
-const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 /** refusedLink says why the server refused the page's token (a 401 or 403). */
 function refusedLink(err) {
@@ -65,7 +62,7 @@ class Player {
     this.stateFetches = 0; // seeks answered by the server's state, for tests
     this.localSeeks = 0; // seeks folded here from the log
     this.checkpointSeeks = 0; // seeks back from the state last fetched
-    this.recordings = []; // {file, participant, kind, start, end, el}
+    this.media = new RecordedMedia();
     this.slideKey = "";
     this.last = 0;
   }
@@ -104,7 +101,8 @@ class Player {
     document.title = `${info.title} · replay`;
     $("title").textContent = info.title;
     $("when").textContent = new Date(info.created).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-    await this.loadRecordings();
+    await this.media.load((path) => this.api(path), this.token, $("audio"));
+    $("rec").hidden = this.media.list.length === 0;
     this.board = new Board($("board"), { send: () => Promise.reject(new Error("a replay is read-only")), sendEphemeral: () => {}, me: "", isTeacher: false });
     this.board.setCanDraw(false);
     $("scrubber").max = String(this.duration);
@@ -113,32 +111,6 @@ class Player {
     this.marks();
     window.replay.ready = true;
     requestAnimationFrame((t) => this.tick(t));
-  }
-
-  async loadRecordings() {
-    let list = [];
-    try {
-      const body = await this.api("/recordings");
-      list = body.recordings || [];
-    } catch (err) {
-      if (err.status !== 404) console.warn("recordings", err);
-    }
-    const box = $("audio");
-    for (const r of list) {
-      const media = document.createElement(r.kind === "audio" ? "audio" : "video");
-      media.preload = "auto";
-      media.playsInline = true;
-      // Each recorded file holds one track: sound comes from the audio
-      // files, so a video may always be muted, which browsers let play.
-      if (r.kind !== "audio") media.muted = true;
-      // A media element cannot send a header: the token rides in the query.
-      media.src = `${r.url}?access_token=${encodeURIComponent(this.token)}`;
-      if (r.kind === "audio") box.append(media);
-      const start = Date.parse(r.start);
-      const end = r.end ? Date.parse(r.end) : start + (r.duration_ms || 0);
-      this.recordings.push({ participant: r.participant, kind: r.kind, start, end, media });
-    }
-    $("rec").hidden = this.recordings.length === 0;
   }
 
   /**
@@ -382,33 +354,13 @@ class Player {
 
   /** syncMedia plays the recordings that cover the position, at its offset. */
   syncMedia(force) {
-    const wall = this.start + this.position * 1000;
-    for (const r of this.recordings) {
-      const on = wall >= r.start && wall < r.end;
-      const m = r.media;
-      if (!on) {
-        if (!m.paused) m.pause();
-        continue;
-      }
-      const want = (wall - r.start) / 1000;
-      if (force || Math.abs(m.currentTime - want) > DRIFT * this.rate) m.currentTime = want;
-      m.playbackRate = this.rate;
-      const run = this.playing && !this.waiting;
-      if (run && m.paused) m.play().catch(() => {});
-      if (!run && !m.paused) m.pause();
-    }
+    this.media.sync(this.start + this.position * 1000, this.rate, this.playing && !this.waiting, force);
     this.renderVideos();
   }
 
   /** current is the recording of a participant's video that plays now, newest first. */
   current(participant) {
-    const wall = this.start + this.position * 1000;
-    let best = null;
-    for (const r of this.recordings) {
-      if (r.kind !== "video" || r.participant !== participant || wall < r.start || wall >= r.end) continue;
-      if (!best || r.start > best.start) best = r;
-    }
-    return best;
+    return this.media.current(participant, this.start + this.position * 1000);
   }
 
   renderVideos() {

@@ -12,12 +12,13 @@
 //   await conn.send("deck.added", { deck: d.deck, name: d.name, pages: d.pages });
 //   img.src = pageURL(lessonId, d.deck, 0);
 
-/** The server's limits of a deck (web/decks.go, eventstore/decks.go). */
-export const MAX_PAGES = 1000;
-export const MAX_PAGE_BYTES = 10 << 20;
-export const MAX_DECK_BYTES = 100 << 20;
-export const MAX_SIDE = 8192;
-export const MAX_NAME = 100;
+import { MAX_DECK_PAGES, MAX_PAGE_BYTES, MAX_DECK_BYTES, MAX_PAGE_SIDE, MAX_NAME_RUNES } from "./limits.js";
+
+/** The server's limits of a deck (web/decks.go, eventstore/decks.go), from limits.js. */
+export const MAX_PAGES = MAX_DECK_PAGES;
+export { MAX_PAGE_BYTES, MAX_DECK_BYTES };
+export const MAX_SIDE = MAX_PAGE_SIDE;
+export const MAX_NAME = MAX_NAME_RUNES;
 
 /** The width, in pixels, PDF pages are rendered at. */
 export const PAGE_WIDTH = 1600;

@@ -2,6 +2,8 @@
 // alike: people, hands and the floor, chat, the slide's label. Each takes
 // the lesson state (state.js) and fills elements by id; none keeps state.
 
+import { MAX_WHITEBOARD_PAGES } from "./limits.js";
+
 export const NIL = "00000000-0000-0000-0000-000000000000";
 
 export const $ = (id) => document.getElementById(id);
@@ -43,7 +45,7 @@ export function nameOf(state, id) {
 export function slideInfo(state) {
   const sl = state.slide || { deck: NIL, page: 0 };
   const deck = sl.deck === NIL ? null : (state.decks || []).find((x) => x.id === sl.deck) || null;
-  const pages = deck ? deck.pages : 1000;
+  const pages = deck ? deck.pages : MAX_WHITEBOARD_PAGES;
   const label = deck ? `${deck.name} · page ${sl.page + 1} of ${pages}` : `Whiteboard · page ${sl.page + 1}`;
   return { slide: sl, deck, pages, label };
 }
