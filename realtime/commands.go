@@ -85,6 +85,7 @@ func (s *session) replyError(id uuid.UUID, err error) {
 	if code == domain.CodeInternal {
 		s.srv.log.Error("command failed", "participant", s.participant, "err", err)
 	}
-	b, _ := json.Marshal(protocol.Message{Type: protocol.TypeError, ID: id, Code: code, Message: domain.ErrorMessage(err)})
+	b, _ := json.Marshal(protocol.Message{Type: protocol.TypeError, ID: id, Code: code, Reason: domain.ErrorReason(err),
+		Message: domain.ErrorMessage(err)})
 	s.deliver(b)
 }

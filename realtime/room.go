@@ -389,7 +389,7 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	}
 	for other := range r.sessions {
 		if other.participant == s.participant {
-			other.kill(domain.Errorf(domain.CodeConflict, "you joined from somewhere else"))
+			other.kill(domain.Errorf(domain.CodeConflict, "you joined from somewhere else").Because(domain.ReasonJoinedElsewhere))
 			delete(r.sessions, other)
 		}
 	}

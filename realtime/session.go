@@ -108,8 +108,7 @@ func (s *session) run() {
 	}()
 
 	if err := s.admit(); err != nil {
-		s.sig.send(errorSignal(err))
-		s.sig.send(protocol.Signal{Type: protocol.SignalBye, Code: domain.ErrorCode(err), Message: domain.ErrorMessage(err)})
+		s.bye(err)
 		return
 	}
 	room, err := s.srv.acquire(s.ctx, s.lesson)
@@ -196,7 +195,7 @@ func (s *session) bye(err error) {
 	}
 	sig := protocol.Signal{Type: protocol.SignalBye}
 	if err != nil {
-		sig.Code, sig.Message = domain.ErrorCode(err), domain.ErrorMessage(err)
+		sig.Code, sig.Reason, sig.Message = domain.ErrorCode(err), domain.ErrorReason(err), domain.ErrorMessage(err)
 	}
 	s.sig.send(sig)
 }
@@ -213,6 +212,9 @@ func (s *session) admit() error {
 	}
 	if join.Type != protocol.SignalJoin {
 		return domain.Errorf(domain.CodeInvalid, "the first message must be a join")
+	}
+	if err := protocol.CheckVersion(join.Version); err != nil {
+		return err
 	}
 	claims, err := s.srv.cfg.Tokens.Verify(join.Token, s.lesson)
 	if err != nil {
@@ -255,8 +257,8 @@ func (s *session) admit() error {
 	if s.srv.cfg.ICEServers != nil {
 		servers = s.srv.cfg.ICEServers(s.host, s.participant)
 	}
-	s.sig.send(protocol.Signal{Type: protocol.SignalWelcome, Participant: s.participant, Role: s.role,
-		Name: s.name, ResumeToken: resume, ICEServers: servers})
+	s.sig.send(protocol.Signal{Type: protocol.SignalWelcome, Version: protocol.Version, Participant: s.participant,
+		Role: s.role, Name: s.name, ResumeToken: resume, ICEServers: servers})
 	return nil
 }
 

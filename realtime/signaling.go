@@ -132,6 +132,13 @@ func refuse(ws *websocket.Conn, err error) {
 	ws.Close()
 }
 
+// errorSignal is the error signal of err: its code, reason and message,
+// and the server's protocol version when the client's is refused.
 func errorSignal(err error) protocol.Signal {
-	return protocol.Signal{Type: protocol.SignalError, Code: domain.ErrorCode(err), Message: domain.ErrorMessage(err)}
+	sig := protocol.Signal{Type: protocol.SignalError, Code: domain.ErrorCode(err), Reason: domain.ErrorReason(err),
+		Message: domain.ErrorMessage(err)}
+	if sig.Reason == domain.ReasonIncompatible {
+		sig.Version = protocol.Version
+	}
+	return sig
 }

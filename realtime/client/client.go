@@ -53,6 +53,10 @@ type Options struct {
 	// RelayOnly makes the connection use TURN relays only, as a client
 	// behind a strict firewall would.
 	RelayOnly bool
+	// Version is the protocol version the client says it speaks; 0 means
+	// protocol.Version, the one it does speak. Tests set another to see
+	// the server refuse it.
+	Version int
 	// Net, when set, is the network the PeerConnection's ICE agent opens
 	// its sockets on (pion's transport.Net): a virtual network, or a
 	// wrapper that watches the datagrams (cmd/mediaload). Unset, the

@@ -109,12 +109,17 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 // *domain.Error.
 func (c *Client) join(ctx context.Context, cn *conn, tok string, after int64) (protocol.Signal, error) {
 	ws := cn.ws
-	if err := cn.send(protocol.Signal{Type: protocol.SignalJoin, Token: tok, Name: c.opts.Name, LastSeq: after}); err != nil {
+	version := c.opts.Version
+	if version == 0 {
+		version = protocol.Version
+	}
+	join := protocol.Signal{Type: protocol.SignalJoin, Version: version, Token: tok, Name: c.opts.Name, LastSeq: after}
+	if err := cn.send(join); err != nil {
 		// A server that refused us may already have said why and closed:
 		// its reason is worth more than the broken pipe.
 		ws.SetReadDeadline(time.Now().Add(time.Second))
 		if sig, rerr := readSignal(ws); rerr == nil && sig.Type == protocol.SignalError {
-			return protocol.Signal{}, &domain.Error{Code: sig.Code, Message: sig.Message}
+			return protocol.Signal{}, refusal(sig)
 		}
 		return protocol.Signal{}, err
 	}
@@ -127,7 +132,7 @@ func (c *Client) join(ctx context.Context, cn *conn, tok string, after int64) (p
 	}
 	ws.SetReadDeadline(time.Time{})
 	if welcome.Type == protocol.SignalError {
-		return protocol.Signal{}, &domain.Error{Code: welcome.Code, Message: welcome.Message}
+		return protocol.Signal{}, refusal(welcome)
 	}
 	if welcome.Type != protocol.SignalWelcome {
 		return protocol.Signal{}, fmt.Errorf("expected a welcome, got %q", welcome.Type)
@@ -200,9 +205,14 @@ func (c *Client) open(cn *conn, iceServers []protocol.ICEServer) error {
 
 func (c *Client) ended(when string) error {
 	if bye := c.Bye(); bye != nil && bye.Code != "" {
-		return &domain.Error{Code: bye.Code, Message: bye.Message}
+		return refusal(*bye)
 	}
 	return fmt.Errorf("the server closed the session %s", when)
+}
+
+// refusal is the server's error or bye signal as a *domain.Error.
+func refusal(sig protocol.Signal) *domain.Error {
+	return &domain.Error{Code: sig.Code, Reason: sig.Reason, Message: sig.Message}
 }
 
 func readSignal(ws *websocket.Conn) (protocol.Signal, error) {

@@ -58,7 +58,7 @@ func (c *Client) onMessage(b []byte) {
 	case protocol.TypeAck:
 		c.settle(m.ID, result{seq: m.Seq})
 	case protocol.TypeError:
-		c.settle(m.ID, result{err: &domain.Error{Code: m.Code, Message: m.Message}})
+		c.settle(m.ID, result{err: &domain.Error{Code: m.Code, Reason: m.Reason, Message: m.Message}})
 	default:
 		c.fail(fmt.Errorf("unknown message type %q", m.Type))
 	}
