@@ -30,7 +30,7 @@ const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 /** refusedLink says why the server refused the page's token (a 401 or 403). */
 function refusedLink(err) {
-  if (/replaced/.test(err.message)) return "This replay link has been replaced by a newer one: ask the teacher for it.";
+  if (err.reason === "link_replaced") return "This replay link has been replaced by a newer one: ask the teacher for it.";
   return "This replay link has expired or is not this lesson's: ask the teacher for a new one.";
 }
 
@@ -80,7 +80,8 @@ class Player {
       signal: timeout ? AbortSignal.timeout(timeout) : undefined });
     if (text && r.ok) return r.text();
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code, status: r.status });
+    if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code,
+      reason: body.error && body.error.reason, status: r.status });
     return body;
   }
 
