@@ -127,8 +127,8 @@ class App {
     }));
     conn.addEventListener("bye", mine((bye) => this.onBye(conn, bye)));
     conn.addEventListener("closed", mine(() => this.drop(conn, "the server closed the connection")));
-    conn.addEventListener("problem", mine(({ code, message }) => {
-      if (code !== "negotiation") this.refused({ code, message });
+    conn.addEventListener("problem", mine(({ code, reason, message }) => {
+      if (code !== "negotiation") this.refused({ code, reason, message });
     }));
     let welcome;
     try {
@@ -240,7 +240,7 @@ class App {
   }
 
   refused(err, kind = "") {
-    this.errors.push({ kind, code: err.code || "", message: err.message || String(err) });
+    this.errors.push({ kind, code: err.code || "", reason: err.reason || "", message: err.message || String(err) });
     toast(describe(err), "error");
   }
 
