@@ -80,8 +80,7 @@ class Player {
       signal: timeout ? AbortSignal.timeout(timeout) : undefined });
     if (text && r.ok) return r.text();
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code,
-      reason: body.error && body.error.reason, status: r.status });
+    if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code, reason: body.error && body.error.reason, status: r.status });
     return body;
   }
 
