@@ -64,7 +64,7 @@ func (s *State) check(c Command) error {
 		return Errorf(CodeNotFound, "no such lesson")
 	}
 	if s.Status == StatusEnded && c.Payload.Kind() != KindParticipantLeft {
-		return Errorf(CodeConflict, "the lesson has ended")
+		return Errorf(CodeConflict, "the lesson has ended").Because(ReasonLessonEnded)
 	}
 	if p, ok := c.Payload.(*ParticipantJoined); ok {
 		return s.checkJoin(c, p)

@@ -21,10 +21,25 @@ const (
 	CodeInternal     Code = "internal"     // a bug or an unexpected failure
 )
 
-// Error is an application error: a code for machines and a message for people.
-// The message is safe to show to the participant who caused it.
+// Reason says, for machines, which of the refusals a client acts on an
+// error is, where its code alone does not tell: clients react to the
+// reason, never to the message's words. Most errors have none.
+type Reason string
+
+// Reasons.
+const (
+	ReasonLinkReplaced    Reason = "link_replaced"    // a students' link the teacher has replaced by a newer one
+	ReasonJoinedElsewhere Reason = "joined_elsewhere" // the same participant joined from another device or tab
+	ReasonLessonEnded     Reason = "lesson_ended"     // the lesson has ended: nothing more may happen in it
+	ReasonIncompatible    Reason = "incompatible"     // the client speaks a protocol version the server does not
+)
+
+// Error is an application error: a code for machines, a reason when a
+// client acts on this particular error, and a message for people. The
+// message is safe to show to the participant who caused it.
 type Error struct {
 	Code    Code
+	Reason  Reason
 	Message string
 }
 
@@ -33,6 +48,12 @@ func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Because sets the error's reason and returns it.
+func (e *Error) Because(r Reason) *Error {
+	e.Reason = r
+	return e
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, CodeInternal
@@ -46,6 +67,15 @@ func ErrorCode(err error) Code {
 		return e.Code
 	}
 	return CodeInternal
+}
+
+// ErrorReason returns the reason of the first *Error in err's chain, or "".
+func ErrorReason(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
 }
 
 // ErrorMessage returns the message of the first *Error in err's chain, or a

@@ -658,8 +658,8 @@ func TestReplacedInvitation(t *testing.T) {
 	}
 	for name, tok := range map[string]string{"the first link": first, "a link of no id": invitation(uuid.Nil), "another link": invitation(uuid.New())} {
 		_, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: tok, Name: "Eve", Loopback: true})
-		if domain.ErrorCode(err) != domain.CodeUnauthorized || !strings.Contains(err.Error(), "replaced") {
-			t.Errorf("joining with %s after a new one was given: %v, want unauthorized, replaced", name, err)
+		if domain.ErrorCode(err) != domain.CodeUnauthorized || domain.ErrorReason(err) != domain.ReasonLinkReplaced {
+			t.Errorf("joining with %s after a new one was given: %v (reason %q), want unauthorized, link_replaced", name, err, domain.ErrorReason(err))
 		}
 	}
 	ben, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: invitation(renewed), Name: "Ben", Loopback: true})

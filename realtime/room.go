@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/eventstore"
 	"classroom/media"
 	"classroom/realtime/protocol"
 )
@@ -42,7 +43,7 @@ type Room struct {
 	ready   chan struct{} // closed once loading ended, well or not
 	loadErr error         // why loading failed; set before ready closes
 
-	in   chan any      // *submit, *enter, *exit
+	in   chan request  // *submit, *enter, *exit
 	quit chan struct{} // closed by stop
 	done chan struct{} // closed when run returns
 	once sync.Once
@@ -108,8 +109,29 @@ type exit struct {
 	done chan struct{}
 }
 
+// request is what a session asks of the room's goroutine: submit, enter or
+// exit. The set is closed (its methods are unexported): each request says
+// how the room does it, and how it is answered while the room has no
+// state because a reload failed.
+type request interface {
+	do(ctx context.Context, r *Room)
+	whileReloading(r *Room, err error)
+}
+
+func (req *submit) do(_ context.Context, r *Room)  { r.decide(req) }
+func (req *enter) do(ctx context.Context, r *Room) { r.enter(ctx, req) }
+func (req *exit) do(ctx context.Context, r *Room)  { r.exit(ctx, req) }
+
+func (req *submit) whileReloading(_ *Room, err error) { req.s.replyError(req.id, err) }
+func (req *enter) whileReloading(_ *Room, err error)  { req.reply <- enterReply{err: err} }
+func (req *exit) whileReloading(r *Room, _ error) {
+	delete(r.sessions, req.s)
+	r.updatePeers()
+	close(req.done)
+}
+
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
-	return &Room{srv: srv, lesson: lesson, stage: media.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan any, roomQueue),
+	return &Room{srv: srv, lesson: lesson, stage: media.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue),
 		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs)}
 }
@@ -119,7 +141,7 @@ func (r *Room) stop() { r.once.Do(func() { close(r.quit) }) }
 
 // send hands a request to the room's goroutine, failing when the room has
 // stopped or ctx ends first.
-func (r *Room) send(ctx context.Context, req any) error {
+func (r *Room) send(ctx context.Context, req request) error {
 	select {
 	case r.in <- req:
 		return nil
@@ -158,7 +180,7 @@ func (r *Room) run(ctx context.Context) {
 	for {
 		select {
 		case req := <-r.in:
-			batch := []any{req}
+			batch := []request{req}
 		gather:
 			for len(batch) < maxRoomBatch {
 				select {
@@ -174,7 +196,7 @@ func (r *Room) run(ctx context.Context) {
 			r.flush(ctx)
 		case last := <-tail:
 			if last > r.broadcast {
-				r.catchUp(ctx)
+				r.applyOthers(ctx)
 			}
 		case <-r.quit:
 			return
@@ -280,8 +302,8 @@ func (r *Room) reload(ctx context.Context) {
 	r.updateStage()
 }
 
-// catchUp applies and sends the events other servers appended.
-func (r *Room) catchUp(ctx context.Context) {
+// applyOthers applies and sends the events other servers appended.
+func (r *Room) applyOthers(ctx context.Context) {
 	var events []domain.Event
 	for e, err := range r.srv.cfg.Store.Events(ctx, r.lesson, r.broadcast) {
 		if err != nil {
@@ -294,28 +316,12 @@ func (r *Room) catchUp(ctx context.Context) {
 	r.publish(events)
 }
 
-func (r *Room) handle(ctx context.Context, req any) {
+func (r *Room) handle(ctx context.Context, req request) {
 	if r.state == nil {
-		switch req := req.(type) {
-		case *submit:
-			req.s.replyError(req.id, domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again"))
-		case *enter:
-			req.reply <- enterReply{err: domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")}
-		case *exit:
-			delete(r.sessions, req.s)
-			r.updatePeers()
-			close(req.done)
-		}
+		req.whileReloading(r, domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again"))
 		return
 	}
-	switch req := req.(type) {
-	case *submit:
-		r.decide(req)
-	case *enter:
-		r.enter(ctx, req)
-	case *exit:
-		r.exit(ctx, req)
-	}
+	req.do(ctx, r)
 }
 
 // decide checks a command against the state as the commands before it left
@@ -383,7 +389,7 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	}
 	for other := range r.sessions {
 		if other.participant == s.participant {
-			other.kill(domain.Errorf(domain.CodeConflict, "you joined from somewhere else"))
+			other.kill(domain.Errorf(domain.CodeConflict, "you joined from somewhere else").Because(domain.ReasonJoinedElsewhere))
 			delete(r.sessions, other)
 		}
 	}
@@ -533,7 +539,7 @@ func (r *Room) maybeSnapshot() {
 		defer r.saving.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := r.srv.cfg.Store.SaveSnapshot(ctx, snapshotOf(r.lesson, seq, b)); err != nil {
+		if err := r.srv.cfg.Store.SaveSnapshot(ctx, eventstore.Snapshot{Lesson: r.lesson, Seq: seq, State: b}); err != nil {
 			r.srv.log.Warn("save snapshot", "lesson", r.lesson, "seq", seq, "err", err)
 		}
 	})

@@ -194,12 +194,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
-	sess := newSession(s, lesson, conn)
+	sess := newSession(s.ctx, s, lesson, conn)
 	sess.host = r.Host
 	if h, _, err := net.SplitHostPort(r.Host); err == nil {
 		sess.host = h
 	}
-	sess.run(s.ctx)
+	sess.run()
 }
 
 // acquire returns the room of a live lesson, loading it when it is not live

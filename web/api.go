@@ -384,8 +384,9 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code    domain.Code `json:"code"`
-	Message string      `json:"message"`
+	Code    domain.Code   `json:"code"`
+	Reason  domain.Reason `json:"reason,omitempty"`
+	Message string        `json:"message"`
 }
 
 // Status returns the HTTP status for an application error code.
@@ -412,7 +413,7 @@ func Status(code domain.Code) int {
 // fail answers an error as JSON. Internal failures are logged and shown only
 // as "internal error".
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := domain.ErrorCode(err)
+	code, reason := domain.ErrorCode(err), domain.ErrorReason(err)
 	status := Status(code)
 	var se *statusError
 	if errors.As(err, &se) {
@@ -420,12 +421,12 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == domain.CodeInternal || errors.Is(err, context.DeadlineExceeded) {
 		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		code, status = domain.CodeInternal, http.StatusInternalServerError
+		code, reason, status = domain.CodeInternal, "", http.StatusInternalServerError
 	}
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		return // the client has gone
 	}
-	a.reply(w, status, errorBody{Error: errorDetail{Code: code, Message: domain.ErrorMessage(err)}})
+	a.reply(w, status, errorBody{Error: errorDetail{Code: code, Reason: reason, Message: domain.ErrorMessage(err)}})
 }
 
 func (a *API) reply(w http.ResponseWriter, status int, v any) {

@@ -97,7 +97,7 @@ func (a *API) uploadDeck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !l.Ended.IsZero() {
-		a.fail(w, r, domain.Errorf(domain.CodeConflict, "the lesson has ended"))
+		a.fail(w, r, domain.Errorf(domain.CodeConflict, "the lesson has ended").Because(domain.ReasonLessonEnded))
 		return
 	}
 

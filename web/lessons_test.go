@@ -96,6 +96,7 @@ type lessonOut struct {
 type errorOut struct {
 	Error struct {
 		Code    string `json:"code"`
+		Reason  string `json:"reason"`
 		Message string `json:"message"`
 	} `json:"error"`
 }
@@ -238,8 +239,10 @@ func TestInvitations(t *testing.T) {
 	admits("a copy of the replacing link", copied.Token)
 	for name, tok := range map[string]string{"the first link": l.Students.Token, "its copy": link.Token} {
 		resp, body := a.get("/api/lessons/"+l.ID+"/events", tok)
-		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "replaced") {
-			t.Errorf("%s after a newer one: %d %s, want 401 replaced", name, resp.StatusCode, body)
+		var refused errorOut
+		if err := json.Unmarshal(body, &refused); err != nil || resp.StatusCode != http.StatusUnauthorized ||
+			refused.Error.Code != "unauthorized" || refused.Error.Reason != "link_replaced" {
+			t.Errorf("%s after a newer one: %d %s, want 401 unauthorized, link_replaced", name, resp.StatusCode, body)
 		}
 	}
 	if resp, body := a.get("/api/lessons/"+l.ID+"/events", l.Teacher.Token); resp.StatusCode != http.StatusOK {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -24,6 +25,7 @@ func wantInvalid(t *testing.T, what string, err error) {
 func TestDecodeSignal(t *testing.T) {
 	for _, ok := range []string{
 		`{"type":"join","token":"x.y.z","name":"Ann","last_seq":12}`,
+		`{"type":"join","token":"x.y.z","name":"Ann","version":1}`,
 		`{"type":"offer","sdp":"v=0"}`,
 		`{"type":"answer","sdp":"v=0"}`,
 		`{"type":"candidate","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
@@ -36,11 +38,35 @@ func TestDecodeSignal(t *testing.T) {
 	}
 	for _, bad := range []string{
 		``, `null`, `[]`, `{"type":"join"`, `{"type":"hello"}`, `{"type":"join","extra":1}`,
-		`{"type":"join"} {}`, `{"type":"join","last_seq":-1}`, `{"type":"join","token":3}`,
+		`{"type":"join"} {}`, `{"type":"join","last_seq":-1}`, `{"type":"join","token":3}`, `{"type":"join","version":-1}`,
 		`{"type":"offer","sdp":"` + strings.Repeat("a", protocol.MaxSignalBytes) + `"}`,
 	} {
 		_, err := protocol.DecodeSignal([]byte(bad))
 		wantInvalid(t, bad, err)
+	}
+}
+
+// TestCheckVersion: the server serves MinVersion to Version, a join that
+// names no version as UnversionedClient, and refuses the others as
+// incompatible.
+func TestCheckVersion(t *testing.T) {
+	for v := protocol.MinVersion; v <= protocol.Version; v++ {
+		if err := protocol.CheckVersion(v); err != nil {
+			t.Errorf("version %d: %v", v, err)
+		}
+	}
+	if err := protocol.CheckVersion(0); (err == nil) != (protocol.UnversionedClient >= protocol.MinVersion) {
+		t.Errorf("no version (that is, %d): %v", protocol.UnversionedClient, err)
+	}
+	for _, v := range []int{protocol.MinVersion - 1, protocol.Version + 1, protocol.Version + 10} {
+		if v == 0 {
+			continue // no version, above
+		}
+		err := protocol.CheckVersion(v)
+		wantInvalid(t, fmt.Sprint("version ", v), err)
+		if domain.ErrorReason(err) != domain.ReasonIncompatible {
+			t.Errorf("version %d: reason %q, want incompatible", v, domain.ErrorReason(err))
+		}
 	}
 }
 

@@ -37,6 +37,33 @@ const (
 	EphemeralMaxRetries = 0
 )
 
+// Protocol versions. A client says in its join which version it speaks, and
+// the server in its welcome which it speaks. The server serves clients of
+// versions MinVersion to Version and refuses others with ReasonIncompatible
+// (CheckVersion). Version grows when the protocol changes in a way an older
+// client cannot follow, such as a new event kind; MinVersion grows with it
+// when the server can no longer serve the older clients.
+const (
+	Version    = 1
+	MinVersion = 1
+	// UnversionedClient is the version of a join that names none: clients
+	// from before versions were announced spoke version 1.
+	UnversionedClient = 1
+)
+
+// CheckVersion refuses a client version the server does not serve, with
+// CodeInvalid and ReasonIncompatible; 0 means the join named none.
+func CheckVersion(v int) error {
+	if v == 0 {
+		v = UnversionedClient
+	}
+	if v < MinVersion || v > Version {
+		return domain.Errorf(domain.CodeInvalid, "this client speaks version %d of the protocol and the server versions %d to %d; reload the page",
+			v, MinVersion, Version).Because(domain.ReasonIncompatible)
+	}
+	return nil
+}
+
 // Signal types on the WebSocket.
 const (
 	SignalJoin      = "join"      // client: the first message, with a token
@@ -52,6 +79,10 @@ const (
 // Signal is one WebSocket message. Type says which fields are set.
 type Signal struct {
 	Type string `json:"type"`
+
+	// join, welcome and an incompatible error: the protocol version of the
+	// client (join) or the server (welcome, error)
+	Version int `json:"version,omitempty"`
 
 	// join
 	Token   string `json:"token,omitempty"`
@@ -71,8 +102,9 @@ type Signal struct {
 	Candidate *ICECandidate `json:"candidate,omitempty"`
 
 	// error, bye
-	Code    domain.Code `json:"code,omitempty"`
-	Message string      `json:"message,omitempty"`
+	Code    domain.Code   `json:"code,omitempty"`
+	Reason  domain.Reason `json:"reason,omitempty"`
+	Message string        `json:"message,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server for the client's RTCPeerConnection.
@@ -109,6 +141,9 @@ func DecodeSignal(b []byte) (Signal, error) {
 	if s.LastSeq < 0 {
 		return Signal{}, domain.Errorf(domain.CodeInvalid, "last_seq must not be negative")
 	}
+	if s.Version < 0 {
+		return Signal{}, domain.Errorf(domain.CodeInvalid, "version must not be negative")
+	}
 	return s, nil
 }
 
@@ -134,8 +169,9 @@ type Message struct {
 	// ack, snapshot, live
 	Seq int64 `json:"seq,omitempty"`
 	// error
-	Code    domain.Code `json:"code,omitempty"`
-	Message string      `json:"message,omitempty"`
+	Code    domain.Code   `json:"code,omitempty"`
+	Reason  domain.Reason `json:"reason,omitempty"`
+	Message string        `json:"message,omitempty"`
 	// events: each element is an event in its stable JSON form
 	Events []json.RawMessage `json:"events,omitempty"`
 	// snapshot: the state's JSON follows in Parts binary messages, in order,

@@ -153,7 +153,8 @@ func (k *Keeper) Verify(s string, lesson uuid.UUID) (Claims, error) {
 // turn away those who joined with it.
 func (c Claims) CheckInvitation(current uuid.UUID) error {
 	if c.Participant == "" && current != uuid.Nil && c.Invitation != current {
-		return domain.Errorf(domain.CodeUnauthorized, "this students' link has been replaced by a newer one; ask the teacher for it")
+		return domain.Errorf(domain.CodeUnauthorized, "this students' link has been replaced by a newer one; ask the teacher for it").
+			Because(domain.ReasonLinkReplaced)
 	}
 	return nil
 }

@@ -5,16 +5,25 @@
 // commands and receives the lesson's events in order, and hands out the
 // media tracks the server forwards.
 //
+// Errors carry the server's code and, for the ones a page acts on, its
+// reason (docs/protocol.md, section 7): link_replaced, joined_elsewhere,
+// lesson_ended, incompatible. Pages go by them, never by a message's words.
+//
 // Events it dispatches (an EventTarget):
-//   "welcome"  detail: the welcome signal (participant, role, name, …)
+//   "welcome"  detail: the welcome signal (version, participant, role, name, …)
 //   "snapshot" detail: {seq, state}            the lesson state to start from
 //   "events"   detail: [event, …]              committed events, in order
 //   "live"     detail: {seq}                   history complete; live from here
 //   "ephemeral" detail: a relayed cursor or preview
 //   "track"    detail: {track, stream, participant}
 //   "state"    detail: the PeerConnection's connectionState
-//   "bye"      detail: {code, message}         the server ended the session
-//   "problem"  detail: {code, message}         an error signal that did not end it
+//   "bye"      detail: {code, reason, message} the server ended the session
+//   "problem"  detail: {code, reason, message} an error that did not end it (yet)
+
+// PROTOCOL_VERSION is the version of docs/protocol.md this client speaks
+// (section 2.4); the server refuses a join of a version it does not serve
+// with the reason incompatible.
+export const PROTOCOL_VERSION = 1;
 
 const EVENTS = { label: "events", id: 0 };
 const EPHEMERAL = { label: "ephemeral", id: 1 };
@@ -51,13 +60,17 @@ export class LessonConnection extends EventTarget {
     this.signals = Promise.resolve(); // the chain signals are handled on
   }
 
-  /** join opens the session and resolves with the welcome. */
+  /**
+   * join opens the session and resolves with the welcome. It rejects with
+   * the server's refusal: an Error with its code, reason and, when the
+   * reason is incompatible, the server's protocol version.
+   */
   join() {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url);
       this.ws = ws;
       let welcomed = false;
-      ws.onopen = () => this.signal({ type: "join", token: this.token, name: this.name, last_seq: this.lastSeq });
+      ws.onopen = () => this.signal({ type: "join", version: PROTOCOL_VERSION, token: this.token, name: this.name, last_seq: this.lastSeq });
       ws.onerror = () => { if (!welcomed) reject(new Error("the signaling connection failed")); };
       ws.onclose = () => {
         if (!welcomed) reject(new Error("the server closed the signaling connection"));
@@ -75,7 +88,7 @@ export class LessonConnection extends EventTarget {
           return;
         }
         if (!welcomed && sig.type === "error") {
-          reject(Object.assign(new Error(sig.message), { code: sig.code }));
+          reject(refusal(sig, { version: sig.version || 0 }));
           return;
         }
         // One signal at a time, in order: an answer must be applied before
@@ -154,13 +167,13 @@ export class LessonConnection extends EventTarget {
         }
         return;
       case "error":
-        this.dispatchEvent(new CustomEvent("problem", { detail: { code: sig.code, message: sig.message } }));
+        this.dispatchEvent(new CustomEvent("problem", { detail: { code: sig.code, reason: sig.reason || "", message: sig.message } }));
         return;
       case "bye":
-        this.dispatchEvent(new CustomEvent("bye", { detail: { code: sig.code || "", message: sig.message || "" } }));
+        this.dispatchEvent(new CustomEvent("bye", { detail: { code: sig.code || "", reason: sig.reason || "", message: sig.message || "" } }));
         // Commands still unanswered may or may not have been stored: the
         // caller resends them, with the same ids, on its next session.
-        for (const { reject } of this.pending.values()) reject(Object.assign(new Error(sig.message || "the session ended"), { code: sig.code, ended: true }));
+        for (const { reject } of this.pending.values()) reject(refusal(sig, { ended: true }));
         this.pending.clear();
         return;
     }
@@ -201,12 +214,12 @@ export class LessonConnection extends EventTarget {
       case "error": {
         const p = this.pending.get(m.id);
         if (!p) {
-          if (m.type === "error") this.dispatchEvent(new CustomEvent("problem", { detail: { code: m.code, message: m.message } }));
+          if (m.type === "error") this.dispatchEvent(new CustomEvent("problem", { detail: { code: m.code, reason: m.reason || "", message: m.message } }));
           return;
         }
         this.pending.delete(m.id);
         if (m.type === "ack") p.resolve(m.seq);
-        else p.reject(Object.assign(new Error(m.message), { code: m.code }));
+        else p.reject(refusal(m));
         return;
       }
     }
@@ -214,7 +227,7 @@ export class LessonConnection extends EventTarget {
 
   /**
    * send sends a command and resolves with its event's sequence number. It
-   * rejects with {code, message} when the server refuses the command, and
+   * rejects with {code, reason, message} when the server refuses the command, and
    * with {ended: true} when the session ends first: then resend it, with the
    * same id, on the next session (section 4.3 of docs/protocol.md).
    */
@@ -272,4 +285,9 @@ export class LessonConnection extends EventTarget {
     if (this.pc) this.pc.close();
     if (this.ws) this.ws.close();
   }
+}
+
+/** refusal is the server's error (a signal or an events-channel message) as an Error, with more fields. */
+function refusal(m, more = {}) {
+  return Object.assign(new Error(m.message || "the session ended"), { code: m.code || "", reason: m.reason || "" }, more);
 }

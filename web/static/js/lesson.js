@@ -8,21 +8,26 @@
 // sequence held; commands not yet answered are sent again with the same ids,
 // which the server stores once.
 //
+// Its other jobs are modules of their own: media.js (camera, microphone,
+// screen and the video tiles), toolbar.js (the board's tools, page turning,
+// deck upload) and links.js (the links it hands out). A server that does not
+// serve the page's protocol version makes it reload once (incompatible).
+//
 // For tests it exposes window.classroom: {ready, hash(), state, board,
 // send(kind, data), videoStats(), errors, studentsLink}.
 
 import { LessonConnection } from "./connection.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
+import { invite, keptToken, showReplay } from "./links.js";
 import { LessonState } from "./state.js";
-import { Board, shortcuts } from "./board.js";
+import { shortcuts } from "./board.js";
+import { Media } from "./media.js";
+import { Toolbar } from "./toolbar.js";
 import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
 
-const COLORS = ["#111827", "#dc2626", "#ea580c", "#16a34a", "#2563eb", "#7c3aed", "#ffffff"];
-const TOOLS = [
-  ["pen", "✎", "Pen (P)"], ["highlighter", "▮", "Highlighter (H)"], ["line", "╱", "Line (L)"],
-  ["arrow", "↗", "Arrow (A)"], ["rectangle", "▭", "Rectangle (R)"], ["ellipse", "◯", "Ellipse (O)"],
-  ["text", "T", "Text (T)"], ["eraser", "⌫", "Eraser (E)"], ["laser", "✦", "Laser pointer (K)"],
-];
+// RELOADED_FOR (in sessionStorage) is the server's protocol version the
+// page last reloaded for; it reloads for that version once only.
+const RELOADED_FOR = "classroom:reloaded-for";
 
 /** describe turns a refused command's code into words for people. */
 function describe(err) {
@@ -32,227 +37,6 @@ function describe(err) {
     case "rate_limited": return "Slow down: too many actions at once.";
     case "conflict": return msg;
     default: return msg;
-  }
-}
-
-/** Media owns the camera, the microphone, the screen share and the remote videos. */
-class Media {
-  constructor(app) {
-    this.app = app;
-    this.local = null; // MediaStream from the camera and microphone
-    this.screen = null; // MediaStreamTrack of a screen share
-    this.senders = new Map(); // track id → RTCRtpSender on the current connection
-    this.remote = new Map(); // participant → {stream, videos: [track…]}
-    this.camOn = true;
-    this.micOn = true;
-  }
-
-  /** start asks for the camera and microphone; the lesson goes on without them. */
-  async start() {
-    try {
-      this.local = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true },
-        video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
-      });
-    } catch (err) {
-      const why = err && err.name === "NotAllowedError"
-        ? "Camera and microphone are blocked for this site: allow them in the browser's site settings and reload."
-        : `No camera or microphone: ${err && err.message ? err.message : err}.`;
-      banner(`${why} You can still follow the lesson, draw and chat.`, "warn");
-      $("cam").disabled = true;
-      $("mic").disabled = true;
-      return;
-    }
-    $("tile-self").querySelector("video").srcObject = this.local;
-  }
-
-  /** mayPublish reports whether this participant's camera goes to the others now. */
-  mayPublish() {
-    const a = this.app;
-    return a.role === "teacher" || (a.state && a.state.floor === a.me);
-  }
-
-  /** attach starts sending on a new connection (after a join or a resume). */
-  attach(conn) {
-    this.senders.clear();
-    this.sync(conn);
-    if (this.screen && this.app.role === "teacher") {
-      this.senders.set(this.screen.id, conn.publish(this.screen, new MediaStream([this.screen])));
-    }
-  }
-
-  /**
-   * sync sends the camera and microphone while the participant may publish
-   * and stops sending them otherwise. A student's senders stay on the
-   * connection with no track between two turns on the floor, so taking the
-   * floor again needs no renegotiation.
-   */
-  sync(conn = this.app.conn) {
-    if (!this.local || !conn || !conn.pc) return;
-    const on = this.mayPublish();
-    for (const track of this.local.getTracks()) {
-      const sender = this.senders.get(track.id);
-      // Simulcast for the teacher's camera only (watched all lesson, over every link); a student's uplink pays for one encoding.
-      if (on && !sender) this.senders.set(track.id, conn.publish(track, this.local, { simulcast: this.app.role === "teacher" }));
-      else if (sender && (sender.track === null) === on) sender.replaceTrack(on ? track : null).catch(() => {});
-    }
-  }
-
-  toggle(kind) {
-    if (!this.local) return;
-    const on = kind === "video" ? (this.camOn = !this.camOn) : (this.micOn = !this.micOn);
-    for (const t of this.local.getTracks()) if (t.kind === kind) t.enabled = on;
-    const b = kind === "video" ? $("cam") : $("mic");
-    b.textContent = `${kind === "video" ? "Camera" : "Mic"} ${on ? "on" : "off"}`;
-    b.setAttribute("aria-pressed", String(on));
-  }
-
-  async shareScreen() {
-    const conn = this.app.conn;
-    if (this.screen) {
-      this.stopScreen();
-      return;
-    }
-    try {
-      const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
-      this.screen = s.getVideoTracks()[0];
-    } catch (err) {
-      if (err && err.name !== "NotAllowedError") toast(`Screen share failed: ${err.message || err}`, "error");
-      return;
-    }
-    this.screen.addEventListener("ended", () => this.stopScreen());
-    this.senders.set(this.screen.id, conn.publish(this.screen, new MediaStream([this.screen])));
-    $("screen").textContent = "Stop sharing";
-  }
-
-  stopScreen() {
-    const t = this.screen;
-    if (!t) return;
-    this.screen = null;
-    const sender = this.senders.get(t.id);
-    this.senders.delete(t.id);
-    t.stop();
-    if (sender && this.app.conn) {
-      try { this.app.conn.unpublish(sender); } catch { /* the connection is gone */ }
-    }
-    $("screen").textContent = "Share screen";
-  }
-
-  /** track records a forwarded track; the stream id is its publisher. */
-  track({ track, stream, participant }) {
-    let r = this.remote.get(participant);
-    if (!r || r.stream !== stream) {
-      r = { stream, videos: [] };
-      this.remote.set(participant, r);
-      stream.addEventListener("removetrack", () => this.render());
-      stream.addEventListener("addtrack", () => this.render());
-    }
-    if (track.kind === "video" && !r.videos.includes(track)) r.videos.push(track);
-    track.addEventListener("mute", () => this.render());
-    track.addEventListener("unmute", () => this.render());
-    track.addEventListener("ended", () => this.render());
-    this.render();
-  }
-
-  /** live lists a participant's forwarded tracks that still flow. */
-  live(participant) {
-    const r = this.remote.get(participant);
-    if (!r) return { videos: [], audios: [] };
-    const inStream = new Set(r.stream.getTracks());
-    const ok = (t) => inStream.has(t) && t.readyState === "live";
-    return { videos: r.videos.filter(ok), audios: r.stream.getAudioTracks().filter(ok) };
-  }
-
-  /** render puts the teacher and the floor holder in their tiles. */
-  render() {
-    const a = this.app;
-    if (!a.state) return;
-    const teacher = a.role === "teacher" ? null : this.teacherID();
-    const tile = $("tile-teacher");
-    if (teacher) {
-      // The teacher's newest video is the screen share when there is one.
-      const { videos, audios } = this.live(teacher);
-      const main = videos[videos.length - 1];
-      setStream(tile.querySelector("video"), main ? [main, ...audios] : audios);
-      tile.querySelector(".label").textContent = a.nameOf(teacher);
-      tile.classList.toggle("empty", !main);
-    } else if (a.role === "teacher") {
-      // The teacher sees what the class sees: the screen when shared,
-      // else their own camera (muted: it is their own voice).
-      const mine = this.screen ? [this.screen] : this.local ? this.local.getVideoTracks() : [];
-      const v = tile.querySelector("video");
-      v.muted = true;
-      setStream(v, mine);
-      tile.querySelector(".label").textContent = this.screen ? "Your screen (the class sees it)" : "You (the class sees you)";
-      tile.classList.toggle("empty", mine.length === 0);
-      $("tile-self").hidden = !this.screen;
-    }
-    const floor = a.state.floor;
-    const ft = $("tile-floor");
-    ft.hidden = !floor;
-    if (floor && floor !== a.me) {
-      const { videos, audios } = this.live(floor);
-      const v = ft.querySelector("video");
-      v.muted = false; // it may have shown this participant's own camera before
-      setStream(v, videos.length ? [videos[0], ...audios] : audios);
-      ft.querySelector(".label").textContent = `${a.nameOf(floor)} (has the floor)`;
-      ft.classList.toggle("empty", !videos.length);
-    } else if (floor === a.me) {
-      // What everyone sees of you; muted, it is your own voice.
-      const mine = this.local ? this.local.getVideoTracks() : [];
-      const v = ft.querySelector("video");
-      v.muted = true;
-      setStream(v, mine);
-      ft.querySelector(".label").textContent = "You have the floor: everyone sees and hears you";
-      ft.classList.toggle("empty", mine.length === 0);
-    }
-  }
-
-  teacherID() {
-    for (const p of this.app.state.present()) if (p.role === "teacher") return p.id;
-    return "teacher";
-  }
-
-  /** stats reports, per participant, the video frames decoded and the picture size shown. */
-  async stats() {
-    const out = {};
-    const pc = this.app.conn && this.app.conn.pc;
-    if (!pc) return out;
-    for (const rec of pc.getReceivers()) {
-      if (!rec.track || rec.track.kind !== "video") continue;
-      let who = null;
-      for (const [p, r] of this.remote) if (r.videos.includes(rec.track)) who = p;
-      if (!who) continue;
-      let frames = 0;
-      (await rec.getStats()).forEach((s) => { if (s.type === "inbound-rtp") frames += s.framesDecoded || 0; });
-      const o = out[who] || (out[who] = { framesDecoded: 0, width: 0 });
-      o.framesDecoded += frames;
-    }
-    for (const id of ["tile-teacher", "tile-floor"]) {
-      const v = $(id).querySelector("video");
-      const s = v.srcObject;
-      if (!s) continue;
-      for (const [p, r] of this.remote) {
-        if (s.getVideoTracks().some((t) => r.videos.includes(t)) && out[p]) out[p].width = Math.max(out[p].width, v.videoWidth);
-      }
-    }
-    return out;
-  }
-}
-
-/** setStream shows tracks in a video element, keeping it when they did not change. */
-function setStream(video, tracks) {
-  const cur = video.srcObject ? video.srcObject.getTracks() : [];
-  if (cur.length === tracks.length && cur.every((t, i) => t === tracks[i])) return;
-  video.srcObject = tracks.length ? new MediaStream(tracks) : null;
-  if (tracks.length) {
-    video.play().catch((err) => {
-      // Only the browser's autoplay rule is worth a word; an interrupted
-      // play() (the tracks changed again) is not.
-      if (!err || err.name !== "NotAllowedError") return;
-      banner("Click anywhere to hear the lesson.", "info");
-      document.addEventListener("click", () => { video.play().catch(() => {}); banner(""); }, { once: true });
-    });
   }
 }
 
@@ -277,6 +61,7 @@ class App {
     this.retry = 0;
     this.errors = []; // refused commands, for people and for tests
     this.media = new Media(this);
+    this.toolbar = new Toolbar(this);
     this.dirty = new Set();
     this.frame = 0;
   }
@@ -292,7 +77,9 @@ class App {
   async start() {
     if (!this.lesson) return banner("This is not a lesson link.", "error");
     if (!this.token) return banner("This link has no join token. Ask your teacher for the lesson's link.", "error");
-    if (this.saved.resume) {
+    // Coming back (a reload, or one for another protocol version), the
+    // page joins at once under the name it had.
+    if (this.saved.resume || (sessionStorage.getItem(RELOADED_FOR) && this.name)) {
       await this.media.start();
       return this.connect();
     }
@@ -338,16 +125,17 @@ class App {
       else if (s === "disconnected") status("reconnecting");
       else if (s === "connected" && this.live) status("live");
     }));
-    conn.addEventListener("bye", mine(({ code, message }) => this.onBye(conn, code, message)));
+    conn.addEventListener("bye", mine((bye) => this.onBye(conn, bye)));
     conn.addEventListener("closed", mine(() => this.drop(conn, "the server closed the connection")));
-    conn.addEventListener("problem", mine(({ code, message }) => {
-      if (code !== "negotiation") this.refused({ code, message });
+    conn.addEventListener("problem", mine(({ code, reason, message }) => {
+      if (code !== "negotiation") this.refused({ code, reason, message });
     }));
     let welcome;
     try {
       welcome = await conn.join();
     } catch (err) {
       if (this.conn !== conn) return;
+      if (err.reason === "incompatible") return this.incompatible(err.version);
       if (err.code === "unauthorized" && this.token !== this.linkToken && this.linkToken) {
         // The resume token expired: join again with the link.
         this.token = this.linkToken;
@@ -355,18 +143,19 @@ class App {
         this.state = null;
         return this.connect();
       }
-      if (err.code === "unauthorized" && /replaced/.test(err.message)) return this.fatal("This link has been replaced by a newer one. Ask your teacher for it.");
+      if (err.reason === "link_replaced") return this.fatal("This link has been replaced by a newer one. Ask your teacher for it.");
       if (err.code === "unauthorized") return this.fatal("This link has expired or is not valid. Ask your teacher for a new one.");
       if (err.code === "not_found") return this.fatal("There is no such lesson.");
       if (err.code === "invalid") return this.fatal(`The server refused to join: ${err.message}`);
       return this.drop(conn, err.message);
     }
+    sessionStorage.removeItem(RELOADED_FOR);
     this.me = welcome.participant;
     this.role = welcome.role;
     this.token = conn.token; // the resume token from now on
     this.save();
     document.body.dataset.role = this.role;
-    if (!this.board) this.makeBoard();
+    if (!this.board) this.toolbar.makeBoard();
     this.media.attach(conn);
     this.dirtyAll();
   }
@@ -383,21 +172,43 @@ class App {
     setTimeout(() => { if (!this.ending) this.connect(); }, wait);
   }
 
-  onBye(conn, code, message) {
-    if (code === "conflict") {
-      this.ending = true;
-      return this.fatal("You opened this lesson somewhere else; this page has stopped.");
+  /** onBye handles the end of a session the server chose: stop for good, or resume. */
+  onBye(conn, { code, reason, message }) {
+    if (reason === "joined_elsewhere") return this.fatal("You opened this lesson somewhere else; this page has stopped.");
+    if (reason === "lesson_ended") {
+      showReplay(this);
+      return this.fatal("This lesson has ended. Watch it again with the replay link.", "info");
     }
+    if (code === "conflict") return this.fatal(message);
     if (code === "unauthorized") return this.fatal("This link has expired. Ask your teacher for a new one.");
     this.drop(conn, message || code);
   }
 
-  fatal(message) {
+  /** fatal stops the page for good, saying why. */
+  fatal(message, kind = "error") {
     this.ending = true;
     status("stopped");
-    banner(message, "error");
+    banner(message, kind);
     if (this.conn) this.conn.close();
     this.conn = null;
+  }
+
+  /**
+   * incompatible answers a server that does not serve this page's protocol
+   * version (docs/protocol.md, section 2.4): the page reloads once, to
+   * fetch the server's own; refused again by a server of the same version,
+   * it says so instead of reloading without end.
+   */
+  incompatible(version) {
+    if (sessionStorage.getItem(RELOADED_FOR) === String(version)) {
+      return this.fatal("This page and the server speak different versions of the lesson protocol, and reloading did not help. Try again later.");
+    }
+    sessionStorage.setItem(RELOADED_FOR, String(version));
+    this.ending = true;
+    this.conn = null;
+    status("reloading");
+    banner("This page is out of date: loading the server's own…", "info");
+    location.reload();
   }
 
   /**
@@ -429,7 +240,7 @@ class App {
   }
 
   refused(err, kind = "") {
-    this.errors.push({ kind, code: err.code || "", message: err.message || String(err) });
+    this.errors.push({ kind, code: err.code || "", reason: err.reason || "", message: err.message || String(err) });
     toast(describe(err), "error");
   }
 
@@ -505,45 +316,7 @@ class App {
     if (d.has("media")) this.media.render();
   }
 
-  /**
-   * invite puts a students' link on the clipboard: the current one, or with
-   * `replace` a new one, which stops the earlier ones admitting.
-   */
-  async invite(replace) {
-    try {
-      const r = await fetch(`/api/lessons/${this.lesson}/invitations`, { method: "POST",
-        headers: { Authorization: `Bearer ${this.linkToken || this.token}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ replace }) });
-      const body = await r.json();
-      if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
-      this.studentsLink = new URL(body.url, location.href).href;
-      const what = replace ? "A new students' link (the old one no longer admits anyone)" : "The students' link";
-      try {
-        await navigator.clipboard.writeText(this.studentsLink);
-        toast(`${what} is on your clipboard.`);
-      } catch {
-        // No clipboard here (plain http, or refused): the link itself,
-        // selected, to copy by hand.
-        prompt(`${what}: copy it from here.`, this.studentsLink);
-      }
-    } catch (err) {
-      toast(`Could not make a link: ${err.message || err}`, "error");
-    }
-  }
-
   nameOf(id) { return nameOf(this.state, id); }
-
-  /**
-   * keptToken is the token to come back with later (the home page's list,
-   * the replay): this participant's own, once the server gave it, unless the
-   * link's lasts longer. A student's own still admits after the teacher has
-   * replaced the class's link, and brings them back as the same participant.
-   */
-  keptToken() {
-    const own = this.token && this.token !== this.linkToken && claims(this.token).sub ? this.token : "";
-    if (!own || !this.linkToken) return own || this.linkToken;
-    return (claims(own).exp || 0) >= (claims(this.linkToken).exp || 0) ? own : this.linkToken;
-  }
 
   renderLesson() {
     const s = this.state;
@@ -552,7 +325,7 @@ class App {
       // The home page lists it under "Your lessons", with the token to
       // come back with.
       this.remembered = s.title;
-      const kept = this.keptToken();
+      const kept = keptToken(this);
       remember({ id: this.lesson, title: s.title, created: s.created, url: `/lessons/${this.lesson}#token=${encodeURIComponent(kept)}`,
         expires: tokenExpiry(kept), role: claims(kept).role || "" });
     }
@@ -564,10 +337,7 @@ class App {
     life.textContent = s.status === "created" ? "Start lesson" : "End lesson";
     life.disabled = s.status === "ended";
     if (s.status === "ended") {
-      // Everyone who took part may play it back, with the token they keep.
-      const replay = $("replay");
-      replay.href = `/lessons/${this.lesson}/replay#token=${encodeURIComponent(this.keptToken())}`;
-      replay.hidden = false;
+      showReplay(this);
       banner("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link.", "info");
       document.body.classList.add("ended");
       if (this.board) this.board.setCanDraw(false);
@@ -621,67 +391,6 @@ class App {
     appendChat([chatItem(this.state, { actor: e.actor, time: e.time, text: e.data.text }, this.me)]);
   }
 
-  makeBoard() {
-    this.board = new Board($("board"), {
-      send: (kind, data) => this.send(kind, data),
-      sendEphemeral: (msg) => this.sendEphemeral(msg),
-      me: this.me,
-      isTeacher: this.role === "teacher",
-      onerror: () => {}, // send() already showed it
-      ontool: (t) => this.tool(t),
-    });
-    window.classroom.board = this.board;
-    const tools = $("tools");
-    tools.replaceChildren(...TOOLS.filter(([t]) => t !== "laser" || this.role === "teacher").map(([tool, icon, title]) =>
-      el("button", { type: "button", "data-tool": tool, title, "aria-label": title, onclick: () => this.tool(tool) }, icon)));
-    $("colors").replaceChildren(...COLORS.map((c) =>
-      el("button", { type: "button", class: "swatch", "data-color": c, title: c, style: `background:${c}`, onclick: () => this.color(c) })));
-    this.tool("pen");
-    this.color(COLORS[4]);
-    this.board.setWidth(Number($("width").value));
-  }
-
-  tool(t) {
-    this.board.setTool(t);
-    for (const b of $("tools").children) b.setAttribute("aria-pressed", String(b.dataset.tool === t));
-  }
-
-  color(c) {
-    this.board.setColor(c);
-    for (const b of $("colors").children) b.setAttribute("aria-pressed", String(b.dataset.color === c));
-  }
-
-  /** go moves the class to another page (teacher). */
-  go(delta) {
-    const sl = this.state.slide;
-    this.send("slide.changed", { slide: { deck: sl.deck, page: sl.page + delta } }).catch(() => {});
-  }
-
-  async upload(files) {
-    if (!files.length) return;
-    const p = $("upload-progress");
-    let d;
-    try {
-      // pdf.js is large: it is loaded when a teacher first uploads.
-      const { uploadDeck } = await import("./slides.js");
-      d = await uploadDeck(files, {
-        lessonId: this.lesson, token: this.linkToken || this.token,
-        onProgress: (done, total, phase) => { p.textContent = `${phase === "render" ? "Reading" : "Uploading"} page ${done} of ${total}…`; },
-      });
-    } catch (err) {
-      p.textContent = "";
-      toast(`Upload failed: ${err.message || err}`, "error");
-      return;
-    }
-    p.textContent = "";
-    try {
-      await this.send("deck.added", { deck: d.deck, name: d.name, pages: d.pages });
-      await this.send("slide.changed", { slide: { deck: d.deck, page: 0 } });
-    } catch {
-      // send() has shown the refusal
-    }
-  }
-
   wire() {
     $("keys").onclick = () => toast([...shortcuts, { keys: "PageUp/PageDown", action: "previous/next page (teacher)" }]
       .map((k) => `${k.keys}: ${k.action}`).join(" · "));
@@ -701,10 +410,10 @@ class App {
       input.value = "";
       this.send("chat.posted", { text }).catch(() => { input.value = text; });
     };
-    $("prev").onclick = () => this.go(-1);
-    $("next").onclick = () => this.go(1);
+    $("prev").onclick = () => this.toolbar.go(-1);
+    $("next").onclick = () => this.toolbar.go(1);
     $("deck").onchange = (e) => this.send("slide.changed", { slide: { deck: e.target.value, page: 0 } }).catch(() => this.mark("slide"));
-    $("upload").onchange = (e) => { this.upload([...e.target.files]); e.target.value = ""; };
+    $("upload").onchange = (e) => { this.toolbar.upload([...e.target.files]); e.target.value = ""; };
     $("undo").onclick = () => this.board && this.board.undo();
     $("redo").onclick = () => this.board && this.board.redo();
     $("clear").onclick = () => { if (this.board && confirm("Clear this page for everyone?")) this.board.clear(); };
@@ -714,9 +423,9 @@ class App {
       if (this.state.status === "created") this.send("lesson.started").catch(() => {});
       else if (confirm("End the lesson for everyone?")) this.send("lesson.ended").catch(() => {});
     };
-    $("invite").onclick = () => this.invite(false);
+    $("invite").onclick = () => invite(this, false);
     $("reinvite").onclick = () => {
-      if (confirm("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are.")) this.invite(true);
+      if (confirm("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are.")) invite(this, true);
     };
     $("leave").onclick = () => {
       this.ending = true;
@@ -728,8 +437,8 @@ class App {
     document.addEventListener("keydown", (e) => {
       if (e.target.closest && e.target.closest("input, textarea, select, [contenteditable]")) return;
       if (this.role === "teacher" && this.state) {
-        if (e.key === "PageDown") { e.preventDefault(); this.go(1); }
-        if (e.key === "PageUp") { e.preventDefault(); this.go(-1); }
+        if (e.key === "PageDown") { e.preventDefault(); this.toolbar.go(1); }
+        if (e.key === "PageUp") { e.preventDefault(); this.toolbar.go(-1); }
       }
     });
     window.addEventListener("pagehide", () => { if (this.conn) this.conn.close(); });
@@ -739,7 +448,8 @@ class App {
 function status(s) {
   const p = $("status");
   p.dataset.state = s;
-  p.textContent = { connecting: "connecting…", live: "connected", reconnecting: "reconnecting…", stopped: "stopped", left: "left" }[s] || s;
+  p.textContent = { connecting: "connecting…", live: "connected", reconnecting: "reconnecting…", reloading: "reloading…",
+    stopped: "stopped", left: "left" }[s] || s;
 }
 
 const app = new App();

@@ -27,7 +27,7 @@ const READ_TIMEOUT_MS = 30000; // a read of the log that takes longer has failed
 
 /** refusedLink says why the server refused the page's token (a 401 or 403). */
 function refusedLink(err) {
-  if (/replaced/.test(err.message)) return "This replay link has been replaced by a newer one: ask the teacher for it.";
+  if (err.reason === "link_replaced") return "This replay link has been replaced by a newer one: ask the teacher for it.";
   return "This replay link has expired or is not this lesson's: ask the teacher for a new one.";
 }
 
@@ -77,7 +77,7 @@ class Player {
       signal: timeout ? AbortSignal.timeout(timeout) : undefined });
     if (text && r.ok) return r.text();
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code, status: r.status });
+    if (!r.ok) throw Object.assign(new Error(body.error ? body.error.message : r.statusText), { code: body.error && body.error.code, reason: body.error && body.error.reason, status: r.status });
     return body;
   }
 

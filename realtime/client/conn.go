@@ -1,0 +1,316 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
+
+	"classroom/domain"
+	"classroom/realtime/peer"
+	"classroom/realtime/protocol"
+)
+
+// conn is one connection: a WebSocket and a PeerConnection.
+type conn struct {
+	ws        *websocket.Conn
+	wsMu      sync.Mutex   // one writer at a time
+	trickle   peer.Trickle // our candidates wait for our first offer
+	pc        *webrtc.PeerConnection
+	events    *webrtc.DataChannel
+	ephemeral *webrtc.DataChannel
+	opened    chan struct{} // closed when the events channel opens
+	done      chan struct{} // closed when the WebSocket reader ends
+	negotiate sync.Mutex    // one offer at a time
+}
+
+// connect joins with tok on a new connection, from the last sequence the
+// client has, and returns once it has caught up; commands not yet
+// acknowledged are sent again on it.
+func (c *Client) connect(ctx context.Context, tok string) error {
+	cn, err := c.dial(ctx)
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			cn.close()
+		}
+	}()
+	c.mu.Lock()
+	after := c.state.Seq
+	c.live = make(chan struct{})
+	c.snapshot = nil
+	c.mu.Unlock()
+	welcome, err := c.join(ctx, cn, tok, after)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.participant, c.role, c.resume = welcome.Participant, welcome.Role, welcome.ResumeToken
+	c.mu.Unlock()
+	if err := c.open(cn, welcome.ICEServers); err != nil {
+		return err
+	}
+	go c.readSignals(cn)
+
+	select {
+	case <-cn.opened:
+	case <-cn.done:
+		return c.ended("before the connection opened")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// So that the first packets of a track the server forwards (its
+	// keyframe) are not lost.
+	peer.StartSRTP(cn.pc)
+	c.mu.Lock()
+	c.conn = cn
+	live := c.live
+	resend := append([]command(nil), c.unacked...)
+	c.mu.Unlock()
+	ok = true
+	// Commands never acknowledged go again; their ids make this harmless.
+	for _, cmd := range resend {
+		if err := c.transmit(cn, cmd); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-live:
+		return nil
+	case <-cn.done:
+		return c.ended("before catching up")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// dial opens the signaling WebSocket.
+func (c *Client) dial(ctx context.Context) (*conn, error) {
+	dialer := *websocket.DefaultDialer
+	dialer.TLSClientConfig = c.opts.TLS
+	ws, resp, err := dialer.DialContext(ctx, c.opts.URL, c.opts.Header)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("dial %s: %w (HTTP %d)", c.opts.URL, err, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("dial %s: %w", c.opts.URL, err)
+	}
+	return &conn{ws: ws, opened: make(chan struct{}), done: make(chan struct{})}, nil
+}
+
+// join sends the join and reads the server's welcome, or its refusal as a
+// *domain.Error.
+func (c *Client) join(ctx context.Context, cn *conn, tok string, after int64) (protocol.Signal, error) {
+	ws := cn.ws
+	version := c.opts.Version
+	if version == 0 {
+		version = protocol.Version
+	}
+	join := protocol.Signal{Type: protocol.SignalJoin, Version: version, Token: tok, Name: c.opts.Name, LastSeq: after}
+	if err := cn.send(join); err != nil {
+		// A server that refused us may already have said why and closed:
+		// its reason is worth more than the broken pipe.
+		ws.SetReadDeadline(time.Now().Add(time.Second))
+		if sig, rerr := readSignal(ws); rerr == nil && sig.Type == protocol.SignalError {
+			return protocol.Signal{}, refusal(sig)
+		}
+		return protocol.Signal{}, err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		ws.SetReadDeadline(d)
+	}
+	welcome, err := readSignal(ws)
+	if err != nil {
+		return protocol.Signal{}, err
+	}
+	ws.SetReadDeadline(time.Time{})
+	if welcome.Type == protocol.SignalError {
+		return protocol.Signal{}, refusal(welcome)
+	}
+	if welcome.Type != protocol.SignalWelcome {
+		return protocol.Signal{}, fmt.Errorf("expected a welcome, got %q", welcome.Type)
+	}
+	return welcome, nil
+}
+
+// open creates the connection's PeerConnection with the welcome's ICE
+// servers and its two data channels, and sends the first offer.
+func (c *Client) open(cn *conn, iceServers []protocol.ICEServer) error {
+	var servers []webrtc.ICEServer
+	for _, s := range iceServers {
+		servers = append(servers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	config := webrtc.Configuration{ICEServers: servers}
+	if c.opts.RelayOnly {
+		config.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	var err error
+	if cn.pc, err = c.api.NewPeerConnection(config); err != nil {
+		return err
+	}
+	cn.pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		if c.opts.OnTrack != nil {
+			c.opts.OnTrack(t, r)
+			return
+		}
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := t.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+	cn.pc.OnNegotiationNeeded(func() { cn.offer() })
+	if cn.events, cn.ephemeral, err = peer.Channels(cn.pc); err != nil {
+		return err
+	}
+	cn.events.OnMessage(func(m webrtc.DataChannelMessage) {
+		if m.IsString {
+			c.onMessage(m.Data)
+		} else {
+			c.onSnapshotPart(m.Data)
+		}
+	})
+	cn.ephemeral.OnMessage(func(m webrtc.DataChannelMessage) {
+		if c.opts.OnEphemeral == nil {
+			return
+		}
+		var e protocol.Ephemeral
+		if json.Unmarshal(m.Data, &e) == nil {
+			c.opts.OnEphemeral(e)
+		}
+	})
+	cn.events.OnOpen(func() { close(cn.opened) })
+	cn.pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		if cand != nil { // a candidate must not overtake the offer it belongs to
+			cn.trickle.Gathered(cand, cn.send)
+		}
+	})
+	offer, err := cn.pc.CreateOffer(nil)
+	if err != nil {
+		return err
+	}
+	if err := cn.pc.SetLocalDescription(offer); err != nil {
+		return err
+	}
+	return cn.describe(protocol.Signal{Type: protocol.SignalOffer, SDP: offer.SDP})
+}
+
+func (c *Client) ended(when string) error {
+	if bye := c.Bye(); bye != nil && bye.Code != "" {
+		return refusal(*bye)
+	}
+	return fmt.Errorf("the server closed the session %s", when)
+}
+
+// refusal is the server's error or bye signal as a *domain.Error.
+func refusal(sig protocol.Signal) *domain.Error {
+	return &domain.Error{Code: sig.Code, Reason: sig.Reason, Message: sig.Message}
+}
+
+func readSignal(ws *websocket.Conn) (protocol.Signal, error) {
+	_, b, err := ws.ReadMessage()
+	if err != nil {
+		return protocol.Signal{}, err
+	}
+	return protocol.DecodeSignal(b)
+}
+
+func (cn *conn) send(s protocol.Signal) error {
+	cn.wsMu.Lock()
+	defer cn.wsMu.Unlock()
+	cn.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return cn.ws.WriteJSON(s)
+}
+
+// describe sends an offer or answer, then the candidates gathered before it.
+func (cn *conn) describe(s protocol.Signal) error { return cn.trickle.Describe(s, cn.send) }
+
+func (cn *conn) close() {
+	if cn.pc != nil {
+		cn.pc.Close()
+	}
+	cn.ws.Close()
+}
+
+// readSignals handles the server's signals. The client is the polite peer of
+// perfect negotiation: an offer that crosses its own rolls its own back.
+func (c *Client) readSignals(cn *conn) {
+	defer close(cn.done)
+	for {
+		sig, err := readSignal(cn.ws)
+		if err != nil {
+			return
+		}
+		switch sig.Type {
+		case protocol.SignalAnswer:
+			if err := cn.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sig.SDP}); err != nil {
+				c.fail(fmt.Errorf("the server's answer: %w", err))
+			}
+		case protocol.SignalOffer:
+			if cn.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+				// The polite peer rolls its offer back. pion (v4.2) refuses
+				// rollback from have-local-offer, so this fails and the
+				// collision is reported through Err; a browser rolls back.
+				rollback := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: cn.pc.LocalDescription().SDP}
+				if err := cn.pc.SetLocalDescription(rollback); err != nil {
+					c.fail(fmt.Errorf("roll back an offer that crossed the server's: %w", err))
+					continue
+				}
+			}
+			if err := cn.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
+				c.fail(fmt.Errorf("the server's offer: %w", err))
+				continue
+			}
+			answer, err := cn.pc.CreateAnswer(nil)
+			if err == nil {
+				err = cn.pc.SetLocalDescription(answer)
+			}
+			if err == nil {
+				cn.describe(protocol.Signal{Type: protocol.SignalAnswer, SDP: answer.SDP})
+			}
+		case protocol.SignalCandidate:
+			if sig.Candidate != nil {
+				cn.pc.AddICECandidate(peer.CandidateInit(*sig.Candidate))
+			}
+		case protocol.SignalBye:
+			c.mu.Lock()
+			c.bye = &sig
+			c.mu.Unlock()
+			return
+		case protocol.SignalError:
+			c.mu.Lock()
+			if c.bye == nil {
+				c.bye = &sig
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// offer renegotiates from the client's side, once the first offer is out
+// and the connection is stable. When the server's offer crosses it, the
+// server wins (readSignals rolls this one back) and pion asks again once
+// the server's offer is answered.
+func (cn *conn) offer() {
+	cn.negotiate.Lock()
+	defer cn.negotiate.Unlock()
+	if !cn.trickle.Described() || cn.pc.SignalingState() != webrtc.SignalingStateStable {
+		return
+	}
+	offer, err := cn.pc.CreateOffer(nil)
+	if err != nil {
+		return
+	}
+	if err := cn.pc.SetLocalDescription(offer); err != nil {
+		return
+	}
+	cn.describe(protocol.Signal{Type: protocol.SignalOffer, SDP: offer.SDP})
+}

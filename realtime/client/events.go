@@ -1,0 +1,115 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/realtime/protocol"
+)
+
+// onMessage handles a message on the events channel.
+func (c *Client) onMessage(b []byte) {
+	var m protocol.Message
+	if err := json.Unmarshal(b, &m); err != nil {
+		c.fail(fmt.Errorf("malformed message: %w", err))
+		return
+	}
+	switch m.Type {
+	case protocol.TypeSnapshot:
+		c.mu.Lock()
+		c.snapshot, c.snapWant, c.snapSeq = make([]byte, 0, m.Size), m.Size, m.Seq
+		c.mu.Unlock()
+	case protocol.TypeEvents:
+		for _, raw := range m.Events {
+			var e domain.Event
+			if err := json.Unmarshal(raw, &e); err != nil {
+				c.fail(fmt.Errorf("malformed event: %w", err))
+				return
+			}
+			c.mu.Lock()
+			switch {
+			case e.Seq <= c.state.Seq:
+				c.failure = fmt.Errorf("event %d received again (have %d)", e.Seq, c.state.Seq)
+				c.mu.Unlock()
+				continue
+			case e.Seq != c.state.Seq+1:
+				c.failure = fmt.Errorf("gap: event %d after %d", e.Seq, c.state.Seq)
+			}
+			c.state.Apply(e)
+			c.mu.Unlock()
+			if c.opts.OnEvent != nil {
+				c.opts.OnEvent(e)
+			}
+		}
+	case protocol.TypeLive:
+		c.mu.Lock()
+		if c.state.Seq != m.Seq {
+			c.failure = fmt.Errorf("live at %d, but the state is at %d", m.Seq, c.state.Seq)
+		}
+		select {
+		case <-c.live:
+		default:
+			close(c.live)
+		}
+		c.mu.Unlock()
+	case protocol.TypeAck:
+		c.settle(m.ID, result{seq: m.Seq})
+	case protocol.TypeError:
+		c.settle(m.ID, result{err: &domain.Error{Code: m.Code, Reason: m.Reason, Message: m.Message}})
+	default:
+		c.fail(fmt.Errorf("unknown message type %q", m.Type))
+	}
+}
+
+// onSnapshotPart collects the binary parts of a snapshot and restores the
+// state from them once all have come.
+func (c *Client) onSnapshotPart(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snapWant == 0 {
+		c.failure = fmt.Errorf("a binary message without a snapshot header")
+		return
+	}
+	c.snapshot = append(c.snapshot, b...)
+	if len(c.snapshot) < c.snapWant {
+		return
+	}
+	st, err := domain.RestoreSnapshot(c.snapshot)
+	switch {
+	case len(c.snapshot) > c.snapWant:
+		c.failure = fmt.Errorf("snapshot of %d bytes, %d announced", len(c.snapshot), c.snapWant)
+	case err != nil:
+		c.failure = err
+	case st.Seq != c.snapSeq:
+		c.failure = fmt.Errorf("snapshot says seq %d, its state %d", c.snapSeq, st.Seq)
+	default:
+		c.state = st
+	}
+	c.snapshot, c.snapWant = nil, 0
+}
+
+func (c *Client) fail(err error) {
+	c.mu.Lock()
+	if c.failure == nil {
+		c.failure = err
+	}
+	c.mu.Unlock()
+}
+
+func (c *Client) settle(id uuid.UUID, r result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, cmd := range c.unacked {
+		if cmd.id == id {
+			c.unacked = append(c.unacked[:i], c.unacked[i+1:]...)
+			break
+		}
+	}
+	if w, ok := c.waiters[id]; ok {
+		delete(c.waiters, id)
+		w <- r
+	}
+}

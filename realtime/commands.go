@@ -1,0 +1,91 @@
+package realtime
+
+import (
+	"encoding/json"
+
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
+
+	"classroom/domain"
+	"classroom/realtime/protocol"
+)
+
+// onCommand hands a command from the events channel to the room, which
+// decides it; a command refused before that is answered here.
+func (s *session) onCommand(msg webrtc.DataChannelMessage) {
+	s.srv.metrics.received(protocol.EventsChannel, len(msg.Data))
+	id, payload, err := protocol.DecodeCommand(msg.Data)
+	if err != nil {
+		s.replyError(id, err)
+		return
+	}
+	switch payload.Kind() {
+	case domain.KindLessonCreated, domain.KindParticipantJoined, domain.KindParticipantLeft:
+		// The server records these itself, as lessons are made and
+		// sessions come and go.
+		s.replyError(id, domain.Errorf(domain.CodeForbidden, "%s is recorded by the server, not sent by clients", payload.Kind()))
+		return
+	}
+	if !s.commands.Allow() {
+		s.replyError(id, domain.Errorf(domain.CodeRateLimited, "too many commands; slow down"))
+		return
+	}
+	if err := s.room.send(s.ctx, &submit{s: s, id: id, payload: payload}); err != nil && s.ctx.Err() == nil {
+		s.replyError(id, err)
+	}
+}
+
+// onEphemeral relays a cursor or stroke preview to the other participants.
+func (s *session) onEphemeral(msg webrtc.DataChannelMessage) {
+	s.srv.metrics.received(protocol.EphemeralChannel, len(msg.Data))
+	if !s.cursors.Allow() {
+		return
+	}
+	e, err := protocol.DecodeEphemeral(msg.Data)
+	if err != nil {
+		return // unreliable and unanswered: a bad message is dropped
+	}
+	e.Actor = s.participant
+	b, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	peers := s.room.peers.Load()
+	if peers == nil {
+		return
+	}
+	for _, p := range *peers {
+		if p != s && p.ephemeral.ReadyState() == webrtc.DataChannelStateOpen && p.ephemeral.BufferedAmount() < ephemeralBuffer {
+			if p.ephemeral.SendText(string(b)) == nil {
+				s.srv.metrics.sent(protocol.EphemeralChannel, len(b))
+			}
+		}
+	}
+}
+
+// deliver queues a message for the client's events channel. A client too
+// slow to keep up is dropped rather than buffered without bound; it resumes
+// from its last sequence when it reconnects.
+func (s *session) deliver(b []byte) {
+	if !s.out.enqueue(b) {
+		s.kill(domain.Errorf(domain.CodeUnavailable, "too far behind the lesson; reconnect to catch up"))
+	}
+}
+
+// replyAck answers a command stored as event seq.
+func (s *session) replyAck(id uuid.UUID, seq int64) {
+	b, _ := json.Marshal(protocol.Message{Type: protocol.TypeAck, ID: id, Seq: seq})
+	s.deliver(b)
+}
+
+// replyError answers a refused command, or a session problem when id is uuid.Nil.
+func (s *session) replyError(id uuid.UUID, err error) {
+	code := domain.ErrorCode(err)
+	s.srv.metrics.refuse(string(code))
+	if code == domain.CodeInternal {
+		s.srv.log.Error("command failed", "participant", s.participant, "err", err)
+	}
+	b, _ := json.Marshal(protocol.Message{Type: protocol.TypeError, ID: id, Code: code, Reason: domain.ErrorReason(err),
+		Message: domain.ErrorMessage(err)})
+	s.deliver(b)
+}

@@ -1,0 +1,228 @@
+// media.js: the lesson page's audio and video. It asks for the camera and
+// microphone, sends them while this participant may publish (the teacher
+// always, a student while holding the floor; docs/protocol.md, section 9),
+// shares the teacher's screen, and shows the teacher and the student with
+// the floor in their tiles from the tracks the server forwards.
+
+import { $, toast, banner } from "./views.js";
+
+/** Media owns the camera, the microphone, the screen share and the remote videos. */
+export class Media {
+  constructor(app) {
+    this.app = app;
+    this.local = null; // MediaStream from the camera and microphone
+    this.screen = null; // MediaStreamTrack of a screen share
+    this.senders = new Map(); // track id → RTCRtpSender on the current connection
+    this.remote = new Map(); // participant → {stream, videos: [track…]}
+    this.camOn = true;
+    this.micOn = true;
+  }
+
+  /** start asks for the camera and microphone; the lesson goes on without them. */
+  async start() {
+    try {
+      this.local = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true },
+        video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+      });
+    } catch (err) {
+      const why = err && err.name === "NotAllowedError"
+        ? "Camera and microphone are blocked for this site: allow them in the browser's site settings and reload."
+        : `No camera or microphone: ${err && err.message ? err.message : err}.`;
+      banner(`${why} You can still follow the lesson, draw and chat.`, "warn");
+      $("cam").disabled = true;
+      $("mic").disabled = true;
+      return;
+    }
+    $("tile-self").querySelector("video").srcObject = this.local;
+  }
+
+  /** mayPublish reports whether this participant's camera goes to the others now. */
+  mayPublish() {
+    const a = this.app;
+    return a.role === "teacher" || (a.state && a.state.floor === a.me);
+  }
+
+  /** attach starts sending on a new connection (after a join or a resume). */
+  attach(conn) {
+    this.senders.clear();
+    this.sync(conn);
+    if (this.screen && this.app.role === "teacher") {
+      this.senders.set(this.screen.id, conn.publish(this.screen, new MediaStream([this.screen])));
+    }
+  }
+
+  /**
+   * sync sends the camera and microphone while the participant may publish
+   * and stops sending them otherwise. A student's senders stay on the
+   * connection with no track between two turns on the floor, so taking the
+   * floor again needs no renegotiation.
+   */
+  sync(conn = this.app.conn) {
+    if (!this.local || !conn || !conn.pc) return;
+    const on = this.mayPublish();
+    for (const track of this.local.getTracks()) {
+      const sender = this.senders.get(track.id);
+      // Simulcast for the teacher's camera only (watched all lesson, over every link); a student's uplink pays for one encoding.
+      if (on && !sender) this.senders.set(track.id, conn.publish(track, this.local, { simulcast: this.app.role === "teacher" }));
+      else if (sender && (sender.track === null) === on) sender.replaceTrack(on ? track : null).catch(() => {});
+    }
+  }
+
+  toggle(kind) {
+    if (!this.local) return;
+    const on = kind === "video" ? (this.camOn = !this.camOn) : (this.micOn = !this.micOn);
+    for (const t of this.local.getTracks()) if (t.kind === kind) t.enabled = on;
+    const b = kind === "video" ? $("cam") : $("mic");
+    b.textContent = `${kind === "video" ? "Camera" : "Mic"} ${on ? "on" : "off"}`;
+    b.setAttribute("aria-pressed", String(on));
+  }
+
+  async shareScreen() {
+    const conn = this.app.conn;
+    if (this.screen) {
+      this.stopScreen();
+      return;
+    }
+    try {
+      const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+      this.screen = s.getVideoTracks()[0];
+    } catch (err) {
+      if (err && err.name !== "NotAllowedError") toast(`Screen share failed: ${err.message || err}`, "error");
+      return;
+    }
+    this.screen.addEventListener("ended", () => this.stopScreen());
+    this.senders.set(this.screen.id, conn.publish(this.screen, new MediaStream([this.screen])));
+    $("screen").textContent = "Stop sharing";
+  }
+
+  stopScreen() {
+    const t = this.screen;
+    if (!t) return;
+    this.screen = null;
+    const sender = this.senders.get(t.id);
+    this.senders.delete(t.id);
+    t.stop();
+    if (sender && this.app.conn) {
+      try { this.app.conn.unpublish(sender); } catch { /* the connection is gone */ }
+    }
+    $("screen").textContent = "Share screen";
+  }
+
+  /** track records a forwarded track; the stream id is its publisher. */
+  track({ track, stream, participant }) {
+    let r = this.remote.get(participant);
+    if (!r || r.stream !== stream) {
+      r = { stream, videos: [] };
+      this.remote.set(participant, r);
+      stream.addEventListener("removetrack", () => this.render());
+      stream.addEventListener("addtrack", () => this.render());
+    }
+    if (track.kind === "video" && !r.videos.includes(track)) r.videos.push(track);
+    track.addEventListener("mute", () => this.render());
+    track.addEventListener("unmute", () => this.render());
+    track.addEventListener("ended", () => this.render());
+    this.render();
+  }
+
+  /** live lists a participant's forwarded tracks that still flow. */
+  live(participant) {
+    const r = this.remote.get(participant);
+    if (!r) return { videos: [], audios: [] };
+    const inStream = new Set(r.stream.getTracks());
+    const ok = (t) => inStream.has(t) && t.readyState === "live";
+    return { videos: r.videos.filter(ok), audios: r.stream.getAudioTracks().filter(ok) };
+  }
+
+  /** render puts the teacher and the floor holder in their tiles. */
+  render() {
+    const a = this.app;
+    if (!a.state) return;
+    const teacher = a.role === "teacher" ? null : this.teacherID();
+    const tile = $("tile-teacher");
+    if (teacher) {
+      // The teacher's newest video is the screen share when there is one.
+      const { videos, audios } = this.live(teacher);
+      const main = videos[videos.length - 1];
+      setStream(tile.querySelector("video"), main ? [main, ...audios] : audios);
+      tile.querySelector(".label").textContent = a.nameOf(teacher);
+      tile.classList.toggle("empty", !main);
+    } else if (a.role === "teacher") {
+      // The teacher sees what the class sees: the screen when shared,
+      // else their own camera (muted: it is their own voice).
+      const mine = this.screen ? [this.screen] : this.local ? this.local.getVideoTracks() : [];
+      const v = tile.querySelector("video");
+      v.muted = true;
+      setStream(v, mine);
+      tile.querySelector(".label").textContent = this.screen ? "Your screen (the class sees it)" : "You (the class sees you)";
+      tile.classList.toggle("empty", mine.length === 0);
+      $("tile-self").hidden = !this.screen;
+    }
+    const floor = a.state.floor;
+    const ft = $("tile-floor");
+    ft.hidden = !floor;
+    if (floor && floor !== a.me) {
+      const { videos, audios } = this.live(floor);
+      const v = ft.querySelector("video");
+      v.muted = false; // it may have shown this participant's own camera before
+      setStream(v, videos.length ? [videos[0], ...audios] : audios);
+      ft.querySelector(".label").textContent = `${a.nameOf(floor)} (has the floor)`;
+      ft.classList.toggle("empty", !videos.length);
+    } else if (floor === a.me) {
+      // What everyone sees of you; muted, it is your own voice.
+      const mine = this.local ? this.local.getVideoTracks() : [];
+      const v = ft.querySelector("video");
+      v.muted = true;
+      setStream(v, mine);
+      ft.querySelector(".label").textContent = "You have the floor: everyone sees and hears you";
+      ft.classList.toggle("empty", mine.length === 0);
+    }
+  }
+
+  teacherID() {
+    for (const p of this.app.state.present()) if (p.role === "teacher") return p.id;
+    return "teacher";
+  }
+
+  /** stats reports, per participant, the video frames decoded and the picture size shown. */
+  async stats() {
+    const out = {};
+    const pc = this.app.conn && this.app.conn.pc;
+    if (!pc) return out;
+    for (const rec of pc.getReceivers()) {
+      if (!rec.track || rec.track.kind !== "video") continue;
+      let who = null;
+      for (const [p, r] of this.remote) if (r.videos.includes(rec.track)) who = p;
+      if (!who) continue;
+      let frames = 0;
+      (await rec.getStats()).forEach((s) => { if (s.type === "inbound-rtp") frames += s.framesDecoded || 0; });
+      const o = out[who] || (out[who] = { framesDecoded: 0, width: 0 });
+      o.framesDecoded += frames;
+    }
+    for (const id of ["tile-teacher", "tile-floor"]) {
+      const v = $(id).querySelector("video");
+      const s = v.srcObject;
+      if (!s) continue;
+      for (const [p, r] of this.remote) {
+        if (s.getVideoTracks().some((t) => r.videos.includes(t)) && out[p]) out[p].width = Math.max(out[p].width, v.videoWidth);
+      }
+    }
+    return out;
+  }
+}
+
+/** setStream shows tracks in a video element, keeping it when they did not change. */
+function setStream(video, tracks) {
+  const cur = video.srcObject ? video.srcObject.getTracks() : [];
+  if (cur.length === tracks.length && cur.every((t, i) => t === tracks[i])) return;
+  video.srcObject = tracks.length ? new MediaStream(tracks) : null;
+  if (tracks.length) {
+    video.play().catch((err) => {
+      // Only the browser's autoplay rule is worth a word; an interrupted
+      // play() (the tracks changed again) is not.
+      if (!err || err.name !== "NotAllowedError") return;
+      banner("Click anywhere to hear the lesson.", "info");
+      document.addEventListener("click", () => { video.play().catch(() => {}); banner(""); }, { once: true });
+    });
+  }
+}
