@@ -413,6 +413,12 @@ func remove(list []string, s string) []string {
 	return list
 }
 
+// SnapshotEvery is how many events apart a lesson's snapshots are stored: a
+// live room and an import each save one every SnapshotEvery events, so that
+// the state at any point of a lesson is at most that many events' fold from a
+// snapshot, and a seek by time narrows its search to within it.
+const SnapshotEvery = 1000
+
 // MarshalSnapshot encodes the whole state; RestoreSnapshot reverses it.
 // The encoding is exactly json.Marshal(s) (a test holds it to that), put
 // together by hand so that the boards, which are most of it, are not checked

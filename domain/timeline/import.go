@@ -21,8 +21,8 @@ type Target struct {
 	// sequence s.Seq, encoded by s.MarshalSnapshot.
 	SaveSnapshot func(ctx context.Context, s *domain.State, encoded []byte) error
 	// SnapshotEvery is how many events apart snapshots are saved, as a live
-	// room saves them; 0 means 1000. A snapshot of the final state is saved
-	// too.
+	// room saves them; 0 means domain.SnapshotEvery. A snapshot of the final
+	// state is saved too.
 	SnapshotEvery int
 	// Progress, when set, is told how many events have been checked and
 	// appended so far.
@@ -62,7 +62,7 @@ const appendBatch = 500
 func Import(ctx context.Context, src io.ReadSeeker, t Target, lim Limits) (Result, error) {
 	every := int64(t.SnapshotEvery)
 	if every <= 0 {
-		every = 1000
+		every = domain.SnapshotEvery
 	}
 	progress := t.Progress
 	if progress == nil {
