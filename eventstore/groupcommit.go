@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -345,10 +344,4 @@ func (n *notifier) wait(ctx context.Context, lesson uuid.UUID, after int64, look
 			return 0, ctx.Err()
 		}
 	}
-}
-
-// isDomain reports whether err is an application error to pass on as it is.
-func isDomain(err error) bool {
-	var e *domain.Error
-	return errors.As(err, &e)
 }

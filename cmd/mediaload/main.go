@@ -1,6 +1,8 @@
 // Command mediaload measures how a server fans one publisher's media out to
 // many subscribers: the classroom SFU, or the bare pion baseline
-// (bench/barefanout).
+// (bench/barefanout). It is a load generator that talks to a running server
+// over its public API only: the server must never import it, and it changes
+// nothing there beyond the lesson it creates and joins.
 //
 // One publisher sends synthetic VP8 video (-fps frames a second of
 // -frame-bytes bytes, a keyframe every two seconds and whenever one is asked
