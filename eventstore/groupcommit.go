@@ -233,6 +233,16 @@ func (sq *sequencer) assign(batch []*pending) []*pending {
 	return insert
 }
 
+// publish wakes the waiters of every lesson the flush read, once its
+// transaction has committed.
+func (sq *sequencer) publish(n *notifier) {
+	for id, last := range sq.last {
+		if last > 0 {
+			n.publish(id, last)
+		}
+	}
+}
+
 // newLessons returns the first lesson.created event of each lesson in the
 // batch, in order: the lessons a flush should try to create.
 func newLessons(batch []*pending) []*pending {
