@@ -18,12 +18,8 @@ import (
 // one after it aborts the response, so that the client sees a broken
 // transfer rather than a file that looks whole.
 func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
-	id, err := pathLesson(r)
+	id, err := a.teacherPath(r, "exports a lesson")
 	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if err := a.teacher(r, id, "only the teacher exports a lesson"); err != nil {
 		a.fail(w, r, err)
 		return
 	}
