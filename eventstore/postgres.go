@@ -146,20 +146,9 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 
-	sq := newSequencer()
-	if err := pgCreateLessons(ctx, tx, batch, sq); err != nil {
+	sq, err := sequence(ctx, pgFlush{tx}, batch)
+	if err != nil {
 		return err
-	}
-	if err := pgLockLessons(ctx, tx, batch, sq); err != nil {
-		return err
-	}
-	if err := pgFindStored(ctx, tx, batch, sq); err != nil {
-		return err
-	}
-	if insert := sq.assign(batch); len(insert) > 0 {
-		if err := pgInsert(ctx, tx, insert, sq); err != nil {
-			return err
-		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -168,10 +157,13 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 	return nil
 }
 
-// pgCreateLessons creates the lessons that lesson.created events open. A
+// pgFlush is a flush's statements in a PostgreSQL transaction.
+type pgFlush struct{ tx pgx.Tx }
+
+// createLessons creates the lessons that lesson.created events open. A
 // lesson that exists already is not created again; the sequencer then
 // refuses its creation unless the very same event was stored before.
-func pgCreateLessons(ctx context.Context, tx pgx.Tx, batch []*pending, sq *sequencer) error {
+func (f pgFlush) createLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
 	creates := newLessons(batch)
 	if len(creates) == 0 {
 		return nil
@@ -183,7 +175,7 @@ func pgCreateLessons(ctx context.Context, tx pgx.Tx, batch []*pending, sq *seque
 		ids[i], times[i] = pgUUID(c.ev.Lesson), c.ev.Time
 		titles[i] = c.ev.Payload.(*domain.LessonCreated).Title
 	}
-	rows, err := tx.Query(ctx, `
+	rows, err := f.tx.Query(ctx, `
 		INSERT INTO lessons (id, title, created_at)
 		SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
 		ON CONFLICT (id) DO NOTHING
@@ -198,10 +190,10 @@ func pgCreateLessons(ctx context.Context, tx pgx.Tx, batch []*pending, sq *seque
 	return nil
 }
 
-// pgLockLessons locks the batch's lessons' rows, in a fixed order so that
+// readLessons locks the batch's lessons' rows, in a fixed order so that
 // two flushes never deadlock on them, and reads their last sequences.
-func pgLockLessons(ctx context.Context, tx pgx.Tx, batch []*pending, sq *sequencer) error {
-	rows, err := tx.Query(ctx, `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
+func (f pgFlush) readLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
+	rows, err := f.tx.Query(ctx, `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
 		pgUUIDs(lessonIDs(batch)))
 	if err != nil {
 		return fmt.Errorf("lock lessons: %w", err)
@@ -214,15 +206,15 @@ func pgLockLessons(ctx context.Context, tx pgx.Tx, batch []*pending, sq *sequenc
 	return nil
 }
 
-// pgFindStored finds the batch's events stored before, by lesson and id, so
+// findStored finds the batch's events stored before, by lesson and id, so
 // that a resend gets its original sequence.
-func pgFindStored(ctx context.Context, tx pgx.Tx, batch []*pending, sq *sequencer) error {
+func (f pgFlush) findStored(ctx context.Context, batch []*pending, sq *sequencer) error {
 	lessonsOf := make([]pgtype.UUID, len(batch))
 	eventIDs := make([]pgtype.UUID, len(batch))
 	for i, pe := range batch {
 		lessonsOf[i], eventIDs[i] = pgUUID(pe.ev.Lesson), pgUUID(pe.ev.ID)
 	}
-	rows, err := tx.Query(ctx, `
+	rows, err := f.tx.Query(ctx, `
 		SELECT e.lesson_id, e.event_id, e.seq FROM events e
 		JOIN unnest($1::uuid[], $2::uuid[]) AS b(lesson_id, event_id) USING (lesson_id, event_id)`,
 		lessonsOf, eventIDs)
@@ -240,16 +232,16 @@ func pgFindStored(ctx context.Context, tx pgx.Tx, batch []*pending, sq *sequence
 	return nil
 }
 
-// pgInsert inserts the events the sequencer numbered, advances their
+// insert inserts the events the sequencer numbered, advances their
 // lessons' last sequences (and end times) and queues one notification.
-func pgInsert(ctx context.Context, tx pgx.Tx, insert []*pending, sq *sequencer) error {
+func (f pgFlush) insert(ctx context.Context, insert []*pending, sq *sequencer) error {
 	rows := make([][]any, len(insert))
 	for i, pe := range insert {
 		e := pe.ev
 		rows[i] = []any{pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version), string(e.Kind()), e.Actor, string(e.Role),
 			e.Time, json.RawMessage(pe.data)}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
+	if _, err := f.tx.CopyFrom(ctx, pgx.Identifier{"events"},
 		[]string{"lesson_id", "seq", "event_id", "version", "kind", "actor", "role", "at", "data"},
 		pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("insert events: %w", err)
@@ -261,7 +253,7 @@ func pgInsert(ctx context.Context, tx pgx.Tx, insert []*pending, sq *sequencer) 
 	for id, end := range ends {
 		upd, last, ended = append(upd, pgUUID(id)), append(last, sq.last[id]), append(ended, end)
 	}
-	if _, err := tx.Exec(ctx, `
+	if _, err := f.tx.Exec(ctx, `
 		UPDATE lessons SET last_seq = v.seq, ended_at = COALESCE(lessons.ended_at, v.ended)
 		FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS v(id, seq, ended)
 		WHERE lessons.id = v.id`, upd, last, ended); err != nil {
@@ -269,7 +261,7 @@ func pgInsert(ctx context.Context, tx pgx.Tx, insert []*pending, sq *sequencer) 
 	}
 	// One notification per flush, whatever the number of events: NOTIFY
 	// takes a database-wide lock at commit.
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, notifyPayload(upd, last)); err != nil {
+	if _, err := f.tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, notifyPayload(upd, last)); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil

@@ -120,20 +120,9 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	sq := newSequencer()
-	if err := sqliteCreateLessons(ctx, tx, batch, sq); err != nil {
+	sq, err := sequence(ctx, sqliteFlush{tx}, batch)
+	if err != nil {
 		return err
-	}
-	if err := sqliteReadLessons(ctx, tx, batch, sq); err != nil {
-		return err
-	}
-	if err := sqliteFindStored(ctx, tx, batch, sq); err != nil {
-		return err
-	}
-	if insert := sq.assign(batch); len(insert) > 0 {
-		if err := sqliteInsert(ctx, tx, insert, sq); err != nil {
-			return err
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -142,11 +131,14 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
 	return nil
 }
 
-// sqliteCreateLessons creates the lessons that lesson.created events open;
-// see pgCreateLessons.
-func sqliteCreateLessons(ctx context.Context, tx *sql.Tx, batch []*pending, sq *sequencer) error {
+// sqliteFlush is a flush's statements in an SQLite transaction.
+type sqliteFlush struct{ tx *sql.Tx }
+
+// createLessons creates the lessons that lesson.created events open;
+// see pgFlush.createLessons.
+func (f sqliteFlush) createLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
 	for _, c := range newLessons(batch) {
-		res, err := tx.ExecContext(ctx, `INSERT INTO lessons (id, title, created_at) VALUES (?, ?, ?)
+		res, err := f.tx.ExecContext(ctx, `INSERT INTO lessons (id, title, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			c.ev.Lesson.String(), c.ev.Payload.(*domain.LessonCreated).Title, c.ev.Time.UnixMicro())
 		if err != nil {
@@ -159,11 +151,11 @@ func sqliteCreateLessons(ctx context.Context, tx *sql.Tx, batch []*pending, sq *
 	return nil
 }
 
-// sqliteReadLessons reads the last sequences of the batch's lessons. The
+// readLessons reads the last sequences of the batch's lessons. The
 // transaction is the only writer, so it needs no lock.
-func sqliteReadLessons(ctx context.Context, tx *sql.Tx, batch []*pending, sq *sequencer) error {
+func (f sqliteFlush) readLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
 	err := inChunks(lessonIDs(batch), func(chunk []uuid.UUID) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, last_seq FROM lessons WHERE id IN (`+marks(len(chunk))+`)`, uuidArgs(chunk)...)
+		rows, err := f.tx.QueryContext(ctx, `SELECT id, last_seq FROM lessons WHERE id IN (`+marks(len(chunk))+`)`, uuidArgs(chunk)...)
 		if err != nil {
 			return err
 		}
@@ -177,17 +169,17 @@ func sqliteReadLessons(ctx context.Context, tx *sql.Tx, batch []*pending, sq *se
 	return nil
 }
 
-// sqliteFindStored finds the batch's events stored before, lesson by lesson
+// findStored finds the batch's events stored before, lesson by lesson
 // through the (lesson_id, event_id) index, so that a resend gets its
 // original sequence.
-func sqliteFindStored(ctx context.Context, tx *sql.Tx, batch []*pending, sq *sequencer) error {
+func (f sqliteFlush) findStored(ctx context.Context, batch []*pending, sq *sequencer) error {
 	byLesson := map[uuid.UUID][]uuid.UUID{}
 	for _, pe := range batch {
 		byLesson[pe.ev.Lesson] = append(byLesson[pe.ev.Lesson], pe.ev.ID)
 	}
 	for lesson, ids := range byLesson {
 		err := inChunks(ids, func(chunk []uuid.UUID) error {
-			rows, err := tx.QueryContext(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = ? AND event_id IN (`+
+			rows, err := f.tx.QueryContext(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = ? AND event_id IN (`+
 				marks(len(chunk))+`)`, append([]any{lesson.String()}, uuidArgs(chunk)...)...)
 			if err != nil {
 				return err
@@ -203,10 +195,10 @@ func sqliteFindStored(ctx context.Context, tx *sql.Tx, batch []*pending, sq *seq
 	return nil
 }
 
-// sqliteInsert inserts the events the sequencer numbered and advances their
+// insert inserts the events the sequencer numbered and advances their
 // lessons' last sequences (and end times).
-func sqliteInsert(ctx context.Context, tx *sql.Tx, insert []*pending, sq *sequencer) error {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events
+func (f sqliteFlush) insert(ctx context.Context, insert []*pending, sq *sequencer) error {
+	stmt, err := f.tx.PrepareContext(ctx, `INSERT INTO events
 		(lesson_id, seq, event_id, version, kind, actor, role, at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("insert events: %w", err)
@@ -224,7 +216,7 @@ func sqliteInsert(ctx context.Context, tx *sql.Tx, insert []*pending, sq *sequen
 		if end != nil {
 			ended = end.UnixMicro()
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE lessons SET last_seq = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`,
+		if _, err := f.tx.ExecContext(ctx, `UPDATE lessons SET last_seq = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`,
 			sq.last[id], ended, id.String()); err != nil {
 			return fmt.Errorf("advance lesson: %w", err)
 		}
