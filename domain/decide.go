@@ -56,6 +56,10 @@ func Decide(s *State, c Command, now time.Time) (Event, error) {
 
 func serverTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
+// check refuses a command the lesson's state or the actor's role does not
+// allow: first what holds for every command (the lesson exists and goes on,
+// the actor is present in the role it claims), then the rules of the
+// command's family.
 func (s *State) check(c Command) error {
 	if c.Payload.Kind() == KindLessonCreated {
 		return Errorf(CodeConflict, "the lesson already exists")
@@ -76,8 +80,28 @@ func (s *State) check(c Command) error {
 	if me.Role != c.Role {
 		return Errorf(CodeForbidden, "you joined as %s, not %s", me.Role, c.Role)
 	}
+	switch c.Payload.(type) {
+	case *LessonStarted, *LessonEnded, *ParticipantLeft, *RecordingStarted, *RecordingStopped:
+		return s.checkLessonCommand(c)
+	case *DrawingPermitted, *StrokeDrawn, *ShapeAdded, *TextAdded, *ObjectsErased, *BoardUndone, *BoardRedone, *BoardCleared:
+		return s.checkBoardCommand(c, me)
+	case *DeckAdded, *SlideChanged:
+		return s.checkSlideCommand(c)
+	case *HandRaised, *HandLowered, *FloorGranted, *FloorRevoked, *ChatPosted:
+		return s.checkFloorCommand(c)
+	}
+	return notACommand(c)
+}
+
+func notACommand(c Command) error {
+	return Errorf(CodeInvalid, "%s is not a command", c.Payload.Kind())
+}
+
+// checkLessonCommand checks the commands that start, end, leave and record
+// the lesson.
+func (s *State) checkLessonCommand(c Command) error {
 	teacher := c.Role == RoleTeacher
-	switch p := c.Payload.(type) {
+	switch c.Payload.(type) {
 	case *LessonStarted:
 		if !teacher {
 			return Errorf(CodeForbidden, "only the teacher starts the lesson")
@@ -91,6 +115,31 @@ func (s *State) check(c Command) error {
 		}
 	case *ParticipantLeft:
 		// A present participant may always leave.
+	case *RecordingStarted:
+		if !teacher {
+			return Errorf(CodeForbidden, "only the teacher records")
+		}
+		if s.Recording {
+			return Errorf(CodeConflict, "already recording")
+		}
+	case *RecordingStopped:
+		if !teacher {
+			return Errorf(CodeForbidden, "only the teacher records")
+		}
+		if !s.Recording {
+			return Errorf(CodeConflict, "not recording")
+		}
+	default:
+		return notACommand(c)
+	}
+	return nil
+}
+
+// checkBoardCommand checks the commands that draw on, erase, undo, redo and
+// clear a board, and the teacher's permission to draw.
+func (s *State) checkBoardCommand(c Command, me *Participant) error {
+	teacher := c.Role == RoleTeacher
+	switch p := c.Payload.(type) {
 	case *DrawingPermitted:
 		if !teacher {
 			return Errorf(CodeForbidden, "only the teacher allows drawing")
@@ -105,27 +154,7 @@ func (s *State) check(c Command) error {
 			}
 		}
 	case *StrokeDrawn:
-		if err := s.checkDraw(me, p.Slide); err != nil {
-			return err
-		}
-		b := s.Board(p.Slide)
-		if p.Part == 0 {
-			return s.checkNewObject(b, p.Object)
-		}
-		var o *Object
-		if b != nil {
-			o = b.object(p.Object)
-		}
-		switch {
-		case o == nil:
-			return Errorf(CodeNotFound, "no stroke %s on this slide", p.Object)
-		case o.Owner != c.Actor || o.Kind != ObjectStroke:
-			return Errorf(CodeForbidden, "you can only continue your own stroke")
-		case o.Parts != p.Part:
-			return Errorf(CodeConflict, "stroke part %d expected, got %d", o.Parts, p.Part)
-		case len(o.Points)+len(p.Points) > MaxObjectPoints:
-			return Errorf(CodeInvalid, "a stroke has at most %d points", MaxObjectPoints)
-		}
+		return s.checkStroke(c, me, p)
 	case *ShapeAdded:
 		if err := s.checkDraw(me, p.Slide); err != nil {
 			return err
@@ -137,29 +166,7 @@ func (s *State) check(c Command) error {
 		}
 		return s.checkNewObject(s.Board(p.Slide), p.Object)
 	case *ObjectsErased:
-		if err := s.checkDraw(me, p.Slide); err != nil {
-			return err
-		}
-		b := s.Board(p.Slide)
-		visible := 0
-		for _, id := range p.Objects {
-			var o *Object
-			if b != nil {
-				o = b.object(id)
-			}
-			if o == nil {
-				return Errorf(CodeNotFound, "no object %s on this slide", id)
-			}
-			if !teacher && o.Owner != c.Actor {
-				return Errorf(CodeForbidden, "students erase only their own drawing")
-			}
-			if !o.Hidden {
-				visible++
-			}
-		}
-		if visible == 0 {
-			return Errorf(CodeConflict, "already erased")
-		}
+		return s.checkErase(c, me, p)
 	case *BoardUndone, *BoardRedone:
 		sl := slideOf(p)
 		if err := s.checkDraw(me, sl); err != nil {
@@ -180,6 +187,73 @@ func (s *State) check(c Command) error {
 			return Errorf(CodeForbidden, "only the teacher clears the board")
 		}
 		return s.checkSlide(p.Slide)
+	default:
+		return notACommand(c)
+	}
+	return nil
+}
+
+// checkStroke checks a stroke's part: the first opens a new object, a later
+// one continues the actor's own stroke in order and within its points.
+func (s *State) checkStroke(c Command, me *Participant, p *StrokeDrawn) error {
+	if err := s.checkDraw(me, p.Slide); err != nil {
+		return err
+	}
+	b := s.Board(p.Slide)
+	if p.Part == 0 {
+		return s.checkNewObject(b, p.Object)
+	}
+	var o *Object
+	if b != nil {
+		o = b.object(p.Object)
+	}
+	switch {
+	case o == nil:
+		return Errorf(CodeNotFound, "no stroke %s on this slide", p.Object)
+	case o.Owner != c.Actor || o.Kind != ObjectStroke:
+		return Errorf(CodeForbidden, "you can only continue your own stroke")
+	case o.Parts != p.Part:
+		return Errorf(CodeConflict, "stroke part %d expected, got %d", o.Parts, p.Part)
+	case len(o.Points)+len(p.Points) > MaxObjectPoints:
+		return Errorf(CodeInvalid, "a stroke has at most %d points", MaxObjectPoints)
+	}
+	return nil
+}
+
+// checkErase checks an erase: every object is on the slide, a student's are
+// their own, and at least one is still visible.
+func (s *State) checkErase(c Command, me *Participant, p *ObjectsErased) error {
+	if err := s.checkDraw(me, p.Slide); err != nil {
+		return err
+	}
+	teacher := c.Role == RoleTeacher
+	b := s.Board(p.Slide)
+	visible := 0
+	for _, id := range p.Objects {
+		var o *Object
+		if b != nil {
+			o = b.object(id)
+		}
+		if o == nil {
+			return Errorf(CodeNotFound, "no object %s on this slide", id)
+		}
+		if !teacher && o.Owner != c.Actor {
+			return Errorf(CodeForbidden, "students erase only their own drawing")
+		}
+		if !o.Hidden {
+			visible++
+		}
+	}
+	if visible == 0 {
+		return Errorf(CodeConflict, "already erased")
+	}
+	return nil
+}
+
+// checkSlideCommand checks the commands that add a deck and change the slide.
+func (s *State) checkSlideCommand(c Command) error {
+	teacher := c.Role == RoleTeacher
+	switch p := c.Payload.(type) {
 	case *DeckAdded:
 		if !teacher {
 			return Errorf(CodeForbidden, "only the teacher adds slides")
@@ -200,6 +274,16 @@ func (s *State) check(c Command) error {
 		if p.Slide == s.Slide {
 			return Errorf(CodeConflict, "already on that slide")
 		}
+	default:
+		return notACommand(c)
+	}
+	return nil
+}
+
+// checkFloorCommand checks the commands of hands, the floor and chat.
+func (s *State) checkFloorCommand(c Command) error {
+	teacher := c.Role == RoleTeacher
+	switch p := c.Payload.(type) {
 	case *HandRaised:
 		if teacher {
 			return Errorf(CodeForbidden, "the teacher does not raise a hand")
@@ -239,22 +323,8 @@ func (s *State) check(c Command) error {
 		}
 	case *ChatPosted:
 		// Any present participant may chat.
-	case *RecordingStarted:
-		if !teacher {
-			return Errorf(CodeForbidden, "only the teacher records")
-		}
-		if s.Recording {
-			return Errorf(CodeConflict, "already recording")
-		}
-	case *RecordingStopped:
-		if !teacher {
-			return Errorf(CodeForbidden, "only the teacher records")
-		}
-		if !s.Recording {
-			return Errorf(CodeConflict, "not recording")
-		}
 	default:
-		return Errorf(CodeInvalid, "%s is not a command", c.Payload.Kind())
+		return notACommand(c)
 	}
 	return nil
 }

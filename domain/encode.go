@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // The board is most of a lesson's state, and a snapshot is encoded whenever
@@ -39,18 +41,7 @@ func (b *Board) sizeHint() int {
 // appendJSON appends the board encoded as encoding/json would.
 func (b *Board) appendJSON(buf []byte) []byte {
 	buf = append(buf, `{"objects":`...)
-	if b.Objects == nil {
-		buf = append(buf, "null"...)
-	} else {
-		buf = append(buf, '[')
-		for i, o := range b.Objects {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = o.appendJSON(buf)
-		}
-		buf = append(buf, ']')
-	}
+	buf = appendSlice(buf, b.Objects, func(buf []byte, o *Object) []byte { return o.appendJSON(buf) })
 	buf = append(buf, `,"history":`...)
 	buf = appendMap(buf, b.History, func(buf []byte, h *History) []byte { return h.appendJSON(buf) })
 	return append(buf, '}')
@@ -74,6 +65,22 @@ func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) []byte) []
 	return append(b, '}')
 }
 
+// appendSlice appends s encoded as encoding/json would: null when nil, else
+// its elements in order, each appended by value.
+func appendSlice[V any](b []byte, s []V, value func([]byte, V) []byte) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, v := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = value(b, v)
+	}
+	return append(b, ']')
+}
+
 // appendJSON appends the history encoded as encoding/json would.
 func (h *History) appendJSON(b []byte) []byte {
 	if h == nil {
@@ -88,34 +95,17 @@ func (h *History) appendJSON(b []byte) []byte {
 
 // appendActions appends actions encoded as encoding/json would.
 func appendActions(b []byte, as []Action) []byte {
-	if as == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, a := range as {
-		if i > 0 {
-			b = append(b, ',')
-		}
+	return appendSlice(b, as, func(b []byte, a Action) []byte {
 		b = append(b, `{"op":`...)
 		b = appendString(b, a.Op)
 		b = append(b, `,"objects":`...)
-		if a.Objects == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for j, id := range a.Objects {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, '"')
-				b = append(b, id.String()...)
-				b = append(b, '"')
-			}
-			b = append(b, ']')
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
+		b = appendSlice(b, a.Objects, func(b []byte, id uuid.UUID) []byte {
+			b = append(b, '"')
+			b = append(b, id.String()...)
+			return append(b, '"')
+		})
+		return append(b, '}')
+	})
 }
 
 // MarshalJSON encodes the object as encoding/json would.

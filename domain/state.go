@@ -378,25 +378,27 @@ func (b *Board) record(actor string, a Action) {
 }
 
 func (b *Board) undo(actor string) {
-	h := b.History[actor]
-	if h == nil || len(h.Undo) == 0 {
-		return
+	if h := b.History[actor]; h != nil {
+		b.step(&h.Undo, &h.Redo, true)
 	}
-	a := h.Undo[len(h.Undo)-1]
-	h.Undo = h.Undo[:len(h.Undo)-1]
-	b.setHidden(a.Objects, a.Op == ActionAdd)
-	h.Redo = pushBounded(h.Redo, a)
 }
 
 func (b *Board) redo(actor string) {
-	h := b.History[actor]
-	if h == nil || len(h.Redo) == 0 {
+	if h := b.History[actor]; h != nil {
+		b.step(&h.Redo, &h.Undo, false)
+	}
+}
+
+// step moves the last action of from onto to and undoes it (hiding what it
+// added, showing what it erased) or, when undo is false, does it again.
+func (b *Board) step(from, to *[]Action, undo bool) {
+	if len(*from) == 0 {
 		return
 	}
-	a := h.Redo[len(h.Redo)-1]
-	h.Redo = h.Redo[:len(h.Redo)-1]
-	b.setHidden(a.Objects, a.Op != ActionAdd)
-	h.Undo = pushBounded(h.Undo, a)
+	a := (*from)[len(*from)-1]
+	*from = (*from)[:len(*from)-1]
+	b.setHidden(a.Objects, (a.Op == ActionAdd) == undo)
+	*to = pushBounded(*to, a)
 }
 
 func pushBounded(stack []Action, a Action) []Action {
@@ -412,6 +414,12 @@ func remove(list []string, s string) []string {
 	}
 	return list
 }
+
+// SnapshotEvery is how many events apart a lesson's snapshots are stored: a
+// live room and an import each save one every SnapshotEvery events, so that
+// the state at any point of a lesson is at most that many events' fold from a
+// snapshot, and a seek by time narrows its search to within it.
+const SnapshotEvery = 1000
 
 // MarshalSnapshot encodes the whole state; RestoreSnapshot reverses it.
 // The encoding is exactly json.Marshal(s) (a test holds it to that), put

@@ -21,8 +21,8 @@ import (
 // once, each with benchWriters participants whose events are appended
 // concurrently (every append is one event and waits for its commit, as a
 // live lesson's acknowledgement does). The "naive" variants are the baseline
-// the issue asks for: one INSERT and one commit per event, at the same
-// concurrency, with the same per-lesson sequence rule.
+// group commit is measured against: one INSERT and one commit per event, at
+// the same concurrency, with the same per-lesson sequence rule.
 const (
 	benchLessons = 50
 	benchWriters = 20

@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -234,6 +233,53 @@ func (sq *sequencer) assign(batch []*pending) []*pending {
 	return insert
 }
 
+// flushTx is one store's statements of a flush, in its transaction. Each
+// step reads into or from the sequencer.
+type flushTx interface {
+	// createLessons creates the lessons the batch's lesson.created events
+	// open, noting those it created in sq.created.
+	createLessons(ctx context.Context, batch []*pending, sq *sequencer) error
+	// readLessons reads the last sequences of the batch's lessons into
+	// sq.last, holding them against other writers until the commit.
+	readLessons(ctx context.Context, batch []*pending, sq *sequencer) error
+	// findStored reads the sequences of the batch's events stored before
+	// into sq.known.
+	findStored(ctx context.Context, batch []*pending, sq *sequencer) error
+	// insert inserts the events sq numbered and advances their lessons.
+	insert(ctx context.Context, insert []*pending, sq *sequencer) error
+}
+
+// sequence runs a flush's steps in tx, in order, and returns the sequencer
+// that numbered the batch; the caller commits.
+func sequence(ctx context.Context, tx flushTx, batch []*pending) (*sequencer, error) {
+	sq := newSequencer()
+	if err := tx.createLessons(ctx, batch, sq); err != nil {
+		return nil, err
+	}
+	if err := tx.readLessons(ctx, batch, sq); err != nil {
+		return nil, err
+	}
+	if err := tx.findStored(ctx, batch, sq); err != nil {
+		return nil, err
+	}
+	if insert := sq.assign(batch); len(insert) > 0 {
+		if err := tx.insert(ctx, insert, sq); err != nil {
+			return nil, err
+		}
+	}
+	return sq, nil
+}
+
+// publish wakes the waiters of every lesson the flush read, once its
+// transaction has committed.
+func (sq *sequencer) publish(n *notifier) {
+	for id, last := range sq.last {
+		if last > 0 {
+			n.publish(id, last)
+		}
+	}
+}
+
 // newLessons returns the first lesson.created event of each lesson in the
 // batch, in order: the lessons a flush should try to create.
 func newLessons(batch []*pending) []*pending {
@@ -345,10 +391,4 @@ func (n *notifier) wait(ctx context.Context, lesson uuid.UUID, after int64, look
 			return 0, ctx.Err()
 		}
 	}
-}
-
-// isDomain reports whether err is an application error to pass on as it is.
-func isDomain(err error) bool {
-	var e *domain.Error
-	return errors.As(err, &e)
 }

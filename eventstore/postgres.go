@@ -135,6 +135,10 @@ func (p *Postgres) flush(ctx context.Context, batch []*pending) error {
 	return domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
 }
 
+// flushOnce stores a batch in one transaction: it creates the lessons the
+// batch opens, locks the batch's lessons, finds the events stored before,
+// inserts the new ones and advances the lessons, then commits and wakes the
+// lessons' waiters.
 func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
@@ -142,126 +146,123 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 
-	sq := newSequencer()
-
-	// Create the lessons that lesson.created events open. A lesson that
-	// exists already is not created again; the sequencer then refuses its
-	// creation unless the very same event was stored before.
-	if creates := newLessons(batch); len(creates) > 0 {
-		ids := make([]pgtype.UUID, len(creates))
-		titles := make([]string, len(creates))
-		times := make([]time.Time, len(creates))
-		for i, c := range creates {
-			ids[i], times[i] = pgUUID(c.ev.Lesson), c.ev.Time
-			titles[i] = c.ev.Payload.(*domain.LessonCreated).Title
-		}
-		rows, err := tx.Query(ctx, `
-			INSERT INTO lessons (id, title, created_at)
-			SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
-			ON CONFLICT (id) DO NOTHING
-			RETURNING id`, ids, titles, times)
-		if err != nil {
-			return fmt.Errorf("create lessons: %w", err)
-		}
-		for rows.Next() {
-			var id pgtype.UUID
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("create lessons: %w", err)
-			}
-			sq.created[id.Bytes] = true
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("create lessons: %w", err)
-		}
+	sq, err := sequence(ctx, pgFlush{tx}, batch)
+	if err != nil {
+		return err
 	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	sq.publish(p.notify)
+	return nil
+}
 
-	// Lock the lessons' rows, in a fixed order so that two flushes never
-	// deadlock on them, and read their last sequences.
-	rows, err := tx.Query(ctx, `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
+// pgFlush is a flush's statements in a PostgreSQL transaction.
+type pgFlush struct{ tx pgx.Tx }
+
+// createLessons creates the lessons that lesson.created events open. A
+// lesson that exists already is not created again; the sequencer then
+// refuses its creation unless the very same event was stored before.
+func (f pgFlush) createLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
+	creates := newLessons(batch)
+	if len(creates) == 0 {
+		return nil
+	}
+	ids := make([]pgtype.UUID, len(creates))
+	titles := make([]string, len(creates))
+	times := make([]time.Time, len(creates))
+	for i, c := range creates {
+		ids[i], times[i] = pgUUID(c.ev.Lesson), c.ev.Time
+		titles[i] = c.ev.Payload.(*domain.LessonCreated).Title
+	}
+	rows, err := f.tx.Query(ctx, `
+		INSERT INTO lessons (id, title, created_at)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
+		ON CONFLICT (id) DO NOTHING
+		RETURNING id`, ids, titles, times)
+	if err != nil {
+		return fmt.Errorf("create lessons: %w", err)
+	}
+	var id pgtype.UUID
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { sq.created[id.Bytes] = true; return nil }); err != nil {
+		return fmt.Errorf("create lessons: %w", err)
+	}
+	return nil
+}
+
+// readLessons locks the batch's lessons' rows, in a fixed order so that
+// two flushes never deadlock on them, and reads their last sequences.
+func (f pgFlush) readLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
+	rows, err := f.tx.Query(ctx, `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
 		pgUUIDs(lessonIDs(batch)))
 	if err != nil {
 		return fmt.Errorf("lock lessons: %w", err)
 	}
-	for rows.Next() {
-		var id pgtype.UUID
-		var last int64
-		if err := rows.Scan(&id, &last); err != nil {
-			rows.Close()
-			return fmt.Errorf("lock lessons: %w", err)
-		}
-		sq.last[id.Bytes] = last
-	}
-	if err := rows.Err(); err != nil {
+	var id pgtype.UUID
+	var last int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &last}, func() error { sq.last[id.Bytes] = last; return nil }); err != nil {
 		return fmt.Errorf("lock lessons: %w", err)
 	}
+	return nil
+}
 
-	// Events stored before, by lesson and id: a resend gets its original
-	// sequence.
+// findStored finds the batch's events stored before, by lesson and id, so
+// that a resend gets its original sequence.
+func (f pgFlush) findStored(ctx context.Context, batch []*pending, sq *sequencer) error {
 	lessonsOf := make([]pgtype.UUID, len(batch))
 	eventIDs := make([]pgtype.UUID, len(batch))
 	for i, pe := range batch {
 		lessonsOf[i], eventIDs[i] = pgUUID(pe.ev.Lesson), pgUUID(pe.ev.ID)
 	}
-	rows, err = tx.Query(ctx, `
+	rows, err := f.tx.Query(ctx, `
 		SELECT e.lesson_id, e.event_id, e.seq FROM events e
 		JOIN unnest($1::uuid[], $2::uuid[]) AS b(lesson_id, event_id) USING (lesson_id, event_id)`,
 		lessonsOf, eventIDs)
 	if err != nil {
 		return fmt.Errorf("find stored events: %w", err)
 	}
-	for rows.Next() {
-		var lesson, id pgtype.UUID
-		var seq int64
-		if err := rows.Scan(&lesson, &id, &seq); err != nil {
-			rows.Close()
-			return fmt.Errorf("find stored events: %w", err)
-		}
+	var lesson, id pgtype.UUID
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&lesson, &id, &seq}, func() error {
 		sq.known[eventKey{lesson.Bytes, id.Bytes}] = seq
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return fmt.Errorf("find stored events: %w", err)
 	}
+	return nil
+}
 
-	insert := sq.assign(batch)
-	if len(insert) > 0 {
-		rows := make([][]any, len(insert))
-		for i, pe := range insert {
-			e := pe.ev
-			rows[i] = []any{pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version), string(e.Kind()), e.Actor, string(e.Role),
-				e.Time, json.RawMessage(pe.data)}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
-			[]string{"lesson_id", "seq", "event_id", "version", "kind", "actor", "role", "at", "data"},
-			pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("insert events: %w", err)
-		}
-		ends := lessonEnds(insert)
-		upd := make([]pgtype.UUID, 0, len(ends))
-		last := make([]int64, 0, len(ends))
-		ended := make([]*time.Time, 0, len(ends))
-		for id, end := range ends {
-			upd, last, ended = append(upd, pgUUID(id)), append(last, sq.last[id]), append(ended, end)
-		}
-		if _, err := tx.Exec(ctx, `
-			UPDATE lessons SET last_seq = v.seq, ended_at = COALESCE(lessons.ended_at, v.ended)
-			FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS v(id, seq, ended)
-			WHERE lessons.id = v.id`, upd, last, ended); err != nil {
-			return fmt.Errorf("advance lessons: %w", err)
-		}
-		// One notification per flush, whatever the number of events:
-		// NOTIFY takes a database-wide lock at commit.
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, notifyPayload(upd, last)); err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
+// insert inserts the events the sequencer numbered, advances their
+// lessons' last sequences (and end times) and queues one notification.
+func (f pgFlush) insert(ctx context.Context, insert []*pending, sq *sequencer) error {
+	rows := make([][]any, len(insert))
+	for i, pe := range insert {
+		e := pe.ev
+		rows[i] = []any{pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version), string(e.Kind()), e.Actor, string(e.Role),
+			e.Time, json.RawMessage(pe.data)}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	if _, err := f.tx.CopyFrom(ctx, pgx.Identifier{"events"},
+		[]string{"lesson_id", "seq", "event_id", "version", "kind", "actor", "role", "at", "data"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("insert events: %w", err)
 	}
-	for id, last := range sq.last {
-		if last > 0 {
-			p.notify.publish(id, last)
-		}
+	ends := lessonEnds(insert)
+	upd := make([]pgtype.UUID, 0, len(ends))
+	last := make([]int64, 0, len(ends))
+	ended := make([]*time.Time, 0, len(ends))
+	for id, end := range ends {
+		upd, last, ended = append(upd, pgUUID(id)), append(last, sq.last[id]), append(ended, end)
+	}
+	if _, err := f.tx.Exec(ctx, `
+		UPDATE lessons SET last_seq = v.seq, ended_at = COALESCE(lessons.ended_at, v.ended)
+		FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS v(id, seq, ended)
+		WHERE lessons.id = v.id`, upd, last, ended); err != nil {
+		return fmt.Errorf("advance lessons: %w", err)
+	}
+	// One notification per flush, whatever the number of events: NOTIFY
+	// takes a database-wide lock at commit.
+	if _, err := f.tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, notifyPayload(upd, last)); err != nil {
+		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
 }

@@ -109,6 +109,10 @@ func (s *SQLite) flush(ctx context.Context, batch []*pending) error {
 	return nil
 }
 
+// flushOnce stores a batch in one transaction: it creates the lessons the
+// batch opens, reads the batch's lessons, finds the events stored before,
+// inserts the new ones and advances the lessons, then commits and wakes the
+// lessons' waiters.
 func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the one writer
 	if err != nil {
@@ -116,9 +120,25 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	sq := newSequencer()
+	sq, err := sequence(ctx, sqliteFlush{tx}, batch)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	sq.publish(s.notify)
+	return nil
+}
+
+// sqliteFlush is a flush's statements in an SQLite transaction.
+type sqliteFlush struct{ tx *sql.Tx }
+
+// createLessons creates the lessons that lesson.created events open;
+// see pgFlush.createLessons.
+func (f sqliteFlush) createLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
 	for _, c := range newLessons(batch) {
-		res, err := tx.ExecContext(ctx, `INSERT INTO lessons (id, title, created_at) VALUES (?, ?, ?)
+		res, err := f.tx.ExecContext(ctx, `INSERT INTO lessons (id, title, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			c.ev.Lesson.String(), c.ev.Payload.(*domain.LessonCreated).Title, c.ev.Time.UnixMicro())
 		if err != nil {
@@ -128,92 +148,93 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
 			sq.created[c.ev.Lesson] = true
 		}
 	}
+	return nil
+}
 
-	lessons := lessonIDs(batch)
-	err = inChunks(lessons, func(chunk []uuid.UUID) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, last_seq FROM lessons WHERE id IN (`+marks(len(chunk))+`)`, uuidArgs(chunk)...)
+// readLessons reads the last sequences of the batch's lessons. The
+// transaction is the only writer, so it needs no lock.
+func (f sqliteFlush) readLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
+	err := inChunks(lessonIDs(batch), func(chunk []uuid.UUID) error {
+		rows, err := f.tx.QueryContext(ctx, `SELECT id, last_seq FROM lessons WHERE id IN (`+marks(len(chunk))+`)`, uuidArgs(chunk)...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var last int64
-			if err := rows.Scan(&id, &last); err != nil {
-				return err
-			}
-			sq.last[uuid.MustParse(id)] = last
-		}
-		return rows.Err()
+		var id string
+		var last int64
+		return eachRow(rows, []any{&id, &last}, func() { sq.last[uuid.MustParse(id)] = last })
 	})
 	if err != nil {
 		return fmt.Errorf("read lessons: %w", err)
 	}
+	return nil
+}
 
-	// Events stored before, looked up lesson by lesson through the
-	// (lesson_id, event_id) index.
+// findStored finds the batch's events stored before, lesson by lesson
+// through the (lesson_id, event_id) index, so that a resend gets its
+// original sequence.
+func (f sqliteFlush) findStored(ctx context.Context, batch []*pending, sq *sequencer) error {
 	byLesson := map[uuid.UUID][]uuid.UUID{}
 	for _, pe := range batch {
 		byLesson[pe.ev.Lesson] = append(byLesson[pe.ev.Lesson], pe.ev.ID)
 	}
 	for lesson, ids := range byLesson {
-		err = inChunks(ids, func(chunk []uuid.UUID) error {
-			rows, err := tx.QueryContext(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = ? AND event_id IN (`+
+		err := inChunks(ids, func(chunk []uuid.UUID) error {
+			rows, err := f.tx.QueryContext(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = ? AND event_id IN (`+
 				marks(len(chunk))+`)`, append([]any{lesson.String()}, uuidArgs(chunk)...)...)
 			if err != nil {
 				return err
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				var seq int64
-				if err := rows.Scan(&id, &seq); err != nil {
-					return err
-				}
-				sq.known[eventKey{lesson, uuid.MustParse(id)}] = seq
-			}
-			return rows.Err()
+			var id string
+			var seq int64
+			return eachRow(rows, []any{&id, &seq}, func() { sq.known[eventKey{lesson, uuid.MustParse(id)}] = seq })
 		})
 		if err != nil {
 			return fmt.Errorf("find stored events: %w", err)
 		}
 	}
+	return nil
+}
 
-	insert := sq.assign(batch)
-	if len(insert) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events
-			(lesson_id, seq, event_id, version, kind, actor, role, at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("insert events: %w", err)
-		}
-		defer stmt.Close()
-		for _, pe := range insert {
-			e := pe.ev
-			if _, err := stmt.ExecContext(ctx, e.Lesson.String(), pe.seq, e.ID.String(), e.Version,
-				string(e.Kind()), e.Actor, string(e.Role), e.Time.UnixMicro(), string(pe.data)); err != nil {
-				return fmt.Errorf("insert event: %w", err)
-			}
-		}
-		for id, end := range lessonEnds(insert) {
-			var ended any
-			if end != nil {
-				ended = end.UnixMicro()
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE lessons SET last_seq = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`,
-				sq.last[id], ended, id.String()); err != nil {
-				return fmt.Errorf("advance lesson: %w", err)
-			}
+// insert inserts the events the sequencer numbered and advances their
+// lessons' last sequences (and end times).
+func (f sqliteFlush) insert(ctx context.Context, insert []*pending, sq *sequencer) error {
+	stmt, err := f.tx.PrepareContext(ctx, `INSERT INTO events
+		(lesson_id, seq, event_id, version, kind, actor, role, at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	defer stmt.Close()
+	for _, pe := range insert {
+		e := pe.ev
+		if _, err := stmt.ExecContext(ctx, e.Lesson.String(), pe.seq, e.ID.String(), e.Version,
+			string(e.Kind()), e.Actor, string(e.Role), e.Time.UnixMicro(), string(pe.data)); err != nil {
+			return fmt.Errorf("insert event: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	for id, last := range sq.last {
-		if last > 0 {
-			s.notify.publish(id, last)
+	for id, end := range lessonEnds(insert) {
+		var ended any
+		if end != nil {
+			ended = end.UnixMicro()
+		}
+		if _, err := f.tx.ExecContext(ctx, `UPDATE lessons SET last_seq = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?`,
+			sq.last[id], ended, id.String()); err != nil {
+			return fmt.Errorf("advance lesson: %w", err)
 		}
 	}
 	return nil
+}
+
+// eachRow scans every row of rows into dest and calls fn after each; it
+// closes rows.
+func eachRow(rows *sql.Rows, dest []any, fn func()) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		fn()
+	}
+	return rows.Err()
 }
 
 func inChunks(ids []uuid.UUID, fn func([]uuid.UUID) error) error {

@@ -1,16 +1,16 @@
 // Package eventstore persists lessons' event logs: it appends events with a
 // gap-free per-lesson sequence number, reads them back as a stream, keeps
-// snapshots of lesson state, and wakes waiters when a lesson's log grows.
+// snapshots of lesson state and uploaded slide decks, and wakes waiters when
+// a lesson's log grows. It knows the event envelope and the payload encoding
+// from domain, but never the lesson rules: it checks that what it stores is
+// well formed, not that it is allowed, and it must never call back into
+// realtime, web or lessonlog.
 //
 // Two implementations share one contract and one conformance suite: Postgres
 // (jackc/pgx, for one or many server nodes on a shared database) and SQLite
 // (modernc.org/sqlite, the zero-set-up default for a single process). Both
 // batch concurrent appends into one transaction (group commit) and return from
 // Append only after that transaction has committed.
-//
-// The package knows the event envelope and the payload encoding from domain,
-// but never the lesson rules: it checks what it stores is well formed, not
-// that it is allowed. It must never call back into realtime or web.
 package eventstore
 
 import (

@@ -1,6 +1,7 @@
 // Package migrations holds the SQL schema of the event store, one numbered
 // file per change and per database, embedded into the binary and applied by
-// goose. A file, once released, is never edited: a change is a new file.
+// goose. It holds no code beyond finding the files, and a file, once
+// released, must never be edited: a change is a new file.
 package migrations
 
 import (

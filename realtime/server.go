@@ -66,7 +66,7 @@ type Config struct {
 	// (and still has it if the teacher replaces the link).
 	ResumeTTL time.Duration
 	// SnapshotEvery is how many events a room appends between two stored
-	// snapshots; 0 means 1000.
+	// snapshots; 0 means domain.SnapshotEvery.
 	SnapshotEvery int
 	// CommandRate and CommandBurst bound one participant's commands a second
 	// (sustained, and at once); 0 means 100 and 300. A command over the
@@ -117,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.ResumeTTL = 12 * time.Hour
 	}
 	if cfg.SnapshotEvery == 0 {
-		cfg.SnapshotEvery = 1000
+		cfg.SnapshotEvery = domain.SnapshotEvery
 	}
 	if cfg.CommandRate == 0 {
 		cfg.CommandRate = defaultCommandRate

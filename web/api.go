@@ -1,7 +1,3 @@
-// Package web owns the server's HTTP surface: the JSON API under /api, the
-// health check, and (later) the embedded browser client. It turns requests
-// into calls on the domain and the event store and their errors into HTTP
-// statuses; it must never speak SQL or WebRTC itself.
 package web
 
 import (

@@ -77,14 +77,25 @@ func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
 // lesson of its path, which must exist, and returns the lesson. what
 // completes "only the teacher …" in the refusal.
 func (a *API) teacherOf(r *http.Request, what string) (eventstore.Lesson, error) {
-	id, err := pathLesson(r)
+	id, err := a.teacherPath(r, what)
 	if err != nil {
 		return eventstore.Lesson{}, err
 	}
-	if err := a.teacher(r, id, "only the teacher "+what); err != nil {
-		return eventstore.Lesson{}, err
-	}
 	return a.store.Lesson(r.Context(), id)
+}
+
+// teacherPath checks that the request carries the teacher's token for the
+// lesson of its path and returns the lesson's id, without reading the
+// lesson. what completes "only the teacher …" in the refusal.
+func (a *API) teacherPath(r *http.Request, what string) (uuid.UUID, error) {
+	id, err := pathLesson(r)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if err := a.teacher(r, id, "only the teacher "+what); err != nil {
+		return uuid.Nil, err
+	}
+	return id, nil
 }
 
 // pathLesson reads the lesson id of the request's path.

@@ -76,12 +76,8 @@ type deckJSON struct {
 // answer names the new deck, which the teacher's client then adds to the
 // lesson with a deck.added command.
 func (a *API) uploadDeck(w http.ResponseWriter, r *http.Request) {
-	lesson, err := pathLesson(r)
+	lesson, err := a.teacherPath(r, "uploads slides")
 	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if err := a.teacher(r, lesson, "only the teacher uploads slides"); err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -27,8 +27,8 @@ import (
 	"classroom/domain/timeline"
 	"classroom/domain/timeline/timelinetest"
 	"classroom/eventstore"
+	"classroom/lessonlog"
 	"classroom/realtime/token"
-	"classroom/web"
 )
 
 // importLesson stores a generated lesson of n events as "classroom import"
@@ -52,7 +52,7 @@ func importLesson(t testing.TB, store eventstore.Store, seed uint64, n, points i
 	if _, err := timeline.WriteNDJSON(&file, keep); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := timeline.Import(context.Background(), bytes.NewReader(file.Bytes()), web.ImportTarget(store), timeline.Limits{}); err != nil {
+	if _, err := timeline.Import(context.Background(), bytes.NewReader(file.Bytes()), lessonlog.ImportTarget(store), timeline.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	return events
@@ -127,7 +127,7 @@ func TestExportHTTP(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer other.Close()
-				res, err := timeline.Import(context.Background(), bytes.NewReader(body), web.ImportTarget(other), timeline.Limits{})
+				res, err := timeline.Import(context.Background(), bytes.NewReader(body), lessonlog.ImportTarget(other), timeline.Limits{})
 				if err != nil || res.StateHash != final.Hash() {
 					t.Fatalf("import of the download: %+v, %v", res, err)
 				}
@@ -334,14 +334,14 @@ func TestSeek(t *testing.T) {
 					continue
 				}
 				changes++
-				s, err := web.Seek(ctx, store, e.Lesson, timeline.AtSeq(e.Seq))
+				s, err := lessonlog.Seek(ctx, store, e.Lesson, timeline.AtSeq(e.Seq))
 				if err != nil || s.Hash() != live.Hash() {
 					t.Fatalf("seq %d: differs from the live fold (%v)", e.Seq, err)
 				}
 				if i+1 < len(events) && events[i+1].Time.Equal(e.Time) {
 					continue
 				}
-				s, err = web.Seek(ctx, store, e.Lesson, timeline.AtOffset(e.Time.Sub(events[0].Time)))
+				s, err = lessonlog.Seek(ctx, store, e.Lesson, timeline.AtOffset(e.Time.Sub(events[0].Time)))
 				if err != nil || s.Hash() != live.Hash() {
 					t.Fatalf("offset of seq %d: differs from the live fold (%v)", e.Seq, err)
 				}
@@ -376,13 +376,13 @@ func BenchmarkSeek(b *testing.B) {
 			seek func(l benchLesson) (*domain.State, error)
 		}{
 			{"seq=99999", func(l benchLesson) (*domain.State, error) {
-				return web.Seek(context.Background(), store, l.lesson, timeline.AtSeq(99999))
+				return lessonlog.Seek(context.Background(), store, l.lesson, timeline.AtSeq(99999))
 			}},
 			{"seq=50500", func(l benchLesson) (*domain.State, error) {
-				return web.Seek(context.Background(), store, l.lesson, timeline.AtSeq(50500))
+				return lessonlog.Seek(context.Background(), store, l.lesson, timeline.AtSeq(50500))
 			}},
 			{"at=mid", func(l benchLesson) (*domain.State, error) {
-				return web.Seek(context.Background(), store, l.lesson, timeline.AtOffset(l.mid.Sub(l.created)))
+				return lessonlog.Seek(context.Background(), store, l.lesson, timeline.AtOffset(l.mid.Sub(l.created)))
 			}},
 			{"baseline-from-start/seq=99999", func(l benchLesson) (*domain.State, error) {
 				return timeline.StateAt(nil, store.Events(context.Background(), l.lesson, 0), timeline.AtSeq(99999))
@@ -438,7 +438,7 @@ func countOnly(b *testing.B, store eventstore.Store) benchLesson {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := timeline.Import(context.Background(), bytes.NewReader(file.Bytes()), web.ImportTarget(store), timeline.Limits{}); err != nil {
+	if _, err := timeline.Import(context.Background(), bytes.NewReader(file.Bytes()), lessonlog.ImportTarget(store), timeline.Limits{}); err != nil {
 		b.Fatal(err)
 	}
 	snap, err := store.LatestSnapshot(context.Background(), l.lesson, 99999)

@@ -17,11 +17,11 @@ import (
 	"classroom/domain"
 	"classroom/domain/timeline"
 	"classroom/eventstore"
-	"classroom/web"
+	"classroom/lessonlog"
 )
 
 // The export and import subcommands: flags, files and the store; the
-// formats are in domain/timeline and web.
+// formats are in domain/timeline and lessonlog.
 
 // transfer holds the flags of export and import.
 type transfer struct {
@@ -33,7 +33,7 @@ type transfer struct {
 func (t *transfer) flags(fs *flag.FlagSet, cmd string) {
 	if cmd == "export" {
 		fs.StringVar(&t.lesson, "lesson", "", "id of the lesson to export")
-		fs.StringVar(&t.format, "format", "json", "one of "+web.ExportFormatNames)
+		fs.StringVar(&t.format, "format", "json", "one of "+lessonlog.FormatNames)
 		fs.StringVar(&t.out, "o", "", "file to write, - for standard output; for svg a directory, one file per slide")
 	} else {
 		fs.StringVar(&t.in, "i", "", "JSON or NDJSON export to read, - for standard input")
@@ -108,7 +108,7 @@ func exportLesson(ctx context.Context, c *config, log *slog.Logger, lessonID, fo
 	case format == "svg":
 		n, err = exportSVGDir(out, events)
 	case out == "-":
-		n, err = web.Export(stdout, format, events)
+		n, err = lessonlog.Export(stdout, format, events)
 	default:
 		n, err = exportFile(out, format, events)
 	}
@@ -127,7 +127,7 @@ func exportFile(out, format string, events iter.Seq2[domain.Event, error]) (int6
 		return 0, err
 	}
 	defer os.Remove(f.Name()) // fails harmlessly after the rename
-	n, err := web.Export(f, format, events)
+	n, err := lessonlog.Export(f, format, events)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -198,7 +198,7 @@ func importLesson(ctx context.Context, c *config, log *slog.Logger, in string, s
 	}
 	defer store.Close()
 	checked, stored := &progress{w: stderr, verb: "checked"}, &progress{w: stderr, verb: "imported"}
-	target := web.ImportTarget(store)
+	target := lessonlog.ImportTarget(store)
 	target.Progress = func(c, a int64) {
 		if a == 0 {
 			checked.report(c, c, false)

@@ -17,7 +17,7 @@ import (
 	"classroom/domain/timeline"
 	"classroom/domain/timeline/timelinetest"
 	"classroom/eventstore"
-	"classroom/web"
+	"classroom/lessonlog"
 )
 
 // runBinary runs the built classroom with args and the environment given,
@@ -83,7 +83,7 @@ func TestExportImportCommands(t *testing.T) {
 	if _, err := timeline.WriteNDJSON(&file, timelinetest.Lesson(21, 3000, 6)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := timeline.Import(context.Background(), bytes.NewReader(file.Bytes()), web.ImportTarget(store), timeline.Limits{})
+	res, err := timeline.Import(context.Background(), bytes.NewReader(file.Bytes()), lessonlog.ImportTarget(store), timeline.Limits{})
 	store.Close()
 	if err != nil {
 		t.Fatal(err)

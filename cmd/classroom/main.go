@@ -1,4 +1,8 @@
-// Command classroom runs the online classroom server.
+// Command classroom runs the online classroom server, migrates its database,
+// and exports and imports lessons. It is wiring only: it reads flags and the
+// environment, opens the store, the live server and the HTTP handler, and
+// hands files to lessonlog; it must never hold a lesson rule, an export
+// format or an HTTP handler of its own.
 //
 // Usage:
 //

@@ -1,6 +1,8 @@
 // Command mediaload measures how a server fans one publisher's media out to
 // many subscribers: the classroom SFU, or the bare pion baseline
-// (bench/barefanout).
+// (bench/barefanout). It is a load generator that talks to a running server
+// over its public API only: the server must never import it, and it changes
+// nothing there beyond the lesson it creates and joins.
 //
 // One publisher sends synthetic VP8 video (-fps frames a second of
 // -frame-bytes bytes, a keyframe every two seconds and whenever one is asked
@@ -350,52 +352,57 @@ func waitFlowing(ctx context.Context, subs []*subscriber, limit time.Duration) i
 	}
 }
 
-// measure runs the measurement window.
-func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res *result, log *slog.Logger) error {
-	type mark struct {
-		at           time.Time
-		rx           []counts // by subscriber
-		sent         int64
-		server, load time.Duration
-		busy         time.Duration // the whole machine's
-		udp          map[string]int64
-		sched        *metrics.Float64Histogram
-		// Datagrams dropped at the server's and the load generator's
-		// own sockets.
-		serverDrops, loadDrops int64
-		// RTP datagrams counted at the subscribers' sockets and
-		// handed to pion, and sequence numbers asked for again there.
-		tapped, passed, nacked int64
+// mark is what measure reads at either end of the window.
+type mark struct {
+	at           time.Time
+	rx           []counts // by subscriber
+	sent         int64
+	server, load time.Duration
+	busy         time.Duration // the whole machine's
+	udp          map[string]int64
+	sched        *metrics.Float64Histogram
+	// Datagrams dropped at the server's and the load generator's
+	// own sockets.
+	serverDrops, loadDrops int64
+	// RTP datagrams counted at the subscribers' sockets and
+	// handed to pion, and sequence numbers asked for again there.
+	tapped, passed, nacked int64
+}
+
+// takeMark reads the counters of the subscribers, the publisher, the
+// server's and this process's CPU time and sockets, and the machine.
+func takeMark(c config, subs []*subscriber, cam *camera) (mark, error) {
+	m := mark{at: time.Now(), sent: cam.sent(), sched: schedLatencies()}
+	for _, s := range subs {
+		m.rx = append(m.rx, s.rc.counts())
+		if tp := s.rc.tap; tp != nil {
+			m.tapped, m.passed, m.nacked = m.tapped+tp.counted.Load(), m.passed+tp.passed.Load(), m.nacked+tp.nacked.Load()
+		}
 	}
-	take := func() (mark, error) {
-		m := mark{at: time.Now(), sent: cam.sent(), sched: schedLatencies()}
-		for _, s := range subs {
-			m.rx = append(m.rx, s.rc.counts())
-			if tp := s.rc.tap; tp != nil {
-				m.tapped, m.passed, m.nacked = m.tapped+tp.counted.Load(), m.passed+tp.passed.Load(), m.nacked+tp.nacked.Load()
-			}
-		}
-		var err error
-		if c.serverPID > 0 {
-			if m.server, err = cpuTime(strconv.Itoa(c.serverPID)); err != nil {
-				return m, err
-			}
-			if m.serverDrops, err = udpDrops(strconv.Itoa(c.serverPID)); err != nil {
-				return m, err
-			}
-		}
-		if m.loadDrops, err = udpDrops("self"); err != nil {
+	var err error
+	if c.serverPID > 0 {
+		if m.server, err = cpuTime(strconv.Itoa(c.serverPID)); err != nil {
 			return m, err
 		}
-		if m.load, err = cpuTime("self"); err != nil {
+		if m.serverDrops, err = udpDrops(strconv.Itoa(c.serverPID)); err != nil {
 			return m, err
 		}
-		if m.busy, err = busyTime(); err != nil {
-			return m, err
-		}
-		m.udp, err = udpCounters()
+	}
+	if m.loadDrops, err = udpDrops("self"); err != nil {
 		return m, err
 	}
+	if m.load, err = cpuTime("self"); err != nil {
+		return m, err
+	}
+	if m.busy, err = busyTime(); err != nil {
+		return m, err
+	}
+	m.udp, err = udpCounters()
+	return m, err
+}
+
+// measure runs the measurement window.
+func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res *result, log *slog.Logger) error {
 	var perf *exec.Cmd
 	if c.perfOut != "" && c.serverPID > 0 {
 		perf = exec.CommandContext(ctx, "perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(c.serverPID),
@@ -406,14 +413,14 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res
 			perf = nil
 		}
 	}
-	start, err := take()
+	start, err := takeMark(c, subs, cam)
 	if err != nil {
 		return err
 	}
 	if err := sleep(ctx, c.duration); err != nil {
 		return err
 	}
-	end, err := take()
+	end, err := takeMark(c, subs, cam)
 	if err != nil {
 		return err
 	}
@@ -422,6 +429,13 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res
 			log.Warn("perf", "err", err)
 		}
 	}
+	compare(res, c, start, end, len(subs))
+	return nil
+}
+
+// compare fills in res from the marks at the ends of the window; subs
+// is the number of subscribers.
+func compare(res *result, c config, start, end mark, subs int) {
 	secs := end.at.Sub(start.at).Seconds()
 	// Sum over the subscribers whose tracks had all begun by the start.
 	var d counts
@@ -459,7 +473,7 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res
 		cpu := (end.server - start.server).Seconds()
 		res.ServerCPUPct = 100 * cpu / secs
 		res.OtherCPUPct -= res.ServerCPUPct
-		res.ServerCPUPctPerSub = res.ServerCPUPct / float64(len(subs))
+		res.ServerCPUPctPerSub = res.ServerCPUPct / float64(subs)
 		if cpu > 0 {
 			res.PktsPerServerCPUSecond = float64(rx) / cpu
 		}
@@ -470,7 +484,6 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res
 	res.UDPRcvbufErrors = end.udp["RcvbufErrors"] - start.udp["RcvbufErrors"]
 	res.UDPInErrors = end.udp["InErrors"] - start.udp["InErrors"]
 	res.UDPSndbufErrors = end.udp["SndbufErrors"] - start.udp["SndbufErrors"]
-	return nil
 }
 
 // timeToFirstFrame joins c.ttff subscribers one after another and times

@@ -1,7 +1,11 @@
 // Package timeline turns a lesson's event log into the files people take
 // away from it, brings such a file back into a log, and finds the lesson's
 // state at any point of its past. All of it is a fold over the same events
-// the live lesson stored (issue 6: the event log is the lesson).
+// the live lesson stored: the event log is the lesson, so a file made from it
+// and a state found in it are what the participants saw. It imports only
+// domain and the standard library: it must never open a database, a network
+// connection or a file; callers bring the events, the snapshot and, for
+// Import, functions that store.
 //
 // Exports (WriteJSON, WriteNDJSON, WriteCSV, WriteChapters, WriteChat,
 // WriteSVG) read an iter.Seq2[domain.Event, error] once, in order, and write
@@ -16,8 +20,4 @@
 // offset of StateAt) is the time of the lesson's first event, lesson.created.
 // Media recordings start later, at recording.started; aligning them is the
 // caller's subtraction.
-//
-// The package imports only domain and the standard library: it must never
-// open a database, a network connection or a file. Callers bring the events,
-// the snapshot and, for Import, functions that store.
 package timeline

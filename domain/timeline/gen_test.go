@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"classroom/domain"
-	"classroom/domain/timeline"
 	"classroom/domain/timeline/timelinetest"
 	"classroom/eventstore"
 )
@@ -77,24 +76,6 @@ var stores = []storeKind{
 		t.Cleanup(func() { s.Close() })
 		return s
 	}},
-}
-
-// target is the adapter "classroom import" uses (web.ImportTarget), written
-// out here so that this package's tests need only the store.
-func target(store eventstore.Store) timeline.Target {
-	return timeline.Target{
-		LastSeq: func(ctx context.Context, created domain.Event) (int64, error) {
-			l, err := store.Lesson(ctx, created.Lesson)
-			if domain.ErrorCode(err) == domain.CodeNotFound {
-				return 0, nil
-			}
-			return l.LastSeq, err
-		},
-		Append: store.Append,
-		SaveSnapshot: func(ctx context.Context, s *domain.State, encoded []byte) error {
-			return store.SaveSnapshot(ctx, eventstore.Snapshot{Lesson: s.Lesson, Seq: s.Seq, State: encoded})
-		},
-	}
 }
 
 var generate = timelinetest.Lesson

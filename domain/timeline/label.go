@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,30 @@ type lessonView struct {
 
 func newLessonView() *lessonView {
 	return &lessonView{names: map[string]string{}, decks: map[string]string{}}
+}
+
+// read sees every event of a log and then passes it to each, stopping at the
+// first error of the events, see or each. It returns the number of events
+// read (the one each failed on included), and a CodeNotFound error for a log
+// without events.
+func (v *lessonView) read(events iter.Seq2[domain.Event, error], each func(domain.Event) error) (int64, error) {
+	var n int64
+	for e, err := range events {
+		if err != nil {
+			return n, err
+		}
+		if err := v.see(e); err != nil {
+			return n, err
+		}
+		n++
+		if err := each(e); err != nil {
+			return n, err
+		}
+	}
+	if n == 0 {
+		return 0, domain.Errorf(domain.CodeNotFound, "the lesson has no events")
+	}
+	return n, nil
 }
 
 // see takes in one event, in order. It refuses a log that does not start with

@@ -48,19 +48,12 @@ type SlideBoard struct {
 func WriteSVG(events iter.Seq2[domain.Event, error], create func(SlideBoard) (io.Writer, error)) (int64, error) {
 	s := domain.NewState()
 	v := newLessonView()
-	var n int64
-	for e, err := range events {
-		if err != nil {
-			return n, err
-		}
-		if err := v.see(e); err != nil {
-			return n, err
-		}
+	n, err := v.read(events, func(e domain.Event) error {
 		s.Apply(e)
-		n++
-	}
-	if n == 0 {
-		return 0, domain.Errorf(domain.CodeNotFound, "the lesson has no events")
+		return nil
+	})
+	if err != nil {
+		return n, err
 	}
 	for _, sb := range Boards(s, v.chapter) {
 		w, err := create(sb)

@@ -17,6 +17,7 @@ import (
 	"classroom/domain"
 	"classroom/domain/timeline"
 	"classroom/eventstore"
+	"classroom/lessonlog"
 )
 
 type writeFunc func(io.Writer, func(func(domain.Event, error) bool)) (int64, error)
@@ -77,7 +78,7 @@ func TestRoundTrip(t *testing.T) {
 				src, dst := from.open(t), to.open(t)
 				appendAll(t, src, events)
 				file := export(t, f, readStore(t, src, events[0]))
-				res, err := timeline.Import(context.Background(), bytes.NewReader(file), target(dst), timeline.Limits{})
+				res, err := timeline.Import(context.Background(), bytes.NewReader(file), lessonlog.ImportTarget(dst), timeline.Limits{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -105,7 +106,7 @@ func TestRoundTrip(t *testing.T) {
 					}
 				}
 				// The same file again: a conflict, and nothing changes.
-				_, err = timeline.Import(context.Background(), bytes.NewReader(file), target(dst), timeline.Limits{})
+				_, err = timeline.Import(context.Background(), bytes.NewReader(file), lessonlog.ImportTarget(dst), timeline.Limits{})
 				if domain.ErrorCode(err) != domain.CodeConflict {
 					t.Fatalf("importing an existing lesson: %v, want conflict", err)
 				}
@@ -174,7 +175,7 @@ func TestImportRefuses(t *testing.T) {
 		s := store.open(t)
 		for _, c := range cases {
 			t.Run(store.name+"/"+c.name, func(t *testing.T) {
-				_, err := timeline.Import(context.Background(), bytes.NewReader(c.file), target(s), timeline.Limits{})
+				_, err := timeline.Import(context.Background(), bytes.NewReader(c.file), lessonlog.ImportTarget(s), timeline.Limits{})
 				if domain.ErrorCode(err) != domain.CodeInvalid || !strings.Contains(err.Error(), c.want) {
 					t.Fatalf("error %v, want invalid with %q", err, c.want)
 				}
@@ -185,11 +186,11 @@ func TestImportRefuses(t *testing.T) {
 		}
 	}
 	t.Run("limits", func(t *testing.T) {
-		_, err := timeline.Import(context.Background(), bytes.NewReader(ndjson), target(stores[0].open(t)), timeline.Limits{MaxEvents: 100})
+		_, err := timeline.Import(context.Background(), bytes.NewReader(ndjson), lessonlog.ImportTarget(stores[0].open(t)), timeline.Limits{MaxEvents: 100})
 		if err == nil || !strings.Contains(err.Error(), "more than 100 events") {
 			t.Fatalf("too many events: %v", err)
 		}
-		_, err = timeline.Import(context.Background(), bytes.NewReader(ndjson), target(stores[0].open(t)), timeline.Limits{MaxBytes: 10000})
+		_, err = timeline.Import(context.Background(), bytes.NewReader(ndjson), lessonlog.ImportTarget(stores[0].open(t)), timeline.Limits{MaxBytes: 10000})
 		if err == nil || !strings.Contains(err.Error(), "larger than 10000 bytes") {
 			t.Fatalf("too many bytes: %v", err)
 		}

@@ -22,22 +22,12 @@ const chatCueLength = 5 * time.Second
 // lesson.created, written in a NOTE at the top of the file; changes within
 // the same millisecond keep the last. It returns the number of events read.
 func WriteChapters(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
-	vw := newVTTWriter(w)
-	v := newLessonView()
 	var (
-		n     int64
 		open  bool // a chapter is waiting for its end
 		start time.Duration
 		title string
 	)
-	for e, err := range events {
-		if err != nil {
-			return n, err
-		}
-		if err := v.see(e); err != nil {
-			return n, err
-		}
-		n++
+	return writeVTT(w, events, func(vw *vttWriter, v *lessonView, e domain.Event) {
 		switch p := e.Payload.(type) {
 		case *domain.LessonCreated:
 			vw.header(v)
@@ -49,17 +39,11 @@ func WriteChapters(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, e
 			}
 			open, start, title = true, at, v.chapter(p.Slide)
 		}
-		if vw.err != nil {
-			return n, vw.err
+	}, func(vw *vttWriter, v *lessonView) {
+		if open {
+			vw.cue(start, max(v.offset(v.last), start+time.Millisecond), title)
 		}
-	}
-	if n == 0 {
-		return 0, domain.Errorf(domain.CodeNotFound, "the lesson has no events")
-	}
-	if open {
-		vw.cue(start, max(v.offset(v.last), start+time.Millisecond), title)
-	}
-	return n, vw.flush()
+	})
 }
 
 // WriteChat writes the lesson's chat as WebVTT subtitles: one cue per
@@ -68,22 +52,12 @@ func WriteChapters(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, e
 // times count from the time of lesson.created, as in WriteChapters. It
 // returns the number of events read.
 func WriteChat(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
-	vw := newVTTWriter(w)
-	v := newLessonView()
 	var (
-		n       int64
 		pending bool
 		start   time.Duration
 		text    string
 	)
-	for e, err := range events {
-		if err != nil {
-			return n, err
-		}
-		if err := v.see(e); err != nil {
-			return n, err
-		}
-		n++
+	return writeVTT(w, events, func(vw *vttWriter, v *lessonView, e domain.Event) {
 		switch p := e.Payload.(type) {
 		case *domain.LessonCreated:
 			vw.header(v)
@@ -94,16 +68,29 @@ func WriteChat(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error
 			}
 			pending, start, text = true, at, v.name(e.Actor)+": "+p.Text
 		}
-		if vw.err != nil {
-			return n, vw.err
+	}, func(vw *vttWriter, _ *lessonView) {
+		if pending {
+			vw.cue(start, start+chatCueLength, text)
 		}
+	})
+}
+
+// writeVTT writes a WebVTT file of the lesson: each event goes to the
+// lesson's view and then to cue, and once the log is read, finish writes
+// what is still open. It stops at the first error of the events, the view or
+// the writer, and returns the number of events read.
+func writeVTT(w io.Writer, events iter.Seq2[domain.Event, error],
+	cue func(vw *vttWriter, v *lessonView, e domain.Event), finish func(vw *vttWriter, v *lessonView)) (int64, error) {
+	vw := newVTTWriter(w)
+	v := newLessonView()
+	n, err := v.read(events, func(e domain.Event) error {
+		cue(vw, v, e)
+		return vw.err
+	})
+	if err != nil {
+		return n, err
 	}
-	if n == 0 {
-		return 0, domain.Errorf(domain.CodeNotFound, "the lesson has no events")
-	}
-	if pending {
-		vw.cue(start, start+chatCueLength, text)
-	}
+	finish(vw, v)
 	return n, vw.flush()
 }
 

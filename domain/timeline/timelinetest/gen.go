@@ -2,7 +2,8 @@
 // teacher and five students on a deck and the whiteboard, every kind of
 // event, with names and text that need escaping in every export format.
 // Commands go through domain.Decide, so a log is one a live room could have
-// written.
+// written. It is for tests only: no program may import it, and it must never
+// store or send what it generates itself.
 package timelinetest
 
 import (
