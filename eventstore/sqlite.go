@@ -157,25 +157,12 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
 		byLesson[pe.ev.Lesson] = append(byLesson[pe.ev.Lesson], pe.ev.ID)
 	}
 	for lesson, ids := range byLesson {
-		err = inChunks(ids, func(chunk []uuid.UUID) error {
-			rows, err := tx.QueryContext(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = ? AND event_id IN (`+
-				marks(len(chunk))+`)`, append([]any{lesson.String()}, uuidArgs(chunk)...)...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				var seq int64
-				if err := rows.Scan(&id, &seq); err != nil {
-					return err
-				}
-				sq.known[eventKey{lesson, uuid.MustParse(id)}] = seq
-			}
-			return rows.Err()
-		})
+		found, err := lookupSQLite(ctx, tx, lesson, ids)
 		if err != nil {
 			return fmt.Errorf("find stored events: %w", err)
+		}
+		for id, seq := range found {
+			sq.known[eventKey{lesson, id}] = seq
 		}
 	}
 
@@ -265,6 +252,41 @@ func (s *SQLite) EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (ti
 		return time.Time{}, s.unavailable("read an event's time", err)
 	}
 	return time.UnixMicro(at).UTC(), nil
+}
+
+// Lookup implements Store.
+func (s *SQLite) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
+	found, err := lookupSQLite(ctx, s.db, lesson, ids)
+	if err != nil {
+		return nil, s.unavailable("look events up", err)
+	}
+	return found, nil
+}
+
+// lookupSQLite reads the sequences of the events of ids that the lesson
+// holds, through the (lesson_id, event_id) index, in a transaction or not.
+func lookupSQLite(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, lesson uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
+	found := make(map[uuid.UUID]int64)
+	err := inChunks(ids, func(chunk []uuid.UUID) error {
+		rows, err := q.QueryContext(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = ? AND event_id IN (`+
+			marks(len(chunk))+`)`, append([]any{lesson.String()}, uuidArgs(chunk)...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				return err
+			}
+			found[uuid.MustParse(id)] = seq
+		}
+		return rows.Err()
+	})
+	return found, err
 }
 
 func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
