@@ -31,6 +31,8 @@ import (
 type lessonServer struct {
 	t      testing.TB
 	store  eventstore.Store
+	cfg    realtime.Config
+	mu     *sync.Mutex // guards rt, which restart replaces
 	rt     *realtime.Server
 	http   *httptest.Server
 	tokens *token.Keeper
@@ -81,12 +83,13 @@ func startServer(t testing.TB, store eventstore.Store, tweak func(*realtime.Conf
 	if err != nil {
 		t.Fatal(err)
 	}
+	ls := &lessonServer{t: t, store: store, cfg: cfg, mu: new(sync.Mutex), rt: rt, tokens: tokens}
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/lessons/{id}/ws", rt)
-	ls := &lessonServer{t: t, store: store, rt: rt, http: httptest.NewServer(mux), tokens: tokens}
+	mux.HandleFunc("GET /api/lessons/{id}/ws", func(w http.ResponseWriter, r *http.Request) { ls.live().ServeHTTP(w, r) })
+	ls.http = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		ls.http.Close()
-		rt.Close()
+		ls.live().Close()
 		store.Close()
 	})
 	ls.lesson = uuid.New()
@@ -98,6 +101,29 @@ func startServer(t testing.TB, store eventstore.Store, tweak func(*realtime.Conf
 		t.Fatalf("create lesson: %v %v", err, errs)
 	}
 	return ls
+}
+
+// live returns the realtime server serving now.
+func (ls *lessonServer) live() *realtime.Server {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.rt
+}
+
+// restart closes the realtime server, as a graceful stop does, and starts a
+// new one on the same store and address.
+func (ls *lessonServer) restart() {
+	ls.t.Helper()
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if err := ls.rt.Close(); err != nil {
+		ls.t.Fatal(err)
+	}
+	rt, err := realtime.New(ls.cfg)
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	ls.rt = rt
 }
 
 func (ls *lessonServer) url() string {
@@ -433,7 +459,7 @@ func TestRefusedTokens(t *testing.T) {
 	if domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Errorf("unknown lesson: %v, want not_found", err)
 	}
-	if n := ls.rt.Rooms(); n != 0 {
+	if n := ls.live().Rooms(); n != 0 {
 		t.Errorf("%d rooms left open by refused joins", n)
 	}
 }
@@ -465,7 +491,7 @@ func TestNothingLeftBehind(t *testing.T) {
 		students[0].Close()
 		teacher.Close()
 	}
-	waitFor(t, 10*time.Second, "rooms to close", func() bool { return ls.rt.Rooms() == 0 })
+	waitFor(t, 10*time.Second, "rooms to close", func() bool { return ls.live().Rooms() == 0 })
 	waitFor(t, 20*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= baseline+2 })
 	// Every join and leave is in the log.
 	st := ls.replay()
@@ -601,7 +627,7 @@ func TestCloseWithParticipants(t *testing.T) {
 	student := ls.mustJoin(ctx, domain.RoleStudent, "Bob")
 	closed := make(chan struct{})
 	go func() {
-		ls.rt.Close()
+		ls.live().Close()
 		close(closed)
 	}()
 	select {

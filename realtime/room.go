@@ -59,6 +59,7 @@ type Room struct {
 	broadcast int64 // the last sequence sent to the sessions
 	sessions  map[*session]struct{}
 	pending   []decided
+	refused   []refusal // refused commands, answered once the store says they are not resends
 	recent    map[uuid.UUID]int64
 	snap      []byte // the latest snapshot encoded, for late joiners
 	snapSeq   int64  // its sequence
@@ -72,7 +73,16 @@ type Room struct {
 // decided is an event decided but not yet stored, and who asked for it.
 type decided struct {
 	ev     domain.Event
-	origin *submit // nil for the room's own events (joins, leaves)
+	origin *submit  // nil for the room's own events (joins, leaves)
+	joiner *session // for a join: the session that must end if it is not stored
+}
+
+// refusal is a command the rules refused. It may be a resend of a command
+// stored before, which this room does not remember (it was opened since, or
+// forgot): the store is asked before the refusal is answered.
+type refusal struct {
+	req *submit
+	err error
 }
 
 // submit asks the room to decide a participant's command.
@@ -246,6 +256,7 @@ func (r *Room) load(ctx context.Context) (*domain.State, error) {
 			return nil, err
 		}
 		state.Apply(e)
+		r.remember(e.ID, e.Seq) // a resend of it is answered without the store
 	}
 	if state.Status == "" {
 		return nil, domain.Errorf(domain.CodeNotFound, "no lesson %s", r.lesson)
@@ -298,7 +309,9 @@ func (r *Room) handle(ctx context.Context, req any) {
 	if r.state == nil {
 		switch req := req.(type) {
 		case *submit:
-			req.s.replyError(req.id, domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again"))
+			// The command may be a resend of one stored before: no final
+			// answer. The client resends it when it has reconnected.
+			req.s.kill(domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; reconnect"))
 		case *enter:
 			req.reply <- enterReply{err: domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")}
 		case *exit:
@@ -336,7 +349,7 @@ func (r *Room) decide(req *submit) {
 		err = r.checkDeck(ev) // a deck must be uploaded before it is added
 	}
 	if err != nil {
-		req.s.replyError(req.id, err)
+		r.refused = append(r.refused, refusal{req: req, err: err})
 		return
 	}
 	r.queue(ev, req)
@@ -391,6 +404,7 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	r.updatePeers()
 	req.reply <- enterReply{plan: plan}
 	r.queue(ev, nil)
+	r.pending[len(r.pending)-1].joiner = s
 }
 
 func (r *Room) exit(ctx context.Context, req *exit) {
@@ -418,8 +432,14 @@ func (r *Room) updatePeers() {
 }
 
 // flush stores the pending events, then sends them to everyone and answers
-// their senders.
+// their senders, then answers the refused commands.
+//
+// No command whose event may be in the log is given a final refusal: when
+// the store fails as a whole (err: some events may have been stored), the
+// sessions that sent them are ended with a retryable error, and their
+// clients resend the commands, with the same ids, once reconnected.
 func (r *Room) flush(ctx context.Context) {
+	defer r.answerRefused(ctx)
 	if len(r.pending) == 0 {
 		return
 	}
@@ -431,18 +451,20 @@ func (r *Room) flush(ctx context.Context) {
 	}
 	start := time.Now()
 	seqs, errs, err := r.srv.cfg.Store.Append(ctx, events...)
-	if err == nil {
-		r.srv.metrics.appendedEvents(len(events), time.Since(start).Seconds())
-	}
 	if err != nil {
+		lost := domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect")
 		for _, d := range pending {
 			if d.origin != nil {
-				d.origin.s.replyError(d.ev.ID, err)
+				d.origin.s.kill(lost)
+			}
+			if d.joiner != nil {
+				r.drop(d.joiner, lost)
 			}
 		}
 		r.reload(ctx) // drop what was applied in advance
 		return
 	}
+	r.srv.metrics.appendedEvents(len(events), time.Since(start).Seconds())
 	asExpected := true
 	for i := range events {
 		if errs[i] != nil || seqs[i] != events[i].Seq {
@@ -455,16 +477,59 @@ func (r *Room) flush(ctx context.Context) {
 		r.reload(ctx)
 	}
 	for i, d := range pending {
-		if d.origin == nil {
-			continue
-		}
-		if errs[i] != nil {
+		switch {
+		case d.joiner != nil && errs[i] != nil:
+			// A participant whose join is not in the log would have every
+			// command refused: end the session, so that it joins again.
+			r.srv.log.Error("storing a join", "lesson", r.lesson, "participant", d.joiner.participant, "err", errs[i])
+			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
+		case d.origin == nil:
+		case errs[i] != nil:
 			d.origin.s.replyError(d.ev.ID, errs[i])
-		} else {
+		default:
 			d.origin.s.replyAck(d.ev.ID, seqs[i])
 		}
 	}
 	r.maybeSnapshot()
+}
+
+// drop ends a session the room can no longer serve, and forgets it.
+func (r *Room) drop(s *session, why error) {
+	s.kill(why)
+	if _, ok := r.sessions[s]; ok {
+		delete(r.sessions, s)
+		r.updatePeers()
+	}
+}
+
+// answerRefused answers the commands the rules refused: a command the log
+// holds (a resend this room did not remember, which the rules refuse because
+// the state holds its effect already) with an ack of its original sequence,
+// any other with its refusal. One read of the store for all of them, and none
+// when nothing was refused: an accepted command never waits for it.
+func (r *Room) answerRefused(ctx context.Context) {
+	if len(r.refused) == 0 {
+		return
+	}
+	refused := r.refused
+	r.refused = nil
+	ids := make([]uuid.UUID, len(refused))
+	for i, f := range refused {
+		ids[i] = f.req.id
+	}
+	stored, err := r.srv.cfg.Store.Lookup(ctx, r.lesson, ids)
+	for _, f := range refused {
+		switch seq, ok := stored[f.req.id]; {
+		case err != nil:
+			// Whether it is a resend is unknown: no final answer.
+			f.req.s.kill(domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect"))
+		case ok:
+			r.remember(f.req.id, seq)
+			f.req.s.replyAck(f.req.id, seq)
+		default:
+			f.req.s.replyError(f.req.id, f.err)
+		}
+	}
 }
 
 // publish sends committed events, in order, to every session, encoded once.
@@ -506,6 +571,10 @@ func (r *Room) updateStage() {
 }
 
 func (r *Room) remember(id uuid.UUID, seq int64) {
+	if _, ok := r.recent[id]; ok {
+		r.recent[id] = seq
+		return
+	}
 	if old := r.ring[r.ringAt]; old != uuid.Nil {
 		delete(r.recent, old)
 	}

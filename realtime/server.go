@@ -93,9 +93,14 @@ type Server struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics // nil records nothing
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // rooms and sessions
+	// Rooms run until ctx ends; sessions until sessionsCtx ends, first, so
+	// that the rooms store their leaves.
+	ctx         context.Context
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup // rooms
+	sessionsCtx context.Context
+	endSessions context.CancelCauseFunc
+	sessions    sync.WaitGroup
 
 	mu     sync.Mutex
 	rooms  map[uuid.UUID]*Room
@@ -139,8 +144,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("realtime: register metrics: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	sessions, endSessions := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, engine: engine, api: engine.API, metrics: m, ctx: ctx, cancel: cancel,
-		rooms: map[uuid.UUID]*Room{}}
+		sessionsCtx: sessions, endSessions: endSessions, rooms: map[uuid.UUID]*Room{}}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   4096,
@@ -191,15 +197,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(conn, domain.Errorf(domain.CodeUnavailable, "the server is shutting down"))
 		return
 	}
-	s.wg.Add(1)
+	s.sessions.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
+	defer s.sessions.Done()
 	sess := newSession(s, lesson, conn)
 	sess.host = r.Host
 	if h, _, err := net.SplitHostPort(r.Host); err == nil {
 		sess.host = h
 	}
-	sess.run(s.ctx)
+	sess.run(s.sessionsCtx)
 }
 
 // acquire returns the room of a live lesson, loading it when it is not live
@@ -259,11 +265,15 @@ func (s *Server) Rooms() int {
 	return len(s.rooms)
 }
 
-// Close ends every session and room and waits for their goroutines.
+// Close ends every session, telling its client to reconnect (to another
+// server, or this one restarted), waits until the rooms have stored their
+// participants' leaves, then ends the rooms and waits for their goroutines.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.endSessions(domain.Errorf(domain.CodeUnavailable, "the server is restarting; reconnect"))
+	s.sessions.Wait()
 	s.cancel()
 	s.wg.Wait()
 	return s.engine.Close()

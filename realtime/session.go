@@ -172,7 +172,6 @@ func (s *session) run(parent context.Context) {
 		s.bye(res.err)
 		return
 	}
-	defer s.leave()
 	s.member = room.stage.Join(s.participant, s.pc)
 	defer func() {
 		s.member.Leave()
@@ -191,6 +190,9 @@ func (s *session) run(parent context.Context) {
 	helpers.Go(func() { s.writeEvents(res.plan) })
 
 	s.readSignals()
+	// The leave is stored before the bye goes: a client that waits for the
+	// bye finds its leave in the log.
+	s.leave()
 	s.bye(s.why())
 }
 
@@ -198,6 +200,9 @@ func (s *session) run(parent context.Context) {
 func (s *session) why() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.reason == nil && s.srv.sessionsCtx.Err() != nil {
+		return context.Cause(s.srv.sessionsCtx) // the server is stopping
+	}
 	return s.reason
 }
 
