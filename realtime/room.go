@@ -18,11 +18,12 @@ import (
 
 // Limits of a room.
 const (
-	roomQueue     = 1024 // requests waiting for the room's goroutine
-	maxRoomBatch  = 512  // requests decided together and appended in one call
-	recentIDs     = 8192 // event ids remembered to answer resends without the store
-	resumeWindow  = 5000 // a client this far behind or less is sent events, farther a snapshot
-	maxFailedLoad = 3    // consecutive failures to reload state before the room gives up
+	roomQueue     = 1024                   // requests waiting for the room's goroutine
+	maxRoomBatch  = 512                    // requests decided together and appended in one call
+	recentIDs     = 8192                   // event ids remembered to answer resends without the store
+	resumeWindow  = 5000                   // a client this far behind or less is sent events, farther a snapshot
+	maxFailedLoad = 3                      // consecutive failures to reload state before the room gives up
+	reloadPause   = 500 * time.Millisecond // between two attempts to reload state
 )
 
 // Room is one live lesson on this server. Its goroutine (run) owns the
@@ -166,7 +167,12 @@ func (r *Room) run(ctx context.Context) {
 
 	failures := 0
 	for {
+		var retry <-chan time.Time // a failed reload is tried again, whatever comes
+		if r.state == nil {
+			retry = time.After(reloadPause)
+		}
 		select {
+		case <-retry:
 		case req := <-r.in:
 			batch := []any{req}
 		gather:
@@ -183,7 +189,7 @@ func (r *Room) run(ctx context.Context) {
 			}
 			r.flush(ctx)
 		case last := <-tail:
-			if last > r.broadcast {
+			if r.state != nil && last > r.broadcast {
 				r.catchUp(ctx)
 			}
 		case <-r.quit:
