@@ -84,19 +84,31 @@ func newLesson(t testing.TB, s eventstore.Store) uuid.UUID {
 	return id
 }
 
-// mustAppend appends events that must all be accepted and returns their seqs.
+// mustAppend appends events that must all be accepted and returns their
+// seqs. It stops the test: call it from the test's goroutine only, and
+// appendAll from others.
 func mustAppend(t testing.TB, s eventstore.Store, events ...domain.Event) []int64 {
 	t.Helper()
+	seqs, err := appendAll(s, events...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seqs
+}
+
+// appendAll appends events that must all be accepted and returns their seqs,
+// or the first failure.
+func appendAll(s eventstore.Store, events ...domain.Event) ([]int64, error) {
 	seqs, errs, err := s.Append(context.Background(), events...)
 	if err != nil {
-		t.Fatalf("Append: %v", err)
+		return nil, fmt.Errorf("Append: %w", err)
 	}
 	for i, err := range errs {
 		if err != nil {
-			t.Fatalf("Append event %d (%s): %v", i, events[i].Kind(), err)
+			return nil, fmt.Errorf("Append event %d (%s): %w", i, events[i].Kind(), err)
 		}
 	}
-	return seqs
+	return seqs, nil
 }
 
 // readAll reads a lesson's whole log after a sequence.

@@ -61,11 +61,8 @@ func everyKind(t *testing.T, ctx context.Context, teacher, student *client.Clien
 // answered with its original sequence and that the log did not grow.
 func resendAll(t *testing.T, ctx context.Context, ls *lessonServer, cmds []sent, when string) {
 	t.Helper()
-	for _, c := range cmds { // their joins are stored
-		waitFor(t, 10*time.Second, "the join of "+c.by.Participant(), func() bool {
-			p, ok := ls.replay().Participants[c.by.Participant()]
-			return ok && p.Present
-		})
+	for _, c := range cmds {
+		ls.present(c.by)
 	}
 	before := ls.replay().Seq
 	for _, c := range cmds {
