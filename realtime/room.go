@@ -165,6 +165,8 @@ func (r *Room) run(ctx context.Context) {
 	defer follower.Wait()
 	defer stopFollow()
 
+	absent := time.After(r.srv.cfg.AbsentAfter) // then the present who did not come back left
+	r.leaveAbsent(ctx, true)                    // an ended lesson's, at once: none can come back
 	failures := 0
 	for {
 		var retry <-chan time.Time // a failed reload is tried again, whatever comes
@@ -173,6 +175,9 @@ func (r *Room) run(ctx context.Context) {
 		}
 		select {
 		case <-retry:
+		case <-absent:
+			absent = nil
+			r.leaveAbsent(ctx, false)
 		case req := <-r.in:
 			batch := []any{req}
 		gather:
@@ -191,6 +196,7 @@ func (r *Room) run(ctx context.Context) {
 		case last := <-tail:
 			if r.state != nil && last > r.broadcast {
 				r.catchUp(ctx)
+				r.rejoin(ctx)
 			}
 		case <-r.quit:
 			return
@@ -482,6 +488,7 @@ func (r *Room) flush(ctx context.Context) {
 	} else {
 		r.reload(ctx)
 	}
+	defer r.leaveAbsent(ctx, true) // once the answers below are sent
 	for i, d := range pending {
 		switch {
 		case d.joiner != nil && errs[i] != nil:
@@ -497,6 +504,67 @@ func (r *Room) flush(ctx context.Context) {
 		}
 	}
 	r.maybeSnapshot()
+}
+
+// leaveAbsent records the leave of the participants the state lists as
+// present who have no session here: ghosts of a server killed before it
+// stored their leaves, or of a failed store. When the lesson has ended
+// (ended), it records the leave of everyone still present, so that an
+// ended lesson lists no one as present for ever.
+func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
+	if r.state == nil || (ended && r.state.Status != domain.StatusEnded) {
+		return
+	}
+	here := map[string]bool{}
+	for s := range r.sessions {
+		here[s.participant] = true
+	}
+	ids := make([]string, 0, len(r.state.Participants))
+	for id, p := range r.state.Participants {
+		if p.Present && (ended || !here[id]) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids) // the same log for the same state
+	for _, id := range ids {
+		p := r.state.Participants[id]
+		left := &domain.ParticipantLeft{}
+		if !here[id] {
+			left.Reason = domain.LeftAbsent
+		}
+		ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: id, Role: p.Role, Payload: left}, r.srv.now())
+		if err != nil {
+			r.srv.log.Error("recording the leave of an absent participant", "lesson", r.lesson, "participant", id, "err", err)
+			continue
+		}
+		r.queue(ev, nil)
+	}
+	if len(ids) > 0 {
+		r.flush(ctx)
+	}
+}
+
+// rejoin records again the join of participants with a session here whom
+// another server sharing the log recorded as gone (it found them present
+// with no session of its own).
+func (r *Room) rejoin(ctx context.Context) {
+	queued := false
+	for s := range r.sessions {
+		if p, ok := r.state.Participants[s.participant]; ok && p.Present {
+			continue
+		}
+		ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: s.participant, Role: s.role,
+			Payload: &domain.ParticipantJoined{Name: s.name}}, r.srv.now())
+		if err != nil {
+			continue // the lesson has ended
+		}
+		r.queue(ev, nil)
+		r.pending[len(r.pending)-1].joiner = s
+		queued = true
+	}
+	if queued {
+		r.flush(ctx)
+	}
 }
 
 // drop ends a session the room can no longer serve, and forgets it.

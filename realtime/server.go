@@ -81,6 +81,11 @@ type Config struct {
 	// means the Store, when it keeps decks. Without either, deck.added is
 	// refused.
 	Decks DeckFinder
+	// AbsentAfter is how long a room, once opened, waits for the
+	// participants its log lists as present to come back (their server was
+	// killed before it stored their leave) before it records their leave
+	// (reason domain.LeftAbsent); 0 means 10 seconds.
+	AbsentAfter time.Duration
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.
@@ -120,6 +125,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ResumeTTL == 0 {
 		cfg.ResumeTTL = 12 * time.Hour
+	}
+	if cfg.AbsentAfter == 0 {
+		cfg.AbsentAfter = 10 * time.Second
 	}
 	if cfg.SnapshotEvery == 0 {
 		cfg.SnapshotEvery = 1000
