@@ -184,6 +184,7 @@ type runState struct {
 	refused  map[uuid.UUID]error
 	report   *report
 	fault    time.Time // the last fault, while no ack after it came
+	armed    bool      // acks may end the fault's recovery
 	faultSeq int64     // the highest seq acknowledged before it
 	maxSeq   int64
 	kind     string
@@ -194,18 +195,27 @@ func (s *runState) ack(id uuid.UUID, seq int64) {
 	defer s.mu.Unlock()
 	s.acked[id] = seq
 	s.report.Acknowledged++
-	if !s.fault.IsZero() && seq > s.faultSeq {
+	if !s.fault.IsZero() && s.armed && seq > s.faultSeq {
 		s.report.Recovery[s.kind] = append(s.report.Recovery[s.kind], time.Since(s.fault))
 		s.fault = time.Time{}
 	}
 	s.maxSeq = max(s.maxSeq, seq)
 }
 
-// faulted starts the clock of a recovery.
+// faulted starts the clock of a recovery; the first ack of an event stored
+// after arm ends it.
 func (s *runState) faulted(kind string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.fault, s.faultSeq, s.kind = time.Now(), s.maxSeq, kind
+	s.fault, s.kind, s.armed = time.Now(), kind, false
+}
+
+// arm says the fault is done (the server dead, the database restarted): an
+// ack of an event stored after what was acknowledged until now recovers.
+func (s *runState) arm() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultSeq, s.armed = s.maxSeq, true
 }
 
 func (w *writer) next() domain.Payload {
@@ -428,6 +438,7 @@ func runLoad(ctx context.Context, cfg config) (*report, error) {
 		case "kill":
 			st.faulted(f)
 			srv.kill()
+			st.arm()
 			if srv, err = cfg.start(ctx, addr, logFile); err != nil {
 				return nil, fmt.Errorf("restart after kill %d: %w", i+1, err)
 			}
@@ -436,6 +447,7 @@ func runLoad(ctx context.Context, cfg config) (*report, error) {
 			if out, err := exec.CommandContext(ctx, "sh", "-c", cfg.PGRestart).CombinedOutput(); err != nil {
 				return nil, fmt.Errorf("restart PostgreSQL: %v\n%s", err, out)
 			}
+			st.arm() // from the start of the restart to an event stored after it
 		}
 	}
 	select {
