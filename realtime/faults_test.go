@@ -49,6 +49,25 @@ func waitBye(t *testing.T, c *client.Client, what string) {
 	}
 }
 
+// resumeAcked resumes the clients whose sessions ended, and checks that the
+// command they left unanswered is acknowledged at the sequence it is stored
+// at, once, and that every client converges.
+func resumeAcked(t *testing.T, ctx context.Context, ls *lessonServer, answer <-chan result, id uuid.UUID,
+	ended []*client.Client, all ...*client.Client) {
+	t.Helper()
+	for _, c := range ended {
+		if err := c.Resume(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := <-answer
+	if r.err != nil {
+		t.Fatalf("the resent command: %v", r.err)
+	}
+	storedOnce(t, ls, id, r.seq)
+	converge(t, ls, all...)
+}
+
 // storedOnce checks that the log holds the event id once, at seq.
 func storedOnce(t *testing.T, ls *lessonServer, id uuid.UUID, seq int64) {
 	t.Helper()
@@ -93,15 +112,7 @@ func TestAppendFails(t *testing.T) {
 					t.Fatalf("the command was answered (%d, %v) although its fate was unknown", r.seq, r.err)
 				default:
 				}
-				if err := teacher.Resume(ctx); err != nil {
-					t.Fatal(err)
-				}
-				r := <-answer
-				if r.err != nil {
-					t.Fatalf("the resent command: %v", r.err)
-				}
-				storedOnce(t, ls, id, r.seq)
-				converge(t, ls, teacher, student)
+				resumeAcked(t, ctx, ls, answer, id, []*client.Client{teacher}, teacher, student)
 			})
 		}
 	}
@@ -162,17 +173,7 @@ func TestRoomGivesUp(t *testing.T) {
 	}
 	fs.Clear()
 	waitFor(t, 10*time.Second, "the room to close", func() bool { return ls.live().Rooms() == 0 })
-	for _, c := range []*client.Client{teacher, student} {
-		if err := c.Resume(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := <-answer
-	if r.err != nil {
-		t.Fatalf("the resent command: %v", r.err)
-	}
-	storedOnce(t, ls, id, r.seq)
-	converge(t, ls, teacher, student)
+	resumeAcked(t, ctx, ls, answer, id, []*client.Client{teacher, student}, teacher, student)
 }
 
 // TestLookupFails: a refused command is answered only once the store says it
