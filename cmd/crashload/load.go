@@ -55,6 +55,7 @@ type report struct {
 	Ghosts           int // participants present once every client closed
 	HashMismatch     bool
 	Recovery         map[string][]time.Duration // fault kind → fault to first new ack
+	PGRestartTook    []time.Duration            // how long each restart command took, within its recovery
 	Problems         []string
 }
 
@@ -85,6 +86,10 @@ func (r *report) String() string {
 		d := slices.Clone(r.Recovery[k])
 		slices.Sort(d)
 		fmt.Fprintf(&b, "recovery after %s (%d): p50 %v, max %v\n", k, len(d), d[len(d)/2].Round(time.Millisecond), d[len(d)-1].Round(time.Millisecond))
+	}
+	if d := slices.Clone(r.PGRestartTook); len(d) > 0 {
+		slices.Sort(d)
+		fmt.Fprintf(&b, "of which the restart command itself (%d): p50 %v, max %v\n", len(d), d[len(d)/2].Round(time.Millisecond), d[len(d)-1].Round(time.Millisecond))
 	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(&b, "problem: %s\n", p)
@@ -444,9 +449,11 @@ func runLoad(ctx context.Context, cfg config) (*report, error) {
 			}
 		case "postgres restart":
 			st.faulted(f)
+			began := time.Now()
 			if out, err := exec.CommandContext(ctx, "sh", "-c", cfg.PGRestart).CombinedOutput(); err != nil {
 				return nil, fmt.Errorf("restart PostgreSQL: %v\n%s", err, out)
 			}
+			rep.PGRestartTook = append(rep.PGRestartTook, time.Since(began))
 			st.arm() // from the start of the restart to an event stored after it
 		}
 	}
