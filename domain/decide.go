@@ -34,6 +34,12 @@ func NewLesson(lesson, eventID uuid.UUID, title string, now time.Time) (Event, e
 // role and returns the event it becomes. It does not change s: the caller
 // stores the event and then applies it. A refusal is an *Error whose code is
 // CodeInvalid, CodeForbidden, CodeNotFound or CodeConflict.
+//
+// A participant's command that would change nothing (a slide changed to the
+// one shown, a board cleared with nothing on it, drawing permitted as it is
+// already) is refused with CodeConflict, so that every event in a log
+// changes the lesson. The server's own records of joins and leaves are
+// exempt: a join of someone present records a reconnection.
 func Decide(s *State, c Command, now time.Time) (Event, error) {
 	if c.ID == uuid.Nil {
 		return Event{}, Errorf(CodeInvalid, "command has no id")
@@ -144,14 +150,21 @@ func (s *State) checkBoardCommand(c Command, me *Participant) error {
 		if !teacher {
 			return Errorf(CodeForbidden, "only the teacher allows drawing")
 		}
-		if p.Participant != "" {
-			pt, ok := s.Participants[p.Participant]
-			if !ok {
-				return Errorf(CodeNotFound, "no participant %q", p.Participant)
+		if p.Participant == "" {
+			if s.DrawingAllowed == p.Allowed {
+				return Errorf(CodeConflict, "drawing is already %s", allowedWord(p.Allowed))
 			}
-			if pt.Role != RoleStudent {
-				return Errorf(CodeInvalid, "drawing permission is for students")
-			}
+			break
+		}
+		pt, ok := s.Participants[p.Participant]
+		if !ok {
+			return Errorf(CodeNotFound, "no participant %q", p.Participant)
+		}
+		if pt.Role != RoleStudent {
+			return Errorf(CodeInvalid, "drawing permission is for students")
+		}
+		if pt.Drawing != nil && *pt.Drawing == p.Allowed {
+			return Errorf(CodeConflict, "drawing is already %s for %s", allowedWord(p.Allowed), pt.Name)
 		}
 	case *StrokeDrawn:
 		return s.checkStroke(c, me, p)
@@ -186,7 +199,13 @@ func (s *State) checkBoardCommand(c Command, me *Participant) error {
 		if !teacher {
 			return Errorf(CodeForbidden, "only the teacher clears the board")
 		}
-		return s.checkSlide(p.Slide)
+		if err := s.checkSlide(p.Slide); err != nil {
+			return err
+		}
+		if b := s.Board(p.Slide); b == nil || !slices.ContainsFunc(b.Objects, func(o *Object) bool { return !o.Hidden }) {
+			return Errorf(CodeConflict, "the board is already clear")
+		}
+		return nil
 	default:
 		return notACommand(c)
 	}
@@ -327,6 +346,13 @@ func (s *State) checkFloorCommand(c Command) error {
 		return notACommand(c)
 	}
 	return nil
+}
+
+func allowedWord(allowed bool) string {
+	if allowed {
+		return "allowed"
+	}
+	return "not allowed"
 }
 
 func (s *State) checkJoin(c Command, p *ParticipantJoined) error {

@@ -32,8 +32,8 @@ func TestStudentCannotDoTeacherThings(t *testing.T) {
 		{"add a deck", nil, &DeckAdded{Deck: id("deck"), Name: "Mine", Pages: 2}},
 		{"start recording", nil, &RecordingStarted{}},
 		{"stop recording", func(p *play) { p.teacher(&RecordingStarted{}) }, &RecordingStopped{}},
-		{"allow drawing lesson-wide", nil, &DrawingPermitted{Allowed: true}},
-		{"forbid drawing lesson-wide", func(p *play) { p.teacher(&DrawingPermitted{Allowed: true}) }, &DrawingPermitted{Allowed: false}},
+		{"allow drawing lesson-wide", func(p *play) { p.teacher(&DrawingPermitted{Allowed: false}) }, &DrawingPermitted{Allowed: true}},
+		{"forbid drawing lesson-wide", nil, &DrawingPermitted{Allowed: false}}, // allowed below, for every case
 		{"allow themselves to draw", nil, &DrawingPermitted{Participant: ann, Allowed: true}},
 		{"forbid another student to draw", nil, &DrawingPermitted{Participant: bob, Allowed: false}},
 		{"lower another student's hand", func(p *play) { p.student(bob, &HandRaised{}) }, &HandLowered{Participant: bob}},

@@ -50,6 +50,7 @@ func sampleEvents() []Event {
 		ev(23, teacher, RoleTeacher, &RecordingStarted{}),
 		ev(24, teacher, RoleTeacher, &RecordingStopped{}),
 		ev(25, teacher, RoleTeacher, &LessonEnded{}),
+		ev(26, bob, RoleStudent, &ParticipantLeft{Reason: LeftAbsent}),
 	}
 }
 
@@ -227,6 +228,7 @@ func TestDecodeEventRefuses(t *testing.T) {
 		{"no payload", repl(`,"data":{"text":"hi"}`, ``)},
 		{"invalid payload", repl(`{"text":"hi"}`, `{"text":""}`)},
 		{"payload too long", repl(`{"text":"hi"}`, `{"text":"`+strings.Repeat("a", MaxChatRunes+1)+`"}`)},
+		{"leave for an unknown reason", strings.Replace(repl(`{"text":"hi"}`, `{"reason":"bored"}`), `"chat.posted"`, `"participant.left"`, 1)},
 		{"trailing data", goodChat + `{}`},
 		{"trailing garbage", goodChat + ` x`},
 		{"trailing brace", goodChat + `}`},

@@ -210,6 +210,15 @@ func FuzzDecide(f *testing.F) {
 		if s.Clone().Hash() != got {
 			t.Fatal("the snapshot of the new state does not restore to it")
 		}
+		// Every accepted command changes the lesson, not only its seq
+		// (Decide's rule); the server's joins record reconnections.
+		if ev.Kind() != KindParticipantJoined {
+			same := fx.st.Clone()
+			same.Seq = ev.Seq
+			if same.Hash() == got {
+				t.Fatalf("%s was accepted but changes nothing", ev.Kind())
+			}
+		}
 		b, err := ev.MarshalJSON()
 		if err != nil {
 			t.Fatal(err)

@@ -172,8 +172,19 @@ type ParticipantJoined struct {
 	Name string `json:"name"`
 }
 
-// ParticipantLeft records a participant leaving the lesson.
-type ParticipantLeft struct{}
+// ParticipantLeft records a participant leaving the lesson: their session
+// ended (no Reason), or, with LeftAbsent, the server found them present with
+// no session of theirs.
+type ParticipantLeft struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// LeftAbsent is the Reason of a leave the server records for a participant
+// the log says is present but who has no session: one whose server was
+// killed or lost its database before it could store their leave, and who
+// did not come back within the grace period after the lesson was opened, or
+// was not there when it ended.
+const LeftAbsent = "absent"
 
 // DrawingPermitted lets students draw, or stops them. With Participant empty
 // it sets the lesson-wide default; otherwise it overrides it for one student.
@@ -311,7 +322,12 @@ func (*LessonEnded) validate() error   { return nil }
 func (p *ParticipantJoined) validate() error {
 	return checkText("name", p.Name, 1, MaxNameRunes)
 }
-func (*ParticipantLeft) validate() error { return nil }
+func (p *ParticipantLeft) validate() error {
+	if p.Reason != "" && p.Reason != LeftAbsent {
+		return Errorf(CodeInvalid, "a leave's reason is empty or %q", LeftAbsent)
+	}
+	return nil
+}
 func (p *DrawingPermitted) validate() error {
 	return checkID("participant", p.Participant, false)
 }

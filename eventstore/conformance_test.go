@@ -30,6 +30,7 @@ func testConformance(t *testing.T, open opener) {
 	}{
 		{"AppendAndRead", testAppendAndRead},
 		{"Idempotent", testIdempotent},
+		{"Lookup", testLookup},
 		{"LessonCreation", testLessonCreation},
 		{"UnknownLesson", testUnknownLesson},
 		{"Malformed", testMalformed},
@@ -83,19 +84,31 @@ func newLesson(t testing.TB, s eventstore.Store) uuid.UUID {
 	return id
 }
 
-// mustAppend appends events that must all be accepted and returns their seqs.
+// mustAppend appends events that must all be accepted and returns their
+// seqs. It stops the test: call it from the test's goroutine only, and
+// appendAll from others.
 func mustAppend(t testing.TB, s eventstore.Store, events ...domain.Event) []int64 {
 	t.Helper()
+	seqs, err := appendAll(s, events...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seqs
+}
+
+// appendAll appends events that must all be accepted and returns their seqs,
+// or the first failure.
+func appendAll(s eventstore.Store, events ...domain.Event) ([]int64, error) {
 	seqs, errs, err := s.Append(context.Background(), events...)
 	if err != nil {
-		t.Fatalf("Append: %v", err)
+		return nil, fmt.Errorf("Append: %w", err)
 	}
 	for i, err := range errs {
 		if err != nil {
-			t.Fatalf("Append event %d (%s): %v", i, events[i].Kind(), err)
+			return nil, fmt.Errorf("Append event %d (%s): %w", i, events[i].Kind(), err)
 		}
 	}
-	return seqs
+	return seqs, nil
 }
 
 // readAll reads a lesson's whole log after a sequence.
@@ -192,6 +205,49 @@ func testIdempotent(t *testing.T, open opener) {
 	}
 	if got := readAll(t, s, lesson, 0); len(got) != 4 {
 		t.Fatalf("first lesson has %d events, want 4", len(got))
+	}
+}
+
+func testLookup(t *testing.T, open opener) {
+	s := open(t)
+	ctx := context.Background()
+	lesson, other := newLesson(t, s), newLesson(t, s)
+	events := make([]domain.Event, 600) // more than one SQLite statement's parameters
+	for i := range events {
+		events[i] = chat(lesson, fmt.Sprintf("message %d", i))
+	}
+	seqs := mustAppend(t, s, events...)
+	elsewhere := chat(other, "elsewhere")
+	mustAppend(t, s, elsewhere)
+	var ids []uuid.UUID
+	for _, e := range events {
+		ids = append(ids, e.ID)
+	}
+	missing := uuid.New()
+	ids = append(ids, missing, elsewhere.ID)
+	found, err := s.Lookup(ctx, lesson, ids)
+	if err != nil {
+		t.Fatalf("Lookup: %v", err)
+	}
+	if len(found) != len(events) {
+		t.Fatalf("Lookup found %d events, want %d", len(found), len(events))
+	}
+	for i, e := range events {
+		if found[e.ID] != seqs[i] {
+			t.Fatalf("Lookup: event %d at %d, want %d", i, found[e.ID], seqs[i])
+		}
+	}
+	if _, ok := found[missing]; ok {
+		t.Fatal("Lookup found an id never stored")
+	}
+	if _, ok := found[elsewhere.ID]; ok {
+		t.Fatal("Lookup found another lesson's event")
+	}
+	if found, err := s.Lookup(ctx, uuid.New(), ids[:3]); err != nil || len(found) != 0 {
+		t.Fatalf("Lookup in an unknown lesson = %v, %v; want nothing", found, err)
+	}
+	if found, err := s.Lookup(ctx, lesson, nil); err != nil || len(found) != 0 {
+		t.Fatalf("Lookup of no ids = %v, %v; want nothing", found, err)
 	}
 }
 

@@ -395,6 +395,32 @@ func (p *Postgres) EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (
 	return at.UTC(), nil
 }
 
+// Lookup implements Store.
+func (p *Postgres) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
+	found := make(map[uuid.UUID]int64)
+	if len(ids) == 0 {
+		return found, nil
+	}
+	rows, err := p.pool.Query(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = $1 AND event_id = ANY($2)`,
+		pgUUID(lesson), pgUUIDs(ids))
+	if err != nil {
+		return nil, p.unavailable("look events up", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id pgtype.UUID
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, p.unavailable("look events up", err)
+		}
+		found[id.Bytes] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, p.unavailable("look events up", err)
+	}
+	return found, nil
+}
+
 // readRange reads the events with after < seq <= upto: a bounded keyset range.
 func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
 	rows, err := p.pool.Query(ctx, `

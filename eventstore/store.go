@@ -82,6 +82,12 @@ type Store interface {
 	// CodeNotFound when the lesson has no such event.
 	EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (time.Time, error)
 
+	// Lookup returns the sequence of each of ids that the lesson's log
+	// holds, one indexed read for them all; ids it does not hold are absent
+	// from the map. A resend of a command is answered from it: the event it
+	// became, if any. An unknown lesson gives an empty map.
+	Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int64, error)
+
 	// Lesson returns one lesson; CodeNotFound when there is none.
 	Lesson(ctx context.Context, id uuid.UUID) (Lesson, error)
 

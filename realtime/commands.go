@@ -31,7 +31,7 @@ func (s *session) onCommand(msg webrtc.DataChannelMessage) {
 		return
 	}
 	if err := s.room.send(s.ctx, &submit{s: s, id: id, payload: payload}); err != nil && s.ctx.Err() == nil {
-		s.replyError(id, err)
+		s.kill(err) // the room has stopped: no final answer to what may be a resend; the client reconnects
 	}
 }
 

@@ -371,7 +371,7 @@ func TestOneMediaPort(t *testing.T) {
 		}
 		return true
 	})
-	port := ls.rt.MediaAddr().(*net.UDPAddr).Port
+	port := ls.live().MediaAddr().(*net.UDPAddr).Port
 	for _, c := range append(students, teacher) {
 		pair, err := c.PeerConnection().SCTP().Transport().ICETransport().GetSelectedCandidatePair()
 		if err != nil || pair == nil {

@@ -19,11 +19,12 @@ import (
 
 // Limits of a room.
 const (
-	roomQueue     = 1024 // requests waiting for the room's goroutine
-	maxRoomBatch  = 512  // requests decided together and appended in one call
-	recentIDs     = 8192 // event ids remembered to answer resends without the store
-	resumeWindow  = 5000 // a client this far behind or less is sent events, farther a snapshot
-	maxFailedLoad = 3    // consecutive failures to reload state before the room gives up
+	roomQueue     = 1024                   // requests waiting for the room's goroutine
+	maxRoomBatch  = 512                    // requests decided together and appended in one call
+	recentIDs     = 8192                   // event ids remembered to answer resends without the store
+	resumeWindow  = 5000                   // a client this far behind or less is sent events, farther a snapshot
+	maxFailedLoad = 3                      // consecutive failures to reload state before the room gives up
+	reloadPause   = 500 * time.Millisecond // between two attempts to reload state
 )
 
 // Room is one live lesson on this server. Its goroutine (run) owns the
@@ -60,6 +61,7 @@ type Room struct {
 	broadcast int64 // the last sequence sent to the sessions
 	sessions  map[*session]struct{}
 	pending   []decided
+	refused   []refusal // refused commands, answered once the store says they are not resends
 	recent    map[uuid.UUID]int64
 	snap      []byte // the latest snapshot encoded, for late joiners
 	snapSeq   int64  // its sequence
@@ -73,7 +75,16 @@ type Room struct {
 // decided is an event decided but not yet stored, and who asked for it.
 type decided struct {
 	ev     domain.Event
-	origin *submit // nil for the room's own events (joins, leaves)
+	origin *submit  // nil for the room's own events (joins, leaves)
+	joiner *session // for a join: the session that must end if it is not stored
+}
+
+// refusal is a command the rules refused. It may be a resend of a command
+// stored before, which this room does not remember (it was opened since, or
+// forgot): the store is asked before the refusal is answered.
+type refusal struct {
+	req *submit
+	err error
 }
 
 // submit asks the room to decide a participant's command.
@@ -122,8 +133,13 @@ func (req *submit) do(_ context.Context, r *Room)  { r.decide(req) }
 func (req *enter) do(ctx context.Context, r *Room) { r.enter(ctx, req) }
 func (req *exit) do(ctx context.Context, r *Room)  { r.exit(ctx, req) }
 
-func (req *submit) whileReloading(_ *Room, err error) { req.s.replyError(req.id, err) }
-func (req *enter) whileReloading(_ *Room, err error)  { req.reply <- enterReply{err: err} }
+// A command that comes while the room reloads may be a resend of one
+// stored before: it gets no final answer, its session ends, and the client
+// resends it once it has reconnected.
+func (req *submit) whileReloading(*Room, error) {
+	req.s.kill(domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; reconnect"))
+}
+func (req *enter) whileReloading(_ *Room, err error) { req.reply <- enterReply{err: err} }
 func (req *exit) whileReloading(r *Room, _ error) {
 	delete(r.sessions, req.s)
 	r.updatePeers()
@@ -176,9 +192,19 @@ func (r *Room) run(ctx context.Context) {
 	defer follower.Wait()
 	defer stopFollow()
 
+	absent := time.After(r.srv.cfg.AbsentAfter) // then the present who did not come back left
+	r.leaveAbsent(ctx, true)                    // an ended lesson's, at once: none can come back
 	failures := 0
 	for {
+		var retry <-chan time.Time // a failed reload is tried again, whatever comes
+		if r.state == nil {
+			retry = time.After(reloadPause)
+		}
 		select {
+		case <-retry:
+		case <-absent:
+			absent = nil
+			r.leaveAbsent(ctx, false)
 		case req := <-r.in:
 			batch := []request{req}
 		gather:
@@ -195,8 +221,9 @@ func (r *Room) run(ctx context.Context) {
 			}
 			r.flush(ctx)
 		case last := <-tail:
-			if last > r.broadcast {
+			if r.state != nil && last > r.broadcast {
 				r.applyOthers(ctx)
+				r.rejoin(ctx)
 			}
 		case <-r.quit:
 			return
@@ -268,6 +295,7 @@ func (r *Room) load(ctx context.Context) (*domain.State, error) {
 			return nil, err
 		}
 		state.Apply(e)
+		r.remember(e.ID, e.Seq) // a resend of it is answered without the store
 	}
 	if state.Status == "" {
 		return nil, domain.Errorf(domain.CodeNotFound, "no lesson %s", r.lesson)
@@ -342,7 +370,7 @@ func (r *Room) decide(req *submit) {
 		err = r.checkDeck(ev) // a deck must be uploaded before it is added
 	}
 	if err != nil {
-		req.s.replyError(req.id, err)
+		r.refused = append(r.refused, refusal{req: req, err: err})
 		return
 	}
 	r.queue(ev, req)
@@ -397,6 +425,7 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	r.updatePeers()
 	req.reply <- enterReply{plan: plan}
 	r.queue(ev, nil)
+	r.pending[len(r.pending)-1].joiner = s
 }
 
 func (r *Room) exit(ctx context.Context, req *exit) {
@@ -424,8 +453,14 @@ func (r *Room) updatePeers() {
 }
 
 // flush stores the pending events, then sends them to everyone and answers
-// their senders.
+// their senders, then answers the refused commands.
+//
+// No command whose event may be in the log is given a final refusal: when
+// the store fails as a whole (err: some events may have been stored), the
+// sessions that sent them are ended with a retryable error, and their
+// clients resend the commands, with the same ids, once reconnected.
 func (r *Room) flush(ctx context.Context) {
+	defer r.answerRefused(ctx)
 	if len(r.pending) == 0 {
 		return
 	}
@@ -437,18 +472,20 @@ func (r *Room) flush(ctx context.Context) {
 	}
 	start := time.Now()
 	seqs, errs, err := r.srv.cfg.Store.Append(ctx, events...)
-	if err == nil {
-		r.srv.metrics.appendedEvents(len(events), time.Since(start).Seconds())
-	}
 	if err != nil {
+		lost := domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect")
 		for _, d := range pending {
 			if d.origin != nil {
-				d.origin.s.replyError(d.ev.ID, err)
+				d.origin.s.kill(lost)
+			}
+			if d.joiner != nil {
+				r.drop(d.joiner, lost)
 			}
 		}
 		r.reload(ctx) // drop what was applied in advance
 		return
 	}
+	r.srv.metrics.appendedEvents(len(events), time.Since(start).Seconds())
 	asExpected := true
 	for i := range events {
 		if errs[i] != nil || seqs[i] != events[i].Seq {
@@ -460,17 +497,122 @@ func (r *Room) flush(ctx context.Context) {
 	} else {
 		r.reload(ctx)
 	}
+	defer r.leaveAbsent(ctx, true) // once the answers below are sent
 	for i, d := range pending {
-		if d.origin == nil {
-			continue
-		}
-		if errs[i] != nil {
+		switch {
+		case d.joiner != nil && errs[i] != nil:
+			// A participant whose join is not in the log would have every
+			// command refused: end the session, so that it joins again.
+			r.srv.log.Error("storing a join", "lesson", r.lesson, "participant", d.joiner.participant, "err", errs[i])
+			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
+		case d.origin == nil:
+		case errs[i] != nil:
 			d.origin.s.replyError(d.ev.ID, errs[i])
-		} else {
+		default:
 			d.origin.s.replyAck(d.ev.ID, seqs[i])
 		}
 	}
 	r.maybeSnapshot()
+}
+
+// leaveAbsent records the leave of the participants the state lists as
+// present who have no session here: ghosts of a server killed before it
+// stored their leaves, or of a failed store. When the lesson has ended
+// (ended), it records the leave of everyone still present, so that an
+// ended lesson lists no one as present for ever.
+func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
+	if r.state == nil || (ended && r.state.Status != domain.StatusEnded) {
+		return
+	}
+	here := map[string]bool{}
+	for s := range r.sessions {
+		here[s.participant] = true
+	}
+	ids := make([]string, 0, len(r.state.Participants))
+	for id, p := range r.state.Participants {
+		if p.Present && (ended || !here[id]) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids) // the same log for the same state
+	for _, id := range ids {
+		p := r.state.Participants[id]
+		left := &domain.ParticipantLeft{}
+		if !here[id] {
+			left.Reason = domain.LeftAbsent
+		}
+		ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: id, Role: p.Role, Payload: left}, r.srv.now())
+		if err != nil {
+			r.srv.log.Error("recording the leave of an absent participant", "lesson", r.lesson, "participant", id, "err", err)
+			continue
+		}
+		r.queue(ev, nil)
+	}
+	if len(ids) > 0 {
+		r.flush(ctx)
+	}
+}
+
+// rejoin records again the join of participants with a session here whom
+// another server sharing the log recorded as gone (it found them present
+// with no session of its own).
+func (r *Room) rejoin(ctx context.Context) {
+	queued := false
+	for s := range r.sessions {
+		if p, ok := r.state.Participants[s.participant]; ok && p.Present {
+			continue
+		}
+		ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: s.participant, Role: s.role,
+			Payload: &domain.ParticipantJoined{Name: s.name}}, r.srv.now())
+		if err != nil {
+			continue // the lesson has ended
+		}
+		r.queue(ev, nil)
+		r.pending[len(r.pending)-1].joiner = s
+		queued = true
+	}
+	if queued {
+		r.flush(ctx)
+	}
+}
+
+// drop ends a session the room can no longer serve, and forgets it.
+func (r *Room) drop(s *session, why error) {
+	s.kill(why)
+	if _, ok := r.sessions[s]; ok {
+		delete(r.sessions, s)
+		r.updatePeers()
+	}
+}
+
+// answerRefused answers the commands the rules refused: a command the log
+// holds (a resend this room did not remember, which the rules refuse because
+// the state holds its effect already) with an ack of its original sequence,
+// any other with its refusal. One read of the store for all of them, and none
+// when nothing was refused: an accepted command never waits for it.
+func (r *Room) answerRefused(ctx context.Context) {
+	if len(r.refused) == 0 {
+		return
+	}
+	refused := r.refused
+	r.refused = nil
+	ids := make([]uuid.UUID, len(refused))
+	for i, f := range refused {
+		ids[i] = f.req.id
+	}
+	stored, err := r.srv.cfg.Store.Lookup(ctx, r.lesson, ids)
+	for _, f := range refused {
+		switch seq, ok := stored[f.req.id]; {
+		case err != nil:
+			// Whether it is a resend is unknown: no final answer.
+			f.req.s.kill(domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect"))
+		case ok:
+			r.remember(f.req.id, seq)
+			f.req.s.replyAck(f.req.id, seq)
+		default:
+			f.req.s.replyError(f.req.id, f.err)
+		}
+	}
 }
 
 // publish sends committed events, in order, to every session, encoded once.
@@ -512,6 +654,10 @@ func (r *Room) updateStage() {
 }
 
 func (r *Room) remember(id uuid.UUID, seq int64) {
+	if _, ok := r.recent[id]; ok {
+		r.recent[id] = seq
+		return
+	}
 	if old := r.ring[r.ringAt]; old != uuid.Nil {
 		delete(r.recent, old)
 	}

@@ -81,6 +81,11 @@ type Config struct {
 	// means the Store, when it keeps decks. Without either, deck.added is
 	// refused.
 	Decks DeckFinder
+	// AbsentAfter is how long a room, once opened, waits for the
+	// participants its log lists as present to come back (their server was
+	// killed before it stored their leave) before it records their leave
+	// (reason domain.LeftAbsent); 0 means 10 seconds.
+	AbsentAfter time.Duration
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.
@@ -93,9 +98,14 @@ type Server struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics // nil records nothing
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // rooms and sessions
+	// Rooms run until ctx ends; sessions until sessionsCtx ends, first, so
+	// that the rooms store their leaves.
+	ctx         context.Context
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup // rooms
+	sessionsCtx context.Context
+	endSessions context.CancelCauseFunc
+	sessions    sync.WaitGroup
 
 	mu     sync.Mutex
 	rooms  map[uuid.UUID]*Room
@@ -115,6 +125,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ResumeTTL == 0 {
 		cfg.ResumeTTL = 12 * time.Hour
+	}
+	if cfg.AbsentAfter == 0 {
+		cfg.AbsentAfter = 10 * time.Second
 	}
 	if cfg.SnapshotEvery == 0 {
 		cfg.SnapshotEvery = domain.SnapshotEvery
@@ -139,8 +152,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("realtime: register metrics: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	sessions, endSessions := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, engine: engine, api: engine.API, metrics: m, ctx: ctx, cancel: cancel,
-		rooms: map[uuid.UUID]*Room{}}
+		sessionsCtx: sessions, endSessions: endSessions, rooms: map[uuid.UUID]*Room{}}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   4096,
@@ -191,10 +205,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(conn, domain.Errorf(domain.CodeUnavailable, "the server is shutting down"))
 		return
 	}
-	s.wg.Add(1)
+	s.sessions.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
-	sess := newSession(s.ctx, s, lesson, conn)
+	defer s.sessions.Done()
+	sess := newSession(s.sessionsCtx, s, lesson, conn)
 	sess.host = r.Host
 	if h, _, err := net.SplitHostPort(r.Host); err == nil {
 		sess.host = h
@@ -259,11 +273,15 @@ func (s *Server) Rooms() int {
 	return len(s.rooms)
 }
 
-// Close ends every session and room and waits for their goroutines.
+// Close ends every session, telling its client to reconnect (to another
+// server, or this one restarted), waits until the rooms have stored their
+// participants' leaves, then ends the rooms and waits for their goroutines.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.endSessions(domain.Errorf(domain.CodeUnavailable, "the server is restarting; reconnect"))
+	s.sessions.Wait()
 	s.cancel()
 	s.wg.Wait()
 	return s.engine.Close()

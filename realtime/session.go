@@ -143,7 +143,6 @@ func (s *session) run() {
 		s.bye(res.err)
 		return
 	}
-	defer s.leave()
 	s.member = room.stage.Join(s.participant, s.pc)
 	defer func() {
 		s.member.Leave()
@@ -162,6 +161,9 @@ func (s *session) run() {
 	helpers.Go(func() { s.out.run(s.ctx, res.plan) })
 
 	s.readSignals()
+	// The leave is stored before the bye goes: a client that waits for the
+	// bye finds its leave in the log.
+	s.leave()
 	s.bye(s.why())
 }
 
@@ -169,6 +171,9 @@ func (s *session) run() {
 func (s *session) why() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.reason == nil && s.srv.sessionsCtx.Err() != nil {
+		return context.Cause(s.srv.sessionsCtx) // the server is stopping
+	}
 	return s.reason
 }
 

@@ -34,7 +34,7 @@ func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	out := &lazyWriter{w: w, rc: http.NewResponseController(w), start: func() {
+	out := &lazyWriter{w: newLongWriter(w), start: func() {
 		h := w.Header()
 		h.Set("Content-Type", f.ContentType)
 		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", lessonlog.FileName(l, format)))
@@ -55,15 +55,31 @@ func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
 	panic(http.ErrAbortHandler)
 }
 
-// exportWriteTime is how long one write of an export may take; the deadline
-// moves on with every write, so a long export outlives the server's
-// WriteTimeout while a stalled client does not hold it forever.
-const exportWriteTime = 30 * time.Second
+// writeStall is how long one write of a long response (an export, a
+// recording, a lesson's state) may take; the deadline moves on with every
+// write, so a long download outlives the server's WriteTimeout while a
+// stalled client does not hold it forever.
+const writeStall = 30 * time.Second
+
+// longWriter is a ResponseWriter whose every write moves the connection's
+// write deadline writeStall on.
+type longWriter struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func newLongWriter(w http.ResponseWriter) longWriter {
+	return longWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
+}
+
+func (l longWriter) Write(p []byte) (int, error) {
+	_ = l.rc.SetWriteDeadline(time.Now().Add(writeStall)) // not every writer has deadlines
+	return l.ResponseWriter.Write(p)
+}
 
 // lazyWriter sends the response's headers with its first write.
 type lazyWriter struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
+	w       longWriter
 	start   func()
 	started bool
 }
@@ -73,7 +89,6 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 		l.started = true
 		l.start()
 	}
-	_ = l.rc.SetWriteDeadline(time.Now().Add(exportWriteTime)) // not every writer has deadlines
 	return l.w.Write(p)
 }
 
@@ -81,7 +96,8 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 // bytes reply would write for it: a snapshot is compact, HTML-escaped JSON
 // (domain.State.MarshalSnapshot), which encoding/json would only scan again,
 // and a late lesson's is tens of megabytes.
-func (a *API) replyState(w http.ResponseWriter, seq int64, snapshot []byte) {
+func (a *API) replyState(rw http.ResponseWriter, seq int64, snapshot []byte) {
+	w := newLongWriter(rw) // a late lesson's state takes long to send to a slow reader
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	head := strconv.AppendInt([]byte(`{"seq":`), seq, 10)

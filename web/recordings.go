@@ -72,7 +72,8 @@ func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "video/webm")
 	w.Header().Set("Cache-Control", "private, no-cache")
-	http.ServeContent(w, r, name, st.ModTime(), f)
+	// A recording takes longer to download than the server's WriteTimeout.
+	http.ServeContent(newLongWriter(w), r, name, st.ModTime(), f)
 }
 
 // memberOnly checks that the request may play back the lesson of its path

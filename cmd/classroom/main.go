@@ -70,6 +70,7 @@ type config struct {
 	acmeDirectory  string
 	httpAddr       string
 	recordingsDir  string
+	writeTimeout   time.Duration
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -107,6 +108,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"let the relay reach private and link-local addresses: for a server on a school's own network (CLASSROOM_TURN_ALLOW_PRIVATE)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
+		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -361,7 +364,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      c.writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -27,7 +28,9 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/eventstore"
 	"classroom/realtime/client"
+	"classroom/realtime/token"
 )
 
 // binary builds classroom once for the tests of this file.
@@ -356,4 +359,115 @@ func TestMigrateAndUsage(t *testing.T) {
 	if out, code := run("help"); code != 0 || !strings.Contains(out, "-database-url") {
 		t.Fatalf("help: %d %s", code, out)
 	}
+}
+
+// TestLongDownload: a recording and a lesson's state that a slow reader takes
+// longer than the server's write timeout to read download whole through the
+// real server (an httptest server has no write timeout).
+func TestLongDownload(t *testing.T) {
+	data := t.TempDir()
+	// A lesson whose state is megabytes, written to the embedded store
+	// before the server opens it, with a teacher's token signed by the key
+	// the server will use.
+	ctx := context.Background()
+	store, err := eventstore.OpenSQLite(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lesson := uuid.New()
+	first, err := domain.NewLesson(lesson, uuid.New(), "Long download", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := []domain.Event{first}
+	for i := range 3000 {
+		pts := make(domain.Points, 500)
+		for k := range pts {
+			pts[k] = domain.Point{X: float64(i + k), Y: float64(k) + 0.5, T: int64(k * 8), Pressure: 0.5}
+		}
+		events = append(events, domain.Event{ID: uuid.New(), Lesson: lesson, Version: domain.EventVersion, Actor: "teacher",
+			Role: domain.RoleTeacher, Time: time.Now(), Payload: &domain.StrokeDrawn{Object: uuid.New(), Tool: domain.ToolPen,
+				Color: "#112233", Width: 2, Points: pts}})
+	}
+	if _, errs, err := store.Append(ctx, events...); err != nil || errs[0] != nil || errs[len(errs)-1] != nil {
+		t.Fatalf("fill the lesson: %v %v", err, errs)
+	}
+	store.Close()
+	key, err := token.LoadOrCreateKey(filepath.Join(data, "token.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := token.NewKeeper(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher, err := tokens.Issue(token.Claims{Lesson: lesson, Role: domain.RoleTeacher, Participant: "teacher", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both larger than what the loopback's socket buffers hold (a few
+	// megabytes) and what is written in the second the timeout allows.
+	recording := make([]byte, 32<<20)
+	rand.Read(recording)
+	dir := filepath.Join(data, "recordings", lesson.String())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "1-teacher-camera.webm"), recording, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := freeAddr(t)
+	start(t, addr, "-data", data, "-write-timeout", "1s")
+	base := "http://" + addr + "/api/lessons/" + lesson.String()
+	got := slowGet(t, base+"/recordings/1-teacher-camera.webm", teacher)
+	if !bytes.Equal(got, recording) {
+		t.Fatalf("downloaded %d of %d bytes of the recording intact", len(got), len(recording))
+	}
+	got = slowGet(t, base+fmt.Sprintf("/state?seq=%d", len(events)), teacher)
+	var state struct {
+		Seq   int64           `json:"seq"`
+		State json.RawMessage `json:"state"`
+	}
+	if err := json.Unmarshal(got, &state); err != nil || state.Seq != int64(len(events)) {
+		t.Fatalf("the state (%d bytes) did not arrive whole: %v, seq %d", len(got), err, state.Seq)
+	}
+	st, err := domain.RestoreSnapshot(state.State)
+	if err != nil || len(st.Board(domain.Slide{}).Objects) != len(events)-1 {
+		t.Fatalf("the state read back: %v", err)
+	}
+}
+
+// slowGet reads a response 64 KiB every 10 ms (about 6 MB/s) and checks that
+// it took longer than the server's write timeout of a second.
+func slowGet(t *testing.T, url, bearer string) []byte {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d", url, resp.StatusCode)
+	}
+	began := time.Now()
+	var got bytes.Buffer
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := io.ReadFull(resp.Body, buf)
+		got.Write(buf[:n])
+		if err != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if took := time.Since(began); took < 1500*time.Millisecond {
+		t.Fatalf("GET %s: %d bytes in %v, not longer than the write timeout: the test proves nothing", url, got.Len(), took)
+	}
+	return got.Bytes()
 }

@@ -163,6 +163,21 @@ func (c *Client) Err() error {
 	return c.failure
 }
 
+// Ended returns a channel closed when the current session's signaling
+// connection ends: the server said bye, or the connection was lost (the
+// server was killed). Then Resume reconnects and resends the commands not
+// answered. With no session (after Drop), the channel is closed already.
+func (c *Client) Ended() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil {
+		closed := make(chan struct{})
+		close(closed)
+		return closed
+	}
+	return c.conn.done
+}
+
 // Bye returns the server's farewell, once the server has ended the session.
 func (c *Client) Bye() *protocol.Signal {
 	c.mu.Lock()
