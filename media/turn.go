@@ -50,6 +50,16 @@ type RelayConfig struct {
 	// transport is UDP either way.
 	TCPAddr string
 
+	// Shared, if not nil, gives the relay the TURN clients that reached the
+	// server's HTTP(S) port, sorted from the browsers there (web.PortShare
+	// does that): for networks that let nothing out but HTTPS. SharedPort is
+	// that port and SharedTLS whether it speaks TLS; the relay then offers
+	// turns:HOST:SharedPort?transport=tcp (turn: without TLS) as well. The
+	// relay closes Shared when it closes.
+	Shared     net.Listener
+	SharedPort int
+	SharedTLS  bool
+
 	// PublicIP is the IPv4 address that participants reach the relay's
 	// relayed ports at, announced in their relay candidates: the host's
 	// public address, or the public side of a 1:1 NAT. Relayed ports are
@@ -117,11 +127,14 @@ type Relay struct {
 	portMin   uint16 // 0 for any port
 	portMax   uint16
 
-	udp     net.PacketConn
-	tcp     net.Listener // nil without TCP
-	udpPort int
-	tcpPort int // 0 without TCP
-	srv     *turn.Server
+	udp        net.PacketConn
+	tcp        net.Listener // nil without TCP
+	udpPort    int
+	tcpPort    int          // 0 without TCP
+	shared     net.Listener // nil without a shared HTTP(S) port
+	sharedPort int
+	sharedTLS  bool
+	srv        *turn.Server
 
 	closeOnce sync.Once
 	closeErr  error
@@ -218,16 +231,34 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		}
 		r.tcp = relayListener{Listener: l, r: r}
 		r.tcpPort = l.Addr().(*net.TCPAddr).Port
-		srvCfg.ListenerConfigs = []turn.ListenerConfig{{
+		srvCfg.ListenerConfigs = append(srvCfg.ListenerConfigs, turn.ListenerConfig{
 			Listener:              r.tcp,
 			RelayAddressGenerator: gen,
 			PermissionHandler:     r.permit,
-		}}
+		})
+	}
+	if cfg.Shared != nil {
+		if cfg.SharedPort <= 0 || cfg.SharedPort > 65535 {
+			r.udp.Close()
+			if r.tcp != nil {
+				r.tcp.Close()
+			}
+			return nil, fmt.Errorf("media: relay: bad shared port %d", cfg.SharedPort)
+		}
+		r.shared, r.sharedPort, r.sharedTLS = relayListener{Listener: cfg.Shared, r: r}, cfg.SharedPort, cfg.SharedTLS
+		srvCfg.ListenerConfigs = append(srvCfg.ListenerConfigs, turn.ListenerConfig{
+			Listener:              r.shared,
+			RelayAddressGenerator: gen,
+			PermissionHandler:     r.permit,
+		})
 	}
 	if r.srv, err = turn.NewServer(srvCfg); err != nil {
 		r.udp.Close()
 		if r.tcp != nil {
 			r.tcp.Close()
+		}
+		if r.shared != nil {
+			r.shared.Close()
 		}
 		return nil, fmt.Errorf("media: relay: %w", err)
 	}
@@ -235,6 +266,9 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 	attrs := []any{"udp", r.udp.LocalAddr().String(), "public_ip", r.publicIP.String()}
 	if r.tcp != nil {
 		attrs = append(attrs, "tcp", r.tcp.Addr().String())
+	}
+	if r.shared != nil {
+		attrs = append(attrs, "shared_port", r.sharedPort, "shared_tls", r.sharedTLS)
 	}
 	r.log.Info("turn: relay listening", attrs...)
 	if pub, _ := netip.AddrFromSlice(r.publicIP); !r.policy.allows(pub) {
@@ -307,8 +341,11 @@ func (r *Relay) password(username string) string {
 
 // ICEServers returns the ICE servers participant's RTCPeerConnection should
 // use, reaching the relay at host (a name or an IP address): a STUN server at
-// the relay's UDP port and, with fresh credentials, TURN over UDP and, when
-// the relay listens on TCP, TURN over TCP.
+// the relay's UDP port and, with fresh credentials, TURN over UDP, then, when
+// the relay listens on TCP, TURN over TCP, then, when it shares the HTTP(S)
+// port, TURN over TLS (or TCP) on that port: from the path a strict network
+// blocks first to the one it blocks last. ICE tries them all at once and
+// prefers the earlier ones (a relayed UDP path over TCP over TLS).
 func (r *Relay) ICEServers(host, participant string) []ICEServer {
 	udp := net.JoinHostPort(host, strconv.Itoa(r.udpPort))
 	username, password, _ := r.Credentials(participant)
@@ -320,6 +357,14 @@ func (r *Relay) ICEServers(host, participant string) []ICEServer {
 	if r.tcp != nil {
 		tcp := net.JoinHostPort(host, strconv.Itoa(r.tcpPort))
 		turnServer.URLs = append(turnServer.URLs, "turn:"+tcp+"?transport=tcp")
+	}
+	if r.shared != nil {
+		shared := net.JoinHostPort(host, strconv.Itoa(r.sharedPort))
+		scheme := "turn:"
+		if r.sharedTLS {
+			scheme = "turns:"
+		}
+		turnServer.URLs = append(turnServer.URLs, scheme+shared+"?transport=tcp")
 	}
 	return []ICEServer{{URLs: []string{"stun:" + udp}}, turnServer}
 }

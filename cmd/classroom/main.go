@@ -63,6 +63,7 @@ type config struct {
 	turnSecretFile string
 	turnTTL        time.Duration
 	turnPrivate    bool
+	turnShare      bool
 	tlsCert        string
 	tlsKey         string
 	acmeDomains    string
@@ -106,6 +107,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"how long the TURN credentials handed to a participant stay valid (CLASSROOM_TURN_TTL)")
 	fs.BoolVar(&c.turnPrivate, "turn-allow-private", env("CLASSROOM_TURN_ALLOW_PRIVATE", "") != "",
 		"let the relay reach private and link-local addresses: for a server on a school's own network (CLASSROOM_TURN_ALLOW_PRIVATE)")
+	fs.BoolVar(&c.turnShare, "turn-share-port", env("CLASSROOM_TURN_SHARE_PORT", "on") != "off",
+		"serve TURN on the HTTP(S) port too (TURN over TLS with HTTPS), for networks that let nothing out but HTTPS; with the relay only (CLASSROOM_TURN_SHARE_PORT=off to stop)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
@@ -264,8 +267,9 @@ func migrate(ctx context.Context, c *config, log *slog.Logger, stdout io.Writer)
 	return nil
 }
 
-// startRelay starts the embedded STUN/TURN relay.
-func (c *config) startRelay(log *slog.Logger) (*media.Relay, error) {
+// startRelay starts the embedded STUN/TURN relay; shared, when not nil, is
+// the HTTP(S) port it shares.
+func (c *config) startRelay(log *slog.Logger, shared *web.PortShare) (*media.Relay, error) {
 	secret, err := token.LoadOrCreateKey(c.turnSecret())
 	if err != nil {
 		return nil, fmt.Errorf("TURN secret: %w", err)
@@ -274,8 +278,12 @@ func (c *config) startRelay(log *slog.Logger) (*media.Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TURN relay: %w", err)
 	}
-	relay, err := media.NewRelay(media.RelayConfig{UDPAddr: c.turnAddr, TCPAddr: c.turnTCPAddr, PublicIP: ip,
-		Secret: secret, TTL: c.turnTTL, AllowLoopback: c.iceLoopback, AllowPrivate: c.turnPrivate, Logger: log})
+	cfg := media.RelayConfig{UDPAddr: c.turnAddr, TCPAddr: c.turnTCPAddr, PublicIP: ip,
+		Secret: secret, TTL: c.turnTTL, AllowLoopback: c.iceLoopback, AllowPrivate: c.turnPrivate, Logger: log}
+	if shared != nil {
+		cfg.Shared, cfg.SharedPort, cfg.SharedTLS = shared.TURN(), shared.Addr().(*net.TCPAddr).Port, shared.TLS()
+	}
+	relay, err := media.NewRelay(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -311,9 +319,32 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	if c.publicIP != "" {
 		publicIPs = []string{c.publicIP}
 	}
+	tlsConfig, challenges, err := web.ServerTLS(web.TLSOptions{CertFile: c.tlsCert, KeyFile: c.tlsKey,
+		ACMEDomains: splitList(c.acmeDomains), ACMEEmail: c.acmeEmail, ACMEDirectory: c.acmeDirectory,
+		ACMECacheDir: filepath.Join(c.dataDir, "acme")})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	var shared *web.PortShare
+	switch {
+	case c.turnAddr != "" && c.turnShare:
+		// The relay's TURN clients and the browsers share the one port, so
+		// that a network letting nothing out but HTTPS reaches the relay.
+		shared = web.SharePort(ln, tlsConfig, log)
+		defer shared.Close()
+		ln = shared.HTTP()
+	case tlsConfig != nil:
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	defer ln.Close()
+
 	var iceServers func(host, participant string) []protocol.ICEServer
 	if c.turnAddr != "" {
-		relay, err := c.startRelay(log)
+		relay, err := c.startRelay(log, shared)
 		if err != nil {
 			return err
 		}
@@ -337,19 +368,6 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	}
 	defer live.Close() // before the store closes: rooms store their last leaves
 
-	tlsConfig, challenges, err := web.ServerTLS(web.TLSOptions{CertFile: c.tlsCert, KeyFile: c.tlsKey,
-		ACMEDomains: splitList(c.acmeDomains), ACMEEmail: c.acmeEmail, ACMEDirectory: c.acmeDirectory,
-		ACMECacheDir: filepath.Join(c.dataDir, "acme")})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
-	}
 	if challenges != nil {
 		httpLn, err := net.Listen("tcp", c.httpAddr)
 		if err != nil {

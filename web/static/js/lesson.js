@@ -17,6 +17,7 @@
 // send(kind, data), videoStats(), errors, studentsLink}.
 
 import { LessonConnection } from "./connection.js";
+import { connectionPath } from "./path.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
 import { invite, keptToken, showReplay } from "./links.js";
 import { LessonState } from "./state.js";
@@ -97,6 +98,15 @@ class App {
     return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/lessons/${this.lesson}/ws`;
   }
 
+  /** showLive says the connection is up, then which way its media goes. */
+  showLive() {
+    status("live");
+    const conn = this.conn;
+    connectionPath(conn.pc).then((p) => {
+      if (this.conn === conn && this.live && p.text) status("live", p.text);
+    }).catch(() => {});
+  }
+
   /** connect joins, or resumes after a drop, and wires the new connection. */
   async connect() {
     this.live = false;
@@ -114,7 +124,7 @@ class App {
     conn.addEventListener("live", mine(() => {
       this.live = true;
       this.retry = 0;
-      status("live");
+      this.showLive();
       for (const [id, c] of this.pending) this.transmit(id, c);
       window.classroom.ready = true;
     }));
@@ -123,7 +133,7 @@ class App {
     conn.addEventListener("state", mine((s) => {
       if (s === "failed") this.drop(conn, "the connection failed");
       else if (s === "disconnected") status("reconnecting");
-      else if (s === "connected" && this.live) status("live");
+      else if (s === "connected" && this.live) this.showLive();
     }));
     conn.addEventListener("bye", mine((bye) => this.onBye(conn, bye)));
     conn.addEventListener("closed", mine(() => this.drop(conn, "the server closed the connection")));
@@ -445,11 +455,19 @@ class App {
   }
 }
 
-function status(s) {
+function status(s, path = "") {
   const p = $("status");
   p.dataset.state = s;
   p.textContent = { connecting: "connecting…", live: "connected", reconnecting: "reconnecting…", reloading: "reloading…",
     stopped: "stopped", left: "left" }[s] || s;
+  if (path) {
+    // A relayed path is the one a strict school network leaves; saying so
+    // helps whoever looks into a slow or failing connection.
+    p.textContent += ` (${path})`;
+    p.title = path === "direct" ? "Media goes straight to the server" : `Media goes through the server's relay, ${path.replace("relayed ", "")}`;
+  } else {
+    p.title = "";
+  }
 }
 
 const app = new App();
@@ -464,6 +482,7 @@ window.classroom = {
   hash: () => app.state.hash(),
   send: (kind, data) => app.send(kind, data),
   videoStats: () => app.media.stats(),
+  path: () => connectionPath(app.conn && app.conn.pc),
   app,
 };
 app.wire();
