@@ -16,7 +16,7 @@ import (
 
 	"classroom/domain"
 	"classroom/eventstore"
-	"classroom/media"
+	"classroom/media/sfu"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
 )
@@ -54,7 +54,7 @@ type session struct {
 	lastSeq     int64 // what the client said it has, when it joined
 
 	room      *Room
-	member    *media.Member // on the room's stage, once entered
+	member    *sfu.Member // on the room's stage, once entered
 	pc        *webrtc.PeerConnection
 	events    *webrtc.DataChannel
 	ephemeral *webrtc.DataChannel

@@ -33,7 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"classroom/eventstore"
-	"classroom/media"
+	"classroom/media/turn"
 	"classroom/realtime"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
@@ -258,7 +258,7 @@ func migrate(ctx context.Context, c *config, log *slog.Logger, stdout io.Writer)
 }
 
 // startRelay starts the embedded STUN/TURN relay.
-func (c *config) startRelay(log *slog.Logger) (*media.Relay, error) {
+func (c *config) startRelay(log *slog.Logger) (*turn.Relay, error) {
 	secret, err := token.LoadOrCreateKey(c.turnSecret())
 	if err != nil {
 		return nil, fmt.Errorf("TURN secret: %w", err)
@@ -267,7 +267,7 @@ func (c *config) startRelay(log *slog.Logger) (*media.Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TURN relay: %w", err)
 	}
-	relay, err := media.NewRelay(media.RelayConfig{UDPAddr: c.turnAddr, TCPAddr: c.turnTCPAddr, PublicIP: ip,
+	relay, err := turn.NewRelay(turn.RelayConfig{UDPAddr: c.turnAddr, TCPAddr: c.turnTCPAddr, PublicIP: ip,
 		Secret: secret, TTL: c.turnTTL, AllowLoopback: c.iceLoopback, AllowPrivate: c.turnPrivate, Logger: log})
 	if err != nil {
 		return nil, err

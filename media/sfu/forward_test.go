@@ -1,4 +1,4 @@
-package media
+package sfu
 
 import (
 	"sync"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media"
 )
 
 // written records what a down track writes, as the subscriber's SRTP
@@ -55,8 +57,8 @@ func vp8(seq uint16, ts uint32, key bool) *packet {
 	if key {
 		payload[1] = 0x00
 	}
-	return &packet{header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 1111, PayloadType: 96},
-		payload: payload, keyframe: key, at: time.Now()}
+	return &packet{Packet: media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 1111, PayloadType: 96},
+		Payload: payload, Keyframe: key, At: time.Now()}}
 }
 
 func subscriber(p *publication, w *written) *downTrack {
@@ -78,7 +80,7 @@ func TestRewrite(t *testing.T) {
 	}
 	d.forward(vp8(11, 4000, true))
 	d.forward(vp8(12, 7000, false))
-	d.forward(&packet{header: rtp.Header{SequenceNumber: 13, Timestamp: 7000}}) // padding
+	d.forward(&packet{Packet: media.Packet{Header: rtp.Header{SequenceNumber: 13, Timestamp: 7000}}}) // padding
 	d.forward(vp8(14, 10000, false))
 	got := w.seqs()
 	if len(got) != 3 || got[1] != got[0]+1 || got[2] != got[0]+2 {
@@ -191,37 +193,6 @@ func waitUntil(t *testing.T, cond func() bool) {
 	}
 }
 
-func TestKeyframeDetection(t *testing.T) {
-	for _, c := range []struct {
-		name    string
-		mime    string
-		payload []byte
-		want    bool
-	}{
-		{"vp8 key, short descriptor", "video/vp8", []byte{0x10, 0x00, 0x00, 0x00}, true},
-		{"vp8 inter", "video/vp8", []byte{0x10, 0x01}, false},
-		{"vp8 key, 15-bit picture id", "video/vp8", []byte{0x90, 0x80, 0x80, 0x0c, 0x10}, true},
-		{"vp8 inter, 15-bit picture id", "video/vp8", []byte{0x90, 0x80, 0x80, 0x0c, 0x2b}, false},
-		{"vp8 key, picture id, tl0, tid", "video/vp8", []byte{0x90, 0xe0, 0x05, 0x01, 0x40, 0x00}, true},
-		{"vp8 continuation", "video/vp8", []byte{0x00, 0x00}, false},
-		{"vp8 second partition", "video/vp8", []byte{0x11, 0x00}, false},
-		{"vp8 truncated", "video/vp8", []byte{0x90, 0x80}, false},
-		{"h264 idr", "video/h264", []byte{0x65, 0x88}, true},
-		{"h264 sps", "video/h264", []byte{0x67}, true},
-		{"h264 non-idr", "video/h264", []byte{0x41, 0x9a}, false},
-		{"h264 stap-a with sps", "video/h264", []byte{0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x01, 0x68}, true},
-		{"h264 stap-a without", "video/h264", []byte{0x78, 0x00, 0x02, 0x41, 0x42}, false},
-		{"h264 fu-a idr start", "video/h264", []byte{0x7c, 0x85, 0x00}, true},
-		{"h264 fu-a idr middle", "video/h264", []byte{0x7c, 0x05, 0x00}, false},
-		{"empty", "video/vp8", nil, false},
-		{"opus", "audio/opus", []byte{0x00}, false},
-	} {
-		if got := isKeyframeStart(c.mime, c.payload); got != c.want {
-			t.Errorf("%s: %v, want %v", c.name, got, c.want)
-		}
-	}
-}
-
 func TestCacheSinceKeyframe(t *testing.T) {
 	var c cache
 	if c.sinceKeyframe() != nil {
@@ -232,7 +203,7 @@ func TestCacheSinceKeyframe(t *testing.T) {
 	c.put(vp8(0, 6000, false))
 	c.put(vp8(2, 9000, false)) // 1 lost upstream
 	got := c.sinceKeyframe()
-	if len(got) != 3 || got[0].header.SequenceNumber != 65535 || got[2].header.SequenceNumber != 2 {
+	if len(got) != 3 || got[0].Header.SequenceNumber != 65535 || got[2].Header.SequenceNumber != 2 {
 		t.Fatalf("since the keyframe: %d packets", len(got))
 	}
 	for i := range uint16(cacheSize) {
@@ -272,8 +243,8 @@ func TestSimulcastLayers(t *testing.T) {
 	frame := func(key bool) {
 		for i, l := range layers {
 			pkt := vp8(seq[i], ts[i], key)
-			pkt.from, pkt.at = l, time.Now()
-			l.lastPacket.Store(pkt.at.UnixNano())
+			pkt.from, pkt.At = l, time.Now()
+			l.lastPacket.Store(pkt.At.UnixNano())
 			d.enqueue(pkt)
 			for len(d.queue) > 0 {
 				d.forward(<-d.queue)
@@ -344,7 +315,7 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	}
 	send := func(l *publication, seq uint16, ts uint32, key bool, at time.Time) {
 		pkt := vp8(seq, ts, key)
-		pkt.from, pkt.at = l, at
+		pkt.from, pkt.At = l, at
 		d.enqueue(pkt)
 		for len(d.queue) > 0 {
 			d.forward(<-d.queue)

@@ -1,4 +1,4 @@
-package media
+package sfu
 
 import (
 	"math/rand/v2"
@@ -153,7 +153,7 @@ func (d *downTrack) choose() {
 		return
 	}
 	if d.target.Swap(best) != best && best != d.current.Load() {
-		best.requestKeyframe()
+		best.RequestKeyframe()
 	}
 }
 
@@ -246,8 +246,8 @@ func (d *downTrack) forward(p *packet) {
 		if p.from != d.target.Load() {
 			return // a layer given up on while the packet queued
 		}
-		if !p.keyframe {
-			p.from.requestKeyframe()
+		if !p.Keyframe {
+			p.from.RequestKeyframe()
 			return
 		}
 		// The new layer's keyframe: switch to it here.
@@ -262,47 +262,47 @@ func (d *downTrack) forward(p *packet) {
 		// keyframe would decode wrong, so send nothing until then.
 		d.waitKey = true
 	}
-	if len(p.payload) == 0 { // padding: nothing to forward, and no hole either
+	if len(p.Payload) == 0 { // padding: nothing to forward, and no hole either
 		if d.started {
 			d.delta--
 		}
 		return
 	}
 	if d.waitKey && !switched {
-		if !p.keyframe {
+		if !p.Keyframe {
 			d.dropped.Add(1)
 			if p.from != nil {
-				p.from.requestKeyframe()
+				p.from.RequestKeyframe()
 			} else {
-				d.pub.requestKeyframe()
+				d.pub.RequestKeyframe()
 			}
 			return
 		}
 	}
 	if (d.waitKey || switched) && d.started {
-		d.delta = d.lastOut + 1 - p.header.SequenceNumber
+		d.delta = d.lastOut + 1 - p.Header.SequenceNumber
 	}
 	d.waitKey = false
 	if switched && d.started {
 		// Another layer has its own timestamps: carry on from the last one
 		// sent, as much later as time has passed.
-		gap := uint32(max(p.at.Sub(d.lastAt), 0).Seconds() * float64(d.pub.codec.ClockRate))
-		d.tsDelta = d.lastTS + max(gap, 1) - p.header.Timestamp
+		gap := uint32(max(p.At.Sub(d.lastAt), 0).Seconds() * float64(d.pub.codec.ClockRate))
+		d.tsDelta = d.lastTS + max(gap, 1) - p.Header.Timestamp
 	}
 	if !d.started {
 		d.started = true
-		d.delta = uint16(rand.Uint32()) - p.header.SequenceNumber
-		d.tsDelta = rand.Uint32() - p.header.Timestamp
-		d.lastOut = p.header.SequenceNumber + d.delta - 1
+		d.delta = uint16(rand.Uint32()) - p.Header.SequenceNumber
+		d.tsDelta = rand.Uint32() - p.Header.Timestamp
+		d.lastOut = p.Header.SequenceNumber + d.delta - 1
 	}
-	out := p.header.SequenceNumber + d.delta
+	out := p.Header.SequenceNumber + d.delta
 	if seqBefore(d.lastOut, out) {
 		d.lastOut = out
 	}
-	ts := p.header.Timestamp + d.tsDelta
-	d.lastTS, d.lastAt = ts, p.at
+	ts := p.Header.Timestamp + d.tsDelta
+	d.lastTS, d.lastAt = ts, p.At
 	d.histMu.Lock()
-	d.history[out%historySize] = sent{from: p.from, out: out, in: p.header.SequenceNumber, ts: ts, ok: true}
+	d.history[out%historySize] = sent{from: p.from, out: out, in: p.Header.SequenceNumber, ts: ts, ok: true}
 	d.histMu.Unlock()
 	if d.sent.Load() > 0 {
 		if d.send(p, out, ts) {
@@ -315,7 +315,7 @@ func (d *downTrack) forward(p *packet) {
 	} else if video {
 		// The first packet (a keyframe's) is lost: start at the next one.
 		d.waitKey = true
-		d.pub.requestKeyframe()
+		d.pub.RequestKeyframe()
 	}
 }
 
@@ -326,9 +326,9 @@ func (d *downTrack) send(p *packet, seq uint16, ts uint32) bool {
 	if d.write == nil {
 		return false
 	}
-	h := rtp.Header{Version: 2, Marker: p.header.Marker, PayloadType: d.pt, SequenceNumber: seq,
-		Timestamp: ts, SSRC: d.ssrc, CSRC: p.header.CSRC}
-	n, err := d.write.WriteRTP(&h, p.payload)
+	h := rtp.Header{Version: 2, Marker: p.Header.Marker, PayloadType: d.pt, SequenceNumber: seq,
+		Timestamp: ts, SSRC: d.ssrc, CSRC: p.Header.CSRC}
+	n, err := d.write.WriteRTP(&h, p.Payload)
 	return err == nil && n > 0
 }
 
@@ -365,7 +365,7 @@ func (d *downTrack) readRTCP() {
 		for _, pkt := range pkts {
 			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.current.Load().requestKeyframe()
+				d.current.Load().RequestKeyframe()
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				d.estimate.Store(int64(pkt.Bitrate))
 				d.choose()

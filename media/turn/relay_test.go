@@ -1,4 +1,4 @@
-package media
+package turn
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/turn/v4"
+	pionturn "github.com/pion/turn/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -389,14 +389,14 @@ func TestRelayRefusesLoopbackPeers(t *testing.T) {
 
 // newTURNClient returns a pion TURN client of r with the given credentials,
 // listening on its own socket; both are closed when the test ends.
-func newTURNClient(t *testing.T, r *Relay, username, password string) *turn.Client {
+func newTURNClient(t *testing.T, r *Relay, username, password string) *pionturn.Client {
 	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	c, err := turn.NewClient(&turn.ClientConfig{
+	c, err := pionturn.NewClient(&pionturn.ClientConfig{
 		STUNServerAddr: r.Addr().String(),
 		TURNServerAddr: r.Addr().String(),
 		Username:       username,
@@ -615,7 +615,7 @@ func TestRelayCredentials(t *testing.T) {
 			t.Errorf("password %q, want %q", password, want)
 		}
 		if key, ok := r.authenticate(username, DefaultRealm, &net.UDPAddr{}); !ok ||
-			!bytes.Equal(key, turn.GenerateAuthKey(username, DefaultRealm, password)) {
+			!bytes.Equal(key, pionturn.GenerateAuthKey(username, DefaultRealm, password)) {
 			t.Errorf("the relay does not accept its own credentials for %q", participant)
 		}
 	}
