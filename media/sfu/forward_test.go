@@ -193,30 +193,6 @@ func waitUntil(t *testing.T, cond func() bool) {
 	}
 }
 
-func TestCacheSinceKeyframe(t *testing.T) {
-	var c cache
-	if c.sinceKeyframe() != nil {
-		t.Fatal("an empty cache has a keyframe")
-	}
-	c.put(vp8(65534, 0, false))
-	c.put(vp8(65535, 3000, true))
-	c.put(vp8(0, 6000, false))
-	c.put(vp8(2, 9000, false)) // 1 lost upstream
-	got := c.sinceKeyframe()
-	if len(got) != 3 || got[0].Header.SequenceNumber != 65535 || got[2].Header.SequenceNumber != 2 {
-		t.Fatalf("since the keyframe: %d packets", len(got))
-	}
-	for i := range uint16(cacheSize) {
-		c.put(vp8(3+i, 0, false))
-	}
-	if c.sinceKeyframe() != nil {
-		t.Fatal("a keyframe older than the cache is still offered")
-	}
-	if c.get(2) != nil || c.get(3+cacheSize-1) == nil {
-		t.Fatal("the cache kept the wrong packets")
-	}
-}
-
 // TestSimulcastLayers: a subscriber forwards one of three layers: the best
 // when it gives no estimate, the best that fits its REMB estimate, the
 // smallest when none fits; it switches only at a keyframe of the new layer,
@@ -234,7 +210,7 @@ func TestSimulcastLayers(t *testing.T) {
 	for _, l := range layers[1:] {
 		d.addLayer(l)
 	}
-	if d.target.Load() != layers[2] {
+	if d.layer.target.Load() != layers[2] {
 		t.Fatal("without an estimate the best layer is not chosen")
 	}
 	// Each layer has its own sequence numbers and timestamps.
@@ -256,26 +232,26 @@ func TestSimulcastLayers(t *testing.T) {
 	}
 	frame(true)
 	frame(false)
-	if d.current.Load() != layers[2] {
+	if d.layer.current.Load() != layers[2] {
 		t.Fatal("not forwarding the best layer")
 	}
-	d.estimate.Store(600_000)
-	d.choose()
-	if d.target.Load() != layers[1] {
+	d.layer.estimate.Store(600_000)
+	d.layer.choose()
+	if d.layer.target.Load() != layers[1] {
 		t.Fatal("the estimate did not pick the middle layer")
 	}
 	frame(false) // no keyframe yet: still the best layer
-	if d.current.Load() != layers[2] {
+	if d.layer.current.Load() != layers[2] {
 		t.Fatal("switched before a keyframe of the new layer")
 	}
 	frame(true)
-	if d.current.Load() != layers[1] {
+	if d.layer.current.Load() != layers[1] {
 		t.Fatal("did not switch at the keyframe")
 	}
-	d.estimate.Store(50_000)
-	d.choose()
+	d.layer.estimate.Store(50_000)
+	d.layer.choose()
 	frame(true)
-	if d.current.Load() != layers[0] {
+	if d.layer.current.Load() != layers[0] {
 		t.Fatal("with an estimate below every layer, not the smallest")
 	}
 	h := w.headers
@@ -323,7 +299,7 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	}
 	start := time.Now()
 	send(layers[2], 7000, 900000, true, start)
-	if d.current.Load() != layers[2] {
+	if d.layer.current.Load() != layers[2] {
 		t.Fatal("not forwarding the best layer")
 	}
 
@@ -331,8 +307,8 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	layers[2].lastPacket.Store(time.Now().Add(-2 * pausedAfter).UnixNano())
 	layers[1].lastKeyframeRequest.Store(0)
 	before := asked[1].Load()
-	d.choose()
-	if d.target.Load() != layers[1] {
+	d.layer.choose()
+	if d.layer.target.Load() != layers[1] {
 		t.Fatal("a paused layer is still chosen over the best one sending")
 	}
 	if asked[1].Load() == before {
@@ -341,7 +317,7 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	// The middle layer's keyframe reached the server before the packet
 	// just sent did.
 	send(layers[1], 300, 5000, true, start.Add(-10*time.Millisecond))
-	if d.current.Load() != layers[1] {
+	if d.layer.current.Load() != layers[1] {
 		t.Fatal("did not switch at the keyframe of the layer still sending")
 	}
 	h := w.headers
@@ -353,61 +329,16 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	}
 
 	layers[2].lastPacket.Store(time.Now().UnixNano()) // it resumes
-	d.choose()
-	if d.target.Load() != layers[2] {
+	d.layer.choose()
+	if d.layer.target.Load() != layers[2] {
 		t.Fatal("the best layer is not chosen again once it resumes")
 	}
 
 	for _, l := range layers {
 		l.lastPacket.Store(time.Now().Add(-2 * pausedAfter).UnixNano())
 	}
-	d.choose()
-	if d.target.Load() != layers[2] {
+	d.layer.choose()
+	if d.layer.target.Load() != layers[2] {
 		t.Fatal("with no layer sending the choice changed")
-	}
-}
-
-// TestSimulcastHeadroom: a subscriber switches up only to a layer that fits
-// in upHeadroom percent of its estimate, and stays on a layer whose rate
-// wavers just under the estimate, so a ramping publisher does not make it
-// flip between layers, a keyframe each time.
-func TestSimulcastHeadroom(t *testing.T) {
-	var layers []*publication
-	for _, rate := range []int64{100_000, 500_000} {
-		p, _ := testPublication()
-		p.bitrate.Store(rate)
-		p.lastPacket.Store(time.Now().UnixNano())
-		layers = append(layers, p)
-	}
-	d := subscriber(layers[0], &written{})
-	d.addLayer(layers[1])
-	d.estimate.Store(200_000)
-	d.choose()
-	if d.target.Load() != layers[0] {
-		t.Fatal("a 500 kbit/s layer chosen for a 200 kbit/s estimate")
-	}
-	// The upper layer comes to 95 % of the estimate: not enough to go up.
-	layers[1].bitrate.Store(190_000)
-	d.choose()
-	if d.target.Load() != layers[0] {
-		t.Fatal("switched up to a layer at 95 % of the estimate")
-	}
-	// At 75 % it fits with headroom.
-	layers[1].bitrate.Store(150_000)
-	d.choose()
-	if d.target.Load() != layers[1] {
-		t.Fatal("did not switch up to a layer at 75 % of the estimate")
-	}
-	// Once there, it stays while the layer fits in the estimate at all...
-	layers[1].bitrate.Store(195_000)
-	d.choose()
-	if d.target.Load() != layers[1] {
-		t.Fatal("left a layer that still fits the estimate")
-	}
-	// ...and goes down when it does not.
-	layers[1].bitrate.Store(260_000)
-	d.choose()
-	if d.target.Load() != layers[0] {
-		t.Fatal("stayed on a layer above the estimate")
 	}
 }
