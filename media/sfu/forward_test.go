@@ -116,6 +116,25 @@ func TestNACKFromCache(t *testing.T) {
 	}
 }
 
+// TestNACKResendLimit: a subscriber that NACKs a packet again at once is
+// not sent it again: the first resend is still on its way.
+func TestNACKResendLimit(t *testing.T) {
+	p, _ := testPublication()
+	w := &written{}
+	d := subscriber(p, w)
+	for _, pkt := range []*packet{vp8(500, 0, true), vp8(501, 3000, false)} {
+		p.cache.put(pkt)
+		d.forward(pkt)
+	}
+	lost := w.headers[1].SequenceNumber
+	for range 3 {
+		d.resend(lost)
+	}
+	if len(w.headers) != 3 {
+		t.Fatalf("%d writes, want 2 and one resend for three NACKs at once", len(w.headers))
+	}
+}
+
 // TestSlowSubscriber: a subscriber whose writes stall loses packets at its
 // own queue, never holding up the publication or another subscriber; once
 // it drains, it sends nothing until the next keyframe, asks for one, and
