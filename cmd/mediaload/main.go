@@ -350,70 +350,82 @@ func waitFlowing(ctx context.Context, subs []*subscriber, limit time.Duration) i
 	}
 }
 
-// measure runs the measurement window.
-func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res *result, log *slog.Logger) error {
-	type mark struct {
-		at           time.Time
-		rx           []counts // by subscriber
-		sent         int64
-		server, load time.Duration
-		busy         time.Duration // the whole machine's
-		udp          map[string]int64
-		sched        *metrics.Float64Histogram
-		// Datagrams dropped at the server's and the load generator's
-		// own sockets.
-		serverDrops, loadDrops int64
-		// RTP datagrams counted at the subscribers' sockets and
-		// handed to pion, and sequence numbers asked for again there.
-		tapped, passed, nacked int64
+// mark is what measure reads at each end of its window.
+type mark struct {
+	at           time.Time
+	rx           []counts // by subscriber
+	sent         int64
+	server, load time.Duration
+	busy         time.Duration // the whole machine's
+	udp          map[string]int64
+	sched        *metrics.Float64Histogram
+	// Datagrams dropped at the server's and the load generator's own
+	// sockets.
+	serverDrops, loadDrops int64
+	// RTP datagrams counted at the subscribers' sockets and handed to
+	// pion, and sequence numbers asked for again there.
+	tapped, passed, nacked int64
+}
+
+// takeMark reads the counters of the subscribers, the camera, the server's
+// process, this process and the machine.
+func takeMark(c config, subs []*subscriber, cam *camera) (mark, error) {
+	m := mark{at: time.Now(), sent: cam.sent(), sched: schedLatencies()}
+	for _, s := range subs {
+		m.rx = append(m.rx, s.rc.counts())
+		if tp := s.rc.tap; tp != nil {
+			m.tapped, m.passed, m.nacked = m.tapped+tp.counted.Load(), m.passed+tp.passed.Load(), m.nacked+tp.nacked.Load()
+		}
 	}
-	take := func() (mark, error) {
-		m := mark{at: time.Now(), sent: cam.sent(), sched: schedLatencies()}
-		for _, s := range subs {
-			m.rx = append(m.rx, s.rc.counts())
-			if tp := s.rc.tap; tp != nil {
-				m.tapped, m.passed, m.nacked = m.tapped+tp.counted.Load(), m.passed+tp.passed.Load(), m.nacked+tp.nacked.Load()
-			}
-		}
-		var err error
-		if c.serverPID > 0 {
-			if m.server, err = cpuTime(strconv.Itoa(c.serverPID)); err != nil {
-				return m, err
-			}
-			if m.serverDrops, err = udpDrops(strconv.Itoa(c.serverPID)); err != nil {
-				return m, err
-			}
-		}
-		if m.loadDrops, err = udpDrops("self"); err != nil {
+	var err error
+	if c.serverPID > 0 {
+		if m.server, err = cpuTime(strconv.Itoa(c.serverPID)); err != nil {
 			return m, err
 		}
-		if m.load, err = cpuTime("self"); err != nil {
+		if m.serverDrops, err = udpDrops(strconv.Itoa(c.serverPID)); err != nil {
 			return m, err
 		}
-		if m.busy, err = busyTime(); err != nil {
-			return m, err
-		}
-		m.udp, err = udpCounters()
+	}
+	if m.loadDrops, err = udpDrops("self"); err != nil {
 		return m, err
 	}
-	var perf *exec.Cmd
-	if c.perfOut != "" && c.serverPID > 0 {
-		perf = exec.CommandContext(ctx, "perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(c.serverPID),
-			"-o", c.perfOut, "--", "sleep", strconv.Itoa(int(c.duration.Seconds())))
-		perf.Stderr = os.Stderr
-		if err := perf.Start(); err != nil {
-			log.Warn("perf", "err", err)
-			perf = nil
-		}
+	if m.load, err = cpuTime("self"); err != nil {
+		return m, err
 	}
-	start, err := take()
+	if m.busy, err = busyTime(); err != nil {
+		return m, err
+	}
+	m.udp, err = udpCounters()
+	return m, err
+}
+
+// startPerf records the server's CPU profile with perf over the window,
+// when asked to; nil when not, or when perf cannot start.
+func startPerf(ctx context.Context, c config, log *slog.Logger) *exec.Cmd {
+	if c.perfOut == "" || c.serverPID <= 0 {
+		return nil
+	}
+	perf := exec.CommandContext(ctx, "perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(c.serverPID),
+		"-o", c.perfOut, "--", "sleep", strconv.Itoa(int(c.duration.Seconds())))
+	perf.Stderr = os.Stderr
+	if err := perf.Start(); err != nil {
+		log.Warn("perf", "err", err)
+		return nil
+	}
+	return perf
+}
+
+// measure runs the measurement window.
+func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res *result, log *slog.Logger) error {
+	perf := startPerf(ctx, c, log)
+	start, err := takeMark(c, subs, cam)
 	if err != nil {
 		return err
 	}
 	if err := sleep(ctx, c.duration); err != nil {
 		return err
 	}
-	end, err := take()
+	end, err := takeMark(c, subs, cam)
 	if err != nil {
 		return err
 	}
