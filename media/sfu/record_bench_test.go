@@ -122,9 +122,10 @@ func benchRecording(b *testing.B, subs int, record bool) {
 		dropped += d.dropped.Load()
 	}
 	if rec != nil {
+		// A run too short to complete a frame writes no file.
 		recs, err := recorder.ListRecordings(dir)
-		if err != nil || len(recs) != 2 {
-			b.Fatalf("%d recordings (%v), want 2", len(recs), err)
+		if err != nil {
+			b.Fatal(err)
 		}
 		for _, r := range recs {
 			dropped += r.Dropped
