@@ -3,9 +3,10 @@ package media
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media/mediatest"
 )
 
 // TestEnginePublicAddress: behind a 1:1 NAT, the host candidates a
@@ -22,22 +23,7 @@ func TestEnginePublicAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	if _, err := pc.CreateDataChannel("events", nil); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-gathered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("gathering did not complete")
-	}
+	mediatest.StartGathering(t, pc)()
 	var hosts []string
 	for _, line := range strings.Split(pc.LocalDescription().SDP, "\n") {
 		if strings.HasPrefix(line, "a=candidate:") && strings.Contains(line, "typ host") {

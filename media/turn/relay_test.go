@@ -21,6 +21,8 @@ import (
 	"github.com/pion/ice/v4"
 	pionturn "github.com/pion/turn/v4"
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media/mediatest"
 )
 
 // relayTestSecret is the secret of the relays the tests start.
@@ -197,24 +199,10 @@ func startGathering(t *testing.T, pc *webrtc.PeerConnection) (relayCandidates fu
 			mu.Unlock()
 		}
 	})
-	if _, err := pc.CreateDataChannel("chat", nil); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
+	wait := mediatest.StartGathering(t, pc)
 	return func() []webrtc.ICECandidate {
 		t.Helper()
-		select {
-		case <-gathered:
-		case <-time.After(15 * time.Second):
-			t.Fatal("gathering did not complete in 15 s")
-		}
+		wait()
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Clone(relay)
