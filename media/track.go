@@ -48,8 +48,8 @@ type Sink interface {
 // participant's connection: a recorder.
 type Subscriber interface {
 	// OnStage is called, with the stage locked, whenever the tracks on stage
-	// may have changed, with every track on stage. It must not wait, nor
-	// call the stage.
+	// may have changed, with every track on stage, in a slice the stage
+	// never changes again. It must not wait, nor call the stage.
 	OnStage(tracks []Track)
 	// StageClosed is called once, when the stage closes, after a last
 	// OnStage with no tracks; it returns when the subscriber's goroutines
