@@ -19,8 +19,9 @@ import (
 const keyframeInterval = 500 * time.Millisecond
 
 // publication is one track a participant sends to the server. Its read loop
-// caches every packet and hands it to each subscriber's queue; it never
-// waits for a subscriber.
+// caches every packet and hands it to each subscriber's queue and each sink;
+// it never waits for either. It is the media.Track the stage offers its
+// subscribers.
 type publication struct {
 	owner *Member
 	track *webrtc.TrackRemote
@@ -67,8 +68,8 @@ func (p *publication) sending(now time.Time) bool {
 func (p *publication) source() string { return p.kind.String() + "/" + p.ID() }
 
 func newPublication(owner *Member, track *webrtc.TrackRemote) *publication {
-	codec := track.Codec()
-	p := &publication{owner: owner, track: track, codec: codec, mime: strings.ToLower(codec.MimeType),
+	params := track.Codec()
+	p := &publication{owner: owner, track: track, codec: params, mime: strings.ToLower(params.MimeType),
 		kind: track.Kind(), done: make(chan struct{})}
 	p.askKeyframe = func() {
 		owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}})
