@@ -16,7 +16,8 @@ import (
 //
 // The stage adds forwarded tracks to subscribers' PeerConnections and
 // removes them; the owner of each PeerConnection renegotiates when pion
-// says it is needed.
+// says it is needed. It also offers the tracks on stage to subscribers that
+// are not participants' connections (see Subscribe).
 type Stage struct {
 	log *slog.Logger
 
