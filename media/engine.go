@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -63,13 +62,6 @@ func codecs() []struct {
 	}
 }
 
-// NewEngine builds the engine. Close releases its UDP port.
-//
-// The interceptors are chosen for forwarding: a NACK generator asks
-// publishers for lost packets, RTCP reports go both ways, and publishers get
-// transport-wide congestion feedback. There is deliberately no NACK
-// responder: it would copy every packet sent to every subscriber, where the
-// forwarder answers NACKs from one cache per track.
 // SCTPRTOMax caps the data channels' retransmission timeout.
 const SCTPRTOMax = 2 * time.Second
 
@@ -80,6 +72,13 @@ const SCTPRTOMax = 2 * time.Second
 // lost handshake packet costs a joiner a retransmission timeout.
 const udpReadBuffer = 4 << 20
 
+// NewEngine builds the engine. Close releases its UDP port.
+//
+// The interceptors are chosen for forwarding: a NACK generator asks
+// publishers for lost packets, RTCP reports go both ways, and publishers get
+// transport-wide congestion feedback. There is deliberately no NACK
+// responder: it would copy every packet sent to every subscriber, where the
+// forwarder answers NACKs from one cache per track.
 func NewEngine(cfg EngineConfig) (*Engine, error) {
 	var se webrtc.SettingEngine
 	// A lost data-channel packet costs an SCTP retransmission timeout,
@@ -96,7 +95,12 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	}
 	if len(cfg.NAT1To1IPs) > 0 {
-		se.SetNAT1To1IPs(cfg.NAT1To1IPs, webrtc.ICECandidateTypeHost)
+		// Host candidates carry the public addresses instead of the
+		// host's own.
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: cfg.NAT1To1IPs,
+			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace}); err != nil {
+			return nil, fmt.Errorf("media: public addresses %v: %w", cfg.NAT1To1IPs, err)
+		}
 	}
 	e := &Engine{}
 	if cfg.UDPAddr != "" {
@@ -166,10 +170,10 @@ func (e *Engine) Close() error {
 	return errors.Join(errs...)
 }
 
-// forwardingCodecs returns the codecs of a kind for a track the server
+// ForwardingCodecs returns the codecs of a kind for a track the server
 // sends: video without transport-wide congestion feedback, so that the
 // subscriber estimates its bandwidth itself and says so in REMB.
-func forwardingCodecs(kind webrtc.RTPCodecType) []webrtc.RTPCodecParameters {
+func ForwardingCodecs(kind webrtc.RTPCodecType) []webrtc.RTPCodecParameters {
 	var out []webrtc.RTPCodecParameters
 	for _, c := range codecs() {
 		if c.t != kind {
@@ -185,41 +189,4 @@ func forwardingCodecs(kind webrtc.RTPCodecType) []webrtc.RTPCodecParameters {
 		out = append(out, c.p)
 	}
 	return out
-}
-
-// matchCodec finds the codec of a subscriber's negotiated list that carries
-// a publisher's packets unchanged: the same MIME type and, for H.264, the
-// same packetization mode and profile where possible.
-func matchCodec(want webrtc.RTPCodecParameters, have []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {
-	var fallback *webrtc.RTPCodecParameters
-	for i, c := range have {
-		if !strings.EqualFold(c.MimeType, want.MimeType) {
-			continue
-		}
-		if strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) {
-			if fmtpValue(c.SDPFmtpLine, "packetization-mode") != fmtpValue(want.SDPFmtpLine, "packetization-mode") {
-				continue
-			}
-			if !strings.EqualFold(fmtpValue(c.SDPFmtpLine, "profile-level-id"), fmtpValue(want.SDPFmtpLine, "profile-level-id")) {
-				if fallback == nil {
-					fallback = &have[i]
-				}
-				continue
-			}
-		}
-		return c, true
-	}
-	if fallback != nil {
-		return *fallback, true
-	}
-	return webrtc.RTPCodecParameters{}, false
-}
-
-func fmtpValue(line, key string) string {
-	for _, kv := range strings.Split(line, ";") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return ""
 }

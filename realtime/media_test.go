@@ -17,8 +17,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"classroom/domain"
-	"classroom/media"
 	"classroom/media/mediatest"
+	"classroom/media/turn"
 	"classroom/realtime"
 	"classroom/realtime/client"
 	"classroom/realtime/protocol"
@@ -281,7 +281,7 @@ func TestFloor(t *testing.T) {
 // expired or forged credentials get it nowhere.
 func TestRelayOnly(t *testing.T) {
 	secret := []byte(strings.Repeat("s", 32))
-	relay, err := media.NewRelay(media.RelayConfig{UDPAddr: "127.0.0.1:0", Secret: secret, AllowLoopback: true, Logger: quiet()})
+	relay, err := turn.NewRelay(turn.RelayConfig{UDPAddr: "127.0.0.1:0", Secret: secret, AllowLoopback: true, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

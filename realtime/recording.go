@@ -5,12 +5,12 @@ import (
 	"path/filepath"
 
 	"classroom/domain"
-	"classroom/media"
+	"classroom/media/recorder"
 )
 
 // Recording: the teacher's recording.started and recording.stopped events
 // start and stop a segment of the lesson's stage recording (see
-// media.Stage.StartRecording), one file per track, in
+// recorder.Recorder.Start), one file per track, in
 // Config.RecordingsDir/<lesson>/. lesson.ended stops it, and so does the
 // room closing (its stage finalizes the files). A room that loads a lesson
 // whose state says recording is on resumes it, in new files of the same
@@ -27,7 +27,9 @@ func (r *Room) recordEvents(events []domain.Event) {
 		case *domain.RecordingStarted:
 			r.startRecording(e.Seq)
 		case *domain.RecordingStopped, *domain.LessonEnded:
-			r.stage.StopRecording(e.Time)
+			if r.recorder != nil {
+				r.recorder.Stop(e.Time)
+			}
 		}
 	}
 }
@@ -53,7 +55,10 @@ func (r *Room) resumeRecording(ctx context.Context) {
 }
 
 func (r *Room) startRecording(segment int64) {
-	err := r.stage.StartRecording(media.RecordOptions{Dir: filepath.Join(r.srv.cfg.RecordingsDir, r.lesson.String()),
+	if r.recorder == nil {
+		r.recorder = recorder.New(r.stage, r.srv.log.With("lesson", r.lesson))
+	}
+	err := r.recorder.Start(recorder.Options{Dir: filepath.Join(r.srv.cfg.RecordingsDir, r.lesson.String()),
 		Lesson: r.lesson.String(), Segment: segment, Now: r.srv.now})
 	if err != nil {
 		r.srv.log.Error("recording: start", "lesson", r.lesson, "segment", segment, "err", err)

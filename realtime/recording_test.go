@@ -14,8 +14,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"classroom/domain"
-	"classroom/media"
 	"classroom/media/mediatest"
+	"classroom/media/recorder"
 	"classroom/realtime"
 	"classroom/realtime/token"
 	"classroom/web"
@@ -80,10 +80,10 @@ func TestRecording(t *testing.T) {
 	}
 
 	lessonDir := filepath.Join(dir, ls.lesson.String())
-	var recs []media.Recording
+	var recs []recorder.Recording
 	waitFor(t, 10*time.Second, "every file to be finalized", func() bool {
 		var err error
-		if recs, err = media.ListRecordings(lessonDir); err != nil {
+		if recs, err = recorder.ListRecordings(lessonDir); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
@@ -162,7 +162,7 @@ func TestRecording(t *testing.T) {
 	resp := get(base, teacherTok, nil)
 	var listed struct {
 		Recordings []struct {
-			media.Recording
+			recorder.Recording
 			URL string `json:"url"`
 		} `json:"recordings"`
 	}

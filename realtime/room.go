@@ -13,7 +13,8 @@ import (
 
 	"classroom/domain"
 	"classroom/eventstore"
-	"classroom/media"
+	"classroom/media/recorder"
+	"classroom/media/sfu"
 	"classroom/realtime/protocol"
 )
 
@@ -53,10 +54,11 @@ type Room struct {
 
 	// stage forwards the media of the teacher and of the student with the
 	// floor; onStage is who the stage was last told that is.
-	stage   *media.Stage
+	stage   *sfu.Stage
 	onStage []string
 
 	// Owned by run.
+	recorder  *recorder.Recorder // the stage's, from its first recording
 	state     *domain.State
 	broadcast int64 // the last sequence sent to the sessions
 	sessions  map[*session]struct{}
@@ -147,7 +149,7 @@ func (req *exit) whileReloading(r *Room, _ error) {
 }
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
-	return &Room{srv: srv, lesson: lesson, stage: media.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue),
+	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue),
 		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs)}
 }

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"classroom/domain"
-	"classroom/media"
+	"classroom/media/sfu"
 	"classroom/realtime/peer"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
@@ -61,7 +61,7 @@ type session struct {
 	out *delivery    // the events channel; set by connect
 
 	room      *Room
-	member    *media.Member // on the room's stage, once entered
+	member    *sfu.Member // on the room's stage, once entered
 	pc        *webrtc.PeerConnection
 	ephemeral *webrtc.DataChannel
 

@@ -9,13 +9,13 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
-	"classroom/media"
+	"classroom/media/recorder"
 )
 
 // recordingJSON is one recorded file as the API lists it: its manifest
 // (times on the event log's clock) and where to download it.
 type recordingJSON struct {
-	media.Recording
+	recorder.Recording
 	URL string `json:"url"`
 }
 
@@ -29,7 +29,7 @@ func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	recs, err := media.ListRecordings(filepath.Join(a.cfg.Recordings, id.String()))
+	recs, err := recorder.ListRecordings(filepath.Join(a.cfg.Recordings, id.String()))
 	if err != nil {
 		a.log.Warn("list recordings", "lesson", id, "err", err) // the readable ones are still listed
 	}

@@ -37,7 +37,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"classroom/eventstore"
-	"classroom/media"
+	"classroom/media/turn"
 	"classroom/realtime"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
@@ -269,7 +269,7 @@ func migrate(ctx context.Context, c *config, log *slog.Logger, stdout io.Writer)
 
 // startRelay starts the embedded STUN/TURN relay; shared, when not nil, is
 // the HTTP(S) port it shares.
-func (c *config) startRelay(log *slog.Logger, shared *web.PortShare) (*media.Relay, error) {
+func (c *config) startRelay(log *slog.Logger, shared *web.PortShare) (*turn.Relay, error) {
 	secret, err := token.LoadOrCreateKey(c.turnSecret())
 	if err != nil {
 		return nil, fmt.Errorf("TURN secret: %w", err)
@@ -278,12 +278,12 @@ func (c *config) startRelay(log *slog.Logger, shared *web.PortShare) (*media.Rel
 	if err != nil {
 		return nil, fmt.Errorf("TURN relay: %w", err)
 	}
-	cfg := media.RelayConfig{UDPAddr: c.turnAddr, TCPAddr: c.turnTCPAddr, PublicIP: ip,
+	cfg := turn.RelayConfig{UDPAddr: c.turnAddr, TCPAddr: c.turnTCPAddr, PublicIP: ip,
 		Secret: secret, TTL: c.turnTTL, AllowLoopback: c.iceLoopback, AllowPrivate: c.turnPrivate, Logger: log}
 	if shared != nil {
 		cfg.Shared, cfg.SharedPort, cfg.SharedTLS = shared.TURN(), shared.Addr().(*net.TCPAddr).Port, shared.TLS()
 	}
-	relay, err := media.NewRelay(cfg)
+	relay, err := turn.NewRelay(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,6 @@
 // Command mediaload measures how a server fans one publisher's media out to
 // many subscribers: the classroom SFU, or the bare pion baseline
-// (bench/barefanout). It is a load generator that talks to a running server
-// over its public API only: the server must never import it, and it changes
-// nothing there beyond the lesson it creates and joins.
+// (bench/barefanout).
 //
 // One publisher sends synthetic VP8 video (-fps frames a second of
 // -frame-bytes bytes, a keyframe every two seconds and whenever one is asked
@@ -352,7 +350,7 @@ func waitFlowing(ctx context.Context, subs []*subscriber, limit time.Duration) i
 	}
 }
 
-// mark is what measure reads at either end of the window.
+// mark is what measure reads at each end of its window.
 type mark struct {
 	at           time.Time
 	rx           []counts // by subscriber
@@ -361,16 +359,16 @@ type mark struct {
 	busy         time.Duration // the whole machine's
 	udp          map[string]int64
 	sched        *metrics.Float64Histogram
-	// Datagrams dropped at the server's and the load generator's
-	// own sockets.
+	// Datagrams dropped at the server's and the load generator's own
+	// sockets.
 	serverDrops, loadDrops int64
-	// RTP datagrams counted at the subscribers' sockets and
-	// handed to pion, and sequence numbers asked for again there.
+	// RTP datagrams counted at the subscribers' sockets and handed to
+	// pion, and sequence numbers asked for again there.
 	tapped, passed, nacked int64
 }
 
-// takeMark reads the counters of the subscribers, the publisher, the
-// server's and this process's CPU time and sockets, and the machine.
+// takeMark reads the counters of the subscribers, the camera, the server's
+// process, this process and the machine.
 func takeMark(c config, subs []*subscriber, cam *camera) (mark, error) {
 	m := mark{at: time.Now(), sent: cam.sent(), sched: schedLatencies()}
 	for _, s := range subs {
@@ -401,18 +399,25 @@ func takeMark(c config, subs []*subscriber, cam *camera) (mark, error) {
 	return m, err
 }
 
+// startPerf records the server's CPU profile with perf over the window,
+// when asked to; nil when not, or when perf cannot start.
+func startPerf(ctx context.Context, c config, log *slog.Logger) *exec.Cmd {
+	if c.perfOut == "" || c.serverPID <= 0 {
+		return nil
+	}
+	perf := exec.CommandContext(ctx, "perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(c.serverPID),
+		"-o", c.perfOut, "--", "sleep", strconv.Itoa(int(c.duration.Seconds())))
+	perf.Stderr = os.Stderr
+	if err := perf.Start(); err != nil {
+		log.Warn("perf", "err", err)
+		return nil
+	}
+	return perf
+}
+
 // measure runs the measurement window.
 func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res *result, log *slog.Logger) error {
-	var perf *exec.Cmd
-	if c.perfOut != "" && c.serverPID > 0 {
-		perf = exec.CommandContext(ctx, "perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(c.serverPID),
-			"-o", c.perfOut, "--", "sleep", strconv.Itoa(int(c.duration.Seconds())))
-		perf.Stderr = os.Stderr
-		if err := perf.Start(); err != nil {
-			log.Warn("perf", "err", err)
-			perf = nil
-		}
-	}
+	perf := startPerf(ctx, c, log)
 	start, err := takeMark(c, subs, cam)
 	if err != nil {
 		return err
@@ -429,13 +434,6 @@ func measure(ctx context.Context, c config, subs []*subscriber, cam *camera, res
 			log.Warn("perf", "err", err)
 		}
 	}
-	compare(res, c, start, end, len(subs))
-	return nil
-}
-
-// compare fills in res from the marks at the ends of the window; subs
-// is the number of subscribers.
-func compare(res *result, c config, start, end mark, subs int) {
 	secs := end.at.Sub(start.at).Seconds()
 	// Sum over the subscribers whose tracks had all begun by the start.
 	var d counts
@@ -473,7 +471,7 @@ func compare(res *result, c config, start, end mark, subs int) {
 		cpu := (end.server - start.server).Seconds()
 		res.ServerCPUPct = 100 * cpu / secs
 		res.OtherCPUPct -= res.ServerCPUPct
-		res.ServerCPUPctPerSub = res.ServerCPUPct / float64(subs)
+		res.ServerCPUPctPerSub = res.ServerCPUPct / float64(len(subs))
 		if cpu > 0 {
 			res.PktsPerServerCPUSecond = float64(rx) / cpu
 		}
@@ -484,6 +482,7 @@ func compare(res *result, c config, start, end mark, subs int) {
 	res.UDPRcvbufErrors = end.udp["RcvbufErrors"] - start.udp["RcvbufErrors"]
 	res.UDPInErrors = end.udp["InErrors"] - start.udp["InErrors"]
 	res.UDPSndbufErrors = end.udp["SndbufErrors"] - start.udp["SndbufErrors"]
+	return nil
 }
 
 // timeToFirstFrame joins c.ttff subscribers one after another and times

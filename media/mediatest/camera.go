@@ -2,7 +2,9 @@
 // Opus-shaped audio sent over a real WebRTC connection. Nothing decodes its
 // payload (random bytes), but every frame is shaped like a real one where
 // the server looks: a VP8 keyframe starts with a frame tag whose P bit is
-// clear, the start code 9d 01 2a and a 640×480 size. It is for tests only.
+// clear, the start code 9d 01 2a and a 640×480 size. It also starts a
+// peer's ICE gathering for tests that look at candidates. It is for tests
+// only: nothing outside a _test.go file may import it.
 package mediatest
 
 import (

@@ -1,4 +1,4 @@
-package media
+package turn
 
 import (
 	"bytes"
@@ -19,8 +19,10 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/turn/v4"
+	pionturn "github.com/pion/turn/v4"
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media/mediatest"
 )
 
 // relayTestSecret is the secret of the relays the tests start.
@@ -197,24 +199,10 @@ func startGathering(t *testing.T, pc *webrtc.PeerConnection) (relayCandidates fu
 			mu.Unlock()
 		}
 	})
-	if _, err := pc.CreateDataChannel("chat", nil); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
+	wait := mediatest.StartGathering(t, pc)
 	return func() []webrtc.ICECandidate {
 		t.Helper()
-		select {
-		case <-gathered:
-		case <-time.After(15 * time.Second):
-			t.Fatal("gathering did not complete in 15 s")
-		}
+		wait()
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Clone(relay)
@@ -389,14 +377,14 @@ func TestRelayRefusesLoopbackPeers(t *testing.T) {
 
 // newTURNClient returns a pion TURN client of r with the given credentials,
 // listening on its own socket; both are closed when the test ends.
-func newTURNClient(t *testing.T, r *Relay, username, password string) *turn.Client {
+func newTURNClient(t *testing.T, r *Relay, username, password string) *pionturn.Client {
 	t.Helper()
 	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	c, err := turn.NewClient(&turn.ClientConfig{
+	c, err := pionturn.NewClient(&pionturn.ClientConfig{
 		STUNServerAddr: r.Addr().String(),
 		TURNServerAddr: r.Addr().String(),
 		Username:       username,
@@ -615,7 +603,7 @@ func TestRelayCredentials(t *testing.T) {
 			t.Errorf("password %q, want %q", password, want)
 		}
 		if key, ok := r.authenticate(username, DefaultRealm, &net.UDPAddr{}); !ok ||
-			!bytes.Equal(key, turn.GenerateAuthKey(username, DefaultRealm, password)) {
+			!bytes.Equal(key, pionturn.GenerateAuthKey(username, DefaultRealm, password)) {
 			t.Errorf("the relay does not accept its own credentials for %q", participant)
 		}
 	}

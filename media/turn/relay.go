@@ -1,4 +1,4 @@
-package media
+package turn
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/pion/logging"
-	"github.com/pion/turn/v4"
+	pionturn "github.com/pion/turn/v4"
 )
 
 const (
@@ -134,7 +134,7 @@ type Relay struct {
 	shared     net.Listener // nil without a shared HTTP(S) port
 	sharedPort int
 	sharedTLS  bool
-	srv        *turn.Server
+	srv        *pionturn.Server
 
 	closeOnce sync.Once
 	closeErr  error
@@ -161,13 +161,13 @@ type ICEServer struct {
 // NewRelay starts a relay listening as cfg says. The caller must Close it.
 func NewRelay(cfg RelayConfig) (*Relay, error) {
 	if len(cfg.Secret) < MinSecretSize {
-		return nil, fmt.Errorf("media: relay secret is %d bytes, want at least %d", len(cfg.Secret), MinSecretSize)
+		return nil, fmt.Errorf("turn: relay secret is %d bytes, want at least %d", len(cfg.Secret), MinSecretSize)
 	}
 	if cfg.TTL < 0 {
-		return nil, fmt.Errorf("media: negative relay credential TTL %v", cfg.TTL)
+		return nil, fmt.Errorf("turn: negative relay credential TTL %v", cfg.TTL)
 	}
 	if (cfg.RelayPortMin == 0) != (cfg.RelayPortMax == 0) || cfg.RelayPortMin > cfg.RelayPortMax {
-		return nil, fmt.Errorf("media: bad relay port range %d-%d", cfg.RelayPortMin, cfg.RelayPortMax)
+		return nil, fmt.Errorf("turn: bad relay port range %d-%d", cfg.RelayPortMin, cfg.RelayPortMax)
 	}
 	r := &Relay{
 		log:     cfg.Logger,
@@ -204,12 +204,12 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 
 	var err error
 	if r.udp, err = net.ListenPacket("udp", udpAddr); err != nil {
-		return nil, fmt.Errorf("media: relay: %w", err)
+		return nil, fmt.Errorf("turn: relay: %w", err)
 	}
 	r.udpPort = r.udp.LocalAddr().(*net.UDPAddr).Port
 	gen := relayAddressGenerator{r}
-	srvCfg := turn.ServerConfig{
-		PacketConnConfigs: []turn.PacketConnConfig{{
+	srvCfg := pionturn.ServerConfig{
+		PacketConnConfigs: []pionturn.PacketConnConfig{{
 			PacketConn:            r.udp,
 			RelayAddressGenerator: gen,
 			PermissionHandler:     r.permit,
@@ -217,7 +217,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		LoggerFactory: turnLoggerFactory{r.log},
 		Realm:         r.realm,
 		AuthHandler:   r.authenticate,
-		EventHandler: turn.EventHandler{
+		EventHandler: pionturn.EventHandler{
 			OnAuth:              r.onAuth,
 			OnAllocationCreated: r.onAllocationCreated,
 			OnAllocationDeleted: r.onAllocationDeleted,
@@ -227,11 +227,11 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		l, err := net.Listen("tcp", cfg.TCPAddr)
 		if err != nil {
 			r.udp.Close()
-			return nil, fmt.Errorf("media: relay: %w", err)
+			return nil, fmt.Errorf("turn: relay: %w", err)
 		}
 		r.tcp = relayListener{Listener: l, r: r}
 		r.tcpPort = l.Addr().(*net.TCPAddr).Port
-		srvCfg.ListenerConfigs = append(srvCfg.ListenerConfigs, turn.ListenerConfig{
+		srvCfg.ListenerConfigs = append(srvCfg.ListenerConfigs, pionturn.ListenerConfig{
 			Listener:              r.tcp,
 			RelayAddressGenerator: gen,
 			PermissionHandler:     r.permit,
@@ -243,16 +243,16 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 			if r.tcp != nil {
 				r.tcp.Close()
 			}
-			return nil, fmt.Errorf("media: relay: bad shared port %d", cfg.SharedPort)
+			return nil, fmt.Errorf("turn: relay: bad shared port %d", cfg.SharedPort)
 		}
 		r.shared, r.sharedPort, r.sharedTLS = relayListener{Listener: cfg.Shared, r: r}, cfg.SharedPort, cfg.SharedTLS
-		srvCfg.ListenerConfigs = append(srvCfg.ListenerConfigs, turn.ListenerConfig{
+		srvCfg.ListenerConfigs = append(srvCfg.ListenerConfigs, pionturn.ListenerConfig{
 			Listener:              r.shared,
 			RelayAddressGenerator: gen,
 			PermissionHandler:     r.permit,
 		})
 	}
-	if r.srv, err = turn.NewServer(srvCfg); err != nil {
+	if r.srv, err = pionturn.NewServer(srvCfg); err != nil {
 		r.udp.Close()
 		if r.tcp != nil {
 			r.tcp.Close()
@@ -260,7 +260,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		if r.shared != nil {
 			r.shared.Close()
 		}
-		return nil, fmt.Errorf("media: relay: %w", err)
+		return nil, fmt.Errorf("turn: relay: %w", err)
 	}
 
 	attrs := []any{"udp", r.udp.LocalAddr().String(), "public_ip", r.publicIP.String()}
@@ -283,12 +283,12 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 func (r *Relay) setAddresses(udpAddr, publicIP string) error {
 	host, _, err := net.SplitHostPort(udpAddr)
 	if err != nil {
-		return fmt.Errorf("media: relay UDP address: %w", err)
+		return fmt.Errorf("turn: relay UDP address: %w", err)
 	}
 	var listen netip.Addr
 	if host != "" {
 		if listen, err = netip.ParseAddr(host); err != nil {
-			return fmt.Errorf("media: relay UDP address %q: host must be an IP address", udpAddr)
+			return fmt.Errorf("turn: relay UDP address %q: host must be an IP address", udpAddr)
 		}
 		listen = listen.Unmap()
 	}
@@ -301,18 +301,18 @@ func (r *Relay) setAddresses(udpAddr, publicIP string) error {
 	switch {
 	case publicIP != "":
 		if pub, err = netip.ParseAddr(publicIP); err != nil {
-			return fmt.Errorf("media: relay public IP: %w", err)
+			return fmt.Errorf("turn: relay public IP: %w", err)
 		}
 		pub = pub.Unmap()
 		if !pub.Is4() || pub.IsUnspecified() {
-			return fmt.Errorf("media: relay public IP %s: want a specific IPv4 address (relayed addresses are IPv4)", pub)
+			return fmt.Errorf("turn: relay public IP %s: want a specific IPv4 address (relayed addresses are IPv4)", pub)
 		}
 	case listen.Is4() && !listen.IsUnspecified():
 		pub = listen
 	case (!listen.IsValid() || listen.IsUnspecified()) && r.policy.allowLoopback:
 		pub = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	default:
-		return fmt.Errorf("media: relay public IP is needed: the UDP address %q names no specific IPv4 address to announce", udpAddr)
+		return fmt.Errorf("turn: relay public IP is needed: the UDP address %q names no specific IPv4 address to announce", udpAddr)
 	}
 	r.publicIP = net.IP(pub.AsSlice())
 	return nil
@@ -401,15 +401,15 @@ func (r *Relay) close() error {
 	select {
 	case <-r.drained:
 	case <-time.After(relayCloseTimeout):
-		errs = append(errs, errors.New("media: relay: timed out waiting for allocations to close"))
+		errs = append(errs, errors.New("turn: relay: timed out waiting for allocations to close"))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("media: closing relay: %w", err)
+		return fmt.Errorf("turn: closing relay: %w", err)
 	}
 	return nil
 }
 
-// authenticate is the server's turn.AuthHandler. It returns the key of the
+// authenticate is the server's pionturn.AuthHandler. It returns the key of the
 // password that goes with username if the username is well-formed and not
 // expired (or is still used by an allocation of the client at src); the
 // server then checks the request's integrity with that key, so a request
@@ -426,7 +426,7 @@ func (r *Relay) authenticate(username, _ string, src net.Addr) ([]byte, bool) {
 			"expired", time.Unix(int64(expiry), 0))
 		return nil, false
 	}
-	return turn.GenerateAuthKey(username, r.realm, r.password(username)), true
+	return pionturn.GenerateAuthKey(username, r.realm, r.password(username)), true
 }
 
 // onAuth logs the requests whose credentials the server found wrong.
@@ -473,7 +473,7 @@ func (r *Relay) onAllocationDeleted(src, _ net.Addr, protocol, username, _ strin
 	r.log.Debug("turn: allocation deleted", "client", src.String(), "protocol", protocol, "username", username)
 }
 
-// permit is the server's turn.PermissionHandler: it lets a client create
+// permit is the server's pionturn.PermissionHandler: it lets a client create
 // permissions and channels only for peers the relay's policy allows. The
 // server relays nothing to or from a peer without one.
 func (r *Relay) permit(client net.Addr, peer net.IP) bool {
@@ -502,7 +502,7 @@ func (r *Relay) allocate(network string, requested int) (net.PacketConn, net.Add
 	switch {
 	case requested != 0:
 		if r.portMin != 0 && (requested < int(r.portMin) || requested > int(r.portMax)) {
-			return nil, nil, fmt.Errorf("media: relay: requested port %d is out of range %d-%d", requested, r.portMin, r.portMax)
+			return nil, nil, fmt.Errorf("turn: relay: requested port %d is out of range %d-%d", requested, r.portMin, r.portMax)
 		}
 		conn, err = r.listenRelay(network, requested)
 	case r.portMin == 0:
@@ -518,7 +518,7 @@ func (r *Relay) allocate(network string, requested int) (net.PacketConn, net.Add
 			}
 		}
 		if err != nil {
-			err = fmt.Errorf("media: relay: no free port in %d-%d: %w", r.portMin, r.portMax, err)
+			err = fmt.Errorf("turn: relay: no free port in %d-%d: %w", r.portMin, r.portMax, err)
 		}
 	}
 	if err != nil {
@@ -552,7 +552,7 @@ func (g relayAddressGenerator) AllocatePacketConn(network string, requestedPort 
 }
 
 func (relayAddressGenerator) AllocateConn(string, int) (net.Conn, net.Addr, error) {
-	return nil, nil, errors.New("media: relay: TCP relayed ports are not supported")
+	return nil, nil, errors.New("turn: relay: TCP relayed ports are not supported")
 }
 
 // relaySocket is a relayed port. It refuses to send to peers the relay's
@@ -568,12 +568,12 @@ type relaySocket struct {
 func (s *relaySocket) WriteTo(p []byte, addr net.Addr) (int, error) {
 	udp, ok := addr.(*net.UDPAddr)
 	if !ok {
-		return 0, fmt.Errorf("media: relay: peer address %v is not UDP", addr)
+		return 0, fmt.Errorf("turn: relay: peer address %v is not UDP", addr)
 	}
 	ip, _ := netip.AddrFromSlice(udp.IP)
 	self := udp.IP.Equal(s.r.publicIP) && (udp.Port == s.r.udpPort || udp.Port == s.r.tcpPort)
 	if !s.r.policy.allows(ip) || self {
-		return 0, fmt.Errorf("media: relay: peer %v is refused", addr)
+		return 0, fmt.Errorf("turn: relay: peer %v is refused", addr)
 	}
 	return s.PacketConn.WriteTo(p, addr)
 }

@@ -1,4 +1,4 @@
-package media
+package recorder
 
 import (
 	"bufio"
@@ -7,15 +7,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/at-wat/ebml-go/mkvcore"
 	"github.com/at-wat/ebml-go/webm"
 	"github.com/pion/rtp"
 	rtpcodecs "github.com/pion/rtp/codecs"
-	"github.com/pion/webrtc/v4/pkg/media"
+	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"classroom/media"
+	"classroom/media/codec"
 )
 
 const (
@@ -101,7 +103,7 @@ type seqMark struct {
 }
 
 func newTrackWriter(t *trackRecorder) *trackWriter {
-	w := &trackWriter{t: t, video: t.video(), rate: t.pub.codec.ClockRate, waitKey: t.video()}
+	w := &trackWriter{t: t, video: t.video(), rate: t.track.Codec().ClockRate, waitKey: t.video()}
 	var dep rtp.Depacketizer = &rtpcodecs.OpusPacket{}
 	late := uint16(maxLateAudio)
 	if w.video {
@@ -115,25 +117,25 @@ func newTrackWriter(t *trackRecorder) *trackWriter {
 	}
 	w.sb = samplebuilder.New(late, dep, w.rate, samplebuilder.WithMaxTimeDelay(maxLateTime), samplebuilder.WithRTPHeaders(true))
 	if w.video {
-		t.pub.requestKeyframe()
+		t.track.RequestKeyframe()
 	}
 	return w
 }
 
 // push takes one packet, in arrival order.
-func (w *trackWriter) push(p *packet) {
-	rec := w.t.rec
-	at := p.at.Sub(rec.anchorMono)
+func (w *trackWriter) push(p *media.Packet) {
+	seg := w.t.seg
+	at := p.At.Sub(seg.anchorMono)
 	if cut := time.Duration(w.t.cut.Load()); cut > 0 && at > cut {
 		return // after the recording.stopped event
 	}
-	seq := p.header.SequenceNumber
-	w.seqs[seq%seqRing] = seqMark{seq: seq, ok: true, padding: len(p.payload) == 0}
-	if len(p.payload) > 0 {
-		w.clock(p.header.Timestamp, at)
+	seq := p.Header.SequenceNumber
+	w.seqs[seq%seqRing] = seqMark{seq: seq, ok: true, padding: len(p.Payload) == 0}
+	if len(p.Payload) > 0 {
+		w.clock(p.Header.Timestamp, at)
 		w.lastAt = max(w.lastAt, at)
 	}
-	w.sb.Push(&rtp.Packet{Header: p.header, Payload: p.payload})
+	w.sb.Push(&rtp.Packet{Header: p.Header, Payload: p.Payload})
 	for s := w.sb.Pop(); s != nil; s = w.sb.Pop() {
 		w.sample(s)
 	}
@@ -161,7 +163,7 @@ func (w *trackWriter) clock(ts uint32, at time.Duration) {
 	off := at - w.at0 - w.mediaTime(w.unwrap(ts))
 	if off < w.corr-maxJump {
 		// The sender's clock jumped ahead: follow it now.
-		w.t.rec.log.Debug("recording: media clock jumped", "track", w.man.Track, "by", w.corr-off)
+		w.t.seg.log.Debug("recording: media clock jumped", "track", w.man.Track, "by", w.corr-off)
 		w.corr = off
 		w.man.ClockCorrections++
 	}
@@ -201,7 +203,7 @@ func (w *trackWriter) reanchor() {
 	w.man.ClockCorrections++
 	if w.block != nil {
 		w.fileStart += d
-		w.man.Start = w.t.rec.eventTime(w.t.rec.anchorMono.Add(w.fileStart))
+		w.man.Start = w.t.seg.eventTime(w.t.seg.anchorMono.Add(w.fileStart))
 	}
 }
 
@@ -230,14 +232,14 @@ func (w *trackWriter) lost(last, next uint16) bool {
 }
 
 // sample writes one assembled frame.
-func (w *trackWriter) sample(s *media.Sample) {
+func (w *trackWriter) sample(s *pionmedia.Sample) {
 	if w.failed || len(s.RTPHeaders) == 0 || len(s.Data) == 0 {
 		return
 	}
 	first, last := s.RTPHeaders[0].SequenceNumber, s.RTPHeaders[len(s.RTPHeaders)-1].SequenceNumber
 	lost := w.haveSeq && w.lost(w.lastSeq, first)
 	w.lastSeq, w.haveSeq = last, true
-	key := !w.video || vp8Keyframe(s.Data)
+	key := !w.video || codec.VP8Keyframe(s.Data)
 	if lost {
 		w.man.LostFrames++
 		if w.video && !key {
@@ -247,7 +249,7 @@ func (w *trackWriter) sample(s *media.Sample) {
 	if w.waitKey {
 		if !key {
 			w.man.SkippedFrames++
-			w.t.pub.requestKeyframe()
+			w.t.track.RequestKeyframe()
 			return
 		}
 		w.waitKey = false
@@ -255,7 +257,7 @@ func (w *trackWriter) sample(s *media.Sample) {
 	if w.block == nil {
 		if err := w.open(s); err != nil {
 			w.failed = true
-			w.t.rec.log.Error("recording: create a file", "track", w.t.pub.trackID(), "err", err)
+			w.t.seg.log.Error("recording: create a file", "track", w.t.track.ID(), "err", err)
 			return
 		}
 	}
@@ -269,24 +271,18 @@ func (w *trackWriter) sample(s *media.Sample) {
 	ms := int64((at - w.fileStart) / time.Millisecond)
 	ms = max(ms, w.lastMS)
 	if _, err := w.block.Write(key, ms, s.Data); err != nil {
-		w.t.rec.log.Warn("recording: write a frame", "track", w.man.Track, "err", err)
+		w.t.seg.log.Warn("recording: write a frame", "track", w.man.Track, "err", err)
 		return
 	}
 	w.lastMS = ms
 	w.man.Frames++
 }
 
-// vp8Keyframe reports whether a VP8 frame is a keyframe: the frame tag's P
-// bit clear and the start code that follows it.
-func vp8Keyframe(b []byte) bool {
-	return len(b) >= 10 && b[0]&0x01 == 0 && b[3] == 0x9d && b[4] == 0x01 && b[5] == 0x2a
-}
-
 // open creates the file at its first frame (a keyframe for video, whose
 // size goes into the header) and writes its manifest.
-func (w *trackWriter) open(first *media.Sample) error {
-	rec, pub := w.t.rec, w.t.pub
-	base := fmt.Sprintf("%d-%s-%s", rec.opts.Segment, SafeName(pub.participant()), SafeName(pub.trackID()))
+func (w *trackWriter) open(first *pionmedia.Sample) error {
+	seg, track, codecParams := w.t.seg, w.t.track, w.t.track.Codec()
+	base := fmt.Sprintf("%d-%s-%s", seg.opts.Segment, SafeName(track.Participant()), SafeName(track.ID()))
 	var (
 		f    *os.File
 		name string
@@ -297,7 +293,7 @@ func (w *trackWriter) open(first *media.Sample) error {
 		if n > 1 {
 			name = fmt.Sprintf("%s-%d", base, n) // the same track again in one segment
 		}
-		f, err = os.OpenFile(filepath.Join(rec.opts.Dir, name+".webm"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+		f, err = os.OpenFile(filepath.Join(seg.opts.Dir, name+".webm"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 		if !errors.Is(err, os.ErrExist) {
 			break
 		}
@@ -306,24 +302,24 @@ func (w *trackWriter) open(first *media.Sample) error {
 		return err
 	}
 	w.fileStart = w.serverTime(first.PacketTimestamp)
-	start := rec.eventTime(rec.anchorMono.Add(w.fileStart))
-	entry := webm.TrackEntry{Name: pub.trackID(), TrackNumber: 1, TrackUID: 1}
+	start := seg.eventTime(seg.anchorMono.Add(w.fileStart))
+	entry := webm.TrackEntry{Name: track.ID(), TrackNumber: 1, TrackUID: 1}
 	clusters := mkvcore.WithMinMaxClusterDuration(1, 5000, 5000) // audio: every frame is a key
 	if w.video {
-		width, height := vp8Size(first.Data)
+		width, height := codec.VP8Size(first.Data)
 		entry.CodecID, entry.TrackType = "V_VP8", 1
 		entry.Video = &webm.Video{PixelWidth: uint64(width), PixelHeight: uint64(height)}
 		clusters = mkvcore.WithMinMaxClusterDuration(1, 2000, 0x7fff) // a cluster at a keyframe every 2 s or more
 		w.man.Width, w.man.Height = width, height
 	} else {
-		channels := max(pub.codec.Channels, 1)
+		channels := max(codecParams.Channels, 1)
 		entry.CodecID, entry.TrackType = "A_OPUS", 2
 		entry.Audio = &webm.Audio{SamplingFrequency: 48000, Channels: uint64(channels)}
 		entry.CodecPrivate = opusHead(uint8(channels))
 		entry.SeekPreRoll = uint64(80 * time.Millisecond)
 	}
 	w.file = &bufferedFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
-	log := rec.log.With("file", name+".webm")
+	log := seg.log.With("file", name+".webm")
 	w.block, err = firstBlockWriter(webm.NewSimpleBlockWriter(w.file, []webm.TrackEntry{entry},
 		mkvcore.WithSegmentInfo(&webm.Info{TimecodeScale: uint64(time.Millisecond), MuxingApp: "classroom", WritingApp: "classroom",
 			DateUTC: start}),
@@ -335,11 +331,11 @@ func (w *trackWriter) open(first *media.Sample) error {
 		os.Remove(f.Name())
 		return fmt.Errorf("start a WebM file: %w", err)
 	}
-	w.man = Recording{File: name + ".webm", Lesson: rec.opts.Lesson, Segment: rec.opts.Segment, Participant: pub.participant(),
-		Track: pub.trackID(), Kind: pub.kind.String(), Codec: pub.codec.MimeType, Start: start,
+	w.man = Recording{File: name + ".webm", Lesson: seg.opts.Lesson, Segment: seg.opts.Segment, Participant: track.Participant(),
+		Track: track.ID(), Kind: track.Kind().String(), Codec: codecParams.MimeType, Start: start,
 		Width: w.man.Width, Height: w.man.Height, LostFrames: w.man.LostFrames, SkippedFrames: w.man.SkippedFrames,
 		ClockCorrections: w.man.ClockCorrections, ClockOffsetUS: w.man.ClockOffsetUS}
-	w.manPath = filepath.Join(rec.opts.Dir, name+".json")
+	w.manPath = filepath.Join(seg.opts.Dir, name+".json")
 	if err := writeManifest(w.manPath, &w.man); err != nil {
 		log.Warn("recording: write the manifest", "err", err)
 	}
@@ -373,7 +369,7 @@ func (w *trackWriter) close() {
 		return // nothing was recorded: no file
 	}
 	w.block.Close() // returns once ebml-go has written the cues and closed the file
-	rec := w.t.rec
+	seg := w.t.seg
 	last := w.lastAt
 	if cut := time.Duration(w.t.cut.Load()); cut > 0 {
 		// Frames written before the stop was known may reach a little past
@@ -381,11 +377,11 @@ func (w *trackWriter) close() {
 		// ends at its event.
 		last = min(last, cut)
 	}
-	end := rec.eventTime(rec.anchorMono.Add(last))
+	end := seg.eventTime(seg.anchorMono.Add(last))
 	w.man.End = &end
 	w.man.DurationMS = w.lastMS
 	w.man.Dropped = w.t.dropped.Load()
-	log := rec.log.With("file", w.man.File)
+	log := seg.log.With("file", w.man.File)
 	if err := w.file.err(); err != nil {
 		w.man.Error = "writing the file failed: " + err.Error()
 		log.Error("recording: the file is incomplete", "err", err)
@@ -398,87 +394,10 @@ func (w *trackWriter) close() {
 		"clock_offset_us", w.man.ClockOffsetUS)
 }
 
-// vp8Size reads a VP8 keyframe's width and height.
-func vp8Size(b []byte) (int, int) {
-	if len(b) < 10 {
-		return 0, 0
-	}
-	return int(binary.LittleEndian.Uint16(b[6:8]) & 0x3fff), int(binary.LittleEndian.Uint16(b[8:10]) & 0x3fff)
-}
-
 // opusHead is the Opus identification header (RFC 7845 §5.1) Matroska
 // carries as the codec's private data.
 func opusHead(channels uint8) []byte {
 	b := []byte{'O', 'p', 'u', 's', 'H', 'e', 'a', 'd', 1, channels, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	binary.LittleEndian.PutUint32(b[12:16], 48000) // the input's sample rate, informative
 	return b
-}
-
-// bufferedFile is the file ebml-go writes: buffered appends, and writes at
-// an offset (cues, duration) after a flush. It never returns a write error
-// to ebml-go, whose writer goroutine would stop and leave the track's
-// writer blocked: it keeps the first error, drops everything after it,
-// and reports it when the file is finalized. A full disk loses the rest of
-// one file; it never stalls the recorder or the lesson.
-type bufferedFile struct {
-	f *os.File
-	w *bufio.Writer
-
-	mu    sync.Mutex // ebml-go writes from its goroutine; the track's writer asks for the error
-	first error
-}
-
-func (b *bufferedFile) fail(err error) {
-	if b.first == nil {
-		b.first = err
-	}
-}
-
-func (b *bufferedFile) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.first == nil {
-		if _, err := b.w.Write(p); err != nil {
-			b.fail(err)
-		}
-	}
-	return len(p), nil
-}
-
-func (b *bufferedFile) WriteAt(p []byte, off int64) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.first == nil {
-		if err := b.w.Flush(); err != nil {
-			b.fail(err)
-		} else if _, err := b.f.WriteAt(p, off); err != nil {
-			b.fail(err)
-		}
-	}
-	return len(p), nil
-}
-
-// Close flushes, syncs and closes the file.
-func (b *bufferedFile) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.first == nil {
-		if err := b.w.Flush(); err != nil {
-			b.fail(err)
-		} else if err := b.f.Sync(); err != nil {
-			b.fail(err)
-		}
-	}
-	if err := b.f.Close(); err != nil {
-		b.fail(err)
-	}
-	return nil
-}
-
-func (b *bufferedFile) failed() bool { return b.err() != nil }
-
-func (b *bufferedFile) err() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.first
 }

@@ -1,4 +1,4 @@
-package media
+package sfu
 
 import (
 	"sync"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media"
 )
 
 // written records what a down track writes, as the subscriber's SRTP
@@ -55,8 +57,8 @@ func vp8(seq uint16, ts uint32, key bool) *packet {
 	if key {
 		payload[1] = 0x00
 	}
-	return &packet{header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 1111, PayloadType: 96},
-		payload: payload, keyframe: key, at: time.Now()}
+	return &packet{Packet: media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 1111, PayloadType: 96},
+		Payload: payload, Keyframe: key, At: time.Now()}}
 }
 
 func subscriber(p *publication, w *written) *downTrack {
@@ -78,7 +80,7 @@ func TestRewrite(t *testing.T) {
 	}
 	d.forward(vp8(11, 4000, true))
 	d.forward(vp8(12, 7000, false))
-	d.forward(&packet{header: rtp.Header{SequenceNumber: 13, Timestamp: 7000}}) // padding
+	d.forward(&packet{Packet: media.Packet{Header: rtp.Header{SequenceNumber: 13, Timestamp: 7000}}}) // padding
 	d.forward(vp8(14, 10000, false))
 	got := w.seqs()
 	if len(got) != 3 || got[1] != got[0]+1 || got[2] != got[0]+2 {
@@ -111,6 +113,25 @@ func TestNACKFromCache(t *testing.T) {
 	}
 	if again := w.headers[3]; again.SequenceNumber != first.SequenceNumber || again.Timestamp != first.Timestamp {
 		t.Fatalf("resent as %d/%d, first sent as %d/%d", again.SequenceNumber, again.Timestamp, first.SequenceNumber, first.Timestamp)
+	}
+}
+
+// TestNACKResendLimit: a subscriber that NACKs a packet again at once is
+// not sent it again: the first resend is still on its way.
+func TestNACKResendLimit(t *testing.T) {
+	p, _ := testPublication()
+	w := &written{}
+	d := subscriber(p, w)
+	for _, pkt := range []*packet{vp8(500, 0, true), vp8(501, 3000, false)} {
+		p.cache.put(pkt)
+		d.forward(pkt)
+	}
+	lost := w.headers[1].SequenceNumber
+	for range 3 {
+		d.resend(lost)
+	}
+	if len(w.headers) != 3 {
+		t.Fatalf("%d writes, want 2 and one resend for three NACKs at once", len(w.headers))
 	}
 }
 
@@ -191,61 +212,6 @@ func waitUntil(t *testing.T, cond func() bool) {
 	}
 }
 
-func TestKeyframeDetection(t *testing.T) {
-	for _, c := range []struct {
-		name    string
-		mime    string
-		payload []byte
-		want    bool
-	}{
-		{"vp8 key, short descriptor", "video/vp8", []byte{0x10, 0x00, 0x00, 0x00}, true},
-		{"vp8 inter", "video/vp8", []byte{0x10, 0x01}, false},
-		{"vp8 key, 15-bit picture id", "video/vp8", []byte{0x90, 0x80, 0x80, 0x0c, 0x10}, true},
-		{"vp8 inter, 15-bit picture id", "video/vp8", []byte{0x90, 0x80, 0x80, 0x0c, 0x2b}, false},
-		{"vp8 key, picture id, tl0, tid", "video/vp8", []byte{0x90, 0xe0, 0x05, 0x01, 0x40, 0x00}, true},
-		{"vp8 continuation", "video/vp8", []byte{0x00, 0x00}, false},
-		{"vp8 second partition", "video/vp8", []byte{0x11, 0x00}, false},
-		{"vp8 truncated", "video/vp8", []byte{0x90, 0x80}, false},
-		{"h264 idr", "video/h264", []byte{0x65, 0x88}, true},
-		{"h264 sps", "video/h264", []byte{0x67}, true},
-		{"h264 non-idr", "video/h264", []byte{0x41, 0x9a}, false},
-		{"h264 stap-a with sps", "video/h264", []byte{0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x01, 0x68}, true},
-		{"h264 stap-a without", "video/h264", []byte{0x78, 0x00, 0x02, 0x41, 0x42}, false},
-		{"h264 fu-a idr start", "video/h264", []byte{0x7c, 0x85, 0x00}, true},
-		{"h264 fu-a idr middle", "video/h264", []byte{0x7c, 0x05, 0x00}, false},
-		{"empty", "video/vp8", nil, false},
-		{"opus", "audio/opus", []byte{0x00}, false},
-	} {
-		if got := isKeyframeStart(c.mime, c.payload); got != c.want {
-			t.Errorf("%s: %v, want %v", c.name, got, c.want)
-		}
-	}
-}
-
-func TestCacheSinceKeyframe(t *testing.T) {
-	var c cache
-	if c.sinceKeyframe() != nil {
-		t.Fatal("an empty cache has a keyframe")
-	}
-	c.put(vp8(65534, 0, false))
-	c.put(vp8(65535, 3000, true))
-	c.put(vp8(0, 6000, false))
-	c.put(vp8(2, 9000, false)) // 1 lost upstream
-	got := c.sinceKeyframe()
-	if len(got) != 3 || got[0].header.SequenceNumber != 65535 || got[2].header.SequenceNumber != 2 {
-		t.Fatalf("since the keyframe: %d packets", len(got))
-	}
-	for i := range uint16(cacheSize) {
-		c.put(vp8(3+i, 0, false))
-	}
-	if c.sinceKeyframe() != nil {
-		t.Fatal("a keyframe older than the cache is still offered")
-	}
-	if c.get(2) != nil || c.get(3+cacheSize-1) == nil {
-		t.Fatal("the cache kept the wrong packets")
-	}
-}
-
 // TestSimulcastLayers: a subscriber forwards one of three layers: the best
 // when it gives no estimate, the best that fits its REMB estimate, the
 // smallest when none fits; it switches only at a keyframe of the new layer,
@@ -263,7 +229,7 @@ func TestSimulcastLayers(t *testing.T) {
 	for _, l := range layers[1:] {
 		d.addLayer(l)
 	}
-	if d.target.Load() != layers[2] {
+	if d.layer.target.Load() != layers[2] {
 		t.Fatal("without an estimate the best layer is not chosen")
 	}
 	// Each layer has its own sequence numbers and timestamps.
@@ -272,8 +238,8 @@ func TestSimulcastLayers(t *testing.T) {
 	frame := func(key bool) {
 		for i, l := range layers {
 			pkt := vp8(seq[i], ts[i], key)
-			pkt.from, pkt.at = l, time.Now()
-			l.lastPacket.Store(pkt.at.UnixNano())
+			pkt.from, pkt.At = l, time.Now()
+			l.lastPacket.Store(pkt.At.UnixNano())
 			d.enqueue(pkt)
 			for len(d.queue) > 0 {
 				d.forward(<-d.queue)
@@ -285,26 +251,26 @@ func TestSimulcastLayers(t *testing.T) {
 	}
 	frame(true)
 	frame(false)
-	if d.current.Load() != layers[2] {
+	if d.layer.current.Load() != layers[2] {
 		t.Fatal("not forwarding the best layer")
 	}
-	d.estimate.Store(600_000)
-	d.choose()
-	if d.target.Load() != layers[1] {
+	d.layer.estimate.Store(600_000)
+	d.layer.choose()
+	if d.layer.target.Load() != layers[1] {
 		t.Fatal("the estimate did not pick the middle layer")
 	}
 	frame(false) // no keyframe yet: still the best layer
-	if d.current.Load() != layers[2] {
+	if d.layer.current.Load() != layers[2] {
 		t.Fatal("switched before a keyframe of the new layer")
 	}
 	frame(true)
-	if d.current.Load() != layers[1] {
+	if d.layer.current.Load() != layers[1] {
 		t.Fatal("did not switch at the keyframe")
 	}
-	d.estimate.Store(50_000)
-	d.choose()
+	d.layer.estimate.Store(50_000)
+	d.layer.choose()
 	frame(true)
-	if d.current.Load() != layers[0] {
+	if d.layer.current.Load() != layers[0] {
 		t.Fatal("with an estimate below every layer, not the smallest")
 	}
 	h := w.headers
@@ -344,7 +310,7 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	}
 	send := func(l *publication, seq uint16, ts uint32, key bool, at time.Time) {
 		pkt := vp8(seq, ts, key)
-		pkt.from, pkt.at = l, at
+		pkt.from, pkt.At = l, at
 		d.enqueue(pkt)
 		for len(d.queue) > 0 {
 			d.forward(<-d.queue)
@@ -352,7 +318,7 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	}
 	start := time.Now()
 	send(layers[2], 7000, 900000, true, start)
-	if d.current.Load() != layers[2] {
+	if d.layer.current.Load() != layers[2] {
 		t.Fatal("not forwarding the best layer")
 	}
 
@@ -360,8 +326,8 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	layers[2].lastPacket.Store(time.Now().Add(-2 * pausedAfter).UnixNano())
 	layers[1].lastKeyframeRequest.Store(0)
 	before := asked[1].Load()
-	d.choose()
-	if d.target.Load() != layers[1] {
+	d.layer.choose()
+	if d.layer.target.Load() != layers[1] {
 		t.Fatal("a paused layer is still chosen over the best one sending")
 	}
 	if asked[1].Load() == before {
@@ -370,7 +336,7 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	// The middle layer's keyframe reached the server before the packet
 	// just sent did.
 	send(layers[1], 300, 5000, true, start.Add(-10*time.Millisecond))
-	if d.current.Load() != layers[1] {
+	if d.layer.current.Load() != layers[1] {
 		t.Fatal("did not switch at the keyframe of the layer still sending")
 	}
 	h := w.headers
@@ -382,61 +348,16 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	}
 
 	layers[2].lastPacket.Store(time.Now().UnixNano()) // it resumes
-	d.choose()
-	if d.target.Load() != layers[2] {
+	d.layer.choose()
+	if d.layer.target.Load() != layers[2] {
 		t.Fatal("the best layer is not chosen again once it resumes")
 	}
 
 	for _, l := range layers {
 		l.lastPacket.Store(time.Now().Add(-2 * pausedAfter).UnixNano())
 	}
-	d.choose()
-	if d.target.Load() != layers[2] {
+	d.layer.choose()
+	if d.layer.target.Load() != layers[2] {
 		t.Fatal("with no layer sending the choice changed")
-	}
-}
-
-// TestSimulcastHeadroom: a subscriber switches up only to a layer that fits
-// in upHeadroom percent of its estimate, and stays on a layer whose rate
-// wavers just under the estimate, so a ramping publisher does not make it
-// flip between layers, a keyframe each time.
-func TestSimulcastHeadroom(t *testing.T) {
-	var layers []*publication
-	for _, rate := range []int64{100_000, 500_000} {
-		p, _ := testPublication()
-		p.bitrate.Store(rate)
-		p.lastPacket.Store(time.Now().UnixNano())
-		layers = append(layers, p)
-	}
-	d := subscriber(layers[0], &written{})
-	d.addLayer(layers[1])
-	d.estimate.Store(200_000)
-	d.choose()
-	if d.target.Load() != layers[0] {
-		t.Fatal("a 500 kbit/s layer chosen for a 200 kbit/s estimate")
-	}
-	// The upper layer comes to 95 % of the estimate: not enough to go up.
-	layers[1].bitrate.Store(190_000)
-	d.choose()
-	if d.target.Load() != layers[0] {
-		t.Fatal("switched up to a layer at 95 % of the estimate")
-	}
-	// At 75 % it fits with headroom.
-	layers[1].bitrate.Store(150_000)
-	d.choose()
-	if d.target.Load() != layers[1] {
-		t.Fatal("did not switch up to a layer at 75 % of the estimate")
-	}
-	// Once there, it stays while the layer fits in the estimate at all...
-	layers[1].bitrate.Store(195_000)
-	d.choose()
-	if d.target.Load() != layers[1] {
-		t.Fatal("left a layer that still fits the estimate")
-	}
-	// ...and goes down when it does not.
-	layers[1].bitrate.Store(260_000)
-	d.choose()
-	if d.target.Load() != layers[0] {
-		t.Fatal("stayed on a layer above the estimate")
 	}
 }

@@ -1,4 +1,4 @@
-package media
+package sfu
 
 import (
 	"strings"
@@ -9,6 +9,9 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media"
+	"classroom/media/codec"
 )
 
 // keyframeInterval bounds how often a publisher is asked for a keyframe: the
@@ -16,8 +19,9 @@ import (
 const keyframeInterval = 500 * time.Millisecond
 
 // publication is one track a participant sends to the server. Its read loop
-// caches every packet and hands it to each subscriber's queue; it never
-// waits for a subscriber.
+// caches every packet and hands it to each subscriber's queue and each sink;
+// it never waits for either. It is the media.Track the stage offers its
+// subscribers.
 type publication struct {
 	owner *Member
 	track *webrtc.TrackRemote
@@ -29,7 +33,7 @@ type publication struct {
 
 	mu    sync.Mutex   // held while a packet is cached and handed out
 	subs  []*downTrack // bound subscribers; replaced, never changed in place
-	sinks []sink       // other consumers (recorders); replaced, never changed in place
+	sinks []media.Sink // other consumers (recorders); replaced, never changed in place
 
 	lastKeyframeRequest atomic.Int64  // unix nanoseconds
 	askKeyframe         func()        // sends the publisher a PLI
@@ -59,21 +63,13 @@ func (p *publication) sending(now time.Time) bool {
 	return last != 0 && now.UnixNano()-last < int64(pausedAfter)
 }
 
-// rid is the simulcast layer's id, "" for a track without layers.
-func (p *publication) rid() string {
-	if p.track == nil {
-		return ""
-	}
-	return p.track.RID()
-}
-
 // source names the media a publication is a layer of: the publisher's
 // track, whatever its layers.
-func (p *publication) source() string { return p.kind.String() + "/" + p.track.ID() }
+func (p *publication) source() string { return p.kind.String() + "/" + p.ID() }
 
 func newPublication(owner *Member, track *webrtc.TrackRemote) *publication {
-	codec := track.Codec()
-	p := &publication{owner: owner, track: track, codec: codec, mime: strings.ToLower(codec.MimeType),
+	params := track.Codec()
+	p := &publication{owner: owner, track: track, codec: params, mime: strings.ToLower(params.MimeType),
 		kind: track.Kind(), done: make(chan struct{})}
 	p.askKeyframe = func() {
 		owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(track.SSRC())}})
@@ -95,10 +91,10 @@ func (p *publication) run() {
 		if err := rp.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
-		pkt := &packet{from: p, header: rp.Header, payload: rp.Payload}
-		pkt.header.Extensions, pkt.header.Extension = nil, false
-		if len(pkt.payload) > 0 {
-			pkt.keyframe = p.kind == webrtc.RTPCodecTypeVideo && isKeyframeStart(p.mime, pkt.payload)
+		pkt := &packet{Packet: media.Packet{Header: rp.Header, Payload: rp.Payload}, from: p}
+		pkt.Header.Extensions, pkt.Header.Extension = nil, false
+		if len(pkt.Payload) > 0 {
+			pkt.Keyframe = p.kind == webrtc.RTPCodecTypeVideo && codec.KeyframeStart(p.mime, pkt.Payload)
 		}
 		p.handOut(pkt)
 	}
@@ -107,9 +103,9 @@ func (p *publication) run() {
 // handOut caches a packet and gives it to every subscriber.
 func (p *publication) handOut(pkt *packet) {
 	now := time.Now()
-	pkt.at = now
+	pkt.At = now
 	p.lastPacket.Store(now.UnixNano())
-	p.windowBytes += len(pkt.payload) + 12
+	p.windowBytes += len(pkt.Payload) + 12
 	if now.Sub(p.windowStart) >= rateWindow {
 		if !p.windowStart.IsZero() {
 			p.bitrate.Store(int64(float64(p.windowBytes*8) / now.Sub(p.windowStart).Seconds()))
@@ -122,7 +118,7 @@ func (p *publication) handOut(pkt *packet) {
 		d.enqueue(pkt)
 	}
 	for _, k := range p.sinks {
-		k.enqueue(pkt)
+		k.Enqueue(&pkt.Packet)
 	}
 	p.mu.Unlock()
 }
@@ -140,7 +136,7 @@ func (p *publication) subscribe(d *downTrack) {
 			d.enqueue(pkt)
 		}
 		if burst == nil {
-			p.requestKeyframe()
+			p.RequestKeyframe()
 		}
 	}
 	p.subs = append(append([]*downTrack(nil), p.subs...), d)
@@ -159,9 +155,9 @@ func (p *publication) unsubscribe(d *downTrack) {
 	p.subs = subs
 }
 
-// requestKeyframe asks the publisher for a keyframe, at most once every
+// RequestKeyframe asks the publisher for a keyframe, at most once every
 // keyframeInterval.
-func (p *publication) requestKeyframe() {
+func (p *publication) RequestKeyframe() {
 	if p.kind != webrtc.RTPCodecTypeVideo {
 		return
 	}
@@ -171,4 +167,44 @@ func (p *publication) requestKeyframe() {
 		return
 	}
 	p.askKeyframe()
+}
+
+// Participant, ID, Kind and Codec describe the track to sinks: its
+// publisher's participant and track ids (empty, and the kind, for a
+// publication made by hand in a test), its kind and codec.
+func (p *publication) Participant() string {
+	if p.owner == nil {
+		return ""
+	}
+	return p.owner.id
+}
+
+func (p *publication) ID() string {
+	if p.track == nil {
+		return p.kind.String()
+	}
+	return p.track.ID()
+}
+
+func (p *publication) Kind() webrtc.RTPCodecType        { return p.kind }
+func (p *publication) Codec() webrtc.RTPCodecParameters { return p.codec }
+
+// AddSink starts handing packets to k.
+func (p *publication) AddSink(k media.Sink) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sinks = append(append([]media.Sink(nil), p.sinks...), k)
+}
+
+// RemoveSink stops handing packets to k.
+func (p *publication) RemoveSink(k media.Sink) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sinks := make([]media.Sink, 0, len(p.sinks))
+	for _, s := range p.sinks {
+		if s != k {
+			sinks = append(sinks, s)
+		}
+	}
+	p.sinks = sinks
 }

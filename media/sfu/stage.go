@@ -1,10 +1,12 @@
-package media
+package sfu
 
 import (
 	"log/slog"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media"
 )
 
 // Stage is the media of one lesson: who is connected, what each of them
@@ -14,7 +16,8 @@ import (
 //
 // The stage adds forwarded tracks to subscribers' PeerConnections and
 // removes them; the owner of each PeerConnection renegotiates when pion
-// says it is needed.
+// says it is needed. It also offers the tracks on stage to subscribers that
+// are not participants' connections (see Subscribe).
 type Stage struct {
 	log *slog.Logger
 
@@ -22,8 +25,8 @@ type Stage struct {
 	members map[*Member]struct{}
 	onStage map[string]bool
 	closed  bool
-	rec     *recording     // the segment being recorded, nil when none
-	wg      sync.WaitGroup // writers and RTCP readers of forwarded tracks, recorders
+	subs    []media.Subscriber // besides the members: recorders
+	wg      sync.WaitGroup     // writers and RTCP readers of forwarded tracks
 }
 
 // Member is one participant's connection on a stage.
@@ -163,13 +166,29 @@ func (s *Stage) reconcile() {
 			}
 		}
 	}
-	s.reconcileRecording()
+	s.tellSubscribers()
+}
+
+// staged reports whether pub is a live track of someone on stage: what is
+// forwarded to everyone else, and offered to subscribers.
+func (s *Stage) staged(pub *publication) bool {
+	o := pub.owner
+	if s.closed || o.left || !s.onStage[o.id] {
+		return false
+	}
+	select {
+	case <-pub.done:
+		return false
+	default:
+	}
+	_, live := s.members[o]
+	return live && containsPub(o.pubs, pub)
 }
 
 // forwarded reports whether pub should reach sub now.
 func (s *Stage) forwarded(pub *publication, sub *Member) bool {
 	o := pub.owner
-	return !sub.left && o != sub && o.id != sub.id && s.recordable(pub)
+	return !sub.left && o != sub && o.id != sub.id && s.staged(pub)
 }
 
 func containsPub(pubs []*publication, p *publication) bool {
@@ -196,7 +215,7 @@ func (s *Stage) forward(sub *Member, pub *publication) {
 			// Ask the subscriber for REMB rather than transport-wide
 			// feedback, so that its bandwidth estimate comes to us whole
 			// and picks its simulcast layer.
-			if err := tr.SetCodecPreferences(forwardingCodecs(pub.kind)); err != nil {
+			if err := tr.SetCodecPreferences(media.ForwardingCodecs(pub.kind)); err != nil {
 				s.log.Debug("codec preferences of a forwarded track", "err", err)
 			}
 		}
@@ -220,8 +239,9 @@ func (s *Stage) unforward(sub *Member, pub *publication, d *downTrack) {
 	d.close()
 }
 
-// Close takes everyone off the stage, finalizes what is being recorded, and
-// waits for the forwarding and recording goroutines. The read loops of what members publish end with their
+// Close takes everyone off the stage, tells the subscribers (which finalize
+// what they record), and waits for the forwarding goroutines and the
+// subscribers. The read loops of what members publish end with their
 // connections, which their owners close (see Member.Wait).
 func (s *Stage) Close() {
 	s.mu.Lock()
@@ -231,6 +251,11 @@ func (s *Stage) Close() {
 	}
 	s.reconcile() // forwards nothing once closed
 	s.members = map[*Member]struct{}{}
+	subs := s.subs
+	s.subs = nil
 	s.mu.Unlock()
+	for _, sub := range subs {
+		sub.StageClosed()
+	}
 	s.wg.Wait()
 }

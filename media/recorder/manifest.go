@@ -1,12 +1,8 @@
-package media
+package recorder
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -49,22 +45,6 @@ type Recording struct {
 	Size int64 `json:"size"`
 }
 
-// participant and trackID name a publication's owner and track (empty for
-// a publication made by hand in a test).
-func (p *publication) participant() string {
-	if p.owner == nil {
-		return ""
-	}
-	return p.owner.id
-}
-
-func (p *publication) trackID() string {
-	if p.track == nil {
-		return p.kind.String()
-	}
-	return p.track.ID()
-}
-
 // SafeName makes an id (a participant's or a track's, which come from
 // tokens and browsers) safe as part of a file name: letters, digits, '_' and
 // '-' are kept, anything else becomes '_', and at most 48 bytes are kept.
@@ -98,55 +78,4 @@ func writeManifest(path string, r *Recording) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-// ListRecordings returns the recordings in a lesson's directory, by start
-// time, with their sizes. A directory that does not exist holds none.
-// Manifests that cannot be read, or whose file is missing, are left out,
-// and said so in the error returned beside the others.
-func ListRecordings(dir string) ([]Recording, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("media: list recordings: %w", err)
-	}
-	var (
-		out  []Recording
-		errs []error
-	)
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("media: manifest %s: %w", e.Name(), err))
-			continue
-		}
-		var r Recording
-		if err := json.Unmarshal(b, &r); err != nil {
-			errs = append(errs, fmt.Errorf("media: manifest %s: %w", e.Name(), err))
-			continue
-		}
-		if r.File != strings.TrimSuffix(e.Name(), ".json")+".webm" {
-			errs = append(errs, fmt.Errorf("media: manifest %s names another file, %q", e.Name(), r.File))
-			continue
-		}
-		st, err := os.Stat(filepath.Join(dir, r.File))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("media: recording %s: %w", r.File, err))
-			continue
-		}
-		r.Size = st.Size()
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(a, b Recording) int {
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return strings.Compare(a.File, b.File)
-	})
-	return out, errors.Join(errs...)
 }

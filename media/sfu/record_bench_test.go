@@ -1,4 +1,4 @@
-package media
+package sfu
 
 import (
 	"fmt"
@@ -10,6 +10,9 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media"
+	"classroom/media/recorder"
 )
 
 // discard is a subscriber's SRTP stream that sends nowhere.
@@ -60,16 +63,20 @@ func benchRecording(b *testing.B, subs int, record bool) {
 			downs = append(downs, d)
 		}
 	}
-	var recs []*trackRecorder
+	var rec *recorder.Recorder
+	var dir string
+	stage := NewStage(slog.New(slog.DiscardHandler))
 	if record {
-		now := time.Now()
-		rec := &recording{opts: RecordOptions{Dir: b.TempDir(), Lesson: "bench", Segment: 1, Now: time.Now},
-			log: slog.New(slog.DiscardHandler), anchorWall: now, anchorMono: now}
-		for _, p := range []*publication{video, audio} {
-			t := newTrackRecorder(rec, p)
-			p.addSink(t)
-			wg.Go(t.run)
-			recs = append(recs, t)
+		// The two tracks are the teacher's, on stage, and the recorder is
+		// the stage's subscriber.
+		teacher := &Member{stage: stage, id: "teacher", downs: map[*publication]*downTrack{}, pubs: []*publication{video, audio}}
+		video.owner, audio.owner = teacher, teacher
+		stage.members[teacher] = struct{}{}
+		stage.onStage[teacher.id] = true
+		rec = recorder.New(stage, slog.New(slog.DiscardHandler))
+		dir = b.TempDir()
+		if err := rec.Start(recorder.Options{Dir: dir, Lesson: "bench", Segment: 1, Now: time.Now}); err != nil {
+			b.Fatal(err)
 		}
 	}
 	frame := make([]byte, 1000)
@@ -86,26 +93,27 @@ func benchRecording(b *testing.B, subs int, record bool) {
 			} else if !key {
 				payload[1] |= 0x01
 			}
-			video.handOut(&packet{from: video, header: rtp.Header{Version: 2, SequenceNumber: vseq, Timestamp: uint32(i * 3000),
-				Marker: k == 4, SSRC: 1}, payload: payload, keyframe: key && k == 0})
+			video.handOut(&packet{from: video, Packet: media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: vseq,
+				Timestamp: uint32(i * 3000), Marker: k == 4, SSRC: 1}, Payload: payload, Keyframe: key && k == 0}})
 			vseq++
 		}
 		for aseq < uint16(i*5/3) {
-			audio.handOut(&packet{from: audio, header: rtp.Header{Version: 2, SequenceNumber: aseq, Timestamp: uint32(aseq) * 960,
-				Marker: true, SSRC: 2}, payload: make([]byte, 80)})
+			audio.handOut(&packet{from: audio, Packet: media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: aseq,
+				Timestamp: uint32(aseq) * 960, Marker: true, SSRC: 2}, Payload: make([]byte, 80)}})
 			aseq++
 		}
 		if i%8 == 0 {
 			time.Sleep(time.Millisecond) // let queues drain, as a paced publisher would
 		}
 	}
-	for _, t := range recs {
-		t.finish(0)
+	if rec != nil {
+		rec.Stop(time.Time{})
 	}
 	for _, d := range downs {
 		d.close()
 	}
 	wg.Wait()
+	stage.Close() // waits for the recorder's files
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
@@ -113,8 +121,15 @@ func benchRecording(b *testing.B, subs int, record bool) {
 	for _, d := range downs {
 		dropped += d.dropped.Load()
 	}
-	for _, t := range recs {
-		dropped += t.dropped.Load()
+	if rec != nil {
+		// A run too short to complete a frame writes no file.
+		recs, err := recorder.ListRecordings(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range recs {
+			dropped += r.Dropped
+		}
 	}
 	b.ReportMetric(float64(dropped)/float64(b.N), "drops/op")
 }

@@ -1,4 +1,4 @@
-package media
+package sfu
 
 import "sync"
 
@@ -16,25 +16,25 @@ const maxBurst = 80
 // cache holds a track's latest packets by sequence number. One cache serves
 // every subscriber of the track: packets are shared, never copied.
 type cache struct {
-	mu       sync.Mutex
-	slots    [cacheSize]*packet
-	newest   uint16
-	any      bool
-	keyframe uint16 // sequence of the newest keyframe's first packet
-	hasKey   bool
+	mu     sync.Mutex
+	slots  [cacheSize]*packet
+	newest uint16
+	any    bool
+	key    uint16 // sequence of the newest keyframe's first packet
+	hasKey bool
 }
 
 // put stores a packet, replacing the one cacheSize sequence numbers older.
 func (c *cache) put(p *packet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	seq := p.header.SequenceNumber
+	seq := p.Header.SequenceNumber
 	c.slots[seq%cacheSize] = p
 	if !c.any || seqBefore(c.newest, seq) {
 		c.newest, c.any = seq, true
 	}
-	if p.keyframe {
-		c.keyframe, c.hasKey = seq, true
+	if p.Keyframe {
+		c.key, c.hasKey = seq, true
 	}
 }
 
@@ -42,7 +42,7 @@ func (c *cache) put(p *packet) {
 func (c *cache) get(seq uint16) *packet {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p := c.slots[seq%cacheSize]; p != nil && p.header.SequenceNumber == seq {
+	if p := c.slots[seq%cacheSize]; p != nil && p.Header.SequenceNumber == seq {
 		return p
 	}
 	return nil
@@ -58,7 +58,7 @@ func (c *cache) sinceKeyframe() []*packet {
 	if !c.hasKey {
 		return nil
 	}
-	n := int(c.newest-c.keyframe) + 1
+	n := int(c.newest-c.key) + 1
 	if n > maxBurst {
 		// An old keyframe: sent back to back, the packets since would
 		// overflow the subscriber's socket; better ask for a new one.
@@ -66,14 +66,14 @@ func (c *cache) sinceKeyframe() []*packet {
 	}
 	out := make([]*packet, 0, n)
 	for i := range n {
-		seq := c.keyframe + uint16(i)
+		seq := c.key + uint16(i)
 		p := c.slots[seq%cacheSize]
-		if p == nil || p.header.SequenceNumber != seq {
+		if p == nil || p.Header.SequenceNumber != seq {
 			continue // lost upstream: the subscriber NACKs it, or the decoder copes
 		}
 		out = append(out, p)
 	}
-	if len(out) == 0 || !out[0].keyframe {
+	if len(out) == 0 || !out[0].Keyframe {
 		return nil
 	}
 	return out

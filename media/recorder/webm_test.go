@@ -1,4 +1,4 @@
-package media
+package recorder
 
 import (
 	"encoding/binary"
@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,16 +18,55 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"classroom/media"
 	"classroom/media/mediatest"
 )
 
 // testRecording is a segment of a recording made by hand, into a temporary
 // directory.
-func testRecording(t *testing.T) *recording {
+func testRecording(t *testing.T) *segment {
 	now := time.Now()
-	return &recording{opts: RecordOptions{Dir: t.TempDir(), Lesson: "lesson", Segment: 7, Now: time.Now},
+	return &segment{opts: Options{Dir: t.TempDir(), Lesson: "lesson", Segment: 7, Now: time.Now},
 		log: slog.New(slog.DiscardHandler), anchorWall: now, anchorMono: now,
-		tracks: map[*publication]*trackRecorder{}, skipped: map[*publication]bool{}}
+		tracks: map[media.Track]*trackRecorder{}, skipped: map[media.Track]bool{}}
+}
+
+// testTrack is a track fed by hand, counting the keyframe requests it would
+// send its publisher.
+type testTrack struct {
+	kind  webrtc.RTPCodecType
+	codec webrtc.RTPCodecParameters
+	asked atomic.Int64
+
+	mu    sync.Mutex
+	sinks []media.Sink
+}
+
+func vp8Track() *testTrack {
+	return &testTrack{kind: webrtc.RTPCodecTypeVideo,
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}}
+}
+
+func opusTrack() *testTrack {
+	return &testTrack{kind: webrtc.RTPCodecTypeAudio,
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
+}
+
+func (t *testTrack) Participant() string              { return "teacher" }
+func (t *testTrack) ID() string                       { return t.kind.String() }
+func (t *testTrack) Kind() webrtc.RTPCodecType        { return t.kind }
+func (t *testTrack) Codec() webrtc.RTPCodecParameters { return t.codec }
+func (t *testTrack) RequestKeyframe()                 { t.asked.Add(1) }
+func (t *testTrack) AddSink(k media.Sink) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sinks = append(t.sinks, k)
+}
+
+func (t *testTrack) RemoveSink(k media.Sink) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sinks = slices.DeleteFunc(t.sinks, func(s media.Sink) bool { return s == k })
 }
 
 // vp8Frame returns frame n of a synthetic stream, numbered in its bytes
@@ -76,20 +118,20 @@ func readBlocks(t *testing.T, path string) (data [][]byte, ms []int64) {
 // loss are left out until the next keyframe, and one is asked for.
 func TestRecordLossAndReordering(t *testing.T) {
 	rec := testRecording(t)
-	pub, asked := testPublication()
-	pub.codec = webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}
+	pub := vp8Track()
+	asked := &pub.asked
 	tr := newTrackRecorder(rec, pub)
 	w := newTrackWriter(tr)
 
 	const frames, lostFrame = 120, 40
-	var pkts []*packet
+	var pkts []*media.Packet
 	seq := uint16(65500) // across the wrap
 	for n := range frames {
 		parts := vp8Frame(n, n%60 == 0)
 		for i, payload := range parts {
-			p := &packet{header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(4_294_000_000 + n*3000), // across the wrap too
-				Marker: i == len(parts)-1, SSRC: 1, PayloadType: 96}, payload: payload,
-				at: rec.anchorMono.Add(time.Duration(n) * time.Second / 30)}
+			p := &media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(4_294_000_000 + n*3000), // across the wrap too
+				Marker: i == len(parts)-1, SSRC: 1, PayloadType: 96}, Payload: payload,
+				At: rec.anchorMono.Add(time.Duration(n) * time.Second / 30)}
 			seq++
 			if n == lostFrame && i == 1 {
 				continue // lost, never retransmitted
@@ -151,18 +193,16 @@ func TestRecordLossAndReordering(t *testing.T) {
 // received frame, in order, at its RTP time.
 func TestRecordOpusShuffled(t *testing.T) {
 	rec := testRecording(t)
-	pub := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
-		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
-	pub.askKeyframe = func() {}
+	pub := opusTrack()
 	w := newTrackWriter(newTrackRecorder(rec, pub))
-	var pkts []*packet
+	var pkts []*media.Packet
 	lost := map[int]bool{10: true, 11: true, 77: true}
 	for n := range 200 {
 		if lost[n] {
 			continue
 		}
-		pkts = append(pkts, &packet{header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: uint32(n * 960), Marker: true},
-			payload: []byte{0xfc, byte(n), 1, 2, 3}, at: rec.anchorMono.Add(time.Duration(n) * 20 * time.Millisecond)})
+		pkts = append(pkts, &media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: uint32(n * 960), Marker: true},
+			Payload: []byte{0xfc, byte(n), 1, 2, 3}, At: rec.anchorMono.Add(time.Duration(n) * 20 * time.Millisecond)})
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < len(pkts); i += 5 {
@@ -199,14 +239,13 @@ func TestRecordOpusShuffled(t *testing.T) {
 // otherwise be 600 ms early, and the manifest says what was measured.
 func TestRecordDrift(t *testing.T) {
 	rec := testRecording(t)
-	pub := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
-		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
+	pub := opusTrack()
 	w := newTrackWriter(newTrackRecorder(rec, pub))
 	const n = 3000
 	arrival := func(i int) time.Duration { return time.Duration(i) * 20200 * time.Microsecond }
 	for i := range n {
-		w.push(&packet{header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
-			payload: []byte{0xfc, 1, 2, 3}, at: rec.anchorMono.Add(arrival(i))})
+		w.push(&media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
+			Payload: []byte{0xfc, 1, 2, 3}, At: rec.anchorMono.Add(arrival(i))})
 	}
 	w.close()
 	_, ms := readBlocks(t, filepath.Join(rec.opts.Dir, w.man.File))
@@ -230,8 +269,7 @@ func TestRecordDrift(t *testing.T) {
 func TestRecordLateFirstPacket(t *testing.T) {
 	for _, n := range []int{150, 1000} { // 3 s, and 20 s: past the first drift window
 		rec := testRecording(t)
-		pub := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
-			codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
+		pub := opusTrack()
 		w := newTrackWriter(newTrackRecorder(rec, pub))
 		const late = 200 * time.Millisecond
 		arrival := func(i int) time.Duration {
@@ -241,8 +279,8 @@ func TestRecordLateFirstPacket(t *testing.T) {
 			return time.Duration(i) * 20 * time.Millisecond
 		}
 		for i := range n {
-			w.push(&packet{header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
-				payload: []byte{0xfc, 1, 2, 3}, at: rec.anchorMono.Add(arrival(i))})
+			w.push(&media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
+				Payload: []byte{0xfc, 1, 2, 3}, At: rec.anchorMono.Add(arrival(i))})
 		}
 		w.close()
 		first := rec.eventTime(rec.anchorMono.Add(arrival(0)))
@@ -265,8 +303,7 @@ func TestRecordLateFirstPacket(t *testing.T) {
 // recording's own.
 func TestRecordBurstAtStart(t *testing.T) {
 	rec := testRecording(t)
-	pub := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
-		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}}}
+	pub := opusTrack()
 	w := newTrackWriter(newTrackRecorder(rec, pub))
 	arrival := func(i int) time.Duration {
 		if i < 50 {
@@ -275,8 +312,8 @@ func TestRecordBurstAtStart(t *testing.T) {
 		return 10*time.Millisecond + time.Duration(i-50)*20*time.Millisecond
 	}
 	for i := range 200 {
-		w.push(&packet{header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
-			payload: []byte{0xfc, 1, 2, 3}, at: rec.anchorMono.Add(arrival(i))})
+		w.push(&media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), Marker: true},
+			Payload: []byte{0xfc, 1, 2, 3}, At: rec.anchorMono.Add(arrival(i))})
 	}
 	w.close()
 	if start := rec.eventTime(rec.anchorMono); w.man.Start.Before(start) {

@@ -1,0 +1,6 @@
+// Package codec reads the bytes of the codecs the server forwards and
+// records: whether an RTP payload starts a keyframe (VP8, H.264), and a VP8
+// frame's type and size. It owns every parse of a codec's payload format,
+// so that forwarding and recording agree on what a keyframe is; it keeps no
+// state, does no I/O, and never changes the bytes it is given.
+package codec

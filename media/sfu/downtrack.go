@@ -1,0 +1,227 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+const (
+	// queueSize is how many packets may wait for one subscriber; beyond it
+	// the subscriber is congested and loses packets, never the others.
+	queueSize = 768
+	// srtpWaits and srtpWait bound how long the first packet waits for the
+	// subscriber's SRTP session to start.
+	srtpWaits = 100
+	srtpWait  = 5 * time.Millisecond
+)
+
+// downTrack forwards one publication to one subscriber. It is the
+// subscriber's webrtc.TrackLocal: its own queue and writer goroutine, its
+// own RTCP reader (see feedback.go), and three parts of its own: which
+// simulcast layer it is sent (layerChoice), the sequence numbers and
+// timestamps it sees (munger), and what it was sent, for its NACKs
+// (history).
+type downTrack struct {
+	pub    *publication // the first layer: the track's id, kind and codec
+	sub    *Member
+	sender *webrtc.RTPSender
+
+	layer   layerChoice
+	history history
+
+	mu    sync.RWMutex
+	ssrc  uint32
+	pt    uint8
+	write webrtc.TrackLocalWriter // nil while unbound
+
+	queue     chan *packet
+	stop      chan struct{}
+	stopOnce  sync.Once
+	congested atomic.Bool // a packet was dropped at the queue
+
+	// The writer goroutine's own.
+	waitKey bool // video: drop until a keyframe starts
+	munger  munger
+	sent    atomic.Uint64
+	dropped atomic.Uint64
+}
+
+func newDownTrack(pub *publication, sub *Member) *downTrack {
+	d := &downTrack{pub: pub, sub: sub, queue: make(chan *packet, queueSize), stop: make(chan struct{}),
+		waitKey: pub.kind == webrtc.RTPCodecTypeVideo, munger: munger{clockRate: pub.codec.ClockRate}}
+	d.layer.init(pub)
+	return d
+}
+
+// addLayer makes another simulcast layer of the source available.
+func (d *downTrack) addLayer(p *publication) {
+	if !d.layer.add(p) {
+		return
+	}
+	d.mu.RLock()
+	bound := d.write != nil
+	d.mu.RUnlock()
+	if bound {
+		p.subscribe(d)
+	}
+	d.layer.choose()
+}
+
+// ID is the publisher's track id; StreamID the publisher's participant id,
+// so that a subscriber knows whose camera or microphone it receives.
+func (d *downTrack) ID() string                { return d.pub.track.ID() }
+func (d *downTrack) StreamID() string          { return d.pub.owner.id }
+func (d *downTrack) RID() string               { return "" }
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.pub.kind }
+
+// Bind is called by pion when the subscriber's connection has negotiated the
+// track: packets start to flow.
+func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codec, ok := matchCodec(d.pub.codec, ctx.CodecParameters())
+	if !ok {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	d.mu.Lock()
+	d.ssrc, d.pt, d.write = uint32(ctx.SSRC()), uint8(codec.PayloadType), ctx.WriteStream()
+	d.mu.Unlock()
+	for _, l := range d.layer.all() {
+		l.subscribe(d)
+	}
+	return codec, nil
+}
+
+// Unbind is called by pion when the track stops being sent.
+func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
+	for _, l := range d.layer.all() {
+		l.unsubscribe(d)
+	}
+	d.mu.Lock()
+	d.write = nil
+	d.mu.Unlock()
+	return nil
+}
+
+// start runs the writer and the RTCP reader, counted in wg, until close.
+func (d *downTrack) start(wg *sync.WaitGroup) {
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		d.run()
+	}()
+	go func() {
+		defer wg.Done()
+		d.readRTCP()
+	}()
+}
+
+// close stops the goroutines; the sender must have been stopped (by
+// RemoveTrack or the connection closing) for the RTCP reader to end.
+func (d *downTrack) close() {
+	for _, l := range d.layer.all() {
+		l.unsubscribe(d)
+	}
+	d.stopOnce.Do(func() { close(d.stop) })
+}
+
+// enqueue hands a packet to the writer without waiting. Packets of layers
+// neither forwarded nor switched to are not even queued.
+func (d *downTrack) enqueue(p *packet) {
+	if !d.layer.wanted(p.from) {
+		return
+	}
+	select {
+	case d.queue <- p:
+	default:
+		d.dropped.Add(1)
+		d.congested.Store(true)
+	}
+}
+
+func (d *downTrack) run() {
+	for {
+		select {
+		case p := <-d.queue:
+			d.forward(p)
+		case <-d.stop:
+			return
+		}
+	}
+}
+
+// forward rewrites one packet for this subscriber and sends it.
+func (d *downTrack) forward(p *packet) {
+	video := d.pub.kind == webrtc.RTPCodecTypeVideo
+	ok, switched := d.layer.admit(p)
+	if !ok {
+		return
+	}
+	if d.congested.Swap(false) && video && !d.waitKey {
+		// A frame lost packets at the queue: everything until the next
+		// keyframe would decode wrong, so send nothing until then.
+		d.waitKey = true
+	}
+	if len(p.Payload) == 0 { // padding: nothing to forward, and no hole either
+		d.munger.skip()
+		return
+	}
+	if d.waitKey && !switched && !p.Keyframe {
+		d.dropped.Add(1)
+		if p.from != nil {
+			p.from.RequestKeyframe()
+		} else {
+			d.pub.RequestKeyframe()
+		}
+		return
+	}
+	out, ts := d.munger.rewrite(&p.Header, p.At, d.waitKey, switched)
+	d.waitKey = false
+	d.history.record(p.from, out, p.Header.SequenceNumber, ts)
+	if d.sent.Load() > 0 {
+		if d.send(p, out, ts) {
+			d.sent.Add(1)
+		}
+		return
+	}
+	if d.sendFirst(p, out, ts) {
+		d.sent.Add(1)
+	} else if video {
+		// The first packet (a keyframe's) is lost: start at the next one.
+		d.waitKey = true
+		d.pub.RequestKeyframe()
+	}
+}
+
+// send writes a packet with the given sequence number and timestamp.
+func (d *downTrack) send(p *packet, seq uint16, ts uint32) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.write == nil {
+		return false
+	}
+	h := rtp.Header{Version: 2, Marker: p.Header.Marker, PayloadType: d.pt, SequenceNumber: seq,
+		Timestamp: ts, SSRC: d.ssrc, CSRC: p.Header.CSRC}
+	n, err := d.write.WriteRTP(&h, p.Payload)
+	return err == nil && n > 0
+}
+
+// sendFirst sends the first packets of the track. Until the subscriber's
+// SRTP session runs, pion drops what is written (returning 0 and no error),
+// which would lose the keyframe a picture starts with: wait for it instead,
+// a little, holding up only this subscriber.
+func (d *downTrack) sendFirst(p *packet, seq uint16, ts uint32) bool {
+	for range srtpWaits {
+		if d.send(p, seq, ts) {
+			return true
+		}
+		select {
+		case <-time.After(srtpWait):
+		case <-d.stop:
+			return false
+		}
+	}
+	return false
+}
