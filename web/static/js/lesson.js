@@ -21,6 +21,7 @@ import { connectionPath } from "./path.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
 import { invite, keptToken, showReplay } from "./links.js";
 import { LessonState } from "./state.js";
+import { MAX_CHAT_RUNES, MAX_NAME_RUNES } from "./limits.js";
 import { shortcuts } from "./board.js";
 import { Media } from "./media.js";
 import { Toolbar } from "./toolbar.js";
@@ -402,6 +403,9 @@ class App {
   }
 
   wire() {
+    // The server's limits, not copies of them (limits.js is generated).
+    $("chat-input").maxLength = MAX_CHAT_RUNES;
+    $("join-name").maxLength = MAX_NAME_RUNES;
     $("keys").onclick = () => toast([...shortcuts, { keys: "PageUp/PageDown", action: "previous/next page (teacher)" }]
       .map((k) => `${k.keys}: ${k.action}`).join(" · "));
     $("cam").onclick = () => this.media.toggle("video");
