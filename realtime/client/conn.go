@@ -55,7 +55,9 @@ func (c *Client) connect(ctx context.Context, tok string) error {
 	c.participant, c.role, c.resume = welcome.Participant, welcome.Role, welcome.ResumeToken
 	c.mu.Unlock()
 	if err := c.open(cn, welcome.ICEServers); err != nil {
-		return err
+		// The room may have refused us after the welcome (an ended lesson)
+		// and closed the socket while we sent the offer.
+		return refusedInstead(cn.ws, err)
 	}
 	go c.readSignals(cn)
 
@@ -115,13 +117,7 @@ func (c *Client) join(ctx context.Context, cn *conn, tok string, after int64) (p
 	}
 	join := protocol.Signal{Type: protocol.SignalJoin, Version: version, Token: tok, Name: c.opts.Name, LastSeq: after}
 	if err := cn.send(join); err != nil {
-		// A server that refused us may already have said why and closed:
-		// its reason is worth more than the broken pipe.
-		ws.SetReadDeadline(time.Now().Add(time.Second))
-		if sig, rerr := readSignal(ws); rerr == nil && sig.Type == protocol.SignalError {
-			return protocol.Signal{}, refusal(sig)
-		}
-		return protocol.Signal{}, err
+		return protocol.Signal{}, refusedInstead(ws, err)
 	}
 	if d, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(d)
@@ -313,4 +309,21 @@ func (cn *conn) offer() {
 		return
 	}
 	cn.describe(protocol.Signal{Type: protocol.SignalOffer, SDP: offer.SDP})
+}
+
+// refusedInstead returns the refusal the server sent before it closed the
+// socket, which says why a write failed better than the broken pipe does;
+// err when it sent none within a second. It reads the socket, so it is for
+// before the signal reader starts.
+func refusedInstead(ws *websocket.Conn, err error) error {
+	ws.SetReadDeadline(time.Now().Add(time.Second))
+	for {
+		sig, rerr := readSignal(ws)
+		if rerr != nil {
+			return err
+		}
+		if sig.Type == protocol.SignalError {
+			return refusal(sig)
+		}
+	}
 }
