@@ -228,6 +228,44 @@ done
 # field KEY LINE: the value of KEY in a result line.
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
+# rows prints a table's rows, one a run of each server at each N: N, the
+# server, then what the function $2 prints for the run's result line and N,
+# or "failed" and empty cells, $1 columns in all.
+rows() {
+	local columns=$1 row=$2 n s line name
+	for n in $NS; do
+		for s in $servers; do
+			line=${results[$s-$n]:-failed}
+			name=$s
+			[[ $s == bare ]] && name="bare pion"
+			[[ $s == before ]] && name="classroom $before_rev"
+			if [[ $line == failed ]]; then
+				echo "| $n | $name | failed |$(printf ' |%.0s' $(seq $((columns - 3))))"
+				continue
+			fi
+			echo "| $n | $name | $("$row" "$line" "$n")"
+		done
+	done
+}
+
+# throughput_row, loss_row and join_row RESULT N: a run's cells in each table.
+throughput_row() {
+	echo "$(field joined "$1")/$2 | $(field egress_pps "$1") | $(field server_cpu_pct "$1") |" \
+		"$(field pkts_per_server_cpu_s "$1") | $(field server_cpu_pct_per_sub "$1") | $(field load_cpu_pct "$1") |" \
+		"$(field other_cpu_pct "$1") |"
+}
+loss_row() {
+	echo "$(field seq_loss_pct "$1") | $(field video_frame_loss_pct "$1") | $(field audio_loss_pct "$1") |" \
+		"$(field stalls "$1") | $(field server_udp_drops "$1") / $(field load_udp_drops "$1") |" \
+		"$(field load_sched_p99_ms "$1") / $(field load_sched_max_ms "$1") | $(field counted_at_socket_pct "$1") / $(field nacked_at_socket "$1") |"
+}
+join_row() {
+	echo "$(field join_p50_ms "$1") / $(field join_p95_ms "$1") / $(field join_max_ms "$1") |" \
+		"$(field join_server_udp_drops "$1") / $(field join_load_udp_drops "$1") |" \
+		"$(field ttff_n "$1")/$TTFF | $(field ttff_p50_ms "$1") | $(field ttff_p95_ms "$1") | $(field ttff_max_ms "$1") |" \
+		"$(field ttff_first_packet_p50_ms "$1") | $(field ttff_join_p50_ms "$1") | $(field first_not_keyframe "$1") |"
+}
+
 echo "## Machine"
 echo
 echo "- cores: $(nproc); CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); kernel $(uname -r)"
@@ -254,41 +292,13 @@ echo "## Fan-out: throughput and CPU"
 echo
 echo "| N | server | joined | egress pkt/s | server CPU % | pkt per server CPU-s | server CPU per subscriber (% of a core) | load CPU % | other CPU % |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-for n in $NS; do
-	for s in $servers; do
-		line=${results[$s-$n]:-failed}
-		name=$s
-		[[ $s == bare ]] && name="bare pion"
-		[[ $s == before ]] && name="classroom $before_rev"
-		if [[ $line == failed ]]; then
-			echo "| $n | $name | failed | | | | | | |"
-			continue
-		fi
-		echo "| $n | $name | $(field joined "$line")/$n | $(field egress_pps "$line") | $(field server_cpu_pct "$line") |" \
-			"$(field pkts_per_server_cpu_s "$line") | $(field server_cpu_pct_per_sub "$line") | $(field load_cpu_pct "$line") |" \
-			"$(field other_cpu_pct "$line") |"
-	done
-done
+rows 9 throughput_row
 echo
 echo "## Fan-out: loss"
 echo
 echo "| N | server | seq loss % | video frames lost % | audio lost % | video stalls > 250 ms | datagrams dropped at server / load sockets | load goroutine wait p99 / max ms | packets counted at the socket % / asked again there |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-for n in $NS; do
-	for s in $servers; do
-		line=${results[$s-$n]:-failed}
-		name=$s
-		[[ $s == bare ]] && name="bare pion"
-		[[ $s == before ]] && name="classroom $before_rev"
-		if [[ $line == failed ]]; then
-			echo "| $n | $name | failed | | | | | | |"
-			continue
-		fi
-		echo "| $n | $name | $(field seq_loss_pct "$line") | $(field video_frame_loss_pct "$line") | $(field audio_loss_pct "$line") |" \
-			"$(field stalls "$line") | $(field server_udp_drops "$line") / $(field load_udp_drops "$line") |" \
-			"$(field load_sched_p99_ms "$line") / $(field load_sched_max_ms "$line") | $(field counted_at_socket_pct "$line") / $(field nacked_at_socket "$line") |"
-	done
-done
+rows 9 loss_row
 echo
 echo "## Joining, and time to first frame"
 echo
@@ -297,22 +307,7 @@ echo "from the start of their join to their first complete keyframe."
 echo
 echo "| N | server | N joins p50 / p95 / max ms | dropped at server / load sockets while joining | timed | first frame p50 ms | p95 ms | max ms | first packet p50 ms | join call p50 ms | first video packet not a keyframe (of N) |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-for n in $NS; do
-	for s in $servers; do
-		line=${results[$s-$n]:-failed}
-		name=$s
-		[[ $s == bare ]] && name="bare pion"
-		[[ $s == before ]] && name="classroom $before_rev"
-		if [[ $line == failed ]]; then
-			echo "| $n | $name | failed | | | | | | | | |"
-			continue
-		fi
-		echo "| $n | $name | $(field join_p50_ms "$line") / $(field join_p95_ms "$line") / $(field join_max_ms "$line") |" \
-			"$(field join_server_udp_drops "$line") / $(field join_load_udp_drops "$line") |" \
-			"$(field ttff_n "$line")/$TTFF | $(field ttff_p50_ms "$line") | $(field ttff_p95_ms "$line") | $(field ttff_max_ms "$line") |" \
-			"$(field ttff_first_packet_p50_ms "$line") | $(field ttff_join_p50_ms "$line") | $(field first_not_keyframe "$line") |"
-	done
-done
+rows 11 join_row
 echo
 echo "## Warnings and errors in the servers' logs"
 echo

@@ -126,24 +126,12 @@ func (o *Object) appendJSON(b []byte) []byte {
 	if o.Hidden {
 		b = append(b, `,"hidden":true`...)
 	}
-	if o.Tool != "" {
-		b = append(b, `,"tool":`...)
-		b = appendString(b, o.Tool)
-	}
-	if o.Shape != "" {
-		b = append(b, `,"shape":`...)
-		b = appendString(b, o.Shape)
-	}
+	b = appendOptString(b, `,"tool":`, o.Tool)
+	b = appendOptString(b, `,"shape":`, o.Shape)
 	b = append(b, `,"color":`...)
 	b = appendString(b, o.Color)
-	if o.Fill != "" {
-		b = append(b, `,"fill":`...)
-		b = appendString(b, o.Fill)
-	}
-	if o.Width != 0 {
-		b = append(b, `,"width":`...)
-		b = appendFloat(b, o.Width)
-	}
+	b = appendOptString(b, `,"fill":`, o.Fill)
+	b = appendOptFloat(b, `,"width":`, o.Width)
 	if len(o.Points) > 0 {
 		b = append(b, `,"points":[`...)
 		for i, p := range o.Points {
@@ -161,15 +149,25 @@ func (o *Object) appendJSON(b []byte) []byte {
 	b = appendPair(b, `,"from":`, o.From)
 	b = appendPair(b, `,"to":`, o.To)
 	b = appendPair(b, `,"at":`, o.At)
-	if o.Text != "" {
-		b = append(b, `,"text":`...)
-		b = appendString(b, o.Text)
-	}
-	if o.Size != 0 {
-		b = append(b, `,"size":`...)
-		b = appendFloat(b, o.Size)
-	}
+	b = appendOptString(b, `,"text":`, o.Text)
+	b = appendOptFloat(b, `,"size":`, o.Size)
 	return append(b, '}')
+}
+
+// appendOptString appends an omitempty string field.
+func appendOptString(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return appendString(append(b, key...), v)
+}
+
+// appendOptFloat appends an omitempty float64 field.
+func appendOptFloat(b []byte, key string, v float64) []byte {
+	if v == 0 {
+		return b
+	}
+	return appendFloat(append(b, key...), v)
 }
 
 // appendPair appends an omitzero [2]float64 field.

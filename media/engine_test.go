@@ -1,4 +1,4 @@
-package media
+package media_test
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"classroom/media"
 	"classroom/media/mediatest"
 )
 
@@ -13,7 +14,7 @@ import (
 // connection offers carry the public address instead of the host's own.
 func TestEnginePublicAddress(t *testing.T) {
 	const public = "203.0.113.7"
-	e, err := NewEngine(EngineConfig{Loopback: true, NAT1To1IPs: []string{public}})
+	e, err := media.NewEngine(media.EngineConfig{Loopback: true, NAT1To1IPs: []string{public}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media"
 )
 
 const (
@@ -309,18 +311,9 @@ func (s *server) subscribe(ctx context.Context, pc *webrtc.PeerConnection) error
 // readRTCP reads a subscriber's RTCP until its connection closes, passing
 // keyframe requests on to the publisher.
 func (s *server) readRTCP(sender *webrtc.RTPSender, publisher *webrtc.PeerConnection, ssrc uint32) {
-	for {
-		pkts, _, err := sender.ReadRTCP()
-		if err != nil {
-			return
+	media.ReadKeyframeRequests(sender, func() {
+		if err := publisher.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+			s.log.Debug("pass on a keyframe request", "err", err)
 		}
-		for _, p := range pkts {
-			switch p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				if err := publisher.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
-					s.log.Debug("pass on a keyframe request", "err", err)
-				}
-			}
-		}
-	}
+	})
 }

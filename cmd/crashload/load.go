@@ -347,7 +347,6 @@ func freeAddr() (string, error) {
 // runLoad does one run and reports what it found; err is for a run that
 // could not be done, not for what it found wrong.
 func runLoad(ctx context.Context, cfg config) (*report, error) {
-	rep := &report{Recovery: map[string][]time.Duration{}}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -357,110 +356,117 @@ func runLoad(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	defer logFile.Close()
-	srv, err := cfg.start(ctx, addr, logFile)
-	if err != nil {
+	r := &run{cfg: cfg, addr: addr, base: "http://" + addr, log: logFile, rep: &report{Recovery: map[string][]time.Duration{}}}
+	if r.srv, err = cfg.start(ctx, addr, logFile); err != nil {
 		return nil, err
 	}
 	defer func() {
 		select {
-		case <-srv.exited:
+		case <-r.srv.exited:
 		default:
-			srv.kill()
+			r.srv.kill()
 		}
 	}()
-	base := "http://" + addr
-	resp, err := http.Post(base+"/api/lessons", "application/json", strings.NewReader(`{"title":"Crash load"}`))
-	if err != nil {
+	if err := r.join(ctx); err != nil {
 		return nil, err
 	}
-	var lesson lessonLinks
-	err = json.NewDecoder(resp.Body).Decode(&lesson)
+	if err := r.write(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.converge(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.checkLog(ctx); err != nil {
+		return nil, err
+	}
+	return r.rep, nil
+}
+
+// run is one run under way: its server, its lesson and the clients in it.
+type run struct {
+	cfg     config
+	addr    string
+	base    string // the server's URL
+	log     io.Writer
+	srv     *proc // replaced at each restart
+	lesson  lessonLinks
+	clients []*client.Client // the teacher first
+	st      *runState
+	rep     *report
+}
+
+// join creates the lesson and brings the teacher and the students in; the
+// teacher starts the lesson and lets everyone draw.
+func (r *run) join(ctx context.Context) error {
+	resp, err := http.Post(r.base+"/api/lessons", "application/json", strings.NewReader(`{"title":"Crash load"}`))
+	if err != nil {
+		return err
+	}
+	err = json.NewDecoder(resp.Body).Decode(&r.lesson)
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusCreated {
-		return nil, fmt.Errorf("create a lesson: HTTP %d, %v", resp.StatusCode, err)
+		return fmt.Errorf("create a lesson: HTTP %d, %v", resp.StatusCode, err)
 	}
-	ws := "ws://" + addr + "/api/lessons/" + lesson.ID + "/ws"
+	ws := "ws://" + r.addr + "/api/lessons/" + r.lesson.ID + "/ws"
 	dial := func(tok, name string) (*client.Client, error) {
 		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		return client.Dial(dctx, client.Options{URL: ws, Token: tok, Name: name, Loopback: true})
 	}
-	teacher, err := dial(lesson.Teacher.Token, "Teacher")
+	teacher, err := dial(r.lesson.Teacher.Token, "Teacher")
 	if err != nil {
-		return nil, fmt.Errorf("the teacher joins: %w", err)
+		return fmt.Errorf("the teacher joins: %w", err)
 	}
-	clients := []*client.Client{teacher}
-	for i := range cfg.Students {
-		c, err := dial(lesson.Students.Token, fmt.Sprintf("Student %d", i+1))
+	r.clients = []*client.Client{teacher}
+	for i := range r.cfg.Students {
+		c, err := dial(r.lesson.Students.Token, fmt.Sprintf("Student %d", i+1))
 		if err != nil {
-			return nil, fmt.Errorf("student %d joins: %w", i+1, err)
+			return fmt.Errorf("student %d joins: %w", i+1, err)
 		}
-		clients = append(clients, c)
+		r.clients = append(r.clients, c)
 	}
-	st := &runState{acked: map[uuid.UUID]int64{}, refused: map[uuid.UUID]error{}, report: rep}
+	r.st = &runState{acked: map[uuid.UUID]int64{}, refused: map[uuid.UUID]error{}, report: r.rep}
 	for _, p := range []domain.Payload{&domain.LessonStarted{}, &domain.DrawingPermitted{Allowed: true}} {
 		id := uuid.New()
 		seq, err := teacher.SendID(ctx, id, p)
 		if err != nil {
-			return nil, fmt.Errorf("the teacher's %s: %w", p.Kind(), err)
+			return fmt.Errorf("the teacher's %s: %w", p.Kind(), err)
 		}
-		st.ack(id, seq)
+		r.st.ack(id, seq)
 	}
+	return nil
+}
 
-	// Write, with faults.
+// write has every client write, and reconnect when its session ends, while
+// the faults are done one cfg.Every apart; it stops them one cfg.Every after
+// the last fault. A writer still waiting for an answer a minute later is
+// cancelled: its command counts as unanswered.
+func (r *run) write(ctx context.Context) error {
 	wctx, cancelWriters := context.WithCancel(ctx)
 	defer cancelWriters()
 	stop, stopKeepers := make(chan struct{}), make(chan struct{})
 	var writers, keepers sync.WaitGroup
-	for i, c := range clients {
+	for i, c := range r.clients {
 		role := domain.RoleStudent
 		if i == 0 {
 			role = domain.RoleTeacher
 		}
-		w := &writer{c: c, rng: rand.New(rand.NewPCG(uint64(i), 14)), role: role, run: st}
+		w := &writer{c: c, rng: rand.New(rand.NewPCG(uint64(i), 14)), role: role, run: r.st}
 		writers.Go(func() { w.write(wctx, stop) })
 		keepers.Go(func() { keep(wctx, c, stopKeepers) })
 	}
-	faults := make([]string, 0, cfg.Kills+cfg.PGRestarts)
-	for i := range cfg.Kills + cfg.PGRestarts {
-		// The restarts spread among the kills.
-		if cfg.PGRestarts > 0 && i%((cfg.Kills+cfg.PGRestarts)/cfg.PGRestarts) == 0 && countOf(faults, "postgres restart") < cfg.PGRestarts {
-			faults = append(faults, "postgres restart")
-		} else if countOf(faults, "kill") < cfg.Kills {
-			faults = append(faults, "kill")
-		} else {
-			faults = append(faults, "postgres restart")
-		}
-	}
+	faults := faultPlan(r.cfg.Kills, r.cfg.PGRestarts)
 	for i, f := range faults {
-		select {
-		case <-time.After(cfg.Every):
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := sleep(ctx, r.cfg.Every); err != nil {
+			return err
 		}
-		cfg.Logf("fault %d of %d: %s (%d acknowledged so far)", i+1, len(faults), f, acknowledged(st))
-		switch f {
-		case "kill":
-			st.faulted(f)
-			srv.kill()
-			st.arm()
-			if srv, err = cfg.start(ctx, addr, logFile); err != nil {
-				return nil, fmt.Errorf("restart after kill %d: %w", i+1, err)
-			}
-		case "postgres restart":
-			st.faulted(f)
-			began := time.Now()
-			if out, err := exec.CommandContext(ctx, "sh", "-c", cfg.PGRestart).CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("restart PostgreSQL: %v\n%s", err, out)
-			}
-			rep.PGRestartTook = append(rep.PGRestartTook, time.Since(began))
-			st.arm() // from the start of the restart to an event stored after it
+		r.cfg.Logf("fault %d of %d: %s (%d acknowledged so far)", i+1, len(faults), f, acknowledged(r.st))
+		if err := r.fault(ctx, i, f); err != nil {
+			return err
 		}
 	}
-	select {
-	case <-time.After(cfg.Every):
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := sleep(ctx, r.cfg.Every); err != nil {
+		return err
 	}
 	close(stop)
 	finished := make(chan struct{})
@@ -476,63 +482,121 @@ func runLoad(ctx context.Context, cfg config) (*report, error) {
 	}
 	close(stopKeepers)
 	keepers.Wait()
-	cfg.Logf("writing stopped: %d acknowledged, %d refused", rep.Acknowledged, rep.Refused)
+	r.cfg.Logf("writing stopped: %d acknowledged, %d refused", r.rep.Acknowledged, r.rep.Refused)
+	return nil
+}
 
-	// Every client converges to the export's fold.
-	for i, c := range clients {
+// faultPlan is the order of the faults: the PostgreSQL restarts spread
+// among the kills.
+func faultPlan(kills, pgRestarts int) []string {
+	faults := make([]string, 0, kills+pgRestarts)
+	for i := range kills + pgRestarts {
+		if pgRestarts > 0 && i%((kills+pgRestarts)/pgRestarts) == 0 && countOf(faults, "postgres restart") < pgRestarts {
+			faults = append(faults, "postgres restart")
+		} else if countOf(faults, "kill") < kills {
+			faults = append(faults, "kill")
+		} else {
+			faults = append(faults, "postgres restart")
+		}
+	}
+	return faults
+}
+
+// fault does the i-th fault, f, and times its recovery.
+func (r *run) fault(ctx context.Context, i int, f string) error {
+	switch f {
+	case "kill":
+		r.st.faulted(f)
+		r.srv.kill()
+		r.st.arm()
+		var err error
+		if r.srv, err = r.cfg.start(ctx, r.addr, r.log); err != nil {
+			return fmt.Errorf("restart after kill %d: %w", i+1, err)
+		}
+	case "postgres restart":
+		r.st.faulted(f)
+		began := time.Now()
+		if out, err := exec.CommandContext(ctx, "sh", "-c", r.cfg.PGRestart).CombinedOutput(); err != nil {
+			return fmt.Errorf("restart PostgreSQL: %v\n%s", err, out)
+		}
+		r.rep.PGRestartTook = append(r.rep.PGRestartTook, time.Since(began))
+		r.st.arm() // from the start of the restart to an event stored after it
+	}
+	return nil
+}
+
+// sleep waits d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// converge checks that every client, reconnected if its session ended,
+// comes to the export's fold.
+func (r *run) converge(ctx context.Context) error {
+	for i, c := range r.clients {
 		select {
 		case <-c.Ended():
 			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			err := c.Resume(rctx)
 			cancel()
 			if err != nil {
-				rep.problem("client %d could not reconnect at the end: %v", i, err)
+				r.rep.problem("client %d could not reconnect at the end: %v", i, err)
 			}
 		default:
 		}
 	}
-	events, end, err := export(ctx, base, lesson.ID, lesson.Teacher.Token)
+	events, end, err := export(ctx, r.base, r.lesson.ID, r.lesson.Teacher.Token)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	fold := domain.NewState()
 	for _, e := range events {
 		fold.Apply(e)
 	}
 	if fold.Hash() != end.StateHash {
-		rep.HashMismatch = true
+		r.rep.HashMismatch = true
 	}
-	for i, c := range clients {
+	for i, c := range r.clients {
 		deadline := time.Now().Add(30 * time.Second)
 		for c.Seq() < fold.Seq && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if c.Seq() != fold.Seq || c.Hash() != fold.Hash() || c.Err() != nil {
-			rep.Diverged++
-			rep.problem("client %d at seq %d (export %d), hash equal %v, protocol error %v", i, c.Seq(), fold.Seq, c.Hash() == fold.Hash(), c.Err())
+			r.rep.Diverged++
+			r.rep.problem("client %d at seq %d (export %d), hash equal %v, protocol error %v", i, c.Seq(), fold.Seq, c.Hash() == fold.Hash(), c.Err())
 		}
 	}
+	return nil
+}
 
-	// Everyone leaves; then the log is checked whole.
-	for _, c := range clients {
+// checkLog has everyone leave, stops the server and starts it again, and
+// checks the whole log of the lesson against what the clients were told.
+func (r *run) checkLog(ctx context.Context) error {
+	for _, c := range r.clients {
 		c.Close()
 	}
-	if err := srv.stop(); err != nil {
-		rep.problem("%v", err)
+	if err := r.srv.stop(); err != nil {
+		r.rep.problem("%v", err)
 	}
-	if srv, err = cfg.start(ctx, addr, logFile); err != nil {
-		return nil, fmt.Errorf("start the server to export: %w", err)
+	var err error
+	if r.srv, err = r.cfg.start(ctx, r.addr, r.log); err != nil {
+		return fmt.Errorf("start the server to export: %w", err)
 	}
-	events, _, err = export(ctx, base, lesson.ID, lesson.Teacher.Token)
+	events, _, err := export(ctx, r.base, r.lesson.ID, r.lesson.Teacher.Token)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	rep.Events = int64(len(events))
-	check(rep, st, events)
-	if err := srv.stop(); err != nil {
-		rep.problem("%v", err)
+	r.rep.Events = int64(len(events))
+	check(r.rep, r.st, events)
+	if err := r.srv.stop(); err != nil {
+		r.rep.problem("%v", err)
 	}
-	return rep, nil
+	return nil
 }
 
 func countOf(list []string, s string) int {

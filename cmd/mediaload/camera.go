@@ -8,10 +8,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"classroom/media"
 )
 
 // audioFrame and audioBytes shape the synthetic microphone like Opus: a
@@ -68,19 +69,10 @@ func (c *camera) tracks() []webrtc.TrackLocal { return []webrtc.TrackLocal{c.vid
 // requests.
 func (c *camera) watch(sender *webrtc.RTPSender) {
 	c.wg.Go(func() {
-		for {
-			pkts, _, err := sender.ReadRTCP()
-			if err != nil {
-				return
-			}
-			for _, p := range pkts {
-				switch p.(type) {
-				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-					c.asked.Add(1)
-					c.keyframeAsked.Store(true)
-				}
-			}
-		}
+		media.ReadKeyframeRequests(sender, func() {
+			c.asked.Add(1)
+			c.keyframeAsked.Store(true)
+		})
 	})
 }
 

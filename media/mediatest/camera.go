@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"classroom/media"
 )
 
 // AudioFrame is the duration of one synthetic audio packet (80 bytes).
@@ -83,27 +84,44 @@ func (c *Camera) Stop() {
 // watch notes the keyframe requests a sender receives until its
 // connection closes; the connection's owner closes it.
 func (c *Camera) watch(sender *webrtc.RTPSender) {
-	for {
-		pkts, _, err := sender.ReadRTCP()
-		if err != nil {
-			return
-		}
-		for _, p := range pkts {
-			switch p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				c.KeyframesAsked.Add(1)
-				c.keyframeAsked.Store(true)
-			}
-		}
-	}
+	media.ReadKeyframeRequests(sender, func() {
+		c.KeyframesAsked.Add(1)
+		c.keyframeAsked.Store(true)
+	})
 }
 
-// A frame's duration is the time since the previous one, so that the RTP
-// clock follows real time as a browser's capture clock does, even when a
-// loaded machine delays the ticker.
-
 func (c *Camera) sendVideo(fps, frameBytes int) {
-	tick := time.NewTicker(time.Second / time.Duration(fps))
+	c.every(time.Second/time.Duration(fps), func(n int, d time.Duration) {
+		frame := make([]byte, frameBytes)
+		rand.Read(frame)
+		if n%(2*fps) == 0 || c.keyframeAsked.Swap(false) {
+			copy(frame, KeyframeHeader[:])
+		} else {
+			frame[0] |= 0x01 // an interframe
+		}
+		if c.Video.WriteSample(pionmedia.Sample{Data: frame, Duration: d}) == nil {
+			c.VideoSent.Add(1)
+		}
+	})
+}
+
+func (c *Camera) sendAudio() {
+	c.every(AudioFrame, func(_ int, d time.Duration) {
+		pkt := make([]byte, 80)
+		rand.Read(pkt)
+		if c.Audio.WriteSample(pionmedia.Sample{Data: pkt, Duration: d}) == nil {
+			c.AudioSent.Add(1)
+		}
+	})
+}
+
+// every calls send at each tick of period until Stop, with how many times
+// it was called before and the time since the previous tick (since every
+// began, the first time): a sample's duration is the time since the
+// previous one, so that the RTP clock follows real time as a browser's
+// capture clock does, even when a loaded machine delays the ticker.
+func (c *Camera) every(period time.Duration, send func(n int, d time.Duration)) {
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	last := time.Now()
 	for n := 0; ; n++ {
@@ -115,36 +133,6 @@ func (c *Camera) sendVideo(fps, frameBytes int) {
 		}
 		d := now.Sub(last)
 		last = now
-		frame := make([]byte, frameBytes)
-		rand.Read(frame)
-		if n%(2*fps) == 0 || c.keyframeAsked.Swap(false) {
-			copy(frame, KeyframeHeader[:])
-		} else {
-			frame[0] |= 0x01 // an interframe
-		}
-		if c.Video.WriteSample(pionmedia.Sample{Data: frame, Duration: d}) == nil {
-			c.VideoSent.Add(1)
-		}
-	}
-}
-
-func (c *Camera) sendAudio() {
-	tick := time.NewTicker(AudioFrame)
-	defer tick.Stop()
-	last := time.Now()
-	for {
-		var now time.Time
-		select {
-		case <-c.stop:
-			return
-		case now = <-tick.C:
-		}
-		d := now.Sub(last)
-		last = now
-		pkt := make([]byte, 80)
-		rand.Read(pkt)
-		if c.Audio.WriteSample(pionmedia.Sample{Data: pkt, Duration: d}) == nil {
-			c.AudioSent.Add(1)
-		}
+		send(n, d)
 	}
 }

@@ -560,9 +560,8 @@ func (relayAddressGenerator) AllocateConn(string, int) (net.Conn, net.Addr, erro
 // relay's own STUN and TURN ports.
 type relaySocket struct {
 	net.PacketConn
-	r        *Relay
-	once     sync.Once
-	closeErr error
+	r      *Relay
+	closed relayedClose
 }
 
 func (s *relaySocket) WriteTo(p []byte, addr net.Addr) (int, error) {
@@ -581,13 +580,7 @@ func (s *relaySocket) WriteTo(p []byte, addr net.Addr) (int, error) {
 // Close closes the socket; later calls return what the first returned, so
 // that the relay and the TURN server may both close it.
 func (s *relaySocket) Close() error {
-	s.once.Do(func() {
-		s.closeErr = s.PacketConn.Close()
-		s.r.mu.Lock()
-		delete(s.r.sockets, s)
-		s.r.mu.Unlock()
-	})
-	return s.closeErr
+	return s.closed.close(s.r, s.PacketConn.Close, func() { delete(s.r.sockets, s) })
 }
 
 // relayListener keeps track of the TCP connections it accepts, for Close to
@@ -619,21 +612,32 @@ func (l relayListener) Accept() (net.Conn, error) {
 
 type relayTCPConn struct {
 	net.Conn
-	r        *Relay
-	once     sync.Once
-	closeErr error
+	r      *Relay
+	closed relayedClose
 }
 
 // Close closes the connection; later calls return what the first returned,
 // so that the relay and the TURN server may both close it.
 func (c *relayTCPConn) Close() error {
-	c.once.Do(func() {
-		c.closeErr = c.Conn.Close()
-		c.r.mu.Lock()
-		delete(c.r.conns, c)
-		c.r.mu.Unlock()
+	return c.closed.close(c.r, c.Conn.Close, func() { delete(c.r.conns, c) })
+}
+
+// relayedClose closes a relayed socket or connection once: the first close
+// calls closeFn, then forget with the relay's lock held, for the relay to
+// forget it; every close returns what closeFn returned.
+type relayedClose struct {
+	once sync.Once
+	err  error
+}
+
+func (o *relayedClose) close(r *Relay, closeFn func() error, forget func()) error {
+	o.once.Do(func() {
+		o.err = closeFn()
+		r.mu.Lock()
+		forget()
+		r.mu.Unlock()
 	})
-	return c.closeErr
+	return o.err
 }
 
 // relayPolicy says which peers the relay relays to.

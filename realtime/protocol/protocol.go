@@ -126,11 +126,8 @@ type ICECandidate struct {
 // fields with CodeInvalid.
 func DecodeSignal(b []byte) (Signal, error) {
 	var s Signal
-	if len(b) > MaxSignalBytes {
-		return s, domain.Errorf(domain.CodeInvalid, "signal is larger than %d bytes", MaxSignalBytes)
-	}
-	if err := strict(b, &s); err != nil {
-		return Signal{}, domain.Errorf(domain.CodeInvalid, "malformed signal: %v", err)
+	if err := decodeBounded(b, MaxSignalBytes, "signal", &s); err != nil {
+		return Signal{}, err
 	}
 	switch s.Type {
 	case SignalJoin, SignalOffer, SignalAnswer, SignalCandidate, SignalLeave,
@@ -183,12 +180,9 @@ type Message struct {
 // DecodeCommand decodes a client's message on the events channel. Only
 // commands are accepted; the payload is decoded and checked on its own.
 func DecodeCommand(b []byte) (uuid.UUID, domain.Payload, error) {
-	if len(b) > MaxCommandBytes {
-		return uuid.Nil, nil, domain.Errorf(domain.CodeInvalid, "message is larger than %d bytes", MaxCommandBytes)
-	}
 	var m Message
-	if err := strict(b, &m); err != nil {
-		return uuid.Nil, nil, domain.Errorf(domain.CodeInvalid, "malformed message: %v", err)
+	if err := decodeBounded(b, MaxCommandBytes, "message", &m); err != nil {
+		return uuid.Nil, nil, err
 	}
 	if m.Type != TypeCommand {
 		return m.ID, nil, domain.Errorf(domain.CodeInvalid, "a client sends commands, not %q", m.Type)
@@ -230,11 +224,8 @@ const MaxPreviewPoints = 200
 // DecodeEphemeral decodes and checks a client's ephemeral message.
 func DecodeEphemeral(b []byte) (Ephemeral, error) {
 	var e Ephemeral
-	if len(b) > MaxEphemeralBytes {
-		return e, domain.Errorf(domain.CodeInvalid, "ephemeral message is larger than %d bytes", MaxEphemeralBytes)
-	}
-	if err := strict(b, &e); err != nil {
-		return Ephemeral{}, domain.Errorf(domain.CodeInvalid, "malformed ephemeral message: %v", err)
+	if err := decodeBounded(b, MaxEphemeralBytes, "ephemeral message", &e); err != nil {
+		return Ephemeral{}, err
 	}
 	switch e.Type {
 	case EphemeralCursor:
@@ -266,6 +257,19 @@ func abs(f float64) float64 {
 		return -f
 	}
 	return f
+}
+
+// decodeBounded decodes b into v strictly (see strict), refusing with
+// CodeInvalid a b of more than limit bytes or one that does not decode; what
+// names the message in the error.
+func decodeBounded(b []byte, limit int, what string, v any) error {
+	if len(b) > limit {
+		return domain.Errorf(domain.CodeInvalid, "%s is larger than %d bytes", what, limit)
+	}
+	if err := strict(b, v); err != nil {
+		return domain.Errorf(domain.CodeInvalid, "malformed %s: %v", what, err)
+	}
+	return nil
 }
 
 // strict decodes one JSON value into v, refusing unknown fields and trailing data.
