@@ -361,6 +361,9 @@ func runLoad(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	defer func() {
+		if r.srv == nil { // a restart failed: no server is left to stop
+			return
+		}
 		select {
 		case <-r.srv.exited:
 		default:
