@@ -23,7 +23,8 @@
 #                        packet through pion's receive path); see mediaload -count-at
 #   BEFORE=              when set, a git revision (e.g. HEAD~3) whose classroom server
 #                        also runs at every N, as "before": a change measured against
-#                        its parent in the same run
+#                        its parent in the same run, driven by that revision's own
+#                        load generator (the protocol may have changed between them)
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # that a server's CPU share is a share of one core. Without taskset, or with
@@ -94,7 +95,9 @@ if [[ -n $BEFORE ]]; then
 	say "fanout: building the classroom server of $before_rev as \"before\""
 	mkdir "$work/before-src"
 	git archive "$before_rev" | tar -x -C "$work/before-src"
-	(cd "$work/before-src" && go build -o "$work/classroom-before" ./cmd/classroom)
+	# Its own load generator drives it: the protocol may have changed since.
+	(cd "$work/before-src" && go build -o "$work/classroom-before" ./cmd/classroom &&
+		go build -o "$work/mediaload-before" ./cmd/mediaload)
 	rm -rf "$work/before-src"
 	servers="classroom before bare"
 fi
@@ -159,9 +162,12 @@ start_server() {
 # load NAME MODE PORT N [EXTRA...]: runs the load generator against the running
 # server; its result line goes to stdout, its log to $work/load-NAME-N.log.
 load() {
-	local name=$1 mode=$2 port=$3 n=$4
+	local name=$1 mode=$2 port=$3 n=$4 gen=$work/mediaload
 	shift 4
-	"${load_pin[@]}" "$work/mediaload" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
+	if [[ $name == before ]]; then
+		gen=$work/mediaload-before
+	fi
+	"${load_pin[@]}" "$gen" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
 		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" "$@" 2>"$work/load-$name-$n.log"
 }
 
