@@ -107,6 +107,9 @@ type Server struct {
 	endSessions context.CancelCauseFunc
 	sessions    sync.WaitGroup
 
+	closeOnce sync.Once // Close may be called again, and at once (a shutdown hook and a defer)
+	closeErr  error
+
 	mu     sync.Mutex
 	rooms  map[uuid.UUID]*Room
 	closed bool
@@ -276,15 +279,19 @@ func (s *Server) Rooms() int {
 // Close ends every session, telling its client to reconnect (to another
 // server, or this one restarted), waits until the rooms have stored their
 // participants' leaves, then ends the rooms and waits for their goroutines.
+// Later calls wait for the first and return what it returned.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.endSessions(domain.Errorf(domain.CodeUnavailable, "the server is restarting; reconnect"))
-	s.sessions.Wait()
-	s.cancel()
-	s.wg.Wait()
-	return s.engine.Close()
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.endSessions(domain.Errorf(domain.CodeUnavailable, "the server is restarting; reconnect"))
+		s.sessions.Wait()
+		s.cancel()
+		s.wg.Wait()
+		s.closeErr = s.engine.Close()
+	})
+	return s.closeErr
 }
 
 // MediaAddr returns the address of the shared media UDP port, or nil when

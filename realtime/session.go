@@ -108,12 +108,12 @@ func (s *session) run() {
 	}()
 
 	if err := s.admit(); err != nil {
-		s.bye(err)
+		s.bye(s.orWhy(err))
 		return
 	}
 	room, err := s.srv.acquire(s.ctx, s.lesson)
 	if err != nil {
-		s.bye(err)
+		s.bye(s.orWhy(err))
 		return
 	}
 	s.room = room
@@ -129,13 +129,16 @@ func (s *session) run() {
 
 	reply := make(chan enterReply, 1)
 	if err := room.send(s.ctx, &enter{s: s, after: s.lastSeq, reply: reply}); err != nil {
-		s.bye(err)
+		s.bye(s.orWhy(err))
 		return
 	}
 	var res enterReply
 	select {
 	case res = <-reply:
 	case <-s.ctx.Done():
+		// The room may still take the enter, register the session and store
+		// its join: the exit queued after it stores the leave, or nothing.
+		s.leave()
 		s.bye(s.why())
 		return
 	}
@@ -165,6 +168,19 @@ func (s *session) run() {
 	// bye finds its leave in the log.
 	s.leave()
 	s.bye(s.why())
+}
+
+// orWhy returns the reason the session was ended, when it was ended (the
+// server stopping, a newer session) and so made err, a cancelled read or
+// wait, happen; err otherwise. A client is told to reconnect, not that its
+// join was malformed.
+func (s *session) orWhy(err error) error {
+	if s.ctx.Err() != nil {
+		if why := s.why(); why != nil {
+			return why
+		}
+	}
+	return err
 }
 
 // why is the reason the session ended: the server's, or nil when the client left.
