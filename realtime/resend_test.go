@@ -149,3 +149,50 @@ func (ls *lessonServer) snapshot(ctx context.Context) {
 		ls.t.Fatal(err)
 	}
 }
+
+// TestResendOverRate: a resend of a stored command is acknowledged with its
+// seq even when it comes over the command rate (a client resending its
+// backlog after a reconnect), while new commands over the rate are refused.
+func TestResendOverRate(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Noether")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	chat := &domain.ChatPosted{Text: "stored once"}
+	id := uuid.New()
+	seq, err := teacher.SendID(ctx, id, chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Empty the session's bucket (a burst of 300) with new commands, then
+	// resend the stored one behind them on the same ordered channel.
+	const flood = 400
+	for range flood {
+		raw := fmt.Sprintf(`{"type":"command","id":%q,"kind":"chat.posted","data":{"text":"new"}}`, uuid.NewString())
+		if err := teacher.SendRaw([]byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := teacher.SendID(ctx, id, chat)
+	if err != nil || got != seq {
+		t.Fatalf("the resend behind a flood got seq %d, %v; want its seq %d", got, err, seq)
+	}
+	time.Sleep(1500 * time.Millisecond) // let the bucket refill a little
+	last := mustSend(t, ctx, teacher, &domain.ChatPosted{Text: "after the flood"}) - 1
+	if stored := last - seq; stored >= flood {
+		t.Fatalf("all %d commands of the flood were stored: the rate was not reached, the test proves nothing", stored)
+	}
+	count := 0
+	for e, err := range ls.store.Events(ctx, ls.lesson, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.ID == id {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Fatalf("the resent command is in the log %d times", count)
+	}
+}

@@ -94,6 +94,10 @@ type submit struct {
 	s       *session
 	id      uuid.UUID
 	payload domain.Payload
+	// limited is set when the command came over its session's rate: it is
+	// refused (rate_limited) unless it is a resend the room remembers, which
+	// is acknowledged as any resend is.
+	limited bool
 }
 
 // enter registers a session; the reply says how it catches up.
@@ -365,6 +369,10 @@ func (r *Room) decide(req *submit) {
 		if d.ev.ID == req.id {
 			return // the same command twice in one batch: the first one's ack answers both
 		}
+	}
+	if req.limited {
+		req.s.replyError(req.id, domain.Errorf(domain.CodeRateLimited, "too many commands; slow down"))
+		return
 	}
 	ev, err := domain.Decide(r.state, domain.Command{ID: req.id, Actor: req.s.participant, Role: req.s.role,
 		Payload: req.payload}, r.srv.now())
