@@ -223,3 +223,33 @@ func TestSnapshotAndWaitFail(t *testing.T) {
 	student := ls.mustJoin(ctx, domain.RoleStudent, "Bob")
 	converge(t, ls, teacher, student)
 }
+
+// TestAbsentAfterLostJoin: a join stored although the store did not say so
+// (its commit's answer lost) leaves a participant present with no session;
+// if they do not come back, their leave is recorded AbsentAfter later, even
+// long after the room opened.
+func TestAbsentAfterLostJoin(t *testing.T) {
+	const absentAfter = 300 * time.Millisecond
+	ls, fs := faultyServer(t, func(c *realtime.Config) { c.AbsentAfter = absentAfter })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	time.Sleep(3 * absentAfter) // the room's first look for the absent is over
+	fs.Inject(faultstore.Fault{Op: faultstore.AppendAfter, Match: kindIs(domain.KindParticipantJoined)})
+	if student, err := ls.join(ctx, domain.RoleStudent, "Bob", nil); err == nil {
+		waitBye(t, student, "after the join whose answer was lost")
+		student.Close()
+	}
+	if fs.Failed(faultstore.AppendAfter) != 1 {
+		t.Fatalf("%d appends failed after their commit, want 1", fs.Failed(faultstore.AppendAfter))
+	}
+	waitFor(t, 10*time.Second, "Bob's leave", func() bool {
+		for id, p := range ls.replay().Participants {
+			if p.Name == "Bob" {
+				return !p.Present && ls.leaves()[id] == domain.LeftAbsent
+			}
+		}
+		return false
+	})
+	ls.present(teacher)
+}

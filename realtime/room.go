@@ -63,7 +63,9 @@ type Room struct {
 	broadcast int64 // the last sequence sent to the sessions
 	sessions  map[*session]struct{}
 	pending   []decided
-	refused   []refusal // refused commands, answered once the store says they are not resends
+	refused   []refusal        // refused commands, answered once the store says they are not resends
+	absent    <-chan time.Time // when to record the leaves of the present with no session
+	leaving   bool             // leaveAbsent is storing leaves: it does not start again inside
 	recent    map[uuid.UUID]int64
 	snap      []byte // the latest snapshot encoded, for late joiners
 	snapSeq   int64  // its sequence
@@ -198,8 +200,8 @@ func (r *Room) run(ctx context.Context) {
 	defer follower.Wait()
 	defer stopFollow()
 
-	absent := time.After(r.srv.cfg.AbsentAfter) // then the present who did not come back left
-	r.leaveAbsent(ctx, true)                    // an ended lesson's, at once: none can come back
+	r.armAbsent()            // then the present who did not come back left
+	r.leaveAbsent(ctx, true) // an ended lesson's, at once: none can come back
 	failures := 0
 	for {
 		var retry <-chan time.Time // a failed reload is tried again, whatever comes
@@ -208,8 +210,8 @@ func (r *Room) run(ctx context.Context) {
 		}
 		select {
 		case <-retry:
-		case <-absent:
-			absent = nil
+		case <-r.absent:
+			r.absent = nil
 			r.leaveAbsent(ctx, false)
 		case req := <-r.in:
 			batch := []request{req}
@@ -493,6 +495,9 @@ func (r *Room) flush(ctx context.Context) {
 			}
 		}
 		r.reload(ctx) // drop what was applied in advance
+		// A join or leave of this batch may have been stored all the same:
+		// look for the present with no session again, later.
+		r.armAbsent()
 		return
 	}
 	r.srv.metrics.appendedEvents(len(events), time.Since(start).Seconds())
@@ -515,6 +520,7 @@ func (r *Room) flush(ctx context.Context) {
 			// command refused: end the session, so that it joins again.
 			r.srv.log.Error("storing a join", "lesson", r.lesson, "participant", d.joiner.participant, "err", errs[i])
 			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
+			r.armAbsent()
 		case d.origin == nil:
 		case errs[i] != nil:
 			d.origin.s.replyError(d.ev.ID, errs[i])
@@ -531,7 +537,7 @@ func (r *Room) flush(ctx context.Context) {
 // (ended), it records the leave of everyone still present, so that an
 // ended lesson lists no one as present for ever.
 func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
-	if r.state == nil || (ended && r.state.Status != domain.StatusEnded) {
+	if r.state == nil || r.leaving || (ended && r.state.Status != domain.StatusEnded) {
 		return
 	}
 	here := map[string]bool{}
@@ -559,8 +565,18 @@ func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
 		r.queue(ev, nil)
 	}
 	if len(ids) > 0 {
+		// Its flush would call it again: once is enough; a leave the store
+		// refused is tried again at the next flush, not in a loop.
+		r.leaving = true
 		r.flush(ctx)
+		r.leaving = false
 	}
+}
+
+// armAbsent schedules leaveAbsent for the present who have no session here
+// and do not come back within AbsentAfter.
+func (r *Room) armAbsent() {
+	r.absent = time.After(r.srv.cfg.AbsentAfter)
 }
 
 // rejoin records again the join of participants with a session here whom
