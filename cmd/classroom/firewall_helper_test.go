@@ -5,10 +5,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -180,9 +182,11 @@ func selectedLocal(pc *webrtc.PeerConnection) (typ, relayProtocol string) {
 // fwBrowser opens the students' link in headless Chromium, joins and
 // reports what the page received, shows and says of its path.
 func fwBrowser(ctx context.Context, t *testing.T) (map[string]any, error) {
-	path := "/usr/bin/chromium"
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("chromium not found at %s: install the Debian package chromium", path)
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if path, err = exec.LookPath("chromium-browser"); err != nil {
+			return nil, errors.New("chromium not found: install the Debian package chromium")
+		}
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
