@@ -102,13 +102,24 @@ func (a *API) replyState(rw http.ResponseWriter, seq int64, snapshot []byte) {
 	w.WriteHeader(http.StatusOK)
 	head := strconv.AppendInt([]byte(`{"seq":`), seq, 10)
 	head = append(head, `,"state":`...)
-	for _, part := range [][]byte{head, snapshot, []byte("}\n")} {
+	// The snapshot goes in slices: the write deadline moves on with each
+	// write, so one write of tens of megabytes to a slow reader would still
+	// be cut.
+	parts := [][]byte{head}
+	for rest := snapshot; len(rest) > 0; {
+		n := min(len(rest), stateSlice)
+		parts, rest = append(parts, rest[:n]), rest[n:]
+	}
+	for _, part := range append(parts, []byte("}\n")) {
 		if _, err := w.Write(part); err != nil {
 			a.log.Debug("write response", "err", err)
 			return
 		}
 	}
 }
+
+// stateSlice is how much of a state one write sends.
+const stateSlice = 64 << 10
 
 // lessonState serves GET /api/lessons/{id}/state?seq=N or ?at=SECONDS: the lesson's
 // state at that point of its past, for playback (see memberOf for who may).
