@@ -12,13 +12,8 @@
 //   await conn.send("deck.added", { deck: d.deck, name: d.name, pages: d.pages });
 //   img.src = pageURL(lessonId, d.deck, 0);
 
+// The server's limits of a deck (web/decks.go, eventstore/decks.go).
 import { MAX_DECK_PAGES, MAX_PAGE_BYTES, MAX_DECK_BYTES, MAX_PAGE_SIDE, MAX_NAME_RUNES } from "./limits.js";
-
-/** The server's limits of a deck (web/decks.go, eventstore/decks.go), from limits.js. */
-export const MAX_PAGES = MAX_DECK_PAGES;
-export { MAX_PAGE_BYTES, MAX_DECK_BYTES };
-export const MAX_SIDE = MAX_PAGE_SIDE;
-export const MAX_NAME = MAX_NAME_RUNES;
 
 /** The width, in pixels, PDF pages are rendered at. */
 export const PAGE_WIDTH = 1600;
@@ -54,7 +49,7 @@ export function pageURL(lessonId, deck, page) {
  *
  * files is a FileList or an array of Files (or Blobs), in page order: a PDF
  * becomes one page per PDF page, rendered `width` pixels wide (fitted within
- * MAX_SIDE) as WebP, or PNG where the browser cannot encode WebP; a PNG, JPEG
+ * MAX_PAGE_SIDE) as WebP, or PNG where the browser cannot encode WebP; a PNG, JPEG
  * or WebP image is one page as it is; another image type the browser can
  * decode is converted. The deck is named `name`, or after the first file.
  * onProgress(done, total, phase) is called with pages rendered ("render")
@@ -65,7 +60,7 @@ export async function uploadDeck(files, { lessonId, token, onProgress = () => {}
   const list = Array.from(files || []);
   if (!list.length) throw new UploadError("choose a PDF or images to upload");
   if (!lessonId || !token) throw new UploadError("uploadDeck needs the lesson's id and the teacher's token");
-  width = Math.max(1, Math.min(MAX_SIDE, Math.round(width)));
+  width = Math.max(1, Math.min(MAX_PAGE_SIDE, Math.round(width)));
 
   // Open every file first, so that progress knows the number of pages.
   const sources = [];
@@ -75,7 +70,7 @@ export async function uploadDeck(files, { lessonId, token, onProgress = () => {}
       sources.push(await (pdf ? openPDF(file) : openImage(file)));
     }
     const total = sources.reduce((n, s) => n + s.pages, 0);
-    if (total > MAX_PAGES) throw new UploadError(`a deck has at most ${MAX_PAGES} pages, these files have ${total}`);
+    if (total > MAX_DECK_PAGES) throw new UploadError(`a deck has at most ${MAX_DECK_PAGES} pages, these files have ${total}`);
     const pages = [];
     let bytes = 0;
     onProgress(0, total, "render");
@@ -106,7 +101,7 @@ function mib(n) {
 function deckName(name, first) {
   let s = String(name || first?.name || "").trim();
   if (!name) s = s.replace(/\.[A-Za-z0-9]{1,5}$/, "");
-  s = Array.from(s).slice(0, MAX_NAME).join("").trim();
+  s = Array.from(s).slice(0, MAX_NAME_RUNES).join("").trim();
   return s || "Slides";
 }
 
@@ -147,7 +142,7 @@ async function openPDF(file) {
       const page = await doc.getPage(i + 1);
       try {
         const base = page.getViewport({ scale: 1 });
-        const scale = Math.min(width / base.width, MAX_SIDE / base.width, MAX_SIDE / base.height);
+        const scale = Math.min(width / base.width, MAX_PAGE_SIDE / base.width, MAX_PAGE_SIDE / base.height);
         const viewport = page.getViewport({ scale });
         const canvas = document.createElement("canvas");
         canvas.width = Math.max(1, Math.floor(viewport.width));
@@ -175,13 +170,13 @@ async function openImage(file) {
     throw new UploadError(`${file.name || "an image"} could not be read as an image`);
   }
   const asIs = IMAGE_TYPES.includes(file.type) && file.size <= MAX_PAGE_BYTES &&
-    bitmap.width <= MAX_SIDE && bitmap.height <= MAX_SIDE;
+    bitmap.width <= MAX_PAGE_SIDE && bitmap.height <= MAX_PAGE_SIDE;
   return {
     pages: 1,
     async page(_, width) {
       if (asIs) return file;
       // Another type, or too large: drawn again, at most `width` wide.
-      const scale = Math.min(1, width / bitmap.width, MAX_SIDE / bitmap.height);
+      const scale = Math.min(1, width / bitmap.width, MAX_PAGE_SIDE / bitmap.height);
       const canvas = document.createElement("canvas");
       canvas.width = Math.max(1, Math.round(bitmap.width * scale));
       canvas.height = Math.max(1, Math.round(bitmap.height * scale));

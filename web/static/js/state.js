@@ -47,7 +47,6 @@ import { MAX_UNDO_DEPTH, MAX_CHAT_MESSAGES_KEPT, MAX_OBJECT_POINTS, MAX_OBJECTS_
 import { NIL_UUID, ZERO_TIME, compareUTF8, slideKey, slideOf, pointOf, pairOf, str, num, uuidOf, timeOf } from "./govalues.js";
 
 /** The deck id of the blank whiteboard. */
-export { NIL_UUID };
 
 /** Board is the drawing on one slide with each participant's undo history. */
 export class Board {

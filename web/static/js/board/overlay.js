@@ -151,7 +151,7 @@ export class Overlay {
 }
 
 /** lastT is the time of a stroke's last point, -1 when it has none. */
-export function lastT(pts) {
+function lastT(pts) {
   return pts?.length ? pts[pts.length - 1][2] : -1;
 }
 
