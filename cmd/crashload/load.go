@@ -124,8 +124,9 @@ func (cfg *config) start(ctx context.Context, addr string, log io.Writer) (*proc
 		p.cmd.Wait()
 		close(p.exited)
 	}()
+	health := &http.Client{Timeout: 2 * time.Second} // a server that accepts but never answers is not up
 	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
+		resp, err := health.Get("http://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -312,6 +313,8 @@ func keep(ctx context.Context, c *client.Client, stop <-chan struct{}) {
 		case <-c.Ended():
 		case <-stop:
 			return
+		case <-ctx.Done():
+			return
 		}
 		for attempt := 0; ; attempt++ {
 			rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -322,6 +325,8 @@ func keep(ctx context.Context, c *client.Client, stop <-chan struct{}) {
 			}
 			select {
 			case <-stop:
+				return
+			case <-ctx.Done():
 				return
 			case <-time.After(min(50*time.Millisecond<<attempt, time.Second)):
 			}
@@ -370,6 +375,7 @@ func runLoad(ctx context.Context, cfg config) (*report, error) {
 			r.srv.kill()
 		}
 	}()
+	defer r.closeClients() // also when a step fails half way
 	if err := r.join(ctx); err != nil {
 		return nil, err
 	}
@@ -449,6 +455,14 @@ func (r *run) write(ctx context.Context) error {
 	defer cancelWriters()
 	stop, stopKeepers := make(chan struct{}), make(chan struct{})
 	var writers, keepers sync.WaitGroup
+	stopWriters, stopKeeping := sync.OnceFunc(func() { close(stop) }), sync.OnceFunc(func() { close(stopKeepers) })
+	defer func() { // on every return, the early ones too: no writer or keeper outlives write
+		stopWriters()
+		cancelWriters()
+		writers.Wait()
+		stopKeeping()
+		keepers.Wait()
+	}()
 	for i, c := range r.clients {
 		role := domain.RoleStudent
 		if i == 0 {
@@ -471,7 +485,7 @@ func (r *run) write(ctx context.Context) error {
 	if err := sleep(ctx, r.cfg.Every); err != nil {
 		return err
 	}
-	close(stop)
+	stopWriters()
 	finished := make(chan struct{})
 	go func() {
 		writers.Wait()
@@ -483,7 +497,7 @@ func (r *run) write(ctx context.Context) error {
 		cancelWriters() // the commands still waiting count as unanswered
 		<-finished
 	}
-	close(stopKeepers)
+	stopKeeping()
 	keepers.Wait()
 	r.cfg.Logf("writing stopped: %d acknowledged, %d refused", r.rep.Acknowledged, r.rep.Refused)
 	return nil
@@ -577,12 +591,18 @@ func (r *run) converge(ctx context.Context) error {
 	return nil
 }
 
-// checkLog has everyone leave, stops the server and starts it again, and
-// checks the whole log of the lesson against what the clients were told.
-func (r *run) checkLog(ctx context.Context) error {
+// closeClients closes the run's clients, once.
+func (r *run) closeClients() {
 	for _, c := range r.clients {
 		c.Close()
 	}
+	r.clients = nil
+}
+
+// checkLog has everyone leave, stops the server and starts it again, and
+// checks the whole log of the lesson against what the clients were told.
+func (r *run) checkLog(ctx context.Context) error {
+	r.closeClients()
 	if err := r.srv.stop(); err != nil {
 		r.rep.problem("%v", err)
 	}
