@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -146,7 +147,10 @@ func runIn(t *testing.T, ns string, env []string, argv ...string) *fwProcess {
 		p.cmd.Wait()
 	}()
 	t.Cleanup(func() {
+		// A helper ends when its standard input closes; a server, which
+		// reads none, on SIGTERM (ip netns exec hands both over as they are).
 		p.stdin.Close()
+		p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.exited:
 		case <-time.After(5 * time.Second):
