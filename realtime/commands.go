@@ -26,10 +26,16 @@ func (s *session) onCommand(msg webrtc.DataChannelMessage) {
 		s.replyError(id, domain.Errorf(domain.CodeForbidden, "%s is recorded by the server, not sent by clients", payload.Kind()))
 		return
 	}
-	// A command over the rate still goes to the room, which acknowledges it
-	// if it is a resend of one it stored (a client resending its backlog
-	// after a reconnect) and refuses it otherwise, without deciding it.
+	// A command over the rate still goes to the room, within a second,
+	// looser budget (a client resending its backlog after a reconnect): the
+	// room acknowledges it if it is a resend of a stored one and refuses it
+	// otherwise, without deciding it. Past that budget it is refused here,
+	// so that a flood never reaches the room.
 	limited := !s.commands.Allow()
+	if limited && !s.resends.Allow() {
+		s.replyError(id, domain.Errorf(domain.CodeRateLimited, "too many commands; slow down"))
+		return
+	}
 	if err := s.room.send(s.ctx, &submit{s: s, id: id, payload: payload, limited: limited}); err != nil && s.ctx.Err() == nil {
 		s.kill(err) // the room has stopped: no final answer to what may be a resend; the client reconnects
 	}

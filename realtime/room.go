@@ -97,8 +97,8 @@ type submit struct {
 	id      uuid.UUID
 	payload domain.Payload
 	// limited is set when the command came over its session's rate: it is
-	// refused (rate_limited) unless it is a resend the room remembers, which
-	// is acknowledged as any resend is.
+	// refused (rate_limited) unless it is a resend of a stored command,
+	// which is acknowledged as any resend is.
 	limited bool
 }
 
@@ -203,13 +203,12 @@ func (r *Room) run(ctx context.Context) {
 	r.armAbsent()            // then the present who did not come back left
 	r.leaveAbsent(ctx, true) // an ended lesson's, at once: none can come back
 	failures := 0
+	var retry <-chan time.Time // while the state is lost: when to reload it next
 	for {
-		var retry <-chan time.Time // a failed reload is tried again, whatever comes
-		if r.state == nil {
-			retry = time.After(reloadPause)
-		}
 		select {
 		case <-retry:
+			retry = nil
+			r.reload(ctx)
 		case <-r.absent:
 			r.absent = nil
 			r.leaveAbsent(ctx, false)
@@ -238,10 +237,12 @@ func (r *Room) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		if r.state == nil { // a reload failed
-			if ctx.Err() != nil {
-				return // the server is stopping
-			}
+		switch {
+		case r.state != nil:
+			failures, retry = 0, nil
+		case ctx.Err() != nil:
+			return // the server is stopping
+		case retry == nil: // a reload failed, in a flush or on retry
 			if failures++; failures >= maxFailedLoad {
 				r.srv.log.Error("lesson state lost; ending its sessions", "lesson", r.lesson)
 				for s := range r.sessions {
@@ -249,9 +250,9 @@ func (r *Room) run(ctx context.Context) {
 				}
 				return
 			}
-			r.reload(ctx)
-		} else {
-			failures = 0
+			// Requests meanwhile are answered as reloading and trigger no
+			// reload of their own: the attempts stay reloadPause apart.
+			retry = time.After(reloadPause)
 		}
 	}
 }
@@ -373,7 +374,10 @@ func (r *Room) decide(req *submit) {
 		}
 	}
 	if req.limited {
-		req.s.replyError(req.id, domain.Errorf(domain.CodeRateLimited, "too many commands; slow down"))
+		// Not remembered: answered once the store says it is no resend
+		// (answerRefused), so that a stored command never gets a final
+		// refusal.
+		r.refused = append(r.refused, refusal{req: req, err: domain.Errorf(domain.CodeRateLimited, "too many commands; slow down")})
 		return
 	}
 	ev, err := domain.Decide(r.state, domain.Command{ID: req.id, Actor: req.s.participant, Role: req.s.role,

@@ -34,6 +34,8 @@ const (
 	defaultCommandBurst = 300
 	ephemeralRate       = 60
 	ephemeralBurst      = 120
+	resendRate          = 100  // commands a second over the command rate the room still looks at, sustained
+	resendBurst         = 2000 // and at once: a backlog resent after a reconnect
 )
 
 // session is one participant's connection to a live lesson, from the join
@@ -66,6 +68,7 @@ type session struct {
 	ephemeral *webrtc.DataChannel
 
 	commands *rate.Limiter
+	resends  *rate.Limiter // over-rate commands the room checks for resends (commands.go)
 	cursors  *rate.Limiter
 
 	ctx    context.Context
@@ -77,7 +80,8 @@ type session struct {
 
 func newSession(parent context.Context, srv *Server, lesson uuid.UUID, ws *websocket.Conn) *session {
 	s := &session{srv: srv, lesson: lesson,
-		commands: rate.NewLimiter(rate.Limit(srv.cfg.CommandRate), srv.cfg.CommandBurst), cursors: rate.NewLimiter(ephemeralRate, ephemeralBurst)}
+		commands: rate.NewLimiter(rate.Limit(srv.cfg.CommandRate), srv.cfg.CommandBurst),
+		resends:  rate.NewLimiter(resendRate, resendBurst), cursors: rate.NewLimiter(ephemeralRate, ephemeralBurst)}
 	s.ctx, s.cancel = context.WithCancel(parent)
 	s.sig = newSignaling(ws, srv.log, s.cancel)
 	return s
