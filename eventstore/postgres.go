@@ -406,16 +406,9 @@ func (p *Postgres) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID
 	if err != nil {
 		return nil, p.unavailable("look events up", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id pgtype.UUID
-		var seq int64
-		if err := rows.Scan(&id, &seq); err != nil {
-			return nil, p.unavailable("look events up", err)
-		}
-		found[id.Bytes] = seq
-	}
-	if err := rows.Err(); err != nil {
+	var id pgtype.UUID
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error { found[id.Bytes] = seq; return nil }); err != nil {
 		return nil, p.unavailable("look events up", err)
 	}
 	return found, nil

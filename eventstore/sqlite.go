@@ -178,12 +178,9 @@ func (f sqliteFlush) findStored(ctx context.Context, batch []*pending, sq *seque
 		byLesson[pe.ev.Lesson] = append(byLesson[pe.ev.Lesson], pe.ev.ID)
 	}
 	for lesson, ids := range byLesson {
-		found, err := lookupSQLite(ctx, f.tx, lesson, ids)
+		err := lookupSQLite(ctx, f.tx, lesson, ids, func(id uuid.UUID, seq int64) { sq.known[eventKey{lesson, id}] = seq })
 		if err != nil {
 			return fmt.Errorf("find stored events: %w", err)
-		}
-		for id, seq := range found {
-			sq.known[eventKey{lesson, id}] = seq
 		}
 	}
 	return nil
@@ -284,20 +281,21 @@ func (s *SQLite) EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (ti
 
 // Lookup implements Store.
 func (s *SQLite) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
-	found, err := lookupSQLite(ctx, s.db, lesson, ids)
+	found := make(map[uuid.UUID]int64)
+	err := lookupSQLite(ctx, s.db, lesson, ids, func(id uuid.UUID, seq int64) { found[id] = seq })
 	if err != nil {
 		return nil, s.unavailable("look events up", err)
 	}
 	return found, nil
 }
 
-// lookupSQLite reads the sequences of the events of ids that the lesson
-// holds, through the (lesson_id, event_id) index, in a transaction or not.
+// lookupSQLite hands found the sequence of each event of ids that the
+// lesson holds, read through the (lesson_id, event_id) index, in a
+// transaction or not.
 func lookupSQLite(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, lesson uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
-	found := make(map[uuid.UUID]int64)
-	err := inChunks(ids, func(chunk []uuid.UUID) error {
+}, lesson uuid.UUID, ids []uuid.UUID, found func(uuid.UUID, int64)) error {
+	return inChunks(ids, func(chunk []uuid.UUID) error {
 		rows, err := q.QueryContext(ctx, `SELECT event_id, seq FROM events WHERE lesson_id = ? AND event_id IN (`+
 			marks(len(chunk))+`)`, append([]any{lesson.String()}, uuidArgs(chunk)...)...)
 		if err != nil {
@@ -305,9 +303,8 @@ func lookupSQLite(ctx context.Context, q interface {
 		}
 		var id string
 		var seq int64
-		return eachRow(rows, []any{&id, &seq}, func() { found[uuid.MustParse(id)] = seq })
+		return eachRow(rows, []any{&id, &seq}, func() { found(uuid.MustParse(id), seq) })
 	})
-	return found, err
 }
 
 func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {

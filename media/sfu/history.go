@@ -38,7 +38,7 @@ type history struct {
 
 // sent is what one sequence number sent carried.
 type sent struct {
-	from     *publication // the layer; nil for the down track's first
+	from     *publication // the layer it came from (nil only in tests that record by hand)
 	out, in  uint16       // the sequence number sent, and the source's
 	ts       uint32       // the timestamp sent
 	ok       bool
