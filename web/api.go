@@ -48,6 +48,12 @@ type Config struct {
 	Decks eventstore.Decks
 	// DeckLimits bounds uploaded decks; zero fields mean the defaults.
 	DeckLimits DeckLimits
+	// LTI, when set, serves the LTI 1.3 tool's routes under /lti/.
+	LTI http.Handler
+	// FrameAncestors are the origins (CSP source expressions) that may
+	// show the lesson page in a frame: the learning platforms' pages.
+	// None may when it is empty.
+	FrameAncestors []string
 }
 
 // API serves the JSON API.
@@ -90,7 +96,10 @@ func NewHandler(cfg Config) http.Handler {
 		mux.HandleFunc("GET /api/lessons/{id}/decks/{deck}/pages/{n}", a.deckPage)
 	}
 	mux.HandleFunc("GET /{$}", page("index.html"))
-	mux.HandleFunc("GET /lessons/{id}", lessonPage())
+	mux.HandleFunc("GET /lessons/{id}", lessonPage(cfg.FrameAncestors))
+	if cfg.LTI != nil {
+		mux.Handle("/lti/", cfg.LTI)
+	}
 	mux.HandleFunc("GET /lessons/{id}/replay", replayPage())
 	mux.HandleFunc("GET /api/lessons/{id}/events", a.events)
 	if cfg.Live != nil {

@@ -10,6 +10,7 @@
 //	classroom migrate [flags]   apply database migrations and exit
 //	classroom export -lesson ID -format F -o PATH   export a lesson
 //	classroom import -i PATH    import an exported lesson
+//	classroom lti add|rotate-key|urls [flags]   register an LTI platform, rotate the tool's key, print the URLs platforms need
 //
 // Every flag has an environment variable; see "classroom help".
 package main
@@ -50,28 +51,32 @@ func main() {
 
 // config is what the flags and environment set.
 type config struct {
-	addr           string
-	databaseURL    string
-	dataDir        string
-	tokenKeyFile   string
-	allowedOrigins string
-	publicIP       string
-	iceLoopback    bool
-	mediaUDPAddr   string
-	turnAddr       string
-	turnTCPAddr    string
-	turnSecretFile string
-	turnTTL        time.Duration
-	turnPrivate    bool
-	turnShare      bool
-	tlsCert        string
-	tlsKey         string
-	acmeDomains    string
-	acmeEmail      string
-	acmeDirectory  string
-	httpAddr       string
-	recordingsDir  string
-	writeTimeout   time.Duration
+	addr             string
+	databaseURL      string
+	dataDir          string
+	tokenKeyFile     string
+	allowedOrigins   string
+	publicIP         string
+	iceLoopback      bool
+	mediaUDPAddr     string
+	turnAddr         string
+	turnTCPAddr      string
+	turnSecretFile   string
+	turnTTL          time.Duration
+	turnPrivate      bool
+	turnShare        bool
+	tlsCert          string
+	tlsKey           string
+	acmeDomains      string
+	acmeEmail        string
+	acmeDirectory    string
+	httpAddr         string
+	recordingsDir    string
+	writeTimeout     time.Duration
+	publicURL        string
+	ltiPlatformsFile string
+	ltiKeysFile      string
+	frameAncestors   string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -113,6 +118,14 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
+	fs.StringVar(&c.publicURL, "public-url", env("CLASSROOM_PUBLIC_URL", ""),
+		"the server's public URL (https://classroom.school.example); the LTI 1.3 tool is served only with it (CLASSROOM_PUBLIC_URL)")
+	fs.StringVar(&c.ltiPlatformsFile, "lti-platforms", env("CLASSROOM_LTI_PLATFORMS", ""),
+		"JSON file of the registered LTI platforms, written by \"classroom lti add\" (CLASSROOM_LTI_PLATFORMS; default DATA/lti-platforms.json)")
+	fs.StringVar(&c.ltiKeysFile, "lti-keys", env("CLASSROOM_LTI_KEYS", ""),
+		"file of the LTI tool's private keys, created when missing; every server of a school must share it (CLASSROOM_LTI_KEYS; default DATA/lti-keys.json)")
+	fs.StringVar(&c.frameAncestors, "frame-ancestors", env("CLASSROOM_FRAME_ANCESTORS", ""),
+		"comma-separated origins that may show the lesson page in a frame; default the LTI platforms' issuers (CLASSROOM_FRAME_ANCESTORS)")
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -210,12 +223,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	c.flags(fs)
 	var x transfer
+	var l ltiFlags
 	switch cmd {
 	case "serve", "migrate":
+	case "lti":
+		if len(args) == 0 {
+			fmt.Fprintln(stderr, "usage: classroom lti add|rotate-key|urls [flags]")
+			return 2
+		}
+		l.sub, args = args[0], args[1:]
+		l.flags(fs)
 	case "export", "import":
 		x.flags(fs, cmd)
 	case "help":
-		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|help] [flags]")
+		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|lti|help] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
@@ -240,6 +261,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	if cmd == "migrate" {
 		err = migrate(ctx, &c, log, stdout)
+	} else if cmd == "lti" {
+		err = l.run(&c, stdout)
 	} else if cmd == "export" || cmd == "import" {
 		err = x.run(ctx, cmd, &c, log, os.Stdin, stdout, stderr)
 	} else {
@@ -377,9 +400,13 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		go challengeSrv.Serve(httpLn)
 		defer challengeSrv.Close()
 	}
+	ltiTool, frameAncestors, err := c.ltiTool(store, tokens, log)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
+			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), LTI: ltiTool, FrameAncestors: frameAncestors}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      c.writeTimeout,

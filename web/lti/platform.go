@@ -141,3 +141,17 @@ func (ps *Platforms) find(issuer, clientID string) (Platform, bool) {
 	}
 	return found[0], true
 }
+
+// Origins are the registered issuers' origins: the sites that show the
+// tool in a frame, unless the operator names others.
+func (ps *Platforms) Origins() []string {
+	var out []string
+	for _, p := range ps.list {
+		if u, err := url.Parse(p.Issuer); err == nil {
+			if o := u.Scheme + "://" + u.Host; !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
