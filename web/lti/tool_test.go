@@ -37,9 +37,13 @@ type rig struct {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// newRig starts a tool whose routes are served by handler(tool) (its
+// newRig starts a tool on loopback serving its Handler.
+func newRig(t *testing.T) *rig { return startRig(t, "127.0.0.1", nil) }
+
+// startRig starts a tool that browsers reach at host (the port is the
+// test server's), whose routes are served by handler(rig, tool) (its
 // Handler when nil).
-func newRig(t *testing.T, handler func(*lti.Tool, eventstore.Store, *token.Keeper) http.Handler) *rig {
+func startRig(t *testing.T, host string, handler func(*rig, *lti.Tool) http.Handler) *rig {
 	t.Helper()
 	store, err := eventstore.OpenSQLite(context.Background(), t.TempDir(), quiet())
 	if err != nil {
@@ -56,7 +60,7 @@ func newRig(t *testing.T, handler func(*lti.Tool, eventstore.Store, *token.Keepe
 	var h http.Handler
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { h.ServeHTTP(w, req) }))
 	t.Cleanup(r.srv.Close)
-	r.p.tool = r.srv.URL
+	r.p.tool = strings.Replace(r.srv.URL, "127.0.0.1", host, 1)
 	keys, err := lti.LoadOrCreateKeys(filepath.Join(t.TempDir(), "lti-keys.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,14 +69,14 @@ func newRig(t *testing.T, handler func(*lti.Tool, eventstore.Store, *token.Keepe
 	if err != nil {
 		t.Fatal(err)
 	}
-	tool, err := lti.New(lti.Config{BaseURL: r.srv.URL, Platforms: platforms, Keys: keys, Store: store, Tokens: tokens, Logger: quiet()})
+	tool, err := lti.New(lti.Config{BaseURL: r.p.tool, Platforms: platforms, Keys: keys, Store: store, Tokens: tokens, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if handler == nil {
 		h = tool.Handler()
 	} else {
-		h = handler(tool, store, tokens)
+		h = handler(r, tool)
 	}
 	return r
 }
@@ -137,7 +141,7 @@ func (r *rig) lessons(t *testing.T) int {
 }
 
 func TestResourceLinkLaunch(t *testing.T) {
-	r := newRig(t, nil)
+	r := newRig(t)
 	r.addUser("t-1", "Grace Hopper", roleInstructor)
 	r.addUser("s-1", "Ada Lovelace", roleLearner)
 	r.addUser("admin", "Head Teacher", roleAdmin)
@@ -198,7 +202,7 @@ func TestResourceLinkLaunch(t *testing.T) {
 }
 
 func TestSeriesMovesOnWhenTheLessonEnded(t *testing.T) {
-	r := newRig(t, nil)
+	r := newRig(t)
 	r.addUser("t-1", "Grace Hopper", roleInstructor)
 	r.addMessage("weekly", message{kind: "LtiResourceLinkRequest", resourceLink: "rl-s", title: "Form time",
 		custom: map[string]string{"series": "weekly", "title": "Form time 7B"}})
@@ -228,7 +232,7 @@ func TestSeriesMovesOnWhenTheLessonEnded(t *testing.T) {
 }
 
 func TestDeepLinking(t *testing.T) {
-	r := newRig(t, nil)
+	r := newRig(t)
 	r.addUser("t-1", "Grace Hopper", roleInstructor)
 	r.addMessage("pick", message{kind: "LtiDeepLinkingRequest"})
 	resp, body := r.launch("t-1", "pick")
@@ -292,7 +296,7 @@ func (p *platform) resign(claims map[string]any) string {
 }
 
 func TestRefusedLaunches(t *testing.T) {
-	r := newRig(t, nil)
+	r := newRig(t)
 	r.addUser("t-1", "Grace Hopper", roleInstructor)
 	r.addUser("s-1", "Ada Lovelace", roleLearner)
 	r.addMessage("rl", message{kind: "LtiResourceLinkRequest", resourceLink: "rl-1", title: "Photosynthesis"})

@@ -80,8 +80,11 @@ class App {
     if (!this.lesson) return banner("This is not a lesson link.", "error");
     if (!this.token) return banner("This link has no join token. Ask your teacher for the lesson's link.", "error");
     // Coming back (a reload, or one for another protocol version), the
-    // page joins at once under the name it had.
-    if (this.saved.resume || (sessionStorage.getItem(RELOADED_FOR) && this.name)) {
+    // page joins at once under the name it had; a link that names its
+    // holder (a launch from a learning platform) joins at once under it.
+    const named = claims(this.linkToken).name;
+    if (named) this.name = named;
+    if (this.saved.resume || named || (sessionStorage.getItem(RELOADED_FOR) && this.name)) {
       await this.media.start();
       return this.connect();
     }
