@@ -85,3 +85,43 @@ func testLTI(t *testing.T, s eventstore.Store) {
 		t.Fatalf("roster of a lesson no launch opened: %v, %v", r, err)
 	}
 }
+
+func TestSQLiteOwners(t *testing.T) {
+	s, err := eventstore.OpenSQLite(context.Background(), t.TempDir(), quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	testOwners(t, s)
+}
+
+func TestPostgresOwners(t *testing.T) { testOwners(t, openPostgres(t)) }
+
+// testOwners runs the contract of eventstore.Owners on a store.
+func testOwners(t *testing.T, s eventstore.Store) {
+	ctx := context.Background()
+	o := s.(eventstore.Owners)
+	owner := "https://accounts.school.example " + uuid.NewString()
+	a, b, other := newLesson(t, s), newLesson(t, s), newLesson(t, s)
+	for _, l := range []uuid.UUID{a, b} {
+		if err := o.SetOwner(ctx, l, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := o.SetOwner(ctx, other, owner+"-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.SetOwner(ctx, a, owner+"-2"); domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("a lesson's second owner: %v, want a conflict", err)
+	}
+	if err := o.SetOwner(ctx, uuid.New(), owner); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("an unknown lesson's owner: %v, want not found", err)
+	}
+	got, err := o.OwnedLessons(ctx, owner, eventstore.ListOptions{})
+	if err != nil || len(got) != 2 || !(got[0].ID == a && got[1].ID == b || got[0].ID == b && got[1].ID == a) {
+		t.Fatalf("owned lessons %+v, %v; want %s and %s", got, err, a, b)
+	}
+	if one, err := o.OwnedLessons(ctx, owner, eventstore.ListOptions{Limit: 1}); err != nil || len(one) != 1 || one[0].ID != got[0].ID {
+		t.Fatalf("owned lessons, limit 1: %+v, %v; want the newest, %s", one, err, got[0].ID)
+	}
+}
