@@ -19,6 +19,7 @@ import (
 	"classroom/domain"
 	"classroom/eventstore"
 	"classroom/realtime/token"
+	"classroom/web/signin"
 )
 
 // MaxBodyBytes bounds a request body of the JSON API.
@@ -50,6 +51,10 @@ type Config struct {
 	DeckLimits DeckLimits
 	// LTI, when set, serves the LTI 1.3 tool's routes under /lti/.
 	LTI http.Handler
+	// SignIn, when set, signs teachers and operators in with OpenID
+	// Connect (under /signin), may restrict who creates lessons, and keeps
+	// a signed-in teacher's lessons as theirs (GET /api/me).
+	SignIn *signin.Service
 	// FrameAncestors are the origins (CSP source expressions) that may
 	// show the lesson page in a frame: the learning platforms' pages.
 	// None may when it is empty.
@@ -99,6 +104,11 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /lessons/{id}", lessonPage(cfg.FrameAncestors))
 	if cfg.LTI != nil {
 		mux.Handle("/lti/", cfg.LTI)
+	}
+	if cfg.SignIn != nil {
+		mux.Handle("/signin", cfg.SignIn.Handler())
+		mux.Handle("/signin/", cfg.SignIn.Handler())
+		mux.HandleFunc("GET /api/me", a.me)
 	}
 	mux.HandleFunc("GET /lessons/{id}/replay", replayPage())
 	mux.HandleFunc("GET /api/lessons/{id}/events", a.events)
@@ -224,6 +234,11 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	owner, owned, err := a.mayCreate(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	id := uuid.New()
 	ev, err := domain.NewLesson(id, uuid.New(), body.Title, a.now())
 	if err != nil {
@@ -233,6 +248,9 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 	seqs, errs, err := a.store.Append(r.Context(), ev)
 	if err == nil {
 		err = errs[0]
+	}
+	if err == nil && owned {
+		err = a.recordOwner(r, id, owner)
 	}
 	if err != nil {
 		a.fail(w, r, err)

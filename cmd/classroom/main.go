@@ -77,6 +77,7 @@ type config struct {
 	ltiPlatformsFile string
 	ltiKeysFile      string
 	frameAncestors   string
+	signinFile       string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -126,6 +127,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"file of the LTI tool's private keys, created when missing; every server of a school must share it (CLASSROOM_LTI_KEYS; default DATA/lti-keys.json)")
 	fs.StringVar(&c.frameAncestors, "frame-ancestors", env("CLASSROOM_FRAME_ANCESTORS", ""),
 		"comma-separated origins that may show the lesson page in a frame; default the LTI platforms' issuers (CLASSROOM_FRAME_ANCESTORS)")
+	fs.StringVar(&c.signinFile, "signin-config", env("CLASSROOM_SIGNIN_CONFIG", ""),
+		"JSON file of the OpenID Connect providers teachers and operators sign in with; none when it does not exist (CLASSROOM_SIGNIN_CONFIG; default DATA/signin.json)")
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -404,9 +407,14 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	signIn, err := c.signIn(key, log)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), LTI: ltiTool, FrameAncestors: frameAncestors}),
+			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), LTI: ltiTool, FrameAncestors: frameAncestors,
+			SignIn: signIn}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      c.writeTimeout,
