@@ -105,6 +105,9 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.LTI != nil {
 		mux.Handle("/lti/", cfg.LTI)
 	}
+	if _, ok := cfg.Store.(eventstore.LTI); ok {
+		mux.HandleFunc("GET /api/lessons/{id}/roster", a.roster)
+	}
 	if cfg.SignIn != nil {
 		mux.Handle("/signin", cfg.SignIn.Handler())
 		mux.Handle("/signin/", cfg.SignIn.Handler())
