@@ -44,10 +44,12 @@ type LTI interface {
 	// LTILink returns the lesson a resource link opens; CodeNotFound when
 	// none was opened yet.
 	LTILink(ctx context.Context, issuer, clientID, resourceLink string) (LTILink, error)
-	// PutLTILink records the lesson a resource link opens (replacing the
-	// one it opened before) and the course the lesson belongs to. The
-	// lesson must exist.
-	PutLTILink(ctx context.Context, l LTILink) error
+	// PutLTILink records the lesson a resource link opens and the course
+	// the lesson belongs to, if the link opens prev now (uuid.Nil: the
+	// link is new), and returns the link as stored: when two launches race
+	// to open a link's next lesson, the one stored first wins and both get
+	// it. The lesson must exist.
+	PutLTILink(ctx context.Context, l LTILink, prev uuid.UUID) (LTILink, error)
 	// PutRoster replaces a course's roster.
 	PutRoster(ctx context.Context, issuer, clientID, course string, members []RosterMember) error
 	// Roster returns the roster of the course a lesson opened from a
@@ -98,26 +100,28 @@ func (p *Postgres) LTILink(ctx context.Context, issuer, clientID, resourceLink s
 }
 
 // PutLTILink implements LTI.
-func (p *Postgres) PutLTILink(ctx context.Context, l LTILink) error {
+func (p *Postgres) PutLTILink(ctx context.Context, l LTILink, prev uuid.UUID) (LTILink, error) {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
-		return p.unavailable("record a resource link", err)
+		return LTILink{}, p.unavailable("record a resource link", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 	if _, err := tx.Exec(ctx, `INSERT INTO lti_links (issuer, client_id, resource_link, deployment_id, context_id, lesson_id, series, lobby)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (issuer, client_id, resource_link) DO UPDATE SET deployment_id = $4, context_id = $5, lesson_id = $6, series = $7, lobby = $8`,
-		l.Issuer, l.ClientID, l.ResourceLink, l.Deployment, l.Context, pgUUID(l.Lesson), l.Series, l.Lobby); err != nil {
-		return p.unavailable("record a resource link", err)
+		ON CONFLICT (issuer, client_id, resource_link) DO UPDATE SET deployment_id = $4, context_id = $5, lesson_id = $6, series = $7, lobby = $8
+		WHERE lti_links.lesson_id = $9`,
+		l.Issuer, l.ClientID, l.ResourceLink, l.Deployment, l.Context, pgUUID(l.Lesson), l.Series, l.Lobby, pgUUID(prev)); err != nil {
+		return LTILink{}, p.unavailable("record a resource link", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO lti_lessons (lesson_id, issuer, client_id, context_id) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (lesson_id) DO NOTHING`, pgUUID(l.Lesson), l.Issuer, l.ClientID, l.Context); err != nil {
-		return p.unavailable("record a resource link", err)
+	if _, err := tx.Exec(ctx, `INSERT INTO lti_lessons (lesson_id, issuer, client_id, context_id)
+		SELECT lesson_id, issuer, client_id, context_id FROM lti_links WHERE issuer = $1 AND client_id = $2 AND resource_link = $3
+		ON CONFLICT (lesson_id) DO NOTHING`, l.Issuer, l.ClientID, l.ResourceLink); err != nil {
+		return LTILink{}, p.unavailable("record a resource link", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return p.unavailable("record a resource link", err)
+		return LTILink{}, p.unavailable("record a resource link", err)
 	}
-	return nil
+	return p.LTILink(ctx, l.Issuer, l.ClientID, l.ResourceLink)
 }
 
 // PutRoster implements LTI.
@@ -203,26 +207,28 @@ func (s *SQLite) LTILink(ctx context.Context, issuer, clientID, resourceLink str
 }
 
 // PutLTILink implements LTI.
-func (s *SQLite) PutLTILink(ctx context.Context, l LTILink) error {
+func (s *SQLite) PutLTILink(ctx context.Context, l LTILink, prev uuid.UUID) (LTILink, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return s.unavailable("record a resource link", err)
+		return LTILink{}, s.unavailable("record a resource link", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lti_links (issuer, client_id, resource_link, deployment_id, context_id, lesson_id, series, lobby)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-		ON CONFLICT (issuer, client_id, resource_link) DO UPDATE SET deployment_id = ?4, context_id = ?5, lesson_id = ?6, series = ?7, lobby = ?8`,
-		l.Issuer, l.ClientID, l.ResourceLink, l.Deployment, l.Context, l.Lesson.String(), l.Series, l.Lobby); err != nil {
-		return s.unavailable("record a resource link", err)
+		ON CONFLICT (issuer, client_id, resource_link) DO UPDATE SET deployment_id = ?4, context_id = ?5, lesson_id = ?6, series = ?7, lobby = ?8
+		WHERE lti_links.lesson_id = ?9`,
+		l.Issuer, l.ClientID, l.ResourceLink, l.Deployment, l.Context, l.Lesson.String(), l.Series, l.Lobby, prev.String()); err != nil {
+		return LTILink{}, s.unavailable("record a resource link", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lti_lessons (lesson_id, issuer, client_id, context_id) VALUES (?, ?, ?, ?)
-		ON CONFLICT (lesson_id) DO NOTHING`, l.Lesson.String(), l.Issuer, l.ClientID, l.Context); err != nil {
-		return s.unavailable("record a resource link", err)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lti_lessons (lesson_id, issuer, client_id, context_id)
+		SELECT lesson_id, issuer, client_id, context_id FROM lti_links WHERE issuer = ?1 AND client_id = ?2 AND resource_link = ?3
+		ON CONFLICT (lesson_id) DO NOTHING`, l.Issuer, l.ClientID, l.ResourceLink); err != nil {
+		return LTILink{}, s.unavailable("record a resource link", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return s.unavailable("record a resource link", err)
+		return LTILink{}, s.unavailable("record a resource link", err)
 	}
-	return nil
+	return s.LTILink(ctx, l.Issuer, l.ClientID, l.ResourceLink)
 }
 
 // PutRoster implements LTI.

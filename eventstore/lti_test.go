@@ -44,19 +44,27 @@ func testLTI(t *testing.T, s eventstore.Store) {
 	first, second := newLesson(t, s), newLesson(t, s)
 	link := eventstore.LTILink{Issuer: issuer, ClientID: "client", ResourceLink: "rl1", Deployment: "d1",
 		Context: "course", Lesson: first, Series: true, Lobby: true}
-	if err := l.PutLTILink(ctx, link); err != nil {
-		t.Fatal(err)
+	if got, err := l.PutLTILink(ctx, link, uuid.Nil); err != nil || got != link {
+		t.Fatalf("PutLTILink = %+v, %v; want %+v", got, err, link)
 	}
 	if got, err := l.LTILink(ctx, issuer, "client", "rl1"); err != nil || got != link {
 		t.Fatalf("LTILink = %+v, %v; want %+v", got, err, link)
 	}
-	link.Lesson, link.Lobby = second, false
-	if err := l.PutLTILink(ctx, link); err != nil {
-		t.Fatal(err)
+	// A second first launch, racing the first, gets the first's lesson.
+	loser := link
+	loser.Lesson = newLesson(t, s)
+	if got, err := l.PutLTILink(ctx, loser, uuid.Nil); err != nil || got != link {
+		t.Fatalf("a link put as new once more: %+v, %v; want the first %+v", got, err, link)
 	}
-	if got, err := l.LTILink(ctx, issuer, "client", "rl1"); err != nil || got != link {
-		t.Fatalf("the series' next lesson: %+v, %v; want %+v", got, err, link)
+	next := link
+	next.Lesson, next.Lobby = second, false
+	if got, err := l.PutLTILink(ctx, next, first); err != nil || got != next {
+		t.Fatalf("the series' next lesson: %+v, %v; want %+v", got, err, next)
 	}
+	if got, err := l.PutLTILink(ctx, link, first); err != nil || got != next {
+		t.Fatalf("a stale move to the next lesson: %+v, %v; want %+v kept", got, err, next)
+	}
+	link = next
 
 	if r, err := l.Roster(ctx, first); err != nil || len(r) != 0 {
 		t.Fatalf("roster before any was fetched: %v, %v", r, err)

@@ -130,6 +130,7 @@ func (t *Tool) lessonOf(ctx context.Context, p Platform, l *launch) (uuid.UUID, 
 		course = l.Context.ID
 	}
 	link, err := t.store.LTILink(ctx, p.Issuer, p.ClientID, l.ResourceLink.ID)
+	prev := link.Lesson
 	switch {
 	case err == nil:
 		if !link.Series {
@@ -153,10 +154,12 @@ func (t *Tool) lessonOf(ctx context.Context, p Platform, l *launch) (uuid.UUID, 
 		return uuid.Nil, err
 	}
 	link.Lesson, link.Deployment, link.Context = id, l.Deployment, course
-	if err := t.store.PutLTILink(ctx, link); err != nil {
+	// Two launches racing both made a lesson: the one stored first is
+	// everyone's, and the other stays empty.
+	if link, err = t.store.PutLTILink(ctx, link, prev); err != nil {
 		return uuid.Nil, err
 	}
-	return id, nil
+	return link.Lesson, nil
 }
 
 // createLesson stores a new lesson.

@@ -49,6 +49,7 @@ type platform struct {
 	members []user // the course's roster, served two to a page
 	linked  []map[string]any
 	grants  int
+	fetches int // of the JWKS
 }
 
 type user struct {
@@ -96,7 +97,22 @@ func (p *platform) registration() lti.Platform {
 }
 
 func (p *platform) jwks(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fetches++
 	json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.key.PublicKey, KeyID: p.kid, Algorithm: "RS256", Use: "sig"}}})
+}
+
+// rotate replaces the platform's signing key with a new one, under a new
+// key id, and publishes only the new one.
+func (p *platform) rotate(kid string) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.key, p.kid = key, kid
 }
 
 // loginURL is the third-party-initiated login the platform sends the
@@ -160,13 +176,15 @@ func (p *platform) auth(w http.ResponseWriter, r *http.Request) {
 			"deep_link_return_url": p.srv.URL + "/deep-link-return", "accept_types": []string{"ltiResourceLink"},
 			"accept_presentation_document_targets": []string{"iframe", "window"}, "data": "opaque-" + u.id}
 	}
-	key := p.key
+	p.mu.Lock()
+	key, kid := p.key, p.kid
+	p.mu.Unlock()
 	if tamper != nil {
 		if k := tamper(claims); k != nil {
 			key = k
 		}
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: p.kid}}, nil)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, nil)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -425,4 +443,11 @@ func (b *browserClient) authResponse(p *platform, userID, hint string) (string, 
 		b.t.Fatalf("the platform's authentication response is not a form post to the launch URL: %s", body)
 	}
 	return action, fields
+}
+
+// jwksFetches is how often the tool fetched the platform's JWKS.
+func (p *platform) jwksFetches() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fetches
 }

@@ -201,6 +201,27 @@ func TestResourceLinkLaunch(t *testing.T) {
 	}
 }
 
+// TestPlatformKeys: the platform's JWKS is fetched once for many launches,
+// and again when a launch is signed with a key it did not hold (the
+// platform rotated its key).
+func TestPlatformKeys(t *testing.T) {
+	r := newRig(t)
+	r.addUser("s-1", "Ada Lovelace", roleLearner)
+	r.addMessage("rl", message{kind: "LtiResourceLinkRequest", resourceLink: "rl-1", title: "Photosynthesis"})
+	first := r.joinAs(t, "s-1", "rl")
+	r.joinAs(t, "s-1", "rl")
+	if r.p.jwksFetches() != 1 {
+		t.Fatalf("two launches fetched the JWKS %d times", r.p.jwksFetches())
+	}
+	r.p.rotate("platform-2")
+	if again := r.joinAs(t, "s-1", "rl"); again.Lesson != first.Lesson {
+		t.Fatal("the launch after the platform's key rotation opened another lesson")
+	}
+	if r.p.jwksFetches() != 2 {
+		t.Fatalf("the JWKS was fetched %d times after the platform's rotation, want once more", r.p.jwksFetches())
+	}
+}
+
 func TestSeriesMovesOnWhenTheLessonEnded(t *testing.T) {
 	r := newRig(t)
 	r.addUser("t-1", "Grace Hopper", roleInstructor)
