@@ -44,26 +44,10 @@ func (p *Postgres) OwnedLessons(ctx context.Context, owner string, opts ListOpti
 	if !opts.Before.IsZero() {
 		before = &opts.Before
 	}
-	rows, err := p.pool.Query(ctx, `
+	return p.queryLessons(ctx, `
 		SELECT `+lessonColumns+` FROM lessons
 		WHERE id IN (SELECT lesson_id FROM lesson_owners WHERE owner = $3) AND ($1::timestamptz IS NULL OR created_at < $1)
 		ORDER BY created_at DESC, id DESC LIMIT $2`, before, opts.limit(), owner)
-	if err != nil {
-		return nil, p.unavailable("list lessons", err)
-	}
-	defer rows.Close()
-	var out []Lesson
-	for rows.Next() {
-		l, err := scanPGLesson(rows.Scan)
-		if err != nil {
-			return nil, p.unavailable("list lessons", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, p.unavailable("list lessons", err)
-	}
-	return out, nil
 }
 
 // SetOwner implements Owners.
@@ -87,26 +71,10 @@ func (s *SQLite) OwnedLessons(ctx context.Context, owner string, opts ListOption
 	if !opts.Before.IsZero() {
 		before = opts.Before.UnixMicro()
 	}
-	rows, err := s.db.QueryContext(ctx, `
+	return s.queryLessons(ctx, `
 		SELECT `+lessonColumns+` FROM lessons
 		WHERE id IN (SELECT lesson_id FROM lesson_owners WHERE owner = ?3) AND (?1 IS NULL OR created_at < ?1)
 		ORDER BY created_at DESC, id DESC LIMIT ?2`, before, opts.limit(), owner)
-	if err != nil {
-		return nil, s.unavailable("list lessons", err)
-	}
-	defer rows.Close()
-	var out []Lesson
-	for rows.Next() {
-		l, err := scanLesson(rows.Scan)
-		if err != nil {
-			return nil, s.unavailable("list lessons", err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.unavailable("list lessons", err)
-	}
-	return out, nil
 }
 
 // ownerRefusal says why no owner was recorded: the lesson is unknown, or

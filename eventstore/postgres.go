@@ -493,10 +493,15 @@ func (p *Postgres) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, err
 	if !opts.Before.IsZero() {
 		before = &opts.Before
 	}
-	rows, err := p.pool.Query(ctx, `
+	return p.queryLessons(ctx, `
 		SELECT `+lessonColumns+` FROM lessons
 		WHERE $1::timestamptz IS NULL OR created_at < $1
 		ORDER BY created_at DESC, id DESC LIMIT $2`, before, opts.limit())
+}
+
+// queryLessons reads the lessons a query selects (lessonColumns).
+func (p *Postgres) queryLessons(ctx context.Context, query string, args ...any) ([]Lesson, error) {
+	rows, err := p.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, p.unavailable("list lessons", err)
 	}

@@ -406,10 +406,15 @@ func (s *SQLite) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error
 	if !opts.Before.IsZero() {
 		before = opts.Before.UnixMicro()
 	}
-	rows, err := s.db.QueryContext(ctx, `
+	return s.queryLessons(ctx, `
 		SELECT `+lessonColumns+` FROM lessons
 		WHERE ?1 IS NULL OR created_at < ?1
 		ORDER BY created_at DESC, id DESC LIMIT ?2`, before, opts.limit())
+}
+
+// queryLessons reads the lessons a query selects (lessonColumns).
+func (s *SQLite) queryLessons(ctx context.Context, query string, args ...any) ([]Lesson, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.unavailable("list lessons", err)
 	}
