@@ -35,9 +35,10 @@ func (t *Tool) launch(w http.ResponseWriter, r *http.Request) {
 // verifyLaunch checks a launch step by step: the state is the tool's own
 // and fresh, the id_token is signed by the platform's key (go-oidc, against
 // its cached JWKS), is for this tool and not expired (ClockSkew allowed),
-// was issued at most MaxLaunchAge ago, carries the login's nonce, the
-// claims its message type requires and a registered deployment; last, its
-// nonce is spent, so that the same launch is refused when it comes again.
+// was issued at most MaxLaunchAge ago, carries the login's nonce and
+// target_link_uri, the claims its message type requires and a registered
+// deployment; last, its nonce is spent, so that the same launch is refused
+// when it comes again.
 func (t *Tool) verifyLaunch(r *http.Request) (Platform, *launch, error) {
 	if err := r.ParseForm(); err != nil {
 		return Platform{}, nil, refusal("the launch is malformed")
@@ -74,6 +75,9 @@ func (t *Tool) verifyLaunch(r *http.Request) (Platform, *launch, error) {
 	}
 	if l.Nonce == "" || l.Nonce != st.Nonce {
 		return Platform{}, nil, refusal("the launch's nonce is not its login's")
+	}
+	if l.TargetLink != "" && l.TargetLink != st.Target {
+		return Platform{}, nil, refusal("the launch's target_link_uri is not its login's")
 	}
 	now := t.cfg.Now()
 	if idt.IssuedAt.After(now.Add(ClockSkew)) || idt.IssuedAt.Before(now.Add(-MaxLaunchAge)) {

@@ -20,6 +20,7 @@ type loginState struct {
 	Platform string `json:"pi"`
 	Client   string `json:"pc"`
 	Nonce    string `json:"nonce"`
+	Target   string `json:"target"`
 }
 
 // login answers the platform's third-party-initiated login (LTI 1.3 Core,
@@ -52,7 +53,7 @@ func (t *Tool) login(w http.ResponseWriter, r *http.Request) {
 	now := t.cfg.Now()
 	nonce := randomID()
 	state, err := t.sign(jwt.Claims{Issuer: t.base, Audience: jwt.Audience{stateAudience}, IssuedAt: jwt.NewNumericDate(now),
-		Expiry: jwt.NewNumericDate(now.Add(loginTTL))}, loginState{Platform: p.Issuer, Client: p.ClientID, Nonce: nonce})
+		Expiry: jwt.NewNumericDate(now.Add(loginTTL))}, loginState{Platform: p.Issuer, Client: p.ClientID, Nonce: nonce, Target: target})
 	if err != nil {
 		t.fail(w, r, err)
 		return

@@ -349,6 +349,7 @@ func TestRefusedLaunches(t *testing.T) {
 		{"unknown issuer", "t-1", "rl", set("iss", "https://unknown.example"), http.StatusBadRequest, "different provider"},
 		{"unknown deployment", "t-1", "rl", set("https://purl.imsglobal.org/spec/lti/claim/deployment_id", "deployment-9"), http.StatusForbidden, "deployment \"deployment-9\""},
 		{"another login's nonce", "t-1", "rl", set("nonce", "not-the-logins"), http.StatusBadRequest, "nonce is not its login's"},
+		{"another target", "t-1", "rl", set("https://purl.imsglobal.org/spec/lti/claim/target_link_uri", "https://elsewhere.example/"), http.StatusBadRequest, "target_link_uri is not its login's"},
 		{"wrong version", "t-1", "rl", set("https://purl.imsglobal.org/spec/lti/claim/version", "1.1"), http.StatusBadRequest, "LTI version"},
 		{"no roles", "t-1", "rl", func(c map[string]any) *rsa.PrivateKey {
 			delete(c, "https://purl.imsglobal.org/spec/lti/claim/roles")
