@@ -22,6 +22,18 @@ type LTILink struct {
 	Series bool
 	// Lobby: students wait to be admitted.
 	Lobby bool
+	// LineItems is the course's Assignment and Grade Services line items
+	// URL; empty when the platform offers none.
+	LineItems string
+}
+
+// LTILesson is what a lesson an LTI launch opened belongs to.
+type LTILesson struct {
+	Issuer, ClientID, Context, ResourceLink string
+	// LineItems is the course's line items URL (empty: no gradebook);
+	// LineItem the gradebook column made for the lesson's attendance,
+	// empty until one was.
+	LineItems, LineItem string
 }
 
 // RosterMember is one member of a course as the platform's Names and Role
@@ -31,8 +43,11 @@ type RosterMember struct {
 	// derives it from the platform's issuer and the user's id), so that a
 	// roster joins with a lesson's attendance.
 	Participant string
-	Name        string
-	Role        domain.Role
+	// UserID is the member's id on the platform, which its gradebook
+	// knows them by.
+	UserID string
+	Name   string
+	Role   domain.Role
 }
 
 // LTI keeps what an LTI 1.3 tool must remember across the server's nodes.
@@ -56,6 +71,16 @@ type LTI interface {
 	// platform belongs to, ordered by participant; none for a lesson no
 	// launch opened, or whose course's roster was never fetched.
 	Roster(ctx context.Context, lesson uuid.UUID) ([]RosterMember, error)
+	// LTILesson returns what a lesson an LTI launch opened belongs to;
+	// CodeNotFound for a lesson no launch opened.
+	LTILesson(ctx context.Context, lesson uuid.UUID) (LTILesson, error)
+	// SetLineItem records the gradebook column made for a lesson.
+	SetLineItem(ctx context.Context, lesson uuid.UUID, lineItem string) error
+}
+
+// notLaunched is the refusal of a lesson no launch opened.
+func notLaunched(lesson uuid.UUID) error {
+	return domain.Errorf(domain.CodeNotFound, "lesson %s was not opened from a learning platform", lesson)
 }
 
 var (
@@ -87,9 +112,9 @@ func (p *Postgres) UseNonce(ctx context.Context, issuer, nonce string, expires t
 // LTILink implements LTI.
 func (p *Postgres) LTILink(ctx context.Context, issuer, clientID, resourceLink string) (LTILink, error) {
 	l := LTILink{Issuer: issuer, ClientID: clientID, ResourceLink: resourceLink}
-	err := p.pool.QueryRow(ctx, `SELECT deployment_id, context_id, lesson_id, series, lobby FROM lti_links
+	err := p.pool.QueryRow(ctx, `SELECT deployment_id, context_id, lesson_id, series, lobby, lineitems FROM lti_links
 		WHERE issuer = $1 AND client_id = $2 AND resource_link = $3`, issuer, clientID, resourceLink).
-		Scan(&l.Deployment, &l.Context, &l.Lesson, &l.Series, &l.Lobby)
+		Scan(&l.Deployment, &l.Context, &l.Lesson, &l.Series, &l.Lobby, &l.LineItems)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return LTILink{}, domain.Errorf(domain.CodeNotFound, "no lesson for this resource link")
 	}
@@ -106,15 +131,15 @@ func (p *Postgres) PutLTILink(ctx context.Context, l LTILink, prev uuid.UUID) (L
 		return LTILink{}, p.unavailable("record a resource link", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	if _, err := tx.Exec(ctx, `INSERT INTO lti_links (issuer, client_id, resource_link, deployment_id, context_id, lesson_id, series, lobby)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (issuer, client_id, resource_link) DO UPDATE SET deployment_id = $4, context_id = $5, lesson_id = $6, series = $7, lobby = $8
+	if _, err := tx.Exec(ctx, `INSERT INTO lti_links (issuer, client_id, resource_link, deployment_id, context_id, lesson_id, series, lobby, lineitems)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10)
+		ON CONFLICT (issuer, client_id, resource_link) DO UPDATE SET deployment_id = $4, context_id = $5, lesson_id = $6, series = $7, lobby = $8, lineitems = $10
 		WHERE lti_links.lesson_id = $9`,
-		l.Issuer, l.ClientID, l.ResourceLink, l.Deployment, l.Context, pgUUID(l.Lesson), l.Series, l.Lobby, pgUUID(prev)); err != nil {
+		l.Issuer, l.ClientID, l.ResourceLink, l.Deployment, l.Context, pgUUID(l.Lesson), l.Series, l.Lobby, pgUUID(prev), l.LineItems); err != nil {
 		return LTILink{}, p.unavailable("record a resource link", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO lti_lessons (lesson_id, issuer, client_id, context_id)
-		SELECT lesson_id, issuer, client_id, context_id FROM lti_links WHERE issuer = $1 AND client_id = $2 AND resource_link = $3
+	if _, err := tx.Exec(ctx, `INSERT INTO lti_lessons (lesson_id, issuer, client_id, context_id, resource_link, lineitems)
+		SELECT lesson_id, issuer, client_id, context_id, resource_link, lineitems FROM lti_links WHERE issuer = $1 AND client_id = $2 AND resource_link = $3
 		ON CONFLICT (lesson_id) DO NOTHING`, l.Issuer, l.ClientID, l.ResourceLink); err != nil {
 		return LTILink{}, p.unavailable("record a resource link", err)
 	}
@@ -137,9 +162,9 @@ func (p *Postgres) PutRoster(ctx context.Context, issuer, clientID, course strin
 	}
 	now := time.Now()
 	for _, m := range members {
-		if _, err := tx.Exec(ctx, `INSERT INTO lti_roster (issuer, client_id, context_id, participant, name, role, fetched_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-			issuer, clientID, course, m.Participant, m.Name, string(m.Role), now); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO lti_roster (issuer, client_id, context_id, participant, user_id, name, role, fetched_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			issuer, clientID, course, m.Participant, m.UserID, m.Name, string(m.Role), now); err != nil {
 			return p.unavailable("record a roster", err)
 		}
 	}
@@ -151,7 +176,7 @@ func (p *Postgres) PutRoster(ctx context.Context, issuer, clientID, course strin
 
 // Roster implements LTI.
 func (p *Postgres) Roster(ctx context.Context, lesson uuid.UUID) ([]RosterMember, error) {
-	rows, err := p.pool.Query(ctx, `SELECT r.participant, r.name, r.role FROM lti_lessons l
+	rows, err := p.pool.Query(ctx, `SELECT r.participant, r.user_id, r.name, r.role FROM lti_lessons l
 		JOIN lti_roster r ON r.issuer = l.issuer AND r.client_id = l.client_id AND r.context_id = l.context_id
 		WHERE l.lesson_id = $1 ORDER BY r.participant`, pgUUID(lesson))
 	if err != nil {
@@ -159,7 +184,7 @@ func (p *Postgres) Roster(ctx context.Context, lesson uuid.UUID) ([]RosterMember
 	}
 	var out []RosterMember
 	var m RosterMember
-	_, err = pgx.ForEachRow(rows, []any{&m.Participant, &m.Name, &m.Role}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&m.Participant, &m.UserID, &m.Name, &m.Role}, func() error {
 		out = append(out, m)
 		return nil
 	})
@@ -191,9 +216,9 @@ func (s *SQLite) UseNonce(ctx context.Context, issuer, nonce string, expires tim
 func (s *SQLite) LTILink(ctx context.Context, issuer, clientID, resourceLink string) (LTILink, error) {
 	l := LTILink{Issuer: issuer, ClientID: clientID, ResourceLink: resourceLink}
 	var lesson string
-	err := s.db.QueryRowContext(ctx, `SELECT deployment_id, context_id, lesson_id, series, lobby FROM lti_links
+	err := s.db.QueryRowContext(ctx, `SELECT deployment_id, context_id, lesson_id, series, lobby, lineitems FROM lti_links
 		WHERE issuer = ? AND client_id = ? AND resource_link = ?`, issuer, clientID, resourceLink).
-		Scan(&l.Deployment, &l.Context, &lesson, &l.Series, &l.Lobby)
+		Scan(&l.Deployment, &l.Context, &lesson, &l.Series, &l.Lobby, &l.LineItems)
 	if errors.Is(err, sql.ErrNoRows) {
 		return LTILink{}, domain.Errorf(domain.CodeNotFound, "no lesson for this resource link")
 	}
@@ -213,15 +238,15 @@ func (s *SQLite) PutLTILink(ctx context.Context, l LTILink, prev uuid.UUID) (LTI
 		return LTILink{}, s.unavailable("record a resource link", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lti_links (issuer, client_id, resource_link, deployment_id, context_id, lesson_id, series, lobby)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-		ON CONFLICT (issuer, client_id, resource_link) DO UPDATE SET deployment_id = ?4, context_id = ?5, lesson_id = ?6, series = ?7, lobby = ?8
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lti_links (issuer, client_id, resource_link, deployment_id, context_id, lesson_id, series, lobby, lineitems)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10)
+		ON CONFLICT (issuer, client_id, resource_link) DO UPDATE SET deployment_id = ?4, context_id = ?5, lesson_id = ?6, series = ?7, lobby = ?8, lineitems = ?10
 		WHERE lti_links.lesson_id = ?9`,
-		l.Issuer, l.ClientID, l.ResourceLink, l.Deployment, l.Context, l.Lesson.String(), l.Series, l.Lobby, prev.String()); err != nil {
+		l.Issuer, l.ClientID, l.ResourceLink, l.Deployment, l.Context, l.Lesson.String(), l.Series, l.Lobby, prev.String(), l.LineItems); err != nil {
 		return LTILink{}, s.unavailable("record a resource link", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lti_lessons (lesson_id, issuer, client_id, context_id)
-		SELECT lesson_id, issuer, client_id, context_id FROM lti_links WHERE issuer = ?1 AND client_id = ?2 AND resource_link = ?3
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lti_lessons (lesson_id, issuer, client_id, context_id, resource_link, lineitems)
+		SELECT lesson_id, issuer, client_id, context_id, resource_link, lineitems FROM lti_links WHERE issuer = ?1 AND client_id = ?2 AND resource_link = ?3
 		ON CONFLICT (lesson_id) DO NOTHING`, l.Issuer, l.ClientID, l.ResourceLink); err != nil {
 		return LTILink{}, s.unavailable("record a resource link", err)
 	}
@@ -244,9 +269,9 @@ func (s *SQLite) PutRoster(ctx context.Context, issuer, clientID, course string,
 	}
 	now := time.Now().UnixMicro()
 	for _, m := range members {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO lti_roster (issuer, client_id, context_id, participant, name, role, fetched_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			issuer, clientID, course, m.Participant, m.Name, string(m.Role), now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lti_roster (issuer, client_id, context_id, participant, user_id, name, role, fetched_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			issuer, clientID, course, m.Participant, m.UserID, m.Name, string(m.Role), now); err != nil {
 			return s.unavailable("record a roster", err)
 		}
 	}
@@ -258,7 +283,7 @@ func (s *SQLite) PutRoster(ctx context.Context, issuer, clientID, course string,
 
 // Roster implements LTI.
 func (s *SQLite) Roster(ctx context.Context, lesson uuid.UUID) ([]RosterMember, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.participant, r.name, r.role FROM lti_lessons l
+	rows, err := s.db.QueryContext(ctx, `SELECT r.participant, r.user_id, r.name, r.role FROM lti_lessons l
 		JOIN lti_roster r ON r.issuer = l.issuer AND r.client_id = l.client_id AND r.context_id = l.context_id
 		WHERE l.lesson_id = ? ORDER BY r.participant`, lesson.String())
 	if err != nil {
@@ -268,7 +293,7 @@ func (s *SQLite) Roster(ctx context.Context, lesson uuid.UUID) ([]RosterMember, 
 	var out []RosterMember
 	for rows.Next() {
 		var m RosterMember
-		if err := rows.Scan(&m.Participant, &m.Name, &m.Role); err != nil {
+		if err := rows.Scan(&m.Participant, &m.UserID, &m.Name, &m.Role); err != nil {
 			return nil, s.unavailable("read a roster", err)
 		}
 		out = append(out, m)
@@ -277,4 +302,58 @@ func (s *SQLite) Roster(ctx context.Context, lesson uuid.UUID) ([]RosterMember, 
 		return nil, s.unavailable("read a roster", err)
 	}
 	return out, nil
+}
+
+// LTILesson implements LTI.
+func (p *Postgres) LTILesson(ctx context.Context, lesson uuid.UUID) (LTILesson, error) {
+	var l LTILesson
+	err := p.pool.QueryRow(ctx, `SELECT issuer, client_id, context_id, resource_link, lineitems, lineitem FROM lti_lessons
+		WHERE lesson_id = $1`, pgUUID(lesson)).Scan(&l.Issuer, &l.ClientID, &l.Context, &l.ResourceLink, &l.LineItems, &l.LineItem)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return LTILesson{}, notLaunched(lesson)
+	}
+	if err != nil {
+		return LTILesson{}, p.unavailable("read an LTI lesson", err)
+	}
+	return l, nil
+}
+
+// SetLineItem implements LTI.
+func (p *Postgres) SetLineItem(ctx context.Context, lesson uuid.UUID, lineItem string) error {
+	tag, err := p.pool.Exec(ctx, `UPDATE lti_lessons SET lineitem = $2 WHERE lesson_id = $1`, pgUUID(lesson), lineItem)
+	if err != nil {
+		return p.unavailable("record a line item", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notLaunched(lesson)
+	}
+	return nil
+}
+
+// LTILesson implements LTI.
+func (s *SQLite) LTILesson(ctx context.Context, lesson uuid.UUID) (LTILesson, error) {
+	var l LTILesson
+	err := s.db.QueryRowContext(ctx, `SELECT issuer, client_id, context_id, resource_link, lineitems, lineitem FROM lti_lessons
+		WHERE lesson_id = ?`, lesson.String()).Scan(&l.Issuer, &l.ClientID, &l.Context, &l.ResourceLink, &l.LineItems, &l.LineItem)
+	if errors.Is(err, sql.ErrNoRows) {
+		return LTILesson{}, notLaunched(lesson)
+	}
+	if err != nil {
+		return LTILesson{}, s.unavailable("read an LTI lesson", err)
+	}
+	return l, nil
+}
+
+// SetLineItem implements LTI.
+func (s *SQLite) SetLineItem(ctx context.Context, lesson uuid.UUID, lineItem string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE lti_lessons SET lineitem = ? WHERE lesson_id = ?`, lineItem, lesson.String())
+	if err != nil {
+		return s.unavailable("record a line item", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.unavailable("record a line item", err)
+	} else if n == 0 {
+		return notLaunched(lesson)
+	}
+	return nil
 }

@@ -43,7 +43,7 @@ func testLTI(t *testing.T, s eventstore.Store) {
 	}
 	first, second := newLesson(t, s), newLesson(t, s)
 	link := eventstore.LTILink{Issuer: issuer, ClientID: "client", ResourceLink: "rl1", Deployment: "d1",
-		Context: "course", Lesson: first, Series: true, Lobby: true}
+		Context: "course", Lesson: first, Series: true, Lobby: true, LineItems: "https://platform.example/lineitems"}
 	if got, err := l.PutLTILink(ctx, link, uuid.Nil); err != nil || got != link {
 		t.Fatalf("PutLTILink = %+v, %v; want %+v", got, err, link)
 	}
@@ -69,8 +69,8 @@ func testLTI(t *testing.T, s eventstore.Store) {
 	if r, err := l.Roster(ctx, first); err != nil || len(r) != 0 {
 		t.Fatalf("roster before any was fetched: %v, %v", r, err)
 	}
-	members := []eventstore.RosterMember{{Participant: "lti-a", Name: "Ada", Role: domain.RoleStudent},
-		{Participant: "lti-b", Name: "Ben", Role: domain.RoleTeacher}}
+	members := []eventstore.RosterMember{{Participant: "lti-a", UserID: "a", Name: "Ada", Role: domain.RoleStudent},
+		{Participant: "lti-b", UserID: "b", Name: "Ben", Role: domain.RoleTeacher}}
 	if err := l.PutRoster(ctx, issuer, "client", "course", members); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +91,26 @@ func testLTI(t *testing.T, s eventstore.Store) {
 	}
 	if r, err := l.Roster(ctx, newLesson(t, s)); err != nil || len(r) != 0 {
 		t.Fatalf("roster of a lesson no launch opened: %v, %v", r, err)
+	}
+
+	want := eventstore.LTILesson{Issuer: issuer, ClientID: "client", Context: "course", ResourceLink: "rl1",
+		LineItems: "https://platform.example/lineitems"}
+	if got, err := l.LTILesson(ctx, second); err != nil || got != want {
+		t.Fatalf("LTILesson = %+v, %v; want %+v", got, err, want)
+	}
+	if err := l.SetLineItem(ctx, second, "https://platform.example/lineitems/7"); err != nil {
+		t.Fatal(err)
+	}
+	want.LineItem = "https://platform.example/lineitems/7"
+	if got, err := l.LTILesson(ctx, second); err != nil || got != want {
+		t.Fatalf("LTILesson after SetLineItem = %+v, %v; want %+v", got, err, want)
+	}
+	other := newLesson(t, s)
+	if _, err := l.LTILesson(ctx, other); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("LTILesson of a lesson no launch opened: %v", err)
+	}
+	if err := l.SetLineItem(ctx, other, "x"); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("SetLineItem of a lesson no launch opened: %v", err)
 	}
 }
 

@@ -51,6 +51,9 @@ type Config struct {
 	DeckLimits DeckLimits
 	// LTI, when set, serves the LTI 1.3 tool's routes under /lti/.
 	LTI http.Handler
+	// Gradebook, when set, sends a launched lesson's attendance to its
+	// platform's gradebook when the teacher asks.
+	Gradebook Gradebook
 	// SignIn, when set, signs teachers and operators in with OpenID
 	// Connect (under /signin), may restrict who creates lessons, and keeps
 	// a signed-in teacher's lessons as theirs (GET /api/me).
@@ -107,6 +110,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if _, ok := cfg.Store.(eventstore.LTI); ok {
 		mux.HandleFunc("GET /api/lessons/{id}/roster", a.roster)
+	}
+	if cfg.Gradebook != nil {
+		mux.HandleFunc("POST /api/lessons/{id}/gradebook", a.gradebook)
 	}
 	if cfg.SignIn != nil {
 		mux.Handle("/signin", cfg.SignIn.Handler())

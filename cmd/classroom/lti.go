@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 
 	"classroom/eventstore"
 	"classroom/realtime/token"
+	"classroom/web"
 	"classroom/web/lti"
 )
 
@@ -85,7 +85,7 @@ func (c *config) ltiKeys() string {
 
 // ltiTool opens the LTI tool, and returns the origins that may frame the
 // lesson page; no tool when the server has no public URL.
-func (c *config) ltiTool(store eventstore.Store, tokens *token.Keeper, log *slog.Logger) (http.Handler, []string, error) {
+func (c *config) ltiTool(store eventstore.Store, tokens *token.Keeper, log *slog.Logger) (*lti.Tool, []string, error) {
 	if c.publicURL == "" {
 		log.Info("LTI 1.3 tool off: set -public-url to serve it")
 		return nil, nil, nil
@@ -110,5 +110,12 @@ func (c *config) ltiTool(store eventstore.Store, tokens *token.Keeper, log *slog
 		ancestors = platforms.Origins()
 	}
 	log.Info("LTI 1.3 tool", "platforms", platforms.Len(), "login", c.publicURL+lti.LoginPath, "frame_ancestors", ancestors)
-	return tool.Handler(), ancestors, nil
+	return tool, ancestors, nil
+}
+
+// ltiRoutes are the web configuration's LTI parts: none without a tool.
+func ltiRoutes(tool *lti.Tool, cfg *web.Config) {
+	if tool != nil {
+		cfg.LTI, cfg.Gradebook = tool.Handler(), tool
+	}
 }

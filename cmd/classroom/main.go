@@ -411,10 +411,11 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	webConfig := web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
+		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn}
+	ltiRoutes(ltiTool, &webConfig)
 	srv := &http.Server{
-		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), LTI: ltiTool, FrameAncestors: frameAncestors,
-			SignIn: signIn}),
+		Handler:           web.NewHandler(webConfig),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      c.writeTimeout,

@@ -22,15 +22,22 @@ CREATE TABLE lti_links (
     lesson_id     uuid        NOT NULL REFERENCES lessons (id),
     series        boolean     NOT NULL,
     lobby         boolean     NOT NULL,
+    -- The course's Assignment and Grade Services line items URL; empty
+    -- when the platform offers none.
+    lineitems     text        NOT NULL DEFAULT '',
     PRIMARY KEY (issuer, client_id, resource_link)
 );
 
--- Every lesson an LTI launch opened, and the course (context) it belongs to.
+-- Every lesson an LTI launch opened, the course (context) and resource link
+-- it belongs to, and the gradebook column its attendance goes to.
 CREATE TABLE lti_lessons (
-    lesson_id  uuid PRIMARY KEY REFERENCES lessons (id),
-    issuer     text NOT NULL,
-    client_id  text NOT NULL,
-    context_id text NOT NULL
+    lesson_id     uuid PRIMARY KEY REFERENCES lessons (id),
+    issuer        text NOT NULL,
+    client_id     text NOT NULL,
+    context_id    text NOT NULL,
+    resource_link text NOT NULL,
+    lineitems     text NOT NULL,
+    lineitem      text NOT NULL DEFAULT ''
 );
 
 -- A course's members as Names and Role Provisioning last listed them.
@@ -39,6 +46,7 @@ CREATE TABLE lti_roster (
     client_id   text        NOT NULL,
     context_id  text        NOT NULL,
     participant text        NOT NULL,
+    user_id     text        NOT NULL,
     name        text        NOT NULL,
     role        text        NOT NULL,
     fetched_at  timestamptz NOT NULL,

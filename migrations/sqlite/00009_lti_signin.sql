@@ -22,15 +22,22 @@ CREATE TABLE lti_links (
     lesson_id     TEXT    NOT NULL REFERENCES lessons (id),
     series        INTEGER NOT NULL CHECK (series IN (0, 1)),
     lobby         INTEGER NOT NULL CHECK (lobby IN (0, 1)),
+    -- The course's Assignment and Grade Services line items URL; empty
+    -- when the platform offers none.
+    lineitems     TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (issuer, client_id, resource_link)
 ) STRICT;
 
--- Every lesson an LTI launch opened, and the course (context) it belongs to.
+-- Every lesson an LTI launch opened, the course (context) and resource link
+-- it belongs to, and the gradebook column its attendance goes to.
 CREATE TABLE lti_lessons (
-    lesson_id  TEXT PRIMARY KEY REFERENCES lessons (id),
-    issuer     TEXT NOT NULL,
-    client_id  TEXT NOT NULL,
-    context_id TEXT NOT NULL
+    lesson_id     TEXT PRIMARY KEY REFERENCES lessons (id),
+    issuer        TEXT NOT NULL,
+    client_id     TEXT NOT NULL,
+    context_id    TEXT NOT NULL,
+    resource_link TEXT NOT NULL,
+    lineitems     TEXT NOT NULL,
+    lineitem      TEXT NOT NULL DEFAULT ''
 ) STRICT;
 
 -- A course's members as Names and Role Provisioning last listed them.
@@ -39,6 +46,7 @@ CREATE TABLE lti_roster (
     client_id   TEXT    NOT NULL,
     context_id  TEXT    NOT NULL,
     participant TEXT    NOT NULL,
+    user_id     TEXT    NOT NULL,
     name        TEXT    NOT NULL,
     role        TEXT    NOT NULL,
     fetched_at  INTEGER NOT NULL,

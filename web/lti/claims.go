@@ -54,6 +54,7 @@ type launch struct {
 	Custom       map[string]any    `json:"https://purl.imsglobal.org/spec/lti/claim/custom"`
 	DeepLinking  *deepLinkSettings `json:"https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"`
 	NRPS         *nrpsClaim        `json:"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"`
+	AGS          *agsClaim         `json:"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"`
 }
 
 type resourceLink struct {

@@ -157,7 +157,7 @@ func (t *Tool) lessonOf(ctx context.Context, p Platform, l *launch) (uuid.UUID, 
 	if err != nil {
 		return uuid.Nil, err
 	}
-	link.Lesson, link.Deployment, link.Context = id, l.Deployment, course
+	link.Lesson, link.Deployment, link.Context, link.LineItems = id, l.Deployment, course, l.lineItems()
 	// Two launches racing both made a lesson: the one stored first is
 	// everyone's, and the other stays empty.
 	if link, err = t.store.PutLTILink(ctx, link, prev); err != nil {

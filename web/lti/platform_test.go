@@ -50,6 +50,10 @@ type platform struct {
 	linked  []map[string]any
 	grants  int
 	fetches int // of the JWKS
+	// lineItems are the gradebook columns the tool made; scores the
+	// scores it posted, by line item and user id.
+	lineItems []map[string]any
+	scores    map[string]map[string]float64
 }
 
 type user struct {
@@ -64,6 +68,13 @@ type message struct {
 	kind, resourceLink, title string
 	custom                    map[string]string
 }
+
+// Scopes of the platform's services.
+const (
+	scopeNRPS     = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+	scopeLineItem = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+	scopeScore    = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+)
 
 const (
 	roleInstructor = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -85,6 +96,8 @@ func newPlatform(t *testing.T) *platform {
 	mux.HandleFunc("GET /memberships", p.memberships)
 	mux.HandleFunc("POST /deep-link-return", p.deepLinkReturn)
 	mux.HandleFunc("GET /course", p.course)
+	mux.HandleFunc("POST /lineitems", p.lineItem)
+	mux.HandleFunc("POST /lineitems/{n}/scores", p.score)
 	p.srv = httptest.NewServer(mux)
 	t.Cleanup(p.srv.Close)
 	return p
@@ -164,6 +177,9 @@ func (p *platform) auth(w http.ResponseWriter, r *http.Request) {
 		"https://purl.imsglobal.org/spec/lti/claim/context":         map[string]any{"id": "course-7", "title": "Year 7 Science"},
 		"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": map[string]any{
 			"context_memberships_url": p.srv.URL + "/memberships", "service_versions": []string{"2.0"}},
+		"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": map[string]any{
+			"scope":     []string{scopeLineItem, "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly", scopeScore},
+			"lineitems": p.srv.URL + "/lineitems"},
 	}
 	switch m.kind {
 	case "LtiResourceLinkRequest":
@@ -264,10 +280,12 @@ func (p *platform) token(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
 		return
 	}
-	if f.Get("scope") != "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly" {
-		p.t.Errorf("token request for scope %q", f.Get("scope"))
-		http.Error(w, `{"error":"invalid_scope"}`, http.StatusBadRequest)
-		return
+	for _, scope := range strings.Fields(f.Get("scope")) {
+		if scope != scopeNRPS && scope != scopeLineItem && scope != scopeScore {
+			p.t.Errorf("token request for scope %q", f.Get("scope"))
+			http.Error(w, `{"error":"invalid_scope"}`, http.StatusBadRequest)
+			return
+		}
 	}
 	p.mu.Lock()
 	p.grants++
@@ -450,4 +468,68 @@ func (p *platform) jwksFetches() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.fetches
+}
+
+// lineItem makes a gradebook column (AGS 2.0, 3.2): a line item with a
+// label and a positive scoreMaximum.
+func (p *platform) lineItem(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer roster-access" || r.Header.Get("Content-Type") != "application/vnd.ims.lis.v2.lineitem+json" {
+		p.t.Errorf("line item request: %q, %q", r.Header.Get("Authorization"), r.Header.Get("Content-Type"))
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	var item map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&item); err != nil {
+		p.t.Errorf("line item: %v", err)
+	}
+	if max, _ := item["scoreMaximum"].(float64); max <= 0 {
+		p.t.Errorf("line item without a positive scoreMaximum: %v", item)
+	}
+	if label, _ := item["label"].(string); label == "" {
+		p.t.Errorf("line item without a label: %v", item)
+	}
+	p.mu.Lock()
+	p.lineItems = append(p.lineItems, item)
+	item["id"] = fmt.Sprintf("%s/lineitems/%d", p.srv.URL, len(p.lineItems))
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/vnd.ims.lis.v2.lineitem+json")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(item)
+}
+
+// score takes a score (AGS 2.0, 3.4): userId, scoreGiven, scoreMaximum,
+// timestamp, activityProgress and gradingProgress are required.
+func (p *platform) score(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer roster-access" || r.Header.Get("Content-Type") != "application/vnd.ims.lis.v1.score+json" {
+		p.t.Errorf("score request: %q, %q", r.Header.Get("Authorization"), r.Header.Get("Content-Type"))
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	var s map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
+		p.t.Errorf("score: %v", err)
+	}
+	for _, k := range []string{"userId", "scoreGiven", "scoreMaximum", "timestamp", "activityProgress", "gradingProgress"} {
+		if _, ok := s[k]; !ok {
+			p.t.Errorf("score without %s: %v", k, s)
+		}
+	}
+	if ts, _ := s["timestamp"].(string); ts != "" {
+		if _, err := time.Parse(time.RFC3339Nano, ts); err != nil {
+			p.t.Errorf("score timestamp %q: %v", ts, err)
+		}
+	}
+	user, _ := s["userId"].(string)
+	given, _ := s["scoreGiven"].(float64)
+	p.mu.Lock()
+	if p.scores == nil {
+		p.scores = map[string]map[string]float64{}
+	}
+	item := r.PathValue("n")
+	if p.scores[item] == nil {
+		p.scores[item] = map[string]float64{}
+	}
+	p.scores[item][user] = given
+	p.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -67,7 +67,7 @@ func (t *Tool) fetchRoster(ctx context.Context, p Platform, course, membershipsU
 			if m.UserID == "" || (m.Status != "" && m.Status != "Active") {
 				continue
 			}
-			members = append(members, eventstore.RosterMember{Participant: Participant(p.Issuer, m.UserID),
+			members = append(members, eventstore.RosterMember{Participant: Participant(p.Issuer, m.UserID), UserID: m.UserID,
 				Name: personName(m.Name, m.GivenName, m.FamilyName), Role: roleOf(m.Roles)})
 		}
 		next = nextLink(resp.Header, resp.Request.URL)
@@ -137,19 +137,22 @@ func (t *Tool) accessToken(ctx context.Context, p Platform, scope string) (strin
 	return tok.AccessToken, nil
 }
 
-// decodeJSON reads a successful JSON answer of at most maxRosterBytes and
-// closes its body.
+// decodeJSON reads a successful (2xx) JSON answer of at most
+// maxRosterBytes into v, unless v is nil, and closes its body.
 func decodeJSON(resp *http.Response, v any) error {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxRosterBytes+1))
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("the platform answered %s", resp.Status)
 	}
 	if len(b) > maxRosterBytes {
 		return fmt.Errorf("the answer is larger than %d bytes", maxRosterBytes)
+	}
+	if v == nil {
+		return nil
 	}
 	return json.Unmarshal(b, v)
 }
