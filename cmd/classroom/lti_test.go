@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,22 +13,10 @@ import (
 // intact; "lti urls" prints what a platform asks for; "lti rotate-key"
 // keeps the previous key published.
 func TestLTICommands(t *testing.T) {
-	bin, err := binary()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	run := func(args ...string) (string, int) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "DATABASE_URL=", "CLASSROOM_PUBLIC_URL=")
-		out, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), code
+		code, stdout, stderr := runBinary(t, nil, []string{"DATABASE_URL=", "CLASSROOM_PUBLIC_URL="}, args...)
+		return stdout + stderr, code
 	}
 	moodle := []string{"lti", "add", "-data", dir, "-issuer", "https://moodle.school.example", "-client-id", "abc",
 		"-deployment-ids", "1, 2", "-auth-url", "https://moodle.school.example/mod/lti/auth.php",

@@ -1,8 +1,7 @@
 // Package lti makes the server an LTI 1.3 tool (1EdTech LTI Core 1.3, Deep
 // Linking 2.0, Names and Role Provisioning Services 2.0, Assignment and
-// Grade Services 2.0), so that a
-// learning platform (Moodle, Canvas, Blackboard, Brightspace, …) opens a
-// lesson from a course. It owns the OpenID Connect third-party-initiated
+// Grade Services 2.0), so that a learning platform (Moodle, Canvas,
+// Blackboard, Brightspace, …) opens a lesson from a course. It owns the OpenID Connect third-party-initiated
 // login, the check of a launch's id_token against the platform's published
 // keys, the tool's own signing keys and their JWKS, the registered
 // platforms, the mapping of a course's resource link to a lesson, the deep
