@@ -191,6 +191,14 @@ func (r *Room) run(ctx context.Context) {
 	r.resumeRecording(ctx)
 	close(r.ready)
 
+	if r.srv.cfg.Nodes != nil {
+		pullCtx, stopPulling := context.WithCancel(ctx)
+		var pulling sync.WaitGroup
+		pulling.Go(func() { r.pullMedia(pullCtx) })
+		defer pulling.Wait()
+		defer stopPulling()
+	}
+
 	// Follow the log for appends by other servers sharing the database.
 	followCtx, stopFollow := context.WithCancel(ctx)
 	tail := make(chan int64, 1)

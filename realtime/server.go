@@ -86,6 +86,10 @@ type Config struct {
 	// killed before it stored their leave) before it records their leave
 	// (reason domain.LeftAbsent); 0 means 10 seconds.
 	AbsentAfter time.Duration
+	// Nodes, when set, are the other server nodes sharing the database: a
+	// lesson's media published on any of them reaches this node's
+	// participants and recorder (see ServeRelay). nil serves one node.
+	Nodes Nodes
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.

@@ -1,0 +1,181 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"classroom/media/relay"
+)
+
+// Media across nodes: a node with a lesson's room pulls the lesson's stage
+// from every other live node (Config.Nodes) over one relay each (see
+// media/relay), so that the tracks published anywhere are publications of
+// its own stage, forwarded to its participants and recorded by its
+// recorder. A node that has no room of the lesson answers 404 and is asked
+// again every relayRetry: the registry says which nodes are alive, and a
+// room says whether a node serves the lesson, so no table of who publishes
+// what has to be kept fresh. A relay to a node whose stage has nothing on
+// it costs one idle connection.
+
+// RelayPath is the path, under a node's internal address, of the relay of
+// lesson id's stage.
+func RelayPath(lesson uuid.UUID) string { return "/internal/lessons/" + lesson.String() + "/relay" }
+
+// relayRetry is how often a room asks the nodes it has no relay from.
+const relayRetry = time.Second
+
+// Nodes are the other server nodes sharing the database, for the media of
+// a lesson to cross them.
+type Nodes interface {
+	// Self is this node's id.
+	Self() string
+	// Peers returns the other live nodes: their ids and internal base URLs.
+	Peers(ctx context.Context) ([]Node, error)
+	// Sign authenticates a request to another node.
+	Sign(r *http.Request)
+	// Verify checks that a request comes from another node and returns its id.
+	Verify(r *http.Request) (string, error)
+}
+
+// Node is another server node: its id and internal base URL.
+type Node struct {
+	ID   string
+	Addr string
+}
+
+// ServeRelay upgrades GET RelayPath(id) from another node to a relay of
+// the lesson's stage on this node (see media/relay.Serve), while the
+// lesson's room is open here; 404 when it is not.
+func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Nodes == nil {
+		http.NotFound(w, r)
+		return
+	}
+	node, err := s.cfg.Nodes.Verify(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	lesson, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		http.Error(w, "not a lesson id", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	room, ok := s.rooms[lesson]
+	if s.closed || !ok {
+		s.mu.Unlock()
+		http.Error(w, "the lesson is not live on this node", http.StatusNotFound)
+		return
+	}
+	s.sessions.Add(1)
+	s.mu.Unlock()
+	defer s.sessions.Done()
+	select {
+	case <-room.ready:
+	case <-r.Context().Done():
+		return
+	}
+	if room.loadErr != nil {
+		http.Error(w, "the lesson is not live on this node", http.StatusNotFound)
+		return
+	}
+	up := websocket.Upgrader{} // a node, not a page: no origin to check
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	// The relay lasts while the room does, and ends with the server's
+	// sessions: it is not one of the room's holders, or two nodes' relays
+	// would keep each other's rooms open for ever.
+	ctx, cancel := context.WithCancel(s.sessionsCtx)
+	defer cancel()
+	go func() {
+		select {
+		case <-room.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err = relay.Serve(ctx, conn, room.stage, s.api, node)
+	s.log.Debug("relay to a node ended", "lesson", lesson, "node", node, "err", err)
+}
+
+// pullMedia keeps a relay from every other live node that has the lesson's
+// room, until ctx ends.
+func (r *Room) pullMedia(ctx context.Context) {
+	nodes := r.srv.cfg.Nodes
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	pulling := map[string]bool{}
+	ended := make(chan string)
+	tick := time.NewTicker(relayRetry)
+	defer tick.Stop()
+	for {
+		peers, err := nodes.Peers(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.srv.log.Warn("relay: list the nodes", "lesson", r.lesson, "err", err)
+		}
+		for _, n := range peers {
+			if n.ID == nodes.Self() || pulling[n.ID] {
+				continue
+			}
+			pulling[n.ID] = true
+			wg.Go(func() {
+				err := r.pullFrom(ctx, n)
+				if ctx.Err() == nil {
+					r.srv.log.Debug("relay from a node ended", "lesson", r.lesson, "node", n.ID, "err", err)
+				}
+				select {
+				case ended <- n.ID:
+				case <-ctx.Done():
+				}
+			})
+		}
+		// A relay that ended is opened again at the next tick, not at once:
+		// a node without the lesson answers at once.
+		for wait := true; wait; {
+			select {
+			case id := <-ended:
+				delete(pulling, id)
+			case <-tick.C:
+				wait = false
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// errNotLive is a node's answer that it has no room of the lesson.
+var errNotLive = errors.New("the lesson is not live on that node")
+
+// pullFrom relays node n's stage of the lesson to this room's stage until
+// the relay or ctx ends.
+func (r *Room) pullFrom(ctx context.Context, n Node) error {
+	u := strings.TrimSuffix(n.Addr, "/") + RelayPath(r.lesson)
+	if rest, ok := strings.CutPrefix(u, "http"); ok {
+		u = "ws" + rest // http: to ws:, https: to wss:
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	r.srv.cfg.Nodes.Sign(req)
+	dialer := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	conn, resp, err := dialer.DialContext(ctx, u, req.Header)
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return errNotLive
+	}
+	if err != nil {
+		return err
+	}
+	return relay.Pull(ctx, conn, r.stage, r.srv.api)
+}
