@@ -24,9 +24,14 @@ import (
 // what has to be kept fresh. A relay to a node whose stage has nothing on
 // it costs one idle connection.
 
-// RelayPath is the path, under a node's internal address, of the relay of
-// lesson id's stage.
-func RelayPath(lesson uuid.UUID) string { return "/internal/lessons/" + lesson.String() + "/relay" }
+// RelayRoute is the route, under a node's internal address, of a lesson's
+// relay (see ServeRelay); RelayPath is one lesson's.
+const RelayRoute = "/internal/lessons/{id}/relay"
+
+// RelayPath is the path of lesson's relay.
+func RelayPath(lesson uuid.UUID) string {
+	return strings.Replace(RelayRoute, "{id}", lesson.String(), 1)
+}
 
 // relayRetry is how often a room asks the nodes it has no relay from.
 const relayRetry = time.Second
@@ -104,8 +109,8 @@ func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 		}
 	}()
-	err = relay.Serve(ctx, conn, room.stage, s.api, node)
-	s.log.Debug("relay to a node ended", "lesson", lesson, "node", node, "err", err)
+	err = relay.Serve(ctx, conn, room.stage, s.relayAPI, node)
+	s.log.Info("relay to a node ended", "lesson", lesson, "node", node, "err", err)
 }
 
 // pullMedia keeps a relay from every other live node that has the lesson's
@@ -130,8 +135,8 @@ func (r *Room) pullMedia(ctx context.Context) {
 			pulling[n.ID] = true
 			wg.Go(func() {
 				err := r.pullFrom(ctx, n)
-				if ctx.Err() == nil {
-					r.srv.log.Debug("relay from a node ended", "lesson", r.lesson, "node", n.ID, "err", err)
+				if ctx.Err() == nil && !errors.Is(err, errNotLive) {
+					r.srv.log.Info("relay from a node ended", "lesson", r.lesson, "node", n.ID, "err", err)
 				}
 				select {
 				case ended <- n.ID:
@@ -177,5 +182,6 @@ func (r *Room) pullFrom(ctx context.Context, n Node) error {
 	if err != nil {
 		return err
 	}
-	return relay.Pull(ctx, conn, r.stage, r.srv.api)
+	r.srv.log.Info("relay from a node", "lesson", r.lesson, "node", n.ID)
+	return relay.Pull(ctx, conn, r.stage, r.srv.relayAPI)
 }

@@ -99,6 +99,7 @@ type Server struct {
 	now      func() time.Time
 	engine   *media.Engine
 	api      *webrtc.API
+	relayAPI *webrtc.API // the relays' between nodes (see relay.go)
 	upgrader websocket.Upgrader
 	metrics  *metrics // nil records nothing
 
@@ -153,6 +154,20 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}
+	relayAPI := engine.API
+	if cfg.Nodes != nil {
+		// Relays between nodes get ports of their own: on the one shared
+		// port, the two relays between a pair of nodes (one each way) would
+		// come from the same address, which the port tells connections
+		// apart by. Nodes reach each other directly, so no public address
+		// is announced.
+		relays, err := media.NewEngine(media.EngineConfig{Loopback: cfg.Loopback})
+		if err != nil {
+			engine.Close()
+			return nil, fmt.Errorf("realtime: %w", err)
+		}
+		relayAPI = relays.API // it has no port to close: each connection closes its own
+	}
 	m, err := newMetrics(cfg.Metrics)
 	if err != nil {
 		engine.Close()
@@ -160,7 +175,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sessions, endSessions := context.WithCancelCause(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, engine: engine, api: engine.API, metrics: m, ctx: ctx, cancel: cancel,
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, engine: engine, api: engine.API, relayAPI: relayAPI, metrics: m, ctx: ctx, cancel: cancel,
 		sessionsCtx: sessions, endSessions: endSessions, rooms: map[uuid.UUID]*Room{}}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,

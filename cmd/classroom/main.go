@@ -72,6 +72,8 @@ type config struct {
 	httpAddr       string
 	recordingsDir  string
 	writeTimeout   time.Duration
+	internalURL    string
+	nodeID         string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -113,6 +115,10 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
+	fs.StringVar(&c.internalURL, "internal-url", env("CLASSROOM_INTERNAL_URL", ""),
+		"base URL on which the other nodes sharing the PostgreSQL database reach this one (http://10.0.0.5:8080); empty serves as a single node (CLASSROOM_INTERNAL_URL)")
+	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
+		"this node's name among the nodes; empty means -internal-url's host and port (CLASSROOM_NODE_ID)")
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -357,9 +363,18 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 			return out
 		}
 	}
-	live, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
+	nodes, leaveNodes, err := c.joinNodes(ctx, key, log)
+	if err != nil {
+		return err
+	}
+	defer leaveNodes()
+	rcfg := realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
 		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback,
-		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings()})
+		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings()}
+	if nodes != nil {
+		rcfg.Nodes = nodes
+	}
+	live, err := realtime.New(rcfg)
 	if err != nil {
 		return err
 	}
@@ -377,9 +392,16 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		go challengeSrv.Serve(httpLn)
 		defer challengeSrv.Close()
 	}
+	var handler http.Handler = web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
+		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})})
+	if nodes != nil {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET "+realtime.RelayRoute, live.ServeRelay)
+		mux.Handle("/", handler)
+		handler = mux
+	}
 	srv := &http.Server{
-		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      c.writeTimeout,

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"classroom/domain"
+	"classroom/media/codec"
+	"classroom/media/mediatest"
+	"classroom/media/recorder"
+	"classroom/realtime/client"
+)
+
+// node starts a classroom process as one of the nodes sharing the
+// PostgreSQL database at dbURL and the token key in keyFile, recording into
+// its own directory, with the extra args.
+func node(t *testing.T, dbURL, keyFile string, args ...string) (*server, string) {
+	t.Helper()
+	addr := freeAddr(t)
+	recordings := t.TempDir()
+	return start(t, addr, append([]string{"-database-url", dbURL, "-data", t.TempDir(), "-token-key-file", keyFile,
+		"-internal-url", "http://" + addr, "-recordings-dir", recordings}, args...)...), recordings
+}
+
+// nodesDB is the PostgreSQL the multi-node tests share.
+func nodesDB(t *testing.T) string {
+	t.Helper()
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		t.Fatal("DATABASE_URL is not set: run the tests through scripts/test, or point DATABASE_URL at a PostgreSQL")
+	}
+	return url
+}
+
+type classLesson struct {
+	ID       string
+	Teacher  struct{ Token string }
+	Students struct{ Token string }
+}
+
+func createClass(t *testing.T, s *server, title string) classLesson {
+	t.Helper()
+	resp, err := http.Post("http://"+s.addr+"/api/lessons", "application/json", strings.NewReader(`{"title":"`+title+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l classLesson
+	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&l) != nil {
+		t.Fatalf("create lesson: HTTP %d", resp.StatusCode)
+	}
+	return l
+}
+
+// videoCounter counts the video packets and keyframes one participant's
+// tracks bring to a client, and remembers the track's SSRC.
+type videoCounter struct {
+	from      string
+	packets   atomic.Int64
+	keyframes atomic.Int64
+	ssrc      atomic.Uint32
+}
+
+func (v *videoCounter) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	counted := tr.Kind() == webrtc.RTPCodecTypeVideo && tr.StreamID() == v.from
+	if counted {
+		v.ssrc.Store(uint32(tr.SSRC()))
+	}
+	mime := strings.ToLower(tr.Codec().MimeType)
+	for {
+		p, _, err := tr.ReadRTP()
+		if err != nil {
+			return
+		}
+		if !counted {
+			continue
+		}
+		v.packets.Add(1)
+		if codec.KeyframeStart(mime, p.Payload) {
+			v.keyframes.Add(1)
+		}
+	}
+}
+
+// says describes what came, for a test that waited for more.
+func (v *videoCounter) says(who, what string) func() string {
+	return func() string {
+		return fmt.Sprintf("%s has %d packets and %d keyframes of %s", who, v.packets.Load(), v.keyframes.Load(), what)
+	}
+}
+
+func waitFor(t *testing.T, what func() string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, what())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMediaAcrossNodes: two nodes on one PostgreSQL. The teacher publishes
+// on node A, a student on node B receives and decodes-to-keyframes the
+// teacher's video, and the student's keyframe requests reach the teacher's
+// camera over the relay; once the student has the floor, the teacher on A
+// receives the student's video from B, and A's recording holds both.
+func TestMediaAcrossNodes(t *testing.T) {
+	db := nodesDB(t)
+	key := filepath.Join(t.TempDir(), "token.key")
+	a, recA := node(t, db, key)
+	b, _ := node(t, db, key)
+	lesson := createClass(t, a, "Across nodes")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	fromStudent := &videoCounter{}
+	teacher, err := client.Dial(ctx, client.Options{URL: "ws://" + a.addr + "/api/lessons/" + lesson.ID + "/ws",
+		Token: lesson.Teacher.Token, Name: "Ms Lovelace", Loopback: true, OnTrack: fromStudent.onTrack})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer teacher.Close()
+	for _, p := range []domain.Payload{&domain.LessonStarted{}, &domain.RecordingStarted{}} {
+		if _, err := teacher.Send(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	camera := mediatest.Start(t, teacher.AddTrack, "teacher", 30, 1200)
+
+	fromTeacher := &videoCounter{from: teacher.Participant()}
+	student, err := client.Dial(ctx, client.Options{URL: "ws://" + b.addr + "/api/lessons/" + lesson.ID + "/ws",
+		Token: lesson.Students.Token, Name: "Ada", Loopback: true, OnTrack: fromTeacher.onTrack})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer student.Close()
+	fromStudent.from = student.Participant()
+	mediatest.Start(t, student.AddTrack, "student", 30, 1200)
+
+	joined := time.Now()
+	waitFor(t, fromTeacher.says("the student on B", "the teacher's video from A"), 20*time.Second, func() bool {
+		return fromTeacher.keyframes.Load() >= 1 && fromTeacher.packets.Load() >= 60
+	})
+	t.Logf("student on B: first keyframe and 60 packets of the teacher's video %v after joining", time.Since(joined).Round(time.Millisecond))
+
+	// Keyframe requests of the student on B reach the camera on A.
+	ssrc := fromTeacher.ssrc.Load()
+	askedBefore, keysBefore := camera.KeyframesAsked.Load(), fromTeacher.keyframes.Load()
+	const requests = 5
+	for range requests {
+		if err := student.PeerConnection().WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(700 * time.Millisecond) // past both nodes' rate limits
+	}
+	asked, keys := camera.KeyframesAsked.Load()-askedBefore, fromTeacher.keyframes.Load()-keysBefore
+	t.Logf("%d keyframe requests from B: the camera on A was asked %d times, the student got %d keyframes", requests, asked, keys)
+	if asked < requests-1 || keys < requests-1 {
+		t.Fatalf("%d keyframe requests from the student on B: the camera on A was asked %d times and %d keyframes came", requests, asked, keys)
+	}
+
+	// The student on B takes the floor: their video reaches the teacher on A.
+	if _, err := teacher.Send(ctx, &domain.FloorGranted{Participant: student.Participant()}); err != nil {
+		t.Fatal(err)
+	}
+	granted := time.Now()
+	waitFor(t, fromStudent.says("the teacher on A", "the student's video from B"), 20*time.Second, func() bool {
+		return fromStudent.keyframes.Load() >= 1 && fromStudent.packets.Load() >= 60
+	})
+	t.Logf("teacher on A: first keyframe and 60 packets of the student's video %v after the floor", time.Since(granted).Round(time.Millisecond))
+	if _, err := teacher.Send(ctx, &domain.RecordingStopped{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A's recording holds the publishers of both nodes.
+	var recs []recorder.Recording
+	waitFor(t, func() string { return fmt.Sprintf("A's recording does not hold both nodes' video: %+v", recs) }, 15*time.Second, func() bool {
+		recs, _ = recorder.ListRecordings(filepath.Join(recA, lesson.ID))
+		video := map[string]bool{}
+		for _, r := range recs {
+			if r.Kind == "video" && r.Frames >= 10 && r.End != nil {
+				video[r.Participant] = true
+			}
+		}
+		return video[teacher.Participant()] && video[student.Participant()]
+	})
+	for _, r := range recs {
+		t.Logf("recorded on A: %s %s of %s, %d frames", r.Kind, r.Track, r.Participant, r.Frames)
+	}
+}
