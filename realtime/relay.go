@@ -47,12 +47,20 @@ type Nodes interface {
 	Sign(r *http.Request)
 	// Verify checks that a request comes from another node and returns its id.
 	Verify(r *http.Request) (string, error)
+	// SetLoad publishes how many participants' connections this node
+	// serves.
+	SetLoad(n int)
 }
 
-// Node is another server node: its id and internal base URL.
+// Node is another server node: its id and internal base URL, how many
+// participants' connections it serves at most (0: no limit) and now, and
+// whether it is shutting down.
 type Node struct {
-	ID   string
-	Addr string
+	ID       string
+	Addr     string
+	Capacity int
+	Load     int
+	Draining bool
 }
 
 // ServeRelay upgrades GET RelayPath(id) from another node to a relay of

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -90,6 +91,10 @@ type Config struct {
 	// lesson's media published on any of them reaches this node's
 	// participants and recorder (see ServeRelay). nil serves one node.
 	Nodes Nodes
+	// MaxSubscribers, when positive, is how many participants' connections
+	// this node serves at once; one more is sent to a node with room (see
+	// capacity.go). 0 takes everyone.
+	MaxSubscribers int
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.
@@ -111,6 +116,8 @@ type Server struct {
 	sessionsCtx context.Context
 	endSessions context.CancelCauseFunc
 	sessions    sync.WaitGroup
+
+	load atomic.Int64 // participants' connections served now (capacity.go)
 
 	closeOnce sync.Once // Close may be called again, and at once (a shutdown hook and a defer)
 	closeErr  error
@@ -217,6 +224,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a lesson id", http.StatusBadRequest)
 		return
 	}
+	release, full := s.admitLoad(r.Context(), lesson)
+	if full != nil {
+		s.refuseFull(w, r, full)
+		return
+	}
+	defer release()
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered

@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -74,6 +75,7 @@ type config struct {
 	writeTimeout   time.Duration
 	internalURL    string
 	nodeID         string
+	maxSubscribers int
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -119,6 +121,16 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"base URL on which the other nodes sharing the PostgreSQL database reach this one (http://10.0.0.5:8080); empty serves as a single node (CLASSROOM_INTERNAL_URL)")
 	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
 		"this node's name among the nodes; empty means -internal-url's host and port (CLASSROOM_NODE_ID)")
+	fs.IntVar(&c.maxSubscribers, "max-subscribers", envInt("CLASSROOM_MAX_SUBSCRIBERS", 0),
+		"how many participants this node serves at once; one more is sent to another node with room, or refused; 0 for no limit (CLASSROOM_MAX_SUBSCRIBERS)")
+}
+
+// envInt is env for integers; an unparsable value falls back to def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -370,7 +382,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	defer leaveNodes()
 	rcfg := realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
 		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback,
-		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings()}
+		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings(), MaxSubscribers: c.maxSubscribers}
 	if nodes != nil {
 		rcfg.Nodes = nodes
 	}

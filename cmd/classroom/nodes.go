@@ -35,7 +35,7 @@ func (c *config) joinNodes(ctx context.Context, tokenKey []byte, log *slog.Logge
 	if err != nil {
 		return nil, nil, fmt.Errorf("node registry: %w", err)
 	}
-	reg, err := cluster.Join(ctx, pool, cluster.Node{ID: id, Addr: c.internalURL}, cluster.Options{Logger: log})
+	reg, err := cluster.Join(ctx, pool, cluster.Node{ID: id, Addr: c.internalURL, Capacity: c.maxSubscribers}, cluster.Options{Logger: log})
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
@@ -58,12 +58,14 @@ type registryNodes struct {
 
 func (n *registryNodes) Self() string { return n.self }
 
+func (n *registryNodes) SetLoad(load int) { n.reg.SetLoad(load) }
+
 func (n *registryNodes) Peers(ctx context.Context) ([]realtime.Node, error) {
 	live, err := n.reg.Live(ctx)
 	var out []realtime.Node
 	for _, l := range live {
 		if l.ID != n.self {
-			out = append(out, realtime.Node{ID: l.ID, Addr: l.Addr})
+			out = append(out, realtime.Node{ID: l.ID, Addr: l.Addr, Capacity: l.Capacity, Load: l.Load, Draining: l.Draining})
 		}
 	}
 	return out, err

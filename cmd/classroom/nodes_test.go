@@ -200,3 +200,107 @@ func TestMediaAcrossNodes(t *testing.T) {
 		t.Logf("recorded on A: %s %s of %s, %d frames", r.Kind, r.Track, r.Participant, r.Frames)
 	}
 }
+
+// TestLectureAcrossNodes: three nodes of 40 participants each hold a
+// lecture of a teacher and 100 students who all come to node A: the full
+// nodes send students on to nodes with room, no node serves more than 40,
+// and every student receives the teacher's video, relayed from A to the
+// nodes it spilled onto.
+func TestLectureAcrossNodes(t *testing.T) {
+	const (
+		capacity = 40
+		students = 100
+		dialers  = 10 // students joining at once
+	)
+	db := nodesDB(t)
+	key := filepath.Join(t.TempDir(), "token.key")
+	cap := "-max-subscribers=" + fmt.Sprint(capacity)
+	a, _ := node(t, db, key, cap)
+	b, _ := node(t, db, key, cap)
+	c, _ := node(t, db, key, cap)
+	lesson := createClass(t, a, "A lecture")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	began := time.Now()
+
+	urlA := "ws://" + a.addr + "/api/lessons/" + lesson.ID + "/ws"
+	teacher, err := client.Dial(ctx, client.Options{URL: urlA, Token: lesson.Teacher.Token, Name: "Professor", Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer teacher.Close()
+	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	mediatest.Start(t, teacher.AddTrack, "teacher", 15, 600)
+
+	counters := make([]*videoCounter, students)
+	clients := make([]*client.Client, students)
+	errs := make(chan error, students)
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range students {
+			next <- i
+		}
+	}()
+	for range dialers {
+		go func() {
+			for i := range next {
+				counters[i] = &videoCounter{from: teacher.Participant()}
+				cl, err := client.Dial(ctx, client.Options{URL: urlA, Token: lesson.Students.Token, Name: fmt.Sprintf("Student %d", i),
+					Loopback: true, OnTrack: counters[i].onTrack})
+				clients[i] = cl
+				errs <- err
+			}
+		}()
+	}
+	for range students {
+		if err := <-errs; err != nil {
+			t.Fatalf("a student joins: %v", err)
+		}
+	}
+	for _, cl := range clients {
+		defer cl.Close()
+	}
+	joined := time.Since(began)
+
+	perNode := map[string]int{a.addr: 1} // the teacher
+	for _, cl := range clients {
+		for _, s := range []*server{a, b, c} {
+			if strings.Contains(cl.URL(), "//"+s.addr+"/") {
+				perNode[s.addr]++
+			}
+		}
+	}
+	t.Logf("participants per node: A %d, B %d, C %d (all %d students joined in %v)",
+		perNode[a.addr], perNode[b.addr], perNode[c.addr], students, joined.Round(time.Millisecond))
+	total := 0
+	for addr, n := range perNode {
+		total += n
+		if n > capacity {
+			t.Errorf("node %s serves %d participants; its capacity is %d", addr, n, capacity)
+		}
+	}
+	if total != students+1 {
+		t.Errorf("the nodes serve %d participants of %d", total, students+1)
+	}
+
+	waitFor(t, func() string {
+		short := 0
+		for _, v := range counters {
+			if v.keyframes.Load() < 1 || v.packets.Load() < 30 {
+				short++
+			}
+		}
+		return fmt.Sprintf("%d of %d students have not had a keyframe and 30 packets of the teacher's video", short, students)
+	}, time.Minute, func() bool {
+		for _, v := range counters {
+			if v.keyframes.Load() < 1 || v.packets.Load() < 30 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("every student has the teacher's video %v after the first joined", time.Since(began).Round(time.Millisecond))
+}

@@ -127,6 +127,14 @@ func (c *Client) Participant() string {
 	return c.participant
 }
 
+// URL returns the signaling URL the client joined through: Options.URL, or
+// the node a full node sent it to.
+func (c *Client) URL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opts.URL
+}
+
 // ResumeToken returns the token that admits this participant again.
 func (c *Client) ResumeToken() string {
 	c.mu.Lock()
