@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,14 +16,14 @@ import (
 )
 
 // Media across nodes: a node with a lesson's room pulls the lesson's stage
-// from every other live node (Config.Nodes) over one relay each (see
-// media/relay), so that the tracks published anywhere are publications of
-// its own stage, forwarded to its participants and recorded by its
-// recorder. A node that has no room of the lesson answers 404 and is asked
-// again every relayRetry: the registry says which nodes are alive, and a
-// room says whether a node serves the lesson, so no table of who publishes
-// what has to be kept fresh. A relay to a node whose stage has nothing on
-// it costs one idle connection.
+// from every other live node (Config.Nodes) that has the lesson, over one
+// relay each (see media/relay), so that the tracks published anywhere are
+// publications of its own stage, forwarded to its participants and recorded
+// by its recorder. Which nodes have the lesson needs no table: a room asks
+// every live node when it opens (a node without the lesson answers 404),
+// and a node asked learns that the asker has the lesson and asks it back
+// (pullMedia). A relay to a node whose stage has nothing on it costs one
+// idle connection.
 
 // RelayRoute is the route, under a node's internal address, of a lesson's
 // relay (see ServeRelay); RelayPath is one lesson's.
@@ -33,7 +34,7 @@ func RelayPath(lesson uuid.UUID) string {
 	return strings.Replace(RelayRoute, "{id}", lesson.String(), 1)
 }
 
-// relayRetry is how often a room asks the nodes it has no relay from.
+// relayRetry is how long a broken relay waits before it is opened again.
 const relayRetry = time.Second
 
 // Nodes are the other server nodes sharing the database, for the media of
@@ -100,6 +101,7 @@ func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the lesson is not live on this node", http.StatusNotFound)
 		return
 	}
+	room.wantRelay(node)
 	up := websocket.Upgrader{} // a node, not a page: no origin to check
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
@@ -121,49 +123,80 @@ func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("relay to a node ended", "lesson", lesson, "node", node, "err", err)
 }
 
-// pullMedia keeps a relay from every other live node that has the lesson's
-// room, until ctx ends.
+// pullMedia relays to this room's stage the lesson's stage on every other
+// node that has it, until ctx ends. When the room opens it asks every live
+// node once; afterwards it asks a node when that node asks it (ServeRelay):
+// the node opened the lesson's room later. So no node polls the others, and
+// whichever of two nodes opens the lesson second reaches the first (the
+// room is listed before it dials). A relay that breaks while its node still
+// has the lesson is opened again every relayRetry.
 func (r *Room) pullMedia(ctx context.Context) {
 	nodes := r.srv.cfg.Nodes
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	pulling := map[string]bool{}
 	ended := make(chan string)
-	tick := time.NewTicker(relayRetry)
-	defer tick.Stop()
-	for {
+	start := func(ids map[string]bool) {
 		peers, err := nodes.Peers(ctx)
 		if err != nil && ctx.Err() == nil {
 			r.srv.log.Warn("relay: list the nodes", "lesson", r.lesson, "err", err)
 		}
 		for _, n := range peers {
-			if n.ID == nodes.Self() || pulling[n.ID] {
+			if n.ID == nodes.Self() || pulling[n.ID] || (ids != nil && !ids[n.ID]) {
 				continue
 			}
 			pulling[n.ID] = true
 			wg.Go(func() {
-				err := r.pullFrom(ctx, n)
-				if ctx.Err() == nil && !errors.Is(err, errNotLive) {
-					r.srv.log.Info("relay from a node ended", "lesson", r.lesson, "node", n.ID, "err", err)
-				}
+				r.keepPulling(ctx, n)
 				select {
 				case ended <- n.ID:
 				case <-ctx.Done():
 				}
 			})
 		}
-		// A relay that ended is opened again at the next tick, not at once:
-		// a node without the lesson answers at once.
-		for wait := true; wait; {
-			select {
-			case id := <-ended:
-				delete(pulling, id)
-			case <-tick.C:
-				wait = false
-			case <-ctx.Done():
-				return
+	}
+	start(nil)
+	for {
+		select {
+		case id := <-r.relayWanted:
+			if !pulling[id] {
+				start(map[string]bool{id: true})
 			}
+		case id := <-ended:
+			delete(pulling, id)
+		case <-ctx.Done():
+			return
 		}
+	}
+}
+
+// keepPulling relays node n's stage of the lesson until n has no room of
+// the lesson, n is no longer live, or ctx ends.
+func (r *Room) keepPulling(ctx context.Context, n Node) {
+	for {
+		err := r.pullFrom(ctx, n)
+		if errors.Is(err, errNotLive) || ctx.Err() != nil {
+			return
+		}
+		r.srv.log.Info("relay from a node ended", "lesson", r.lesson, "node", n.ID, "err", err)
+		select {
+		case <-time.After(relayRetry):
+		case <-ctx.Done():
+			return
+		}
+		peers, _ := r.srv.cfg.Nodes.Peers(ctx)
+		if !slices.ContainsFunc(peers, func(p Node) bool { return p.ID == n.ID }) {
+			return
+		}
+	}
+}
+
+// wantRelay tells the room that node asked for its stage: that node has the
+// lesson too, so the room relays that node's stage as well.
+func (r *Room) wantRelay(node string) {
+	select {
+	case r.relayWanted <- node:
+	default: // the room is busy starting relays; this node asks again on a retry
 	}
 }
 

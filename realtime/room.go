@@ -56,6 +56,8 @@ type Room struct {
 	// floor; onStage is who the stage was last told that is.
 	stage   *sfu.Stage
 	onStage []string
+	// relayWanted names the nodes that asked for the stage (relay.go).
+	relayWanted chan string
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
@@ -155,7 +157,7 @@ func (req *exit) whileReloading(r *Room, _ error) {
 }
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
-	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue),
+	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue), relayWanted: make(chan string, 64),
 		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs)}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,8 +30,18 @@ func node(t *testing.T, dbURL, keyFile string, args ...string) (*server, string)
 	t.Helper()
 	addr := freeAddr(t)
 	recordings := t.TempDir()
-	return start(t, addr, append([]string{"-database-url", dbURL, "-data", t.TempDir(), "-token-key-file", keyFile,
-		"-internal-url", "http://" + addr, "-recordings-dir", recordings}, args...)...), recordings
+	s := start(t, addr, append([]string{"-database-url", dbURL, "-data", t.TempDir(), "-token-key-file", keyFile,
+		"-internal-url", "http://" + addr, "-recordings-dir", recordings}, args...)...)
+	// Stopped gracefully, a node leaves the registry at once, and later
+	// tests' full nodes send nobody to it.
+	t.Cleanup(func() {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	return s, recordings
 }
 
 // nodesDB is the PostgreSQL the multi-node tests share.
@@ -303,4 +314,43 @@ func TestLectureAcrossNodes(t *testing.T) {
 		return true
 	})
 	t.Logf("every student has the teacher's video %v after the first joined", time.Since(began).Round(time.Millisecond))
+
+	// What each node costs, for docs/benchmarks.md: its CPU over a window,
+	// and the packets its students received in it.
+	const window = 5 * time.Second
+	before := map[*server]time.Duration{}
+	packets := func() map[string]int64 {
+		out := map[string]int64{}
+		for i, cl := range clients {
+			out[cl.URL()] += counters[i].packets.Load()
+		}
+		return out
+	}
+	for _, s := range []*server{a, b, c} {
+		before[s] = cpuTime(t, s)
+	}
+	sent := packets()
+	time.Sleep(window)
+	got := packets()
+	for name, s := range map[string]*server{"A": a, "B": b, "C": c} {
+		url := "ws://" + s.addr + "/api/lessons/" + lesson.ID + "/ws"
+		cpu := cpuTime(t, s) - before[s]
+		rate := float64(got[url]-sent[url]) / window.Seconds()
+		t.Logf("node %s: %d students, %.0f video packets/s to them, CPU %.1f %% of a core", name, perNode[s.addr]-map[bool]int{true: 1}[s == a],
+			rate, 100*cpu.Seconds()/window.Seconds())
+	}
+}
+
+// cpuTime is the CPU time a server process has used (utime + stime).
+func cpuTime(t *testing.T, s *server) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
 }

@@ -33,16 +33,26 @@ type conn struct {
 // client has, and returns once it has caught up; commands not yet
 // acknowledged are sent again on it.
 func (c *Client) connect(ctx context.Context, tok string) error {
+	first := c.URL()
 	for hop := 0; ; hop++ {
 		err := c.connectTo(ctx, tok)
 		var r *redirect
-		if !errors.As(err, &r) || hop == maxRedirects {
+		var next string
+		switch {
+		case errors.As(err, &r):
+			next = r.url
+		case errors.As(err, new(*dialError)) && c.URL() != first:
+			// The node a full one sent us to is gone (it may stay listed
+			// for seconds after it died): ask the first one again.
+			next = first
+		}
+		if next == "" || hop == maxRedirects {
 			return err
 		}
-		// A full node sent us to one with room; the loads it went by may be
-		// a heartbeat old, so a further hop waits a little longer.
+		// The loads a full node goes by may be a heartbeat old, so a
+		// further hop waits a little longer.
 		c.mu.Lock()
-		c.opts.URL = r.url
+		c.opts.URL = next
 		c.mu.Unlock()
 		select {
 		case <-time.After(time.Duration(hop) * redirectPause):
@@ -77,6 +87,12 @@ func refused(sig protocol.Signal) error {
 	}
 	return refusal(sig)
 }
+
+// dialError is a signaling URL that could not be reached at all.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
 
 // connectTo is connect on the client's URL, once.
 func (c *Client) connectTo(ctx context.Context, tok string) error {
@@ -150,7 +166,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		if resp != nil {
 			return nil, fmt.Errorf("dial %s: %w (HTTP %d)", c.opts.URL, err, resp.StatusCode)
 		}
-		return nil, fmt.Errorf("dial %s: %w", c.opts.URL, err)
+		return nil, &dialError{fmt.Errorf("dial %s: %w", c.opts.URL, err)}
 	}
 	return &conn{ws: ws, opened: make(chan struct{}), done: make(chan struct{})}, nil
 }
