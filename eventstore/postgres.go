@@ -641,3 +641,7 @@ func (p *Postgres) unavailable(what string, err error) error {
 	p.log.Error("event store failure", "op", what, "err", err)
 	return fmt.Errorf("%s: %w", what, domain.Errorf(domain.CodeUnavailable, "the event store is unavailable"))
 }
+
+// Pool returns the store's connection pool, for the coordination of server
+// nodes sharing the database (package cluster). Closing the store closes it.
+func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -86,6 +87,10 @@ type Config struct {
 	// killed before it stored their leave) before it records their leave
 	// (reason domain.LeftAbsent); 0 means 10 seconds.
 	AbsentAfter time.Duration
+	// Cluster, when set, makes this server one node of several sharing the
+	// Store, which must then take fenced appends (eventstore.Postgres): see
+	// Cluster. nil: this process owns every lesson it serves.
+	Cluster *Cluster
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.
@@ -106,6 +111,12 @@ type Server struct {
 	sessionsCtx context.Context
 	endSessions context.CancelCauseFunc
 	sessions    sync.WaitGroup
+
+	// draining is set by Close on a cluster node: sessions end without
+	// recording their leaves, since their participants reconnect through
+	// another node; the lessons' new owners record the leaves of those who
+	// do not.
+	draining atomic.Bool
 
 	closeOnce sync.Once // Close may be called again, and at once (a shutdown hook and a defer)
 	closeErr  error
@@ -140,6 +151,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.CommandBurst == 0 {
 		cfg.CommandBurst = defaultCommandBurst
+	}
+	if _, ok := cfg.Store.(fencedStore); cfg.Cluster != nil && !ok {
+		return nil, errors.New("realtime: a cluster node needs a store that takes fenced appends (PostgreSQL)")
 	}
 	if cfg.Decks == nil {
 		cfg.Decks, _ = cfg.Store.(DeckFinder)
@@ -229,6 +243,9 @@ func (s *Server) acquire(ctx context.Context, lesson uuid.UUID) (*Room, error) {
 		return nil, domain.Errorf(domain.CodeUnavailable, "the server is shutting down")
 	}
 	r, ok := s.rooms[lesson]
+	if ok && r.finished() {
+		ok = false // it stopped following or deciding the lesson: a new room finds its owner
+	}
 	if !ok {
 		r = newRoom(s, lesson)
 		s.rooms[lesson] = r
@@ -259,8 +276,10 @@ func (s *Server) release(r *Room) {
 	s.mu.Lock()
 	r.holders--
 	last := r.holders == 0
-	if last {
+	if last && s.rooms[r.lesson] == r {
 		delete(s.rooms, r.lesson)
+	}
+	if last {
 		s.metrics.lessonsDelta(-1)
 	}
 	s.mu.Unlock()
@@ -285,6 +304,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
+		s.draining.Store(s.cfg.Cluster != nil)
 		s.endSessions(domain.Errorf(domain.CodeUnavailable, "the server is restarting; reconnect"))
 		s.sessions.Wait()
 		s.cancel()

@@ -72,6 +72,10 @@ type config struct {
 	httpAddr       string
 	recordingsDir  string
 	writeTimeout   time.Duration
+	nodeID         string
+	nodeAddr       string
+	nodeAdvertise  string
+	leaseTTL       time.Duration
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -111,6 +115,14 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"serve TURN on the HTTP(S) port too (TURN over TLS with HTTPS), for networks that let nothing out but HTTPS; with the relay only (CLASSROOM_TURN_SHARE_PORT=off to stop)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
+	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
+		"with PostgreSQL, this server's name among the nodes sharing the database; empty for a random one (CLASSROOM_NODE_ID)")
+	fs.StringVar(&c.nodeAddr, "node-addr", env("CLASSROOM_NODE_ADDR", "127.0.0.1:0"),
+		"with PostgreSQL, the internal address other nodes reach this one on, for the lessons it decides; the default serves nodes on this machine only (CLASSROOM_NODE_ADDR)")
+	fs.StringVar(&c.nodeAdvertise, "node-advertise", env("CLASSROOM_NODE_ADVERTISE", ""),
+		"the base URL other nodes use for -node-addr (http://10.0.0.5:8444); empty for -node-addr itself, or this host's name when it listens on every interface (CLASSROOM_NODE_ADVERTISE)")
+	fs.DurationVar(&c.leaseTTL, "lease-ttl", envDuration("CLASSROOM_LEASE_TTL", 3*time.Second),
+		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for a killed node's successor (CLASSROOM_LEASE_TTL)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
 }
@@ -357,11 +369,21 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 			return out
 		}
 	}
+	var node *node
+	if pg, ok := store.(*eventstore.Postgres); ok {
+		if node, err = c.joinCluster(pg, key, log); err != nil {
+			return err
+		}
+		defer node.leave(log) // after the live server closed: it hands its lessons over first
+	}
 	live, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
 		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback,
-		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings()})
+		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings(), Cluster: node.cluster()})
 	if err != nil {
 		return err
+	}
+	if node != nil {
+		node.serve(live, log)
 	}
 	if a := live.MediaAddr(); a != nil {
 		log.Info("media on one UDP port", "addr", a.String())
@@ -400,6 +422,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	node.drain(log)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// Shutdown does not wait for hijacked connections (the WebSockets);
