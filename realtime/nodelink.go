@@ -34,6 +34,14 @@ const (
 	linkKill    = "kill"    // owner → follower: end the session, saying why
 )
 
+// A link is pinged every linkPing; a link that brings nothing (not even a
+// pong) for linkTimeout is taken for dead: its far end was killed or is
+// paused, though its socket stays open.
+const (
+	linkPing    = 500 * time.Millisecond
+	linkTimeout = 2 * time.Second
+)
+
 // linkQueue bounds the messages waiting for a link's writer; a link that
 // cannot keep up is closed, and its sessions reconnect.
 const linkQueue = 8192
@@ -81,6 +89,9 @@ type nodeLink struct {
 
 func newNodeLink(ws *websocket.Conn) *nodeLink {
 	l := &nodeLink{ws: ws, queue: make(chan linkMsg, linkQueue), done: make(chan struct{})}
+	ws.SetReadLimit(1 << 20)
+	ws.SetReadDeadline(time.Now().Add(linkTimeout))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(linkTimeout)) })
 	go l.write()
 	return l
 }
@@ -101,8 +112,15 @@ func (l *nodeLink) send(m linkMsg) {
 }
 
 func (l *nodeLink) write() {
+	ping := time.NewTicker(linkPing)
+	defer ping.Stop()
 	for {
 		select {
+		case <-ping.C:
+			if err := l.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(linkTimeout)); err != nil {
+				l.close()
+				return
+			}
 		case m := <-l.queue:
 			l.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := l.ws.WriteJSON(m); err != nil {
@@ -119,6 +137,9 @@ func (l *nodeLink) write() {
 func (l *nodeLink) read() (linkMsg, error) {
 	var m linkMsg
 	err := l.ws.ReadJSON(&m)
+	if err == nil {
+		l.ws.SetReadDeadline(time.Now().Add(linkTimeout))
+	}
 	return m, err
 }
 
