@@ -383,9 +383,9 @@ func TestClusterOwnerLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	keepCtx, stopKeeping := context.WithCancel(ctx)
-	defer stopKeeping()
 	var keepers sync.WaitGroup
 	defer keepers.Wait()
+	defer stopKeeping()
 	var students []*resumer
 	for i := range 6 {
 		r := &resumer{c: c.join(ctx, i%3, lesson, domain.RoleStudent, fmt.Sprintf("student-%d", i))}
