@@ -598,3 +598,58 @@ func TestClusterFencing(t *testing.T) {
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestClusterDrain stops the owner gracefully (SIGTERM): it hands the
+// lesson over without waiting for its lease to expire, its participants
+// come back through the other node, and nobody's leave is recorded.
+func TestClusterDrain(t *testing.T) {
+	c := startCluster(t, 2, "-lease-ttl", "10s") // a takeover by expiry would show
+	lesson := c.nodes[0].createLesson("Drain").ID
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u1 := c.wsURL(1, lesson)
+	teacher := &resumer{c: c.join(ctx, 0, lesson, domain.RoleTeacher, "teacher")}
+	student := &resumer{c: c.join(ctx, 1, lesson, domain.RoleStudent, "student")}
+	keepCtx, stopKeeping := context.WithCancel(ctx)
+	var keepers sync.WaitGroup
+	defer keepers.Wait()
+	defer stopKeeping()
+	for _, r := range []*resumer{teacher, student} {
+		r.url.Store(&u1)
+		keepers.Go(func() { r.keep(keepCtx) })
+	}
+	if _, err := teacher.c.Send(ctx, &domain.LessonStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.nodes[0].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	drained := time.Now()
+	for _, r := range []*resumer{student, teacher} {
+		if _, err := r.c.Send(ctx, &domain.ChatPosted{Text: "after the drain"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	took := time.Since(drained)
+	t.Logf("SIGTERM of the owner to both participants acknowledged again: %v", took.Round(time.Millisecond))
+	if took > 5*time.Second {
+		t.Fatalf("the drain took %v: the lease was not handed over", took)
+	}
+	select {
+	case <-c.nodes[0].exited:
+		if c.nodes[0].err != nil {
+			t.Fatalf("after SIGTERM: %v", c.nodes[0].err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the drained node did not exit")
+	}
+	refused, log := c.audit(ctx, lesson)
+	if len(refused) > 0 {
+		t.Fatalf("audit: %v", refused)
+	}
+	for _, e := range log {
+		if e.Kind() == domain.KindParticipantLeft {
+			t.Fatalf("a leave was recorded during the drain: seq %d by %s", e.Seq, e.Actor)
+		}
+	}
+}
