@@ -27,14 +27,14 @@ import (
 // and one token key, as an operator runs them behind a load balancer with
 // no lesson affinity.
 type classCluster struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	nodes  []*server
 	tokens *token.Keeper
 	store  *eventstore.Postgres // the test's own view of the database
 }
 
-func startCluster(t *testing.T, n int, extra ...string) *classCluster {
+func startCluster(t testing.TB, n int, extra ...string) *classCluster {
 	t.Helper()
 	url := os.Getenv("DATABASE_URL")
 	if url == "" {
