@@ -65,14 +65,35 @@ func (s *session) onEphemeral(msg webrtc.DataChannelMessage) {
 	if err != nil {
 		return
 	}
-	peers := s.room.peers.Load()
-	if peers == nil {
+	s.room.relayEphemeral(b, s, nil)
+}
+
+// relayEphemeral sends an ephemeral message to the room's participants but
+// the sender (from, nil when it is on another node), and to the other nodes
+// serving the lesson but the one it came from (via, nil when it came from a
+// participant of this node): a follower sends it to the owner, the owner to
+// every follower.
+func (r *Room) relayEphemeral(b []byte, from *session, via *nodeLink) {
+	if peers := r.peers.Load(); peers != nil {
+		for _, p := range *peers {
+			if p != from && p.ephemeral != nil && p.ephemeral.ReadyState() == webrtc.DataChannelStateOpen && p.ephemeral.BufferedAmount() < ephemeralBuffer {
+				if p.ephemeral.SendText(string(b)) == nil {
+					r.srv.metrics.sent(protocol.EphemeralChannel, len(b))
+				}
+			}
+		}
+	}
+	msg := linkMsg{Type: linkEphemeral, Ephemeral: b}
+	if r.link != nil {
+		if via == nil {
+			r.link.send(msg)
+		}
 		return
 	}
-	for _, p := range *peers {
-		if p != s && p.ephemeral != nil && p.ephemeral.ReadyState() == webrtc.DataChannelStateOpen && p.ephemeral.BufferedAmount() < ephemeralBuffer {
-			if p.ephemeral.SendText(string(b)) == nil {
-				s.srv.metrics.sent(protocol.EphemeralChannel, len(b))
+	if links := r.followers.Load(); links != nil {
+		for _, l := range *links {
+			if l != via {
+				l.send(msg)
 			}
 		}
 	}

@@ -29,6 +29,10 @@ func (r *Room) readOwner(ctx context.Context, out chan<- linkMsg) {
 		if err != nil {
 			return
 		}
+		if m.Type == linkEphemeral {
+			r.relayEphemeral(m.Ephemeral, nil, r.link) // unordered: not through the room's goroutine
+			continue
+		}
 		select {
 		case out <- m:
 		case <-ctx.Done():

@@ -32,6 +32,10 @@ const (
 	linkRefused = "refused" // owner → follower: the command was refused (code, reason, message)
 	linkLeft    = "left"    // owner → follower: the leave is stored (or was not needed)
 	linkKill    = "kill"    // owner → follower: end the session, saying why
+	// Both ways: a participant's cursor or stroke preview (the ephemeral
+	// channel's message, its actor set), for the participants of the other
+	// nodes; the owner passes a follower's on to the other followers.
+	linkEphemeral = "ephemeral"
 )
 
 // A link is pinged every linkPing; a link that brings nothing (not even a
@@ -60,6 +64,7 @@ type linkMsg struct {
 	Code        domain.Code     `json:"code,omitempty"`
 	Reason      domain.Reason   `json:"reason,omitempty"`
 	Message     string          `json:"message,omitempty"`
+	Ephemeral   json.RawMessage `json:"ephemeral,omitempty"`
 }
 
 // withErr sets the message's error fields from err.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -191,6 +192,8 @@ func (s *Server) ServeLink(w http.ResponseWriter, r *http.Request) {
 	link := newNodeLink(ws)
 	defer link.close()
 	defer link.closeOn(ctx)()
+	room.addFollower(link)
+	defer room.removeFollower(link)
 	follower := &followerLink{srv: s, room: room, link: link, from: from, ctx: ctx, sessions: map[string]*session{}}
 	follower.serve()
 }
@@ -246,6 +249,8 @@ func (f *followerLink) serve() {
 			f.command(m)
 		case linkLeave:
 			f.leave(m)
+		case linkEphemeral:
+			f.room.relayEphemeral(m.Ephemeral, nil, f.link)
 		}
 	}
 }
@@ -336,4 +341,27 @@ func (req *vanish) whileReloading(r *Room, _ error) {
 	}
 	r.updatePeers()
 	r.armAbsent()
+}
+
+// addFollower counts a follower's link among those the owner's room relays
+// ephemeral messages to.
+func (r *Room) addFollower(l *nodeLink) {
+	r.followersMu.Lock()
+	defer r.followersMu.Unlock()
+	var links []*nodeLink
+	if old := r.followers.Load(); old != nil {
+		links = slices.Clone(*old)
+	}
+	links = append(links, l)
+	r.followers.Store(&links)
+}
+
+// removeFollower undoes addFollower.
+func (r *Room) removeFollower(l *nodeLink) {
+	r.followersMu.Lock()
+	defer r.followersMu.Unlock()
+	if old := r.followers.Load(); old != nil {
+		links := slices.DeleteFunc(slices.Clone(*old), func(x *nodeLink) bool { return x == l })
+		r.followers.Store(&links)
+	}
 }

@@ -52,6 +52,10 @@ type Room struct {
 	once sync.Once
 
 	peers atomic.Pointer[[]*session] // the sessions, for the ephemeral relay
+	// followers are the links of the nodes following this room's lesson
+	// (nodes.go), for the ephemeral relay; followersMu orders their changes.
+	followers   atomic.Pointer[[]*nodeLink]
+	followersMu sync.Mutex
 
 	// stage forwards the media of the teacher and of the student with the
 	// floor; onStage is who the stage was last told that is.

@@ -20,6 +20,7 @@ import (
 	"classroom/domain"
 	"classroom/eventstore"
 	"classroom/realtime/client"
+	"classroom/realtime/protocol"
 	"classroom/realtime/token"
 )
 
@@ -650,6 +651,67 @@ func TestClusterDrain(t *testing.T) {
 	for _, e := range log {
 		if e.Kind() == domain.KindParticipantLeft {
 			t.Fatalf("a leave was recorded during the drain: seq %d by %s", e.Seq, e.Actor)
+		}
+	}
+}
+
+// TestClusterEphemeral: a cursor sent by a participant on one node reaches
+// the participants on every other node, through the owner, with its actor
+// set; the sender does not get it back.
+func TestClusterEphemeral(t *testing.T) {
+	c := startCluster(t, 3)
+	lesson := c.nodes[0].createLesson("Cursors").ID
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got := make([]chan protocol.Ephemeral, 3)
+	var clients []*client.Client
+	for i := range 3 {
+		got[i] = make(chan protocol.Ephemeral, 64)
+		role, id := domain.RoleStudent, fmt.Sprintf("student-%d", i)
+		if i == 0 {
+			role, id = domain.RoleTeacher, "teacher" // node 0 owns the lesson
+		}
+		tok, err := c.tokens.Issue(token.Claims{Lesson: uuid.MustParse(lesson), Role: role, Participant: id, Name: id,
+			Expires: time.Now().Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := client.Dial(ctx, client.Options{URL: c.wsURL(i, lesson), Token: tok, Loopback: true,
+			OnEphemeral: func(e protocol.Ephemeral) { got[i] <- e }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cl.Close() })
+		clients = append(clients, cl)
+	}
+	for from := range 3 {
+		// Unreliable: sent until each other participant has one.
+		seen := map[int]bool{}
+		deadline := time.After(10 * time.Second)
+		for len(seen) < 2 {
+			if err := clients[from].SendEphemeral(protocol.Ephemeral{Type: protocol.EphemeralCursor, X: float64(from), Y: 1}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-deadline:
+				t.Fatalf("a cursor from node %d reached nodes %v only", from, seen)
+			case <-time.After(50 * time.Millisecond):
+			}
+			for to := range 3 {
+				for drained := false; !drained; {
+					select {
+					case e := <-got[to]:
+						if to == from {
+							t.Fatalf("node %d's participant got their own cursor back", from)
+						}
+						if e.Actor == clients[from].Participant() && e.X == float64(from) {
+							seen[to] = true
+						}
+					default:
+						drained = true
+					}
+				}
+			}
 		}
 	}
 }
