@@ -20,6 +20,10 @@ type Node struct {
 	// Addr is the node's internal base URL (for example
 	// http://10.0.0.5:8444), on which other nodes reach it.
 	Addr string
+	// Public is the base URL participants reach the node by (its own
+	// address, not a load balancer's), to which a full node sends them; empty
+	// when it has none.
+	Public string
 	// Capacity is how much load the node takes; 0 means unbounded.
 	Capacity int
 	// Load is what the node counts against its capacity (subscribers or
@@ -93,11 +97,11 @@ func Join(ctx context.Context, pool *pgxpool.Pool, self Node, opts Options) (*Re
 	}
 	r := &Registry{pool: pool, opts: opts.withDefaults(), self: self, done: make(chan struct{})}
 	err := pool.QueryRow(ctx, `
-		INSERT INTO nodes (id, addr, capacity, load, draining, started_at, seen_at)
-		VALUES ($1, $2, $3, $4, $5, now(), now())
+		INSERT INTO nodes (id, addr, capacity, load, draining, public_url, started_at, seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6, now(), now())
 		ON CONFLICT (id) DO UPDATE SET addr = $2, capacity = $3, load = $4,
-			draining = $5, started_at = now(), seen_at = now()
-		RETURNING seen_at`, self.ID, self.Addr, self.Capacity, self.Load, self.Draining).Scan(&r.self.Seen)
+			draining = $5, public_url = $6, started_at = now(), seen_at = now()
+		RETURNING seen_at`, self.ID, self.Addr, self.Capacity, self.Load, self.Draining, self.Public).Scan(&r.self.Seen)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: register node %s: %w", self.ID, err)
 	}
@@ -135,10 +139,10 @@ func (r *Registry) beat(ctx context.Context) error {
 	defer cancel()
 	var seen time.Time
 	err := r.pool.QueryRow(ctx, `
-		INSERT INTO nodes (id, addr, capacity, load, draining, seen_at)
-		VALUES ($1, $2, $3, $4, $5, now())
+		INSERT INTO nodes (id, addr, capacity, load, draining, public_url, seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6, now())
 		ON CONFLICT (id) DO UPDATE SET load = $4, draining = $5, seen_at = now()
-		RETURNING seen_at`, s.ID, s.Addr, s.Capacity, s.Load, s.Draining).Scan(&seen)
+		RETURNING seen_at`, s.ID, s.Addr, s.Capacity, s.Load, s.Draining, s.Public).Scan(&seen)
 	if err != nil {
 		return err
 	}
@@ -177,11 +181,11 @@ func (r *Registry) SetDraining(ctx context.Context, draining bool) error {
 	return r.beat(ctx)
 }
 
-const nodeColumns = `id, addr, capacity, load, draining, seen_at`
+const nodeColumns = `id, addr, public_url, capacity, load, draining, seen_at`
 
 func scanNode(row pgx.CollectableRow) (Node, error) {
 	var n Node
-	err := row.Scan(&n.ID, &n.Addr, &n.Capacity, &n.Load, &n.Draining, &n.Seen)
+	err := row.Scan(&n.ID, &n.Addr, &n.Public, &n.Capacity, &n.Load, &n.Draining, &n.Seen)
 	return n, err
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"classroom/cluster"
 	"classroom/domain"
 	"classroom/realtime/protocol"
 )
@@ -16,7 +17,8 @@ import (
 // participants' connections at once (each one subscriber of its lessons'
 // media). A participant who comes when it is full is refused with reason
 // node_full and the signaling URL of the live node with the most room
-// (Config.Nodes, whose loads are at most a heartbeat old), which the
+// (Config.Cluster's registry, whose loads are at most a heartbeat old, and
+// which lists a node's public URL), which the
 // clients follow; a lesson so spreads over nodes, its stage relayed to each
 // (relay.go). The node that takes the participant counts exactly, so that a
 // stale load can send a participant on again but never overfill a node.
@@ -47,27 +49,28 @@ func (s *Server) admitLoad(ctx context.Context, lesson uuid.UUID) (release func(
 }
 
 func (s *Server) publishLoad() {
-	if s.cfg.Nodes != nil {
-		s.cfg.Nodes.SetLoad(int(s.load.Load()))
+	if s.cfg.Cluster != nil {
+		s.cfg.Cluster.Registry.SetLoad(int(s.load.Load()))
 	}
 }
 
 // roomier returns the signaling URL of lesson on the live node with the
 // most room, or "" when none has any.
 func (s *Server) roomier(ctx context.Context, lesson uuid.UUID) string {
-	if s.cfg.Nodes == nil {
+	c := s.cfg.Cluster
+	if c == nil {
 		return ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, redirectWait)
 	defer cancel()
-	peers, err := s.cfg.Nodes.Peers(ctx)
+	peers, err := c.Registry.Live(ctx)
 	if err != nil {
 		s.log.Warn("capacity: list the nodes", "err", err)
 	}
-	var best *Node
+	var best *cluster.Node
 	bestRoom := 0
 	for i, n := range peers {
-		if n.Draining {
+		if n.ID == c.Registry.Self().ID || n.Draining || n.Public == "" {
 			continue
 		}
 		room := n.Capacity - n.Load
@@ -81,7 +84,7 @@ func (s *Server) roomier(ctx context.Context, lesson uuid.UUID) string {
 	if best == nil {
 		return ""
 	}
-	u := strings.TrimSuffix(best.Addr, "/") + "/api/lessons/" + lesson.String() + "/ws"
+	u := strings.TrimSuffix(best.Public, "/") + "/api/lessons/" + lesson.String() + "/ws"
 	if rest, ok := strings.CutPrefix(u, "http"); ok {
 		u = "ws" + rest
 	}

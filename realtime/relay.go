@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
+	"classroom/cluster"
 	"classroom/media/relay"
 )
 
@@ -37,42 +37,16 @@ func RelayPath(lesson uuid.UUID) string {
 // relayRetry is how long a broken relay waits before it is opened again.
 const relayRetry = time.Second
 
-// Nodes are the other server nodes sharing the database, for the media of
-// a lesson to cross them.
-type Nodes interface {
-	// Self is this node's id.
-	Self() string
-	// Peers returns the other live nodes: their ids and internal base URLs.
-	Peers(ctx context.Context) ([]Node, error)
-	// Sign authenticates a request to another node.
-	Sign(r *http.Request)
-	// Verify checks that a request comes from another node and returns its id.
-	Verify(r *http.Request) (string, error)
-	// SetLoad publishes how many participants' connections this node
-	// serves.
-	SetLoad(n int)
-}
-
-// Node is another server node: its id and internal base URL, how many
-// participants' connections it serves at most (0: no limit) and now, and
-// whether it is shutting down.
-type Node struct {
-	ID       string
-	Addr     string
-	Capacity int
-	Load     int
-	Draining bool
-}
-
 // ServeRelay upgrades GET RelayPath(id) from another node to a relay of
 // the lesson's stage on this node (see media/relay.Serve), while the
 // lesson's room is open here; 404 when it is not.
 func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Nodes == nil {
+	c := s.cfg.Cluster
+	if c == nil {
 		http.NotFound(w, r)
 		return
 	}
-	node, err := s.cfg.Nodes.Verify(r)
+	node, err := cluster.VerifyRequest(r, c.LinkKey, time.Now())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
@@ -131,18 +105,18 @@ func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
 // room is listed before it dials). A relay that breaks while its node still
 // has the lesson is opened again every relayRetry.
 func (r *Room) pullMedia(ctx context.Context) {
-	nodes := r.srv.cfg.Nodes
+	self := r.srv.cfg.Cluster.Registry.Self().ID
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	pulling := map[string]bool{}
 	ended := make(chan string)
 	start := func(ids map[string]bool) {
-		peers, err := nodes.Peers(ctx)
+		peers, err := r.srv.cfg.Cluster.Registry.Live(ctx)
 		if err != nil && ctx.Err() == nil {
 			r.srv.log.Warn("relay: list the nodes", "lesson", r.lesson, "err", err)
 		}
 		for _, n := range peers {
-			if n.ID == nodes.Self() || pulling[n.ID] || (ids != nil && !ids[n.ID]) {
+			if n.ID == self || n.Draining || pulling[n.ID] || (ids != nil && !ids[n.ID]) {
 				continue
 			}
 			pulling[n.ID] = true
@@ -172,7 +146,7 @@ func (r *Room) pullMedia(ctx context.Context) {
 
 // keepPulling relays node n's stage of the lesson until n has no room of
 // the lesson, n is no longer live, or ctx ends.
-func (r *Room) keepPulling(ctx context.Context, n Node) {
+func (r *Room) keepPulling(ctx context.Context, n cluster.Node) {
 	for {
 		err := r.pullFrom(ctx, n)
 		if errors.Is(err, errNotLive) || ctx.Err() != nil {
@@ -184,8 +158,7 @@ func (r *Room) keepPulling(ctx context.Context, n Node) {
 		case <-ctx.Done():
 			return
 		}
-		peers, _ := r.srv.cfg.Nodes.Peers(ctx)
-		if !slices.ContainsFunc(peers, func(p Node) bool { return p.ID == n.ID }) {
+		if _, err := r.srv.cfg.Cluster.Registry.Node(ctx, n.ID); err != nil {
 			return
 		}
 	}
@@ -205,7 +178,7 @@ var errNotLive = errors.New("the lesson is not live on that node")
 
 // pullFrom relays node n's stage of the lesson to this room's stage until
 // the relay or ctx ends.
-func (r *Room) pullFrom(ctx context.Context, n Node) error {
+func (r *Room) pullFrom(ctx context.Context, n cluster.Node) error {
 	u := strings.TrimSuffix(n.Addr, "/") + RelayPath(r.lesson)
 	if rest, ok := strings.CutPrefix(u, "http"); ok {
 		u = "ws" + rest // http: to ws:, https: to wss:
@@ -214,7 +187,8 @@ func (r *Room) pullFrom(ctx context.Context, n Node) error {
 	if err != nil {
 		return err
 	}
-	r.srv.cfg.Nodes.Sign(req)
+	c := r.srv.cfg.Cluster
+	cluster.SignRequest(req, c.LinkKey, c.Registry.Self().ID, time.Now())
 	dialer := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	conn, resp, err := dialer.DialContext(ctx, u, req.Header)
 	if resp != nil && resp.StatusCode == http.StatusNotFound {

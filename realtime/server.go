@@ -87,10 +87,10 @@ type Config struct {
 	// killed before it stored their leave) before it records their leave
 	// (reason domain.LeftAbsent); 0 means 10 seconds.
 	AbsentAfter time.Duration
-	// Nodes, when set, are the other server nodes sharing the database: a
-	// lesson's media published on any of them reaches this node's
-	// participants and recorder (see ServeRelay). nil serves one node.
-	Nodes Nodes
+	// Cluster, when set, makes this server one node of several sharing the
+	// Store, which must then take fenced appends (eventstore.Postgres): see
+	// Cluster. nil: this process owns every lesson it serves.
+	Cluster *Cluster
 	// MaxSubscribers, when positive, is how many participants' connections
 	// this node serves at once; one more is sent to a node with room (see
 	// capacity.go). 0 takes everyone.
@@ -118,6 +118,12 @@ type Server struct {
 	sessions    sync.WaitGroup
 
 	load atomic.Int64 // participants' connections served now (capacity.go)
+
+	// draining is set by Close on a cluster node: sessions end without
+	// recording their leaves, since their participants reconnect through
+	// another node; the lessons' new owners record the leaves of those who
+	// do not.
+	draining atomic.Bool
 
 	closeOnce sync.Once // Close may be called again, and at once (a shutdown hook and a defer)
 	closeErr  error
@@ -153,6 +159,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.CommandBurst == 0 {
 		cfg.CommandBurst = defaultCommandBurst
 	}
+	if _, ok := cfg.Store.(fencedStore); cfg.Cluster != nil && !ok {
+		return nil, errors.New("realtime: a cluster node needs a store that takes fenced appends (PostgreSQL)")
+	}
 	if cfg.Decks == nil {
 		cfg.Decks, _ = cfg.Store.(DeckFinder)
 	}
@@ -162,7 +171,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}
 	relayAPI := engine.API
-	if cfg.Nodes != nil {
+	if cfg.Cluster != nil {
 		// Relays between nodes get ports of their own: on the one shared
 		// port, the two relays between a pair of nodes (one each way) would
 		// come from the same address, which the port tells connections
@@ -261,6 +270,9 @@ func (s *Server) acquire(ctx context.Context, lesson uuid.UUID) (*Room, error) {
 		return nil, domain.Errorf(domain.CodeUnavailable, "the server is shutting down")
 	}
 	r, ok := s.rooms[lesson]
+	if ok && r.finished() {
+		ok = false // it stopped following or deciding the lesson: a new room finds its owner
+	}
 	if !ok {
 		r = newRoom(s, lesson)
 		s.rooms[lesson] = r
@@ -291,8 +303,10 @@ func (s *Server) release(r *Room) {
 	s.mu.Lock()
 	r.holders--
 	last := r.holders == 0
-	if last {
+	if last && s.rooms[r.lesson] == r {
 		delete(s.rooms, r.lesson)
+	}
+	if last {
 		s.metrics.lessonsDelta(-1)
 	}
 	s.mu.Unlock()
@@ -317,6 +331,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
+		s.draining.Store(s.cfg.Cluster != nil)
 		s.endSessions(domain.Errorf(domain.CodeUnavailable, "the server is restarting; reconnect"))
 		s.sessions.Wait()
 		s.cancel()

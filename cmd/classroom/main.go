@@ -73,9 +73,12 @@ type config struct {
 	httpAddr       string
 	recordingsDir  string
 	writeTimeout   time.Duration
-	internalURL    string
 	nodeID         string
+	nodeAddr       string
+	nodeAdvertise  string
+	leaseTTL       time.Duration
 	maxSubscribers int
+	publicURL      string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -115,14 +118,20 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"serve TURN on the HTTP(S) port too (TURN over TLS with HTTPS), for networks that let nothing out but HTTPS; with the relay only (CLASSROOM_TURN_SHARE_PORT=off to stop)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
+	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
+		"with PostgreSQL, this server's name among the nodes sharing the database; empty for a random one (CLASSROOM_NODE_ID)")
+	fs.StringVar(&c.nodeAddr, "node-addr", env("CLASSROOM_NODE_ADDR", "127.0.0.1:0"),
+		"with PostgreSQL, the internal address other nodes reach this one on, for the lessons it decides; the default serves nodes on this machine only (CLASSROOM_NODE_ADDR)")
+	fs.StringVar(&c.nodeAdvertise, "node-advertise", env("CLASSROOM_NODE_ADVERTISE", ""),
+		"the base URL other nodes use for -node-addr (http://10.0.0.5:8444); empty for -node-addr itself, or this host's name when it listens on every interface (CLASSROOM_NODE_ADVERTISE)")
+	fs.DurationVar(&c.leaseTTL, "lease-ttl", envDuration("CLASSROOM_LEASE_TTL", 3*time.Second),
+		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for a killed node's successor (CLASSROOM_LEASE_TTL)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
-	fs.StringVar(&c.internalURL, "internal-url", env("CLASSROOM_INTERNAL_URL", ""),
-		"base URL on which the other nodes sharing the PostgreSQL database reach this one (http://10.0.0.5:8080); empty serves as a single node (CLASSROOM_INTERNAL_URL)")
-	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
-		"this node's name among the nodes; empty means -internal-url's host and port (CLASSROOM_NODE_ID)")
 	fs.IntVar(&c.maxSubscribers, "max-subscribers", envInt("CLASSROOM_MAX_SUBSCRIBERS", 0),
-		"how many participants this node serves at once; one more is sent to another node with room, or refused; 0 for no limit (CLASSROOM_MAX_SUBSCRIBERS)")
+		"how many participants this node serves at once; one more is sent to another node with room (see -public-url), or refused; 0 for no limit (CLASSROOM_MAX_SUBSCRIBERS)")
+	fs.StringVar(&c.publicURL, "public-url", env("CLASSROOM_PUBLIC_URL", ""),
+		"with PostgreSQL, the base URL participants reach this very node by (https://n1.class.example.org), to which full nodes send participants; empty: no node sends any here (CLASSROOM_PUBLIC_URL)")
 }
 
 // envInt is env for integers; an unparsable value falls back to def.
@@ -375,20 +384,22 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 			return out
 		}
 	}
-	nodes, leaveNodes, err := c.joinNodes(ctx, key, log)
-	if err != nil {
-		return err
+	var node *node
+	if pg, ok := store.(*eventstore.Postgres); ok {
+		if node, err = c.joinCluster(pg, key, log); err != nil {
+			return err
+		}
+		defer node.leave(log) // after the live server closed: it hands its lessons over first
 	}
-	defer leaveNodes()
-	rcfg := realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
+	live, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
 		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback,
-		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings(), MaxSubscribers: c.maxSubscribers}
-	if nodes != nil {
-		rcfg.Nodes = nodes
-	}
-	live, err := realtime.New(rcfg)
+		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings(), Cluster: node.cluster(),
+		MaxSubscribers: c.maxSubscribers})
 	if err != nil {
 		return err
+	}
+	if node != nil {
+		node.serve(live, log)
 	}
 	if a := live.MediaAddr(); a != nil {
 		log.Info("media on one UDP port", "addr", a.String())
@@ -404,16 +415,9 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		go challengeSrv.Serve(httpLn)
 		defer challengeSrv.Close()
 	}
-	var handler http.Handler = web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})})
-	if nodes != nil {
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET "+realtime.RelayRoute, live.ServeRelay)
-		mux.Handle("/", handler)
-		handler = mux
-	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
+			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      c.writeTimeout,
@@ -434,6 +438,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	node.drain(log)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// Shutdown does not wait for hijacked connections (the WebSockets);

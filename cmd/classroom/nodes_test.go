@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
@@ -23,15 +24,15 @@ import (
 	"classroom/realtime/client"
 )
 
-// node starts a classroom process as one of the nodes sharing the
+// mediaNode starts a classroom process as one of the nodes sharing the
 // PostgreSQL database at dbURL and the token key in keyFile, recording into
 // its own directory, with the extra args.
-func node(t *testing.T, dbURL, keyFile string, args ...string) (*server, string) {
+func mediaNode(t *testing.T, dbURL, keyFile string, args ...string) (*server, string) {
 	t.Helper()
 	addr := freeAddr(t)
 	recordings := t.TempDir()
 	s := start(t, addr, append([]string{"-database-url", dbURL, "-data", t.TempDir(), "-token-key-file", keyFile,
-		"-internal-url", "http://" + addr, "-recordings-dir", recordings}, args...)...)
+		"-node-id", "media-" + uuid.NewString()[:8], "-public-url", "http://" + addr, "-recordings-dir", recordings}, args...)...)
 	// Stopped gracefully, a node leaves the registry at once, and later
 	// tests' full nodes send nobody to it.
 	t.Cleanup(func() {
@@ -123,15 +124,16 @@ func waitFor(t *testing.T, what func() string, timeout time.Duration, cond func(
 }
 
 // TestMediaAcrossNodes: two nodes on one PostgreSQL. The teacher publishes
-// on node A, a student on node B receives and decodes-to-keyframes the
-// teacher's video, and the student's keyframe requests reach the teacher's
-// camera over the relay; once the student has the floor, the teacher on A
-// receives the student's video from B, and A's recording holds both.
+// on node A, a student on node B receives the teacher's video (packets and
+// whole keyframes counted), and the student's keyframe requests reach the
+// teacher's camera over the relay; once the student has the floor, the
+// teacher on A receives the student's video from B, and A's recording (A
+// owns the lesson) holds both, B's nothing.
 func TestMediaAcrossNodes(t *testing.T) {
 	db := nodesDB(t)
 	key := filepath.Join(t.TempDir(), "token.key")
-	a, recA := node(t, db, key)
-	b, _ := node(t, db, key)
+	a, recA := mediaNode(t, db, key)
+	b, recB := mediaNode(t, db, key)
 	lesson := createClass(t, a, "Across nodes")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -210,6 +212,10 @@ func TestMediaAcrossNodes(t *testing.T) {
 	for _, r := range recs {
 		t.Logf("recorded on A: %s %s of %s, %d frames", r.Kind, r.Track, r.Participant, r.Frames)
 	}
+	// A, the lesson's owner, records; B, which follows it, does not copy it.
+	if recs, err := recorder.ListRecordings(filepath.Join(recB, lesson.ID)); err != nil || len(recs) > 0 {
+		t.Errorf("node B recorded the lesson too: %d files, %v", len(recs), err)
+	}
 }
 
 // TestLectureAcrossNodes: three nodes of 40 participants each hold a
@@ -226,9 +232,9 @@ func TestLectureAcrossNodes(t *testing.T) {
 	db := nodesDB(t)
 	key := filepath.Join(t.TempDir(), "token.key")
 	cap := "-max-subscribers=" + fmt.Sprint(capacity)
-	a, _ := node(t, db, key, cap)
-	b, _ := node(t, db, key, cap)
-	c, _ := node(t, db, key, cap)
+	a, _ := mediaNode(t, db, key, cap)
+	b, _ := mediaNode(t, db, key, cap)
+	c, _ := mediaNode(t, db, key, cap)
 	lesson := createClass(t, a, "A lecture")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

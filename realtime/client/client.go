@@ -342,6 +342,15 @@ func (c *Client) Resume(ctx context.Context) error {
 	return c.connect(ctx, tok)
 }
 
+// ResumeVia is Resume through another endpoint: the same lesson served by
+// another server node, say.
+func (c *Client) ResumeVia(ctx context.Context, url string) error {
+	c.mu.Lock()
+	c.opts.URL = url
+	c.mu.Unlock()
+	return c.Resume(ctx)
+}
+
 // Close leaves the lesson and releases the connection.
 func (c *Client) Close() error {
 	c.mu.Lock()
