@@ -152,19 +152,8 @@ func (r *Room) releaseLease() {
 // signed with the node key, and refuses the link (409) when this node does
 // not own the lesson, so that the follower looks for the owner again.
 func (s *Server) ServeLink(w http.ResponseWriter, r *http.Request) {
-	c := s.cfg.Cluster
-	if c == nil {
-		http.Error(w, "not a cluster node", http.StatusNotFound)
-		return
-	}
-	from, err := cluster.VerifyRequest(r, c.LinkKey, time.Now())
-	if err != nil {
-		http.Error(w, "node link not authenticated", http.StatusUnauthorized)
-		return
-	}
-	lesson, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		http.Error(w, "not a lesson id", http.StatusBadRequest)
+	from, lesson, ok := s.nodeRequest(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()

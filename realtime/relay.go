@@ -37,23 +37,35 @@ func RelayPath(lesson uuid.UUID) string {
 // relayRetry is how long a broken relay waits before it is opened again.
 const relayRetry = time.Second
 
+// nodeRequest checks a request another node made about lesson {id} and
+// returns the node and the lesson; when it answers the request itself (not
+// a cluster node: 404; not signed with the node key: 401; not a lesson id:
+// 400), ok is false.
+func (s *Server) nodeRequest(w http.ResponseWriter, r *http.Request) (node string, lesson uuid.UUID, ok bool) {
+	c := s.cfg.Cluster
+	if c == nil {
+		http.Error(w, "not a cluster node", http.StatusNotFound)
+		return "", uuid.Nil, false
+	}
+	node, err := cluster.VerifyRequest(r, c.LinkKey, time.Now())
+	if err != nil {
+		http.Error(w, "node request not authenticated", http.StatusUnauthorized)
+		return "", uuid.Nil, false
+	}
+	lesson, err = uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		http.Error(w, "not a lesson id", http.StatusBadRequest)
+		return "", uuid.Nil, false
+	}
+	return node, lesson, true
+}
+
 // ServeRelay upgrades GET RelayPath(id) from another node to a relay of
 // the lesson's stage on this node (see media/relay.Serve), while the
 // lesson's room is open here; 404 when it is not.
 func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
-	c := s.cfg.Cluster
-	if c == nil {
-		http.NotFound(w, r)
-		return
-	}
-	node, err := cluster.VerifyRequest(r, c.LinkKey, time.Now())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
-	lesson, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		http.Error(w, "not a lesson id", http.StatusBadRequest)
+	node, lesson, ok := s.nodeRequest(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
