@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -359,4 +361,72 @@ func cpuTime(t *testing.T, s *server) time.Duration {
 	fmt.Sscan(f[11], &utime)
 	fmt.Sscan(f[12], &stime)
 	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// TestPageFollowsFullNode: the lesson page, opened on a node that is full,
+// joins through the node the refusal names, and gets the teacher's video
+// relayed there.
+func TestPageFollowsFullNode(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		if chromium, err = exec.LookPath("chromium-browser"); err != nil {
+			t.Fatal("chromium not found: install the Debian package chromium")
+		}
+	}
+	db := nodesDB(t)
+	key := filepath.Join(t.TempDir(), "token.key")
+	a, _ := mediaNode(t, db, key, "-max-subscribers=1", "-allowed-origins=*")
+	b, _ := mediaNode(t, db, key, "-max-subscribers=1", "-allowed-origins=*")
+	lesson := createClass(t, a, "A full node")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	teacher, err := client.Dial(ctx, client.Options{URL: "ws://" + a.addr + "/api/lessons/" + lesson.ID + "/ws",
+		Token: lesson.Teacher.Token, Name: "Ms Hopper", Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer teacher.Close()
+	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 1200)
+	time.Sleep(1500 * time.Millisecond) // A's load reaches the registry with its next heartbeat
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", "new"), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(alloc)
+	defer cancelBrowser()
+	link := "http://" + a.addr + "/lessons/" + lesson.ID + "#token=" + lesson.Students.Token
+	if err := chromedp.Do(bctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("join-name")),
+		chromedp.SetValue(chromedp.ID("join-name"), "Grace"), chromedp.Click(chromedp.ID("join-button"))); err != nil {
+		t.Fatalf("open %s and join: %v", link, err)
+	}
+	const probe = `(async () => {
+	  const c = window.classroom;
+	  if (!c || !c.ready || !c.app || !c.app.conn || !c.app.conn.pc) return null;
+	  let packets = 0;
+	  (await c.app.conn.pc.getStats()).forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "video") packets += s.packetsReceived || 0; });
+	  return {url: c.app.conn.url, video_packets: packets};
+	})()`
+	var last map[string]any
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		got, err := chromedp.Run(bctx, chromedp.Evaluate[map[string]any](probe, chromedp.EvalAwaitPromise))
+		if err == nil && got != nil {
+			last = got
+			if n, _ := got["video_packets"].(float64); n >= 60 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page did not get the teacher's video through another node; last probe: %v", last)
+		}
+	}
+	if url := fmt.Sprint(last["url"]); !strings.Contains(url, "//"+b.addr+"/") {
+		t.Fatalf("the page joined through %s, not through node B (%s)", url, b.addr)
+	}
+	t.Logf("the page, sent from full node A to B, has %v packets of the teacher's video from A", last["video_packets"])
 }
