@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,10 +16,18 @@ import (
 // every change of owner: the owner appends under it (the event store's
 // fenced append), and an append under an older epoch is refused.
 type Lease struct {
-	Lesson  uuid.UUID
+	Lesson uuid.UUID
+	// Owner is the holder: its node id and, after a slash, the holding
+	// process's incarnation (see NewLeases).
 	Owner   string
 	Epoch   int64
 	Expires time.Time // the database's clock
+}
+
+// Node returns the id of the node that holds the lease.
+func (ls Lease) Node() string {
+	node, _, _ := strings.Cut(ls.Owner, "/")
+	return node
 }
 
 // ErrLeaseLost is returned by Renew when another node took the lease over.
@@ -29,19 +38,27 @@ var ErrLeaseLost = errors.New("cluster: lesson lease lost to another node")
 type Leases struct {
 	pool *pgxpool.Pool
 	ttl  time.Duration
+	self string // node/incarnation
 }
 
-// NewLeases returns leases lasting ttl from their last renewal.
-func NewLeases(pool *pgxpool.Pool, ttl time.Duration) *Leases { return &Leases{pool: pool, ttl: ttl} }
+// NewLeases returns the leases node takes, lasting ttl from their last
+// renewal. Each call is a new incarnation of the node: a process restarted
+// under the same node id takes over the leases its former self held at once
+// (under the next epoch) instead of waiting for them to expire, since a node
+// id names one running process.
+func NewLeases(pool *pgxpool.Pool, ttl time.Duration, node string) *Leases {
+	return &Leases{pool: pool, ttl: ttl, self: node + "/" + uuid.NewString()[:8]}
+}
 
 // TTL is how long a lease lasts without renewal.
 func (l *Leases) TTL() time.Duration { return l.ttl }
 
-// Acquire makes node the owner of lesson when the lesson has no lease, or
-// its lease expired or was released, under the next epoch. It returns the
-// lease as it stands and whether node holds it. A node's own unexpired lease
-// is not taken again (ok is true, with the same epoch).
-func (l *Leases) Acquire(ctx context.Context, lesson uuid.UUID, node string) (Lease, bool, error) {
+// Acquire makes this node the owner of lesson when the lesson has no lease,
+// or its lease expired, was released or is held by a former incarnation of
+// this node, under the next epoch. It returns the lease as it stands and
+// whether this node holds it. The node's own unexpired lease is not taken
+// again (ok is true, with the same epoch).
+func (l *Leases) Acquire(ctx context.Context, lesson uuid.UUID) (Lease, bool, error) {
 	ls := Lease{Lesson: lesson}
 	// A takeover waits on the share lock of an append in flight; a short
 	// lock timeout keeps it from waiting on a paused appender: it tries
@@ -54,8 +71,8 @@ func (l *Leases) Acquire(ctx context.Context, lesson uuid.UUID, node string) (Le
 			INSERT INTO lesson_leases AS l (lesson_id, owner, epoch, expires_at)
 			VALUES ($1, $2, 1, now() + $3::interval)
 			ON CONFLICT (lesson_id) DO UPDATE SET owner = $2, epoch = l.epoch + 1, expires_at = now() + $3::interval
-				WHERE l.expires_at <= now()
-			RETURNING owner, epoch, expires_at`, lesson, node, l.ttl).Scan(&ls.Owner, &ls.Epoch, &ls.Expires)
+				WHERE l.expires_at <= now() OR (split_part(l.owner, '/', 1) = split_part($2, '/', 1) AND l.owner <> $2)
+			RETURNING owner, epoch, expires_at`, lesson, l.self, l.ttl).Scan(&ls.Owner, &ls.Epoch, &ls.Expires)
 	})
 	if err == nil {
 		return ls, true, nil
@@ -68,7 +85,7 @@ func (l *Leases) Acquire(ctx context.Context, lesson uuid.UUID, node string) (Le
 		Scan(&ls.Owner, &ls.Epoch, &ls.Expires); err != nil {
 		return Lease{}, false, fmt.Errorf("cluster: read lease of %s: %w", lesson, err)
 	}
-	return ls, ls.Owner == node, nil
+	return ls, ls.Owner == l.self, nil
 }
 
 // Renew moves the lease's expiry ttl past now. It fails with ErrLeaseLost

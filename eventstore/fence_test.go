@@ -47,14 +47,14 @@ func TestFencedAppend(t *testing.T) {
 	}
 	defer pool.Close()
 	ctx := context.Background()
-	leases := cluster.NewLeases(pool, 300*time.Millisecond)
+	nodeA, nodeB := cluster.NewLeases(pool, 300*time.Millisecond, "node-a"), cluster.NewLeases(pool, 300*time.Millisecond, "node-b")
 	lesson := newLesson(t, a)
 
-	la, ok, err := leases.Acquire(ctx, lesson, "node-a")
+	la, ok, err := nodeA.Acquire(ctx, lesson)
 	if err != nil || !ok {
 		t.Fatalf("a acquires: %v %v", ok, err)
 	}
-	if lb, ok, err := leases.Acquire(ctx, lesson, "node-b"); err != nil || ok || lb.Owner != "node-a" {
+	if lb, ok, err := nodeB.Acquire(ctx, lesson); err != nil || ok || lb.Node() != "node-a" {
 		t.Fatalf("b acquires a held lease: %+v %v %v", lb, ok, err)
 	}
 	seqs, errs := fencedAppend(t, a, la.Epoch, at(chat(lesson, "a1"), 2), at(chat(lesson, "a2"), 3))
@@ -71,11 +71,11 @@ func TestFencedAppend(t *testing.T) {
 
 	// a pauses past its lease; b takes over.
 	time.Sleep(400 * time.Millisecond)
-	lb, ok, err := leases.Acquire(ctx, lesson, "node-b")
+	lb, ok, err := nodeB.Acquire(ctx, lesson)
 	if err != nil || !ok || lb.Epoch != la.Epoch+1 {
 		t.Fatalf("b takes over: %+v %v %v", lb, ok, err)
 	}
-	if _, err := leases.Renew(ctx, la); !errors.Is(err, cluster.ErrLeaseLost) {
+	if _, err := nodeA.Renew(ctx, la); !errors.Is(err, cluster.ErrLeaseLost) {
 		t.Fatalf("a renews a lost lease: %v", err)
 	}
 	late := at(chat(lesson, "a after the takeover"), 4)
@@ -101,26 +101,42 @@ func TestFencedAppend(t *testing.T) {
 	}
 
 	// Release hands over at once; the releaser's epoch is then stale.
-	if err := leases.Release(ctx, lb); err != nil {
+	if err := nodeB.Release(ctx, lb); err != nil {
 		t.Fatal(err)
 	}
-	la2, ok, err := leases.Acquire(ctx, lesson, "node-a")
+	la2, ok, err := nodeA.Acquire(ctx, lesson)
 	if err != nil || !ok || la2.Epoch != lb.Epoch+1 {
 		t.Fatalf("a takes a released lease: %+v %v %v", la2, ok, err)
 	}
-	if _, err := leases.Renew(ctx, la2); err != nil {
+	if _, err := nodeA.Renew(ctx, la2); err != nil {
 		t.Fatalf("owner renews: %v", err)
+	}
+	// node-a restarted (a new incarnation under the same id) takes its
+	// former self's unexpired lease at once, under the next epoch.
+	restarted := cluster.NewLeases(pool, 300*time.Millisecond, "node-a")
+	la3, ok, err := restarted.Acquire(ctx, lesson)
+	if err != nil || !ok || la3.Epoch != la2.Epoch+1 {
+		t.Fatalf("a restarted node takes its former self's lease: %+v %v %v", la3, ok, err)
+	}
+	if _, err := nodeA.Renew(ctx, la2); !errors.Is(err, cluster.ErrLeaseLost) {
+		t.Fatalf("the former incarnation renews: %v", err)
+	}
+	if _, errs := fencedAppend(t, a, la2.Epoch, at(chat(lesson, "former incarnation"), 5)); domain.ErrorReason(errs[0]) != domain.ReasonFenced {
+		t.Fatalf("the former incarnation appends: %v", errs[0])
+	}
+	if l, ok, err := nodeB.Acquire(ctx, lesson); err != nil || ok || l.Node() != "node-a" {
+		t.Fatalf("another node takes an unexpired lease: %+v %v %v", l, ok, err)
 	}
 
 	// One group commit, several lessons: each is checked on its own.
 	other := newLesson(t, a)
-	lo, ok, err := leases.Acquire(ctx, other, "node-a")
+	lo, ok, err := nodeA.Acquire(ctx, other)
 	if err != nil || !ok {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	var goodErr, badErr error
-	good, bad := at(chat(other, "ok"), 2), at(chat(lesson, "stale epoch"), 5)
+	good, bad := at(chat(other, "ok"), 2), at(chat(lesson, "stale epoch"), 5) // lb's epoch is two behind
 	wg.Go(func() {
 		_, errs, err := a.AppendFenced(ctx, lo.Epoch, good)
 		goodErr = errors.Join(err, errs[0])

@@ -55,9 +55,8 @@ func (r *Room) claim(ctx context.Context) error {
 	if c == nil {
 		return nil
 	}
-	self := c.Registry.Self().ID
 	for {
-		lease, ok, err := c.Leases.Acquire(ctx, r.lesson, self)
+		lease, ok, err := c.Leases.Acquire(ctx, r.lesson)
 		switch {
 		case err != nil:
 			r.srv.log.Warn("claiming a lesson", "lesson", r.lesson, "err", err)
@@ -65,7 +64,7 @@ func (r *Room) claim(ctx context.Context) error {
 			r.lease = lease
 			return nil
 		default:
-			link, err := r.dialOwner(ctx, lease.Owner)
+			link, err := r.dialOwner(ctx, lease.Node())
 			if err == nil {
 				r.link = link
 				return nil

@@ -119,7 +119,7 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
 	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
-		"with PostgreSQL, this server's name among the nodes sharing the database; empty for a random one (CLASSROOM_NODE_ID)")
+		"with PostgreSQL, this server's name among the nodes sharing the database, unique among those running; empty for HOSTNAME-PORT, the host's name and -addr's port (CLASSROOM_NODE_ID)")
 	fs.StringVar(&c.nodeAddr, "node-addr", env("CLASSROOM_NODE_ADDR", "127.0.0.1:0"),
 		"with PostgreSQL, the internal address other nodes reach this one on, for the lessons it decides; the default serves nodes on this machine only (CLASSROOM_NODE_ADDR)")
 	fs.StringVar(&c.nodeAdvertise, "node-advertise", env("CLASSROOM_NODE_ADVERTISE", ""),

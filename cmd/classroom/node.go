@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"classroom/cluster"
@@ -31,9 +32,7 @@ type node struct {
 func (c *config) joinCluster(pg *eventstore.Postgres, tokenKey []byte, log *slog.Logger) (*node, error) {
 	id := c.nodeID
 	if id == "" {
-		b := make([]byte, 6)
-		rand.Read(b)
-		id = "node-" + hex.EncodeToString(b)
+		id = c.defaultNodeID()
 	}
 	ln, err := net.Listen("tcp", c.nodeAddr)
 	if err != nil {
@@ -56,7 +55,25 @@ func (c *config) joinCluster(pg *eventstore.Postgres, tokenKey []byte, log *slog
 		return nil, err
 	}
 	log.Info("joined the nodes sharing the database", "node", id, "addr", addr, "lease_ttl", c.leaseTTL)
-	return &node{registry: reg, leases: cluster.NewLeases(pg.Pool(), c.leaseTTL), linkKey: cluster.LinkKey(tokenKey), ln: ln}, nil
+	return &node{registry: reg, leases: cluster.NewLeases(pg.Pool(), c.leaseTTL, id), linkKey: cluster.LinkKey(tokenKey), ln: ln}, nil
+}
+
+// defaultNodeID names the node after its host and HTTP port, which no
+// other running process shares, so that a restarted node is the same node
+// and takes its lessons back at once; a random name when the host has none.
+func (c *config) defaultNodeID() string {
+	host, err := os.Hostname()
+	_, port, perr := net.SplitHostPort(c.addr)
+	if err != nil || perr != nil || host == "" || strings.ContainsAny(host, ": /") {
+		b := make([]byte, 6)
+		rand.Read(b)
+		return "node-" + hex.EncodeToString(b)
+	}
+	id := host + "-" + port
+	if len(id) > 64 {
+		id = id[len(id)-64:]
+	}
+	return id
 }
 
 // cluster is what the live server needs of the node; nil without one.
