@@ -34,7 +34,8 @@ func RelayPath(lesson uuid.UUID) string {
 	return strings.Replace(RelayRoute, "{id}", lesson.String(), 1)
 }
 
-// relayRetry is how long a broken relay waits before it is opened again.
+// relayRetry is how long a broken relay waits before it is opened again,
+// and a room that could not read the registry before it reads it again.
 const relayRetry = time.Second
 
 // nodeRequest checks a request another node made about lesson {id} and
@@ -122,10 +123,15 @@ func (r *Room) pullMedia(ctx context.Context) {
 	defer wg.Wait()
 	pulling := map[string]bool{}
 	ended := make(chan string)
-	start := func(ids map[string]bool) {
+	// start pulls from the live nodes among ids (all when nil) not pulled
+	// from yet; false when the registry could not be read.
+	start := func(ids map[string]bool) bool {
 		peers, err := r.srv.cfg.Cluster.Registry.Live(ctx)
-		if err != nil && ctx.Err() == nil {
-			r.srv.log.Warn("relay: list the nodes", "lesson", r.lesson, "err", err)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.srv.log.Warn("relay: list the nodes", "lesson", r.lesson, "err", err)
+			}
+			return false
 		}
 		for _, n := range peers {
 			if n.ID == self || n.Draining || pulling[n.ID] || (ids != nil && !ids[n.ID]) {
@@ -140,10 +146,19 @@ func (r *Room) pullMedia(ctx context.Context) {
 				}
 			})
 		}
+		return true
 	}
-	start(nil)
+	var retry <-chan time.Time // while the first look at the registry failed
+	if !start(nil) {
+		retry = time.After(relayRetry)
+	}
 	for {
 		select {
+		case <-retry:
+			retry = nil
+			if !start(nil) {
+				retry = time.After(relayRetry)
+			}
 		case id := <-r.relayWanted:
 			if !pulling[id] {
 				start(map[string]bool{id: true})
