@@ -32,6 +32,8 @@ const (
 	ReasonJoinedElsewhere Reason = "joined_elsewhere" // the same participant joined from another device or tab
 	ReasonLessonEnded     Reason = "lesson_ended"     // the lesson has ended: nothing more may happen in it
 	ReasonIncompatible    Reason = "incompatible"     // the client speaks a protocol version the server does not
+	ReasonNodeFull        Reason = "node_full"        // the server node serves as many participants as it may: join through the error's redirect
+	ReasonFenced          Reason = "fenced"           // the server no longer decides the lesson (another took it over): reconnect
 )
 
 // Error is an application error: a code for machines, a reason when a

@@ -65,6 +65,12 @@ func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres,
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	// A process paused inside a flush (SIGSTOP, a frozen VM) would hold its
+	// lessons' rows and leases locked, and so keep another node from taking
+	// the lessons over: the database ends such a transaction.
+	if _, ok := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "5000"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
@@ -102,7 +108,22 @@ func migratePostgres(ctx context.Context, url string) ([]int64, error) {
 
 // Append implements Store.
 func (p *Postgres) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
-	return p.commit.append(ctx, events)
+	return p.commit.append(ctx, 0, events)
+}
+
+// AppendFenced appends events as Append does, for the owner of their
+// lessons' lease at epoch (see package cluster): each event's Seq is the
+// sequence its appender decided it at. In the same transaction as the
+// insert, an event is refused (CodeUnavailable, domain.ReasonFenced, nothing
+// stored) when its lesson's lease epoch is not epoch any more (another node
+// took the lesson over) or its Seq is not the one the log gives next (the
+// appender decided it on a stale state). A resend of a stored event is
+// answered with its sequence, as by Append.
+func (p *Postgres) AppendFenced(ctx context.Context, epoch int64, events ...domain.Event) ([]int64, []error, error) {
+	if epoch <= 0 {
+		return nil, nil, domain.Errorf(domain.CodeInvalid, "a lease epoch is positive, not %d", epoch)
+	}
+	return p.commit.append(ctx, epoch, events)
 }
 
 // flush commits one batch, retrying when the transaction failed as a whole
@@ -202,6 +223,28 @@ func (f pgFlush) readLessons(ctx context.Context, batch []*pending, sq *sequence
 	var last int64
 	if _, err := pgx.ForEachRow(rows, []any{&id, &last}, func() error { sq.last[id.Bytes] = last; return nil }); err != nil {
 		return fmt.Errorf("lock lessons: %w", err)
+	}
+	return nil
+}
+
+// readFences reads the lease epochs of the lessons the batch's fenced events
+// name, with a share lock that a takeover (an update of the lease) waits on
+// until this transaction ends: an epoch read here stays the lesson's until
+// the commit.
+func (f pgFlush) readFences(ctx context.Context, batch []*pending, sq *sequencer) error {
+	fenced := fencedLessons(batch)
+	if len(fenced) == 0 {
+		return nil
+	}
+	rows, err := f.tx.Query(ctx, `SELECT lesson_id, epoch FROM lesson_leases WHERE lesson_id = ANY($1) ORDER BY lesson_id FOR SHARE`,
+		pgUUIDs(fenced))
+	if err != nil {
+		return fmt.Errorf("read lesson leases: %w", err)
+	}
+	var id pgtype.UUID
+	var epoch int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &epoch}, func() error { sq.epochs[id.Bytes] = epoch; return nil }); err != nil {
+		return fmt.Errorf("read lesson leases: %w", err)
 	}
 	return nil
 }
@@ -603,3 +646,7 @@ func (p *Postgres) unavailable(what string, err error) error {
 	p.log.Error("event store failure", "op", what, "err", err)
 	return fmt.Errorf("%s: %w", what, domain.Errorf(domain.CodeUnavailable, "the event store is unavailable"))
 }
+
+// Pool returns the store's connection pool, for the coordination of server
+// nodes sharing the database (package cluster). Closing the store closes it.
+func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }

@@ -95,7 +95,7 @@ func migrateSQLite(ctx context.Context, dir string) ([]int64, error) {
 
 // Append implements Store.
 func (s *SQLite) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
-	return s.commit.append(ctx, events)
+	return s.commit.append(ctx, 0, events)
 }
 
 func (s *SQLite) flush(ctx context.Context, batch []*pending) error {
@@ -172,6 +172,10 @@ func (f sqliteFlush) readLessons(ctx context.Context, batch []*pending, sq *sequ
 // findStored finds the batch's events stored before, lesson by lesson
 // through the (lesson_id, event_id) index, so that a resend gets its
 // original sequence.
+// readFences reads nothing: one process owns every lesson of the embedded
+// store, which has no leases and takes no fenced appends.
+func (sqliteFlush) readFences(context.Context, []*pending, *sequencer) error { return nil }
+
 func (f sqliteFlush) findStored(ctx context.Context, batch []*pending, sq *sequencer) error {
 	byLesson := map[uuid.UUID][]uuid.UUID{}
 	for _, pe := range batch {

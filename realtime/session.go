@@ -74,6 +74,12 @@ type session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// remote is set on a session of an owner's room whose participant a
+	// follower node serves: the room's answers go over this node link
+	// (nodes.go). linkKey names the session on its node link, on both ends.
+	remote  *nodeLink
+	linkKey string
+
 	mu     sync.Mutex
 	reason error // why the session ended, when the server ended it
 }
@@ -89,6 +95,9 @@ func newSession(parent context.Context, srv *Server, lesson uuid.UUID, ws *webso
 
 // kill ends the session from outside run, saying why.
 func (s *session) kill(why error) {
+	if s.remote != nil {
+		s.remote.send(linkMsg{Type: linkKill, Key: s.linkKey}.withErr(why))
+	}
 	s.mu.Lock()
 	if s.reason == nil {
 		s.reason = why

@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -78,6 +79,12 @@ type config struct {
 	ltiKeysFile      string
 	frameAncestors   string
 	signinFile       string
+	nodeID           string
+	nodeAddr         string
+	nodeAdvertise    string
+	leaseTTL         time.Duration
+	maxSubscribers   int
+	nodePublicURL    string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -117,6 +124,14 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"serve TURN on the HTTP(S) port too (TURN over TLS with HTTPS), for networks that let nothing out but HTTPS; with the relay only (CLASSROOM_TURN_SHARE_PORT=off to stop)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
+	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
+		"with PostgreSQL, this server's name among the nodes sharing the database, unique among those running; empty for HOSTNAME-PORT, the host's name and -addr's port (CLASSROOM_NODE_ID)")
+	fs.StringVar(&c.nodeAddr, "node-addr", env("CLASSROOM_NODE_ADDR", "127.0.0.1:0"),
+		"with PostgreSQL, the internal address other nodes reach this one on, for the lessons it decides; the default serves nodes on this machine only (CLASSROOM_NODE_ADDR)")
+	fs.StringVar(&c.nodeAdvertise, "node-advertise", env("CLASSROOM_NODE_ADVERTISE", ""),
+		"the base URL other nodes use for -node-addr (http://10.0.0.5:8444); empty for -node-addr itself, or this host's name when it listens on every interface (CLASSROOM_NODE_ADVERTISE)")
+	fs.DurationVar(&c.leaseTTL, "lease-ttl", envDuration("CLASSROOM_LEASE_TTL", 3*time.Second),
+		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for a killed node's successor (CLASSROOM_LEASE_TTL)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
 	fs.StringVar(&c.publicURL, "public-url", env("CLASSROOM_PUBLIC_URL", ""),
@@ -129,6 +144,18 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"comma-separated origins that may show the lesson page in a frame; default the LTI platforms' issuers (CLASSROOM_FRAME_ANCESTORS)")
 	fs.StringVar(&c.signinFile, "signin-config", env("CLASSROOM_SIGNIN_CONFIG", ""),
 		"JSON file of the OpenID Connect providers teachers and operators sign in with; none when it does not exist (CLASSROOM_SIGNIN_CONFIG; default DATA/signin.json)")
+	fs.IntVar(&c.maxSubscribers, "max-subscribers", envInt("CLASSROOM_MAX_SUBSCRIBERS", 0),
+		"how many participants this node serves at once; one more is sent to another node with room (see -node-public-url), or refused; 0 for no limit (CLASSROOM_MAX_SUBSCRIBERS)")
+	fs.StringVar(&c.nodePublicURL, "node-public-url", env("CLASSROOM_NODE_PUBLIC_URL", ""),
+		"with PostgreSQL, the base URL participants reach this very node by (https://n1.class.example.org), to which full nodes send participants; empty: no node sends any here (CLASSROOM_NODE_PUBLIC_URL)")
+}
+
+// envInt is env for integers; an unparsable value falls back to def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -383,11 +410,22 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 			return out
 		}
 	}
+	var node *node
+	if pg, ok := store.(*eventstore.Postgres); ok {
+		if node, err = c.joinCluster(pg, key, log); err != nil {
+			return err
+		}
+		defer node.leave(log) // after the live server closed: it hands its lessons over first
+	}
 	live, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
 		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback,
-		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings()})
+		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings(), Cluster: node.cluster(),
+		MaxSubscribers: c.maxSubscribers})
 	if err != nil {
 		return err
+	}
+	if node != nil {
+		node.serve(live, log)
 	}
 	if a := live.MediaAddr(); a != nil {
 		log.Info("media on one UDP port", "addr", a.String())
@@ -436,6 +474,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	node.drain(log)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// Shutdown does not wait for hijacked connections (the WebSockets);

@@ -37,6 +37,11 @@ type Member struct {
 
 	reading sync.WaitGroup // read loops of the member's publications
 
+	// relay is another node's relay of the stage (JoinRelay); relayed is a
+	// participant of another node whose tracks come over a relay
+	// (JoinRelayed). Neither changes once joined.
+	relay, relayed bool
+
 	// Guarded by stage.mu.
 	pubs  []*publication
 	downs map[*publication]*downTrack
@@ -55,7 +60,30 @@ func NewStage(log *slog.Logger) *Stage {
 // of everyone on stage. Call Publish from the connection's OnTrack, and
 // Leave before closing the connection.
 func (s *Stage) Join(participant string, pc *webrtc.PeerConnection) *Member {
-	m := &Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}}
+	return s.join(&Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}})
+}
+
+// JoinRelay adds another node's relay of the stage: its connection is sent
+// the tracks of everyone on stage, like a participant's, except those that
+// came here over a relay themselves. Every node takes a lesson's media
+// straight from each node it is published on, so nothing is relayed twice
+// nor back to where it came from. The relay's simulcast tracks are sent the
+// best layer that is sending, since the receiving node sends no bandwidth
+// estimate. Its keyframe requests and NACKs are answered as a
+// participant's are.
+func (s *Stage) JoinRelay(node string, pc *webrtc.PeerConnection) *Member {
+	return s.join(&Member{stage: s, id: "node:" + node, pc: pc, downs: map[*publication]*downTrack{}, relay: true})
+}
+
+// JoinRelayed adds a participant of another node whose tracks arrive over
+// pc, a relay from that node: Publish them like a participant's. It is sent
+// nothing. Keyframe requests for its tracks go to the other node over pc,
+// which asks the participant.
+func (s *Stage) JoinRelayed(participant string, pc *webrtc.PeerConnection) *Member {
+	return s.join(&Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}, relayed: true})
+}
+
+func (s *Stage) join(m *Member) *Member {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -188,6 +216,9 @@ func (s *Stage) staged(pub *publication) bool {
 // forwarded reports whether pub should reach sub now.
 func (s *Stage) forwarded(pub *publication, sub *Member) bool {
 	o := pub.owner
+	if sub.relayed || (sub.relay && o.relayed) {
+		return false
+	}
 	return !sub.left && o != sub && o.id != sub.id && s.staged(pub)
 }
 

@@ -105,6 +105,9 @@ type Signal struct {
 	Code    domain.Code   `json:"code,omitempty"`
 	Reason  domain.Reason `json:"reason,omitempty"`
 	Message string        `json:"message,omitempty"`
+	// error of reason node_full: the signaling URL (ws:// or wss://) of a
+	// node with room, to join through instead
+	Redirect string `json:"redirect,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server for the client's RTCPeerConnection.
