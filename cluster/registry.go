@@ -135,7 +135,7 @@ func (r *Registry) beat(ctx context.Context) error {
 	r.mu.Lock()
 	s := r.self
 	r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Heartbeat)
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Expiry) // later than that, the node is dead to the others anyway
 	defer cancel()
 	var seen time.Time
 	err := r.pool.QueryRow(ctx, `

@@ -214,17 +214,8 @@ func (f pgFlush) createLessons(ctx context.Context, batch []*pending, sq *sequen
 // readLessons locks the batch's lessons' rows, in a fixed order so that
 // two flushes never deadlock on them, and reads their last sequences.
 func (f pgFlush) readLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
-	rows, err := f.tx.Query(ctx, `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
-		pgUUIDs(lessonIDs(batch)))
-	if err != nil {
-		return fmt.Errorf("lock lessons: %w", err)
-	}
-	var id pgtype.UUID
-	var last int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &last}, func() error { sq.last[id.Bytes] = last; return nil }); err != nil {
-		return fmt.Errorf("lock lessons: %w", err)
-	}
-	return nil
+	return f.readPerLesson(ctx, "lock lessons", `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
+		lessonIDs(batch), sq.last)
 }
 
 // readFences reads the lease epochs of the lessons the batch's fenced events
@@ -236,15 +227,21 @@ func (f pgFlush) readFences(ctx context.Context, batch []*pending, sq *sequencer
 	if len(fenced) == 0 {
 		return nil
 	}
-	rows, err := f.tx.Query(ctx, `SELECT lesson_id, epoch FROM lesson_leases WHERE lesson_id = ANY($1) ORDER BY lesson_id FOR SHARE`,
-		pgUUIDs(fenced))
+	return f.readPerLesson(ctx, "read lesson leases", `SELECT lesson_id, epoch FROM lesson_leases WHERE lesson_id = ANY($1) ORDER BY lesson_id FOR SHARE`,
+		fenced, sq.epochs)
+}
+
+// readPerLesson runs query, which selects a lesson id and a number for the
+// lessons of $1, and puts the numbers into into.
+func (f pgFlush) readPerLesson(ctx context.Context, what, query string, lessons []uuid.UUID, into map[uuid.UUID]int64) error {
+	rows, err := f.tx.Query(ctx, query, pgUUIDs(lessons))
 	if err != nil {
-		return fmt.Errorf("read lesson leases: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	var id pgtype.UUID
-	var epoch int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &epoch}, func() error { sq.epochs[id.Bytes] = epoch; return nil }); err != nil {
-		return fmt.Errorf("read lesson leases: %w", err)
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error { into[id.Bytes] = n; return nil }); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

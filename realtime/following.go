@@ -2,8 +2,11 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/google/uuid"
+
+	"classroom/domain"
 )
 
 // A following room (one whose lesson another node owns, nodes.go) decides
@@ -126,6 +129,14 @@ func (r *Room) fromOwner(ctx context.Context, m linkMsg) {
 		} else if s := r.byKey[m.Key]; s != nil && m.ID == uuid.Nil {
 			s.replyError(uuid.Nil, m.err())
 		}
+	case linkEvents:
+		var events []domain.Event
+		if err := json.Unmarshal(m.Events, &events); err != nil {
+			r.srv.log.Warn("malformed events from the lesson's owner", "lesson", r.lesson, "err", err)
+			r.applyOthers(ctx)
+			return
+		}
+		r.applyPushed(ctx, events)
 	case linkLeft:
 		if done, ok := r.exiting[m.Key]; ok {
 			delete(r.exiting, m.Key)
@@ -181,5 +192,52 @@ func (r *Room) abandonForwarded(why error) {
 	for key, done := range r.exiting {
 		close(done)
 		delete(r.exiting, key)
+	}
+}
+
+// applyPushed applies and delivers the events the owner sent that follow
+// what the room has; when some are missing before them, it reads the log.
+func (r *Room) applyPushed(ctx context.Context, events []domain.Event) {
+	if r.state == nil {
+		return // reloading: the reload reads the log
+	}
+	for len(events) > 0 && events[0].Seq <= r.broadcast {
+		events = events[1:]
+	}
+	if len(events) == 0 {
+		return
+	}
+	if events[0].Seq != r.broadcast+1 {
+		r.applyOthers(ctx)
+		return
+	}
+	for i := 1; i < len(events); i++ {
+		if events[i].Seq != events[i-1].Seq+1 {
+			r.applyOthers(ctx)
+			return
+		}
+	}
+	for _, e := range events {
+		r.state.Apply(e)
+	}
+	r.publish(events)
+}
+
+// pushEvents sends events the owner's room stored to the nodes following
+// the lesson.
+func (r *Room) pushEvents(events []domain.Event) {
+	if r.link != nil {
+		return
+	}
+	if links := r.followers.Load(); links != nil && len(*links) > 0 {
+		b, err := json.Marshal(events) // here, while nothing changes them
+		if err != nil {
+			r.srv.log.Error("encode events for the followers", "lesson", r.lesson, "err", err)
+			return
+		}
+		msg := linkMsg{Type: linkEvents, Events: b}
+		for _, l := range *links {
+			l.send(msg)
+		}
 	}
 }

@@ -19,8 +19,9 @@ import (
 // each naming the session by a key the follower chose, and the owner
 // answers: joined (or refused), the ack or refusal of each command, left,
 // and kill when it ends a session (the participant joined elsewhere, the
-// owner is going away). Events do not travel on it: every node reads them
-// from the log.
+// owner is going away). The owner also sends the events it stored, as soon
+// as they are; a follower delivers them when they follow what it has, and
+// otherwise reads the log, which every node follows too.
 
 // Link message types.
 const (
@@ -36,6 +37,10 @@ const (
 	// channel's message, its actor set), for the participants of the other
 	// nodes; the owner passes a follower's on to the other followers.
 	linkEphemeral = "ephemeral"
+	// Owner → follower: events the owner stored, as soon as they are, so
+	// that the follower need not wait for the log's notification and read
+	// them back (it still follows the log, which fills any gap).
+	linkEvents = "events"
 )
 
 // A link is pinged every linkPing; a link that brings nothing (not even a
@@ -65,6 +70,7 @@ type linkMsg struct {
 	Reason      domain.Reason   `json:"reason,omitempty"`
 	Message     string          `json:"message,omitempty"`
 	Ephemeral   json.RawMessage `json:"ephemeral,omitempty"`
+	Events      json.RawMessage `json:"events,omitempty"` // a JSON array of events
 }
 
 // withErr sets the message's error fields from err.

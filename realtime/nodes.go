@@ -182,6 +182,17 @@ func (s *Server) ServeLink(w http.ResponseWriter, r *http.Request) {
 	defer link.closeOn(ctx)()
 	room.addFollower(link)
 	defer room.removeFollower(link)
+	// A room that stops deciding (its lease lost) ends its links: the
+	// followers then look for the lesson's new owner.
+	served := make(chan struct{})
+	defer close(served)
+	go func() {
+		select {
+		case <-room.done:
+			link.close()
+		case <-served:
+		}
+	}()
 	follower := &followerLink{srv: s, room: room, link: link, from: from, ctx: ctx, sessions: map[string]*session{}}
 	follower.serve()
 }

@@ -836,6 +836,7 @@ func (r *Room) publish(events []domain.Event) {
 		r.remember(e.ID, e.Seq)
 	}
 	r.broadcast = events[len(events)-1].Seq
+	r.pushEvents(events)
 	r.releaseHeld()
 	r.sinceSnap += len(events)
 	r.updateStage()

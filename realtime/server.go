@@ -6,9 +6,12 @@
 // what they missed over the same channel.
 //
 // A Room owns one live lesson on this server process: its state, its
-// sessions, and the only goroutine that decides its commands. The package
-// calls inward (domain, eventstore, protocol, token) and never back out into
-// web or cmd.
+// sessions, and the only goroutine that decides its commands. With a
+// Cluster (several nodes on one PostgreSQL), a room decides only while its
+// node holds the lesson's lease; on the other nodes the lesson's room
+// follows it, forwarding its participants' joins, commands and leaves to
+// the owner over a node link. The package calls inward (domain, eventstore,
+// cluster, protocol, token) and never back out into web or cmd.
 package realtime
 
 import (

@@ -27,13 +27,9 @@ import (
 func BenchmarkClusterLatency(b *testing.B) {
 	t := b
 	c := startCluster(t, 2)
-	lesson := c.nodes[0].createLesson("Latency").ID
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	teacher := c.join(ctx, 0, lesson, domain.RoleTeacher, "teacher") // node 0 owns the lesson
-	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
-		t.Fatal(err)
-	}
+	lesson, _ := c.startLesson(ctx, "Latency", "teacher")
 
 	var mu sync.Mutex
 	sentAt := map[uuid.UUID]time.Time{}

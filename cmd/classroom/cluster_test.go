@@ -86,6 +86,18 @@ func (c *classCluster) join(ctx context.Context, i int, lesson string, role doma
 	return cl
 }
 
+// startLesson creates a lesson on node 0 and starts it with teacher, who
+// joins through node 0: node 0 owns the lesson.
+func (c *classCluster) startLesson(ctx context.Context, title, teacher string) (string, *client.Client) {
+	c.t.Helper()
+	lesson := c.nodes[0].createLesson(title).ID
+	cl := c.join(ctx, 0, lesson, domain.RoleTeacher, teacher)
+	if _, err := cl.Send(ctx, &domain.LessonStarted{}); err != nil {
+		c.t.Fatal(err)
+	}
+	return lesson, cl
+}
+
 // audit replays the lesson's stored log and checks every event against
 // domain.Decide on the state before it: what one decider would have
 // accepted. It returns the events refused, described.
@@ -155,19 +167,15 @@ func TestClusterRace(t *testing.T) {
 
 func testClusterRace(t *testing.T, n int) {
 	c := startCluster(t, n)
-	lesson := c.nodes[0].createLesson("Race").ID
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	t1 := c.join(ctx, 0, lesson, domain.RoleTeacher, "teacher-1")
+	lesson, t1 := c.startLesson(ctx, "Race", "teacher-1")
 	t2 := c.join(ctx, n-1, lesson, domain.RoleTeacher, "teacher-2")
 	var students []*client.Client
 	for i := range 6 {
 		students = append(students, c.join(ctx, i%n, lesson, domain.RoleStudent, fmt.Sprintf("student-%d", i)))
 	}
 	all := append([]*client.Client{t1, t2}, students...)
-	if _, err := t1.Send(ctx, &domain.LessonStarted{}); err != nil {
-		t.Fatal(err)
-	}
 
 	// The same exclusive command from two teachers on two nodes at once:
 	// exactly one is acknowledged, every time.
@@ -287,13 +295,9 @@ func testClusterRace(t *testing.T, n int) {
 // the participant while their live session goes on.
 func TestClusterResumeElsewhere(t *testing.T) {
 	c := startCluster(t, 3)
-	lesson := c.nodes[0].createLesson("Resume").ID
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	teacher := c.join(ctx, 0, lesson, domain.RoleTeacher, "teacher") // node 0 owns the lesson
-	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
-		t.Fatal(err)
-	}
+	lesson, _ := c.startLesson(ctx, "Resume", "teacher")
 	for _, hop := range [][2]int{{0, 1}, {1, 2}, {2, 0}} {
 		id := fmt.Sprintf("student-%d-%d", hop[0], hop[1])
 		old := c.join(ctx, hop[0], lesson, domain.RoleStudent, id)
@@ -373,13 +377,9 @@ func (r *resumer) keep(ctx context.Context) {
 // student who never comes back gets their leave recorded.
 func TestClusterOwnerLoss(t *testing.T) {
 	c := startCluster(t, 3)
-	lesson := c.nodes[0].createLesson("Failover").ID
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	teacher := c.join(ctx, 0, lesson, domain.RoleTeacher, "teacher") // node 0 owns the lesson
-	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
-		t.Fatal(err)
-	}
+	lesson, teacher := c.startLesson(ctx, "Failover", "teacher")
 	if _, err := teacher.Send(ctx, &domain.DrawingPermitted{Allowed: true}); err != nil {
 		t.Fatal(err)
 	}
