@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
@@ -57,8 +58,8 @@ func (s *session) onEphemeral(msg webrtc.DataChannelMessage) {
 		return
 	}
 	peers := s.room.peers.Load()
-	if peers == nil {
-		return
+	if peers == nil || !slices.Contains(*peers, s) {
+		return // not in the lesson: waiting in the lobby, or removed
 	}
 	for _, p := range *peers {
 		if p != s && p.ephemeral.ReadyState() == webrtc.DataChannelStateOpen && p.ephemeral.BufferedAmount() < ephemeralBuffer {

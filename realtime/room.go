@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -56,12 +57,14 @@ type Room struct {
 	// floor; onStage is who the stage was last told that is.
 	stage   *sfu.Stage
 	onStage []string
+	muted   map[string]sfu.Muted // who the stage was last told is muted
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
 	state     *domain.State
 	broadcast int64 // the last sequence sent to the sessions
 	sessions  map[*session]struct{}
+	lobby     map[*session]chan error // students waiting to be admitted: nil when they may enter, else why not
 	pending   []decided
 	refused   []refusal        // refused commands, answered once the store says they are not resends
 	absent    <-chan time.Time // when to record the leaves of the present with no session
@@ -112,6 +115,9 @@ type enter struct {
 type enterReply struct {
 	plan catchUp
 	err  error
+	// wait, when set, says that the student waits in the lobby: it yields
+	// nil once they may enter again, or why they may not.
+	wait <-chan error
 }
 
 // catchUp is what a joining session is sent before live events: the state
@@ -156,7 +162,7 @@ func (req *exit) whileReloading(r *Room, _ error) {
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
 	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue),
-		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
+		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{}, lobby: map[*session]chan error{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs)}
 }
 
@@ -412,6 +418,10 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	}
 	ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: s.participant, Role: s.role,
 		Payload: &domain.ParticipantJoined{Name: s.name}}, r.srv.now())
+	if domain.ErrorReason(err) == domain.ReasonWaiting {
+		r.wait(req)
+		return
+	}
 	if err != nil {
 		req.reply <- enterReply{err: err}
 		return
@@ -446,6 +456,7 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 
 func (r *Room) exit(ctx context.Context, req *exit) {
 	defer close(req.done)
+	delete(r.lobby, req.s)
 	if _, ok := r.sessions[req.s]; !ok {
 		return // replaced by a newer session of the same participant
 	}
@@ -660,12 +671,15 @@ func (r *Room) publish(events []domain.Event) {
 	}
 	r.broadcast = events[len(events)-1].Seq
 	r.sinceSnap += len(events)
+	r.removeSessions(events)
+	r.answerLobby()
 	r.updateStage()
 	r.recordEvents(events)
 }
 
-// updateStage tells the stage whose media everyone receives: the teachers
-// present, and the student who has the floor.
+// updateStage tells the stage whose media everyone receives (the teachers
+// present, and the student who has the floor) and whose microphone or
+// camera the teacher muted, which reaches no one.
 func (r *Room) updateStage() {
 	if r.state == nil {
 		return
@@ -680,6 +694,16 @@ func (r *Room) updateStage() {
 	if !slices.Equal(on, r.onStage) {
 		r.onStage = on
 		r.stage.SetOnStage(on...)
+	}
+	muted := map[string]sfu.Muted{}
+	for id, p := range r.state.Participants {
+		if p.AudioMuted || p.VideoMuted {
+			muted[id] = sfu.Muted{Audio: p.AudioMuted, Video: p.VideoMuted}
+		}
+	}
+	if !maps.Equal(muted, r.muted) {
+		r.muted = muted
+		r.stage.SetMuted(muted)
 	}
 }
 

@@ -130,24 +130,16 @@ func (s *session) run() {
 	}
 	defer s.pc.Close()
 	helpers.Go(func() { s.neg.run(s.ctx) })
+	// The client's signals are read from now on, in the lobby too, so
+	// that a student who leaves while waiting is seen to go.
+	signals := make(chan struct{})
+	helpers.Go(func() {
+		defer close(signals)
+		s.readSignals()
+	})
 
-	reply := make(chan enterReply, 1)
-	if err := room.send(s.ctx, &enter{s: s, after: s.lastSeq, reply: reply}); err != nil {
-		s.bye(s.orWhy(err))
-		return
-	}
-	var res enterReply
-	select {
-	case res = <-reply:
-	case <-s.ctx.Done():
-		// The room may still take the enter, register the session and store
-		// its join: the exit queued after it stores the leave, or nothing.
-		s.leave()
-		s.bye(s.why())
-		return
-	}
-	if res.err != nil {
-		s.bye(res.err)
+	res, ok := s.enter(room, signals)
+	if !ok {
 		return
 	}
 	s.member = room.stage.Join(s.participant, s.pc)
@@ -167,11 +159,57 @@ func (s *session) run() {
 		"after", s.lastSeq, "snapshot", res.plan.snapshot != nil, "seq", res.plan.seq)
 	helpers.Go(func() { s.out.run(s.ctx, res.plan) })
 
-	s.readSignals()
+	<-signals
 	// The leave is stored before the bye goes: a client that waits for the
 	// bye finds its leave in the log.
 	s.leave()
 	s.bye(s.why())
+}
+
+// enter enters the room, waiting in the lobby for as long as the lesson's
+// rules hold the student there. When it cannot, it says goodbye and returns
+// false.
+func (s *session) enter(room *Room, signals <-chan struct{}) (enterReply, bool) {
+	for {
+		reply := make(chan enterReply, 1)
+		if err := room.send(s.ctx, &enter{s: s, after: s.lastSeq, reply: reply}); err != nil {
+			s.bye(s.orWhy(err))
+			return enterReply{}, false
+		}
+		var res enterReply
+		select {
+		case res = <-reply:
+		case <-s.ctx.Done():
+			// The room may still take the enter, register the session and store
+			// its join: the exit queued after it stores the leave, or nothing.
+			s.leave()
+			s.bye(s.why())
+			return enterReply{}, false
+		}
+		if res.err != nil {
+			s.bye(res.err)
+			return enterReply{}, false
+		}
+		if res.wait == nil {
+			return res, true
+		}
+		s.sig.send(protocol.Signal{Type: protocol.SignalWaiting, Code: domain.CodeForbidden, Reason: domain.ReasonWaiting,
+			Message: "the teacher will let you in"})
+		select {
+		case err := <-res.wait:
+			if err == nil {
+				continue // admitted, or the lobby switched off: enter again
+			}
+			s.leave()
+			s.bye(err)
+			return enterReply{}, false
+		case <-signals: // the client left, or the session was ended
+		case <-s.ctx.Done():
+		}
+		s.leave()
+		s.bye(s.why())
+		return enterReply{}, false
+	}
 }
 
 // orWhy returns the reason the session was ended, when it was ended (the
