@@ -210,6 +210,7 @@ func toJSON(l eventstore.Lesson) lessonJSON {
 func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Title string `json:"title"`
+		Lobby bool   `json:"lobby"` // students wait to be admitted
 	}
 	if err := decodeBody(w, r, &body); err != nil {
 		a.fail(w, r, err)
@@ -221,6 +222,7 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	ev.Payload.(*domain.LessonCreated).Lobby = body.Lobby
 	seqs, errs, err := a.store.Append(r.Context(), ev)
 	if err == nil {
 		err = errs[0]

@@ -106,6 +106,10 @@ func TestExportImportCommands(t *testing.T) {
 	if code != 0 || strings.Count(stdout, "\n") < 3001 || !strings.HasPrefix(stdout, "offset,time,seq,") {
 		t.Fatalf("export to stdout: exit %d, %d lines\n%s", code, strings.Count(stdout, "\n"), stderr)
 	}
+	code, stdout, stderr = runBinary(t, nil, noPG, "export", "-data", src, "-lesson", lesson, "-format", "attendance.csv", "-o", "-")
+	if code != 0 || !strings.HasPrefix(stdout, strings.Join(timeline.AttendanceColumns, ",")+"\n") || strings.Count(stdout, "\n") < 2 {
+		t.Fatalf("attendance to stdout: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	svgDir := filepath.Join(out, "boards")
 	if code, _, stderr := runBinary(t, nil, noPG, "export", "-data", src, "-lesson", lesson, "-format", "svg", "-o", svgDir); code != 0 {
 		t.Fatalf("export svg: exit %d\n%s", code, stderr)
