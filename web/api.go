@@ -81,6 +81,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("POST /api/lessons", a.createLesson)
 	mux.HandleFunc("GET /api/lessons", a.listLessons)
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
+	mux.HandleFunc("DELETE /api/lessons/{id}", a.deleteLesson)
 	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
 	mux.HandleFunc("GET /api/lessons/{id}/export", a.exportLesson)
 	mux.HandleFunc("GET /api/lessons/{id}/state", a.lessonState)

@@ -1,7 +1,7 @@
 // Command classroom runs the online classroom server, migrates its database,
 // and exports and imports lessons. It is wiring only: it reads flags and the
 // environment, opens the store, the live server and the HTTP handler, and
-// hands files to lessonlog; it must never hold a lesson rule, an export
+// hands files to lessonlog and deletions to retention; it must never hold a lesson rule, an export
 // format or an HTTP handler of its own.
 //
 // Usage:
@@ -10,6 +10,7 @@
 //	classroom migrate [flags]   apply database migrations and exit
 //	classroom export -lesson ID -format F -o PATH   export a lesson
 //	classroom import -i PATH    import an exported lesson
+//	classroom delete -lesson ID delete an ended lesson and its recordings
 //
 // Every flag has an environment variable; see "classroom help".
 package main
@@ -29,9 +30,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -41,6 +44,7 @@ import (
 	"classroom/realtime"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
+	"classroom/retention"
 	"classroom/web"
 )
 
@@ -51,6 +55,7 @@ func main() {
 // config is what the flags and environment set.
 type config struct {
 	addr           string
+	retention      string
 	databaseURL    string
 	dataDir        string
 	tokenKeyFile   string
@@ -113,6 +118,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
+	fs.StringVar(&c.retention, "retention", env("CLASSROOM_RETENTION", ""),
+		"delete lessons this long after they ended, their logs, decks and recordings (90d, or a duration); empty keeps them (CLASSROOM_RETENTION)")
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -210,12 +217,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	c.flags(fs)
 	var x transfer
+	var deleteID string
 	switch cmd {
 	case "serve", "migrate":
+	case "delete":
+		fs.StringVar(&deleteID, "lesson", "", "the id of the ended lesson to delete, with its recordings")
 	case "export", "import":
 		x.flags(fs, cmd)
 	case "help":
-		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|help] [flags]")
+		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|delete|help] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
@@ -242,6 +252,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, &c, log, stdout)
 	} else if cmd == "export" || cmd == "import" {
 		err = x.run(ctx, cmd, &c, log, os.Stdin, stdout, stderr)
+	} else if cmd == "delete" {
+		err = deleteLesson(ctx, &c, log, deleteID, stdout)
 	} else {
 		err = serve(ctx, &c, log)
 	}
@@ -291,7 +303,29 @@ func (c *config) startRelay(log *slog.Logger, shared *web.PortShare) (*turn.Rela
 	return relay, nil
 }
 
+// deleteLesson deletes an ended lesson for real (retention.Delete).
+func deleteLesson(ctx context.Context, c *config, log *slog.Logger, lessonID string, stdout io.Writer) error {
+	id, err := uuid.Parse(lessonID)
+	if err != nil {
+		return fmt.Errorf("-lesson %q is not a lesson id", lessonID)
+	}
+	store, err := eventstore.Open(ctx, c.store(log))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := retention.Delete(ctx, store, c.recordings(), id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted lesson %s\n", id)
+	return nil
+}
+
 func serve(ctx context.Context, c *config, log *slog.Logger) error {
+	keep, err := retention.Parse(c.retention)
+	if err != nil {
+		return fmt.Errorf("-retention: %w", err)
+	}
 	log.Info("opening the event store", "store", c.describe())
 	store, err := eventstore.Open(ctx, c.store(log))
 	if err != nil {
@@ -304,6 +338,15 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		}
 		log.Info("event store closed")
 	}()
+	if keep > 0 {
+		// Ended lessons older than the retention are deleted now and then
+		// hourly; the loop ends before the store closes.
+		keepCtx, stopKeeping := context.WithCancel(ctx)
+		var keeping sync.WaitGroup
+		keeping.Go(func() { retention.Keep(keepCtx, log, store, c.recordings(), keep, time.Now) })
+		defer keeping.Wait()
+		defer stopKeeping()
+	}
 
 	key, err := token.LoadOrCreateKey(c.keyFile())
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -74,5 +76,56 @@ func TestRemovedStudentCannotReplay(t *testing.T) {
 		if resp, body := a.get("/api/lessons/"+l.ID+path, tok("bob")); resp.StatusCode != http.StatusOK {
 			t.Errorf("%s with a classmate's token: %d %s", path, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestDeleteLesson: only the teacher deletes a lesson, once it has ended;
+// then it and its recordings are gone.
+func TestDeleteLesson(t *testing.T) {
+	a := newAPI(t)
+	var l lessonOut
+	a.do("POST", "/api/lessons", "application/json", `{"title":"Gone","lobby":true}`, nil, &l)
+	id := mustUUID(t, l.ID)
+	rec := filepath.Join(a.recordings, l.ID)
+	if err := os.MkdirAll(rec, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rec, "1.json"), []byte("{}"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	teacher := http.Header{"Authorization": {"Bearer " + l.Teacher.Token}}
+	var e errorOut
+	if resp := a.do("DELETE", "/api/lessons/"+l.ID, "", "", http.Header{"Authorization": {"Bearer " + l.Students.Token}}, &e); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a student's deletion: %d %+v", resp.StatusCode, e)
+	}
+	if resp := a.do("DELETE", "/api/lessons/"+l.ID, "", "", teacher, &e); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("deleting a lesson not ended: %d %+v", resp.StatusCode, e)
+	}
+	a.play(id, domain.Command{Actor: "teacher", Role: domain.RoleTeacher, Payload: &domain.ParticipantJoined{Name: "T"}},
+		domain.Command{Actor: "teacher", Role: domain.RoleTeacher, Payload: &domain.LessonEnded{}})
+	if resp := a.do("DELETE", "/api/lessons/"+l.ID, "", "", teacher, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the teacher's deletion: %d", resp.StatusCode)
+	}
+	if resp := a.do("GET", "/api/lessons/"+l.ID, "", "", nil, &e); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the deleted lesson: %d %+v", resp.StatusCode, e)
+	}
+	if _, err := os.Stat(rec); !os.IsNotExist(err) {
+		t.Fatalf("its recordings: %v", err)
+	}
+}
+
+// TestCreateWithLobby: a lesson created with its lobby on starts with it on.
+func TestCreateWithLobby(t *testing.T) {
+	a := newAPI(t)
+	var l lessonOut
+	a.do("POST", "/api/lessons", "application/json", `{"title":"Waiting room","lobby":true}`, nil, &l)
+	for e, err := range a.store.Events(context.Background(), mustUUID(t, l.ID), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := e.Payload.(*domain.LessonCreated); !ok || !c.Lobby {
+			t.Fatalf("the lesson begins with %+v", e.Payload)
+		}
+		break
 	}
 }
