@@ -36,6 +36,7 @@ const (
 	ephemeralBurst      = 120
 	resendRate          = 100  // commands a second over the command rate the room still looks at, sustained
 	resendBurst         = 2000 // and at once: a backlog resent after a reconnect
+	heldSignals         = 256  // signals held while the session waits to enter (a student in the lobby)
 )
 
 // session is one participant's connection to a live lesson, from the join
@@ -131,11 +132,13 @@ func (s *session) run() {
 	defer s.pc.Close()
 	helpers.Go(func() { s.neg.run(s.ctx) })
 	// The client's signals are read from now on, in the lobby too, so
-	// that a student who leaves while waiting is seen to go.
+	// that a student who leaves while waiting is seen to go; what the
+	// negotiation needs is held until the session entered.
 	signals := make(chan struct{})
+	entered := make(chan struct{})
 	helpers.Go(func() {
 		defer close(signals)
-		s.readSignals()
+		s.readSignals(entered)
 	})
 
 	res, ok := s.enter(room, signals)
@@ -143,6 +146,7 @@ func (s *session) run() {
 		return
 	}
 	s.member = room.stage.Join(s.participant, s.pc)
+	close(entered) // the negotiation may publish tracks to s.member from now on
 	defer func() {
 		s.member.Leave()
 		s.pc.Close()
@@ -362,8 +366,8 @@ func (s *session) connect() error {
 		}
 	})
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-		// Offers are handled only after the session entered the room, so
-		// the member exists: whatever the participant sends reaches the
+		// Offers are handled only after the session entered the room
+		// (readSignals holds them until then), so the member exists: whatever the participant sends reaches the
 		// stage, which forwards it only while they are on it.
 		s.member.Publish(t, r)
 	})
@@ -371,30 +375,76 @@ func (s *session) connect() error {
 }
 
 // readSignals handles the client's signals until the socket closes, the
-// client leaves, or the session is killed.
-func (s *session) readSignals() {
+// client leaves, or the session is killed. Offers, answers and candidates
+// that come before the session entered the room (entered closes then; a
+// student waiting in the lobby) are held, at most heldSignals of them, and
+// handled once it has: the PeerConnection's tracks are published to the
+// stage, which a session has only once it entered. A leave is acted on at
+// once. It cancels the session's context when it returns, and returns only
+// once its reader has.
+func (s *session) readSignals(entered <-chan struct{}) {
 	s.sig.keepAlive(s.ctx)
-	for s.ctx.Err() == nil {
-		sig, err := s.sig.read(s.ctx, time.Now().Add(pongWait))
-		if err != nil {
-			if isInvalid(err) {
-				s.sig.send(errorSignal(err)) // a bad message does not end the session
-				continue
+	in := make(chan protocol.Signal)
+	var reader sync.WaitGroup
+	defer reader.Wait()
+	defer s.cancel() // wakes the reader's read
+	reader.Go(func() {
+		defer close(in)
+		for s.ctx.Err() == nil {
+			sig, err := s.sig.read(s.ctx, time.Now().Add(pongWait))
+			if err != nil {
+				if isInvalid(err) {
+					s.sig.send(errorSignal(err)) // a bad message does not end the session
+					continue
+				}
+				return
 			}
-			return
+			select {
+			case in <- sig:
+			case <-s.ctx.Done():
+				return
+			}
 		}
-		s.srv.log.Debug("signal", "participant", s.participant, "type", sig.Type)
-		switch sig.Type {
-		case protocol.SignalOffer:
-			s.neg.answer(sig)
-		case protocol.SignalAnswer:
-			s.neg.answered(sig)
-		case protocol.SignalCandidate:
-			s.neg.candidate(sig)
-		case protocol.SignalLeave:
-			return
-		default:
-			s.sig.send(errorSignal(domain.Errorf(domain.CodeInvalid, "unexpected %q signal", sig.Type)))
+	})
+	var held []protocol.Signal
+	for {
+		select {
+		case <-entered:
+			entered = nil
+			for _, sig := range held {
+				s.handleSignal(sig)
+			}
+			held = nil
+		case sig, ok := <-in:
+			if !ok {
+				return
+			}
+			s.srv.log.Debug("signal", "participant", s.participant, "type", sig.Type)
+			switch {
+			case sig.Type == protocol.SignalLeave:
+				return
+			case entered == nil:
+				s.handleSignal(sig)
+			case len(held) < heldSignals:
+				held = append(held, sig)
+			default:
+				s.sig.send(errorSignal(domain.Errorf(domain.CodeInvalid, "more than %d signals before the lesson let you in", heldSignals)))
+				return
+			}
 		}
+	}
+}
+
+// handleSignal hands an offer, answer or candidate to the negotiation.
+func (s *session) handleSignal(sig protocol.Signal) {
+	switch sig.Type {
+	case protocol.SignalOffer:
+		s.neg.answer(sig)
+	case protocol.SignalAnswer:
+		s.neg.answered(sig)
+	case protocol.SignalCandidate:
+		s.neg.candidate(sig)
+	default:
+		s.sig.send(errorSignal(domain.Errorf(domain.CodeInvalid, "unexpected %q signal", sig.Type)))
 	}
 }
