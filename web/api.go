@@ -93,6 +93,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /{$}", page("index.html"))
 	mux.HandleFunc("GET /lessons/{id}", lessonPage())
 	mux.HandleFunc("GET /lessons/{id}/replay", replayPage())
+	mux.HandleFunc("GET /lessons/{id}/attendance", idPage("attendance.html"))
 	mux.HandleFunc("GET /api/lessons/{id}/events", a.events)
 	if cfg.Live != nil {
 		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)

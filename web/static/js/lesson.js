@@ -175,6 +175,7 @@ class App {
     this.token = conn.token; // the resume token from now on
     this.save();
     document.body.dataset.role = this.role;
+    if (this.role === "teacher") $("attendance").href = `/lessons/${this.lesson}/attendance#token=${encodeURIComponent(this.token)}`;
     if (!this.board) this.toolbar.makeBoard();
     this.media.attach(conn);
     this.dirtyAll();
