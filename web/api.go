@@ -17,7 +17,9 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/domain/timeline"
 	"classroom/eventstore"
+	"classroom/lessonlog"
 	"classroom/realtime/token"
 )
 
@@ -174,6 +176,8 @@ type lessonJSON struct {
 	Created time.Time  `json:"created"`
 	Ended   *time.Time `json:"ended,omitempty"`
 	LastSeq int64      `json:"last_seq"`
+	// Recording says, in a single lesson's answer, that it is being recorded.
+	Recording bool `json:"recording,omitempty"`
 	// Given only to whoever created the lesson.
 	Teacher  *linkJSON `json:"teacher,omitempty"`
 	Students *linkJSON `json:"students,omitempty"`
@@ -339,7 +343,16 @@ func (a *API) getLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	a.reply(w, http.StatusOK, toJSON(l))
+	out := toJSON(l)
+	// Whether it is being recorded, for a student to know before their
+	// camera and microphone are used.
+	st, err := lessonlog.Seek(r.Context(), a.store, id, timeline.AtSeq(l.LastSeq))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out.Recording = st.Recording
+	a.reply(w, http.StatusOK, out)
 }
 
 // decodeBody reads a JSON request body of at most MaxBodyBytes into v,

@@ -10,7 +10,8 @@ import (
 )
 
 // TestAttendanceAndDeleteInBrowser: the teacher makes a lesson on the home
-// page with its lobby on; a student is admitted and chats; the teacher's
+// page with its lobby on and records it; a student is told of the recording
+// before joining, is admitted and chats; the teacher's
 // attendance page lists both, sorts by a column and draws each one's
 // presence; the home page counts the student; once the lesson has ended,
 // the home page's Delete (confirmed) removes it.
@@ -34,9 +35,14 @@ func TestAttendanceAndDeleteInBrowser(t *testing.T) {
 		t.Fatal("the lesson made with its lobby on has none")
 	}
 	teacher.click("#lifecycle")
+	teacher.click("#record")
+	waitUntil(t, 10*time.Second, "the recording to start", func() bool { return eval[bool](teacher, `window.classroom.state.recording`) })
 
+	// A student joining during the recording is told before the camera
+	// and microphone are asked for.
 	ana := newTab(t, b, "Ana")
 	if err := chromedp.Do(ana.ctx, chromedp.Navigate(studentsLink),
+		chromedp.WaitVisible(chromedp.ID("join-recording")),
 		chromedp.WaitVisible(chromedp.ID("join-name")),
 		chromedp.SetValue(chromedp.ID("join-name"), "Ana"),
 		chromedp.Click(chromedp.ID("join-button")),

@@ -89,6 +89,9 @@ class App {
     }
     const d = $("join-dialog");
     $("join-name").value = this.name;
+    // Told before the camera and microphone are used.
+    const info = await fetch(`/api/lessons/${this.lesson}`).then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+    $("join-recording").hidden = !info.recording;
     d.showModal();
     await new Promise((resolve) => $("join-form").addEventListener("submit", resolve, { once: true }));
     this.name = $("join-name").value.trim();
@@ -314,7 +317,11 @@ class App {
       case "drawing.permitted":
         this.mark("people", "draw");
         return;
-      case "lesson.started": case "lesson.ended": case "recording.started": case "recording.stopped": case "lesson.created":
+      case "recording.started":
+        if (this.live) toast("Recording has started: what the teacher and the student with the floor say and show is recorded.");
+        this.mark("lesson", "people", "media");
+        return;
+      case "lesson.started": case "lesson.ended": case "recording.stopped": case "lesson.created":
         this.mark("lesson", "people", "media");
         return;
       default:
