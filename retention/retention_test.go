@@ -48,29 +48,26 @@ func openSQLite(t *testing.T) stored {
 	t.Cleanup(func() { db.Close() })
 	rows := func(t *testing.T, lesson uuid.UUID) map[string]int {
 		t.Helper()
-		tables := map[string]string{} // table → its lesson column
-		r, err := db.Query(`SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-			WHERE m.type = 'table' AND (p.name = 'lesson_id' OR (m.name = 'lessons' AND p.name = 'id'))`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for r.Next() {
-			var table, column string
-			if err := r.Scan(&table, &column); err != nil {
-				t.Fatal(err)
+		return countRows(t, lesson, func() ([][2]string, error) {
+			r, err := db.Query(`SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+				WHERE m.type = 'table' AND (p.name = 'lesson_id' OR (m.name = 'lessons' AND p.name = 'id'))`)
+			if err != nil {
+				return nil, err
 			}
-			tables[table] = column
-		}
-		r.Close()
-		out := map[string]int{}
-		for table, column := range tables {
-			var n int
-			if err := db.QueryRow(`SELECT count(*) FROM `+table+` WHERE `+column+` = ?`, lesson.String()).Scan(&n); err != nil {
-				t.Fatal(err)
+			defer r.Close()
+			var out [][2]string
+			for r.Next() {
+				var c [2]string
+				if err := r.Scan(&c[0], &c[1]); err != nil {
+					return nil, err
+				}
+				out = append(out, c)
 			}
-			out[table] = n
-		}
-		return out
+			return out, r.Err()
+		}, func(table, column string) (n int, err error) {
+			err = db.QueryRow(`SELECT count(*) FROM `+table+` WHERE `+column+` = ?`, lesson.String()).Scan(&n)
+			return n, err
+		})
 	}
 	return stored{store: s, rows: rows, dir: dir}
 }
@@ -93,31 +90,42 @@ func openPostgres(t *testing.T) stored {
 	t.Cleanup(func() { conn.Close(ctx) })
 	rows := func(t *testing.T, lesson uuid.UUID) map[string]int {
 		t.Helper()
-		tables := map[string]string{}
-		r, err := conn.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
-			WHERE table_schema = current_schema() AND (column_name = 'lesson_id' OR (table_name = 'lessons' AND column_name = 'id'))`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for r.Next() {
-			var table, column string
-			if err := r.Scan(&table, &column); err != nil {
-				t.Fatal(err)
+		return countRows(t, lesson, func() ([][2]string, error) {
+			r, err := conn.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
+				WHERE table_schema = current_schema() AND (column_name = 'lesson_id' OR (table_name = 'lessons' AND column_name = 'id'))`)
+			if err != nil {
+				return nil, err
 			}
-			tables[table] = column
-		}
-		r.Close()
-		out := map[string]int{}
-		for table, column := range tables {
-			var n int
-			if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE `+column+`::text = $1`, lesson.String()).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			out[table] = n
-		}
-		return out
+			return pgx.CollectRows(r, func(row pgx.CollectableRow) ([2]string, error) {
+				var c [2]string
+				err := row.Scan(&c[0], &c[1])
+				return c, err
+			})
+		}, func(table, column string) (n int, err error) {
+			err = conn.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE `+column+`::text = $1`, lesson.String()).Scan(&n)
+			return n, err
+		})
 	}
 	return stored{store: s, rows: rows}
+}
+
+// countRows counts a lesson's rows in every table the columns query names
+// (table, lesson column) with count.
+func countRows(t *testing.T, lesson uuid.UUID, columns func() ([][2]string, error), count func(table, column string) (int, error)) map[string]int {
+	t.Helper()
+	cols, err := columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, c := range cols {
+		n, err := count(c[0], c[1])
+		if err != nil {
+			t.Fatalf("count the rows of lesson %s in %s: %v", lesson, c[0], err)
+		}
+		out[c[0]] = n
+	}
+	return out
 }
 
 // addLesson stores a lesson with a chat line carrying marker, a snapshot and

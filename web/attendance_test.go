@@ -41,14 +41,7 @@ func TestAttendanceAndDeleteInBrowser(t *testing.T) {
 	// A student joining during the recording is told before the camera
 	// and microphone are asked for.
 	ana := newTab(t, b, "Ana")
-	if err := chromedp.Do(ana.ctx, chromedp.Navigate(studentsLink),
-		chromedp.WaitVisible(chromedp.ID("join-recording")),
-		chromedp.WaitVisible(chromedp.ID("join-name")),
-		chromedp.SetValue(chromedp.ID("join-name"), "Ana"),
-		chromedp.Click(chromedp.ID("join-button")),
-		chromedp.WaitVisible(chromedp.ID("lobby-screen"))); err != nil {
-		t.Fatal(err)
-	}
+	ana.knock(studentsLink, "Ana", chromedp.WaitVisible(chromedp.ID("join-recording")))
 	waitUntil(t, 10*time.Second, "Ana to wait", func() bool {
 		return eval[bool](teacher, `!document.getElementById("admit-all").disabled`)
 	})

@@ -30,13 +30,7 @@ func TestLobbyInBrowser(t *testing.T) {
 
 	link := site.srv.URL + "/lessons/" + lesson.ID + "#token=" + lesson.Students.Token
 	ana := newTab(t, b, "Ana")
-	if err := chromedp.Do(ana.ctx, chromedp.Navigate(link),
-		chromedp.WaitVisible(chromedp.ID("join-name")),
-		chromedp.SetValue(chromedp.ID("join-name"), "Ana"),
-		chromedp.Click(chromedp.ID("join-button")),
-		chromedp.WaitVisible(chromedp.ID("lobby-screen"))); err != nil {
-		t.Fatalf("Ana opens the link: %v", err)
-	}
+	ana.knock(link, "Ana")
 	waitUntil(t, 10*time.Second, "Ana's name in the teacher's waiting list", func() bool {
 		return eval[string](teacher, `document.getElementById("waiting").textContent`) == "AnaAdmitDeny" &&
 			eval[string](teacher, `document.getElementById("waiting-count").textContent`) == "1"
@@ -91,12 +85,18 @@ func TestLobbyInBrowser(t *testing.T) {
 	})
 
 	// The removal put the lesson into the lobby: a newcomer waits.
-	ben := newTab(t, b, "Ben")
-	if err := chromedp.Do(ben.ctx, chromedp.Navigate(link),
-		chromedp.WaitVisible(chromedp.ID("join-name")),
-		chromedp.SetValue(chromedp.ID("join-name"), "Ana again"),
-		chromedp.Click(chromedp.ID("join-button")),
-		chromedp.WaitVisible(chromedp.ID("lobby-screen"))); err != nil {
-		t.Fatalf("a newcomer after the removal: %v", err)
+	newTab(t, b, "Ben").knock(link, "Ana again")
+}
+
+// knock opens a lesson link, gives a name and waits until the page says
+// the teacher will let them in.
+func (tb *tab) knock(link, name string, before ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(link)}
+	steps = append(steps, before...)
+	steps = append(steps, chromedp.WaitVisible(chromedp.ID("join-name")), chromedp.SetValue(chromedp.ID("join-name"), name),
+		chromedp.Click(chromedp.ID("join-button")), chromedp.WaitVisible(chromedp.ID("lobby-screen")))
+	if err := chromedp.Do(tb.ctx, steps...); err != nil {
+		tb.t.Fatalf("%s opens %s and waits to be let in: %v", tb.name, link, err)
 	}
 }
