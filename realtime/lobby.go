@@ -45,6 +45,8 @@ func (r *Room) answerLobby() {
 	for s, answer := range r.lobby {
 		err := r.state.MayEnter(s.participant, s.role)
 		switch {
+		case r.state.Status == domain.StatusEnded:
+			err = domain.Errorf(domain.CodeConflict, "the lesson has ended").Because(domain.ReasonLessonEnded)
 		case err == nil:
 		case r.state.IsWaiting(s.participant):
 			continue // a lock keeps no one out who waits already

@@ -143,8 +143,16 @@ func testLobbyAndRemoval(t *testing.T, kind string) {
 		t.Fatalf("the removed student's resume token: %v, want reason removed", err)
 	}
 	// The removal switched the lobby on: a newcomer waits.
-	dctx, dcancel := context.WithCancel(ctx)
-	go ls.dialAs(dctx, "", "Not Ann, honest", &received{})
+	newcomer := make(chan dialResult, 1)
+	go func() {
+		c, err := ls.dialAs(ctx, "", "Not Ann, honest", &received{})
+		newcomer <- dialResult{c, err}
+	}()
 	waitFor(t, 10*time.Second, "a newcomer to wait", func() bool { return len(ls.replay().Waiting) == 1 })
-	dcancel()
+
+	// The lesson ends with someone waiting: they are told so.
+	mustSend(t, ctx, teacher, &domain.LessonEnded{})
+	if r := <-newcomer; domain.ErrorReason(r.err) != domain.ReasonLessonEnded {
+		t.Fatalf("waiting when the lesson ended: %v, want reason lesson_ended", r.err)
+	}
 }
