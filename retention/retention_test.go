@@ -304,3 +304,34 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestKeep: the retention loop deletes at once what is past the period, and
+// returns when its context ends.
+func TestKeep(t *testing.T) {
+	s := openSQLite(t)
+	recordings := t.TempDir()
+	now := time.Now().UTC()
+	old := addLesson(t, s.store, recordings, "old", now.Add(-91*24*time.Hour))
+	recent := addLesson(t, s.store, recordings, "recent", now.Add(-89*24*time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		retention.Keep(ctx, quiet(), s.store, recordings, 90*24*time.Hour, func() time.Time { return now })
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.rows(t, old)["lessons"] != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the retention loop did not delete the old lesson")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the retention loop goes on after its context ended")
+	}
+	checkGone(t, s, recordings, old)
+	checkKept(t, s, recordings, recent)
+}
