@@ -14,7 +14,8 @@ import (
 // sees the name in the waiting list with a badge and admits them with one
 // click, and the student gets the whole lesson; the student's reload comes
 // back without waiting; the teacher mutes, then removes the student, whose
-// page says so; a newcomer then waits again.
+// page says so; a newcomer then waits again, and is denied; a locked
+// lesson's page says it is locked.
 func TestLobbyInBrowser(t *testing.T) {
 	site := startSite(t)
 	lesson := site.createLesson(t)
@@ -85,7 +86,27 @@ func TestLobbyInBrowser(t *testing.T) {
 	})
 
 	// The removal put the lesson into the lobby: a newcomer waits.
-	newTab(t, b, "Ben").knock(link, "Ana again")
+	ben := newTab(t, b, "Ben")
+	ben.knock(link, "Ana again")
+	waitUntil(t, 10*time.Second, "Ben in the waiting list", func() bool {
+		return eval[bool](teacher, `!!document.querySelector("#waiting button.deny")`)
+	})
+	teacher.click("#waiting button.deny")
+	waitUntil(t, 10*time.Second, "Ben's page to say he was not let in", func() bool {
+		return eval[bool](ben, `document.getElementById("banner").textContent.includes("did not let you in")`)
+	})
+
+	// Locked, a newcomer is refused at once, with words that say why.
+	teacher.click("#lock")
+	waitUntil(t, 10*time.Second, "the lock", func() bool { return eval[bool](teacher, `window.classroom.state.locked`) })
+	cat := newTab(t, b, "Cat")
+	if err := chromedp.Do(cat.ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("join-name")),
+		chromedp.SetValue(chromedp.ID("join-name"), "Cat"), chromedp.Click(chromedp.ID("join-button"))); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "Cat's page to say the lesson is locked", func() bool {
+		return eval[bool](cat, `document.getElementById("banner").textContent.includes("locked this lesson")`)
+	})
 }
 
 // knock opens a lesson link, gives a name and waits until the page says
