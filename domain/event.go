@@ -114,7 +114,7 @@ func newPayload(k Kind) Payload {
 	case KindRecordingStopped:
 		return &RecordingStopped{}
 	}
-	return nil
+	return controlPayload(k)
 }
 
 // Event is one entry of a lesson's log. Seq is assigned by the event store

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
@@ -64,6 +65,9 @@ func (s *session) onEphemeral(msg webrtc.DataChannelMessage) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return
+	}
+	if peers := s.room.peers.Load(); peers == nil || !slices.Contains(*peers, s) {
+		return // not in the lesson: waiting in the lobby, or removed
 	}
 	s.room.relayEphemeral(b, s, nil)
 }

@@ -70,6 +70,12 @@ func (r *Room) forwardLeave(req *exit) {
 	if j, ok := r.joining[s.linkKey]; ok {
 		delete(r.joining, s.linkKey)
 		j.reply <- enterReply{err: errMoved}
+	} else if _, ok := r.waiting[s.linkKey]; ok {
+		// Left the lobby: the owner forgets the waiting join.
+		delete(r.waiting, s.linkKey)
+		r.link.send(linkMsg{Type: linkLeave, Key: s.linkKey})
+		close(req.done)
+		return
 	} else if _, ok := r.sessions[s]; !ok {
 		close(req.done) // replaced by a newer session, or never entered
 		return
@@ -96,6 +102,12 @@ func (r *Room) fromOwner(ctx context.Context, m linkMsg) {
 		delete(r.joining, m.Key)
 		if err := m.err(); err != nil {
 			req.reply <- enterReply{err: err}
+			return
+		}
+		if m.Waiting {
+			answer := make(chan error, 1)
+			r.waiting[m.Key] = answer
+			req.reply <- enterReply{wait: answer}
 			return
 		}
 		if req.after > r.broadcast {
@@ -137,6 +149,14 @@ func (r *Room) fromOwner(ctx context.Context, m linkMsg) {
 			return
 		}
 		r.applyPushed(ctx, events)
+	case linkLobby:
+		if answer, ok := r.waiting[m.Key]; ok {
+			delete(r.waiting, m.Key)
+			answer <- m.err()
+			// The owner's session of this join waited and is done with:
+			// a leave ends it there (a wait records no presence).
+			r.link.send(linkMsg{Type: linkLeave, Key: m.Key})
+		}
 	case linkLeft:
 		if done, ok := r.exiting[m.Key]; ok {
 			delete(r.exiting, m.Key)
@@ -146,6 +166,10 @@ func (r *Room) fromOwner(ctx context.Context, m linkMsg) {
 		if req, ok := r.joining[m.Key]; ok {
 			delete(r.joining, m.Key)
 			req.reply <- enterReply{err: m.err()}
+		}
+		if answer, ok := r.waiting[m.Key]; ok {
+			delete(r.waiting, m.Key)
+			answer <- m.err()
 		}
 		if s := r.byKey[m.Key]; s != nil {
 			delete(r.byKey, m.Key)
@@ -188,6 +212,10 @@ func (r *Room) abandonForwarded(why error) {
 	for key, req := range r.joining {
 		req.reply <- enterReply{err: why}
 		delete(r.joining, key)
+	}
+	for key, answer := range r.waiting {
+		answer <- why
+		delete(r.waiting, key)
 	}
 	for key, done := range r.exiting {
 		close(done)

@@ -28,7 +28,7 @@ const (
 	linkJoin    = "join"    // follower → owner: a session joins (participant, role, name)
 	linkCommand = "command" // follower → owner: a session's command (id, the client's raw message)
 	linkLeave   = "leave"   // follower → owner: a session left
-	linkJoined  = "joined"  // owner → follower: the join was taken, or refused (code)
+	linkJoined  = "joined"  // owner → follower: the join was taken, refused (code), or waits in the lobby (waiting)
 	linkAck     = "ack"     // owner → follower: the command was stored as seq
 	linkRefused = "refused" // owner → follower: the command was refused (code, reason, message)
 	linkLeft    = "left"    // owner → follower: the leave is stored (or was not needed)
@@ -41,6 +41,10 @@ const (
 	// that the follower need not wait for the log's notification and read
 	// them back (it still follows the log, which fills any gap).
 	linkEvents = "events"
+	// Owner → follower: the lobby's answer to a join that waits: no code
+	// when the student may now enter (the follower joins again, under a new
+	// key), else why not.
+	linkLobby = "lobby"
 )
 
 // A link is pinged every linkPing; a link that brings nothing (not even a
@@ -65,6 +69,7 @@ type linkMsg struct {
 	ID          uuid.UUID       `json:"id,omitzero"`
 	Command     json.RawMessage `json:"command,omitempty"`
 	Limited     bool            `json:"limited,omitempty"`
+	Waiting     bool            `json:"waiting,omitempty"`
 	Seq         int64           `json:"seq,omitempty"`
 	Code        domain.Code     `json:"code,omitempty"`
 	Reason      domain.Reason   `json:"reason,omitempty"`

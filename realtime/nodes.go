@@ -269,14 +269,32 @@ func (f *followerLink) join(m linkMsg) {
 	go func() {
 		select {
 		case res := <-reply:
-			msg := linkMsg{Type: linkJoined, Key: m.Key}
+			msg := linkMsg{Type: linkJoined, Key: m.Key, Waiting: res.wait != nil}
 			if res.err != nil {
 				msg = msg.withErr(res.err)
 			}
 			f.link.send(msg)
+			if res.wait != nil {
+				f.answerLobby(m.Key, res.wait)
+			}
 		case <-f.ctx.Done():
 		}
 	}()
+}
+
+// answerLobby passes the lobby's answer to a waiting student's join on to
+// their node. The follower then leaves this join (the lesson holds no
+// presence for it) and, when admitted, joins again.
+func (f *followerLink) answerLobby(key string, wait <-chan error) {
+	select {
+	case err := <-wait:
+		msg := linkMsg{Type: linkLobby, Key: key}
+		if err != nil {
+			msg = msg.withErr(err)
+		}
+		f.link.send(msg)
+	case <-f.ctx.Done():
+	}
 }
 
 func (f *followerLink) command(m linkMsg) {

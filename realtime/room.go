@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -63,12 +64,14 @@ type Room struct {
 	onStage []string
 	// relayWanted names the nodes that asked for the stage (relay.go).
 	relayWanted chan string
+	muted       map[string]sfu.Muted // who the stage was last told is muted
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
 	state     *domain.State
 	broadcast int64 // the last sequence sent to the sessions
 	sessions  map[*session]struct{}
+	lobby     map[*session]chan error // students waiting to be admitted: nil when they may enter, else why not
 	pending   []decided
 	refused   []refusal        // refused commands, answered once the store says they are not resends
 	absent    <-chan time.Time // when to record the leaves of the present with no session
@@ -91,6 +94,7 @@ type Room struct {
 	forwarded map[uuid.UUID]*submit    // commands sent to the owner, by id
 	held      []heldAck                // acks waiting for their event to be delivered
 	joining   map[string]*enter        // joins sent to the owner, by session key
+	waiting   map[string]chan error    // joins the owner holds in its lobby, by session key
 	exiting   map[string]chan struct{} // leaves sent to the owner, by session key
 	byKey     map[string]*session      // the sessions, by key
 }
@@ -132,6 +136,9 @@ type enter struct {
 type enterReply struct {
 	plan catchUp
 	err  error
+	// wait, when set, says that the student waits in the lobby: it yields
+	// nil once they may enter again, or why they may not.
+	wait <-chan error
 }
 
 // catchUp is what a joining session is sent before live events: the state
@@ -176,9 +183,9 @@ func (req *exit) whileReloading(r *Room, _ error) {
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
 	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue), relayWanted: make(chan string, 64),
-		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
+		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{}, lobby: map[*session]chan error{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs),
-		forwarded: map[uuid.UUID]*submit{}, joining: map[string]*enter{}, exiting: map[string]chan struct{}{},
+		forwarded: map[uuid.UUID]*submit{}, joining: map[string]*enter{}, waiting: map[string]chan error{}, exiting: map[string]chan struct{}{},
 		byKey: map[string]*session{}}
 }
 
@@ -508,6 +515,10 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	}
 	ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: s.participant, Role: s.role,
 		Payload: &domain.ParticipantJoined{Name: s.name}}, r.srv.now())
+	if domain.ErrorReason(err) == domain.ReasonWaiting {
+		r.wait(req)
+		return
+	}
 	if err != nil {
 		req.reply <- enterReply{err: err}
 		return
@@ -559,6 +570,7 @@ func (r *Room) exit(ctx context.Context, req *exit) {
 		return
 	}
 	defer close(req.done)
+	delete(r.lobby, req.s)
 	if _, ok := r.sessions[req.s]; !ok {
 		return // replaced by a newer session of the same participant
 	}
@@ -839,12 +851,15 @@ func (r *Room) publish(events []domain.Event) {
 	r.pushEvents(events)
 	r.releaseHeld()
 	r.sinceSnap += len(events)
+	r.removeSessions(events)
+	r.answerLobby()
 	r.updateStage()
 	r.recordEvents(events)
 }
 
-// updateStage tells the stage whose media everyone receives: the teachers
-// present, and the student who has the floor.
+// updateStage tells the stage whose media everyone receives (the teachers
+// present, and the student who has the floor) and whose microphone or
+// camera the teacher muted, which reaches no one.
 func (r *Room) updateStage() {
 	if r.state == nil {
 		return
@@ -859,6 +874,16 @@ func (r *Room) updateStage() {
 	if !slices.Equal(on, r.onStage) {
 		r.onStage = on
 		r.stage.SetOnStage(on...)
+	}
+	muted := map[string]sfu.Muted{}
+	for id, p := range r.state.Participants {
+		if p.AudioMuted || p.VideoMuted {
+			muted[id] = sfu.Muted{Audio: p.AudioMuted, Video: p.VideoMuted}
+		}
+	}
+	if !maps.Equal(muted, r.muted) {
+		r.muted = muted
+		r.stage.SetMuted(muted)
 	}
 }
 

@@ -3,7 +3,9 @@
 // lesson action travels over its data channels: a command is checked by
 // domain, stored by eventstore, and then fanned out to everyone in the
 // store's sequence order. Late joiners and reconnecting clients are replayed
-// what they missed over the same channel.
+// what they missed over the same channel. A student the lesson's rules hold
+// in the lobby is sent nothing until the log lets them in, and a removal
+// ends the removed participant's sessions in whichever room folds it.
 //
 // A Room owns one live lesson on this server process: its state, its
 // sessions, and the only goroutine that decides its commands. With a

@@ -17,7 +17,9 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/domain/timeline"
 	"classroom/eventstore"
+	"classroom/lessonlog"
 	"classroom/realtime/token"
 	"classroom/web/signin"
 )
@@ -95,6 +97,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("POST /api/lessons", a.createLesson)
 	mux.HandleFunc("GET /api/lessons", a.listLessons)
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
+	mux.HandleFunc("DELETE /api/lessons/{id}", a.deleteLesson)
 	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
 	mux.HandleFunc("GET /api/lessons/{id}/export", a.exportLesson)
 	mux.HandleFunc("GET /api/lessons/{id}/state", a.lessonState)
@@ -120,6 +123,7 @@ func NewHandler(cfg Config) http.Handler {
 		mux.HandleFunc("GET /api/me", a.me)
 	}
 	mux.HandleFunc("GET /lessons/{id}/replay", replayPage())
+	mux.HandleFunc("GET /lessons/{id}/attendance", idPage(page("attendance.html")))
 	mux.HandleFunc("GET /api/lessons/{id}/events", a.events)
 	if cfg.Live != nil {
 		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)
@@ -200,6 +204,8 @@ type lessonJSON struct {
 	Created time.Time  `json:"created"`
 	Ended   *time.Time `json:"ended,omitempty"`
 	LastSeq int64      `json:"last_seq"`
+	// Recording says, in a single lesson's answer, that it is being recorded.
+	Recording bool `json:"recording,omitempty"`
 	// Given only to whoever created the lesson.
 	Teacher  *linkJSON `json:"teacher,omitempty"`
 	Students *linkJSON `json:"students,omitempty"`
@@ -238,6 +244,7 @@ func toJSON(l eventstore.Lesson) lessonJSON {
 func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Title string `json:"title"`
+		Lobby bool   `json:"lobby"` // students wait to be admitted
 	}
 	if err := decodeBody(w, r, &body); err != nil {
 		a.fail(w, r, err)
@@ -254,6 +261,7 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	ev.Payload.(*domain.LessonCreated).Lobby = body.Lobby
 	seqs, errs, err := a.store.Append(r.Context(), ev)
 	if err == nil {
 		err = errs[0]
@@ -371,7 +379,16 @@ func (a *API) getLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	a.reply(w, http.StatusOK, toJSON(l))
+	out := toJSON(l)
+	// Whether it is being recorded, for a student to know before their
+	// camera and microphone are used.
+	st, err := lessonlog.Seek(r.Context(), a.store, id, timeline.AtSeq(l.LastSeq))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out.Recording = st.Recording
+	a.reply(w, http.StatusOK, out)
 }
 
 // decodeBody reads a JSON request body of at most MaxBodyBytes into v,

@@ -70,11 +70,16 @@ func (c *classCluster) wsURL(i int, lesson string) string {
 	return "ws://" + c.nodes[i].addr + "/api/lessons/" + lesson + "/ws"
 }
 
+// tokenClaims are the claims of a token for participant id, named id, in
+// role, valid for an hour.
+func tokenClaims(lesson string, role domain.Role, id string) token.Claims {
+	return token.Claims{Lesson: uuid.MustParse(lesson), Role: role, Participant: id, Name: id, Expires: time.Now().Add(time.Hour)}
+}
+
 // join dials node i as participant id in role.
 func (c *classCluster) join(ctx context.Context, i int, lesson string, role domain.Role, id string) *client.Client {
 	c.t.Helper()
-	tok, err := c.tokens.Issue(token.Claims{Lesson: uuid.MustParse(lesson), Role: role, Participant: id, Name: id,
-		Expires: time.Now().Add(time.Hour)})
+	tok, err := c.tokens.Issue(tokenClaims(lesson, role, id))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -671,8 +676,7 @@ func TestClusterEphemeral(t *testing.T) {
 		if i == 0 {
 			role, id = domain.RoleTeacher, "teacher" // node 0 owns the lesson
 		}
-		tok, err := c.tokens.Issue(token.Claims{Lesson: uuid.MustParse(lesson), Role: role, Participant: id, Name: id,
-			Expires: time.Now().Add(time.Hour)})
+		tok, err := c.tokens.Issue(tokenClaims(lesson, role, id))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,7 @@
 // Command classroom runs the online classroom server, migrates its database,
 // and exports and imports lessons. It is wiring only: it reads flags and the
 // environment, opens the store, the live server and the HTTP handler, and
-// hands files to lessonlog; it must never hold a lesson rule, an export
+// hands files to lessonlog and deletions to retention; it must never hold a lesson rule, an export
 // format or an HTTP handler of its own.
 //
 // Usage:
@@ -11,6 +11,7 @@
 //	classroom export -lesson ID -format F -o PATH   export a lesson
 //	classroom import -i PATH    import an exported lesson
 //	classroom lti add|rotate-key|urls [flags]   register an LTI platform, rotate the tool's key, print the URLs platforms need
+//	classroom delete -lesson ID delete an ended lesson and its recordings
 //
 // Every flag has an environment variable; see "classroom help".
 package main
@@ -31,9 +32,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -43,6 +46,7 @@ import (
 	"classroom/realtime"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
+	"classroom/retention"
 	"classroom/web"
 )
 
@@ -85,6 +89,7 @@ type config struct {
 	leaseTTL         time.Duration
 	maxSubscribers   int
 	nodePublicURL    string
+	retention        string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -134,6 +139,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for a killed node's successor (CLASSROOM_LEASE_TTL)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
+	fs.StringVar(&c.retention, "retention", env("CLASSROOM_RETENTION", ""),
+		"delete lessons this long after they ended, their logs, decks and recordings (90d, or a duration); empty keeps them (CLASSROOM_RETENTION)")
 	fs.StringVar(&c.publicURL, "public-url", env("CLASSROOM_PUBLIC_URL", ""),
 		"the server's public URL (https://classroom.school.example); the LTI 1.3 tool is served only with it (CLASSROOM_PUBLIC_URL)")
 	fs.StringVar(&c.ltiPlatformsFile, "lti-platforms", env("CLASSROOM_LTI_PLATFORMS", ""),
@@ -254,8 +261,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	c.flags(fs)
 	var x transfer
 	var l ltiFlags
+	var deleteID string
 	switch cmd {
 	case "serve", "migrate":
+	case "delete":
+		fs.StringVar(&deleteID, "lesson", "", "the id of the ended lesson to delete, with its recordings")
 	case "lti":
 		if len(args) == 0 {
 			fmt.Fprintln(stderr, "usage: classroom lti add|rotate-key|urls [flags]")
@@ -266,7 +276,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "export", "import":
 		x.flags(fs, cmd)
 	case "help":
-		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|lti|help] [flags]")
+		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|delete|lti|help] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
@@ -295,6 +305,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = l.run(&c, stdout)
 	} else if cmd == "export" || cmd == "import" {
 		err = x.run(ctx, cmd, &c, log, os.Stdin, stdout, stderr)
+	} else if cmd == "delete" {
+		err = deleteLesson(ctx, &c, log, deleteID, stdout)
 	} else {
 		err = serve(ctx, &c, log)
 	}
@@ -344,7 +356,29 @@ func (c *config) startRelay(log *slog.Logger, shared *web.PortShare) (*turn.Rela
 	return relay, nil
 }
 
+// deleteLesson deletes an ended lesson for real (retention.Delete).
+func deleteLesson(ctx context.Context, c *config, log *slog.Logger, lessonID string, stdout io.Writer) error {
+	id, err := uuid.Parse(lessonID)
+	if err != nil {
+		return fmt.Errorf("-lesson %q is not a lesson id", lessonID)
+	}
+	store, err := eventstore.Open(ctx, c.store(log))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := retention.Delete(ctx, store, c.recordings(), id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted lesson %s\n", id)
+	return nil
+}
+
 func serve(ctx context.Context, c *config, log *slog.Logger) error {
+	keep, err := retention.Parse(c.retention)
+	if err != nil {
+		return fmt.Errorf("-retention: %w", err)
+	}
 	log.Info("opening the event store", "store", c.describe())
 	store, err := eventstore.Open(ctx, c.store(log))
 	if err != nil {
@@ -357,6 +391,15 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		}
 		log.Info("event store closed")
 	}()
+	if keep > 0 {
+		// Ended lessons older than the retention are deleted now and then
+		// hourly; the loop ends before the store closes.
+		keepCtx, stopKeeping := context.WithCancel(ctx)
+		var keeping sync.WaitGroup
+		keeping.Go(func() { retention.Keep(keepCtx, log, store, c.recordings(), keep, time.Now) })
+		defer keeping.Wait()
+		defer stopKeeping()
+	}
 
 	key, err := token.LoadOrCreateKey(c.keyFile())
 	if err != nil {

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"log/slog"
+	"maps"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -24,6 +25,7 @@ type Stage struct {
 	mu      sync.Mutex
 	members map[*Member]struct{}
 	onStage map[string]bool
+	muted   map[string]Muted // media held back whoever is on stage
 	closed  bool
 	subs    []media.Subscriber // besides the members: recorders
 	wg      sync.WaitGroup     // writers and RTCP readers of forwarded tracks
@@ -105,6 +107,19 @@ func (s *Stage) SetOnStage(participants ...string) {
 	for _, p := range participants {
 		s.onStage[p] = true
 	}
+	s.reconcile()
+}
+
+// Muted says which of a participant's media the stage forwards to nobody.
+type Muted struct{ Audio, Video bool }
+
+// SetMuted says whose microphone (Audio) or camera (Video) reaches no one,
+// on stage or not; a participant muted is absent from muted. Their tracks
+// are taken from every subscriber at once, and come back when unmuted.
+func (s *Stage) SetMuted(muted map[string]Muted) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.muted = maps.Clone(muted)
 	s.reconcile()
 }
 
@@ -202,6 +217,9 @@ func (s *Stage) reconcile() {
 func (s *Stage) staged(pub *publication) bool {
 	o := pub.owner
 	if s.closed || o.left || !s.onStage[o.id] {
+		return false
+	}
+	if m := s.muted[o.id]; m.Audio && pub.kind == webrtc.RTPCodecTypeAudio || m.Video && pub.kind == webrtc.RTPCodecTypeVideo {
 		return false
 	}
 	select {

@@ -74,6 +74,7 @@ const (
 	SignalError     = "error"     // server: a refusal or failure, with a code
 	SignalLeave     = "leave"     // client: leaving for good
 	SignalBye       = "bye"       // server: the session ends, with a reason
+	SignalWaiting   = "waiting"   // server: the student waits in the lobby until the teacher admits them
 )
 
 // Signal is one WebSocket message. Type says which fields are set.
@@ -134,7 +135,7 @@ func DecodeSignal(b []byte) (Signal, error) {
 	}
 	switch s.Type {
 	case SignalJoin, SignalOffer, SignalAnswer, SignalCandidate, SignalLeave,
-		SignalWelcome, SignalError, SignalBye:
+		SignalWelcome, SignalError, SignalBye, SignalWaiting:
 	default:
 		return Signal{}, domain.Errorf(domain.CodeInvalid, "unknown signal type %q", s.Type)
 	}

@@ -187,6 +187,9 @@ export class LessonConnection extends EventTarget {
           }
         }
         return;
+      case "waiting":
+        this.dispatchEvent(new CustomEvent("waiting", { detail: { message: sig.message || "" } }));
+        return;
       case "error":
         this.dispatchEvent(new CustomEvent("problem", { detail: { code: sig.code, reason: sig.reason || "", message: sig.message } }));
         return;
