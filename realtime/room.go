@@ -56,6 +56,7 @@ type Room struct {
 	// floor; onStage is who the stage was last told that is.
 	stage   *sfu.Stage
 	onStage []string
+	ingests map[string]int // live WHIP publishers by participant, on stage while live (streams.go)
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
@@ -673,6 +674,11 @@ func (r *Room) updateStage() {
 	var on []string
 	for id, p := range r.state.Participants {
 		if p.Present && (p.Role == domain.RoleTeacher || id == r.state.Floor) {
+			on = append(on, id)
+		}
+	}
+	for id := range r.ingests {
+		if !slices.Contains(on, id) {
 			on = append(on, id)
 		}
 	}

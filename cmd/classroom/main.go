@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -72,6 +73,7 @@ type config struct {
 	httpAddr       string
 	recordingsDir  string
 	writeTimeout   time.Duration
+	maxViewers     int
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -113,6 +115,16 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
+	fs.IntVar(&c.maxViewers, "max-viewers", envInt("CLASSROOM_MAX_VIEWERS", realtime.DefaultMaxViewers),
+		"WHEP viewers one lesson admits (CLASSROOM_MAX_VIEWERS)")
+}
+
+// envInt is env for integers; an unparsable value falls back to def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -379,6 +391,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	}
 	srv := &http.Server{
 		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
+			Streams: realtime.NewStreams(live, realtime.StreamsConfig{MaxViewers: c.maxViewers}),
 			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -2,10 +2,8 @@ package recorder
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,41 +13,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"classroom/media"
-	"classroom/media/codec"
 	"classroom/media/mediatest"
 )
-
-// x264Stream encodes frames of ffmpeg's test pattern with x264 (a keyframe
-// every 30) and returns its access units in Annex B form.
-func x264Stream(t *testing.T, frames int) [][]byte {
-	t.Helper()
-	bin, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		t.Fatalf("ffmpeg not found: install the Debian package 'ffmpeg' (scripts/test does as root): %v", err)
-	}
-	path := filepath.Join(t.TempDir(), "pattern.h264")
-	out, err := exec.Command(bin, "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-frames:v",
-		strconv.Itoa(frames), "-pix_fmt", "yuv420p",
-		"-c:v", "libx264", "-profile:v", "baseline", "-g", "30", "-bsf:v", "h264_mp4toannexb", "-f", "h264", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, out)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// One slice per picture: an access unit ends with its slice.
-	var aus [][]byte
-	var au []byte
-	for _, n := range codec.H264NALUs(b) {
-		au = append(append(au, 0, 0, 0, 1), n...)
-		if t := n[0] & 0x1f; t == 1 || t == 5 {
-			aus = append(aus, au)
-			au = nil
-		}
-	}
-	return aus
-}
 
 // TestRecordH264: an x264 stream, packetized as a WHIP encoder does
 // (parameter sets in STAP-A, slices cut into FU-A of at most 1,200 bytes),
@@ -58,7 +23,7 @@ func x264Stream(t *testing.T, frames int) [][]byte {
 // an error; its manifest names the .mkv file.
 func TestRecordH264(t *testing.T) {
 	const frames = 60
-	aus := x264Stream(t, frames)
+	aus := mediatest.X264(t, frames)
 	if len(aus) != frames {
 		t.Fatalf("%d access units from ffmpeg, want %d", len(aus), frames)
 	}

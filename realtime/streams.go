@@ -1,0 +1,614 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+
+	"classroom/domain"
+	"classroom/media/sfu"
+	"classroom/realtime/peer"
+	"classroom/realtime/protocol"
+)
+
+// StreamKind says which way a stream's media goes.
+type StreamKind string
+
+// The kinds of stream.
+const (
+	// StreamPublish is a WHIP publisher: an encoder (OBS, a hardware
+	// encoder) sending the teacher's camera and microphone.
+	StreamPublish StreamKind = "publish"
+	// StreamView is a WHEP viewer: a player receiving the stage.
+	StreamView StreamKind = "view"
+)
+
+// Limits of streams.
+const (
+	// DefaultMaxViewers is how many WHEP viewers one lesson admits when
+	// StreamsConfig.MaxViewers is 0.
+	DefaultMaxViewers = 100
+	// MaxOfferBytes bounds a WHIP or WHEP offer and a PATCH's fragment.
+	MaxOfferBytes = 64 << 10
+	// gatherTimeout bounds the wait for the server's candidates, which the
+	// answer carries whole: WHIP clients such as OBS never trickle.
+	gatherTimeout = 5 * time.Second
+	// connectTimeout is how long a stream may take to connect after its
+	// answer before it is ended.
+	connectTimeout = 30 * time.Second
+)
+
+// TeacherID is the participant id of a lesson's teacher: a WHIP publisher
+// publishes as them.
+const TeacherID = "teacher"
+
+// StreamsConfig configures Streams.
+type StreamsConfig struct {
+	// MaxViewers bounds the WHEP viewers of one lesson; 0 means
+	// DefaultMaxViewers.
+	MaxViewers int
+}
+
+// Streams are the WHIP publishers and WHEP viewers of the server's lessons
+// (RFC 9725 and its WHEP sibling): media connections made by one HTTP
+// offer and answer, with no WebSocket and no data channel. A publisher's
+// tracks go on the lesson's stage as the teacher's, exactly as the
+// teacher's browser's would, and are recorded the same way; a viewer is a
+// member of the stage that receives what is on it and sends nothing. Who
+// may open one (the keys) is the caller's to check; Streams checks the
+// offer, one publisher per lesson, and the viewer limit. Streams end with
+// DELETE, with a failed connection, with the lesson's room, or when the
+// server closes, which waits for them.
+type Streams struct {
+	srv *Server
+	cfg StreamsConfig
+
+	mu         sync.Mutex
+	byID       map[uuid.UUID]*Stream
+	publishers map[uuid.UUID]*Stream // by lesson
+	viewers    map[uuid.UUID]int     // by lesson
+}
+
+// NewStreams returns the streams of srv's lessons.
+func NewStreams(srv *Server, cfg StreamsConfig) *Streams {
+	if cfg.MaxViewers <= 0 {
+		cfg.MaxViewers = DefaultMaxViewers
+	}
+	return &Streams{srv: srv, cfg: cfg, byID: map[uuid.UUID]*Stream{}, publishers: map[uuid.UUID]*Stream{},
+		viewers: map[uuid.UUID]int{}}
+}
+
+// Stream is one WHIP publisher's or WHEP viewer's connection.
+type Stream struct {
+	ID     uuid.UUID
+	Lesson uuid.UUID
+	Kind   StreamKind
+	// Key is the stream key that admitted it; uuid.Nil for the teacher's
+	// own token.
+	Key uuid.UUID
+	// Participant is who the stream is on the stage: the teacher for a
+	// publisher, "viewer-" and the stream's id for a viewer.
+	Participant string
+
+	streams *Streams
+	room    *Room
+	pc      *webrtc.PeerConnection
+	member  *sfu.Member // a publisher's, on the stage
+	view    *stageView  // a viewer's, subscribed to the stage
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{} // closed once the stream has ended and is released
+
+	staged bool // the room counts the stream's publisher on stage
+
+	mu   sync.Mutex
+	etag string
+}
+
+// Publish opens a WHIP publisher's stream on the lesson from its offer and
+// returns the stream and the answer, which carries the server's candidates.
+// Refusals: CodeInvalid for an offer that is not SDP, sends nothing, or has
+// no codec the server forwards; CodeConflict while another publisher of the
+// lesson is live or once the lesson has ended; CodeUnavailable while the
+// server shuts down.
+func (st *Streams) Publish(ctx context.Context, lesson, key uuid.UUID, offer string) (*Stream, string, error) {
+	return st.open(ctx, lesson, key, StreamPublish, offer)
+}
+
+// View opens a WHEP viewer's stream on the lesson. It is sent the tracks on
+// stage when it connects, as many of each kind as its offer has media
+// sections for. Refusals as Publish's, and CodeConflict when the lesson
+// has MaxViewers viewers already.
+func (st *Streams) View(ctx context.Context, lesson, key uuid.UUID, offer string) (*Stream, string, error) {
+	return st.open(ctx, lesson, key, StreamView, offer)
+}
+
+// Get returns a live stream by its id.
+func (st *Streams) Get(id uuid.UUID) (*Stream, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s, ok := st.byID[id]
+	return s, ok
+}
+
+// EndKey ends the lesson's streams a key admitted: the key was revoked.
+func (st *Streams) EndKey(lesson, key uuid.UUID) {
+	st.mu.Lock()
+	var end []*Stream
+	for _, s := range st.byID {
+		if s.Lesson == lesson && s.Key == key && key != uuid.Nil {
+			end = append(end, s)
+		}
+	}
+	st.mu.Unlock()
+	for _, s := range end {
+		s.End()
+	}
+}
+
+// publishing reports whether the lesson has a WHIP publisher.
+func (st *Streams) publishing(lesson uuid.UUID) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	_, ok := st.publishers[lesson]
+	return ok
+}
+
+// Viewers returns how many WHEP viewers the lesson has.
+func (st *Streams) Viewers(lesson uuid.UUID) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.viewers[lesson]
+}
+
+func (st *Streams) open(ctx context.Context, lesson, key uuid.UUID, kind StreamKind, offer string) (*Stream, string, error) {
+	sections, err := checkOffer(offer, kind)
+	if err != nil {
+		return nil, "", err
+	}
+	s := &Stream{ID: uuid.New(), Lesson: lesson, Kind: kind, Key: key, streams: st, done: make(chan struct{})}
+	s.Participant = TeacherID
+	if kind == StreamView {
+		s.Participant = "viewer-" + s.ID.String()
+	}
+	if err := st.claim(s); err != nil {
+		return nil, "", err
+	}
+	srv := st.srv
+	srv.mu.Lock()
+	if srv.closed {
+		srv.mu.Unlock()
+		st.unclaim(s)
+		return nil, "", domain.Errorf(domain.CodeUnavailable, "the server is shutting down")
+	}
+	srv.sessions.Add(1) // Close waits for the stream as for a session
+	srv.mu.Unlock()
+	s.ctx, s.cancel = context.WithCancel(srv.sessionsCtx)
+	answer, err := s.start(ctx, offer, sections)
+	if err != nil {
+		s.cancel()
+		s.release()
+		return nil, "", err
+	}
+	go s.run()
+	return s, answer, nil
+}
+
+// claim registers the stream, checking one publisher per lesson and the
+// viewer limit.
+func (st *Streams) claim(s *Stream) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch s.Kind {
+	case StreamPublish:
+		if _, busy := st.publishers[s.Lesson]; busy {
+			return domain.Errorf(domain.CodeConflict, "another encoder is publishing to this lesson; stop it first")
+		}
+		st.publishers[s.Lesson] = s
+	case StreamView:
+		if st.viewers[s.Lesson] >= st.cfg.MaxViewers {
+			return domain.Errorf(domain.CodeConflict, "the lesson has its %d viewers already", st.cfg.MaxViewers)
+		}
+		st.viewers[s.Lesson]++
+	}
+	st.byID[s.ID] = s
+	return nil
+}
+
+func (st *Streams) unclaim(s *Stream) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.byID, s.ID)
+	switch s.Kind {
+	case StreamPublish:
+		if st.publishers[s.Lesson] == s {
+			delete(st.publishers, s.Lesson)
+		}
+	case StreamView:
+		if st.viewers[s.Lesson]--; st.viewers[s.Lesson] <= 0 {
+			delete(st.viewers, s.Lesson)
+		}
+	}
+}
+
+// start opens the room, makes the connection and answers the offer.
+func (s *Stream) start(ctx context.Context, offer string, sections []offeredSection) (string, error) {
+	srv := s.streams.srv
+	room, err := srv.acquire(ctx, s.Lesson)
+	if err != nil {
+		return "", err
+	}
+	s.room = room
+	if err := s.stageRequest(ctx, 1); err != nil {
+		return "", err
+	}
+	pc, err := srv.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		srv.log.Error("create a stream's peer connection", "err", err)
+		return "", domain.Errorf(domain.CodeInternal, "could not set up the connection")
+	}
+	s.pc = pc
+	if s.Kind == StreamPublish {
+		s.member = room.stage.Join(s.Participant, pc)
+		pc.OnTrack(s.member.Publish)
+	} else {
+		// The viewer's tracks are added before the offer is set, so that
+		// its sections take them: WHEP has no offer from the server.
+		var now stageTracks
+		room.stage.Subscribe(&now)
+		room.stage.Unsubscribe(&now)
+		encoder := s.streams.publishing(s.Lesson)
+		if s.view, err = newStageView(s.ctx, srv.log.With("lesson", s.Lesson, "stream", s.ID), pc, sections, now.tracks, encoder); err != nil {
+			return "", err
+		}
+	}
+	pc.OnConnectionStateChange(func(state webrtc.PeerConnectionState) {
+		srv.log.Debug("stream connection", "lesson", s.Lesson, "stream", s.ID, "kind", s.Kind, "state", state.String())
+		switch state {
+		case webrtc.PeerConnectionStateConnected:
+			peer.StartSRTP(pc)
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			s.cancel()
+		}
+	})
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", domain.Errorf(domain.CodeInvalid, "the offer was refused: %v", err)
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", domain.Errorf(domain.CodeInvalid, "could not answer the offer: %v", err)
+	}
+	if !answersMedia(ans.SDP) {
+		return "", domain.Errorf(domain.CodeInvalid, "the offer has no codec the server forwards (Opus, H.264, VP8)")
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return "", domain.Errorf(domain.CodeInvalid, "could not answer the offer: %v", err)
+	}
+	wait, cancel := context.WithTimeout(ctx, gatherTimeout)
+	defer cancel()
+	select {
+	case <-gathered:
+	case <-wait.Done():
+		// Send what was gathered: peer-reflexive candidates still work.
+	}
+	s.etag = newETag()
+	if s.view != nil {
+		s.view.start()
+		room.stage.Subscribe(s.view)
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+// stageRequest tells the room that a publisher of the teacher started
+// (+1) or ended (-1); a viewer's stream asks only that the lesson has not
+// ended.
+func (s *Stream) stageRequest(ctx context.Context, delta int) error {
+	if s.Kind != StreamPublish && delta < 0 {
+		return nil
+	}
+	req := &ingest{participant: s.Participant, reply: make(chan error, 1)}
+	if s.Kind == StreamPublish {
+		req.delta = delta
+	}
+	if err := s.room.send(ctx, req); err != nil {
+		return err
+	}
+	select {
+	case err := <-req.reply:
+		if err == nil && delta > 0 {
+			s.staged = true
+		}
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run waits for the stream's end, then releases it.
+func (s *Stream) run() {
+	timer := time.AfterFunc(connectTimeout, func() {
+		if s.pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+			s.cancel()
+		}
+	})
+	defer timer.Stop()
+	select {
+	case <-s.ctx.Done():
+	case <-s.room.done:
+	}
+	s.release()
+}
+
+// release ends the stream and gives back what it held.
+func (s *Stream) release() {
+	srv := s.streams.srv
+	if s.member != nil {
+		s.member.Leave()
+	}
+	if s.view != nil {
+		s.room.stage.Unsubscribe(s.view)
+	}
+	if s.pc != nil {
+		s.pc.Close()
+	}
+	if s.member != nil {
+		s.member.Wait()
+	}
+	if s.view != nil {
+		s.view.stop()
+	}
+	if s.room != nil {
+		if s.staged {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.stageRequest(ctx, -1); err != nil {
+				srv.log.Debug("stream: take the publisher off the stage", "err", err)
+			}
+			cancel()
+		}
+		srv.release(s.room)
+	}
+	s.streams.unclaim(s)
+	srv.sessions.Done()
+	close(s.done)
+}
+
+// End ends the stream (DELETE) and returns once it is released.
+func (s *Stream) End() {
+	s.cancel()
+	<-s.done
+}
+
+// Done is closed once the stream has ended.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// ETag names the stream's ICE session: it changes with an ICE restart.
+func (s *Stream) ETag() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.etag
+}
+
+func newETag() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return `"` + hex.EncodeToString(b[:]) + `"`
+}
+
+// offeredSection is an audio or video section of an offer: its kind and
+// the MIME types of its codecs.
+type offeredSection struct {
+	kind   webrtc.RTPCodecType
+	codecs []string
+}
+
+// CheckOffer checks a WHIP (publish) or WHEP (view) offer before anything
+// is made for it: SDP with an audio or video section, a publisher's
+// sending, a viewer's receiving, and some codec the server forwards.
+func CheckOffer(offer string, kind StreamKind) error {
+	_, err := checkOffer(offer, kind)
+	return err
+}
+
+// checkOffer is CheckOffer, returning the offer's audio and video sections.
+func checkOffer(offer string, kind StreamKind) ([]offeredSection, error) {
+	if len(offer) > MaxOfferBytes {
+		return nil, domain.Errorf(domain.CodeInvalid, "the offer is longer than %d bytes", MaxOfferBytes)
+	}
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(offer); err != nil {
+		return nil, domain.Errorf(domain.CodeInvalid, "the offer is not SDP: %v", err)
+	}
+	var sections []offeredSection
+	known := 0
+	for _, m := range d.MediaDescriptions {
+		k := m.MediaName.Media
+		sec := offeredSection{kind: webrtc.NewRTPCodecType(k)}
+		if sec.kind == 0 {
+			continue
+		}
+		dir := "sendrecv"
+		for _, a := range m.Attributes {
+			switch a.Key {
+			case "sendonly", "recvonly", "inactive", "sendrecv":
+				dir = a.Key
+			case "rtpmap":
+				_, codec, _ := strings.Cut(a.Value, " ")
+				name, _, _ := strings.Cut(codec, "/")
+				switch strings.ToLower(name) {
+				case "opus", "h264", "vp8":
+					known++
+					sec.codecs = append(sec.codecs, k+"/"+name)
+				}
+			}
+		}
+		if kind == StreamPublish && (dir == "recvonly" || dir == "inactive") {
+			return nil, domain.Errorf(domain.CodeInvalid, "a WHIP offer sends its media (sendonly), this one has %s %s", dir, k)
+		}
+		if kind == StreamView && (dir == "sendonly" || dir == "inactive") {
+			return nil, domain.Errorf(domain.CodeInvalid, "a WHEP offer receives its media (recvonly), this one has %s %s", dir, k)
+		}
+		sections = append(sections, sec)
+	}
+	if len(sections) == 0 {
+		return nil, domain.Errorf(domain.CodeInvalid, "the offer has no audio or video")
+	}
+	if known == 0 {
+		return nil, errNoCodec
+	}
+	return sections, nil
+}
+
+// answersMedia reports whether an answer accepts some audio or video
+// section (a rejected one has port 0).
+func answersMedia(answer string) bool {
+	var d sdp.SessionDescription
+	if d.UnmarshalString(answer) != nil {
+		return false
+	}
+	for _, m := range d.MediaDescriptions {
+		if (m.MediaName.Media == "audio" || m.MediaName.Media == "video") && m.MediaName.Port.Value != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ingest is the room's part of a stream: a publisher puts the teacher on
+// stage while it is live (delta +1, then -1), and any stream is refused
+// once the lesson has ended.
+type ingest struct {
+	participant string
+	delta       int
+	reply       chan error
+}
+
+func (req *ingest) do(_ context.Context, r *Room) {
+	if req.delta >= 0 && r.state.Status == domain.StatusEnded {
+		req.reply <- domain.Errorf(domain.CodeConflict, "the lesson has ended")
+		return
+	}
+	if r.ingests == nil {
+		r.ingests = map[string]int{}
+	}
+	if r.ingests[req.participant] += req.delta; r.ingests[req.participant] <= 0 {
+		delete(r.ingests, req.participant)
+	}
+	r.updateStage()
+	req.reply <- nil
+}
+
+func (req *ingest) whileReloading(r *Room, err error) {
+	if req.delta < 0 && r.ingests != nil {
+		if r.ingests[req.participant]--; r.ingests[req.participant] <= 0 {
+			delete(r.ingests, req.participant)
+		}
+	}
+	req.reply <- err
+}
+
+// ICEServers returns the STUN and TURN servers a stream's client is told
+// of (in WHIP's Link headers), for a client that reached the server as host.
+func (st *Streams) ICEServers(host string, s *Stream) []protocol.ICEServer {
+	if st.srv.cfg.ICEServers == nil {
+		return nil
+	}
+	return st.srv.cfg.ICEServers(host, s.Participant)
+}
+
+// Patch applies a WHIP/WHEP PATCH (a trickle-ice-sdpfrag, RFC 8840): the
+// client's further candidates, or, when the fragment has new ICE
+// credentials, an ICE restart, whose answer fragment it returns (empty for
+// a trickle). ifMatch is the request's If-Match: the stream's ETag, or "*"
+// for a restart. The stream's ETag changes with a restart.
+func (s *Stream) Patch(ctx context.Context, frag, ifMatch string) (string, error) {
+	if len(frag) > MaxOfferBytes {
+		return "", domain.Errorf(domain.CodeInvalid, "the fragment is longer than %d bytes", MaxOfferBytes)
+	}
+	var ufrag, pwd string
+	var cands []string
+	for _, line := range strings.Split(frag, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "a=ice-ufrag:"):
+			ufrag = strings.TrimPrefix(line, "a=ice-ufrag:")
+		case strings.HasPrefix(line, "a=ice-pwd:"):
+			pwd = strings.TrimPrefix(line, "a=ice-pwd:")
+		case strings.HasPrefix(line, "a=candidate:"):
+			cands = append(cands, strings.TrimPrefix(line, "a="))
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ifMatch != "*" && ifMatch != s.etag {
+		return "", domain.Errorf(domain.CodeConflict, "the ICE session has changed (If-Match %s, now %s)", ifMatch, s.etag)
+	}
+	remote := s.pc.RemoteDescription()
+	if remote == nil {
+		return "", domain.Errorf(domain.CodeConflict, "the stream has no offer")
+	}
+	if ufrag == "" || strings.Contains(remote.SDP, "a=ice-ufrag:"+ufrag+"\r\n") {
+		for _, c := range cands {
+			if err := s.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
+				return "", domain.Errorf(domain.CodeInvalid, "the candidate was refused: %v", err)
+			}
+		}
+		return "", nil
+	}
+	if pwd == "" {
+		return "", domain.Errorf(domain.CodeInvalid, "an ICE restart needs a=ice-pwd beside a=ice-ufrag")
+	}
+	// An ICE restart: the offer again with the new credentials.
+	var offer []string
+	for _, line := range strings.Split(remote.SDP, "\r\n") {
+		switch {
+		case strings.HasPrefix(line, "a=ice-ufrag:"):
+			line = "a=ice-ufrag:" + ufrag
+		case strings.HasPrefix(line, "a=ice-pwd:"):
+			line = "a=ice-pwd:" + pwd
+		case strings.HasPrefix(line, "a=candidate:"), line == "a=end-of-candidates":
+			continue
+		}
+		offer = append(offer, line)
+	}
+	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: strings.Join(offer, "\r\n")}); err != nil {
+		return "", domain.Errorf(domain.CodeInvalid, "the ICE restart was refused: %v", err)
+	}
+	ans, err := s.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", domain.Errorf(domain.CodeInvalid, "could not answer the ICE restart: %v", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(s.pc)
+	if err := s.pc.SetLocalDescription(ans); err != nil {
+		return "", domain.Errorf(domain.CodeInvalid, "could not answer the ICE restart: %v", err)
+	}
+	for _, c := range cands {
+		if err := s.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
+			return "", domain.Errorf(domain.CodeInvalid, "the candidate was refused: %v", err)
+		}
+	}
+	wait, cancel := context.WithTimeout(ctx, gatherTimeout)
+	defer cancel()
+	select {
+	case <-gathered:
+	case <-wait.Done():
+	}
+	s.etag = newETag()
+	var out []string
+	for _, line := range strings.Split(s.pc.LocalDescription().SDP, "\r\n") {
+		if strings.HasPrefix(line, "a=ice-ufrag:") || strings.HasPrefix(line, "a=ice-pwd:") || strings.HasPrefix(line, "a=candidate:") {
+			if !slices.Contains(out, line) {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, "\r\n") + "\r\n", nil
+}
