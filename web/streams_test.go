@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
@@ -541,4 +542,73 @@ func iceValue(sdp, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// TestWHEPInBrowser: a WHEP player in Chromium (its own RTCPeerConnection,
+// no data channel), admitted by a viewing key, decodes the video of a
+// teacher teaching from the lesson page (VP8, which may come after the
+// player); DELETE ends its stream and frees its place. Played again while an
+// encoder publishes, it decodes the encoder's H.264.
+func TestWHEPInBrowser(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	view := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "view")
+	b := browser(t)
+	teacher := newTab(t, b, "teacher")
+	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+
+	player := newTab(t, b, "player")
+	if err := chromedp.Do(player.ctx, chromedp.Navigate(site.srv.URL+"/test/whep.html")); err != nil {
+		t.Fatal(err)
+	}
+	type decoded struct {
+		Frames, Width float64
+		Codec         string
+	}
+	got := eval[struct {
+		Status   int
+		Channels int
+		Body     string
+	}](player, `watch(`+jsString(view.URL)+`, `+jsString(view.Key)+`)`)
+	if got.Status != http.StatusCreated || got.Channels != 0 {
+		t.Fatalf("the player's POST: %+v", got)
+	}
+	waitUntil(t, 30*time.Second, "the player to decode the teacher's camera", func() bool {
+		d := eval[decoded](player, `decoded()`)
+		return d.Frames > 0 && d.Width > 0
+	})
+	if n := site.streams.Viewers(mustUUID(t, lesson.ID)); n != 1 {
+		t.Errorf("%d viewers counted, want 1", n)
+	}
+	resource := eval[string](player, `window.resource`)
+	if resp, body := streamRequest(t, "DELETE", resource, view.Key, "", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d %s", resp.StatusCode, body)
+	}
+	if n := site.streams.Viewers(mustUUID(t, lesson.ID)); n != 0 {
+		t.Errorf("%d viewers counted after DELETE, want 0", n)
+	}
+
+	publish := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "publish")
+	obs := newOBS(t, true, true)
+	if resp, body := obs.connect(publish.URL, publish.Key); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the encoder's POST: %d %s", resp.StatusCode, body)
+	}
+	obs.send()
+	waitUntil(t, 20*time.Second, "the encoder to connect", func() bool {
+		return obs.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
+	})
+	time.Sleep(time.Second) // its tracks on stage
+	if got := eval[struct{ Status int }](player, `watch(`+jsString(view.URL)+`, `+jsString(view.Key)+`)`); got.Status != http.StatusCreated {
+		t.Fatalf("the player's second POST: %+v", got)
+	}
+	waitUntil(t, 30*time.Second, "the player to decode the encoder's H.264", func() bool {
+		d := eval[decoded](player, `decoded()`)
+		return d.Frames > 0 && d.Codec == "video/H264"
+	})
+}
+
+// jsString quotes s for JavaScript.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
