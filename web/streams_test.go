@@ -612,3 +612,48 @@ func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestStreamKeysInBrowser: the teacher makes a publishing key in the
+// lesson page's "Encoders and players" dialog, which shows the URL and the
+// key to paste into OBS; an encoder publishes with them; revoking the key
+// on the page ends that stream and the key admits no one after.
+func TestStreamKeysInBrowser(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	teacher := newTab(t, browser(t), "teacher")
+	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.click("#streams")
+	if err := chromedp.Do(teacher.ctx, chromedp.WaitVisible(chromedp.ID("stream-label")),
+		chromedp.SetValue(chromedp.ID("stream-label"), "OBS in room 12"), chromedp.Click(chromedp.ID("stream-make"))); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the key to be shown", func() bool {
+		return eval[bool](teacher, `!document.getElementById("stream-made").hidden`)
+	})
+	endpoint := eval[string](teacher, `document.getElementById("stream-url").value`)
+	key := eval[string](teacher, `document.getElementById("stream-key").value`)
+	if !strings.HasSuffix(endpoint, "/api/lessons/"+lesson.ID+"/whip") || !strings.HasPrefix(key, "csk_") {
+		t.Fatalf("the page shows %q and %q", endpoint, key)
+	}
+	if listed := eval[string](teacher, `document.getElementById("stream-keys").textContent`); !strings.Contains(listed, "OBS in room 12") {
+		t.Fatalf("the keys listed: %q", listed)
+	}
+	obs := newOBS(t, true, false)
+	resp, body := obs.connect(endpoint, key)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("publish with the page's key: %d %s", resp.StatusCode, body)
+	}
+	stream := mustUUID(t, obs.resource[strings.LastIndex(obs.resource, "/")+1:])
+
+	eval[bool](teacher, `(window.confirm = () => true, true)`)
+	teacher.click("#stream-keys button")
+	waitUntil(t, 10*time.Second, "the key to be listed as revoked", func() bool {
+		return strings.Contains(eval[string](teacher, `document.getElementById("stream-keys").textContent`), "revoked")
+	})
+	if _, live := site.streams.Get(stream); live {
+		t.Error("the revoked key's stream is still live")
+	}
+	if resp, body := newOBS(t, true, false).connect(endpoint, key); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("publish with the revoked key: %d %s", resp.StatusCode, body)
+	}
+}

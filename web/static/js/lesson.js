@@ -20,6 +20,7 @@ import { LessonConnection } from "./connection.js";
 import { connectionPath } from "./path.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
 import { invite, keptToken, showReplay } from "./links.js";
+import { openStreamKeys } from "./streamkeys.js";
 import { LessonState } from "./state.js";
 import { MAX_CHAT_RUNES, MAX_NAME_RUNES } from "./limits.js";
 import { shortcuts } from "./board.js";
@@ -438,6 +439,7 @@ class App {
       else if (confirm("End the lesson for everyone?")) this.send("lesson.ended").catch(() => {});
     };
     $("invite").onclick = () => invite(this, false);
+    $("streams").onclick = () => openStreamKeys(this);
     $("reinvite").onclick = () => {
       if (confirm("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are.")) invite(this, true);
     };
