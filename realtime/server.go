@@ -3,7 +3,9 @@
 // lesson action travels over its data channels: a command is checked by
 // domain, stored by eventstore, and then fanned out to everyone in the
 // store's sequence order. Late joiners and reconnecting clients are replayed
-// what they missed over the same channel.
+// what they missed over the same channel. Encoders and players that speak
+// WHIP and WHEP instead open Streams: a publisher's tracks go on the stage
+// as the teacher's, a viewer is one more subscriber of the stage.
 //
 // A Room owns one live lesson on this server process: its state, its
 // sessions, and the only goroutine that decides its commands. The package
