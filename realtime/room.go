@@ -56,7 +56,7 @@ type Room struct {
 	// floor; onStage is who the stage was last told that is.
 	stage   *sfu.Stage
 	onStage []string
-	ingests map[string]int // live WHIP publishers by participant, on stage while live (streams.go)
+	streams map[string]domain.Role // participants with a live WHIP (teacher, on stage) or WHEP (viewer, present) stream (streams.go)
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
@@ -549,6 +549,11 @@ func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
 	for s := range r.sessions {
 		here[s.participant] = true
 	}
+	for id, role := range r.streams {
+		if role == domain.RoleViewer {
+			here[id] = true // watching, without a session
+		}
+	}
 	ids := make([]string, 0, len(r.state.Participants))
 	for id, p := range r.state.Participants {
 		if p.Present && (ended || !here[id]) {
@@ -677,8 +682,8 @@ func (r *Room) updateStage() {
 			on = append(on, id)
 		}
 	}
-	for id := range r.ingests {
-		if !slices.Contains(on, id) {
+	for id, role := range r.streams {
+		if role == domain.RoleTeacher && !slices.Contains(on, id) {
 			on = append(on, id)
 		}
 	}

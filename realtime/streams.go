@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/pion/sdp/v3"
@@ -94,9 +96,14 @@ type Stream struct {
 	// Key is the stream key that admitted it; uuid.Nil for the teacher's
 	// own token.
 	Key uuid.UUID
-	// Participant is who the stream is on the stage: the teacher for a
-	// publisher, "viewer-" and the stream's id for a viewer.
+	// Participant is who the stream is in the lesson: the teacher for a
+	// publisher; for a viewer, a participant of role viewer named for its
+	// key and its place among the key's viewers ("viewer-1a2b3c4d-1"), so
+	// that a player coming back takes its place again and the lesson does
+	// not count a new participant each time.
 	Participant string
+	// Name is a viewer's name in the lesson: its key's label.
+	Name string
 
 	streams *Streams
 	room    *Room
@@ -120,15 +127,16 @@ type Stream struct {
 // lesson is live or once the lesson has ended; CodeUnavailable while the
 // server shuts down.
 func (st *Streams) Publish(ctx context.Context, lesson, key uuid.UUID, offer string) (*Stream, string, error) {
-	return st.open(ctx, lesson, key, StreamPublish, offer)
+	return st.open(ctx, lesson, key, StreamPublish, "", offer)
 }
 
-// View opens a WHEP viewer's stream on the lesson. It is sent the tracks on
-// stage when it connects, as many of each kind as its offer has media
-// sections for. Refusals as Publish's, and CodeConflict when the lesson
-// has MaxViewers viewers already.
-func (st *Streams) View(ctx context.Context, lesson, key uuid.UUID, offer string) (*Stream, string, error) {
-	return st.open(ctx, lesson, key, StreamView, offer)
+// View opens a WHEP viewer's stream on the lesson: it joins the lesson as
+// a viewer named name (its key's label), and is sent the teacher's and the
+// floor holder's tracks, as many of each kind as its offer has media
+// sections for (see stageView). Refusals as Publish's, and CodeConflict
+// when the lesson has MaxViewers viewers already.
+func (st *Streams) View(ctx context.Context, lesson, key uuid.UUID, name, offer string) (*Stream, string, error) {
+	return st.open(ctx, lesson, key, StreamView, name, offer)
 }
 
 // Get returns a live stream by its id.
@@ -169,15 +177,17 @@ func (st *Streams) Viewers(lesson uuid.UUID) int {
 	return st.viewers[lesson]
 }
 
-func (st *Streams) open(ctx context.Context, lesson, key uuid.UUID, kind StreamKind, offer string) (*Stream, string, error) {
+func (st *Streams) open(ctx context.Context, lesson, key uuid.UUID, kind StreamKind, name, offer string) (*Stream, string, error) {
 	sections, err := checkOffer(offer, kind)
 	if err != nil {
 		return nil, "", err
 	}
-	s := &Stream{ID: uuid.New(), Lesson: lesson, Kind: kind, Key: key, streams: st, done: make(chan struct{})}
-	s.Participant = TeacherID
+	s := &Stream{ID: uuid.New(), Lesson: lesson, Kind: kind, Key: key, Participant: TeacherID, streams: st, done: make(chan struct{})}
 	if kind == StreamView {
-		s.Participant = "viewer-" + s.ID.String()
+		s.Name = strings.TrimSpace(name)
+		if s.Name == "" || utf8.RuneCountInString(s.Name) > domain.MaxNameRunes {
+			s.Name = "Viewer"
+		}
 	}
 	if err := st.claim(s); err != nil {
 		return nil, "", err
@@ -218,6 +228,21 @@ func (st *Streams) claim(s *Stream) error {
 			return domain.Errorf(domain.CodeConflict, "the lesson has its %d viewers already", st.cfg.MaxViewers)
 		}
 		st.viewers[s.Lesson]++
+		key := "teacher"
+		if s.Key != uuid.Nil {
+			key = s.Key.String()[:8]
+		}
+		taken := map[string]bool{}
+		for _, o := range st.byID {
+			if o.Lesson == s.Lesson {
+				taken[o.Participant] = true
+			}
+		}
+		for n := 1; ; n++ {
+			if s.Participant = fmt.Sprintf("viewer-%s-%d", key, n); !taken[s.Participant] {
+				break
+			}
+		}
 	}
 	st.byID[s.ID] = s
 	return nil
@@ -308,16 +333,11 @@ func (s *Stream) start(ctx context.Context, offer string, sections []offeredSect
 	return pc.LocalDescription().SDP, nil
 }
 
-// stageRequest tells the room that a publisher of the teacher started
-// (+1) or ended (-1); a viewer's stream asks only that the lesson has not
-// ended.
+// stageRequest tells the room that the stream started (+1) or ended (-1).
 func (s *Stream) stageRequest(ctx context.Context, delta int) error {
-	if s.Kind != StreamPublish && delta < 0 {
-		return nil
-	}
-	req := &ingest{participant: s.Participant, reply: make(chan error, 1)}
-	if s.Kind == StreamPublish {
-		req.delta = delta
+	req := &ingest{participant: s.Participant, role: domain.RoleTeacher, delta: delta, reply: make(chan error, 1)}
+	if s.Kind == StreamView {
+		req.role, req.name = domain.RoleViewer, s.Name
 	}
 	if err := s.room.send(ctx, req); err != nil {
 		return err
@@ -482,35 +502,75 @@ func answersMedia(answer string) bool {
 	return false
 }
 
-// ingest is the room's part of a stream: a publisher puts the teacher on
-// stage while it is live (delta +1, then -1), and any stream is refused
-// once the lesson has ended.
+// ingest is the room's part of a stream, asked when it starts (delta +1)
+// and when it ends (-1): a publisher puts the teacher on stage while it is
+// live; a viewer joins the lesson as a viewer (a stored join, and a leave
+// at the end), so that it is listed and counted in attendance. No stream
+// starts once the lesson has ended.
 type ingest struct {
 	participant string
+	role        domain.Role // RoleTeacher for a publisher, RoleViewer for a viewer
+	name        string      // a viewer's
 	delta       int
 	reply       chan error
 }
 
-func (req *ingest) do(_ context.Context, r *Room) {
-	if req.delta >= 0 && r.state.Status == domain.StatusEnded {
-		req.reply <- domain.Errorf(domain.CodeConflict, "the lesson has ended")
+func (req *ingest) do(ctx context.Context, r *Room) {
+	r.flush(ctx) // so that the state is what the store holds
+	if r.state == nil {
+		req.reply <- domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")
 		return
 	}
-	if r.ingests == nil {
-		r.ingests = map[string]int{}
+	if req.delta > 0 && r.state.Status == domain.StatusEnded {
+		req.reply <- domain.Errorf(domain.CodeConflict, "the lesson has ended").Because(domain.ReasonLessonEnded)
+		return
 	}
-	if r.ingests[req.participant] += req.delta; r.ingests[req.participant] <= 0 {
-		delete(r.ingests, req.participant)
+	if req.role == domain.RoleViewer {
+		var p domain.Payload = &domain.ParticipantJoined{Name: req.name}
+		if req.delta < 0 {
+			p = &domain.ParticipantLeft{}
+		}
+		ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: req.participant, Role: domain.RoleViewer,
+			Payload: p}, r.srv.now())
+		if err != nil {
+			if req.delta < 0 {
+				err = nil // not present any more (the lesson ended)
+			}
+			req.reply <- err
+			r.setStream(req)
+			return
+		}
+		r.queue(ev, nil)
+		r.setStream(req)
+		r.flush(ctx)
+		if pt := r.state.Participants[req.participant]; req.delta > 0 && (pt == nil || !pt.Present) {
+			r.setStream(&ingest{participant: req.participant, delta: -1})
+			req.reply <- domain.Errorf(domain.CodeUnavailable, "the viewer's join could not be stored; try again")
+			return
+		}
+		req.reply <- nil
+		return
 	}
+	r.setStream(req)
 	r.updateStage()
 	req.reply <- nil
 }
 
-func (req *ingest) whileReloading(r *Room, err error) {
-	if req.delta < 0 && r.ingests != nil {
-		if r.ingests[req.participant]--; r.ingests[req.participant] <= 0 {
-			delete(r.ingests, req.participant)
+// setStream records a stream starting or ending in r.streams.
+func (r *Room) setStream(req *ingest) {
+	if req.delta > 0 {
+		if r.streams == nil {
+			r.streams = map[string]domain.Role{}
 		}
+		r.streams[req.participant] = req.role
+	} else {
+		delete(r.streams, req.participant)
+	}
+}
+
+func (req *ingest) whileReloading(r *Room, err error) {
+	if req.delta < 0 {
+		r.setStream(req)
 	}
 	req.reply <- err
 }

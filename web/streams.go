@@ -63,39 +63,39 @@ func (a *API) streamOptions(w http.ResponseWriter, r *http.Request) {
 }
 
 // streamCredential is who a WHIP/WHEP request is: the stream key it
-// carries, or the lesson's teacher (key uuid.Nil).
-func (a *API) streamCredential(r *http.Request, lesson uuid.UUID, kind realtime.StreamKind) (uuid.UUID, error) {
+// carries, or the lesson's teacher (key uuid.Nil); and the key's label.
+func (a *API) streamCredential(r *http.Request, lesson uuid.UUID, kind realtime.StreamKind) (uuid.UUID, string, error) {
 	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || bearer == "" {
-		return uuid.Nil, domain.Errorf(domain.CodeUnauthorized, "send the stream key as Authorization: Bearer <key>")
+		return uuid.Nil, "", domain.Errorf(domain.CodeUnauthorized, "send the stream key as Authorization: Bearer <key>")
 	}
 	if strings.HasPrefix(bearer, keyPrefix) && a.keys != nil {
 		k, err := a.keys.KeyByHash(r.Context(), lesson, sha256.Sum256([]byte(bearer)))
 		if domain.ErrorCode(err) == domain.CodeNotFound {
-			return uuid.Nil, domain.Errorf(domain.CodeUnauthorized, "this stream key is not one of the lesson's")
+			return uuid.Nil, "", domain.Errorf(domain.CodeUnauthorized, "this stream key is not one of the lesson's")
 		}
 		if err != nil {
-			return uuid.Nil, err
+			return uuid.Nil, "", err
 		}
 		if !k.Revoked.IsZero() {
-			return uuid.Nil, domain.Errorf(domain.CodeUnauthorized, "this stream key was revoked on %s", k.Revoked.Format(time.RFC3339))
+			return uuid.Nil, "", domain.Errorf(domain.CodeUnauthorized, "this stream key was revoked on %s", k.Revoked.Format(time.RFC3339))
 		}
 		if string(k.Kind) != string(kind) {
-			return uuid.Nil, domain.Errorf(domain.CodeForbidden, "this is a %s key; this endpoint needs a %s key", k.Kind, kind)
+			return uuid.Nil, "", domain.Errorf(domain.CodeForbidden, "this is a %s key; this endpoint needs a %s key", k.Kind, kind)
 		}
-		return k.ID, nil
+		return k.ID, k.Label, nil
 	}
 	if a.cfg.Tokens == nil {
-		return uuid.Nil, domain.Errorf(domain.CodeUnauthorized, "this stream key is not one of the lesson's")
+		return uuid.Nil, "", domain.Errorf(domain.CodeUnauthorized, "this stream key is not one of the lesson's")
 	}
 	claims, err := a.cfg.Tokens.Verify(bearer, lesson)
 	if err != nil {
-		return uuid.Nil, domain.Errorf(domain.CodeUnauthorized, "neither a stream key of the lesson nor its teacher's token")
+		return uuid.Nil, "", domain.Errorf(domain.CodeUnauthorized, "neither a stream key of the lesson nor its teacher's token")
 	}
 	if claims.Role != domain.RoleTeacher {
-		return uuid.Nil, domain.Errorf(domain.CodeForbidden, "a student's token cannot publish or view a stream; ask the teacher for a key")
+		return uuid.Nil, "", domain.Errorf(domain.CodeForbidden, "a student's token cannot publish or view a stream; ask the teacher for a key")
 	}
-	return uuid.Nil, nil
+	return uuid.Nil, "", nil
 }
 
 func (a *API) streamOffer(kind realtime.StreamKind) http.HandlerFunc {
@@ -106,7 +106,7 @@ func (a *API) streamOffer(kind realtime.StreamKind) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		key, err := a.streamCredential(r, lesson, kind)
+		key, label, err := a.streamCredential(r, lesson, kind)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -120,11 +120,13 @@ func (a *API) streamOffer(kind realtime.StreamKind) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		open := a.cfg.Streams.Publish
+		var s *realtime.Stream
+		var answer string
 		if kind == realtime.StreamView {
-			open = a.cfg.Streams.View
+			s, answer, err = a.cfg.Streams.View(r.Context(), lesson, key, label, offer)
+		} else {
+			s, answer, err = a.cfg.Streams.Publish(r.Context(), lesson, key, offer)
 		}
-		s, answer, err := open(r.Context(), lesson, key, offer)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -194,7 +196,7 @@ func (a *API) stream(r *http.Request) (*realtime.Stream, error) {
 	if !ok || s.Lesson != lesson {
 		return nil, domain.Errorf(domain.CodeNotFound, "no such stream (it may have ended)")
 	}
-	key, err := a.streamCredential(r, lesson, s.Kind)
+	key, _, err := a.streamCredential(r, lesson, s.Kind)
 	if err != nil {
 		return nil, err
 	}

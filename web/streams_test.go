@@ -18,6 +18,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
+	"classroom/domain"
 	"classroom/media/codec"
 	"classroom/media/mediatest"
 	"classroom/realtime"
@@ -580,12 +581,37 @@ func TestWHEPInBrowser(t *testing.T) {
 	if n := site.streams.Viewers(mustUUID(t, lesson.ID)); n != 1 {
 		t.Errorf("%d viewers counted, want 1", n)
 	}
+	// The player is in the lesson as a viewer, named for its key.
+	viewers := `[...window.classroom.state.participants.values()].filter((p) => p.role === "viewer" && p.present).map((p) => p.name).join()`
+	waitUntil(t, 10*time.Second, "the teacher's page to list the viewer", func() bool {
+		return eval[string](teacher, viewers) == "a test's view key"
+	})
 	resource := eval[string](player, `window.resource`)
 	if resp, body := streamRequest(t, "DELETE", resource, view.Key, "", "", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE: %d %s", resp.StatusCode, body)
 	}
 	if n := site.streams.Viewers(mustUUID(t, lesson.ID)); n != 0 {
 		t.Errorf("%d viewers counted after DELETE, want 0", n)
+	}
+	waitUntil(t, 10*time.Second, "the viewer's leave to reach the teacher's page", func() bool {
+		return eval[string](teacher, viewers) == ""
+	})
+	var joins, leaves int
+	for e, err := range site.store.Events(context.Background(), mustUUID(t, lesson.ID), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Role == domain.RoleViewer {
+			switch e.Payload.(type) {
+			case *domain.ParticipantJoined:
+				joins++
+			case *domain.ParticipantLeft:
+				leaves++
+			}
+		}
+	}
+	if joins != 1 || leaves != 1 {
+		t.Errorf("the log has %d joins and %d leaves of viewers, want 1 and 1", joins, leaves)
 	}
 
 	publish := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "publish")
