@@ -304,26 +304,8 @@ func (s *Stream) start(ctx context.Context, offer string, sections []offeredSect
 			s.cancel()
 		}
 	})
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", domain.Errorf(domain.CodeInvalid, "the offer was refused: %v", err)
-	}
-	ans, err := pc.CreateAnswer(nil)
-	if err != nil {
-		return "", domain.Errorf(domain.CodeInvalid, "could not answer the offer: %v", err)
-	}
-	if !answersMedia(ans.SDP) {
-		return "", domain.Errorf(domain.CodeInvalid, "the offer has no codec the server forwards (Opus, H.264, VP8)")
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(ans); err != nil {
-		return "", domain.Errorf(domain.CodeInvalid, "could not answer the offer: %v", err)
-	}
-	wait, cancel := context.WithTimeout(ctx, gatherTimeout)
-	defer cancel()
-	select {
-	case <-gathered:
-	case <-wait.Done():
-		// Send what was gathered: peer-reflexive candidates still work.
+	if err := answer(ctx, pc, offer, "the offer", answersMedia); err != nil {
+		return "", err
 	}
 	s.etag = newETag()
 	if s.view != nil {
@@ -487,19 +469,49 @@ func checkOffer(offer string, kind StreamKind) ([]offeredSection, error) {
 	return sections, nil
 }
 
-// answersMedia reports whether an answer accepts some audio or video
-// section (a rejected one has port 0).
-func answersMedia(answer string) bool {
-	var d sdp.SessionDescription
-	if d.UnmarshalString(answer) != nil {
-		return false
+// answer sets offer (what names it in errors) as pc's remote description
+// and answers it, waiting at most gatherTimeout for the server's
+// candidates, which the answer carries whole: WHIP clients such as OBS
+// never trickle (and when gathering takes longer, peer-reflexive candidates
+// still work). check, when set, vets the answer before it is set.
+func answer(ctx context.Context, pc *webrtc.PeerConnection, offer, what string, check func(answer string) error) error {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return domain.Errorf(domain.CodeInvalid, "%s was refused: %v", what, err)
 	}
-	for _, m := range d.MediaDescriptions {
-		if (m.MediaName.Media == "audio" || m.MediaName.Media == "video") && m.MediaName.Port.Value != 0 {
-			return true
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return domain.Errorf(domain.CodeInvalid, "could not answer %s: %v", what, err)
+	}
+	if check != nil {
+		if err := check(ans.SDP); err != nil {
+			return err
 		}
 	}
-	return false
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return domain.Errorf(domain.CodeInvalid, "could not answer %s: %v", what, err)
+	}
+	wait, cancel := context.WithTimeout(ctx, gatherTimeout)
+	defer cancel()
+	select {
+	case <-gathered:
+	case <-wait.Done():
+	}
+	return nil
+}
+
+// answersMedia checks that an answer accepts some audio or video section
+// (a rejected one has port 0).
+func answersMedia(answer string) error {
+	var d sdp.SessionDescription
+	if d.UnmarshalString(answer) == nil {
+		for _, m := range d.MediaDescriptions {
+			if (m.MediaName.Media == "audio" || m.MediaName.Media == "video") && m.MediaName.Port.Value != 0 {
+				return nil
+			}
+		}
+	}
+	return errNoCodec
 }
 
 // ingest is the room's part of a stream, asked when it starts (delta +1)
@@ -639,27 +651,13 @@ func (s *Stream) Patch(ctx context.Context, frag, ifMatch string) (string, error
 		}
 		offer = append(offer, line)
 	}
-	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: strings.Join(offer, "\r\n")}); err != nil {
-		return "", domain.Errorf(domain.CodeInvalid, "the ICE restart was refused: %v", err)
-	}
-	ans, err := s.pc.CreateAnswer(nil)
-	if err != nil {
-		return "", domain.Errorf(domain.CodeInvalid, "could not answer the ICE restart: %v", err)
-	}
-	gathered := webrtc.GatheringCompletePromise(s.pc)
-	if err := s.pc.SetLocalDescription(ans); err != nil {
-		return "", domain.Errorf(domain.CodeInvalid, "could not answer the ICE restart: %v", err)
+	if err := answer(ctx, s.pc, strings.Join(offer, "\r\n"), "the ICE restart", nil); err != nil {
+		return "", err
 	}
 	for _, c := range cands {
 		if err := s.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
 			return "", domain.Errorf(domain.CodeInvalid, "the candidate was refused: %v", err)
 		}
-	}
-	wait, cancel := context.WithTimeout(ctx, gatherTimeout)
-	defer cancel()
-	select {
-	case <-gathered:
-	case <-wait.Done():
 	}
 	s.etag = newETag()
 	var out []string
