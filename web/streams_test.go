@@ -683,3 +683,24 @@ func TestStreamKeysInBrowser(t *testing.T) {
 		t.Errorf("publish with the revoked key: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestViewerNotAbsent: a WHEP viewer has no session, yet the room does not
+// record it as absent when it looks for the present with no session after
+// opening; its leave comes when its stream ends.
+func TestViewerNotAbsent(t *testing.T) {
+	site := startSiteWith(t, func(c *realtime.Config) { c.AbsentAfter = 300 * time.Millisecond })
+	lesson := site.createLesson(t)
+	view := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "view")
+	if _, resp, body := newViewer(t, view.URL, view.Key); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("WHEP POST: %d %s", resp.StatusCode, body)
+	}
+	time.Sleep(time.Second) // past AbsentAfter
+	for e, err := range site.store.Events(context.Background(), mustUUID(t, lesson.ID), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, left := e.Payload.(*domain.ParticipantLeft); left && e.Role == domain.RoleViewer {
+			t.Fatalf("the watching viewer's leave was recorded: %+v", e.Payload)
+		}
+	}
+}
