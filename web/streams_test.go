@@ -397,10 +397,17 @@ func TestWHIPFromOBS(t *testing.T) {
 	if resp, _ := streamRequest(t, "DELETE", obs.resource, publish.Key, "", "", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("DELETE of an ended resource: %d, want 404", resp.StatusCode)
 	}
-	// The encoder may publish again once its stream has ended.
+	// The encoder may publish again once its stream has ended, with
+	// either track absent.
 	again := newOBS(t, true, false)
 	if resp, body := again.connect(publish.URL, publish.Key); resp.StatusCode != http.StatusCreated {
-		t.Errorf("publish again after DELETE: %d %s", resp.StatusCode, body)
+		t.Fatalf("publish video only after DELETE: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := streamRequest(t, "DELETE", again.resource, publish.Key, "", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := newOBS(t, false, true).connect(publish.URL, publish.Key); resp.StatusCode != http.StatusCreated {
+		t.Errorf("publish audio only: %d %s", resp.StatusCode, body)
 	}
 }
 
