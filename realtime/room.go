@@ -57,6 +57,7 @@ type Room struct {
 	stage   *sfu.Stage
 	onStage []string
 	streams map[string]domain.Role // participants with a live WHIP (teacher, on stage) or WHEP (viewer, present) stream (streams.go)
+	over    chan struct{}          // closed when the lesson has ended, for its streams (streams.go)
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
@@ -683,10 +684,11 @@ func (r *Room) updateStage() {
 		}
 	}
 	for id, role := range r.streams {
-		if role == domain.RoleTeacher && !slices.Contains(on, id) {
+		if role == domain.RoleTeacher && r.state.Status != domain.StatusEnded && !slices.Contains(on, id) {
 			on = append(on, id)
 		}
 	}
+	r.endStreams()
 	slices.Sort(on)
 	if !slices.Equal(on, r.onStage) {
 		r.onStage = on

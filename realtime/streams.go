@@ -114,7 +114,8 @@ type Stream struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed once the stream has ended and is released
 
-	staged bool // the room counts the stream's publisher on stage
+	staged bool            // the room counts the stream on stage or present
+	over   <-chan struct{} // closed when the lesson ends
 
 	mu   sync.Mutex
 	etag string
@@ -318,6 +319,10 @@ func (s *Stream) start(ctx context.Context, offer string, sections []offeredSect
 // stageRequest tells the room that the stream started (+1) or ended (-1).
 func (s *Stream) stageRequest(ctx context.Context, delta int) error {
 	req := &ingest{participant: s.Participant, role: domain.RoleTeacher, delta: delta, reply: make(chan error, 1)}
+	over := make(chan (<-chan struct{}), 1)
+	if delta > 0 {
+		req.over = over
+	}
 	if s.Kind == StreamView {
 		req.role, req.name = domain.RoleViewer, s.Name
 	}
@@ -327,7 +332,7 @@ func (s *Stream) stageRequest(ctx context.Context, delta int) error {
 	select {
 	case err := <-req.reply:
 		if err == nil && delta > 0 {
-			s.staged = true
+			s.staged, s.over = true, <-over
 		}
 		return err
 	case <-ctx.Done():
@@ -346,6 +351,7 @@ func (s *Stream) run() {
 	select {
 	case <-s.ctx.Done():
 	case <-s.room.done:
+	case <-s.over: // the lesson ended
 	}
 	s.release()
 }
@@ -525,6 +531,7 @@ type ingest struct {
 	name        string      // a viewer's
 	delta       int
 	reply       chan error
+	over        chan<- (<-chan struct{}) // given, on a start, what is closed when the lesson ends
 }
 
 func (req *ingest) do(ctx context.Context, r *Room) {
@@ -532,6 +539,13 @@ func (req *ingest) do(ctx context.Context, r *Room) {
 	if r.state == nil {
 		req.reply <- domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")
 		return
+	}
+	if req.over != nil {
+		if r.over == nil {
+			r.over = make(chan struct{})
+			r.endStreams()
+		}
+		req.over <- r.over
 	}
 	if req.delta > 0 && r.state.Status == domain.StatusEnded {
 		req.reply <- domain.Errorf(domain.CodeConflict, "the lesson has ended").Because(domain.ReasonLessonEnded)
@@ -566,6 +580,18 @@ func (req *ingest) do(ctx context.Context, r *Room) {
 	r.setStream(req)
 	r.updateStage()
 	req.reply <- nil
+}
+
+// endStreams closes r.over once the lesson has ended: its streams end.
+func (r *Room) endStreams() {
+	if r.over == nil || r.state == nil || r.state.Status != domain.StatusEnded {
+		return
+	}
+	select {
+	case <-r.over:
+	default:
+		close(r.over)
+	}
 }
 
 // setStream records a stream starting or ending in r.streams.

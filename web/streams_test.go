@@ -22,6 +22,7 @@ import (
 	"classroom/media/codec"
 	"classroom/media/mediatest"
 	"classroom/realtime"
+	"classroom/realtime/client"
 	"classroom/realtime/protocol"
 )
 
@@ -709,5 +710,42 @@ func TestViewerNotAbsent(t *testing.T) {
 		if _, left := e.Payload.(*domain.ParticipantLeft); left && e.Role == domain.RoleViewer {
 			t.Fatalf("the watching viewer's leave was recorded: %+v", e.Payload)
 		}
+	}
+}
+
+// TestStreamsEndWithLesson: when the teacher ends the lesson, its encoder's
+// and its viewers' streams end, and no new one starts (409).
+func TestStreamsEndWithLesson(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Teacher.Token, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer teacher.Close()
+	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	publish := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "publish")
+	view := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "view")
+	obs := newOBS(t, true, true)
+	if resp, body := obs.connect(publish.URL, publish.Key); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+	if _, resp, body := newViewer(t, view.URL, view.Key); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("view: %d %s", resp.StatusCode, body)
+	}
+	stream := mustUUID(t, obs.resource[strings.LastIndex(obs.resource, "/")+1:])
+	if _, err := teacher.Send(ctx, &domain.LessonEnded{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the streams to end with the lesson", func() bool {
+		_, live := site.streams.Get(stream)
+		return !live && site.streams.Viewers(mustUUID(t, lesson.ID)) == 0
+	})
+	if resp, body := newOBS(t, true, true).connect(publish.URL, publish.Key); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "ended") {
+		t.Errorf("publish to an ended lesson: %d %s", resp.StatusCode, body)
 	}
 }
