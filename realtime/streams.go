@@ -190,27 +190,32 @@ func (st *Streams) open(ctx context.Context, lesson, key uuid.UUID, kind StreamK
 			s.Name = "Viewer"
 		}
 	}
+	// The context exists before the stream is claimed: EndKey may end it
+	// from then on.
+	s.ctx, s.cancel = context.WithCancel(st.srv.sessionsCtx)
 	if err := st.claim(s); err != nil {
+		s.cancel()
 		return nil, "", err
 	}
 	srv := st.srv
 	srv.mu.Lock()
 	if srv.closed {
 		srv.mu.Unlock()
+		s.cancel()
 		st.unclaim(s)
+		close(s.done)
 		return nil, "", domain.Errorf(domain.CodeUnavailable, "the server is shutting down")
 	}
 	srv.sessions.Add(1) // Close waits for the stream as for a session
 	srv.mu.Unlock()
-	s.ctx, s.cancel = context.WithCancel(srv.sessionsCtx)
-	answer, err := s.start(ctx, offer, sections)
+	sdpAnswer, err := s.start(ctx, offer, sections)
 	if err != nil {
 		s.cancel()
 		s.release()
 		return nil, "", err
 	}
 	go s.run()
-	return s, answer, nil
+	return s, sdpAnswer, nil
 }
 
 // claim registers the stream, checking one publisher per lesson and the
@@ -308,7 +313,9 @@ func (s *Stream) start(ctx context.Context, offer string, sections []offeredSect
 	if err := answer(ctx, pc, offer, "the offer", answersMedia); err != nil {
 		return "", err
 	}
+	s.mu.Lock()
 	s.etag = newETag()
+	s.mu.Unlock()
 	if s.view != nil {
 		s.view.start()
 		room.stage.Subscribe(s.view)
