@@ -257,8 +257,7 @@ func newViewer(t *testing.T, endpoint, key string) (*whepViewer, *http.Response,
 			t.Fatal(err)
 		}
 	}
-	wait := startGathering(t, pc)
-	wait()
+	mediatest.Gather(t, pc)()
 	start := time.Now()
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		mime := strings.ToLower(tr.Codec().MimeType)
@@ -288,26 +287,6 @@ func newViewer(t *testing.T, endpoint, key string) (*whepViewer, *http.Response,
 		}
 	}
 	return v, resp, body
-}
-
-// startGathering sets a local offer and returns a wait for its candidates.
-func startGathering(t *testing.T, pc *webrtc.PeerConnection) func() {
-	t.Helper()
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		select {
-		case <-gathered:
-		case <-time.After(15 * time.Second):
-			t.Fatal("gathering did not complete in 15 s")
-		}
-	}
 }
 
 // iceLink matches a Link header of an ICE server (RFC 9725 section 4.6).
