@@ -147,6 +147,23 @@ func (s *liveSite) ws(lesson string) string {
 	return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/lessons/" + lesson + "/ws"
 }
 
+// listRecordings reads the lesson's recordings list with token, each entry
+// into a T; false when the list cannot be read (yet).
+func listRecordings[T any](site *liveSite, lesson, token string) ([]T, bool) {
+	req, _ := http.NewRequest("GET", site.srv.URL+"/api/lessons/"+lesson+"/recordings", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, false
+	}
+	defer resp.Body.Close()
+	var list struct{ Recordings []T }
+	if json.NewDecoder(resp.Body).Decode(&list) != nil {
+		return nil, false
+	}
+	return list.Recordings, true
+}
+
 // counter reads a counter of the server's metrics by its labels.
 func (s *liveSite) counter(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()

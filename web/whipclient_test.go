@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,18 +120,8 @@ func TestSimpleWHIPClientInBrowser(t *testing.T) {
 	}
 	var video, audio recording
 	waitUntil(t, 15*time.Second, "the encoder's video and audio recordings to be listed, finished", func() bool {
-		req, _ := http.NewRequest("GET", site.srv.URL+"/api/lessons/"+lesson.ID+"/recordings", nil)
-		req.Header.Set("Authorization", "Bearer "+lesson.Teacher.Token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		var list struct{ Recordings []recording }
-		if json.NewDecoder(resp.Body).Decode(&list) != nil {
-			return false
-		}
-		for _, r := range list.Recordings {
+		list, _ := listRecordings[recording](site, lesson.ID, lesson.Teacher.Token)
+		for _, r := range list {
 			if r.Participant == "teacher" && r.End != nil {
 				if r.Kind == "video" {
 					video = r
