@@ -64,7 +64,9 @@ type Room struct {
 	onStage []string
 	// relayWanted names the nodes that asked for the stage (relay.go).
 	relayWanted chan string
-	muted       map[string]sfu.Muted // who the stage was last told is muted
+	muted       map[string]sfu.Muted   // who the stage was last told is muted
+	streams     map[string]domain.Role // participants with a live WHIP (teacher, on stage) or WHEP (viewer, present) stream (streams.go)
+	over        chan struct{}          // closed when the lesson has ended, for its streams (streams.go)
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
@@ -731,6 +733,11 @@ func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
 	for s := range r.sessions {
 		here[s.participant] = true
 	}
+	for id, role := range r.streams {
+		if role == domain.RoleViewer {
+			here[id] = true // watching, without a session
+		}
+	}
 	ids := make([]string, 0, len(r.state.Participants))
 	for id, p := range r.state.Participants {
 		if p.Present && (ended || !here[id]) {
@@ -870,6 +877,12 @@ func (r *Room) updateStage() {
 			on = append(on, id)
 		}
 	}
+	for id, role := range r.streams {
+		if role == domain.RoleTeacher && r.state.Status != domain.StatusEnded && !slices.Contains(on, id) {
+			on = append(on, id)
+		}
+	}
+	r.endStreams()
 	slices.Sort(on)
 	if !slices.Equal(on, r.onStage) {
 		r.onStage = on

@@ -6,6 +6,9 @@
 // what they missed over the same channel. A student the lesson's rules hold
 // in the lobby is sent nothing until the log lets them in, and a removal
 // ends the removed participant's sessions in whichever room folds it.
+// Encoders and players that speak WHIP and WHEP instead open Streams: a
+// publisher's tracks go on the stage as the teacher's, a viewer is one more
+// subscriber of the stage.
 //
 // A Room owns one live lesson on this server process: its state, its
 // sessions, and the only goroutine that decides its commands. With a

@@ -20,6 +20,7 @@ import (
 	"classroom/domain/timeline"
 	"classroom/eventstore"
 	"classroom/lessonlog"
+	"classroom/realtime"
 	"classroom/realtime/token"
 	"classroom/web/signin"
 )
@@ -64,6 +65,10 @@ type Config struct {
 	// show the lesson page in a frame: the learning platforms' pages.
 	// None may when it is empty.
 	FrameAncestors []string
+	// Streams, when set, serves WHIP ingest and WHEP egress (streams.go).
+	Streams *realtime.Streams
+	// Keys keeps the stream keys; nil means the Store, when it keeps them.
+	Keys eventstore.StreamKeys
 }
 
 // API serves the JSON API.
@@ -74,6 +79,7 @@ type API struct {
 	now     func() time.Time
 	decks   eventstore.Decks
 	uploads chan struct{} // a slot per deck upload being read
+	keys    eventstore.StreamKeys
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -91,7 +97,11 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.Decks, _ = cfg.Store.(eventstore.Decks)
 	}
 	cfg.DeckLimits = cfg.DeckLimits.withDefaults()
-	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, decks: cfg.Decks, uploads: make(chan struct{}, maxUploads)}
+	if cfg.Keys == nil {
+		cfg.Keys, _ = cfg.Store.(eventstore.StreamKeys)
+	}
+	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, decks: cfg.Decks, uploads: make(chan struct{}, maxUploads),
+		keys: cfg.Keys}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("POST /api/lessons", a.createLesson)
@@ -106,6 +116,7 @@ func NewHandler(cfg Config) http.Handler {
 		mux.HandleFunc("POST /api/lessons/{id}/decks", a.uploadDeck)
 		mux.HandleFunc("GET /api/lessons/{id}/decks/{deck}/pages/{n}", a.deckPage)
 	}
+	a.routeStreams(mux)
 	mux.HandleFunc("GET /{$}", page("index.html"))
 	mux.HandleFunc("GET /lessons/{id}", lessonPage(cfg.FrameAncestors))
 	if cfg.LTI != nil {

@@ -90,6 +90,7 @@ type config struct {
 	maxSubscribers   int
 	nodePublicURL    string
 	retention        string
+	maxViewers       int
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -155,6 +156,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"how many participants this node serves at once; one more is sent to another node with room (see -node-public-url), or refused; 0 for no limit (CLASSROOM_MAX_SUBSCRIBERS)")
 	fs.StringVar(&c.nodePublicURL, "node-public-url", env("CLASSROOM_NODE_PUBLIC_URL", ""),
 		"with PostgreSQL, the base URL participants reach this very node by (https://n1.class.example.org), to which full nodes send participants; empty: no node sends any here (CLASSROOM_NODE_PUBLIC_URL)")
+	fs.IntVar(&c.maxViewers, "max-viewers", envInt("CLASSROOM_MAX_VIEWERS", realtime.DefaultMaxViewers),
+		"WHEP viewers one lesson admits (CLASSROOM_MAX_VIEWERS)")
 }
 
 // envInt is env for integers; an unparsable value falls back to def.
@@ -493,7 +496,8 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		return err
 	}
 	webConfig := web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn}
+		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn,
+		Streams: realtime.NewStreams(live, realtime.StreamsConfig{MaxViewers: c.maxViewers})}
 	ltiRoutes(ltiTool, &webConfig)
 	srv := &http.Server{
 		Handler:           web.NewHandler(webConfig),

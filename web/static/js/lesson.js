@@ -20,6 +20,7 @@ import { LessonConnection } from "./connection.js";
 import { connectionPath } from "./path.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
 import { invite, keptToken, showReplay } from "./links.js";
+import { openStreamKeys } from "./streamkeys.js";
 import { LessonState } from "./state.js";
 import { MAX_CHAT_RUNES, MAX_NAME_RUNES } from "./limits.js";
 import { shortcuts } from "./board.js";
@@ -471,6 +472,7 @@ class App {
     };
     this.controls.wire();
     $("invite").onclick = () => invite(this, false);
+    $("streams").onclick = () => openStreamKeys(this);
     $("reinvite").onclick = () => {
       if (confirm("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are.")) invite(this, true);
     };
