@@ -684,6 +684,16 @@ func (r *Room) append(ctx context.Context, events []domain.Event) ([]int64, []er
 	if r.lease.Epoch > 0 {
 		return r.srv.cfg.Store.(fencedStore).AppendFenced(ctx, r.lease.Epoch, events...)
 	}
+	if r.srv.cfg.Cluster != nil {
+		// Only the lease's holder stores a lesson's decisions: a room that
+		// follows never does, whatever asked it to.
+		r.srv.log.Error("a room without the lesson's lease tried to store events", "lesson", r.lesson, "events", len(events))
+		errs := make([]error, len(events))
+		for i := range errs {
+			errs[i] = domain.Errorf(domain.CodeUnavailable, "this server does not decide the lesson; reconnect")
+		}
+		return make([]int64, len(events)), errs, nil
+	}
 	return r.srv.cfg.Store.Append(ctx, events...)
 }
 

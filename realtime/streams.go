@@ -558,6 +558,14 @@ func (req *ingest) do(ctx context.Context, r *Room) {
 		req.reply <- domain.Errorf(domain.CodeConflict, "the lesson has ended").Because(domain.ReasonLessonEnded)
 		return
 	}
+	if req.role == domain.RoleViewer && r.link != nil {
+		// This node follows the lesson: only its owner decides what the
+		// log holds, and a viewer is no participant it knows of. The viewer
+		// watches all the same, unrecorded (docs/protocol.md, section 10).
+		r.setStream(req)
+		req.reply <- nil
+		return
+	}
 	if req.role == domain.RoleViewer {
 		var p domain.Payload = &domain.ParticipantJoined{Name: req.name}
 		if req.delta < 0 {
