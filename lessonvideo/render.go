@@ -118,6 +118,12 @@ func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.WaitDelay = 5 * time.Second
+	// ffmpeg goes with the server: a killed server leaves no render
+	// writing on. The signal comes when the thread that started ffmpeg
+	// ends, so this goroutine keeps its thread until ffmpeg has ended.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var stderr bytes.Buffer
 	cmd.Stderr = &limited{w: &stderr, n: 16 << 10}
 	stdin, err := cmd.StdinPipe()
