@@ -18,6 +18,7 @@ import (
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/lessonvideo"
 	"classroom/realtime/token"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	Decks eventstore.Decks
 	// DeckLimits bounds uploaded decks; zero fields mean the defaults.
 	DeckLimits DeckLimits
+	// Videos, when set, renders and keeps lessons' videos, started,
+	// followed and fetched at /api/lessons/{id}/video.
+	Videos *lessonvideo.Renderer
 }
 
 // API serves the JSON API.
@@ -102,6 +106,11 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Recordings != "" {
 		mux.HandleFunc("GET /api/lessons/{id}/recordings", a.listRecordings)
 		mux.HandleFunc("GET /api/lessons/{id}/recordings/{file}", a.recording)
+	}
+	if cfg.Videos != nil {
+		mux.HandleFunc("POST /api/lessons/{id}/video", a.startVideo)
+		mux.HandleFunc("GET /api/lessons/{id}/video/status", a.videoStatus)
+		mux.HandleFunc("GET /api/lessons/{id}/video", a.video)
 	}
 	return compressed(headers(mux))
 }

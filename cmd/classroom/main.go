@@ -10,6 +10,7 @@
 //	classroom migrate [flags]   apply database migrations and exit
 //	classroom export -lesson ID -format F -o PATH   export a lesson
 //	classroom import -i PATH    import an exported lesson
+//	classroom video -lesson ID -token T [-start] [-o PATH]   start, follow and fetch a lesson's video
 //
 // Every flag has an environment variable; see "classroom help".
 package main
@@ -28,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,6 +39,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"classroom/eventstore"
+	"classroom/lessonvideo"
 	"classroom/media/turn"
 	"classroom/realtime"
 	"classroom/realtime/protocol"
@@ -72,6 +75,8 @@ type config struct {
 	httpAddr       string
 	recordingsDir  string
 	writeTimeout   time.Duration
+	videosDir      string
+	videoRenders   int
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -111,8 +116,20 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"serve TURN on the HTTP(S) port too (TURN over TLS with HTTPS), for networks that let nothing out but HTTPS; with the relay only (CLASSROOM_TURN_SHARE_PORT=off to stop)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
+	fs.StringVar(&c.videosDir, "videos-dir", env("CLASSROOM_VIDEOS_DIR", ""),
+		"directory of lessons' rendered videos; empty means DATA/videos (CLASSROOM_VIDEOS_DIR)")
+	fs.IntVar(&c.videoRenders, "video-renders", envInt("CLASSROOM_VIDEO_RENDERS", 1),
+		"how many lessons' videos render at once, in the background at the lowest priority; 0 renders none (CLASSROOM_VIDEO_RENDERS)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
+}
+
+// envInt is env for numbers; an unparsable value falls back to def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -150,6 +167,13 @@ func (c *config) relayIP() (string, error) {
 		return "127.0.0.1", nil
 	}
 	return "", errors.New("the host has no IPv4 address to relay on: set -public-ip")
+}
+
+func (c *config) videos() string {
+	if c.videosDir != "" {
+		return c.videosDir
+	}
+	return filepath.Join(c.dataDir, "videos")
 }
 
 func (c *config) recordings() string {
@@ -210,12 +234,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	c.flags(fs)
 	var x transfer
+	var v videoClient
 	switch cmd {
 	case "serve", "migrate":
 	case "export", "import":
 		x.flags(fs, cmd)
+	case "video":
+		fs = flag.NewFlagSet("classroom video", flag.ContinueOnError) // a client: the server's flags do not apply
+		fs.SetOutput(stderr)
+		v.flags(fs)
 	case "help":
-		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|help] [flags]")
+		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|video|help] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
@@ -242,6 +271,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, &c, log, stdout)
 	} else if cmd == "export" || cmd == "import" {
 		err = x.run(ctx, cmd, &c, log, os.Stdin, stdout, stderr)
+	} else if cmd == "video" {
+		err = v.run(ctx, stdout, stderr)
 	} else {
 		err = serve(ctx, &c, log)
 	}
@@ -377,9 +408,23 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		go challengeSrv.Serve(httpLn)
 		defer challengeSrv.Close()
 	}
+	var videos *lessonvideo.Renderer
+	if c.videoRenders > 0 {
+		decks, _ := store.(eventstore.Decks)
+		videos, err = lessonvideo.NewRenderer(lessonvideo.RendererConfig{
+			Source: lessonvideo.Source{Store: store, Decks: decks, Recordings: c.recordings()},
+			Dir:    c.videos(), Parallel: c.videoRenders, Logger: log})
+		if err != nil {
+			return err
+		}
+		renderCtx, stopRenders := context.WithCancel(ctx)
+		rendersDone := make(chan struct{})
+		go func() { videos.Run(renderCtx); close(rendersDone) }()
+		defer func() { stopRenders(); <-rendersDone }() // before the store closes
+	}
 	srv := &http.Server{
 		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
+			Videos: videos, Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      c.writeTimeout,
