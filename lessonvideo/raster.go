@@ -13,6 +13,7 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/f64"
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
 
@@ -40,7 +41,7 @@ const (
 // same outlines, highlighters the same translucency. Text is set in the Go
 // font, since the browser's system-ui face is not known here: it stands
 // where the browser's does but its glyphs differ. Paths are filled with
-// golang.org/x/image/vector, each object within its own bounding box.
+// golang.org/x/image/vector, each polygon within its own bounding box.
 //
 // A BoardPainter is not safe for concurrent use.
 type BoardPainter struct {
@@ -48,6 +49,9 @@ type BoardPainter struct {
 	font  *opentype.Font
 	faces map[int]font.Face // by size in quarter pixels
 	path  [][]fpoint        // polygons waiting to be filled, in pixels
+	boxes []image.Rectangle // their bounding boxes
+	mask  *image.Alpha      // the union of the polygons being filled
+	one   *image.Alpha      // one polygon's coverage
 }
 
 type fpoint struct{ x, y float64 }
@@ -288,36 +292,79 @@ func (p *BoardPainter) polygon(pts []fpoint) {
 	p.path = append(p.path, pts)
 }
 
-// fill composites colour c through the polygons added since the last fill,
-// within clip, and forgets them.
+// fill composites colour c through the union of the polygons added since
+// the last fill, within clip, and forgets them. Each polygon is rasterized
+// on its own and the union's coverage is the most any of them covers a
+// pixel: the rasterizer's sum of overlapping shapes would count an edge
+// twice where a stroke's discs and segments meet, darkening and widening
+// every stroke by a fraction of a pixel, and the browser's canvas does not.
 func (p *BoardPainter) fill(dst *image.RGBA, clip image.Rectangle, c color.NRGBA) {
 	defer func() { p.path = p.path[:0] }()
 	if len(p.path) == 0 || c.A == 0 {
 		return
 	}
-	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	box := image.Rectangle{}
+	boxes := p.boxes[:0]
 	for _, poly := range p.path {
-		for _, q := range poly {
-			x0, y0, x1, y1 = min(x0, q.x), min(y0, q.y), max(x1, q.x), max(y1, q.y)
-		}
+		b := polygonBox(poly).Intersect(clip)
+		boxes = append(boxes, b)
+		box = box.Union(b)
 	}
-	box := image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1))+1, int(math.Ceil(y1))+1).Intersect(clip)
+	p.boxes = boxes
 	if box.Empty() {
 		return
 	}
-	p.z.Reset(box.Dx(), box.Dy())
-	ox, oy := float64(box.Min.X), float64(box.Min.Y)
-	for _, poly := range p.path {
-		for i, q := range poly {
-			if i == 0 {
+	p.mask = resetAlpha(p.mask, box)
+	for i, poly := range p.path {
+		b := boxes[i]
+		if b.Empty() {
+			continue
+		}
+		p.z.Reset(b.Dx(), b.Dy())
+		p.z.DrawOp = draw.Src
+		ox, oy := float64(b.Min.X), float64(b.Min.Y)
+		for k, q := range poly {
+			if k == 0 {
 				p.z.MoveTo(float32(q.x-ox), float32(q.y-oy))
 			} else {
 				p.z.LineTo(float32(q.x-ox), float32(q.y-oy))
 			}
 		}
 		p.z.ClosePath()
+		p.one = resetAlpha(p.one, b)
+		p.z.Draw(p.one, b, image.Opaque, image.Point{})
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			src := p.one.Pix[p.one.PixOffset(b.Min.X, y):][:b.Dx()]
+			dst := p.mask.Pix[p.mask.PixOffset(b.Min.X, y):][:b.Dx()]
+			for x, v := range src {
+				if v > dst[x] {
+					dst[x] = v
+				}
+			}
+		}
 	}
-	p.z.Draw(dst, box, image.NewUniform(c), image.Point{})
+	draw.DrawMask(dst, box, image.NewUniform(c), image.Point{}, p.mask, box.Min, draw.Over)
+}
+
+// polygonBox is the pixels a polygon touches.
+func polygonBox(poly []fpoint) image.Rectangle {
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, q := range poly {
+		x0, y0, x1, y1 = min(x0, q.x), min(y0, q.y), max(x1, q.x), max(y1, q.y)
+	}
+	return image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1))+1, int(math.Ceil(y1))+1)
+}
+
+// resetAlpha returns a cleared mask over r, reusing a's memory.
+func resetAlpha(a *image.Alpha, r image.Rectangle) *image.Alpha {
+	n := r.Dx() * r.Dy()
+	if a == nil || cap(a.Pix) < n {
+		return image.NewAlpha(r)
+	}
+	a.Pix = a.Pix[:n]
+	clear(a.Pix)
+	a.Stride, a.Rect = r.Dx(), r
+	return a
 }
 
 // appendQuad appends a quadratic curve from a (already in line) through
@@ -378,9 +425,10 @@ func FitSlide(img image.Image, w, h int) *image.RGBA {
 		return dst
 	}
 	s := min(float64(w)/float64(ib.Dx()), float64(h)/float64(ib.Dy()))
-	fw, fh := float64(ib.Dx())*s, float64(ib.Dy())*s
-	x0, y0 := (float64(w)-fw)/2, (float64(h)-fh)/2
-	r := image.Rect(int(math.Round(x0)), int(math.Round(y0)), int(math.Round(x0+fw)), int(math.Round(y0+fh)))
-	xdraw.BiLinear.Scale(dst, r, img, ib, xdraw.Over, nil)
+	x0 := (float64(w) - float64(ib.Dx())*s) / 2
+	y0 := (float64(h) - float64(ib.Dy())*s) / 2
+	// Placed at the same fractional position as the browser places it.
+	m := f64.Aff3{s, 0, x0 - float64(ib.Min.X)*s, 0, s, y0 - float64(ib.Min.Y)*s}
+	xdraw.BiLinear.Transform(dst, m, img, ib, xdraw.Over, nil)
 	return dst
 }
