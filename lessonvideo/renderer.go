@@ -200,7 +200,8 @@ func (r *Renderer) render(ctx context.Context, id uuid.UUID) {
 	part := r.path(id, ".mp4.part")
 	began := time.Now()
 	err := Render(ctx, r.cfg.Source, id, part, r.cfg.Options, func(p Progress) {
-		r.set(id, Status{State: StateRendering, Percent: 100 * float64(p.Frames) / float64(max(1, p.Total)),
+		// 99 at most: the encoder finishes the file after the last frame.
+		r.set(id, Status{State: StateRendering, Percent: 99 * float64(p.Frames) / float64(max(1, p.Total)),
 			Left: p.Left(), LeftS: p.Left().Seconds()})
 	})
 	if err == nil {

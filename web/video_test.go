@@ -296,3 +296,65 @@ func decodeFrame(t *testing.T, path string, d time.Duration, l lessonvideo.Layou
 	copy(img.Pix, b)
 	return img
 }
+
+// TestLessonVideoPages: the teacher asks for the video on the replay page,
+// which shows the render's progress and then a download link; "Your
+// lessons" on the home page shows the same link.
+func TestLessonVideoPages(t *testing.T) {
+	s := startVideoSite(t)
+	b := browser(t)
+	page := newTab(t, b, "replay")
+	if err := chromedp.Do(page.ctx, chromedp.Navigate(s.srv.URL+"/lessons/"+s.lesson.ID.String()+"/replay#token="+s.teacher)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the replay page to offer to make a video", func() bool {
+		v, err := try[string](page, `document.querySelector("#video button")?.textContent || ""`)
+		return err == nil && v == "Make a video"
+	})
+	eval[bool](page, `(document.querySelector("#video button").click(), true)`)
+	var states []string
+	waitUntil(t, 2*time.Minute, "the replay page to offer the video", func() bool {
+		st := eval[string](page, `document.getElementById("video").dataset.state || ""`)
+		shown := st + ": " + eval[string](page, `document.getElementById("video").textContent`)
+		if len(states) == 0 || states[len(states)-1] != shown {
+			states = append(states, shown)
+		}
+		return st == "done"
+	})
+	t.Logf("the replay page showed %q", states)
+	rendering := false
+	for _, st := range states {
+		if strings.HasPrefix(st, "rendering: Video: ") && strings.Contains(st, "%") {
+			rendering = true
+		}
+	}
+	if !rendering {
+		t.Errorf("the replay page never showed the render's percent: %q", states)
+	}
+	href := eval[string](page, `document.querySelector("#video a").href`)
+	if link := eval[string](page, `document.querySelector("#video a").textContent`); !strings.HasPrefix(link, "Download video (") {
+		t.Errorf("the download link says %q", link)
+	}
+	resp, err := http.Get(href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "video/mp4" {
+		t.Fatalf("the page's download link: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
+
+	// "Your lessons" on a device that joined as the student.
+	home := newTab(t, b, "home")
+	entry, _ := json.Marshal(map[string]string{"id": s.lesson.ID.String(), "title": "Fractions, week 3",
+		"created": s.lesson.Created.Format(time.RFC3339), "url": "/lessons/" + s.lesson.ID.String() + "#token=" + s.student,
+		"expires": time.Now().Add(time.Hour).Format(time.RFC3339), "role": "student"})
+	if err := chromedp.Do(home.ctx, chromedp.Navigate(s.srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](home, fmt.Sprintf(`(localStorage.setItem("classroom:my-lessons", JSON.stringify([%s])), location.reload(), true)`, entry))
+	waitUntil(t, 30*time.Second, "Your lessons to offer the video", func() bool {
+		v, err := try[string](home, `document.querySelector("#mine .videofile a")?.textContent || ""`)
+		return err == nil && strings.HasPrefix(v, "Download video (")
+	})
+}

@@ -4,6 +4,7 @@
 
 import { mine, remember } from "./mine.js";
 import { MAX_TITLE_RUNES } from "./limits.js";
+import { followVideo } from "./videofile.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,10 +43,24 @@ function lessonItem(l, link) {
   return li;
 }
 
+/** videoBox adds to a lesson of mine the state of its video, once it has ended. */
+function videoBox(li, l) {
+  const token = new URLSearchParams(new URL(l.url, location.href).hash.slice(1)).get("token");
+  if (!token) return li;
+  const box = Object.assign(document.createElement("span"), { className: "videofile", hidden: true });
+  li.append(box);
+  followVideo(box, l.id, token);
+  return li;
+}
+
 function showMine() {
   const list = mine();
   $("mine-section").hidden = list.length === 0;
-  $("mine").replaceChildren(...list.map((l) => lessonItem(l, new Date(l.expires) > new Date() ? l.url : null)));
+  $("mine").replaceChildren(...list.map((l) => {
+    const live = new Date(l.expires) > new Date();
+    const li = lessonItem(l, live ? l.url : null);
+    return live ? videoBox(li, l) : li;
+  }));
 }
 
 let before = "";
