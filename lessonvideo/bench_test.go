@@ -25,16 +25,16 @@ func BenchmarkRender(b *testing.B) {
 		long videotest.LongOptions
 		w, h int
 	}
-	base := videotest.LongOptions{Length: time.Minute, StrokesPerMinute: 60, Points: 60, Students: 1, Camera: "640x480", CameraFPS: 30}
+	base := videotest.LongOptions{Length: 20 * time.Second, StrokesPerMinute: 60, Points: 60, Students: 1, Camera: "640x480", CameraFPS: 30}
 	with := func(f func(*videotest.LongOptions)) videotest.LongOptions { o := base; f(&o); return o }
 	for _, sc := range []scenario{
-		{"minutes=1/strokes=60/students=1/720p", base, 1280, 720},
-		{"minutes=2/strokes=60/students=1/720p", with(func(o *videotest.LongOptions) { o.Length = 2 * time.Minute }), 1280, 720},
-		{"minutes=1/strokes=0/students=1/720p", with(func(o *videotest.LongOptions) { o.StrokesPerMinute = 0 }), 1280, 720},
-		{"minutes=1/strokes=600/students=1/720p", with(func(o *videotest.LongOptions) { o.StrokesPerMinute = 600 }), 1280, 720},
-		{"minutes=1/strokes=60/students=3/720p", with(func(o *videotest.LongOptions) { o.Students = 3 }), 1280, 720},
-		{"minutes=1/strokes=60/students=1/1080p", base, 1920, 1080},
-		{"minutes=1/strokes=60/students=1/480p", base, 854, 480},
+		{"seconds=20/strokes=60/students=1/720p", base, 1280, 720},
+		{"seconds=40/strokes=60/students=1/720p", with(func(o *videotest.LongOptions) { o.Length = 40 * time.Second }), 1280, 720},
+		{"seconds=20/strokes=0/students=1/720p", with(func(o *videotest.LongOptions) { o.StrokesPerMinute = 0 }), 1280, 720},
+		{"seconds=20/strokes=600/students=1/720p", with(func(o *videotest.LongOptions) { o.StrokesPerMinute = 600 }), 1280, 720},
+		{"seconds=20/strokes=60/students=3/720p", with(func(o *videotest.LongOptions) { o.Students = 3 }), 1280, 720},
+		{"seconds=20/strokes=60/students=1/1080p", base, 1920, 1080},
+		{"seconds=20/strokes=60/students=1/480p", base, 854, 480},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
 			dir := b.TempDir()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"image"
 	"log/slog"
 	"math"
@@ -125,7 +124,7 @@ func TestRenderScriptedLesson(t *testing.T) {
 		}
 		want := image.NewRGBA(framer.Frame.Bounds())
 		copy(want.Pix, framer.Frame.Pix)
-		got := videoFrame(t, out, m.Sub(l.RecordingStart), opt)
+		got := videotest.Frame(t, out, m.Sub(l.RecordingStart), opt.Width, opt.Height)
 		frames = append(frames, got)
 		diff := lessonvideo.Compare(got, want, layout.Board)
 		t.Logf("board at %v: %s", m.Sub(l.RecordingStart), diff)
@@ -159,24 +158,6 @@ func TestRenderScriptedLesson(t *testing.T) {
 	if tone < 1000 || before > 30 || after > 30 {
 		t.Errorf("audio RMS %.0f before the tone, %.0f during it, %.0f after it (of 32767)", before, tone, after)
 	}
-}
-
-// videoFrame decodes the frame of the video shown at d.
-func videoFrame(t *testing.T, path string, d time.Duration, opt lessonvideo.Options) *image.RGBA {
-	t.Helper()
-	at := d + time.Second/time.Duration(opt.FPS)/2 // inside the frame, not on its edge
-	cmd := exec.Command("ffmpeg", "-v", "error", "-ss", fmt.Sprintf("%.4f", at.Seconds()), "-i", path,
-		"-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-")
-	b, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("decode frame at %v: %v", d, err)
-	}
-	img := image.NewRGBA(image.Rect(0, 0, opt.Width, opt.Height))
-	if len(b) != len(img.Pix) {
-		t.Fatalf("frame at %v: %d bytes, want %d", d, len(b), len(img.Pix))
-	}
-	copy(img.Pix, b)
-	return img
 }
 
 // audio decodes the video's sound, mono at 8 kHz.

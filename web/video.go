@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"os"
 
 	"classroom/domain"
 	"classroom/lessonlog"
@@ -48,27 +47,11 @@ func (a *API) video(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			err = domain.Errorf(domain.CodeNotFound, "lesson %s has no video yet", id)
-		}
-		a.fail(w, r, err)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
 	l, err := a.store.Lesson(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "video/mp4")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+lessonlog.FileName(l, "mp4")+`"`)
-	w.Header().Set("Cache-Control", "private, no-cache")
-	http.ServeContent(newLongWriter(w), r, "", st.ModTime(), f)
+	a.serveMedia(w, r, path, "video/mp4", domain.Errorf(domain.CodeNotFound, "lesson %s has no video yet", id))
 }

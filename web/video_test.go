@@ -217,7 +217,7 @@ func TestVideoMatchesReplayCanvas(t *testing.T) {
 		at := m.Sub(s.lesson.RecordingStart)
 
 		// The video's frame.
-		frame := decodeFrame(t, path, at, layout)
+		frame := videotest.Frame(t, path, at, layout.Width, layout.Height)
 		inFrame := image.NewRGBA(image.Rect(0, 0, w, h))
 		draw.Draw(inFrame, inFrame.Bounds(), frame, board.Min, draw.Src)
 		diff := lessonvideo.Compare(canvas, inFrame, inFrame.Bounds())
@@ -277,23 +277,6 @@ func canvasImage(t *testing.T, page *tab, canvas string, w, h int) *image.RGBA {
 		t.Fatalf("the canvas has %d bytes, want %d", len(raw), len(img.Pix))
 	}
 	copy(img.Pix, raw)
-	return img
-}
-
-// decodeFrame decodes the video's frame shown at d.
-func decodeFrame(t *testing.T, path string, d time.Duration, l lessonvideo.Layout) *image.RGBA {
-	t.Helper()
-	at := d + 30*time.Millisecond // inside the frame (15 a second), not on its edge
-	b, err := exec.Command("ffmpeg", "-v", "error", "-ss", fmt.Sprintf("%.4f", at.Seconds()), "-i", path,
-		"-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-").Output()
-	if err != nil {
-		t.Fatalf("decode the frame at %v: %v", d, err)
-	}
-	img := image.NewRGBA(image.Rect(0, 0, l.Width, l.Height))
-	if len(b) != len(img.Pix) {
-		t.Fatalf("the frame at %v has %d bytes, want %d", d, len(b), len(img.Pix))
-	}
-	copy(img.Pix, b)
 	return img
 }
 

@@ -104,25 +104,13 @@ func Long(t testing.TB, store Store, recordings string, created time.Time, o Lon
 	add(recStart+o.Length, teacher, &domain.RecordingStopped{})
 	add(recStart+o.Length+time.Millisecond, teacher, &domain.LessonEnded{})
 
-	for i := 0; i < len(events); i += 500 {
-		batch := events[i:min(len(events), i+500)]
-		_, errs, err := store.Append(ctx, batch...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range errs {
-			if e != nil {
-				t.Fatal(e)
-			}
-		}
-		for _, e := range batch {
-			if _, ok := e.Payload.(*domain.DeckAdded); ok {
-				if err := store.PutDeck(ctx, id, deck, "Deck", []eventstore.Page{slidePage(t, 0), slidePage(t, 1)}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+	// The deck is stored once its deck.added is, before the lesson ends.
+	k := slices.IndexFunc(events, func(e domain.Event) bool { _, ok := e.Payload.(*domain.DeckAdded); return ok })
+	appendAll(t, store, events[:k+1])
+	if err := store.PutDeck(ctx, id, deck, "Deck", []eventstore.Page{slidePage(t, 0), slidePage(t, 1)}); err != nil {
+		t.Fatal(err)
 	}
+	appendAll(t, store, events[k+1:])
 	l.Events = events
 
 	dir := filepath.Join(recordings, id.String())
@@ -138,4 +126,20 @@ func Long(t testing.TB, store Store, recordings string, created time.Time, o Lon
 		record(t, dir, id, s, "mic", "audio", from, to, "sine=frequency=660:sample_rate=48000", "-c:a", "libopus", "-ac", "2")
 	}
 	return l
+}
+
+// appendAll appends events in batches of 500.
+func appendAll(t testing.TB, store Store, events []domain.Event) {
+	t.Helper()
+	for i := 0; i < len(events); i += 500 {
+		_, errs, err := store.Append(context.Background(), events[i:min(len(events), i+500)]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range errs {
+			if e != nil {
+				t.Fatal(e)
+			}
+		}
+	}
 }

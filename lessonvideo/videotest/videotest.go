@@ -188,3 +188,22 @@ func slidePage(t testing.TB, n int) eventstore.Page {
 	}
 	return eventstore.Page{ContentType: eventstore.PNG, Data: b.Bytes()}
 }
+
+// Frame decodes the frame of the video at path shown d into it (30 ms in,
+// inside a frame at up to 30 frames a second, not on its edge), as a
+// w × h picture.
+func Frame(t testing.TB, path string, d time.Duration, w, h int) *image.RGBA {
+	t.Helper()
+	at := d + 30*time.Millisecond
+	b, err := exec.Command("ffmpeg", "-v", "error", "-ss", fmt.Sprintf("%.4f", at.Seconds()), "-i", path,
+		"-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-").Output()
+	if err != nil {
+		t.Fatalf("decode the frame at %v: %v", d, err)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	if len(b) != len(img.Pix) {
+		t.Fatalf("the frame at %v has %d bytes, want %d", d, len(b), len(img.Pix))
+	}
+	copy(img.Pix, b)
+	return img
+}
