@@ -22,7 +22,7 @@ import (
 // videoClient holds the video subcommand's flags.
 type videoClient struct {
 	server, lesson, token, out string
-	start                      bool
+	start, follow              bool
 	every                      time.Duration
 }
 
@@ -31,12 +31,13 @@ func (v *videoClient) flags(fs *flag.FlagSet) {
 	fs.StringVar(&v.lesson, "lesson", "", "id of the lesson")
 	fs.StringVar(&v.token, "token", os.Getenv("CLASSROOM_TOKEN"), "the teacher's token (or a student's, to follow and fetch) (CLASSROOM_TOKEN)")
 	fs.BoolVar(&v.start, "start", false, "ask the server to render the video (the teacher's token)")
-	fs.StringVar(&v.out, "o", "", "where to save the video once it is ready; empty only follows the render")
+	fs.BoolVar(&v.follow, "follow", false, "report the render's progress until it is done")
+	fs.StringVar(&v.out, "o", "", "where to save the video once it is ready (- for standard output); follows the render until then")
 	fs.DurationVar(&v.every, "every", 2*time.Second, "how often to ask how far the render is")
 }
 
-// run starts the render if asked, reports its progress on stderr until it
-// is done, and saves the file.
+// run starts the render if asked, and says where it is on stderr: once, or
+// until it is done with -follow or -o, and then saves the file with -o.
 func (v *videoClient) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if v.lesson == "" || v.token == "" {
 		return errors.New("-lesson and -token are needed")
@@ -65,6 +66,9 @@ func (v *videoClient) run(ctx context.Context, stdout, stderr io.Writer) error {
 			return errors.New("the lesson has no video and none is being rendered (use -start)")
 		}
 		fmt.Fprintf(stderr, "%s %.0f%%, about %s left\n", st.State, st.Percent, (time.Duration(st.LeftS) * time.Second).String())
+		if !v.follow && v.out == "" {
+			return nil
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -53,7 +53,7 @@ func TestVideoCommandSurvivesKill(t *testing.T) {
 
 	addr := freeAddr(t)
 	srv := start(t, addr, "-data", data)
-	if out, err := video(addr, "-start", "-every", "1h"); err != nil || !strings.Contains(out, "queued") && !strings.Contains(out, "rendering") {
+	if out, err := video(addr, "-start"); err != nil || !strings.Contains(out, "queued") && !strings.Contains(out, "rendering") {
 		t.Fatalf("classroom video -start: %v\n%s", err, out)
 	}
 	part := filepath.Join(data, "videos", l.ID.String()+".mp4.part")
