@@ -24,8 +24,8 @@ func NewLayout(w, h int) Layout {
 	bh := (bw * 9 / 16) &^ 1
 	top := (h - bh) / 2
 	text := float64(max(10, h/40))
-	tileW := colW
-	tileH := tileW * 9 / 16
+	tileW := colW &^ 1 // even: the videos laid over the tiles are 4:2:0
+	tileH := (tileW * 9 / 16) &^ 1
 	x := m + bw + m
 	label := int(text*1.6) + m/2
 	l := Layout{Width: w, Height: h, TextSize: text,

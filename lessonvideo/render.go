@@ -114,6 +114,7 @@ func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt 
 	if opt.Nice > 0 {
 		name, args = "nice", append([]string{"-n", strconv.Itoa(opt.Nice), opt.FFmpeg}, args...)
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -139,17 +140,17 @@ func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt 
 		stdin.Close()
 	}()
 	ferr := <-framesErr
-	if ferr != nil {
+	ffmpegQuit := errors.Is(ferr, syscall.EPIPE) // ffmpeg's error says why
+	if ferr != nil && !ffmpegQuit {
 		cancel()
 	}
 	werr := cmd.Wait()
 	switch {
-	case ferr != nil && !errors.Is(ferr, syscall.EPIPE):
+	case parent.Err() != nil:
+		return parent.Err()
+	case ferr != nil && !ffmpegQuit:
 		return ferr
 	case werr != nil:
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
 		return fmt.Errorf("lessonvideo: ffmpeg: %w: %s", werr, strings.TrimSpace(stderr.String()))
 	}
 	return ferr

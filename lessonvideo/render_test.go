@@ -173,3 +173,13 @@ func audio(t *testing.T, path string) []int16 {
 	}
 	return pcm
 }
+
+// TestRenderSizes renders the scripted lesson at sizes whose quarters are
+// odd, which 4:2:0 video cannot be laid out in unless the layout keeps
+// every tile even.
+func TestRenderSizes(t *testing.T) {
+	for _, size := range [][2]int{{854, 480}, {1918, 1078}} {
+		opt := lessonvideo.Options{Width: size[0], Height: size[1], Preset: "ultrafast"}
+		scripted(t, opt)
+	}
+}
