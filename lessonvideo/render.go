@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sys/unix"
 
 	"classroom/domain"
 	"classroom/domain/timeline"
@@ -34,6 +35,9 @@ type Options struct {
 	Threads       int    // ffmpeg's threads; 0 lets it choose
 	// Nice is the niceness the render runs at, ffmpeg and the thread that
 	// draws the frames (19, the lowest priority; -1 leaves it as it is).
+	// Both are also put in Linux's idle scheduling class (SCHED_IDLE),
+	// which gives way to any other task at once: niceness alone still
+	// lets a render run out its time slice while a live lesson waits.
 	Nice   int
 	FFmpeg string // the ffmpeg program; "ffmpeg" on PATH
 }
@@ -113,6 +117,9 @@ func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt 
 	name, args := opt.FFmpeg, args
 	if opt.Nice > 0 {
 		name, args = "nice", append([]string{"-n", strconv.Itoa(opt.Nice), opt.FFmpeg}, args...)
+		if chrt, err := exec.LookPath("chrt"); err == nil {
+			name, args = chrt, append([]string{"--idle", "0", "nice"}, args...)
+		}
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
@@ -163,7 +170,9 @@ func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt 
 func writeFrames(ctx context.Context, src Source, plan *Plan, layout Layout, opt Options, w io.Writer, progress func(Progress)) error {
 	runtime.LockOSThread() // never unlocked: the niced thread ends with the goroutine
 	if opt.Nice > 0 {
-		_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), opt.Nice)
+		tid := syscall.Gettid()
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, opt.Nice)
+		_ = unix.SchedSetAttr(tid, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}, 0)
 	}
 	s, err := lessonlog.Seek(ctx, src.Store, plan.Lesson, timeline.AtOffset(plan.Start.Sub(plan.Created)))
 	if err != nil {
