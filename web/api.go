@@ -21,6 +21,7 @@ import (
 	"classroom/eventstore"
 	"classroom/lessonlog"
 	"classroom/realtime"
+	"classroom/lessonvideo"
 	"classroom/realtime/token"
 	"classroom/web/signin"
 )
@@ -69,6 +70,9 @@ type Config struct {
 	Streams *realtime.Streams
 	// Keys keeps the stream keys; nil means the Store, when it keeps them.
 	Keys eventstore.StreamKeys
+	// Videos, when set, renders and keeps lessons' videos, started,
+	// followed and fetched at /api/lessons/{id}/video.
+	Videos *lessonvideo.Renderer
 }
 
 // API serves the JSON API.
@@ -145,6 +149,11 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Recordings != "" {
 		mux.HandleFunc("GET /api/lessons/{id}/recordings", a.listRecordings)
 		mux.HandleFunc("GET /api/lessons/{id}/recordings/{file}", a.recording)
+	}
+	if cfg.Videos != nil {
+		mux.HandleFunc("POST /api/lessons/{id}/video", a.startVideo)
+		mux.HandleFunc("GET /api/lessons/{id}/video/status", a.videoStatus)
+		mux.HandleFunc("GET /api/lessons/{id}/video", a.video)
 	}
 	return compressed(headers(mux))
 }

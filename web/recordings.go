@@ -62,10 +62,19 @@ func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, domain.Errorf(domain.CodeNotFound, "no recording %q", name))
 		return
 	}
-	f, err := os.Open(filepath.Join(a.cfg.Recordings, id.String(), name))
+	a.serveMedia(w, r, filepath.Join(a.cfg.Recordings, id.String(), name), contentType,
+		domain.Errorf(domain.CodeNotFound, "no recording %q", name))
+}
+
+// serveMedia answers a media file (a recording, a lesson's video) with
+// Range requests, privately and revalidated; missing answers notFound. A
+// file takes longer to download than the server's WriteTimeout: each write
+// has that long instead.
+func (a *API) serveMedia(w http.ResponseWriter, r *http.Request, path, contentType string, notFound error) {
+	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			err = domain.Errorf(domain.CodeNotFound, "no recording %q", name)
+			err = notFound
 		}
 		a.fail(w, r, err)
 		return
@@ -78,8 +87,7 @@ func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "private, no-cache")
-	// A recording takes longer to download than the server's WriteTimeout.
-	http.ServeContent(newLongWriter(w), r, name, st.ModTime(), f)
+	http.ServeContent(newLongWriter(w), r, "", st.ModTime(), f)
 }
 
 // memberOnly checks that the request may play back the lesson of its path

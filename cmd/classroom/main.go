@@ -12,6 +12,7 @@
 //	classroom import -i PATH    import an exported lesson
 //	classroom lti add|rotate-key|urls [flags]   register an LTI platform, rotate the tool's key, print the URLs platforms need
 //	classroom delete -lesson ID delete an ended lesson and its recordings
+//	classroom video -lesson ID -token T [-start] [-o PATH]   start, follow and fetch a lesson's video
 //
 // Every flag has an environment variable; see "classroom help".
 package main
@@ -42,6 +43,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"classroom/eventstore"
+	"classroom/lessonvideo"
 	"classroom/media/turn"
 	"classroom/realtime"
 	"classroom/realtime/protocol"
@@ -91,6 +93,8 @@ type config struct {
 	nodePublicURL    string
 	retention        string
 	maxViewers       int
+	videosDir        string
+	videoRenders     int
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -138,6 +142,10 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"the base URL other nodes use for -node-addr (http://10.0.0.5:8444); empty for -node-addr itself, or this host's name when it listens on every interface (CLASSROOM_NODE_ADVERTISE)")
 	fs.DurationVar(&c.leaseTTL, "lease-ttl", envDuration("CLASSROOM_LEASE_TTL", 3*time.Second),
 		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for a killed node's successor (CLASSROOM_LEASE_TTL)")
+	fs.StringVar(&c.videosDir, "videos-dir", env("CLASSROOM_VIDEOS_DIR", ""),
+		"directory of lessons' rendered videos; empty means DATA/videos (CLASSROOM_VIDEOS_DIR)")
+	fs.IntVar(&c.videoRenders, "video-renders", envInt("CLASSROOM_VIDEO_RENDERS", 1),
+		"how many lessons' videos render at once, in the background at the lowest priority; 0 renders none (CLASSROOM_VIDEO_RENDERS)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
 	fs.StringVar(&c.retention, "retention", env("CLASSROOM_RETENTION", ""),
@@ -205,6 +213,13 @@ func (c *config) relayIP() (string, error) {
 	return "", errors.New("the host has no IPv4 address to relay on: set -public-ip")
 }
 
+func (c *config) videos() string {
+	if c.videosDir != "" {
+		return c.videosDir
+	}
+	return filepath.Join(c.dataDir, "videos")
+}
+
 func (c *config) recordings() string {
 	if c.recordingsDir != "" {
 		return c.recordingsDir
@@ -265,6 +280,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var x transfer
 	var l ltiFlags
 	var deleteID string
+	var v videoClient
 	switch cmd {
 	case "serve", "migrate":
 	case "delete":
@@ -278,8 +294,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		l.flags(fs)
 	case "export", "import":
 		x.flags(fs, cmd)
+	case "video":
+		fs = flag.NewFlagSet("classroom video", flag.ContinueOnError) // a client: the server's flags do not apply
+		fs.SetOutput(stderr)
+		v.flags(fs)
 	case "help":
-		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|delete|lti|help] [flags]")
+		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|delete|lti|video|help] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
@@ -310,6 +330,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = x.run(ctx, cmd, &c, log, os.Stdin, stdout, stderr)
 	} else if cmd == "delete" {
 		err = deleteLesson(ctx, &c, log, deleteID, stdout)
+	} else if cmd == "video" {
+		err = v.run(ctx, stdout, stderr)
 	} else {
 		err = serve(ctx, &c, log)
 	}
@@ -499,6 +521,21 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn,
 		Streams: realtime.NewStreams(live, realtime.StreamsConfig{MaxViewers: c.maxViewers})}
 	ltiRoutes(ltiTool, &webConfig)
+	var videos *lessonvideo.Renderer
+	if c.videoRenders > 0 {
+		decks, _ := store.(eventstore.Decks)
+		videos, err = lessonvideo.NewRenderer(lessonvideo.RendererConfig{
+			Source: lessonvideo.Source{Store: store, Decks: decks, Recordings: c.recordings()},
+			Dir:    c.videos(), Parallel: c.videoRenders, Logger: log})
+		if err != nil {
+			return err
+		}
+		renderCtx, stopRenders := context.WithCancel(ctx)
+		rendersDone := make(chan struct{})
+		go func() { videos.Run(renderCtx); close(rendersDone) }()
+		defer func() { stopRenders(); <-rendersDone }() // before the store closes
+	}
+	webConfig.Videos = videos
 	srv := &http.Server{
 		Handler:           web.NewHandler(webConfig),
 		ReadHeaderTimeout: 10 * time.Second,

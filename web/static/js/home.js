@@ -4,6 +4,7 @@
 
 import { mine, remember, forget } from "./mine.js";
 import { MAX_TITLE_RUNES } from "./limits.js";
+import { followVideo } from "./videofile.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -87,6 +88,16 @@ async function teacherTools(li, l) {
   li.append(del);
 }
 
+/** videoBox adds to a lesson of mine the state of its video, once it has ended. */
+function videoBox(li, l) {
+  const token = tokenOf(l.url);
+  if (!token) return li;
+  const box = Object.assign(document.createElement("span"), { className: "videofile", hidden: true });
+  li.append(box);
+  followVideo(box, l.id, token);
+  return li;
+}
+
 function showMine() {
   const list = mine();
   $("mine-section").hidden = list.length === 0;
@@ -95,7 +106,7 @@ function showMine() {
     const li = lessonItem(l, live ? l.url : null);
     li.dataset.lesson = l.id;
     if (live && l.role === "teacher") teacherTools(li, l).catch(() => {});
-    return li;
+    return live ? videoBox(li, l) : li;
   }));
 }
 

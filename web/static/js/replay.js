@@ -14,6 +14,7 @@
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
+import { followVideo } from "./videofile.js";
 import { RecordedMedia } from "./replaymedia.js";
 import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
 
@@ -103,6 +104,7 @@ class Player {
     $("when").textContent = new Date(info.created).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
     await this.media.load((path) => this.api(path), this.token, $("audio"));
     $("rec").hidden = this.media.list.length === 0;
+    if (this.media.list.length) followVideo($("video"), this.lesson, this.token);
     this.board = new Board($("board"), { send: () => Promise.reject(new Error("a replay is read-only")), sendEphemeral: () => {}, me: "", isTeacher: false });
     this.board.setCanDraw(false);
     $("scrubber").max = String(this.duration);
