@@ -20,8 +20,8 @@ import (
 	"classroom/domain/timeline"
 	"classroom/eventstore"
 	"classroom/lessonlog"
-	"classroom/realtime"
 	"classroom/lessonvideo"
+	"classroom/realtime"
 	"classroom/realtime/token"
 	"classroom/web/signin"
 )
