@@ -1,0 +1,76 @@
+package cluster_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/cluster"
+)
+
+// TestLeaseOfDeadOwner: a lease whose holder is alive (its life lock held)
+// is not taken before its expiry, however often another node asks; once the
+// holder's life lock is gone (its process died: the connection closed), the
+// next node to ask takes the lease at once, under the next epoch, long
+// before its expiry. A holder that never took its life lock counts as dead.
+func TestLeaseOfDeadOwner(t *testing.T) {
+	pool := testPool(t)
+	ctx := context.Background()
+	suffix := uuid.NewString()[:8]
+	ttl := time.Minute // an expiry that would show
+	a := cluster.NewLeases(pool, ttl, "a-"+suffix)
+	if err := a.Start(ctx, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b := cluster.NewLeases(pool, ttl, "b-"+suffix)
+	if err := b.Start(ctx, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	lesson := uuid.New()
+	la, ok, err := a.Acquire(ctx, lesson)
+	if err != nil || !ok {
+		t.Fatalf("a acquires: %v %v", ok, err)
+	}
+	for range 3 {
+		if l, ok, err := b.Acquire(ctx, lesson); err != nil || ok || l.Owner != la.Owner || l.Epoch != la.Epoch {
+			t.Fatalf("b takes the lease of a live owner: %+v %v %v", l, ok, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// a's own lease is not taken again by a.
+	if l, ok, err := a.Acquire(ctx, lesson); err != nil || !ok || l.Epoch != la.Epoch {
+		t.Fatalf("a acquires its own lease: %+v %v %v", l, ok, err)
+	}
+
+	// As a killed process's connection closes; its backend drops the lock
+	// as it exits, a moment later.
+	a.Close()
+	closed := time.Now()
+	lb, ok, err := b.Acquire(ctx, lesson)
+	for err == nil && !ok && time.Since(closed) < 5*time.Second {
+		time.Sleep(20 * time.Millisecond)
+		lb, ok, err = b.Acquire(ctx, lesson)
+	}
+	if err != nil || !ok || lb.Epoch != la.Epoch+1 || lb.Node() != "b-"+suffix {
+		t.Fatalf("b takes the lease of a dead owner: %+v %v %v", lb, ok, err)
+	}
+	t.Logf("the dead owner's lease taken %v after its connection closed", time.Since(closed).Round(time.Millisecond))
+	if _, err := a.Renew(ctx, la); err == nil {
+		t.Fatal("the dead owner renews its lease")
+	}
+
+	// A holder without a life lock is taken over at once too.
+	never := cluster.NewLeases(pool, ttl, "c-"+suffix)
+	other := uuid.New()
+	if _, ok, err := never.Acquire(ctx, other); err != nil || !ok {
+		t.Fatalf("c acquires: %v %v", ok, err)
+	}
+	if _, ok, err := b.Acquire(ctx, other); err != nil || !ok {
+		t.Fatalf("b takes the lease of a holder without a life lock: %v %v", ok, err)
+	}
+}
