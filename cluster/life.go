@@ -21,6 +21,11 @@ const lifeLockClass int32 = 0x636c6173 // "clas"
 // long to wait before connecting again once it is lost.
 const lifeCheck = time.Second
 
+// lifeRelock is how long after a start of PostgreSQL (a restart drops every
+// life lock) a missing life lock is not taken for a dead holder: time for
+// the living nodes to reconnect and lock again.
+const lifeRelock = 10 * time.Second
+
 // Start takes this incarnation's life lock: a session-level advisory lock
 // on a connection of its own, held until Close or ctx ends. PostgreSQL drops
 // it when the connection closes, which the kernel does at once for a process
