@@ -71,6 +71,31 @@ func TestLeaseOfDeadOwner(t *testing.T) {
 		t.Fatal("the dead owner renews its lease")
 	}
 
+	// b's life lock's connection breaks while b lives: b locks again.
+	lockHolder := func() (pid int32) {
+		t.Helper()
+		err := pool.QueryRow(ctx, `SELECT coalesce(max(pid), 0) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2
+			AND classid = $1::int4::oid AND objid = hashtext($2)::oid AND granted`, 0x636c6173 /* the life locks' class */, lb.Owner).Scan(&pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	first := lockHolder()
+	if first == 0 {
+		t.Fatal("b holds no life lock")
+	}
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, first); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for pid := lockHolder(); pid == 0 || pid == first; pid = lockHolder() {
+		if time.Now().After(deadline) {
+			t.Fatal("b did not take its life lock again after its connection broke")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
 	// A holder without a life lock is taken over at once too.
 	never := cluster.NewLeases(pool, ttl, "c-"+suffix)
 	other := uuid.New()

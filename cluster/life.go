@@ -89,20 +89,13 @@ func (l *Leases) holdLife(ctx context.Context, conn *pgx.Conn, log *slog.Logger)
 			conn.Close(context.Background())
 		}
 	}()
-	t := time.NewTicker(lifeCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, lifeCheck, func() {
 		if conn != nil {
 			pctx, cancel := context.WithTimeout(ctx, lifeCheck)
 			err := conn.Ping(pctx)
 			cancel()
 			if err == nil || ctx.Err() != nil {
-				continue
+				return
 			}
 			log.Warn("the node's life lock was lost; taking it again", "owner", l.self, "err", err)
 			conn.Close(context.Background())
@@ -112,5 +105,5 @@ func (l *Leases) holdLife(ctx context.Context, conn *pgx.Conn, log *slog.Logger)
 		if conn, err = l.lock(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("taking the node's life lock again", "owner", l.self, "err", err)
 		}
-	}
+	})
 }
