@@ -141,7 +141,7 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.nodeAdvertise, "node-advertise", env("CLASSROOM_NODE_ADVERTISE", ""),
 		"the base URL other nodes use for -node-addr (http://10.0.0.5:8444); empty for -node-addr itself, or this host's name when it listens on every interface (CLASSROOM_NODE_ADVERTISE)")
 	fs.DurationVar(&c.leaseTTL, "lease-ttl", envDuration("CLASSROOM_LEASE_TTL", 3*time.Second),
-		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for a killed node's successor (CLASSROOM_LEASE_TTL)")
+		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for the successor of a node that is paused or cut off from the database (a killed node's lessons are taken at once) (CLASSROOM_LEASE_TTL)")
 	fs.StringVar(&c.videosDir, "videos-dir", env("CLASSROOM_VIDEOS_DIR", ""),
 		"directory of lessons' rendered videos; empty means DATA/videos (CLASSROOM_VIDEOS_DIR)")
 	fs.IntVar(&c.videoRenders, "video-renders", envInt("CLASSROOM_VIDEO_RENDERS", 1),
