@@ -81,6 +81,10 @@ func (s *State) check(c Command) error {
 		return s.checkJoin(c, p)
 	case *ParticipantWaiting:
 		return s.checkWaiting(c)
+	case *ParticipantLeft:
+		if pt := s.Participants[c.Actor]; s.IsWaiting(c.Actor) && (pt == nil || !pt.Present) {
+			return nil // a student leaves the lobby
+		}
 	}
 	me, ok := s.Participants[c.Actor]
 	if !ok || !me.Present {

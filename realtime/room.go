@@ -572,7 +572,11 @@ func (r *Room) exit(ctx context.Context, req *exit) {
 		return
 	}
 	defer close(req.done)
-	delete(r.lobby, req.s)
+	if _, waited := r.lobby[req.s]; waited {
+		delete(r.lobby, req.s)
+		r.leaveLobby(ctx, req.s)
+		return
+	}
 	if _, ok := r.sessions[req.s]; !ok {
 		return // replaced by a newer session of the same participant
 	}
