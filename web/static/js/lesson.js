@@ -200,6 +200,7 @@ class App {
     this.ending = true;
     status("stopped");
     banner(message, kind);
+    this.media.end();
     if (this.conn) this.conn.close();
     this.conn = null;
   }
@@ -325,6 +326,7 @@ class App {
     if (d.has("people")) this.renderPeople();
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
+    if (this.state.status === "ended") this.showEnded();
   }
 
   nameOf(id) { return nameOf(this.state, id); }
@@ -350,8 +352,20 @@ class App {
     if (s.status === "ended") {
       showReplay(this);
       banner("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link.", "info");
-      document.body.classList.add("ended");
-      if (this.board) this.board.setCanDraw(false);
+    }
+  }
+
+  /**
+   * showEnded makes the page look ended: camera, microphone and screen off,
+   * and every control that would change the lesson disabled; the board,
+   * the people and the chat stay to be read.
+   */
+  showEnded() {
+    document.body.classList.add("ended");
+    if (!this.media.ended) this.media.end();
+    if (this.board) this.board.setCanDraw(false);
+    for (const c of document.querySelectorAll(".stage button, .stage select, .stage input, .side button, .side input, #invite, #reinvite")) {
+      if (c.id !== "keys") c.disabled = true;
     }
   }
 
@@ -377,7 +391,7 @@ class App {
     const quiet = () => {}; // send() has shown a refusal already
     renderPeople(s, {
       me: this.me,
-      actions: this.role !== "teacher" ? null : {
+      actions: this.role !== "teacher" || s.status === "ended" ? null : {
         grant: (id) => this.send("floor.granted", { participant: id }).catch(quiet),
         lower: (id) => this.send("hand.lowered", { participant: id }).catch(quiet),
         revoke: (id) => this.send("floor.revoked", { participant: id }).catch(quiet),
@@ -388,6 +402,7 @@ class App {
     hb.textContent = (s.hands || []).includes(this.me) ? "Lower hand" : "Raise hand";
     hb.disabled = s.floor === this.me || s.status === "ended";
     $("class-draw").checked = !!s.drawingAllowed;
+    $("class-draw").disabled = s.status === "ended";
   }
 
   renderDraw() {

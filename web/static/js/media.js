@@ -40,6 +40,7 @@ export class Media {
   /** mayPublish reports whether this participant's camera goes to the others now. */
   mayPublish() {
     const a = this.app;
+    if (this.ended || (a.state && a.state.status === "ended")) return false;
     return a.role === "teacher" || (a.state && a.state.floor === a.me);
   }
 
@@ -59,7 +60,7 @@ export class Media {
    * floor again needs no renegotiation.
    */
   sync(conn = this.app.conn) {
-    if (!this.local || !conn || !conn.pc) return;
+    if (!this.local || !conn || !conn.pc || this.ended) return;
     const on = this.mayPublish();
     for (const track of this.local.getTracks()) {
       const sender = this.senders.get(track.id);
@@ -109,6 +110,28 @@ export class Media {
     $("screen").textContent = "Share screen";
   }
 
+  /**
+   * end turns the camera, microphone and screen off for good: the lesson
+   * has ended, or this page has stopped. Nothing is sent any more and the
+   * buttons that would turn them on are disabled.
+   */
+  end() {
+    this.ended = true;
+    this.stopScreen();
+    const conn = this.app.conn;
+    for (const sender of this.senders.values()) {
+      if (sender.track) sender.replaceTrack(null).catch(() => {});
+      if (conn && conn.pc && conn.pc.signalingState !== "closed") {
+        try { conn.unpublish(sender); } catch { /* the connection is gone */ }
+      }
+    }
+    this.senders.clear();
+    if (this.local) for (const t of this.local.getTracks()) t.stop();
+    $("tile-self").querySelector("video").srcObject = null;
+    for (const id of ["cam", "mic", "screen"]) $(id).disabled = true;
+    this.render();
+  }
+
   /** track records a forwarded track; the stream id is its publisher. */
   track({ track, stream, participant }) {
     let r = this.remote.get(participant);
@@ -150,11 +173,12 @@ export class Media {
     } else if (a.role === "teacher") {
       // The teacher sees what the class sees: the screen when shared,
       // else their own camera (muted: it is their own voice).
-      const mine = this.screen ? [this.screen] : this.local ? this.local.getVideoTracks() : [];
+      const mine = this.ended ? [] : this.screen ? [this.screen] : this.local ? this.local.getVideoTracks() : [];
       const v = tile.querySelector("video");
       v.muted = true;
       setStream(v, mine);
-      tile.querySelector(".label").textContent = this.screen ? "Your screen (the class sees it)" : "You (the class sees you)";
+      tile.querySelector(".label").textContent = this.ended ? "Your camera is off: the lesson has ended"
+        : this.screen ? "Your screen (the class sees it)" : "You (the class sees you)";
       tile.classList.toggle("empty", mine.length === 0);
       $("tile-self").hidden = !this.screen;
     }

@@ -1,0 +1,77 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLessonEndInBrowser: when the teacher ends the lesson, the teacher's
+// page stops the camera and microphone and looks ended (no tools, no Clear,
+// no permissions), a student's page stops its camera too; a student whose
+// connection drops after the end, and one who opens the class link after
+// it, are told that the lesson has ended, with the replay's link, not that
+// they opened it somewhere else.
+func TestLessonEndInBrowser(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	b := browser(t)
+	teacherLink := site.srv.URL + "/lessons/" + lesson.ID + "#token=" + lesson.Teacher.Token
+	studentsLink := site.srv.URL + "/lessons/" + lesson.ID + "#token=" + lesson.Students.Token
+
+	teacher := newTab(t, b, "teacher")
+	teacher.join(teacherLink, "Ms Rivera")
+	eval[float64](teacher, `window.classroom.send("lesson.started")`)
+	ana := newTab(t, b, "Ana")
+	ana.join(studentsLink, "Ana")
+	ana.decodes("teacher")
+
+	eval[float64](teacher, `window.classroom.send("lesson.ended")`)
+	waitUntil(t, 10*time.Second, "the teacher's page to look ended", func() bool {
+		return eval[bool](teacher, `(() => {
+			const app = window.classroom.app, $ = (s) => document.querySelector(s);
+			const camerasOff = !app.media.local || app.media.local.getTracks().every((t) => t.readyState === "ended");
+			const sending = app.conn && app.conn.pc ? app.conn.pc.getSenders().some((s) => s.track && s.track.readyState === "live") : false;
+			const toolsOff = [...document.querySelectorAll("#tools button, #colors button")].every((b) => b.disabled);
+			return camerasOff && !sending && toolsOff && $("#clear").disabled && $("#class-draw").disabled &&
+				$("#cam").disabled && $("#mic").disabled && $("#screen").disabled && $("#upload").disabled &&
+				!$("#tile-teacher .label").textContent.includes("sees you") && document.body.classList.contains("ended");
+		})()`)
+	})
+	waitUntil(t, 10*time.Second, "Ana's camera to stop", func() bool {
+		return eval[bool](ana, `(() => { const l = window.classroom.app.media.local; return !l || l.getTracks().every((t) => t.readyState === "ended"); })()`)
+	})
+	// Nothing of the teacher's reaches Ana any more.
+	frames := func() float64 {
+		return eval[map[string]struct{ FramesDecoded float64 }](ana, `window.classroom.videoStats()`)["teacher"].FramesDecoded
+	}
+	time.Sleep(time.Second)
+	before := frames()
+	time.Sleep(2 * time.Second)
+	if after := frames(); after > before {
+		t.Errorf("Ana decoded %v more frames of the teacher 1 to 3 s after the end", after-before)
+	}
+
+	ended := func(tb *tab) {
+		t.Helper()
+		waitUntil(t, 15*time.Second, tb.name+"'s page to say the lesson has ended", func() bool {
+			text := eval[string](tb, `document.getElementById("banner").textContent`)
+			if strings.Contains(text, "somewhere else") {
+				t.Fatalf("%s is told %q", tb.name, text)
+			}
+			return strings.Contains(text, "This lesson has ended") && eval[bool](tb, `!document.getElementById("replay").hidden`) &&
+				eval[string](tb, `document.getElementById("status").dataset.state`) == "stopped"
+		})
+		if on := eval[bool](tb, `(() => { const l = window.classroom.app.media.local; return !!l && l.getTracks().some((t) => t.readyState === "live"); })()`); on {
+			t.Errorf("%s's camera is still on", tb.name)
+		}
+	}
+	// Ana's connection drops after the end: the page comes back to an ended lesson.
+	eval[bool](ana, `(window.classroom.app.conn.ws.close(), true)`)
+	ended(ana)
+
+	// Ben opens the class link after the end.
+	ben := newTab(t, b, "Ben")
+	ben.openAsStudent(studentsLink, "Ben")
+	ended(ben)
+}
