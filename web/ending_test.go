@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestLessonEndInBrowser: when the teacher ends the lesson, the teacher's
@@ -74,4 +77,33 @@ func TestLessonEndInBrowser(t *testing.T) {
 	ben := newTab(t, b, "Ben")
 	ben.openAsStudent(studentsLink, "Ben")
 	ended(ben)
+}
+
+// TestMangledLessonLink: a lesson or replay link whose id is mangled answers
+// 404 with the page itself, which says the link is not a lesson's, instead
+// of the API's raw JSON.
+func TestMangledLessonLink(t *testing.T) {
+	site := startSite(t)
+	b := browser(t)
+	for _, path := range []string{"/lessons/not-a-lesson", "/lessons/not-a-lesson/replay"} {
+		resp, err := http.Get(site.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s: %d %s, want 404 text/html", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		tb := newTab(t, b, path)
+		if err := chromedp.Do(tb.ctx, chromedp.Navigate(site.srv.URL+path+"#token=abc")); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, 10*time.Second, path+" to say it is not a lesson's link", func() bool {
+			text, err := try[string](tb, `document.getElementById("banner") ? document.getElementById("banner").textContent : document.body.textContent`)
+			if strings.Contains(text, `"error"`) {
+				t.Fatalf("%s shows %q", path, text)
+			}
+			return err == nil && strings.Contains(text, "not a lesson")
+		})
+	}
 }

@@ -20,7 +20,10 @@ func pageHeaders(h http.Header) {
 }
 
 // page serves one embedded HTML page.
-func page(name string) http.HandlerFunc {
+func page(name string) http.HandlerFunc { return pageWithStatus(name, http.StatusOK) }
+
+// pageWithStatus serves one embedded HTML page with an HTTP status.
+func pageWithStatus(name string, status int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		b, err := fs.ReadFile(static, "static/"+name)
 		if err != nil {
@@ -28,6 +31,7 @@ func page(name string) http.HandlerFunc {
 			return
 		}
 		pageHeaders(w.Header())
+		w.WriteHeader(status)
 		w.Write(b)
 	}
 }
@@ -40,12 +44,14 @@ func replayPage() http.HandlerFunc { return idPage("replay.html") }
 // joins: the token is in the URL's fragment, which the server never sees.
 func lessonPage() http.HandlerFunc { return idPage("lesson.html") }
 
-// idPage serves a page for a well-formed lesson id, and 404 otherwise.
+// idPage serves a page for a well-formed lesson id. A mangled one gets the
+// same page with the status 404, which says in its own words that the link
+// is not a lesson's (a browser shows the page, not the API's JSON).
 func idPage(name string) http.HandlerFunc {
-	serve := page(name)
+	serve, notFound := page(name), pageWithStatus(name, http.StatusNotFound)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if _, err := uuid.Parse(r.PathValue("id")); err != nil {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		serve(w, r)

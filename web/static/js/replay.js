@@ -82,7 +82,11 @@ class Player {
   }
 
   async init() {
-    if (!this.lesson || !this.token) {
+    if (!this.lesson) {
+      banner("This is not a lesson's replay link. Open the replay from the lesson's page or from the home page.", "error");
+      return;
+    }
+    if (!this.token) {
       banner("This replay link is incomplete: open it from the lesson's page once the lesson has ended, or from the home page, where a teacher's lessons keep their links.", "error");
       return;
     }
