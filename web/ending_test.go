@@ -107,3 +107,27 @@ func TestMangledLessonLink(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizedCommandSettles: a command larger than the server accepts,
+// sent through the page's connection, is refused at once and settled: it is
+// not kept pending to be sent again after every reconnect.
+func TestOversizedCommandSettles(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	student := newTab(t, browser(t), "student")
+	student.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token, "Ana")
+	got := eval[map[string]any](student, `(async () => {
+		const { MAX_COMMAND_BYTES } = await import("/static/js/limits.js");
+		const sent = window.classroom.send("chat.posted", { text: "x".repeat(MAX_COMMAND_BYTES + 10) });
+		const settled = await Promise.race([sent.then(() => "stored", (err) => err.code || "refused"),
+			new Promise((r) => setTimeout(() => r("pending"), 5000))]);
+		return { settled, pending: window.classroom.app.pending.size };
+	})()`)
+	if got["settled"] != "invalid" || got["pending"] != float64(0) {
+		t.Fatalf("an oversized command: %v, want refused as invalid with nothing pending", got)
+	}
+	// The page goes on.
+	if _, err := try[float64](student, `window.classroom.send("chat.posted", {text: "still here"})`); err != nil {
+		t.Fatalf("a chat line after the refusal: %v", err)
+	}
+}
