@@ -48,6 +48,11 @@ type Config struct {
 	Decks eventstore.Decks
 	// DeckLimits bounds uploaded decks; zero fields mean the defaults.
 	DeckLimits DeckLimits
+	// OperatorKey is the secret of the server's operator, who alone lists
+	// every lesson (GET /api/lessons with Authorization: Bearer <key>): a
+	// school's lesson titles are not for every visitor. Empty: no one does;
+	// a visitor's pages list the lessons of the links they hold.
+	OperatorKey string
 }
 
 // API serves the JSON API.
@@ -309,6 +314,10 @@ func (a *API) listLessons(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		opts.Before = t
+	}
+	if err := a.operator(r); err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	lessons, err := a.store.Lessons(r.Context(), opts)
 	if err != nil {

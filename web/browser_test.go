@@ -98,7 +98,7 @@ func startSite(t *testing.T) *liveSite {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: rt, Logger: quietLog(),
-		Recordings: recordings}))
+		Recordings: recordings, OperatorKey: operatorKey}))
 	mux.Handle("GET /test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
 	s := &liveSite{srv: httptest.NewServer(mux), rt: rt, store: store, metrics: reg}
 	t.Cleanup(func() {

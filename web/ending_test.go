@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,43 @@ func TestOversizedCommandSettles(t *testing.T) {
 	// The page goes on.
 	if _, err := try[float64](student, `window.classroom.send("chat.posted", {text: "still here"})`); err != nil {
 		t.Fatalf("a chat line after the refusal: %v", err)
+	}
+}
+
+// TestHomePageListsOnlyYours: a visitor's home page lists the lessons of the
+// links this browser holds, not every lesson's title on the server; the
+// operator, opening it with their key, sees them all.
+func TestHomePageListsOnlyYours(t *testing.T) {
+	site := startSite(t)
+	site.createLesson(t) // titled "Glare", someone else's
+	b := browser(t)
+	visitor := newTab(t, b, "visitor")
+	if err := chromedp.Do(visitor.ctx,
+		chromedp.Navigate(site.srv.URL+"/"),
+		chromedp.SetValue(chromedp.ID("lesson-title"), "Fractions, week 3"),
+		chromedp.Click(chromedp.CSS(`#create button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("created")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(visitor.ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("mine"))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // any listing has been fetched and shown
+	text := eval[string](visitor, `document.body.innerText`)
+	if strings.Contains(text, "Glare") || !strings.Contains(text, "Fractions, week 3") {
+		t.Fatalf("a visitor's home page shows:\n%s\nwant their own lesson only", text)
+	}
+
+	operator := newTab(t, b, "operator")
+	if err := chromedp.Do(operator.ctx, chromedp.Navigate(site.srv.URL+"/#operator="+url.QueryEscape(operatorKey))); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the operator's page to list every lesson", func() bool {
+		text := eval[string](operator, `document.getElementById("lessons").innerText`)
+		return strings.Contains(text, "Glare") && strings.Contains(text, "Fractions, week 3")
+	})
+	if loc := eval[string](operator, `location.href`); strings.Contains(loc, "operator") {
+		t.Errorf("the operator's key stays in the address bar: %s", loc)
 	}
 }

@@ -72,6 +72,7 @@ type config struct {
 	httpAddr       string
 	recordingsDir  string
 	writeTimeout   time.Duration
+	operatorKey    string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -111,6 +112,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"serve TURN on the HTTP(S) port too (TURN over TLS with HTTPS), for networks that let nothing out but HTTPS; with the relay only (CLASSROOM_TURN_SHARE_PORT=off to stop)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
+	fs.StringVar(&c.operatorKey, "operator-key", env("CLASSROOM_OPERATOR_KEY", ""),
+		"the operator's secret, which lists every lesson (GET /api/lessons, the home page opened as /#operator=KEY); empty: no one lists them (CLASSROOM_OPERATOR_KEY)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
 }
@@ -378,7 +381,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		defer challengeSrv.Close()
 	}
 	srv := &http.Server{
-		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
+		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(), OperatorKey: c.operatorKey,
 			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

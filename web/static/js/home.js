@@ -1,6 +1,8 @@
 // home.js: the home page. It creates lessons, hands out their two links,
-// lists the lessons this device made or joined (mine.js) with the links to
-// come back with, and the server's lessons, newest first.
+// and lists the lessons this device made or joined (mine.js) with the links
+// to come back with. Every lesson of the server, newest first, it lists only
+// for the server's operator, who opens the page as /#operator=KEY (the key
+// stays in this tab's sessionStorage, out of the address bar).
 
 import { mine, remember } from "./mine.js";
 import { MAX_TITLE_RUNES } from "./limits.js";
@@ -48,12 +50,22 @@ function showMine() {
   $("mine").replaceChildren(...list.map((l) => lessonItem(l, new Date(l.expires) > new Date() ? l.url : null)));
 }
 
+// OPERATOR (in sessionStorage) is the operator's key this tab was opened with.
+const OPERATOR = "classroom:operator";
+const hash = new URLSearchParams(location.hash.slice(1));
+if (hash.get("operator")) {
+  sessionStorage.setItem(OPERATOR, hash.get("operator"));
+  history.replaceState(null, "", location.pathname);
+}
+const operator = sessionStorage.getItem(OPERATOR) || "";
+
 let before = "";
 async function more() {
+  if (!operator) return;
   try {
     const q = new URLSearchParams({ limit: "50" });
     if (before) q.set("before", before);
-    const list = await api(`/api/lessons?${q}`);
+    const list = await api(`/api/lessons?${q}`, { headers: { Authorization: `Bearer ${operator}` } });
     const lessons = Array.isArray(list) ? list : list.lessons || [];
     const ul = $("lessons");
     if (!before) ul.replaceChildren();
@@ -104,6 +116,7 @@ document.addEventListener("click", async (e) => {
 });
 
 $("lesson-title").maxLength = MAX_TITLE_RUNES;
+$("past-section").hidden = !operator;
 $("more").addEventListener("click", more);
 showMine();
 more();
