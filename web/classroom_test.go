@@ -324,6 +324,7 @@ func TestClassroomInBrowser(t *testing.T) {
 	}
 	waitSame("Ben's reloaded board to match", ben)
 	// The teacher lets Ben draw; Ben's stroke reaches everyone.
+	teacher.click("#tab-people")
 	teacher.click(`#people li[data-participant="` + benID + `"] button`)
 	waitUntil(t, 10*time.Second, "Ben to be allowed to draw", func() bool {
 		return eval[bool](ben, `window.classroom.state.canDraw(window.classroom.me)`)

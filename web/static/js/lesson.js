@@ -25,6 +25,7 @@ import { MAX_CHAT_RUNES, MAX_NAME_RUNES } from "./limits.js";
 import { shortcuts } from "./board.js";
 import { Media } from "./media.js";
 import { Toolbar } from "./toolbar.js";
+import { tabs } from "./tabs.js";
 import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
@@ -415,9 +416,14 @@ class App {
 
   addMessage(e) {
     appendChat([chatItem(this.state, { actor: e.actor, time: e.time, text: e.data.text }, this.me)]);
+    if ($("chat-panel").hidden && e.actor !== this.me) $("chat-unread").textContent = String(++this.unread);
   }
 
   wire() {
+    this.unread = 0;
+    tabs($("side-tabs"), (id) => {
+      if (id === "tab-chat") { this.unread = 0; $("chat-unread").textContent = ""; }
+    });
     // The server's limits, not copies of them (limits.js is generated).
     $("chat-input").maxLength = MAX_CHAT_RUNES;
     $("join-name").maxLength = MAX_NAME_RUNES;
@@ -447,6 +453,7 @@ class App {
     $("redo").onclick = () => this.board && this.board.redo();
     $("clear").onclick = () => { if (this.board && confirm("Clear this page for everyone?")) this.board.clear(); };
     $("width").oninput = (e) => this.board && this.board.setWidth(Number(e.target.value));
+    $("text-size").onchange = (e) => this.board && this.board.setTextSize(Number(e.target.value));
     $("record").onclick = () => this.send(this.state.recording ? "recording.stopped" : "recording.started").catch(() => {});
     $("lifecycle").onclick = () => {
       if (this.state.status === "created") this.send("lesson.started").catch(() => {});

@@ -74,9 +74,13 @@ export class Media {
     if (!this.local) return;
     const on = kind === "video" ? (this.camOn = !this.camOn) : (this.micOn = !this.micOn);
     for (const t of this.local.getTracks()) if (t.kind === kind) t.enabled = on;
-    const b = kind === "video" ? $("cam") : $("mic");
-    b.textContent = `${kind === "video" ? "Camera" : "Mic"} ${on ? "on" : "off"}`;
-    b.setAttribute("aria-pressed", String(on));
+    this.labelButtons();
+  }
+
+  /** labelButtons says on the camera and microphone buttons what they do. */
+  labelButtons() {
+    $("cam").textContent = this.camOn ? "Turn camera off" : "Turn camera on";
+    $("mic").textContent = this.micOn ? "Turn microphone off" : "Turn microphone on";
   }
 
   async shareScreen() {

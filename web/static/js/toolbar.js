@@ -39,6 +39,7 @@ export class Toolbar {
     this.tool("pen");
     this.color(COLORS[4]);
     a.board.setWidth(Number($("width").value));
+    a.board.setTextSize(Number($("text-size").value));
   }
 
   /** tool picks a tool of the board. */

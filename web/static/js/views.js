@@ -74,6 +74,8 @@ export function renderPeople(state, { me = "", actions = null } = {}) {
     return li;
   }));
   $("hand-count").textContent = hands.length ? String(hands.length) : "";
+  // The hands stay in sight above the tabs, and take no room while there are none.
+  $("queue").closest("section").hidden = hands.length === 0 && !state.floor;
   $("queue").replaceChildren(...hands.map((id) => {
     const li = el("li", { "data-participant": id }, el("span", { class: "name" }, nameOf(state, id)));
     if (actions) {
@@ -93,8 +95,9 @@ export function renderPeople(state, { me = "", actions = null } = {}) {
 /** chatItem is one chat message as a list item. */
 export function chatItem(state, { actor, time, text }, me = "") {
   return el("li", { class: actor === me ? "mine" : "" },
-    el("span", { class: "who" }, nameOf(state, actor)),
-    el("time", { datetime: time }, clock.format(new Date(time))),
+    el("div", { class: "head" },
+      el("span", { class: "who" }, nameOf(state, actor)),
+      el("time", { datetime: time }, clock.format(new Date(time)))),
     el("p", {}, text));
 }
 

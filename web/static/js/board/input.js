@@ -86,6 +86,11 @@ export class Input {
     this.width = Math.min(MAX_STROKE_WIDTH, n);
   }
 
+  setTextSize(n) {
+    if (!(n > 0)) throw new RangeError(`text size ${n} is not above 0`);
+    this.textSize = Math.min(MAX_STROKE_WIDTH, n);
+  }
+
   setCanDraw(allowed) {
     this.canDraw = !!allowed;
     if (!this.canDraw) {

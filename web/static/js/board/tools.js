@@ -202,7 +202,7 @@ function openText(input, x, y) {
   const board = input.board;
   if (!input.canDraw || !board.slide) return;
   closeText(input, true);
-  const size = textSize(input.width);
+  const size = input.textSize || textSize(input.width);
   const canvas = board.canvas;
   const scale = canvas.clientWidth / WIDTH;
   const el = document.createElement("input");

@@ -1,0 +1,114 @@
+package web_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// screenSizes are the screens the lesson page must fit: a laptop, a
+// school's 1024×768 laptop, a tablet and a phone, each held both ways.
+var screenSizes = []struct {
+	name          string
+	width, height int64
+}{
+	{"laptop", 1280, 720}, {"laptop-1280x800", 1280, 800},
+	{"school-laptop", 1024, 768},
+	{"tablet-portrait", 768, 1024}, {"tablet-landscape", 1024, 768},
+	{"phone-portrait", 390, 844}, {"phone-landscape", 844, 390},
+}
+
+// layout is what TestLessonPageSizes measures of a page.
+type layout struct {
+	ScrollWidth, InnerWidth, InnerHeight float64
+	CanvasWidth, CanvasHeight            float64
+	ChatInput, People                    struct{ Top, Bottom, Left, Right float64 }
+	ClippedNames                         int
+	ToolbarLines                         int
+}
+
+const measure = `(async () => {
+	const box = (e) => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
+	const visible = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+	document.getElementById("tab-chat").click();
+	await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+	const input = document.getElementById("chat-input");
+	const chat = box(input);
+	const clipped = [...document.querySelectorAll("#messages .who")].filter((n) => visible(n) && n.scrollWidth > n.clientWidth + 1).length;
+	document.getElementById("tab-people").click();
+	await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+	const people = box(document.querySelector("#people li"));
+	document.getElementById("tab-chat").click();
+	const canvas = document.querySelector("#board canvas");
+	// A line more for every control that starts below the first one's bottom.
+	const parts = [...document.querySelectorAll(".toolbar > *")].filter(visible).map((e) => e.getBoundingClientRect());
+	const lines = 1 + parts.filter((r) => r.top >= parts[0].bottom).length;
+	return {scrollWidth: document.documentElement.scrollWidth, innerWidth, innerHeight,
+		canvasWidth: canvas.getBoundingClientRect().width, canvasHeight: canvas.getBoundingClientRect().height,
+		chatInput: chat, people, clippedNames: clipped, toolbarLines: lines};
+})()`
+
+// TestLessonPageSizes: the lesson page, the teacher's and a student's, fits
+// every size of screenSizes without scrolling sideways: the board takes
+// most of the room, and the chat's input and the people are on the screen
+// (the people one tab away). The teacher's tools are one line from 1280 px.
+// Screenshots of each go to CLASSROOM_SCREENSHOTS when it is set, else to
+// the test's temporary directory.
+func TestLessonPageSizes(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	shots := os.Getenv("CLASSROOM_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	b := browser(t)
+	teacher := newTab(t, b, "teacher")
+	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	eval[float64](teacher, `window.classroom.send("lesson.started")`)
+	student := newTab(t, b, "student")
+	student.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token, "Maximiliana Alexandrovna Featherstonehaugh")
+	for i, line := range []string{"Good morning, class", "Is ¾ more than ⅔?", "Yes: 9/12 against 8/12", "Can you draw it?", "Here it is on the board"} {
+		who := []*tab{teacher, student}[i%2]
+		eval[float64](who, fmt.Sprintf(`window.classroom.send("chat.posted", {text: %q})`, line))
+	}
+	for _, tb := range []*tab{teacher, student} {
+		for _, size := range screenSizes {
+			if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(size.width, size.height)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond) // the board settles to its new size
+			l := eval[layout](tb, measure)
+			where := fmt.Sprintf("%s at %s (%d×%d)", tb.name, size.name, size.width, size.height)
+			if l.ScrollWidth > l.InnerWidth {
+				t.Errorf("%s: the page scrolls sideways (%v px wide in %v)", where, l.ScrollWidth, l.InnerWidth)
+			}
+			for name, r := range map[string]struct{ Top, Bottom, Left, Right float64 }{"the chat's input": l.ChatInput, "the people": l.People} {
+				if r.Top < 0 || r.Bottom > l.InnerHeight || r.Left < 0 || r.Right > l.InnerWidth || r.Bottom <= r.Top {
+					t.Errorf("%s: %s is off the screen at %+v", where, name, r)
+				}
+			}
+			// The board: the whole width in portrait, most of it otherwise.
+			want := 0.6
+			switch {
+			case size.height > size.width:
+				want = 0.9
+			case size.height < 500: // a phone held sideways: the height is the limit
+				want = 0.55
+			}
+			if l.CanvasWidth < want*l.InnerWidth {
+				t.Errorf("%s: the board is %.0f×%.0f, less than %.0f%% of the width", where, l.CanvasWidth, l.CanvasHeight, 100*want)
+			}
+			if l.ClippedNames > 0 {
+				t.Errorf("%s: %d chat authors' names are cut", where, l.ClippedNames)
+			}
+			if tb == teacher && size.width >= 1280 && l.ToolbarLines > 1 {
+				t.Errorf("%s: the teacher's tools take %d lines", where, l.ToolbarLines)
+			}
+			tb.screenshot(shots, fmt.Sprintf("size-%s-%s.png", tb.name, size.name))
+		}
+	}
+	t.Logf("screenshots in %s", shots)
+}
