@@ -26,7 +26,7 @@ import { shortcuts } from "./board.js";
 import { Media } from "./media.js";
 import { Toolbar } from "./toolbar.js";
 import { tabs } from "./tabs.js";
-import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
+import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
 // page last reloaded for; it reloads for that version once only.
@@ -279,6 +279,7 @@ class App {
       case "board.undone": case "board.redone": case "board.cleared":
         if (this.board && d.slide && this.state.slideKey(d.slide) === this.slideKey) {
           this.board.update(boardView(this.state.board(d.slide), this.me), e);
+          this.mark("board");
         }
         return;
       case "slide.changed": case "deck.added":
@@ -327,6 +328,7 @@ class App {
     if (d.has("people")) this.renderPeople();
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
+    if (d.has("slide") || d.has("board")) describeBoard(this.state);
     if (this.state.status === "ended") this.showEnded();
   }
 

@@ -15,7 +15,7 @@
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
 import { RecordedMedia } from "./replaymedia.js";
-import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
+import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
 
 const PAGE = 2000; // events read per request
 // A seek forward over at most this many events folds them here, from the
@@ -322,6 +322,7 @@ class Player {
     if (i) this.queue.splice(0, i);
     if (chat.length) appendChat(chat);
     if (slide) this.renderSlide();
+    if (changed) describeBoard(this.state);
     if (changed) {
       this.renderPeople();
       this.renderVideos();
@@ -399,6 +400,7 @@ class Player {
   renderSlide() {
     const { slide, deck, label } = slideInfo(this.state);
     $("slide-label").textContent = label;
+    describeBoard(this.state);
     const key = this.state.slideKey(slide);
     if (key !== this.slideKey) {
       this.slideKey = key;

@@ -92,6 +92,19 @@ export function renderPeople(state, { me = "", actions = null } = {}) {
   }
 }
 
+/**
+ * describeBoard puts the text of the current slide's board (its label and
+ * its text objects, in drawing order) in #board-text, which screen readers
+ * read in place of the canvas.
+ */
+export function describeBoard(state) {
+  const list = $("board-text");
+  if (!list) return;
+  const { slide, label } = slideInfo(state);
+  const texts = state.visible(slide).filter((o) => o.kind === "text" && o.text).map((o) => el("li", {}, o.text));
+  list.replaceChildren(el("li", {}, label), ...texts);
+}
+
 /** chatItem is one chat message as a list item. */
 export function chatItem(state, { actor, time, text }, me = "") {
   return el("li", { class: actor === me ? "mine" : "" },
