@@ -47,8 +47,8 @@ func browser(t testing.TB) context.Context { return newBrowser(t, true) }
 
 // newBrowser starts a headless Chromium with a fake camera and microphone.
 // Without allowMedia, pages are refused them, as when a person says no to
-// the browser's prompt.
-func newBrowser(t testing.TB, allowMedia bool) context.Context {
+// the browser's prompt. extra adds to its options (a language, say).
+func newBrowser(t testing.TB, allowMedia bool, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
@@ -62,6 +62,7 @@ func newBrowser(t testing.TB, allowMedia bool) context.Context {
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"),
 	)
+	opts = append(opts, extra...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {

@@ -509,6 +509,7 @@ func TestNewStudentsLinkInBrowser(t *testing.T) {
 	// The dialogs answer at once: the confirmation, and the link shown
 	// where the clipboard is refused.
 	eval[bool](teacher, `(window.confirm = () => true, window.prompt = () => null, true)`)
+	teacher.click("#more summary")
 	teacher.click("#reinvite")
 	waitUntil(t, 10*time.Second, "the new students' link", func() bool {
 		return eval[bool](teacher, `!!window.classroom.studentsLink`)

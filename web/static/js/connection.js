@@ -21,6 +21,7 @@
 //   "problem"  detail: {code, reason, message} an error that did not end it (yet)
 
 import { MAX_COMMAND_BYTES } from "./limits.js";
+import { t } from "./i18n.js";
 
 // PROTOCOL_VERSION is the version of docs/protocol.md this client speaks
 // (section 2.4); the server refuses a join of a version it does not serve
@@ -239,7 +240,7 @@ export class LessonConnection extends EventTarget {
       // The server refuses a larger message before it can read its id, so
       // that its refusal would never settle the command: it is refused here.
       if (msg.length > MAX_COMMAND_BYTES / 3 && new TextEncoder().encode(msg).length > MAX_COMMAND_BYTES) {
-        reject(refusal({ code: "invalid", message: `the ${kind} command is larger than ${MAX_COMMAND_BYTES} bytes` }));
+        reject(refusal({ code: "invalid", message: t("The {kind} command is larger than {bytes} bytes.", { kind, bytes: MAX_COMMAND_BYTES }) }));
         return;
       }
       this.pending.set(id, { resolve, reject });
@@ -298,5 +299,6 @@ export class LessonConnection extends EventTarget {
 
 /** refusal is the server's error (a signal or an events-channel message) as an Error, with more fields. */
 function refusal(m, more = {}) {
-  return Object.assign(new Error(m.message || "the session ended"), { code: m.code || "", reason: m.reason || "" }, more);
+  const message = m.message || "the session ended"; // not user-facing
+  return Object.assign(new Error(message), { code: m.code || "", reason: m.reason || "" }, more);
 }

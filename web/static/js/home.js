@@ -6,14 +6,12 @@
 
 import { mine, remember } from "./mine.js";
 import { MAX_TITLE_RUNES } from "./limits.js";
+import { t, dateTime } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
 function absolute(url) { return new URL(url, location.href).href; }
 
-function when(t) {
-  return new Date(t).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-}
 
 async function api(path, init) {
   const r = await fetch(path, init);
@@ -29,16 +27,16 @@ function lessonItem(l, link) {
   title.textContent = l.title;
   const at = document.createElement("span");
   at.className = "when";
-  at.textContent = `${when(l.created)}${l.ended ? " · ended" : ""}`;
+  at.textContent = l.ended ? t("{when} · ended", { when: dateTime(l.created) }) : dateTime(l.created);
   li.append(title, at);
   if (link) {
     const open = document.createElement("a");
     open.href = link;
-    open.textContent = l.ended ? "Look back" : "Open";
+    open.textContent = l.ended ? t("Look back") : t("Open");
     // The link opens the replay too, the teacher's or a student's: /lessons/{id}/replay#token=…
     const replay = document.createElement("a");
     replay.href = link.replace("#", "/replay#");
-    replay.textContent = "Replay";
+    replay.textContent = t("Replay");
     li.append(open, replay);
   }
   return li;
@@ -71,11 +69,11 @@ async function more() {
     if (!before) ul.replaceChildren();
     const known = new Map(mine().map((l) => [l.id, l]));
     for (const l of lessons) ul.append(lessonItem(l, known.has(l.id) ? known.get(l.id).url : null));
-    if (!before && lessons.length === 0) ul.replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: "No lessons yet." }));
+    if (!before && lessons.length === 0) ul.replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: t("No lessons yet.") }));
     before = lessons.length ? lessons[lessons.length - 1].created : before;
     $("more").hidden = lessons.length < 50;
   } catch (err) {
-    $("lessons").replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: `Could not list lessons: ${err.message}` }));
+    $("lessons").replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: t("Could not list lessons: {reason}", { reason: err.message }) }));
   }
 }
 
@@ -91,13 +89,13 @@ $("create").addEventListener("submit", async (e) => {
     $("teacher-link").value = absolute(l.teacher.url);
     $("students-link").value = absolute(l.students.url);
     $("open-teacher").href = l.teacher.url;
-    $("expires").textContent = `The links work until ${when(l.teacher.expires)}; from the lesson page you can make a new students' link at any time.`;
+    $("expires").textContent = t("The links work until {when}; from the lesson page you can make a new students' link at any time.", { when: dateTime(l.teacher.expires) });
     $("created").hidden = false;
     showMine();
     before = "";
     more();
   } catch (err) {
-    $("create-error").textContent = `Could not create the lesson: ${err.message}`;
+    $("create-error").textContent = t("Could not create the lesson: {reason}", { reason: err.message });
   }
 });
 
@@ -108,8 +106,8 @@ document.addEventListener("click", async (e) => {
   input.select();
   try {
     await navigator.clipboard.writeText(input.value);
-    e.target.textContent = "Copied";
-    setTimeout(() => { e.target.textContent = "Copy"; }, 1500);
+    e.target.textContent = t("Copied");
+    setTimeout(() => { e.target.textContent = t("Copy"); }, 1500);
   } catch {
     document.execCommand("copy");
   }

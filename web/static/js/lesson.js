@@ -19,13 +19,13 @@
 import { LessonConnection } from "./connection.js";
 import { connectionPath } from "./path.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
-import { invite, keptToken, showReplay } from "./links.js";
+import { invite, keptToken, showReplay, exportLesson } from "./links.js";
 import { LessonState } from "./state.js";
 import { MAX_CHAT_RUNES, MAX_NAME_RUNES } from "./limits.js";
-import { shortcuts } from "./board.js";
 import { Media } from "./media.js";
 import { Toolbar } from "./toolbar.js";
 import { tabs } from "./tabs.js";
+import { t } from "./i18n.js";
 import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
@@ -36,8 +36,8 @@ const RELOADED_FOR = "classroom:reloaded-for";
 function describe(err) {
   const msg = err && err.message ? err.message : String(err);
   switch (err && err.code) {
-    case "forbidden": return `Not allowed: ${msg}`;
-    case "rate_limited": return "Slow down: too many actions at once.";
+    case "forbidden": return t("Not allowed: {reason}", { reason: msg });
+    case "rate_limited": return t("Slow down: too many actions at once.");
     case "conflict": return msg;
     default: return msg;
   }
@@ -78,8 +78,8 @@ class App {
   }
 
   async start() {
-    if (!this.lesson) return banner("This is not a lesson link.", "error");
-    if (!this.token) return banner("This link has no join token. Ask your teacher for the lesson's link.", "error");
+    if (!this.lesson) return banner(t("This is not a lesson link."), "error");
+    if (!this.token) return banner(t("This link has no join token. Ask your teacher for the lesson's link."), "error");
     // Coming back (a reload, or one for another protocol version), the
     // page joins at once under the name it had.
     if (this.saved.resume || (sessionStorage.getItem(RELOADED_FOR) && this.name)) {
@@ -105,7 +105,7 @@ class App {
     status("live");
     const conn = this.conn;
     connectionPath(conn.pc).then((p) => {
-      if (this.conn === conn && this.live && p.text) status("live", p.text);
+      if (this.conn === conn && this.live && p.text) status("live", { text: p.text, candidate: p.candidate, protocol: (p.relayProtocol || "?").toUpperCase() });
     }).catch(() => {});
   }
 
@@ -114,7 +114,7 @@ class App {
     this.live = false;
     window.classroom.ready = false;
     status("connecting");
-    const conn = new LessonConnection({ url: this.wsURL(), token: this.token, name: this.name || "Guest", lastSeq: this.seq });
+    const conn = new LessonConnection({ url: this.wsURL(), token: this.token, name: this.name || t("Guest"), lastSeq: this.seq });
     this.conn = conn;
     const mine = (f) => (e) => { if (this.conn === conn) f(e.detail); };
     conn.addEventListener("snapshot", mine(({ seq, state }) => {
@@ -133,12 +133,12 @@ class App {
     conn.addEventListener("ephemeral", mine((msg) => { if (this.board && msg.actor !== this.me) this.board.ephemeral(msg); }));
     conn.addEventListener("track", mine((t) => this.media.track(t)));
     conn.addEventListener("state", mine((s) => {
-      if (s === "failed") this.drop(conn, "the connection failed");
+      if (s === "failed") this.drop(conn, "the connection failed"); // not user-facing
       else if (s === "disconnected") status("reconnecting");
       else if (s === "connected" && this.live) this.showLive();
     }));
     conn.addEventListener("bye", mine((bye) => this.onBye(conn, bye)));
-    conn.addEventListener("closed", mine(() => this.drop(conn, "the server closed the connection")));
+    conn.addEventListener("closed", mine(() => this.drop(conn, "the server closed the connection"))); // not user-facing
     conn.addEventListener("problem", mine(({ code, reason, message }) => {
       if (code !== "negotiation") this.refused({ code, reason, message });
     }));
@@ -155,10 +155,10 @@ class App {
         this.state = null;
         return this.connect();
       }
-      if (err.reason === "link_replaced") return this.fatal("This link has been replaced by a newer one. Ask your teacher for it.");
-      if (err.code === "unauthorized") return this.fatal("This link has expired or is not valid. Ask your teacher for a new one.");
-      if (err.code === "not_found") return this.fatal("There is no such lesson.");
-      if (err.code === "invalid") return this.fatal(`The server refused to join: ${err.message}`);
+      if (err.reason === "link_replaced") return this.fatal(t("This link has been replaced by a newer one. Ask your teacher for it."));
+      if (err.code === "unauthorized") return this.fatal(t("This link has expired or is not valid. Ask your teacher for a new one."));
+      if (err.code === "not_found") return this.fatal(t("There is no such lesson."));
+      if (err.code === "invalid") return this.fatal(t("The server refused to join: {reason}", { reason: err.message }));
       return this.drop(conn, err.message);
     }
     sessionStorage.removeItem(RELOADED_FOR);
@@ -186,13 +186,13 @@ class App {
 
   /** onBye handles the end of a session the server chose: stop for good, or resume. */
   onBye(conn, { code, reason, message }) {
-    if (reason === "joined_elsewhere") return this.fatal("You opened this lesson somewhere else; this page has stopped.");
+    if (reason === "joined_elsewhere") return this.fatal(t("You opened this lesson somewhere else; this page has stopped."));
     if (reason === "lesson_ended") {
       showReplay(this);
-      return this.fatal("This lesson has ended. Watch it again with the replay link.", "info");
+      return this.fatal(t("This lesson has ended. Watch it again with the replay link."), "info");
     }
     if (code === "conflict") return this.fatal(message);
-    if (code === "unauthorized") return this.fatal("This link has expired. Ask your teacher for a new one.");
+    if (code === "unauthorized") return this.fatal(t("This link has expired. Ask your teacher for a new one."));
     this.drop(conn, message || code);
   }
 
@@ -214,13 +214,13 @@ class App {
    */
   incompatible(version) {
     if (sessionStorage.getItem(RELOADED_FOR) === String(version)) {
-      return this.fatal("This page and the server speak different versions of the lesson protocol, and reloading did not help. Try again later.");
+      return this.fatal(t("This page and the server speak different versions of the lesson protocol, and reloading did not help. Try again later."));
     }
     sessionStorage.setItem(RELOADED_FOR, String(version));
     this.ending = true;
     this.conn = null;
     status("reloading");
-    banner("This page is out of date: loading the server's own…", "info");
+    banner(t("This page is out of date: loading the server's own…"), "info");
     location.reload();
   }
 
@@ -347,14 +347,14 @@ class App {
     }
     $("title").textContent = s.title;
     $("rec").hidden = !s.recording;
-    $("record").textContent = s.recording ? "Stop recording" : "Start recording";
+    $("record").textContent = s.recording ? t("Stop recording") : t("Start recording");
     $("record").disabled = s.status === "ended";
     const life = $("lifecycle");
-    life.textContent = s.status === "created" ? "Start lesson" : "End lesson";
+    life.textContent = s.status === "created" ? t("Start lesson") : t("End lesson");
     life.disabled = s.status === "ended";
     if (s.status === "ended") {
       showReplay(this);
-      banner("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link.", "info");
+      banner(t("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link."), "info");
     }
   }
 
@@ -379,7 +379,7 @@ class App {
     $("prev").disabled = sl.page <= 0;
     $("next").disabled = sl.page + 1 >= pages;
     const sel = $("deck");
-    sel.replaceChildren(el("option", { value: NIL }, "Whiteboard"),
+    sel.replaceChildren(el("option", { value: NIL }, t("Whiteboard")),
       ...(s.decks || []).map((x) => el("option", { value: x.id }, x.name)));
     sel.value = sl.deck;
     const key = s.slideKey(sl);
@@ -402,7 +402,7 @@ class App {
       },
     });
     const hb = $("hand");
-    hb.textContent = (s.hands || []).includes(this.me) ? "Lower hand" : "Raise hand";
+    hb.textContent = (s.hands || []).includes(this.me) ? t("Lower hand") : t("Raise hand");
     hb.disabled = s.floor === this.me || s.status === "ended";
     $("class-draw").checked = !!s.drawingAllowed;
     $("class-draw").disabled = s.status === "ended";
@@ -412,7 +412,7 @@ class App {
     if (!this.board) return;
     const can = this.state.status !== "ended" && this.state.canDraw(this.me);
     this.board.setCanDraw(can);
-    $("draw-note").textContent = can ? "" : "The teacher has not turned on drawing for you.";
+    $("draw-note").textContent = can ? "" : t("The teacher has not turned on drawing for you.");
     document.body.classList.toggle("can-draw", can);
   }
 
@@ -429,8 +429,7 @@ class App {
     // The server's limits, not copies of them (limits.js is generated).
     $("chat-input").maxLength = MAX_CHAT_RUNES;
     $("join-name").maxLength = MAX_NAME_RUNES;
-    $("keys").onclick = () => toast([...shortcuts, { keys: "PageUp/PageDown", action: "previous/next page (teacher)" }]
-      .map((k) => `${k.keys}: ${k.action}`).join(" · "));
+    $("keys").onclick = () => toast(this.toolbar.shortcuts().join(" · "));
     $("cam").onclick = () => this.media.toggle("video");
     $("mic").onclick = () => this.media.toggle("audio");
     $("screen").onclick = () => this.media.shareScreen();
@@ -453,24 +452,25 @@ class App {
     $("upload").onchange = (e) => { this.toolbar.upload([...e.target.files]); e.target.value = ""; };
     $("undo").onclick = () => this.board && this.board.undo();
     $("redo").onclick = () => this.board && this.board.redo();
-    $("clear").onclick = () => { if (this.board && confirm("Clear this page for everyone?")) this.board.clear(); };
+    $("clear").onclick = () => { if (this.board && confirm(t("Clear this page for everyone?"))) this.board.clear(); };
     $("width").oninput = (e) => this.board && this.board.setWidth(Number(e.target.value));
     $("text-size").onchange = (e) => this.board && this.board.setTextSize(Number(e.target.value));
     $("record").onclick = () => this.send(this.state.recording ? "recording.stopped" : "recording.started").catch(() => {});
     $("lifecycle").onclick = () => {
       if (this.state.status === "created") this.send("lesson.started").catch(() => {});
-      else if (confirm("End the lesson for everyone?")) this.send("lesson.ended").catch(() => {});
+      else if (confirm(t("End the lesson for everyone?"))) this.send("lesson.ended").catch(() => {});
     };
     $("invite").onclick = () => invite(this, false);
+    $("export").onchange = (e) => { exportLesson(this.lesson, this.linkToken || this.token, e.target.value); e.target.value = ""; };
     $("reinvite").onclick = () => {
-      if (confirm("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are.")) invite(this, true);
+      if (confirm(t("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are."))) invite(this, true);
     };
     $("leave").onclick = () => {
       this.ending = true;
       if (this.conn) this.conn.leave();
       sessionStorage.removeItem(`classroom:${this.lesson}`);
       status("left");
-      banner("You left the lesson. Open the link again to come back.", "info");
+      banner(t("You left the lesson. Open the link again to come back."), "info");
     };
     document.addEventListener("keydown", (e) => {
       if (e.target.closest && e.target.closest("input, textarea, select, [contenteditable]")) return;
@@ -483,16 +483,17 @@ class App {
   }
 }
 
-function status(s, path = "") {
+function status(s, path = null) {
   const p = $("status");
   p.dataset.state = s;
-  p.textContent = { connecting: "connecting…", live: "connected", reconnecting: "reconnecting…", reloading: "reloading…",
-    stopped: "stopped", left: "left" }[s] || s;
+  p.textContent = { connecting: t("connecting…"), live: t("connected"), reconnecting: t("reconnecting…"), reloading: t("reloading…"),
+    stopped: t("stopped"), left: t("left") }[s] || s;
   if (path) {
     // A relayed path is the one a strict school network leaves; saying so
     // helps whoever looks into a slow or failing connection.
-    p.textContent += ` (${path})`;
-    p.title = path === "direct" ? "Media goes straight to the server" : `Media goes through the server's relay, ${path.replace("relayed ", "")}`;
+    p.textContent += ` (${path.text})`;
+    p.title = path.candidate === "relay" ? t("Media goes through the server's relay, over {protocol}", { protocol: path.protocol })
+      : t("Media goes straight to the server");
   } else {
     p.title = "";
   }

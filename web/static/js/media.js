@@ -5,6 +5,7 @@
 // the floor in their tiles from the tracks the server forwards.
 
 import { $, toast, banner } from "./views.js";
+import { t } from "./i18n.js";
 
 /** Media owns the camera, the microphone, the screen share and the remote videos. */
 export class Media {
@@ -27,9 +28,10 @@ export class Media {
       });
     } catch (err) {
       const why = err && err.name === "NotAllowedError"
-        ? "Camera and microphone are blocked for this site: allow them in the browser's site settings and reload."
-        : `No camera or microphone: ${err && err.message ? err.message : err}.`;
-      banner(`${why} You can still follow the lesson, draw and chat.`, "warn");
+        ? t("Camera and microphone are blocked for this site: allow them in the browser's site settings and reload.")
+        : t("No camera or microphone: {reason}.", { reason: err && err.message ? err.message : err });
+      const still = t("You can still follow the lesson, draw and chat.");
+      banner(`${why} ${still}`, "warn");
       $("cam").disabled = true;
       $("mic").disabled = true;
       return;
@@ -79,8 +81,8 @@ export class Media {
 
   /** labelButtons says on the camera and microphone buttons what they do. */
   labelButtons() {
-    $("cam").textContent = this.camOn ? "Turn camera off" : "Turn camera on";
-    $("mic").textContent = this.micOn ? "Turn microphone off" : "Turn microphone on";
+    $("cam").textContent = this.camOn ? t("Turn camera off") : t("Turn camera on");
+    $("mic").textContent = this.micOn ? t("Turn microphone off") : t("Turn microphone on");
   }
 
   async shareScreen() {
@@ -93,12 +95,12 @@ export class Media {
       const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
       this.screen = s.getVideoTracks()[0];
     } catch (err) {
-      if (err && err.name !== "NotAllowedError") toast(`Screen share failed: ${err.message || err}`, "error");
+      if (err && err.name !== "NotAllowedError") toast(t("Screen share failed: {reason}", { reason: err.message || err }), "error");
       return;
     }
     this.screen.addEventListener("ended", () => this.stopScreen());
     this.senders.set(this.screen.id, conn.publish(this.screen, new MediaStream([this.screen])));
-    $("screen").textContent = "Stop sharing";
+    $("screen").textContent = t("Stop sharing");
   }
 
   stopScreen() {
@@ -111,7 +113,7 @@ export class Media {
     if (sender && this.app.conn) {
       try { this.app.conn.unpublish(sender); } catch { /* the connection is gone */ }
     }
-    $("screen").textContent = "Share screen";
+    $("screen").textContent = t("Share screen");
   }
 
   /**
@@ -181,8 +183,8 @@ export class Media {
       const v = tile.querySelector("video");
       v.muted = true;
       setStream(v, mine);
-      tile.querySelector(".label").textContent = this.ended ? "Your camera is off: the lesson has ended"
-        : this.screen ? "Your screen (the class sees it)" : "You (the class sees you)";
+      tile.querySelector(".label").textContent = this.ended ? t("Your camera is off: the lesson has ended")
+        : this.screen ? t("Your screen (the class sees it)") : t("You (the class sees you)");
       tile.classList.toggle("empty", mine.length === 0);
       $("tile-self").hidden = !this.screen;
     }
@@ -194,7 +196,7 @@ export class Media {
       const v = ft.querySelector("video");
       v.muted = false; // it may have shown this participant's own camera before
       setStream(v, videos.length ? [videos[0], ...audios] : audios);
-      ft.querySelector(".label").textContent = `${a.nameOf(floor)} (has the floor)`;
+      ft.querySelector(".label").textContent = t("{name} (has the floor)", { name: a.nameOf(floor) });
       ft.classList.toggle("empty", !videos.length);
     } else if (floor === a.me) {
       // What everyone sees of you; muted, it is your own voice.
@@ -202,7 +204,7 @@ export class Media {
       const v = ft.querySelector("video");
       v.muted = true;
       setStream(v, mine);
-      ft.querySelector(".label").textContent = "You have the floor: everyone sees and hears you";
+      ft.querySelector(".label").textContent = t("You have the floor: everyone sees and hears you");
       ft.classList.toggle("empty", mine.length === 0);
     }
   }
@@ -249,7 +251,7 @@ function setStream(video, tracks) {
       // Only the browser's autoplay rule is worth a word; an interrupted
       // play() (the tracks changed again) is not.
       if (!err || err.name !== "NotAllowedError") return;
-      banner("Click anywhere to hear the lesson.", "info");
+      banner(t("Click anywhere to hear the lesson."), "info");
       document.addEventListener("click", () => { video.play().catch(() => {}); banner(""); }, { once: true });
     });
   }

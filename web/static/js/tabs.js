@@ -25,8 +25,8 @@ export function tabs(list, onselect = () => {}) {
     const rtl = getComputedStyle(list).direction === "rtl";
     const next = { ArrowRight: rtl ? -1 : 1, ArrowLeft: rtl ? 1 : -1 }[e.key];
     if (next) select(all[(i + next + all.length) % all.length], true);
-    else if (e.key === "Home") select(all[0], true);
-    else if (e.key === "End") select(all[all.length - 1], true);
+    else if (e.key === "Home") select(all[0], true); // not user-facing
+    else if (e.key === "End") select(all[all.length - 1], true); // not user-facing
     else return;
     e.preventDefault();
   });

@@ -3,6 +3,7 @@
 // the lesson state (state.js) and fills elements by id; none keeps state.
 
 import { MAX_WHITEBOARD_PAGES } from "./limits.js";
+import { t, locale } from "./i18n.js";
 
 export const NIL = "00000000-0000-0000-0000-000000000000";
 
@@ -46,7 +47,8 @@ export function slideInfo(state) {
   const sl = state.slide || { deck: NIL, page: 0 };
   const deck = sl.deck === NIL ? null : (state.decks || []).find((x) => x.id === sl.deck) || null;
   const pages = deck ? deck.pages : MAX_WHITEBOARD_PAGES;
-  const label = deck ? `${deck.name} · page ${sl.page + 1} of ${pages}` : `Whiteboard · page ${sl.page + 1}`;
+  const label = deck ? t("{deck} · page {page} of {pages}", { deck: deck.name, page: sl.page + 1, pages })
+    : t("Whiteboard · page {page}", { page: sl.page + 1 });
   return { slide: sl, deck, pages, label };
 }
 
@@ -60,16 +62,18 @@ export function renderPeople(state, { me = "", actions = null } = {}) {
   $("people-count").textContent = String(people.length);
   $("people").replaceChildren(...people.map((p) => {
     const li = el("li", { "data-participant": p.id, class: p.role },
-      el("span", { class: "name" }, p.name || p.id, p.id === me ? " (you)" : ""),
-      el("span", { class: "role" }, p.role));
-    if (hands.includes(p.id)) li.append(el("span", { class: "badge hand", title: "hand raised" }, "hand up"));
-    if (state.floor === p.id) li.append(el("span", { class: "badge floor", title: "has the floor" }, "on the floor"));
+      el("span", { class: "name" }, p.id === me ? t("{name} (you)", { name: p.name || p.id }) : p.name || p.id),
+      el("span", { class: "role" }, p.role === "teacher" ? t("teacher") : t("student")));
+    if (hands.includes(p.id)) li.append(el("span", { class: "badge hand" }, t("hand up")));
+    if (state.floor === p.id) li.append(el("span", { class: "badge floor" }, t("on the floor")));
     if (actions && p.role === "student") {
       const allowed = state.canDraw(p.id);
+      const shown = allowed ? t("✎ may draw") : t("✎ may not draw");
+      const action = allowed ? t("Stop {name} drawing", { name: p.name }) : t("Let {name} draw", { name: p.name });
       li.append(el("button", {
-        type: "button", class: "small", title: allowed ? "Stop this student drawing" : "Let this student draw",
+        type: "button", class: "small", title: action, "aria-label": `${shown}: ${action}`,
         onclick: () => actions.permit(p.id, !allowed),
-      }, allowed ? "✎ on" : "✎ off"));
+      }, shown));
     }
     return li;
   }));
@@ -79,16 +83,16 @@ export function renderPeople(state, { me = "", actions = null } = {}) {
   $("queue").replaceChildren(...hands.map((id) => {
     const li = el("li", { "data-participant": id }, el("span", { class: "name" }, nameOf(state, id)));
     if (actions) {
-      li.append(el("button", { type: "button", class: "small grant", onclick: () => actions.grant(id) }, "Give the floor"));
-      li.append(el("button", { type: "button", class: "small", onclick: () => actions.lower(id) }, "Lower"));
+      li.append(el("button", { type: "button", class: "small grant", onclick: () => actions.grant(id) }, t("Give the floor")));
+      li.append(el("button", { type: "button", class: "small", onclick: () => actions.lower(id) }, t("Lower")));
     }
     return li;
   }));
   const fl = $("floor-line");
   fl.replaceChildren();
   if (state.floor) {
-    fl.append(state.floor === me ? "You have the floor." : `${nameOf(state, state.floor)} has the floor.`);
-    if (actions) fl.append(" ", el("button", { type: "button", class: "small revoke", onclick: () => actions.revoke(state.floor) }, "Take it back"));
+    fl.append(state.floor === me ? t("You have the floor.") : t("{name} has the floor.", { name: nameOf(state, state.floor) }));
+    if (actions) fl.append(" ", el("button", { type: "button", class: "small revoke", onclick: () => actions.revoke(state.floor) }, t("Take it back")));
   }
 }
 
@@ -116,7 +120,7 @@ export function chatItem(state, { actor, time, text }, me = "") {
 
 // One formatter for every message: toLocaleTimeString makes one a call,
 // which costs more than the rest of a message's rendering.
-const clock = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+const clock = new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" });
 
 /** CHAT_SHOWN is how many of the latest messages #messages holds. */
 export const CHAT_SHOWN = 500;

@@ -27,7 +27,7 @@ const TOOL_KEYS = {
 export const shortcuts = [
   ...Object.entries(TOOL_KEYS).map(([key, tool]) => ({ keys: key.toUpperCase(), action: tool === "laser" ? "laser (teacher)" : tool })),
   { keys: "Ctrl/Cmd+Z", action: "undo" },
-  { keys: "Ctrl/Cmd+Shift+Z, Ctrl+Y", action: "redo" },
+  { keys: "Ctrl/Cmd+Shift+Z, Ctrl+Y", action: "redo" }, // not user-facing
 ];
 
 const CURSORS = { text: "text", eraser: "cell", laser: "crosshair" };

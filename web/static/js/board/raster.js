@@ -117,7 +117,7 @@ export class Raster {
         this.requestFrame();
       }
     };
-    bg.img.onerror = () => this.board.onerror({ code: "not_found", message: `the slide image ${url} did not load` });
+    bg.img.onerror = () => this.board.onerror({ code: "not_found", message: `the slide image ${url} did not load` }); // not user-facing
     bg.img.src = url;
     this.background = bg;
   }

@@ -212,7 +212,7 @@ function openText(input, x, y) {
   Object.assign(el.style, {
     position: "absolute", left: `${canvas.offsetLeft + x * scale}px`,
     top: `${canvas.offsetTop + y * scale}px`, font: `${size * scale}px ${FONT}`, color: input.color,
-    background: "transparent", border: "1px dashed #94a3b8", outline: "none", padding: "0", margin: "0",
+    background: "transparent", border: "1px dashed #94a3b8", outline: "none", padding: "0", margin: "0", // not user-facing
     lineHeight: `${LINE_HEIGHT}`, minWidth: "4em",
   });
   const box = { input: el, x, y, size, color: input.color, slide: board.slide };
