@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -111,4 +112,68 @@ func TestLessonPageSizes(t *testing.T) {
 		}
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// TestTabletDrawing: on a tablet, the teacher draws on the lesson page with
+// a finger and with a stylus, and both strokes reach the lesson; two
+// fingers are left to the page's own pinch-zoom.
+func TestTabletDrawing(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	teacher := newTab(t, browser(t), "teacher")
+	if err := chromedp.Do(teacher.ctx, chromedp.EmulateViewport(768, 1024, chromedp.EmulateTouch)); err != nil {
+		t.Fatal(err)
+	}
+	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	eval[float64](teacher, `window.classroom.send("lesson.started")`)
+	if ta := eval[string](teacher, `getComputedStyle(document.querySelector("#board canvas")).touchAction`); ta != "pinch-zoom" {
+		t.Errorf("the board's touch-action is %q, want pinch-zoom: one finger draws, two zoom the page", ta)
+	}
+	box := eval[struct{ X, Y, Width, Height float64 }](teacher,
+		`(() => { const r = document.querySelector("#board canvas").getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; })()`)
+	at := func(f, g float64) (float64, float64) { return box.X + f*box.Width, box.Y + g*box.Height }
+	strokes := func() int {
+		return eval[int](teacher, `window.classroom.state.visible(window.classroom.state.slide).length`)
+	}
+
+	// A finger.
+	touch := func(typ input.DispatchTouchEventType, f, g float64) {
+		var points []*input.TouchPoint
+		if typ != input.DispatchTouchEventTypeTouchEnd {
+			x, y := at(f, g)
+			points = []*input.TouchPoint{{X: x, Y: y, ID: new(float64)}}
+		} else {
+			points = []*input.TouchPoint{}
+		}
+		if _, err := chromedp.Call(teacher.ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: points}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	touch(input.DispatchTouchEventTypeTouchStart, 0.2, 0.3)
+	for i := 1; i <= 20; i++ {
+		time.Sleep(8 * time.Millisecond)
+		touch(input.DispatchTouchEventTypeTouchMove, 0.2+0.02*float64(i), 0.3+0.01*float64(i))
+	}
+	touch(input.DispatchTouchEventTypeTouchEnd, 0, 0)
+	waitUntil(t, 10*time.Second, "the finger's stroke in the lesson", func() bool { return strokes() == 1 })
+
+	// A stylus, with pressure.
+	pen := func(typ input.DispatchMouseEventType, f, g float64, buttons int64) {
+		x, y := at(f, g)
+		p := input.DispatchMouseEventParams{Type: typ, X: x, Y: y, Button: input.MouseButtonLeft, Buttons: buttons, PointerType: input.DispatchMouseEventPointerTypePen, Force: 0.6}
+		if typ != chromedp.MouseMoved {
+			p.ClickCount = 1
+		}
+		if _, err := chromedp.Call(teacher.ctx, input.DispatchMouseEvent, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pen(chromedp.MouseMoved, 0.3, 0.6, 0)
+	pen(chromedp.MousePressed, 0.3, 0.6, 1)
+	for i := 1; i <= 20; i++ {
+		time.Sleep(8 * time.Millisecond)
+		pen(chromedp.MouseMoved, 0.3+0.02*float64(i), 0.6, 1)
+	}
+	pen(chromedp.MouseReleased, 0.7, 0.6, 0)
+	waitUntil(t, 10*time.Second, "the stylus's stroke in the lesson", func() bool { return strokes() == 2 })
 }
