@@ -1,13 +1,17 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"classroom/realtime/client"
 )
 
 // screenSizes are the screens the lesson page must fit: a laptop, a
@@ -176,4 +180,27 @@ func TestTabletDrawing(t *testing.T) {
 	}
 	pen(chromedp.MouseReleased, 0.7, 0.6, 0)
 	waitUntil(t, 10*time.Second, "the stylus's stroke in the lesson", func() bool { return strokes() == 2 })
+}
+
+// TestSameNames: a class link opened in several tabs under one name lists
+// each, numbered in the order they joined, so the teacher can tell them apart.
+func TestSameNames(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	teacher := newTab(t, browser(t), "teacher")
+	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for range 3 {
+		c, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Students.Token, Name: "Ana", Loopback: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	waitUntil(t, 10*time.Second, "three Anas told apart", func() bool {
+		names := eval[[]string](teacher, `[...document.querySelectorAll("#people li .name")].map((n) => n.textContent)`)
+		slices.Sort(names)
+		return slices.Equal(names, []string{"Ana (1)", "Ana (2)", "Ana (3)", "Ms Rivera (you)"})
+	})
 }

@@ -59,10 +59,21 @@ export function slideInfo(state) {
 export function renderPeople(state, { me = "", actions = null } = {}) {
   const people = state.present();
   const hands = state.hands || [];
+  // Several present under one name (a class link opened in many tabs) are
+  // numbered in the order they first joined, to tell them apart.
+  const byName = new Map();
+  for (const p of state.participants.values()) {
+    if (p && p.present) byName.set(p.name, [...(byName.get(p.name) || []), p.id]);
+  }
+  const shownName = (p) => {
+    const same = byName.get(p.name) || [];
+    const name = p.name || p.id;
+    return same.length > 1 ? t("{name} ({n})", { name, n: same.indexOf(p.id) + 1 }) : name;
+  };
   $("people-count").textContent = String(people.length);
   $("people").replaceChildren(...people.map((p) => {
     const li = el("li", { "data-participant": p.id, class: p.role },
-      el("span", { class: "name" }, p.id === me ? t("{name} (you)", { name: p.name || p.id }) : p.name || p.id),
+      el("span", { class: "name" }, p.id === me ? t("{name} (you)", { name: shownName(p) }) : shownName(p)),
       el("span", { class: "role" }, p.role === "teacher" ? t("teacher") : t("student")));
     if (hands.includes(p.id)) li.append(el("span", { class: "badge hand" }, t("hand up")));
     if (state.floor === p.id) li.append(el("span", { class: "badge floor" }, t("on the floor")));
