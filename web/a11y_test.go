@@ -59,14 +59,7 @@ func TestAccessibility(t *testing.T) {
 	site := startSite(t)
 	b := browser(t)
 	home := newTab(t, b, "home")
-	if err := chromedp.Do(home.ctx,
-		chromedp.Navigate(site.srv.URL+"/"),
-		chromedp.SetValue(chromedp.ID("lesson-title"), "Fractions, week 3"),
-		chromedp.Click(chromedp.CSS(`#create button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.ID("created")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	home.createOnHome(site, "Fractions, week 3")
 	axeCheck(t, home, "the home page")
 	teacherLink := eval[string](home, `document.getElementById("teacher-link").value`)
 	studentsLink := eval[string](home, `document.getElementById("students-link").value`)
@@ -150,13 +143,13 @@ func TestKeyboardOnlyLesson(t *testing.T) {
 	lesson := site.createLesson(t)
 	b := browser(t)
 	teacher := newTab(t, b, "teacher")
-	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
 	teacher.tabTo("#lifecycle")
 	teacher.keys(kb.Enter)
 	waitUntil(t, 10*time.Second, "the lesson to start", func() bool { return eval[string](teacher, `window.classroom.state.status`) == "live" })
 
 	ana := newTab(t, b, "Ana")
-	if err := chromedp.Do(ana.ctx, chromedp.Navigate(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token),
+	if err := chromedp.Do(ana.ctx, chromedp.Navigate(site.studentsLink(lesson)),
 		chromedp.WaitVisible(chromedp.ID("join-name"))); err != nil {
 		t.Fatal(err)
 	}

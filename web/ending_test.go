@@ -10,6 +10,28 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// teacherLink and studentsLink are the lesson's two links on the site.
+func (s *liveSite) teacherLink(l lessonLinks) string {
+	return s.srv.URL + "/lessons/" + l.ID + "#token=" + l.Teacher.Token
+}
+
+func (s *liveSite) studentsLink(l lessonLinks) string {
+	return s.srv.URL + "/lessons/" + l.ID + "#token=" + l.Students.Token
+}
+
+// createOnHome creates a lesson on the site's home page, as a teacher does.
+func (tb *tab) createOnHome(s *liveSite, title string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx,
+		chromedp.Navigate(s.srv.URL+"/"),
+		chromedp.SetValue(chromedp.ID("lesson-title"), title),
+		chromedp.Click(chromedp.CSS(`#create button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("created")),
+	); err != nil {
+		tb.t.Fatalf("%s: create a lesson on the home page: %v", tb.name, err)
+	}
+}
+
 // TestLessonEndInBrowser: when the teacher ends the lesson, the teacher's
 // page stops the camera and microphone and looks ended (no tools, no Clear,
 // no permissions), a student's page stops its camera too; a student whose
@@ -20,8 +42,7 @@ func TestLessonEndInBrowser(t *testing.T) {
 	site := startSite(t)
 	lesson := site.createLesson(t)
 	b := browser(t)
-	teacherLink := site.srv.URL + "/lessons/" + lesson.ID + "#token=" + lesson.Teacher.Token
-	studentsLink := site.srv.URL + "/lessons/" + lesson.ID + "#token=" + lesson.Students.Token
+	teacherLink, studentsLink := site.teacherLink(lesson), site.studentsLink(lesson)
 
 	teacher := newTab(t, b, "teacher")
 	teacher.join(teacherLink, "Ms Rivera")
@@ -116,7 +137,7 @@ func TestOversizedCommandSettles(t *testing.T) {
 	site := startSite(t)
 	lesson := site.createLesson(t)
 	student := newTab(t, browser(t), "student")
-	student.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token, "Ana")
+	student.join(site.studentsLink(lesson), "Ana")
 	got := eval[map[string]any](student, `(async () => {
 		const { MAX_COMMAND_BYTES } = await import("/static/js/limits.js");
 		const sent = window.classroom.send("chat.posted", { text: "x".repeat(MAX_COMMAND_BYTES + 10) });
@@ -141,14 +162,7 @@ func TestHomePageListsOnlyYours(t *testing.T) {
 	site.createLesson(t) // titled "Glare", someone else's
 	b := browser(t)
 	visitor := newTab(t, b, "visitor")
-	if err := chromedp.Do(visitor.ctx,
-		chromedp.Navigate(site.srv.URL+"/"),
-		chromedp.SetValue(chromedp.ID("lesson-title"), "Fractions, week 3"),
-		chromedp.Click(chromedp.CSS(`#create button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.ID("created")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	visitor.createOnHome(site, "Fractions, week 3")
 	if err := chromedp.Do(visitor.ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("mine"))); err != nil {
 		t.Fatal(err)
 	}

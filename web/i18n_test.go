@@ -401,7 +401,7 @@ func TestLanguages(t *testing.T) {
 	untranslated(t, home, es, "the Spanish home page")
 
 	teacher := &tab{t: t, name: "teacher", ctx: home.ctx}
-	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Sra. Rivera")
+	teacher.join(site.teacherLink(lesson), "Sra. Rivera")
 	eval[float64](teacher, `window.classroom.send("lesson.started")`)
 	eval[float64](teacher, `window.classroom.send("chat.posted", {text: "Buenos días"})`)
 	time.Sleep(300 * time.Millisecond)

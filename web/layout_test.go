@@ -71,10 +71,10 @@ func TestLessonPageSizes(t *testing.T) {
 	}
 	b := browser(t)
 	teacher := newTab(t, b, "teacher")
-	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
 	eval[float64](teacher, `window.classroom.send("lesson.started")`)
 	student := newTab(t, b, "student")
-	student.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token, "Maximiliana Alexandrovna Featherstonehaugh")
+	student.join(site.studentsLink(lesson), "Maximiliana Alexandrovna Featherstonehaugh")
 	for i, line := range []string{"Good morning, class", "Is ¾ more than ⅔?", "Yes: 9/12 against 8/12", "Can you draw it?", "Here it is on the board"} {
 		who := []*tab{teacher, student}[i%2]
 		eval[float64](who, fmt.Sprintf(`window.classroom.send("chat.posted", {text: %q})`, line))
@@ -128,7 +128,7 @@ func TestTabletDrawing(t *testing.T) {
 	if err := chromedp.Do(teacher.ctx, chromedp.EmulateViewport(768, 1024, chromedp.EmulateTouch)); err != nil {
 		t.Fatal(err)
 	}
-	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
 	eval[float64](teacher, `window.classroom.send("lesson.started")`)
 	if ta := eval[string](teacher, `getComputedStyle(document.querySelector("#board canvas")).touchAction`); ta != "pinch-zoom" {
 		t.Errorf("the board's touch-action is %q, want pinch-zoom: one finger draws, two zoom the page", ta)
@@ -188,7 +188,7 @@ func TestSameNames(t *testing.T) {
 	site := startSite(t)
 	lesson := site.createLesson(t)
 	teacher := newTab(t, browser(t), "teacher")
-	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for range 3 {

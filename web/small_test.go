@@ -107,7 +107,7 @@ func TestSmallThingsInBrowser(t *testing.T) {
 	lesson := site.createLesson(t)
 	b := browser(t)
 	teacher := newTab(t, b, "teacher")
-	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
 	icon := eval[string](teacher, `document.querySelector('link[rel="icon"]').href`)
 	resp, err := http.Get(icon)
 	if err != nil {
