@@ -414,7 +414,10 @@ func TestLanguages(t *testing.T) {
 
 	// Right to left (the pseudo-locale ar-XB): the panel is on the left and
 	// nothing scrolls sideways.
-	eval[bool](teacher, `(localStorage.setItem("classroom:language", "ar-XB"), location.reload(), true)`)
+	eval[bool](teacher, `(localStorage.setItem("classroom:language", "ar-XB"), true)`)
+	if err := chromedp.Do(teacher.ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
 	teacher.waitLive()
 	got := eval[struct {
 		Dir                   string
