@@ -76,8 +76,11 @@ func (s *State) check(c Command) error {
 	if s.Status == StatusEnded && c.Payload.Kind() != KindParticipantLeft {
 		return Errorf(CodeConflict, "the lesson has ended").Because(ReasonLessonEnded)
 	}
-	if p, ok := c.Payload.(*ParticipantJoined); ok {
+	switch p := c.Payload.(type) {
+	case *ParticipantJoined:
 		return s.checkJoin(c, p)
+	case *ParticipantWaiting:
+		return s.checkWaiting(c)
 	}
 	me, ok := s.Participants[c.Actor]
 	if !ok || !me.Present {
@@ -85,6 +88,9 @@ func (s *State) check(c Command) error {
 	}
 	if me.Role != c.Role {
 		return Errorf(CodeForbidden, "you joined as %s, not %s", me.Role, c.Role)
+	}
+	if _, leaving := c.Payload.(*ParticipantLeft); me.Role == RoleViewer && !leaving {
+		return Errorf(CodeForbidden, "a viewer watches and does nothing else")
 	}
 	switch c.Payload.(type) {
 	case *LessonStarted, *LessonEnded, *ParticipantLeft, *RecordingStarted, *RecordingStopped:
@@ -95,6 +101,9 @@ func (s *State) check(c Command) error {
 		return s.checkSlideCommand(c)
 	case *HandRaised, *HandLowered, *FloorGranted, *FloorRevoked, *ChatPosted:
 		return s.checkFloorCommand(c)
+	case *LobbyChanged, *LessonLocked, *ParticipantAdmitted, *ParticipantDenied, *ParticipantRemoved,
+		*MediaMuted, *MediaUnmuted, *UnmuteAsked, *ChatPermitted:
+		return s.checkControlCommand(c)
 	}
 	return notACommand(c)
 }
@@ -341,7 +350,9 @@ func (s *State) checkFloorCommand(c Command) error {
 			return Errorf(CodeConflict, "that student does not have the floor")
 		}
 	case *ChatPosted:
-		// Any present participant may chat.
+		if !s.MayChat(c.Actor) {
+			return Errorf(CodeForbidden, "the teacher has switched the chat off")
+		}
 	default:
 		return notACommand(c)
 	}
@@ -356,13 +367,16 @@ func allowedWord(allowed bool) string {
 }
 
 func (s *State) checkJoin(c Command, p *ParticipantJoined) error {
-	if c.Role != RoleTeacher && c.Role != RoleStudent {
-		return Errorf(CodeInvalid, "participants join as teacher or student")
+	if c.Role != RoleTeacher && c.Role != RoleStudent && c.Role != RoleViewer {
+		return Errorf(CodeInvalid, "participants join as teacher, student or viewer")
 	}
-	if pt, ok := s.Participants[c.Actor]; ok {
-		if pt.Role != c.Role {
-			return Errorf(CodeConflict, "%q already joined as %s", c.Actor, pt.Role)
-		}
+	if pt, ok := s.Participants[c.Actor]; ok && pt.Role != c.Role {
+		return Errorf(CodeConflict, "%q already joined as %s", c.Actor, pt.Role)
+	}
+	if err := s.MayEnter(c.Actor, c.Role); err != nil {
+		return err
+	}
+	if _, ok := s.Participants[c.Actor]; ok {
 		return nil
 	}
 	if len(s.Participants) >= MaxParticipantsKnown {

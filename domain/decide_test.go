@@ -37,6 +37,17 @@ func TestStudentCannotDoTeacherThings(t *testing.T) {
 		{"allow themselves to draw", nil, &DrawingPermitted{Participant: ann, Allowed: true}},
 		{"forbid another student to draw", nil, &DrawingPermitted{Participant: bob, Allowed: false}},
 		{"lower another student's hand", func(p *play) { p.student(bob, &HandRaised{}) }, &HandLowered{Participant: bob}},
+		{"switch the lobby on", nil, &LobbyChanged{On: true}},
+		{"lock the lesson", nil, &LessonLocked{Locked: true}},
+		{"admit a waiting student", waitingCat, &ParticipantAdmitted{Participant: cat}},
+		{"admit everyone waiting", waitingCat, &ParticipantAdmitted{}},
+		{"deny a waiting student", waitingCat, &ParticipantDenied{Participant: cat}},
+		{"remove another student", nil, &ParticipantRemoved{Participant: bob}},
+		{"remove themselves", nil, &ParticipantRemoved{Participant: ann}},
+		{"mute another student", nil, &MediaMuted{Participant: bob, Audio: true}},
+		{"mute everyone", nil, &MediaMuted{Video: true}},
+		{"ask for an unmute", func(p *play) { p.teacher(&MediaMuted{Participant: bob, Audio: true}) }, &UnmuteAsked{Participant: bob}},
+		{"switch the chat off", nil, &ChatPermitted{Allowed: false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +68,12 @@ func TestStudentCannotDoTeacherThings(t *testing.T) {
 			p.teacher(tt.payload)
 		})
 	}
+}
+
+// waitingCat switches the lobby on and has cat wait in it.
+func waitingCat(p *play) {
+	p.teacher(&LobbyChanged{On: true})
+	p.student(cat, &ParticipantWaiting{Name: "Cat"})
 }
 
 func TestDrawingPermission(t *testing.T) {

@@ -32,6 +32,12 @@ const (
 	ReasonJoinedElsewhere Reason = "joined_elsewhere" // the same participant joined from another device or tab
 	ReasonLessonEnded     Reason = "lesson_ended"     // the lesson has ended: nothing more may happen in it
 	ReasonIncompatible    Reason = "incompatible"     // the client speaks a protocol version the server does not
+	ReasonNodeFull        Reason = "node_full"        // the server node serves as many participants as it may: join through the error's redirect
+	ReasonFenced          Reason = "fenced"           // the server no longer decides the lesson (another took it over): reconnect
+	ReasonWaiting         Reason = "waiting"          // the student waits in the lobby until the teacher admits them
+	ReasonDenied          Reason = "denied"           // the teacher did not admit the waiting student
+	ReasonRemoved         Reason = "removed"          // the teacher removed the participant from the lesson
+	ReasonLocked          Reason = "locked"           // the lesson is locked: no one new may join
 )
 
 // Error is an application error: a code for machines, a reason when a

@@ -51,6 +51,20 @@ func sampleEvents() []Event {
 		ev(24, teacher, RoleTeacher, &RecordingStopped{}),
 		ev(25, teacher, RoleTeacher, &LessonEnded{}),
 		ev(26, bob, RoleStudent, &ParticipantLeft{Reason: LeftAbsent}),
+		ev(27, teacher, RoleTeacher, &LobbyChanged{On: true}),
+		ev(28, teacher, RoleTeacher, &LessonLocked{}),
+		ev(29, cat, RoleStudent, &ParticipantWaiting{Name: "Cat <&>"}),
+		ev(30, teacher, RoleTeacher, &ParticipantAdmitted{}),
+		ev(31, teacher, RoleTeacher, &ParticipantAdmitted{Participant: cat}),
+		ev(32, teacher, RoleTeacher, &ParticipantDenied{Participant: cat}),
+		ev(33, teacher, RoleTeacher, &ParticipantRemoved{Participant: bob}),
+		ev(34, teacher, RoleTeacher, &ParticipantRemoved{Participant: ann, KeepOpen: true}),
+		ev(35, teacher, RoleTeacher, &MediaMuted{Audio: true}),
+		ev(36, teacher, RoleTeacher, &MediaMuted{Participant: ann, Audio: true, Video: true}),
+		ev(37, ann, RoleStudent, &MediaUnmuted{Video: true}),
+		ev(38, teacher, RoleTeacher, &UnmuteAsked{Participant: ann}),
+		ev(39, teacher, RoleTeacher, &ChatPermitted{}),
+		ev(40, "", RoleSystem, &LessonCreated{Title: "With a lobby", Lobby: true}),
 	}
 }
 
@@ -66,7 +80,7 @@ func TestEveryKindHasAPayload(t *testing.T) {
 			t.Fatalf("newPayload(%s) = %#v", k, p)
 		}
 	}
-	if len(allKinds) != 22 {
+	if len(allKinds) != 32 {
 		t.Fatalf("%d kinds", len(allKinds))
 	}
 	sampled := map[Kind]bool{}

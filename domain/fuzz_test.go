@@ -78,8 +78,8 @@ type decideFixture struct {
 // fuzzActors and fuzzRoles are what the actor and role bytes of FuzzDecide
 // choose from; the actor byte also chooses the fixture.
 var (
-	fuzzActors = []string{teacher, ann, bob, cat, ""}
-	fuzzRoles  = []Role{RoleTeacher, RoleStudent, RoleSystem, "admin"}
+	fuzzActors = []string{teacher, ann, bob, cat, "", "dan"}
+	fuzzRoles  = []Role{RoleTeacher, RoleStudent, RoleSystem, "admin", RoleViewer}
 )
 
 // decideFixtures builds the lessons FuzzDecide sends commands to: a live one
@@ -115,6 +115,10 @@ func decideFixtures(tb testing.TB) []decideFixture {
 			p.teacher(&SlideChanged{Slide: deckPage(1)})
 			p.must(cat, RoleStudent, &ParticipantJoined{Name: "Cat"})
 			p.student(cat, &ParticipantLeft{})
+			p.teacher(&LobbyChanged{On: true})
+			p.student("dan", &ParticipantWaiting{Name: "Dan"})
+			p.teacher(&MediaMuted{Participant: ann, Audio: true})
+			p.teacher(&ChatPermitted{Allowed: false})
 		}),
 		build(func(p *play) { p.teacher(&LessonEnded{}) }),
 	}
@@ -140,6 +144,10 @@ func FuzzDecide(f *testing.F) {
 		&FloorGranted{Participant: ann}, &FloorGranted{Participant: bob}, &FloorRevoked{Participant: ann},
 		&HandLowered{Participant: ann}, &HandLowered{Participant: bob}, &DrawingPermitted{Participant: bob, Allowed: true},
 		rect("a2", whiteboard), label("t3", deckPage(2), "x"),
+		&ParticipantAdmitted{Participant: "dan"}, &ParticipantDenied{Participant: "dan"}, &ParticipantWaiting{Name: "Dan"},
+		&ParticipantRemoved{Participant: ann}, &ParticipantRemoved{Participant: cat, KeepOpen: true},
+		&MediaMuted{Participant: ann, Video: true}, &MediaUnmuted{Audio: true}, &UnmuteAsked{Participant: ann},
+		&ChatPermitted{Allowed: true}, &LessonLocked{Locked: true}, &LobbyChanged{},
 	)
 	for i, pl := range payloads {
 		data, err := EncodePayload(pl)

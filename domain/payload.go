@@ -156,8 +156,10 @@ const (
 )
 
 // LessonCreated opens a lesson's log. It is always the event of sequence 1.
+// With Lobby, students wait to be admitted from the start.
 type LessonCreated struct {
 	Title string `json:"title"`
+	Lobby bool   `json:"lobby,omitempty"`
 }
 
 // LessonStarted marks the start of the live lesson.

@@ -68,6 +68,12 @@ const (
 	fieldFloor
 	fieldChat
 	fieldRecording
+	fieldLobby
+	fieldLocked
+	fieldWaiting
+	fieldAdmitted
+	fieldRemoved
+	fieldChatClosed
 )
 
 func (d *snapshotDecoder) state(s *State) bool {
@@ -120,6 +126,24 @@ func (d *snapshotDecoder) state(s *State) bool {
 		case "recording":
 			bit = fieldRecording
 			s.Recording, ok = d.bool()
+		case "lobby":
+			bit = fieldLobby
+			s.Lobby, ok = d.bool()
+		case "locked":
+			bit = fieldLocked
+			s.Locked, ok = d.bool()
+		case "waiting":
+			bit = fieldWaiting
+			ok = d.delegate(&s.Waiting)
+		case "admitted":
+			bit = fieldAdmitted
+			s.Admitted, ok = d.strings()
+		case "removed":
+			bit = fieldRemoved
+			s.Removed, ok = d.strings()
+		case "chat_closed":
+			bit = fieldChatClosed
+			s.ChatClosed, ok = d.bool()
 		default:
 			return false
 		}

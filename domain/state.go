@@ -40,6 +40,12 @@ type State struct {
 	Floor          string                  `json:"floor"`  // the student who has the floor, or ""
 	Chat           []ChatMessage           `json:"chat"`
 	Recording      bool                    `json:"recording"`
+	Lobby          bool                    `json:"lobby"`       // students wait to be admitted
+	Locked         bool                    `json:"locked"`      // no student who never joined may join
+	Waiting        []Waiter                `json:"waiting"`     // students in the lobby, first arrived first
+	Admitted       []string                `json:"admitted"`    // students admitted who have not joined yet
+	Removed        []string                `json:"removed"`     // participants removed, refused from then on
+	ChatClosed     bool                    `json:"chat_closed"` // students may not chat
 }
 
 // Participant is someone who has joined the lesson at least once.
@@ -50,6 +56,12 @@ type Participant struct {
 	Present bool   `json:"present"`
 	// Drawing overrides State.DrawingAllowed for this student when not nil.
 	Drawing *bool `json:"drawing,omitempty"`
+	// AudioMuted and VideoMuted say that the teacher stopped the student's
+	// microphone or camera; UnmuteAsked that the teacher asked them to
+	// turn it back on.
+	AudioMuted  bool `json:"audio_muted,omitempty"`
+	VideoMuted  bool `json:"video_muted,omitempty"`
+	UnmuteAsked bool `json:"unmute_asked,omitempty"`
 }
 
 // Deck is a set of slides the teacher added.
@@ -163,20 +175,24 @@ func (s *State) apply(e Event) {
 	switch p := e.Payload.(type) {
 	case *LessonCreated:
 		if s.Status == "" {
-			s.Lesson, s.Title, s.Status, s.Created = e.Lesson, p.Title, StatusCreated, e.Time
+			s.Lesson, s.Title, s.Status, s.Created, s.Lobby = e.Lesson, p.Title, StatusCreated, e.Time, p.Lobby
 		}
 	case *LessonStarted:
 		if s.Status == StatusCreated {
 			s.Status = StatusLive
 		}
 	case *LessonEnded:
-		s.Status, s.Floor, s.Hands, s.Recording = StatusEnded, "", nil, false
+		s.Status, s.Floor, s.Hands, s.Recording, s.Waiting = StatusEnded, "", nil, false, nil
 	case *ParticipantJoined:
 		if pt, ok := s.Participants[e.Actor]; ok {
 			pt.Name, pt.Present = p.Name, true
 		} else if len(s.Participants) < MaxParticipantsKnown {
 			s.Participants[e.Actor] = &Participant{ID: e.Actor, Name: p.Name, Role: e.Role, Present: true}
 		}
+		if i := s.waiter(e.Actor); i >= 0 {
+			s.Waiting = slices.Delete(s.Waiting, i, i+1)
+		}
+		s.Admitted = remove(s.Admitted, e.Actor)
 	case *ParticipantLeft:
 		if pt, ok := s.Participants[e.Actor]; ok {
 			pt.Present = false
@@ -259,6 +275,8 @@ func (s *State) apply(e Event) {
 		s.Recording = true
 	case *RecordingStopped:
 		s.Recording = false
+	default:
+		s.applyControl(e)
 	}
 }
 
@@ -477,6 +495,12 @@ func (s *State) marshalSnapshot() ([]byte, error) {
 	field(`,"floor":`, s.Floor)
 	field(`,"chat":`, s.Chat)
 	field(`,"recording":`, s.Recording)
+	field(`,"lobby":`, s.Lobby)
+	field(`,"locked":`, s.Locked)
+	field(`,"waiting":`, s.Waiting)
+	field(`,"admitted":`, s.Admitted)
+	field(`,"removed":`, s.Removed)
+	field(`,"chat_closed":`, s.ChatClosed)
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,23 @@ func fullLesson(tb testing.TB) *play {
 	p.student(cat, &ParticipantLeft{})
 	p.student(cat, &ParticipantJoined{Name: "Cat again"})
 	p.teacher(&RecordingStopped{})
+	p.teacher(&MediaMuted{Participant: bob, Audio: true})
+	p.teacher(&UnmuteAsked{Participant: bob})
+	p.student(bob, &MediaUnmuted{Audio: true})
+	p.teacher(&MediaMuted{Audio: true, Video: true})
+	p.teacher(&ChatPermitted{Allowed: false})
+	p.teacher(&LobbyChanged{On: true})
+	p.student("dan", &ParticipantWaiting{Name: "Dan"})
+	p.student("eve", &ParticipantWaiting{Name: "Eve"})
+	p.student("fay", &ParticipantWaiting{Name: "Fay"})
+	p.teacher(&ParticipantDenied{Participant: "eve"})
+	p.teacher(&ParticipantAdmitted{Participant: "fay"})
+	p.teacher(&ParticipantAdmitted{})
+	p.student("dan", &ParticipantJoined{Name: "Dan"})
+	p.teacher(&LessonLocked{Locked: true})
+	p.teacher(&ParticipantRemoved{Participant: cat, KeepOpen: true})
+	p.teacher(&LobbyChanged{On: false})
+	p.teacher(&ParticipantRemoved{Participant: "dan"})
 	p.student(ann, &ParticipantLeft{})
 	p.teacher(&LessonEnded{})
 	p.student(bob, &ParticipantLeft{})
@@ -57,6 +74,8 @@ var allKinds = []Kind{
 	KindBoardUndone, KindBoardRedone, KindBoardCleared, KindDeckAdded, KindSlideChanged,
 	KindHandRaised, KindHandLowered, KindFloorGranted, KindFloorRevoked, KindChatPosted,
 	KindRecordingStarted, KindRecordingStopped,
+	KindLobbyChanged, KindLessonLocked, KindParticipantWaiting, KindParticipantAdmitted, KindParticipantDenied,
+	KindParticipantRemoved, KindMediaMuted, KindMediaUnmuted, KindUnmuteAsked, KindChatPermitted,
 }
 
 func TestFullLessonUsesEveryKind(t *testing.T) {

@@ -14,8 +14,11 @@ import (
 type pending struct {
 	ev   domain.Event
 	data []byte // the encoded payload
-	seq  int64
-	err  error
+	// fence is the lease epoch the appender holds, 0 for an unfenced
+	// append; expect is then the sequence the appender decided it at.
+	fence, expect int64
+	seq           int64
+	err           error
 }
 
 // call is one Append call's events; done is closed once they have an outcome.
@@ -67,7 +70,8 @@ func newCommitter(flush flushFunc, lanes, maxBatch int) *committer {
 func (c *committer) laneOf(lesson uuid.UUID) int { return int(lesson[15]) % len(c.lanes) }
 
 // append validates and encodes events, queues them and waits for their commit.
-func (c *committer) append(ctx context.Context, events []domain.Event) ([]int64, []error, error) {
+// A fence above 0 makes the append fenced: see Postgres.AppendFenced.
+func (c *committer) append(ctx context.Context, fence int64, events []domain.Event) ([]int64, []error, error) {
 	seqs := make([]int64, len(events))
 	errs := make([]error, len(events))
 	all := make([]*pending, len(events))
@@ -82,9 +86,17 @@ func (c *committer) append(ctx context.Context, events []domain.Event) ([]int64,
 			errs[i] = err
 			continue
 		}
+		if fence > 0 && ev.Seq <= 0 {
+			errs[i] = domain.Errorf(domain.CodeInvalid, "a fenced append needs the sequence it expects")
+			continue
+		}
+		expect := ev.Seq
 		ev.Seq = 0
 		ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
 		all[i] = &pending{ev: ev, data: data}
+		if fence > 0 {
+			all[i].fence, all[i].expect = fence, expect
+		}
 		n := c.laneOf(ev.Lesson)
 		if calls[n] == nil {
 			calls[n] = &call{done: make(chan struct{})}
@@ -198,10 +210,30 @@ type sequencer struct {
 	known   map[eventKey]int64 // sequence of the events stored before
 	last    map[uuid.UUID]int64
 	created map[uuid.UUID]bool
+	epochs  map[uuid.UUID]int64 // the lease epoch of each lesson a fenced event names; absent when it has no lease
 }
 
 func newSequencer() *sequencer {
-	return &sequencer{known: map[eventKey]int64{}, last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{}}
+	return &sequencer{known: map[eventKey]int64{}, last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{},
+		epochs: map[uuid.UUID]int64{}}
+}
+
+// fenced refuses an event appended under a lease epoch that is not its
+// lesson's any more, or decided at a sequence that is not the next one:
+// its appender decided it on a state that is not the log's.
+func (sq *sequencer) fenced(p *pending, last int64) error {
+	if p.fence == 0 {
+		return nil
+	}
+	if epoch := sq.epochs[p.ev.Lesson]; epoch != p.fence {
+		return domain.Errorf(domain.CodeUnavailable, "lesson %s is decided under lease epoch %d, not %d", p.ev.Lesson, epoch, p.fence).
+			Because(domain.ReasonFenced)
+	}
+	if p.expect != last+1 {
+		return domain.Errorf(domain.CodeUnavailable, "lesson %s is at sequence %d: an event decided for %d is stale", p.ev.Lesson, last, p.expect-1).
+			Because(domain.ReasonFenced)
+	}
+	return nil
 }
 
 // assign sets seq or err on each event in order and returns those to insert.
@@ -225,6 +257,10 @@ func (sq *sequencer) assign(batch []*pending) []*pending {
 			p.err = domain.Errorf(domain.CodeNotFound, "no lesson %s", p.ev.Lesson)
 			continue
 		}
+		if err := sq.fenced(p, last); err != nil {
+			p.err = err
+			continue
+		}
 		p.seq = last + 1
 		sq.last[p.ev.Lesson] = p.seq
 		sq.known[key] = p.seq
@@ -245,6 +281,10 @@ type flushTx interface {
 	// findStored reads the sequences of the batch's events stored before
 	// into sq.known.
 	findStored(ctx context.Context, batch []*pending, sq *sequencer) error
+	// readFences reads the lease epochs of the lessons the batch's fenced
+	// events name into sq.epochs, holding them against a takeover until
+	// the commit.
+	readFences(ctx context.Context, batch []*pending, sq *sequencer) error
 	// insert inserts the events sq numbered and advances their lessons.
 	insert(ctx context.Context, insert []*pending, sq *sequencer) error
 }
@@ -260,6 +300,9 @@ func sequence(ctx context.Context, tx flushTx, batch []*pending) (*sequencer, er
 		return nil, err
 	}
 	if err := tx.findStored(ctx, batch, sq); err != nil {
+		return nil, err
+	}
+	if err := tx.readFences(ctx, batch, sq); err != nil {
 		return nil, err
 	}
 	if insert := sq.assign(batch); len(insert) > 0 {
@@ -295,11 +338,16 @@ func newLessons(batch []*pending) []*pending {
 }
 
 // lessonIDs returns the distinct lessons of a batch.
-func lessonIDs(batch []*pending) []uuid.UUID {
+func lessonIDs(batch []*pending) []uuid.UUID { return distinctLessons(batch, false) }
+
+// fencedLessons returns the distinct lessons of a batch's fenced events.
+func fencedLessons(batch []*pending) []uuid.UUID { return distinctLessons(batch, true) }
+
+func distinctLessons(batch []*pending, fencedOnly bool) []uuid.UUID {
 	seen := map[uuid.UUID]bool{}
 	var out []uuid.UUID
 	for _, p := range batch {
-		if !seen[p.ev.Lesson] {
+		if (!fencedOnly || p.fence > 0) && !seen[p.ev.Lesson] {
 			seen[p.ev.Lesson] = true
 			out = append(out, p.ev.Lesson)
 		}

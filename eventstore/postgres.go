@@ -65,6 +65,12 @@ func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres,
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	// A process paused inside a flush (SIGSTOP, a frozen VM) would hold its
+	// lessons' rows and leases locked, and so keep another node from taking
+	// the lessons over: the database ends such a transaction.
+	if _, ok := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "5000"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
@@ -102,7 +108,22 @@ func migratePostgres(ctx context.Context, url string) ([]int64, error) {
 
 // Append implements Store.
 func (p *Postgres) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
-	return p.commit.append(ctx, events)
+	return p.commit.append(ctx, 0, events)
+}
+
+// AppendFenced appends events as Append does, for the owner of their
+// lessons' lease at epoch (see package cluster): each event's Seq is the
+// sequence its appender decided it at. In the same transaction as the
+// insert, an event is refused (CodeUnavailable, domain.ReasonFenced, nothing
+// stored) when its lesson's lease epoch is not epoch any more (another node
+// took the lesson over) or its Seq is not the one the log gives next (the
+// appender decided it on a stale state). A resend of a stored event is
+// answered with its sequence, as by Append.
+func (p *Postgres) AppendFenced(ctx context.Context, epoch int64, events ...domain.Event) ([]int64, []error, error) {
+	if epoch <= 0 {
+		return nil, nil, domain.Errorf(domain.CodeInvalid, "a lease epoch is positive, not %d", epoch)
+	}
+	return p.commit.append(ctx, epoch, events)
 }
 
 // flush commits one batch, retrying when the transaction failed as a whole
@@ -193,15 +214,34 @@ func (f pgFlush) createLessons(ctx context.Context, batch []*pending, sq *sequen
 // readLessons locks the batch's lessons' rows, in a fixed order so that
 // two flushes never deadlock on them, and reads their last sequences.
 func (f pgFlush) readLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
-	rows, err := f.tx.Query(ctx, `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
-		pgUUIDs(lessonIDs(batch)))
+	return f.readPerLesson(ctx, "lock lessons", `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
+		lessonIDs(batch), sq.last)
+}
+
+// readFences reads the lease epochs of the lessons the batch's fenced events
+// name, with a share lock that a takeover (an update of the lease) waits on
+// until this transaction ends: an epoch read here stays the lesson's until
+// the commit.
+func (f pgFlush) readFences(ctx context.Context, batch []*pending, sq *sequencer) error {
+	fenced := fencedLessons(batch)
+	if len(fenced) == 0 {
+		return nil
+	}
+	return f.readPerLesson(ctx, "read lesson leases", `SELECT lesson_id, epoch FROM lesson_leases WHERE lesson_id = ANY($1) ORDER BY lesson_id FOR SHARE`,
+		fenced, sq.epochs)
+}
+
+// readPerLesson runs query, which selects a lesson id and a number for the
+// lessons of $1, and puts the numbers into into.
+func (f pgFlush) readPerLesson(ctx context.Context, what, query string, lessons []uuid.UUID, into map[uuid.UUID]int64) error {
+	rows, err := f.tx.Query(ctx, query, pgUUIDs(lessons))
 	if err != nil {
-		return fmt.Errorf("lock lessons: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	var id pgtype.UUID
-	var last int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &last}, func() error { sq.last[id.Bytes] = last; return nil }); err != nil {
-		return fmt.Errorf("lock lessons: %w", err)
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error { into[id.Bytes] = n; return nil }); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -493,10 +533,15 @@ func (p *Postgres) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, err
 	if !opts.Before.IsZero() {
 		before = &opts.Before
 	}
-	rows, err := p.pool.Query(ctx, `
+	return p.queryLessons(ctx, `
 		SELECT `+lessonColumns+` FROM lessons
 		WHERE $1::timestamptz IS NULL OR created_at < $1
 		ORDER BY created_at DESC, id DESC LIMIT $2`, before, opts.limit())
+}
+
+// queryLessons reads the lessons a query selects (lessonColumns).
+func (p *Postgres) queryLessons(ctx context.Context, query string, args ...any) ([]Lesson, error) {
+	rows, err := p.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, p.unavailable("list lessons", err)
 	}
@@ -598,3 +643,7 @@ func (p *Postgres) unavailable(what string, err error) error {
 	p.log.Error("event store failure", "op", what, "err", err)
 	return fmt.Errorf("%s: %w", what, domain.Errorf(domain.CodeUnavailable, "the event store is unavailable"))
 }
+
+// Pool returns the store's connection pool, for the coordination of server
+// nodes sharing the database (package cluster). Closing the store closes it.
+func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }

@@ -41,7 +41,7 @@ type SQLite struct {
 
 func sqliteDSN(dir string) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)", "cache_size(-16384)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)", "cache_size(-16384)", "secure_delete(ON)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // writers queue on the lock instead of failing to upgrade
@@ -95,7 +95,7 @@ func migrateSQLite(ctx context.Context, dir string) ([]int64, error) {
 
 // Append implements Store.
 func (s *SQLite) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
-	return s.commit.append(ctx, events)
+	return s.commit.append(ctx, 0, events)
 }
 
 func (s *SQLite) flush(ctx context.Context, batch []*pending) error {
@@ -172,6 +172,10 @@ func (f sqliteFlush) readLessons(ctx context.Context, batch []*pending, sq *sequ
 // findStored finds the batch's events stored before, lesson by lesson
 // through the (lesson_id, event_id) index, so that a resend gets its
 // original sequence.
+// readFences reads nothing: one process owns every lesson of the embedded
+// store, which has no leases and takes no fenced appends.
+func (sqliteFlush) readFences(context.Context, []*pending, *sequencer) error { return nil }
+
 func (f sqliteFlush) findStored(ctx context.Context, batch []*pending, sq *sequencer) error {
 	byLesson := map[uuid.UUID][]uuid.UUID{}
 	for _, pe := range batch {
@@ -406,10 +410,15 @@ func (s *SQLite) Lessons(ctx context.Context, opts ListOptions) ([]Lesson, error
 	if !opts.Before.IsZero() {
 		before = opts.Before.UnixMicro()
 	}
-	rows, err := s.db.QueryContext(ctx, `
+	return s.queryLessons(ctx, `
 		SELECT `+lessonColumns+` FROM lessons
 		WHERE ?1 IS NULL OR created_at < ?1
 		ORDER BY created_at DESC, id DESC LIMIT ?2`, before, opts.limit())
+}
+
+// queryLessons reads the lessons a query selects (lessonColumns).
+func (s *SQLite) queryLessons(ctx context.Context, query string, args ...any) ([]Lesson, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.unavailable("list lessons", err)
 	}

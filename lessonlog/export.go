@@ -25,7 +25,7 @@ type Format struct {
 
 // FormatNames lists the formats FormatOf knows, by the names they are asked
 // for with.
-const FormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg"
+const FormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg, attendance.csv, attendance.json"
 
 // FormatOf returns the format of one of FormatNames.
 func FormatOf(name string) (Format, bool) {
@@ -42,6 +42,10 @@ func FormatOf(name string) (Format, bool) {
 		return Format{"chat.vtt", "text/vtt; charset=utf-8", timeline.WriteChat}, true
 	case "svg":
 		return Format{"svg.zip", "application/zip", WriteSVGZip}, true
+	case "attendance.csv":
+		return Format{"attendance.csv", "text/csv; charset=utf-8; header=present", timeline.WriteAttendanceCSV}, true
+	case "attendance.json":
+		return Format{"attendance.json", "application/json", timeline.WriteAttendanceJSON}, true
 	}
 	return Format{}, false
 }

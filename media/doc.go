@@ -6,6 +6,7 @@
 // Subscriber), and the reading of keyframe requests for a sender that
 // answers nothing else (ReadKeyframeRequests: a synthetic camera, a bare
 // forwarder). It never forwards, relays, records or parses media itself:
-// media/sfu forwards, media/recorder records, media/turn relays, and
-// media/codec reads codecs' bytes.
+// media/sfu forwards, media/recorder records, media/turn relays
+// participants' packets, media/relay carries a stage from one server node
+// to another, and media/codec reads codecs' bytes.
 package media

@@ -14,12 +14,13 @@ import (
 // Config.RecordingsDir/<lesson>/. lesson.ended stops it, and so does the
 // room closing (its stage finalizes the files). A room that loads a lesson
 // whose state says recording is on resumes it, in new files of the same
-// segment.
+// segment. Of several nodes sharing the database, the lesson's owner
+// records, all of the lesson's tracks, wherever they were published.
 
 // recordEvents starts and stops recording as committed events say. Called
 // by publish, after the stage is updated.
 func (r *Room) recordEvents(events []domain.Event) {
-	if r.srv.cfg.RecordingsDir == "" {
+	if !r.records() {
 		return
 	}
 	for _, e := range events {
@@ -38,7 +39,7 @@ func (r *Room) recordEvents(events []domain.Event) {
 // state says recording is on (the server restarted, or the room closed and
 // opened again), as a segment named by the last recording.started event.
 func (r *Room) resumeRecording(ctx context.Context) {
-	if r.srv.cfg.RecordingsDir == "" || r.state == nil || !r.state.Recording {
+	if !r.records() || r.state == nil || !r.state.Recording {
 		return
 	}
 	var segment int64
@@ -53,6 +54,12 @@ func (r *Room) resumeRecording(ctx context.Context) {
 	}
 	r.startRecording(segment)
 }
+
+// records reports whether this room records its lesson: with a recordings
+// directory, and on the lesson's owner only, whose stage takes every track
+// of the lesson, relayed from the other nodes (relay.go); a follower's
+// recording would be a copy.
+func (r *Room) records() bool { return r.srv.cfg.RecordingsDir != "" && r.link == nil }
 
 func (r *Room) startRecording(segment int64) {
 	if r.recorder == nil {

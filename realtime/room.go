@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"classroom/cluster"
 	"classroom/domain"
 	"classroom/eventstore"
 	"classroom/media/recorder"
@@ -51,17 +53,27 @@ type Room struct {
 	once sync.Once
 
 	peers atomic.Pointer[[]*session] // the sessions, for the ephemeral relay
+	// followers are the links of the nodes following this room's lesson
+	// (nodes.go), for the ephemeral relay; followersMu orders their changes.
+	followers   atomic.Pointer[[]*nodeLink]
+	followersMu sync.Mutex
 
 	// stage forwards the media of the teacher and of the student with the
 	// floor; onStage is who the stage was last told that is.
 	stage   *sfu.Stage
 	onStage []string
+	// relayWanted names the nodes that asked for the stage (relay.go).
+	relayWanted chan string
+	muted       map[string]sfu.Muted   // who the stage was last told is muted
+	streams     map[string]domain.Role // participants with a live WHIP (teacher, on stage) or WHEP (viewer, present) stream (streams.go)
+	over        chan struct{}          // closed when the lesson has ended, for its streams (streams.go)
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
 	state     *domain.State
 	broadcast int64 // the last sequence sent to the sessions
 	sessions  map[*session]struct{}
+	lobby     map[*session]chan error // students waiting to be admitted: nil when they may enter, else why not
 	pending   []decided
 	refused   []refusal        // refused commands, answered once the store says they are not resends
 	absent    <-chan time.Time // when to record the leaves of the present with no session
@@ -74,6 +86,19 @@ type Room struct {
 	sinceSnap int
 	snapshots sync.WaitGroup
 	saving    atomic.Bool
+
+	// In a cluster (nodes.go), set by claim: the lease while the room
+	// decides its lesson, or the link to the owner while it follows it.
+	lease  cluster.Lease
+	link   *nodeLink
+	fenced bool // an append was refused as stale: the room stops deciding
+	// Owned by run while following (following.go).
+	forwarded map[uuid.UUID]*submit    // commands sent to the owner, by id
+	held      []heldAck                // acks waiting for their event to be delivered
+	joining   map[string]*enter        // joins sent to the owner, by session key
+	waiting   map[string]chan error    // joins the owner holds in its lobby, by session key
+	exiting   map[string]chan struct{} // leaves sent to the owner, by session key
+	byKey     map[string]*session      // the sessions, by key
 }
 
 // decided is an event decided but not yet stored, and who asked for it.
@@ -100,6 +125,7 @@ type submit struct {
 	// refused (rate_limited) unless it is a resend of a stored command,
 	// which is acknowledged as any resend is.
 	limited bool
+	raw     []byte // the client's message, forwarded to the owner by a follower
 }
 
 // enter registers a session; the reply says how it catches up.
@@ -112,6 +138,9 @@ type enter struct {
 type enterReply struct {
 	plan catchUp
 	err  error
+	// wait, when set, says that the student waits in the lobby: it yields
+	// nil once they may enter again, or why they may not.
+	wait <-chan error
 }
 
 // catchUp is what a joining session is sent before live events: the state
@@ -155,9 +184,21 @@ func (req *exit) whileReloading(r *Room, _ error) {
 }
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
-	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue),
-		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{},
-		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs)}
+	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue), relayWanted: make(chan string, 64),
+		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{}, lobby: map[*session]chan error{},
+		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs),
+		forwarded: map[uuid.UUID]*submit{}, joining: map[string]*enter{}, waiting: map[string]chan error{}, exiting: map[string]chan struct{}{},
+		byKey: map[string]*session{}}
+}
+
+// finished reports whether the room's goroutine has returned.
+func (r *Room) finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // stop ends the room's goroutine.
@@ -180,6 +221,31 @@ func (r *Room) run(ctx context.Context) {
 	defer close(r.done)
 	defer r.snapshots.Wait()
 	defer r.stage.Close()
+	if err := r.claim(ctx); err != nil {
+		r.loadErr = err
+		close(r.ready)
+		return
+	}
+	defer r.releaseLease() // once nothing more is appended
+	var lost chan error    // the lease was lost
+	if r.lease.Epoch > 0 {
+		lost = make(chan error, 1)
+		leaseCtx, stopLease := context.WithCancel(ctx)
+		var keeper sync.WaitGroup
+		keeper.Go(func() { r.keepLease(leaseCtx, lost) })
+		defer keeper.Wait()
+		defer stopLease()
+	}
+	var fromOwner chan linkMsg // the owner's answers, closed when the link ends
+	if r.link != nil {
+		fromOwner = make(chan linkMsg, 256)
+		readCtx, stopRead := context.WithCancel(ctx)
+		var reader sync.WaitGroup
+		reader.Go(func() { r.readOwner(readCtx, fromOwner) })
+		defer reader.Wait()
+		defer r.link.close()
+		defer stopRead()
+	}
 	state, err := r.load(ctx)
 	if err != nil {
 		r.loadErr = err
@@ -190,6 +256,14 @@ func (r *Room) run(ctx context.Context) {
 	r.updateStage()
 	r.resumeRecording(ctx)
 	close(r.ready)
+
+	if r.srv.cfg.Cluster != nil {
+		pullCtx, stopPulling := context.WithCancel(ctx)
+		var pulling sync.WaitGroup
+		pulling.Go(func() { r.pullMedia(pullCtx) })
+		defer pulling.Wait()
+		defer stopPulling()
+	}
 
 	// Follow the log for appends by other servers sharing the database.
 	followCtx, stopFollow := context.WithCancel(ctx)
@@ -232,9 +306,25 @@ func (r *Room) run(ctx context.Context) {
 				r.applyOthers(ctx)
 				r.rejoin(ctx)
 			}
+		case err := <-lost:
+			r.srv.log.Warn("lesson taken over by another node", "lesson", r.lesson, "err", err)
+			r.retire(errMoved)
+			return
+		case m, ok := <-fromOwner:
+			if !ok {
+				r.srv.log.Info("link to the lesson's owner ended", "lesson", r.lesson)
+				r.retire(errMoved)
+				return
+			}
+			r.fromOwner(ctx, m)
 		case <-r.quit:
 			return
 		case <-ctx.Done():
+			return
+		}
+		if r.fenced {
+			r.srv.log.Warn("lesson decided by another node; handing its sessions over", "lesson", r.lesson)
+			r.retire(errMoved)
 			return
 		}
 		switch {
@@ -354,6 +444,10 @@ func (r *Room) applyOthers(ctx context.Context) {
 }
 
 func (r *Room) handle(ctx context.Context, req request) {
+	if r.fenced {
+		req.whileReloading(r, errMoved)
+		return
+	}
 	if r.state == nil {
 		req.whileReloading(r, domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again"))
 		return
@@ -372,6 +466,10 @@ func (r *Room) decide(req *submit) {
 		if d.ev.ID == req.id {
 			return // the same command twice in one batch: the first one's ack answers both
 		}
+	}
+	if r.link != nil {
+		r.forward(req)
+		return
 	}
 	if req.limited {
 		// Not remembered: answered once the store says it is no resend
@@ -407,29 +505,32 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	}
 	s := req.s
 	if req.after > r.broadcast {
+		r.applyOthers(ctx) // the client may come from a node further on
+	}
+	if req.after > r.broadcast {
 		req.reply <- enterReply{err: domain.Errorf(domain.CodeInvalid, "last_seq %d is past the end of the lesson (%d)", req.after, r.broadcast)}
+		return
+	}
+	if r.link != nil {
+		r.forwardJoin(req)
 		return
 	}
 	ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: s.participant, Role: s.role,
 		Payload: &domain.ParticipantJoined{Name: s.name}}, r.srv.now())
+	if domain.ErrorReason(err) == domain.ReasonWaiting {
+		r.wait(req)
+		return
+	}
 	if err != nil {
 		req.reply <- enterReply{err: err}
 		return
 	}
-	plan := catchUp{from: req.after, seq: r.broadcast}
-	if req.after == 0 || r.broadcast-req.after > resumeWindow {
-		// A snapshot, then the events after it. The latest snapshot is
-		// reused while it is recent: encoding a large lesson's state for
-		// every joiner would stall the room.
-		if r.snap == nil || r.broadcast-r.snapSeq > resumeWindow {
-			if r.snap, err = r.state.MarshalSnapshot(); err != nil {
-				r.snap = nil
-				req.reply <- enterReply{err: fmt.Errorf("snapshot for a late joiner: %w", err)}
-				return
-			}
-			r.snapSeq = r.broadcast
+	var plan catchUp
+	if s.remote == nil { // a follower node catches its sessions up itself
+		if plan, err = r.catchUp(req.after); err != nil {
+			req.reply <- enterReply{err: err}
+			return
 		}
-		plan.snapshot, plan.from = r.snap, r.snapSeq
 	}
 	for other := range r.sessions {
 		if other.participant == s.participant {
@@ -444,13 +545,42 @@ func (r *Room) enter(ctx context.Context, req *enter) {
 	r.pending[len(r.pending)-1].joiner = s
 }
 
+// catchUp plans what a session joining after seq after is sent before live
+// events.
+func (r *Room) catchUp(after int64) (catchUp, error) {
+	plan := catchUp{from: after, seq: r.broadcast}
+	if after == 0 || r.broadcast-after > resumeWindow {
+		// A snapshot, then the events after it. The latest snapshot is
+		// reused while it is recent: encoding a large lesson's state for
+		// every joiner would stall the room.
+		if r.snap == nil || r.broadcast-r.snapSeq > resumeWindow {
+			b, err := r.state.MarshalSnapshot()
+			if err != nil {
+				r.snap = nil
+				return catchUp{}, fmt.Errorf("snapshot for a late joiner: %w", err)
+			}
+			r.snap, r.snapSeq = b, r.broadcast
+		}
+		plan.snapshot, plan.from = r.snap, r.snapSeq
+	}
+	return plan, nil
+}
+
 func (r *Room) exit(ctx context.Context, req *exit) {
+	if r.link != nil {
+		r.forwardLeave(req)
+		return
+	}
 	defer close(req.done)
+	delete(r.lobby, req.s)
 	if _, ok := r.sessions[req.s]; !ok {
 		return // replaced by a newer session of the same participant
 	}
 	delete(r.sessions, req.s)
 	r.updatePeers()
+	if r.srv.draining.Load() {
+		return // the participant reconnects through another node
+	}
 	ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: req.s.participant, Role: req.s.role,
 		Payload: &domain.ParticipantLeft{}}, r.srv.now())
 	if err != nil {
@@ -487,7 +617,21 @@ func (r *Room) flush(ctx context.Context) {
 		events[i] = d.ev
 	}
 	start := time.Now()
-	seqs, errs, err := r.srv.cfg.Store.Append(ctx, events...)
+	seqs, errs, err := r.append(ctx, events)
+	if err == nil && r.staleDecider(errs) {
+		// Nothing of this lesson was stored: another node decides it now.
+		// The senders resend to it once reconnected.
+		r.fenced = true
+		for _, d := range pending {
+			if d.origin != nil {
+				d.origin.s.kill(errMoved)
+			}
+			if d.joiner != nil {
+				r.drop(d.joiner, errMoved)
+			}
+		}
+		return
+	}
 	if err != nil {
 		lost := domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect")
 		for _, d := range pending {
@@ -535,18 +679,74 @@ func (r *Room) flush(ctx context.Context) {
 	r.maybeSnapshot()
 }
 
+// append stores events, fenced by the room's lease when it has one.
+func (r *Room) append(ctx context.Context, events []domain.Event) ([]int64, []error, error) {
+	if r.lease.Epoch > 0 {
+		return r.srv.cfg.Store.(fencedStore).AppendFenced(ctx, r.lease.Epoch, events...)
+	}
+	if r.srv.cfg.Cluster != nil {
+		// Only the lease's holder stores a lesson's decisions: a room that
+		// follows never does, whatever asked it to.
+		r.srv.log.Error("a room without the lesson's lease tried to store events", "lesson", r.lesson, "events", len(events))
+		errs := make([]error, len(events))
+		for i := range errs {
+			errs[i] = domain.Errorf(domain.CodeUnavailable, "this server does not decide the lesson; reconnect")
+		}
+		return make([]int64, len(events)), errs, nil
+	}
+	return r.srv.cfg.Store.Append(ctx, events...)
+}
+
+// staleDecider reports whether the store refused an append as fenced.
+func (r *Room) staleDecider(errs []error) bool {
+	for _, err := range errs {
+		if domain.ErrorReason(err) == domain.ReasonFenced {
+			return true
+		}
+	}
+	return false
+}
+
+// retire ends every session of a room that no longer decides or follows its
+// lesson, and every request waiting for an answer, with why (retryable):
+// the clients reconnect, and the room opened then finds the lesson's owner.
+func (r *Room) retire(why error) {
+	for s := range r.sessions {
+		s.kill(why)
+	}
+	for _, d := range r.pending {
+		if d.origin != nil {
+			d.origin.s.kill(why)
+		}
+	}
+	r.pending = nil
+	for _, f := range r.refused {
+		f.req.s.kill(why)
+	}
+	r.refused = nil
+	r.abandonForwarded(why)
+}
+
 // leaveAbsent records the leave of the participants the state lists as
 // present who have no session here: ghosts of a server killed before it
 // stored their leaves, or of a failed store. When the lesson has ended
 // (ended), it records the leave of everyone still present, so that an
 // ended lesson lists no one as present for ever.
 func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
+	if r.link != nil {
+		return // the owner records them
+	}
 	if r.state == nil || r.leaving || (ended && r.state.Status != domain.StatusEnded) {
 		return
 	}
 	here := map[string]bool{}
 	for s := range r.sessions {
 		here[s.participant] = true
+	}
+	for id, role := range r.streams {
+		if role == domain.RoleViewer {
+			here[id] = true // watching, without a session
+		}
 	}
 	ids := make([]string, 0, len(r.state.Participants))
 	for id, p := range r.state.Participants {
@@ -580,6 +780,9 @@ func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
 // armAbsent schedules leaveAbsent for the present who have no session here
 // and do not come back within AbsentAfter.
 func (r *Room) armAbsent() {
+	if r.link != nil {
+		return // the owner records them
+	}
 	r.absent = time.After(r.srv.cfg.AbsentAfter)
 }
 
@@ -587,6 +790,9 @@ func (r *Room) armAbsent() {
 // another server sharing the log recorded as gone (it found them present
 // with no session of its own).
 func (r *Room) rejoin(ctx context.Context) {
+	if r.link != nil {
+		return // the owner records them
+	}
 	queued := false
 	for s := range r.sessions {
 		if p, ok := r.state.Participants[s.participant]; ok && p.Present {
@@ -659,13 +865,18 @@ func (r *Room) publish(events []domain.Event) {
 		r.remember(e.ID, e.Seq)
 	}
 	r.broadcast = events[len(events)-1].Seq
+	r.pushEvents(events)
+	r.releaseHeld()
 	r.sinceSnap += len(events)
+	r.removeSessions(events)
+	r.answerLobby()
 	r.updateStage()
 	r.recordEvents(events)
 }
 
-// updateStage tells the stage whose media everyone receives: the teachers
-// present, and the student who has the floor.
+// updateStage tells the stage whose media everyone receives (the teachers
+// present, and the student who has the floor) and whose microphone or
+// camera the teacher muted, which reaches no one.
 func (r *Room) updateStage() {
 	if r.state == nil {
 		return
@@ -676,10 +887,26 @@ func (r *Room) updateStage() {
 			on = append(on, id)
 		}
 	}
+	for id, role := range r.streams {
+		if role == domain.RoleTeacher && r.state.Status != domain.StatusEnded && !slices.Contains(on, id) {
+			on = append(on, id)
+		}
+	}
+	r.endStreams()
 	slices.Sort(on)
 	if !slices.Equal(on, r.onStage) {
 		r.onStage = on
 		r.stage.SetOnStage(on...)
+	}
+	muted := map[string]sfu.Muted{}
+	for id, p := range r.state.Participants {
+		if p.AudioMuted || p.VideoMuted {
+			muted[id] = sfu.Muted{Audio: p.AudioMuted, Video: p.VideoMuted}
+		}
+	}
+	if !maps.Equal(muted, r.muted) {
+		r.muted = muted
+		r.stage.SetMuted(muted)
 	}
 }
 

@@ -3,12 +3,20 @@
 // lesson action travels over its data channels: a command is checked by
 // domain, stored by eventstore, and then fanned out to everyone in the
 // store's sequence order. Late joiners and reconnecting clients are replayed
-// what they missed over the same channel.
+// what they missed over the same channel. A student the lesson's rules hold
+// in the lobby is sent nothing until the log lets them in, and a removal
+// ends the removed participant's sessions in whichever room folds it.
+// Encoders and players that speak WHIP and WHEP instead open Streams: a
+// publisher's tracks go on the stage as the teacher's, a viewer is one more
+// subscriber of the stage.
 //
 // A Room owns one live lesson on this server process: its state, its
-// sessions, and the only goroutine that decides its commands. The package
-// calls inward (domain, eventstore, protocol, token) and never back out into
-// web or cmd.
+// sessions, and the only goroutine that decides its commands. With a
+// Cluster (several nodes on one PostgreSQL), a room decides only while its
+// node holds the lesson's lease; on the other nodes the lesson's room
+// follows it, forwarding its participants' joins, commands and leaves to
+// the owner over a node link. The package calls inward (domain, eventstore,
+// cluster, protocol, token) and never back out into web or cmd.
 package realtime
 
 import (
@@ -22,6 +30,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -86,6 +95,14 @@ type Config struct {
 	// killed before it stored their leave) before it records their leave
 	// (reason domain.LeftAbsent); 0 means 10 seconds.
 	AbsentAfter time.Duration
+	// Cluster, when set, makes this server one node of several sharing the
+	// Store, which must then take fenced appends (eventstore.Postgres): see
+	// Cluster. nil: this process owns every lesson it serves.
+	Cluster *Cluster
+	// MaxSubscribers, when positive, is how many participants' connections
+	// this node serves at once; one more is sent to a node with room (see
+	// capacity.go). 0 takes everyone.
+	MaxSubscribers int
 }
 
 // Server serves live lessons. Its zero value is not usable: call New.
@@ -95,6 +112,7 @@ type Server struct {
 	now      func() time.Time
 	engine   *media.Engine
 	api      *webrtc.API
+	relayAPI *webrtc.API // the relays' between nodes (see relay.go)
 	upgrader websocket.Upgrader
 	metrics  *metrics // nil records nothing
 
@@ -106,6 +124,14 @@ type Server struct {
 	sessionsCtx context.Context
 	endSessions context.CancelCauseFunc
 	sessions    sync.WaitGroup
+
+	load atomic.Int64 // participants' connections served now (capacity.go)
+
+	// draining is set by Close on a cluster node: sessions end without
+	// recording their leaves, since their participants reconnect through
+	// another node; the lessons' new owners record the leaves of those who
+	// do not.
+	draining atomic.Bool
 
 	closeOnce sync.Once // Close may be called again, and at once (a shutdown hook and a defer)
 	closeErr  error
@@ -141,6 +167,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.CommandBurst == 0 {
 		cfg.CommandBurst = defaultCommandBurst
 	}
+	if _, ok := cfg.Store.(fencedStore); cfg.Cluster != nil && !ok {
+		return nil, errors.New("realtime: a cluster node needs a store that takes fenced appends (PostgreSQL)")
+	}
 	if cfg.Decks == nil {
 		cfg.Decks, _ = cfg.Store.(DeckFinder)
 	}
@@ -149,6 +178,20 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}
+	relayAPI := engine.API
+	if cfg.Cluster != nil {
+		// Relays between nodes get ports of their own: on the one shared
+		// port, the two relays between a pair of nodes (one each way) would
+		// come from the same address, which the port tells connections
+		// apart by. Nodes reach each other directly, so no public address
+		// is announced.
+		relays, err := media.NewEngine(media.EngineConfig{Loopback: cfg.Loopback})
+		if err != nil {
+			engine.Close()
+			return nil, fmt.Errorf("realtime: %w", err)
+		}
+		relayAPI = relays.API // it has no port to close: each connection closes its own
+	}
 	m, err := newMetrics(cfg.Metrics)
 	if err != nil {
 		engine.Close()
@@ -156,7 +199,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sessions, endSessions := context.WithCancelCause(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, engine: engine, api: engine.API, metrics: m, ctx: ctx, cancel: cancel,
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, engine: engine, api: engine.API, relayAPI: relayAPI, metrics: m, ctx: ctx, cancel: cancel,
 		sessionsCtx: sessions, endSessions: endSessions, rooms: map[uuid.UUID]*Room{}}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -198,6 +241,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a lesson id", http.StatusBadRequest)
 		return
 	}
+	release, full := s.admitLoad(r.Context(), lesson)
+	if full != nil {
+		s.refuseFull(w, r, full)
+		return
+	}
+	defer release()
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
@@ -229,6 +278,9 @@ func (s *Server) acquire(ctx context.Context, lesson uuid.UUID) (*Room, error) {
 		return nil, domain.Errorf(domain.CodeUnavailable, "the server is shutting down")
 	}
 	r, ok := s.rooms[lesson]
+	if ok && r.finished() {
+		ok = false // it stopped following or deciding the lesson: a new room finds its owner
+	}
 	if !ok {
 		r = newRoom(s, lesson)
 		s.rooms[lesson] = r
@@ -259,8 +311,10 @@ func (s *Server) release(r *Room) {
 	s.mu.Lock()
 	r.holders--
 	last := r.holders == 0
-	if last {
+	if last && s.rooms[r.lesson] == r {
 		delete(s.rooms, r.lesson)
+	}
+	if last {
 		s.metrics.lessonsDelta(-1)
 	}
 	s.mu.Unlock()
@@ -285,6 +339,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
+		s.draining.Store(s.cfg.Cluster != nil)
 		s.endSessions(domain.Errorf(domain.CodeUnavailable, "the server is restarting; reconnect"))
 		s.sessions.Wait()
 		s.cancel()

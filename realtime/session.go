@@ -36,6 +36,7 @@ const (
 	ephemeralBurst      = 120
 	resendRate          = 100  // commands a second over the command rate the room still looks at, sustained
 	resendBurst         = 2000 // and at once: a backlog resent after a reconnect
+	heldSignals         = 256  // signals held while the session waits to enter (a student in the lobby)
 )
 
 // session is one participant's connection to a live lesson, from the join
@@ -74,6 +75,12 @@ type session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// remote is set on a session of an owner's room whose participant a
+	// follower node serves: the room's answers go over this node link
+	// (nodes.go). linkKey names the session on its node link, on both ends.
+	remote  *nodeLink
+	linkKey string
+
 	mu     sync.Mutex
 	reason error // why the session ended, when the server ended it
 }
@@ -89,6 +96,9 @@ func newSession(parent context.Context, srv *Server, lesson uuid.UUID, ws *webso
 
 // kill ends the session from outside run, saying why.
 func (s *session) kill(why error) {
+	if s.remote != nil {
+		s.remote.send(linkMsg{Type: linkKill, Key: s.linkKey}.withErr(why))
+	}
 	s.mu.Lock()
 	if s.reason == nil {
 		s.reason = why
@@ -130,27 +140,22 @@ func (s *session) run() {
 	}
 	defer s.pc.Close()
 	helpers.Go(func() { s.neg.run(s.ctx) })
+	// The client's signals are read from now on, in the lobby too, so
+	// that a student who leaves while waiting is seen to go; what the
+	// negotiation needs is held until the session entered.
+	signals := make(chan struct{})
+	entered := make(chan struct{})
+	helpers.Go(func() {
+		defer close(signals)
+		s.readSignals(entered)
+	})
 
-	reply := make(chan enterReply, 1)
-	if err := room.send(s.ctx, &enter{s: s, after: s.lastSeq, reply: reply}); err != nil {
-		s.bye(s.orWhy(err))
-		return
-	}
-	var res enterReply
-	select {
-	case res = <-reply:
-	case <-s.ctx.Done():
-		// The room may still take the enter, register the session and store
-		// its join: the exit queued after it stores the leave, or nothing.
-		s.leave()
-		s.bye(s.why())
-		return
-	}
-	if res.err != nil {
-		s.bye(res.err)
+	res, ok := s.enter(room, signals)
+	if !ok {
 		return
 	}
 	s.member = room.stage.Join(s.participant, s.pc)
+	close(entered) // the negotiation may publish tracks to s.member from now on
 	defer func() {
 		s.member.Leave()
 		s.pc.Close()
@@ -167,11 +172,57 @@ func (s *session) run() {
 		"after", s.lastSeq, "snapshot", res.plan.snapshot != nil, "seq", res.plan.seq)
 	helpers.Go(func() { s.out.run(s.ctx, res.plan) })
 
-	s.readSignals()
+	<-signals
 	// The leave is stored before the bye goes: a client that waits for the
 	// bye finds its leave in the log.
 	s.leave()
 	s.bye(s.why())
+}
+
+// enter enters the room, waiting in the lobby for as long as the lesson's
+// rules hold the student there. When it cannot, it says goodbye and returns
+// false.
+func (s *session) enter(room *Room, signals <-chan struct{}) (enterReply, bool) {
+	for {
+		reply := make(chan enterReply, 1)
+		if err := room.send(s.ctx, &enter{s: s, after: s.lastSeq, reply: reply}); err != nil {
+			s.bye(s.orWhy(err))
+			return enterReply{}, false
+		}
+		var res enterReply
+		select {
+		case res = <-reply:
+		case <-s.ctx.Done():
+			// The room may still take the enter, register the session and store
+			// its join: the exit queued after it stores the leave, or nothing.
+			s.leave()
+			s.bye(s.why())
+			return enterReply{}, false
+		}
+		if res.err != nil {
+			s.bye(res.err)
+			return enterReply{}, false
+		}
+		if res.wait == nil {
+			return res, true
+		}
+		s.sig.send(protocol.Signal{Type: protocol.SignalWaiting, Code: domain.CodeForbidden, Reason: domain.ReasonWaiting,
+			Message: "the teacher will let you in"})
+		select {
+		case err := <-res.wait:
+			if err == nil {
+				continue // admitted, or the lobby switched off: enter again
+			}
+			s.leave()
+			s.bye(err)
+			return enterReply{}, false
+		case <-signals: // the client left, or the session was ended
+		case <-s.ctx.Done():
+		}
+		s.leave()
+		s.bye(s.why())
+		return enterReply{}, false
+	}
 }
 
 // orWhy returns the reason the session was ended, when it was ended (the
@@ -324,8 +375,8 @@ func (s *session) connect() error {
 		}
 	})
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-		// Offers are handled only after the session entered the room, so
-		// the member exists: whatever the participant sends reaches the
+		// Offers are handled only after the session entered the room
+		// (readSignals holds them until then), so the member exists: whatever the participant sends reaches the
 		// stage, which forwards it only while they are on it.
 		s.member.Publish(t, r)
 	})
@@ -333,30 +384,76 @@ func (s *session) connect() error {
 }
 
 // readSignals handles the client's signals until the socket closes, the
-// client leaves, or the session is killed.
-func (s *session) readSignals() {
+// client leaves, or the session is killed. Offers, answers and candidates
+// that come before the session entered the room (entered closes then; a
+// student waiting in the lobby) are held, at most heldSignals of them, and
+// handled once it has: the PeerConnection's tracks are published to the
+// stage, which a session has only once it entered. A leave is acted on at
+// once. It cancels the session's context when it returns, and returns only
+// once its reader has.
+func (s *session) readSignals(entered <-chan struct{}) {
 	s.sig.keepAlive(s.ctx)
-	for s.ctx.Err() == nil {
-		sig, err := s.sig.read(s.ctx, time.Now().Add(pongWait))
-		if err != nil {
-			if isInvalid(err) {
-				s.sig.send(errorSignal(err)) // a bad message does not end the session
-				continue
+	in := make(chan protocol.Signal)
+	var reader sync.WaitGroup
+	defer reader.Wait()
+	defer s.cancel() // wakes the reader's read
+	reader.Go(func() {
+		defer close(in)
+		for s.ctx.Err() == nil {
+			sig, err := s.sig.read(s.ctx, time.Now().Add(pongWait))
+			if err != nil {
+				if isInvalid(err) {
+					s.sig.send(errorSignal(err)) // a bad message does not end the session
+					continue
+				}
+				return
 			}
-			return
+			select {
+			case in <- sig:
+			case <-s.ctx.Done():
+				return
+			}
 		}
-		s.srv.log.Debug("signal", "participant", s.participant, "type", sig.Type)
-		switch sig.Type {
-		case protocol.SignalOffer:
-			s.neg.answer(sig)
-		case protocol.SignalAnswer:
-			s.neg.answered(sig)
-		case protocol.SignalCandidate:
-			s.neg.candidate(sig)
-		case protocol.SignalLeave:
-			return
-		default:
-			s.sig.send(errorSignal(domain.Errorf(domain.CodeInvalid, "unexpected %q signal", sig.Type)))
+	})
+	var held []protocol.Signal
+	for {
+		select {
+		case <-entered:
+			entered = nil
+			for _, sig := range held {
+				s.handleSignal(sig)
+			}
+			held = nil
+		case sig, ok := <-in:
+			if !ok {
+				return
+			}
+			s.srv.log.Debug("signal", "participant", s.participant, "type", sig.Type)
+			switch {
+			case sig.Type == protocol.SignalLeave:
+				return
+			case entered == nil:
+				s.handleSignal(sig)
+			case len(held) < heldSignals:
+				held = append(held, sig)
+			default:
+				s.sig.send(errorSignal(domain.Errorf(domain.CodeInvalid, "more than %d signals before the lesson let you in", heldSignals)))
+				return
+			}
 		}
+	}
+}
+
+// handleSignal hands an offer, answer or candidate to the negotiation.
+func (s *session) handleSignal(sig protocol.Signal) {
+	switch sig.Type {
+	case protocol.SignalOffer:
+		s.neg.answer(sig)
+	case protocol.SignalAnswer:
+		s.neg.answered(sig)
+	case protocol.SignalCandidate:
+		s.neg.candidate(sig)
+	default:
+		s.sig.send(errorSignal(domain.Errorf(domain.CodeInvalid, "unexpected %q signal", sig.Type)))
 	}
 }

@@ -125,9 +125,12 @@ func (g *signaling) keepAlive(ctx context.Context) {
 }
 
 // refuse answers a WebSocket with an error and closes it.
-func refuse(ws *websocket.Conn, err error) {
+func refuse(ws *websocket.Conn, err error) { refuseSignal(ws, errorSignal(err)) }
+
+// refuseSignal sends a refusal and closes the WebSocket.
+func refuseSignal(ws *websocket.Conn, sig protocol.Signal) {
 	ws.SetWriteDeadline(time.Now().Add(writeWait))
-	ws.WriteJSON(errorSignal(err))
+	ws.WriteJSON(sig)
 	ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
 	ws.Close()
 }

@@ -17,8 +17,13 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/domain/timeline"
 	"classroom/eventstore"
+	"classroom/lessonlog"
+	"classroom/lessonvideo"
+	"classroom/realtime"
 	"classroom/realtime/token"
+	"classroom/web/signin"
 )
 
 // MaxBodyBytes bounds a request body of the JSON API.
@@ -53,6 +58,26 @@ type Config struct {
 	// school's lesson titles are not for every visitor. Empty: no one does;
 	// a visitor's pages list the lessons of the links they hold.
 	OperatorKey string
+	// LTI, when set, serves the LTI 1.3 tool's routes under /lti/.
+	LTI http.Handler
+	// Gradebook, when set, sends a launched lesson's attendance to its
+	// platform's gradebook when the teacher asks.
+	Gradebook Gradebook
+	// SignIn, when set, signs teachers and operators in with OpenID
+	// Connect (under /signin), may restrict who creates lessons, and keeps
+	// a signed-in teacher's lessons as theirs (GET /api/me).
+	SignIn *signin.Service
+	// FrameAncestors are the origins (CSP source expressions) that may
+	// show the lesson page in a frame: the learning platforms' pages.
+	// None may when it is empty.
+	FrameAncestors []string
+	// Streams, when set, serves WHIP ingest and WHEP egress (streams.go).
+	Streams *realtime.Streams
+	// Keys keeps the stream keys; nil means the Store, when it keeps them.
+	Keys eventstore.StreamKeys
+	// Videos, when set, renders and keeps lessons' videos, started,
+	// followed and fetched at /api/lessons/{id}/video.
+	Videos *lessonvideo.Renderer
 }
 
 // API serves the JSON API.
@@ -63,6 +88,7 @@ type API struct {
 	now     func() time.Time
 	decks   eventstore.Decks
 	uploads chan struct{} // a slot per deck upload being read
+	keys    eventstore.StreamKeys
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -80,12 +106,17 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.Decks, _ = cfg.Store.(eventstore.Decks)
 	}
 	cfg.DeckLimits = cfg.DeckLimits.withDefaults()
-	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, decks: cfg.Decks, uploads: make(chan struct{}, maxUploads)}
+	if cfg.Keys == nil {
+		cfg.Keys, _ = cfg.Store.(eventstore.StreamKeys)
+	}
+	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, decks: cfg.Decks, uploads: make(chan struct{}, maxUploads),
+		keys: cfg.Keys}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("POST /api/lessons", a.createLesson)
 	mux.HandleFunc("GET /api/lessons", a.listLessons)
 	mux.HandleFunc("GET /api/lessons/{id}", a.getLesson)
+	mux.HandleFunc("DELETE /api/lessons/{id}", a.deleteLesson)
 	mux.HandleFunc("POST /api/lessons/{id}/invitations", a.invite)
 	mux.HandleFunc("GET /api/lessons/{id}/export", a.exportLesson)
 	mux.HandleFunc("GET /api/lessons/{id}/state", a.lessonState)
@@ -94,9 +125,25 @@ func NewHandler(cfg Config) http.Handler {
 		mux.HandleFunc("POST /api/lessons/{id}/decks", a.uploadDeck)
 		mux.HandleFunc("GET /api/lessons/{id}/decks/{deck}/pages/{n}", a.deckPage)
 	}
+	a.routeStreams(mux)
 	mux.HandleFunc("GET /{$}", page("index.html"))
-	mux.HandleFunc("GET /lessons/{id}", lessonPage())
+	mux.HandleFunc("GET /lessons/{id}", lessonPage(cfg.FrameAncestors))
+	if cfg.LTI != nil {
+		mux.Handle("/lti/", cfg.LTI)
+	}
+	if _, ok := cfg.Store.(eventstore.LTI); ok {
+		mux.HandleFunc("GET /api/lessons/{id}/roster", a.roster)
+	}
+	if cfg.Gradebook != nil {
+		mux.HandleFunc("POST /api/lessons/{id}/gradebook", a.gradebook)
+	}
+	if cfg.SignIn != nil {
+		mux.Handle("/signin", cfg.SignIn.Handler())
+		mux.Handle("/signin/", cfg.SignIn.Handler())
+		mux.HandleFunc("GET /api/me", a.me)
+	}
 	mux.HandleFunc("GET /lessons/{id}/replay", replayPage())
+	mux.HandleFunc("GET /lessons/{id}/attendance", idPage("attendance.html", nil))
 	mux.HandleFunc("GET /api/lessons/{id}/events", a.events)
 	if cfg.Live != nil {
 		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)
@@ -107,6 +154,11 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Recordings != "" {
 		mux.HandleFunc("GET /api/lessons/{id}/recordings", a.listRecordings)
 		mux.HandleFunc("GET /api/lessons/{id}/recordings/{file}", a.recording)
+	}
+	if cfg.Videos != nil {
+		mux.HandleFunc("POST /api/lessons/{id}/video", a.startVideo)
+		mux.HandleFunc("GET /api/lessons/{id}/video/status", a.videoStatus)
+		mux.HandleFunc("GET /api/lessons/{id}/video", a.video)
 	}
 	return compressed(headers(mux))
 }
@@ -177,6 +229,8 @@ type lessonJSON struct {
 	Created time.Time  `json:"created"`
 	Ended   *time.Time `json:"ended,omitempty"`
 	LastSeq int64      `json:"last_seq"`
+	// Recording says, in a single lesson's answer, that it is being recorded.
+	Recording bool `json:"recording,omitempty"`
 	// Given only to whoever created the lesson.
 	Teacher  *linkJSON `json:"teacher,omitempty"`
 	Students *linkJSON `json:"students,omitempty"`
@@ -215,8 +269,14 @@ func toJSON(l eventstore.Lesson) lessonJSON {
 func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Title string `json:"title"`
+		Lobby bool   `json:"lobby"` // students wait to be admitted
 	}
 	if err := decodeBody(w, r, &body); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	owner, owned, err := a.mayCreate(r)
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -226,9 +286,13 @@ func (a *API) createLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	ev.Payload.(*domain.LessonCreated).Lobby = body.Lobby
 	seqs, errs, err := a.store.Append(r.Context(), ev)
 	if err == nil {
 		err = errs[0]
+	}
+	if err == nil && owned {
+		err = a.recordOwner(r, id, owner)
 	}
 	if err != nil {
 		a.fail(w, r, err)
@@ -344,7 +408,16 @@ func (a *API) getLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	a.reply(w, http.StatusOK, toJSON(l))
+	out := toJSON(l)
+	// Whether it is being recorded, for a student to know before their
+	// camera and microphone are used.
+	st, err := lessonlog.Seek(r.Context(), a.store, id, timeline.AtSeq(l.LastSeq))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out.Recording = st.Recording
+	a.reply(w, http.StatusOK, out)
 }
 
 // decodeBody reads a JSON request body of at most MaxBodyBytes into v,

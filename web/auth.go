@@ -8,7 +8,9 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/domain/timeline"
 	"classroom/eventstore"
+	"classroom/lessonlog"
 	"classroom/realtime/token"
 )
 
@@ -61,7 +63,8 @@ func (a *API) bearer(r *http.Request, lesson uuid.UUID, whose string) (token.Cla
 // a student (with their own token, or a class link the teacher has not
 // replaced) once the lesson has ended. While it runs, a student takes part
 // in it; and a link that leaked to someone outside the class does not let
-// them watch the recordings of a lesson in progress unseen.
+// them watch the recordings of a lesson in progress unseen. A student the
+// teacher removed is refused with their own token.
 func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
 	id, err := pathLesson(r)
 	if err != nil {
@@ -80,6 +83,16 @@ func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
 	}
 	if claims.Role != domain.RoleTeacher && lesson.Ended.IsZero() {
 		return uuid.Nil, domain.Errorf(domain.CodeForbidden, "students play a lesson back once it has ended")
+	}
+	if claims.Role != domain.RoleTeacher && claims.Participant != "" {
+		// A removed student's own token plays nothing back.
+		st, err := lessonlog.Seek(r.Context(), a.store, id, timeline.AtSeq(lesson.LastSeq))
+		if err != nil {
+			return uuid.Nil, err
+		}
+		if st.IsRemoved(claims.Participant) {
+			return uuid.Nil, domain.Errorf(domain.CodeForbidden, "the teacher removed you from this lesson").Because(domain.ReasonRemoved)
+		}
 	}
 	return id, nil
 }

@@ -113,6 +113,8 @@ func TestExportHTTP(t *testing.T) {
 		{"chapters.vtt", "text/vtt; charset=utf-8", name + ".chapters.vtt"},
 		{"chat.vtt", "text/vtt; charset=utf-8", name + ".chat.vtt"},
 		{"svg", "application/zip", name + ".svg.zip"},
+		{"attendance.csv", "text/csv; charset=utf-8; header=present", name + ".attendance.csv"},
+		{"attendance.json", "application/json", name + ".attendance.json"},
 	} {
 		t.Run(c.format, func(t *testing.T) {
 			resp, body := a.get(base+c.format, teacher)
@@ -135,6 +137,16 @@ func TestExportHTTP(t *testing.T) {
 				rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
 				if err != nil || len(rows) != len(events)+1 {
 					t.Fatalf("%d rows for %d events (%v)", len(rows), len(events), err)
+				}
+			case "attendance.csv", "attendance.json":
+				// The download is the report the log gives, byte for byte.
+				want := new(bytes.Buffer)
+				f, _ := lessonlog.FormatOf(c.format)
+				if _, err := f.Write(want, a.store.Events(context.Background(), lesson, 0)); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(body, want.Bytes()) || len(final.Participants) == 0 || bytes.Count(body, []byte("\n")) < 2 && c.format == "attendance.csv" {
+					t.Fatalf("attendance: %.300s\nwant %.300s", body, want)
 				}
 			case "chapters.vtt", "chat.vtt":
 				if !bytes.HasPrefix(body, []byte("WEBVTT\n")) || bytes.Count(body, []byte(" --> ")) < 10 {

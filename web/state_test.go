@@ -640,6 +640,7 @@ func (g *lessonGen) play() {
 	}
 	g.random(4000)
 
+	g.controls()
 	g.joinAll()
 	g.do("teacher", &domain.LessonEnded{})
 	g.random(200) // refused but for leaving; some stored anyway
@@ -649,13 +650,118 @@ func (g *lessonGen) play() {
 		domain.KindTextAdded, domain.KindObjectsErased, domain.KindBoardUndone, domain.KindBoardRedone,
 		domain.KindBoardCleared, domain.KindDeckAdded, domain.KindSlideChanged, domain.KindHandRaised,
 		domain.KindHandLowered, domain.KindFloorGranted, domain.KindFloorRevoked, domain.KindChatPosted,
-		domain.KindRecordingStarted, domain.KindRecordingStopped} {
+		domain.KindRecordingStarted, domain.KindRecordingStopped, domain.KindLobbyChanged, domain.KindLessonLocked,
+		domain.KindParticipantWaiting, domain.KindParticipantAdmitted, domain.KindParticipantDenied,
+		domain.KindParticipantRemoved, domain.KindMediaMuted, domain.KindMediaUnmuted, domain.KindUnmuteAsked,
+		domain.KindChatPermitted} {
 		if g.kinds[k] == 0 {
 			t.Fatalf("the lesson has no accepted %s: the generator does not cover it", k)
 		}
 	}
 	if len(g.st.Chat) != domain.MaxChatMessagesKept {
 		t.Fatalf("the state keeps %d chat messages", len(g.st.Chat))
+	}
+}
+
+// newcomer is a student who is not one of the lesson's regulars: one who
+// waits in the lobby, is admitted or denied, and may be removed.
+func (g *lessonGen) newcomer() string {
+	id := fmt.Sprintf("new-%d", g.rng.IntN(40))
+	if g.rng.IntN(4) == 0 {
+		id = "Ωnew\u2028" + id
+	}
+	g.roles[id] = domain.RoleStudent
+	return id
+}
+
+// control sends one of the teacher's controls (lobby, lock, removal, mute,
+// chat), or a student's part in them, mostly sensible ones.
+func (g *lessonGen) control(actor, teacher, student string) {
+	waiting := func() string {
+		if len(g.st.Waiting) > 0 && g.rng.IntN(4) != 0 {
+			return g.st.Waiting[g.rng.IntN(len(g.st.Waiting))].ID
+		}
+		return g.newcomer()
+	}
+	audio := g.rng.IntN(2) == 0
+	video := !audio || g.rng.IntN(2) == 0
+	switch g.rng.IntN(11) {
+	case 0:
+		g.do(teacher, &domain.LobbyChanged{On: g.rng.IntN(3) != 0})
+	case 1:
+		g.do(teacher, &domain.LessonLocked{Locked: g.rng.IntN(3) == 0})
+	case 2:
+		g.do(g.newcomer(), &domain.ParticipantWaiting{Name: g.text(6)})
+	case 3:
+		who := waiting()
+		if g.rng.IntN(3) == 0 {
+			who = ""
+		}
+		g.do(teacher, &domain.ParticipantAdmitted{Participant: who})
+	case 4:
+		g.do(teacher, &domain.ParticipantDenied{Participant: waiting()})
+	case 5:
+		g.do(waiting(), &domain.ParticipantJoined{Name: g.text(6)})
+	case 6:
+		g.do(teacher, &domain.ParticipantRemoved{Participant: g.newcomer(), KeepOpen: g.rng.IntN(2) == 0})
+	case 7:
+		who := student
+		if g.rng.IntN(3) == 0 {
+			who = ""
+		}
+		g.do(teacher, &domain.MediaMuted{Participant: who, Audio: audio, Video: video})
+	case 8:
+		g.do(actor, &domain.MediaUnmuted{Audio: audio, Video: video})
+	case 9:
+		g.do(teacher, &domain.UnmuteAsked{Participant: student})
+	default:
+		g.do(teacher, &domain.ChatPermitted{Allowed: g.rng.IntN(3) != 0})
+	}
+}
+
+// controls plays each of the teacher's controls once, so that every kind is
+// accepted at least once whatever the random part did.
+func (g *lessonGen) controls() {
+	t := g.t
+	g.joinAll()
+	for _, c := range []struct {
+		actor string
+		p     domain.Payload
+	}{
+		{"teacher", &domain.LessonLocked{Locked: false}},
+		{"teacher", &domain.LobbyChanged{On: false}},
+		{"teacher", &domain.LobbyChanged{On: true}},
+		{"late-1", &domain.ParticipantWaiting{Name: "Late one"}},
+		{"late-2", &domain.ParticipantWaiting{Name: "Late two"}},
+		{"late-3", &domain.ParticipantWaiting{Name: "Late three"}},
+		{"teacher", &domain.ParticipantDenied{Participant: "late-2"}},
+		{"teacher", &domain.ParticipantAdmitted{Participant: "late-3"}},
+		{"teacher", &domain.ParticipantAdmitted{}},
+		{"late-1", &domain.ParticipantJoined{Name: "Late one"}},
+		{"teacher", &domain.LessonLocked{Locked: true}},
+		{"teacher", &domain.ParticipantRemoved{Participant: "late-1"}},
+		{"teacher", &domain.LessonLocked{Locked: false}},
+		{"teacher", &domain.ChatPermitted{Allowed: true}},
+		{"teacher", &domain.ChatPermitted{Allowed: false}},
+		{"teacher", &domain.ChatPermitted{Allowed: true}},
+		{"ann", &domain.MediaUnmuted{Audio: true, Video: true}},
+		{"teacher", &domain.MediaMuted{Participant: "ann", Audio: true, Video: true}},
+		{"teacher", &domain.UnmuteAsked{Participant: "ann"}},
+		{"ann", &domain.MediaUnmuted{Audio: true, Video: true}},
+		{"teacher", &domain.MediaMuted{Audio: true}},
+	} {
+		if c.actor != "teacher" {
+			g.roles[c.actor] = domain.RoleStudent
+		}
+		// What the random part left switched on or muted may refuse the
+		// steps that take it back, which come first.
+		if !g.do(c.actor, c.p) {
+			switch c.p.(type) {
+			case *domain.LessonLocked, *domain.LobbyChanged, *domain.ChatPermitted, *domain.MediaUnmuted:
+			default:
+				t.Fatalf("%s by %s was refused", c.p.Kind(), c.actor)
+			}
+		}
 	}
 }
 
@@ -678,6 +784,10 @@ func (g *lessonGen) random(n int) {
 		}
 		student := genStudents[g.rng.IntN(len(genStudents))]
 		slide := g.slide()
+		if g.rng.IntN(15) == 0 {
+			g.control(actor, teacher, student)
+			continue
+		}
 		switch r := g.rng.IntN(100); {
 		case r < 3:
 			g.do(actor, &domain.ParticipantJoined{Name: g.text(6)})

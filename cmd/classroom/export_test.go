@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -106,6 +107,10 @@ func TestExportImportCommands(t *testing.T) {
 	if code != 0 || strings.Count(stdout, "\n") < 3001 || !strings.HasPrefix(stdout, "offset,time,seq,") {
 		t.Fatalf("export to stdout: exit %d, %d lines\n%s", code, strings.Count(stdout, "\n"), stderr)
 	}
+	code, stdout, stderr = runBinary(t, nil, noPG, "export", "-data", src, "-lesson", lesson, "-format", "attendance.csv", "-o", "-")
+	if code != 0 || !strings.HasPrefix(stdout, strings.Join(timeline.AttendanceColumns, ",")+"\n") || strings.Count(stdout, "\n") < 2 {
+		t.Fatalf("attendance to stdout: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	svgDir := filepath.Join(out, "boards")
 	if code, _, stderr := runBinary(t, nil, noPG, "export", "-data", src, "-lesson", lesson, "-format", "svg", "-o", svgDir); code != 0 {
 		t.Fatalf("export svg: exit %d\n%s", code, stderr)
@@ -151,5 +156,34 @@ func TestExportImportCommands(t *testing.T) {
 	}
 	if code, _, stderr := runBinary(t, nil, noPG, "export", "-data", src, "-lesson", lesson, "-format", "pdf", "-o", "-"); code != 1 || !strings.Contains(stderr, "unknown export format") {
 		t.Fatalf("unknown format: exit %d\n%s", code, stderr)
+	}
+
+	// Deleted: refused while the lesson goes on, then gone with its
+	// recordings once it has ended.
+	if code, _, stderr := runBinary(t, nil, noPG, "delete", "-data", src, "-lesson", lesson); code != 1 || !strings.Contains(stderr, "end the lesson before deleting it") {
+		t.Fatalf("deleting a lesson not ended: exit %d\n%s", code, stderr)
+	}
+	store, err = eventstore.OpenSQLite(context.Background(), src, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := domain.Event{ID: uuid.New(), Lesson: uuid.MustParse(lesson), Version: domain.EventVersion, Actor: "teacher",
+		Role: domain.RoleTeacher, Time: time.Now().UTC().Truncate(time.Microsecond), Payload: &domain.LessonEnded{}}
+	if _, errs, err := store.Append(context.Background(), end); err != nil || errs[0] != nil {
+		t.Fatalf("end the lesson: %v %v", err, errs)
+	}
+	store.Close()
+	recordings := filepath.Join(src, "recordings", lesson)
+	if err := os.MkdirAll(recordings, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runBinary(t, nil, noPG, "delete", "-data", src, "-lesson", lesson); code != 0 || !strings.Contains(stdout, "deleted lesson "+lesson) {
+		t.Fatalf("delete: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(recordings); !os.IsNotExist(err) {
+		t.Fatalf("the lesson's recordings after delete: %v", err)
+	}
+	if code, _, stderr := runBinary(t, nil, noPG, "export", "-data", src, "-lesson", lesson, "-format", "json", "-o", "-"); code != 1 || !strings.Contains(stderr, "no lesson") {
+		t.Fatalf("export of a deleted lesson: exit %d\n%s", code, stderr)
 	}
 }

@@ -1,7 +1,7 @@
 // Command classroom runs the online classroom server, migrates its database,
 // and exports and imports lessons. It is wiring only: it reads flags and the
 // environment, opens the store, the live server and the HTTP handler, and
-// hands files to lessonlog; it must never hold a lesson rule, an export
+// hands files to lessonlog and deletions to retention; it must never hold a lesson rule, an export
 // format or an HTTP handler of its own.
 //
 // Usage:
@@ -10,6 +10,9 @@
 //	classroom migrate [flags]   apply database migrations and exit
 //	classroom export -lesson ID -format F -o PATH   export a lesson
 //	classroom import -i PATH    import an exported lesson
+//	classroom lti add|rotate-key|urls [flags]   register an LTI platform, rotate the tool's key, print the URLs platforms need
+//	classroom delete -lesson ID delete an ended lesson and its recordings
+//	classroom video -lesson ID -token T [-start] [-o PATH]   start, follow and fetch a lesson's video
 //
 // Every flag has an environment variable; see "classroom help".
 package main
@@ -28,19 +31,24 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"classroom/eventstore"
+	"classroom/lessonvideo"
 	"classroom/media/turn"
 	"classroom/realtime"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
+	"classroom/retention"
 	"classroom/web"
 )
 
@@ -50,29 +58,44 @@ func main() {
 
 // config is what the flags and environment set.
 type config struct {
-	addr           string
-	databaseURL    string
-	dataDir        string
-	tokenKeyFile   string
-	allowedOrigins string
-	publicIP       string
-	iceLoopback    bool
-	mediaUDPAddr   string
-	turnAddr       string
-	turnTCPAddr    string
-	turnSecretFile string
-	turnTTL        time.Duration
-	turnPrivate    bool
-	turnShare      bool
-	tlsCert        string
-	tlsKey         string
-	acmeDomains    string
-	acmeEmail      string
-	acmeDirectory  string
-	httpAddr       string
-	recordingsDir  string
-	writeTimeout   time.Duration
-	operatorKey    string
+	addr             string
+	databaseURL      string
+	dataDir          string
+	tokenKeyFile     string
+	allowedOrigins   string
+	publicIP         string
+	iceLoopback      bool
+	mediaUDPAddr     string
+	turnAddr         string
+	turnTCPAddr      string
+	turnSecretFile   string
+	turnTTL          time.Duration
+	turnPrivate      bool
+	turnShare        bool
+	tlsCert          string
+	tlsKey           string
+	acmeDomains      string
+	acmeEmail        string
+	acmeDirectory    string
+	httpAddr         string
+	recordingsDir    string
+	writeTimeout     time.Duration
+	publicURL        string
+	ltiPlatformsFile string
+	ltiKeysFile      string
+	frameAncestors   string
+	signinFile       string
+	nodeID           string
+	nodeAddr         string
+	nodeAdvertise    string
+	leaseTTL         time.Duration
+	maxSubscribers   int
+	nodePublicURL    string
+	retention        string
+	maxViewers       int
+	videosDir        string
+	videoRenders     int
+	operatorKey      string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -114,8 +137,46 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
 	fs.StringVar(&c.operatorKey, "operator-key", env("CLASSROOM_OPERATOR_KEY", ""),
 		"the operator's secret, which lists every lesson (GET /api/lessons, the home page opened as /#operator=KEY); empty: no one lists them (CLASSROOM_OPERATOR_KEY)")
+	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
+		"with PostgreSQL, this server's name among the nodes sharing the database, unique among those running; empty for HOSTNAME-PORT, the host's name and -addr's port (CLASSROOM_NODE_ID)")
+	fs.StringVar(&c.nodeAddr, "node-addr", env("CLASSROOM_NODE_ADDR", "127.0.0.1:0"),
+		"with PostgreSQL, the internal address other nodes reach this one on, for the lessons it decides; the default serves nodes on this machine only (CLASSROOM_NODE_ADDR)")
+	fs.StringVar(&c.nodeAdvertise, "node-advertise", env("CLASSROOM_NODE_ADVERTISE", ""),
+		"the base URL other nodes use for -node-addr (http://10.0.0.5:8444); empty for -node-addr itself, or this host's name when it listens on every interface (CLASSROOM_NODE_ADVERTISE)")
+	fs.DurationVar(&c.leaseTTL, "lease-ttl", envDuration("CLASSROOM_LEASE_TTL", 3*time.Second),
+		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for a killed node's successor (CLASSROOM_LEASE_TTL)")
+	fs.StringVar(&c.videosDir, "videos-dir", env("CLASSROOM_VIDEOS_DIR", ""),
+		"directory of lessons' rendered videos; empty means DATA/videos (CLASSROOM_VIDEOS_DIR)")
+	fs.IntVar(&c.videoRenders, "video-renders", envInt("CLASSROOM_VIDEO_RENDERS", 1),
+		"how many lessons' videos render at once, in the background at the lowest priority; 0 renders none (CLASSROOM_VIDEO_RENDERS)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
+	fs.StringVar(&c.retention, "retention", env("CLASSROOM_RETENTION", ""),
+		"delete lessons this long after they ended, their logs, decks and recordings (90d, or a duration); empty keeps them (CLASSROOM_RETENTION)")
+	fs.StringVar(&c.publicURL, "public-url", env("CLASSROOM_PUBLIC_URL", ""),
+		"the server's public URL (https://classroom.school.example); the LTI 1.3 tool is served only with it (CLASSROOM_PUBLIC_URL)")
+	fs.StringVar(&c.ltiPlatformsFile, "lti-platforms", env("CLASSROOM_LTI_PLATFORMS", ""),
+		"JSON file of the registered LTI platforms, written by \"classroom lti add\" (CLASSROOM_LTI_PLATFORMS; default DATA/lti-platforms.json)")
+	fs.StringVar(&c.ltiKeysFile, "lti-keys", env("CLASSROOM_LTI_KEYS", ""),
+		"file of the LTI tool's private keys, created when missing; every server of a school must share it (CLASSROOM_LTI_KEYS; default DATA/lti-keys.json)")
+	fs.StringVar(&c.frameAncestors, "frame-ancestors", env("CLASSROOM_FRAME_ANCESTORS", ""),
+		"comma-separated origins that may show the lesson page in a frame; default the LTI platforms' issuers (CLASSROOM_FRAME_ANCESTORS)")
+	fs.StringVar(&c.signinFile, "signin-config", env("CLASSROOM_SIGNIN_CONFIG", ""),
+		"JSON file of the OpenID Connect providers teachers and operators sign in with; none when it does not exist (CLASSROOM_SIGNIN_CONFIG; default DATA/signin.json)")
+	fs.IntVar(&c.maxSubscribers, "max-subscribers", envInt("CLASSROOM_MAX_SUBSCRIBERS", 0),
+		"how many participants this node serves at once; one more is sent to another node with room (see -node-public-url), or refused; 0 for no limit (CLASSROOM_MAX_SUBSCRIBERS)")
+	fs.StringVar(&c.nodePublicURL, "node-public-url", env("CLASSROOM_NODE_PUBLIC_URL", ""),
+		"with PostgreSQL, the base URL participants reach this very node by (https://n1.class.example.org), to which full nodes send participants; empty: no node sends any here (CLASSROOM_NODE_PUBLIC_URL)")
+	fs.IntVar(&c.maxViewers, "max-viewers", envInt("CLASSROOM_MAX_VIEWERS", realtime.DefaultMaxViewers),
+		"WHEP viewers one lesson admits (CLASSROOM_MAX_VIEWERS)")
+}
+
+// envInt is env for integers; an unparsable value falls back to def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 // envDuration is env for durations; an unparsable value falls back to def.
@@ -153,6 +214,13 @@ func (c *config) relayIP() (string, error) {
 		return "127.0.0.1", nil
 	}
 	return "", errors.New("the host has no IPv4 address to relay on: set -public-ip")
+}
+
+func (c *config) videos() string {
+	if c.videosDir != "" {
+		return c.videosDir
+	}
+	return filepath.Join(c.dataDir, "videos")
 }
 
 func (c *config) recordings() string {
@@ -213,12 +281,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	c.flags(fs)
 	var x transfer
+	var l ltiFlags
+	var deleteID string
+	var v videoClient
 	switch cmd {
 	case "serve", "migrate":
+	case "delete":
+		fs.StringVar(&deleteID, "lesson", "", "the id of the ended lesson to delete, with its recordings")
+	case "lti":
+		if len(args) == 0 {
+			fmt.Fprintln(stderr, "usage: classroom lti add|rotate-key|urls [flags]")
+			return 2
+		}
+		l.sub, args = args[0], args[1:]
+		l.flags(fs)
 	case "export", "import":
 		x.flags(fs, cmd)
+	case "video":
+		fs = flag.NewFlagSet("classroom video", flag.ContinueOnError) // a client: the server's flags do not apply
+		fs.SetOutput(stderr)
+		v.flags(fs)
 	case "help":
-		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|help] [flags]")
+		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|delete|lti|video|help] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
@@ -243,8 +327,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	if cmd == "migrate" {
 		err = migrate(ctx, &c, log, stdout)
+	} else if cmd == "lti" {
+		err = l.run(&c, stdout)
 	} else if cmd == "export" || cmd == "import" {
 		err = x.run(ctx, cmd, &c, log, os.Stdin, stdout, stderr)
+	} else if cmd == "delete" {
+		err = deleteLesson(ctx, &c, log, deleteID, stdout)
+	} else if cmd == "video" {
+		err = v.run(ctx, stdout, stderr)
 	} else {
 		err = serve(ctx, &c, log)
 	}
@@ -294,7 +384,29 @@ func (c *config) startRelay(log *slog.Logger, shared *web.PortShare) (*turn.Rela
 	return relay, nil
 }
 
+// deleteLesson deletes an ended lesson for real (retention.Delete).
+func deleteLesson(ctx context.Context, c *config, log *slog.Logger, lessonID string, stdout io.Writer) error {
+	id, err := uuid.Parse(lessonID)
+	if err != nil {
+		return fmt.Errorf("-lesson %q is not a lesson id", lessonID)
+	}
+	store, err := eventstore.Open(ctx, c.store(log))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := retention.Delete(ctx, store, c.recordings(), id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted lesson %s\n", id)
+	return nil
+}
+
 func serve(ctx context.Context, c *config, log *slog.Logger) error {
+	keep, err := retention.Parse(c.retention)
+	if err != nil {
+		return fmt.Errorf("-retention: %w", err)
+	}
 	log.Info("opening the event store", "store", c.describe())
 	store, err := eventstore.Open(ctx, c.store(log))
 	if err != nil {
@@ -307,6 +419,15 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		}
 		log.Info("event store closed")
 	}()
+	if keep > 0 {
+		// Ended lessons older than the retention are deleted now and then
+		// hourly; the loop ends before the store closes.
+		keepCtx, stopKeeping := context.WithCancel(ctx)
+		var keeping sync.WaitGroup
+		keeping.Go(func() { retention.Keep(keepCtx, log, store, c.recordings(), keep, time.Now) })
+		defer keeping.Wait()
+		defer stopKeeping()
+	}
 
 	key, err := token.LoadOrCreateKey(c.keyFile())
 	if err != nil {
@@ -360,11 +481,22 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 			return out
 		}
 	}
+	var node *node
+	if pg, ok := store.(*eventstore.Postgres); ok {
+		if node, err = c.joinCluster(pg, key, log); err != nil {
+			return err
+		}
+		defer node.leave(log) // after the live server closed: it hands its lessons over first
+	}
 	live, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Logger: log, Metrics: registry,
 		AllowedOrigins: splitList(c.allowedOrigins), NAT1To1IPs: publicIPs, Loopback: c.iceLoopback,
-		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings()})
+		MediaUDPAddr: c.mediaUDPAddr, ICEServers: iceServers, RecordingsDir: c.recordings(), Cluster: node.cluster(),
+		MaxSubscribers: c.maxSubscribers})
 	if err != nil {
 		return err
+	}
+	if node != nil {
+		node.serve(live, log)
 	}
 	if a := live.MediaAddr(); a != nil {
 		log.Info("media on one UDP port", "addr", a.String())
@@ -380,9 +512,35 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		go challengeSrv.Serve(httpLn)
 		defer challengeSrv.Close()
 	}
+	ltiTool, frameAncestors, err := c.ltiTool(store, tokens, log)
+	if err != nil {
+		return err
+	}
+	signIn, err := c.signIn(key, log)
+	if err != nil {
+		return err
+	}
+	webConfig := web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
+		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn, OperatorKey: c.operatorKey,
+		Streams: realtime.NewStreams(live, realtime.StreamsConfig{MaxViewers: c.maxViewers})}
+	ltiRoutes(ltiTool, &webConfig)
+	var videos *lessonvideo.Renderer
+	if c.videoRenders > 0 {
+		decks, _ := store.(eventstore.Decks)
+		videos, err = lessonvideo.NewRenderer(lessonvideo.RendererConfig{
+			Source: lessonvideo.Source{Store: store, Decks: decks, Recordings: c.recordings()},
+			Dir:    c.videos(), Parallel: c.videoRenders, Logger: log})
+		if err != nil {
+			return err
+		}
+		renderCtx, stopRenders := context.WithCancel(ctx)
+		rendersDone := make(chan struct{})
+		go func() { videos.Run(renderCtx); close(rendersDone) }()
+		defer func() { stopRenders(); <-rendersDone }() // before the store closes
+	}
+	webConfig.Videos = videos
 	srv := &http.Server{
-		Handler: web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(), OperatorKey: c.operatorKey,
-			Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{})}),
+		Handler:           web.NewHandler(webConfig),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      c.writeTimeout,
@@ -403,6 +561,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	node.drain(log)
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// Shutdown does not wait for hijacked connections (the WebSockets);

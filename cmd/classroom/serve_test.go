@@ -68,7 +68,7 @@ func (b *logBuffer) String() string {
 
 // server is a running classroom process.
 type server struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	addr   string
 	stderr *logBuffer
@@ -76,7 +76,7 @@ type server struct {
 	err    error         // its exit status; set before exited closes
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -86,7 +86,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func start(t *testing.T, addr string, args ...string) *server {
+func start(t testing.TB, addr string, args ...string) *server {
 	t.Helper()
 	bin, err := binary()
 	if err != nil {

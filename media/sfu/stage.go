@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"log/slog"
+	"maps"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -24,6 +25,7 @@ type Stage struct {
 	mu      sync.Mutex
 	members map[*Member]struct{}
 	onStage map[string]bool
+	muted   map[string]Muted // media held back whoever is on stage
 	closed  bool
 	subs    []media.Subscriber // besides the members: recorders
 	wg      sync.WaitGroup     // writers and RTCP readers of forwarded tracks
@@ -36,6 +38,11 @@ type Member struct {
 	pc    *webrtc.PeerConnection
 
 	reading sync.WaitGroup // read loops of the member's publications
+
+	// relay is another node's relay of the stage (JoinRelay); relayed is a
+	// participant of another node whose tracks come over a relay
+	// (JoinRelayed). Neither changes once joined.
+	relay, relayed bool
 
 	// Guarded by stage.mu.
 	pubs  []*publication
@@ -55,7 +62,30 @@ func NewStage(log *slog.Logger) *Stage {
 // of everyone on stage. Call Publish from the connection's OnTrack, and
 // Leave before closing the connection.
 func (s *Stage) Join(participant string, pc *webrtc.PeerConnection) *Member {
-	m := &Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}}
+	return s.join(&Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}})
+}
+
+// JoinRelay adds another node's relay of the stage: its connection is sent
+// the tracks of everyone on stage, like a participant's, except those that
+// came here over a relay themselves. Every node takes a lesson's media
+// straight from each node it is published on, so nothing is relayed twice
+// nor back to where it came from. The relay's simulcast tracks are sent the
+// best layer that is sending, since the receiving node sends no bandwidth
+// estimate. Its keyframe requests and NACKs are answered as a
+// participant's are.
+func (s *Stage) JoinRelay(node string, pc *webrtc.PeerConnection) *Member {
+	return s.join(&Member{stage: s, id: "node:" + node, pc: pc, downs: map[*publication]*downTrack{}, relay: true})
+}
+
+// JoinRelayed adds a participant of another node whose tracks arrive over
+// pc, a relay from that node: Publish them like a participant's. It is sent
+// nothing. Keyframe requests for its tracks go to the other node over pc,
+// which asks the participant.
+func (s *Stage) JoinRelayed(participant string, pc *webrtc.PeerConnection) *Member {
+	return s.join(&Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}, relayed: true})
+}
+
+func (s *Stage) join(m *Member) *Member {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -77,6 +107,19 @@ func (s *Stage) SetOnStage(participants ...string) {
 	for _, p := range participants {
 		s.onStage[p] = true
 	}
+	s.reconcile()
+}
+
+// Muted says which of a participant's media the stage forwards to nobody.
+type Muted struct{ Audio, Video bool }
+
+// SetMuted says whose microphone (Audio) or camera (Video) reaches no one,
+// on stage or not; a participant muted is absent from muted. Their tracks
+// are taken from every subscriber at once, and come back when unmuted.
+func (s *Stage) SetMuted(muted map[string]Muted) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.muted = maps.Clone(muted)
 	s.reconcile()
 }
 
@@ -176,6 +219,9 @@ func (s *Stage) staged(pub *publication) bool {
 	if s.closed || o.left || !s.onStage[o.id] {
 		return false
 	}
+	if m := s.muted[o.id]; m.Audio && pub.kind == webrtc.RTPCodecTypeAudio || m.Video && pub.kind == webrtc.RTPCodecTypeVideo {
+		return false
+	}
 	select {
 	case <-pub.done:
 		return false
@@ -188,6 +234,9 @@ func (s *Stage) staged(pub *publication) bool {
 // forwarded reports whether pub should reach sub now.
 func (s *Stage) forwarded(pub *publication, sub *Member) bool {
 	o := pub.owner
+	if sub.relayed || (sub.relay && o.relayed) {
+		return false
+	}
 	return !sub.left && o != sub && o.id != sub.id && s.staged(pub)
 }
 

@@ -127,6 +127,14 @@ func (c *Client) Participant() string {
 	return c.participant
 }
 
+// URL returns the signaling URL the client joined through: Options.URL, or
+// the node a full node sent it to.
+func (c *Client) URL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opts.URL
+}
+
 // ResumeToken returns the token that admits this participant again.
 func (c *Client) ResumeToken() string {
 	c.mu.Lock()
@@ -332,6 +340,15 @@ func (c *Client) Resume(ctx context.Context) error {
 	tok := c.resume
 	c.mu.Unlock()
 	return c.connect(ctx, tok)
+}
+
+// ResumeVia is Resume through another endpoint: the same lesson served by
+// another server node, say.
+func (c *Client) ResumeVia(ctx context.Context, url string) error {
+	c.mu.Lock()
+	c.opts.URL = url
+	c.mu.Unlock()
+	return c.Resume(ctx)
 }
 
 // Close leaves the lesson and releases the connection.

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -32,6 +33,69 @@ type conn struct {
 // client has, and returns once it has caught up; commands not yet
 // acknowledged are sent again on it.
 func (c *Client) connect(ctx context.Context, tok string) error {
+	first := c.URL()
+	for hop := 0; ; hop++ {
+		err := c.connectTo(ctx, tok)
+		var r *redirect
+		var next string
+		switch {
+		case errors.As(err, &r):
+			next = r.url
+		case errors.As(err, new(*dialError)) && c.URL() != first:
+			// The node a full one sent us to is gone (it may stay listed
+			// for seconds after it died): ask the first one again.
+			next = first
+		}
+		if next == "" || hop == maxRedirects {
+			return err
+		}
+		// The loads a full node goes by may be a heartbeat old, so a
+		// further hop waits a little longer.
+		c.mu.Lock()
+		c.opts.URL = next
+		c.mu.Unlock()
+		select {
+		case <-time.After(time.Duration(hop) * redirectPause):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// maxRedirects bounds how many full nodes in a row one join follows;
+// redirectPause is the wait before the second, twice it before the third...
+const (
+	maxRedirects  = 5
+	redirectPause = 200 * time.Millisecond
+)
+
+// redirect is a full node's refusal, naming the signaling URL of a node
+// with room.
+type redirect struct {
+	url string
+	err *domain.Error
+}
+
+func (r *redirect) Error() string { return r.err.Error() + " (sent to " + r.url + ")" }
+func (r *redirect) Unwrap() error { return r.err }
+
+// refused is the server's error signal as an error: a *redirect when it
+// names a node to join through instead, a *domain.Error otherwise.
+func refused(sig protocol.Signal) error {
+	if sig.Reason == domain.ReasonNodeFull && sig.Redirect != "" {
+		return &redirect{url: sig.Redirect, err: refusal(sig)}
+	}
+	return refusal(sig)
+}
+
+// dialError is a signaling URL that could not be reached at all.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+// connectTo is connect on the client's URL, once.
+func (c *Client) connectTo(ctx context.Context, tok string) error {
 	cn, err := c.dial(ctx)
 	if err != nil {
 		return err
@@ -102,7 +166,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		if resp != nil {
 			return nil, fmt.Errorf("dial %s: %w (HTTP %d)", c.opts.URL, err, resp.StatusCode)
 		}
-		return nil, fmt.Errorf("dial %s: %w", c.opts.URL, err)
+		return nil, &dialError{fmt.Errorf("dial %s: %w", c.opts.URL, err)}
 	}
 	return &conn{ws: ws, opened: make(chan struct{}), done: make(chan struct{})}, nil
 }
@@ -128,7 +192,7 @@ func (c *Client) join(ctx context.Context, cn *conn, tok string, after int64) (p
 	}
 	ws.SetReadDeadline(time.Time{})
 	if welcome.Type == protocol.SignalError {
-		return protocol.Signal{}, refusal(welcome)
+		return protocol.Signal{}, refused(welcome)
 	}
 	if welcome.Type != protocol.SignalWelcome {
 		return protocol.Signal{}, fmt.Errorf("expected a welcome, got %q", welcome.Type)
@@ -323,7 +387,7 @@ func refusedInstead(ws *websocket.Conn, err error) error {
 			return err
 		}
 		if sig.Type == protocol.SignalError {
-			return refusal(sig)
+			return refused(sig)
 		}
 	}
 }

@@ -150,6 +150,15 @@ func FuzzDecodeCommand(f *testing.F) {
 		`{"type":"command","id":"` + id + `","kind":"stroke.drawn","data":{"object":"` + id + `","slide":{"deck":"00000000-0000-0000-0000-000000000000","page":0},"part":0,"tool":"pen","color":"#000000","width":2,"points":[[1,2,0,0.5]]}}`,
 		`{"type":"command","id":"` + id + `","kind":"hand.raised","data":{}}`,
 		`{"type":"command","id":"` + id + `","kind":"floor.granted","data":{"participant":"p"}}`,
+		`{"type":"command","id":"` + id + `","kind":"lobby.changed","data":{"on":true}}`,
+		`{"type":"command","id":"` + id + `","kind":"lesson.locked","data":{"locked":false}}`,
+		`{"type":"command","id":"` + id + `","kind":"participant.admitted","data":{}}`,
+		`{"type":"command","id":"` + id + `","kind":"participant.denied","data":{"participant":"p"}}`,
+		`{"type":"command","id":"` + id + `","kind":"participant.removed","data":{"participant":"p","keep_open":true}}`,
+		`{"type":"command","id":"` + id + `","kind":"media.muted","data":{"audio":true,"video":false}}`,
+		`{"type":"command","id":"` + id + `","kind":"media.unmuted","data":{"audio":false,"video":true}}`,
+		`{"type":"command","id":"` + id + `","kind":"unmute.asked","data":{"participant":"p"}}`,
+		`{"type":"command","id":"` + id + `","kind":"chat.permitted","data":{"allowed":false}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -74,6 +74,7 @@ const (
 	SignalError     = "error"     // server: a refusal or failure, with a code
 	SignalLeave     = "leave"     // client: leaving for good
 	SignalBye       = "bye"       // server: the session ends, with a reason
+	SignalWaiting   = "waiting"   // server: the student waits in the lobby until the teacher admits them
 )
 
 // Signal is one WebSocket message. Type says which fields are set.
@@ -105,6 +106,9 @@ type Signal struct {
 	Code    domain.Code   `json:"code,omitempty"`
 	Reason  domain.Reason `json:"reason,omitempty"`
 	Message string        `json:"message,omitempty"`
+	// error of reason node_full: the signaling URL (ws:// or wss://) of a
+	// node with room, to join through instead
+	Redirect string `json:"redirect,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server for the client's RTCPeerConnection.
@@ -131,7 +135,7 @@ func DecodeSignal(b []byte) (Signal, error) {
 	}
 	switch s.Type {
 	case SignalJoin, SignalOffer, SignalAnswer, SignalCandidate, SignalLeave,
-		SignalWelcome, SignalError, SignalBye:
+		SignalWelcome, SignalError, SignalBye, SignalWaiting:
 	default:
 		return Signal{}, domain.Errorf(domain.CodeInvalid, "unknown signal type %q", s.Type)
 	}

@@ -35,6 +35,7 @@ var limits = []limit{
 	{"MAX_OBJECTS_PER_SLIDE", "domain.MaxObjectsPerSlide", domain.MaxObjectsPerSlide},
 	{"MAX_DECKS", "domain.MaxDecks", domain.MaxDecks},
 	{"MAX_PARTICIPANTS_KNOWN", "domain.MaxParticipantsKnown", domain.MaxParticipantsKnown},
+	{"MAX_WAITING", "domain.MaxWaiting", domain.MaxWaiting},
 	// The board's commands and previews.
 	{"MAX_STROKE_POINTS", "domain.MaxStrokePoints", domain.MaxStrokePoints},
 	{"MAX_ERASE_OBJECTS", "domain.MaxEraseObjects", domain.MaxEraseObjects},

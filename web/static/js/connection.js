@@ -7,7 +7,8 @@
 //
 // Errors carry the server's code and, for the ones a page acts on, its
 // reason (docs/protocol.md, section 7): link_replaced, joined_elsewhere,
-// lesson_ended, incompatible. Pages go by them, never by a message's words.
+// lesson_ended, incompatible (node_full it follows itself). Pages go by
+// them, never by a message's words.
 //
 // Events it dispatches (an EventTarget):
 //   "welcome"  detail: the welcome signal (version, participant, role, name, …)
@@ -27,6 +28,9 @@ import { t } from "./i18n.js";
 // (section 2.4); the server refuses a join of a version it does not serve
 // with the reason incompatible.
 export const PROTOCOL_VERSION = 1;
+
+// MAX_REDIRECTS bounds how many full servers in a row one join follows.
+const MAX_REDIRECTS = 5;
 
 const EVENTS = { label: "events", id: 0 };
 const EPHEMERAL = { label: "ephemeral", id: 1 };
@@ -66,18 +70,34 @@ export class LessonConnection extends EventTarget {
   /**
    * join opens the session and resolves with the welcome. It rejects with
    * the server's refusal: an Error with its code, reason and, when the
-   * reason is incompatible, the server's protocol version.
+   * reason is incompatible, the server's protocol version. A server that
+   * serves as many participants as it may (node_full) names another with
+   * room, which join follows, up to MAX_REDIRECTS in a row.
    */
-  join() {
+  async join() {
+    for (let hop = 0; ; hop++) {
+      try {
+        return await this.joinOnce();
+      } catch (err) {
+        if (err.reason !== "node_full" || !err.redirect || hop >= MAX_REDIRECTS) throw err;
+        this.url = err.redirect;
+        // The loads the full server went by may be a heartbeat old.
+        await new Promise((r) => setTimeout(r, hop * 200));
+      }
+    }
+  }
+
+  joinOnce() {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url);
       this.ws = ws;
       let welcomed = false;
+      let redirected = false; // its close is no lost connection
       ws.onopen = () => this.signal({ type: "join", version: PROTOCOL_VERSION, token: this.token, name: this.name, last_seq: this.lastSeq });
       ws.onerror = () => { if (!welcomed) reject(new Error("the signaling connection failed")); };
       ws.onclose = () => {
         if (!welcomed) reject(new Error("the server closed the signaling connection"));
-        this.dispatchEvent(new CustomEvent("closed"));
+        if (!redirected) this.dispatchEvent(new CustomEvent("closed"));
       };
       ws.onmessage = (m) => {
         const sig = JSON.parse(m.data);
@@ -91,7 +111,8 @@ export class LessonConnection extends EventTarget {
           return;
         }
         if (!welcomed && sig.type === "error") {
-          reject(refusal(sig, { version: sig.version || 0 }));
+          redirected = sig.reason === "node_full" && !!sig.redirect;
+          reject(refusal(sig, { version: sig.version || 0, redirect: sig.redirect || "" }));
           return;
         }
         // One signal at a time, in order: an answer must be applied before
@@ -168,6 +189,9 @@ export class LessonConnection extends EventTarget {
             console.warn("candidate", err);
           }
         }
+        return;
+      case "waiting":
+        this.dispatchEvent(new CustomEvent("waiting", { detail: { message: sig.message || "" } }));
         return;
       case "error":
         this.dispatchEvent(new CustomEvent("problem", { detail: { code: sig.code, reason: sig.reason || "", message: sig.message } }));

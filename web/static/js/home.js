@@ -4,9 +4,10 @@
 // for the server's operator, who opens the page as /#operator=KEY (the key
 // stays in this tab's sessionStorage, out of the address bar).
 
-import { mine, remember } from "./mine.js";
+import { mine, remember, forget } from "./mine.js";
 import { MAX_TITLE_RUNES } from "./limits.js";
 import { t, dateTime } from "./i18n.js";
+import { followVideo } from "./videofile.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,10 +43,71 @@ function lessonItem(l, link) {
   return li;
 }
 
+function tokenOf(url) {
+  return new URLSearchParams(url.split("#")[1] || "").get("token") || "";
+}
+
+/**
+ * teacherTools adds to a lesson the teacher made on this device how many
+ * attended (from the attendance report the server folds from its log), a
+ * link to the attendance page, and, once it has ended, a Delete that asks
+ * first.
+ */
+async function teacherTools(li, l) {
+  const tok = tokenOf(l.url);
+  const count = document.createElement("span");
+  count.className = "attended note";
+  li.append(count);
+  const r = await fetch(`/api/lessons/${l.id}/export?format=attendance.json&access_token=${encodeURIComponent(tok)}`);
+  if (!r.ok) return;
+  const report = await r.json();
+  const students = report.participants.filter((p) => p.role === "student").length;
+  count.textContent = students === 1 ? t("1 student attended") : t("{n} students attended", { n: students });
+  const att = document.createElement("a");
+  att.href = `/lessons/${l.id}/attendance#token=${encodeURIComponent(tok)}`;
+  att.textContent = t("Attendance");
+  li.append(att);
+  const info = await api(`/api/lessons/${l.id}`).catch(() => null);
+  if (!info || !info.ended) return;
+  const del = document.createElement("button");
+  del.type = "button";
+  del.className = "delete";
+  del.textContent = t("Delete");
+  del.onclick = async () => {
+    if (!confirm(t("Delete \"{title}\" for good: its log, slides, board and recordings? This cannot be undone.", { title: l.title }))) return;
+    try {
+      await api(`/api/lessons/${l.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${tok}` } });
+      forget(l.id);
+      showMine();
+      before = "";
+      more();
+    } catch (err) {
+      count.textContent = t("Could not delete: {reason}", { reason: err.message });
+    }
+  };
+  li.append(del);
+}
+
+/** videoBox adds to a lesson of mine the state of its video, once it has ended. */
+function videoBox(li, l) {
+  const token = tokenOf(l.url);
+  if (!token) return li;
+  const box = Object.assign(document.createElement("span"), { className: "videofile", hidden: true });
+  li.append(box);
+  followVideo(box, l.id, token);
+  return li;
+}
+
 function showMine() {
   const list = mine();
   $("mine-section").hidden = list.length === 0;
-  $("mine").replaceChildren(...list.map((l) => lessonItem(l, new Date(l.expires) > new Date() ? l.url : null)));
+  $("mine").replaceChildren(...list.map((l) => {
+    const live = new Date(l.expires) > new Date();
+    const li = lessonItem(l, live ? l.url : null);
+    li.dataset.lesson = l.id;
+    if (live && l.role === "teacher") teacherTools(li, l).catch(() => {});
+    return live ? videoBox(li, l) : li;
+  }));
 }
 
 // OPERATOR (in sessionStorage) is the operator's key this tab was opened with.
@@ -83,7 +145,7 @@ $("create").addEventListener("submit", async (e) => {
   try {
     const l = await api("/api/lessons", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ title: $("lesson-title").value.trim() }),
+      body: JSON.stringify({ title: $("lesson-title").value.trim(), lobby: $("lesson-lobby").checked }),
     });
     remember({ id: l.id, title: l.title, created: l.created, url: l.teacher.url, expires: l.teacher.expires, role: "teacher" });
     $("teacher-link").value = absolute(l.teacher.url);

@@ -20,12 +20,14 @@ import { LessonConnection } from "./connection.js";
 import { connectionPath } from "./path.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
 import { invite, keptToken, showReplay, exportLesson } from "./links.js";
+import { openStreamKeys } from "./streamkeys.js";
 import { LessonState } from "./state.js";
 import { MAX_CHAT_RUNES, MAX_NAME_RUNES } from "./limits.js";
 import { Media } from "./media.js";
 import { Toolbar } from "./toolbar.js";
 import { tabs } from "./tabs.js";
 import { t } from "./i18n.js";
+import { Controls } from "./controls.js";
 import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
@@ -65,6 +67,7 @@ class App {
     this.errors = []; // refused commands, for people and for tests
     this.media = new Media(this);
     this.toolbar = new Toolbar(this);
+    this.controls = new Controls(this);
     this.dirty = new Set();
     this.frame = 0;
   }
@@ -81,13 +84,19 @@ class App {
     if (!this.lesson) return banner(t("This is not a lesson link."), "error");
     if (!this.token) return banner(t("This link has no join token. Ask your teacher for the lesson's link."), "error");
     // Coming back (a reload, or one for another protocol version), the
-    // page joins at once under the name it had.
-    if (this.saved.resume || (sessionStorage.getItem(RELOADED_FOR) && this.name)) {
+    // page joins at once under the name it had; a link that names its
+    // holder (a launch from a learning platform) joins at once under it.
+    const named = claims(this.linkToken).name;
+    if (named) this.name = named;
+    if (this.saved.resume || named || (sessionStorage.getItem(RELOADED_FOR) && this.name)) {
       await this.media.start();
       return this.connect();
     }
     const d = $("join-dialog");
     $("join-name").value = this.name;
+    // Told before the camera and microphone are used.
+    const info = await fetch(`/api/lessons/${this.lesson}`).then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+    $("join-recording").hidden = !info.recording;
     d.showModal();
     await new Promise((resolve) => $("join-form").addEventListener("submit", resolve, { once: true }));
     this.name = $("join-name").value.trim();
@@ -123,7 +132,12 @@ class App {
       this.dirtyAll();
     }));
     conn.addEventListener("events", mine((events) => this.onEvents(events)));
+    conn.addEventListener("waiting", mine(() => {
+      status("waiting");
+      this.controls.waiting();
+    }));
     conn.addEventListener("live", mine(() => {
+      this.controls.entered();
       this.live = true;
       this.retry = 0;
       this.showLive();
@@ -155,6 +169,8 @@ class App {
         this.state = null;
         return this.connect();
       }
+      if (err.reason === "removed") return this.fatal(t("The teacher removed you from this lesson."));
+      if (err.reason === "locked") return this.fatal(t("The teacher has locked this lesson: no one new may join."));
       if (err.reason === "link_replaced") return this.fatal(t("This link has been replaced by a newer one. Ask your teacher for it."));
       if (err.code === "unauthorized") return this.fatal(t("This link has expired or is not valid. Ask your teacher for a new one."));
       if (err.code === "not_found") return this.fatal(t("There is no such lesson."));
@@ -167,6 +183,7 @@ class App {
     this.token = conn.token; // the resume token from now on
     this.save();
     document.body.dataset.role = this.role;
+    if (this.role === "teacher") $("attendance").href = `/lessons/${this.lesson}/attendance#token=${encodeURIComponent(this.token)}`;
     if (!this.board) this.toolbar.makeBoard();
     this.media.attach(conn);
     this.dirtyAll();
@@ -186,6 +203,15 @@ class App {
 
   /** onBye handles the end of a session the server chose: stop for good, or resume. */
   onBye(conn, { code, reason, message }) {
+    if (reason === "removed") {
+      this.controls.entered();
+      return this.fatal(t("The teacher removed you from this lesson."));
+    }
+    if (reason === "denied") {
+      this.controls.entered();
+      return this.fatal(t("The teacher did not let you in. Ask them, then open the link again."));
+    }
+    if (reason === "locked") return this.fatal(t("The teacher has locked this lesson: no one new may join."));
     if (reason === "joined_elsewhere") return this.fatal(t("You opened this lesson somewhere else; this page has stopped."));
     if (reason === "lesson_ended") {
       showReplay(this);
@@ -298,7 +324,11 @@ class App {
       case "drawing.permitted":
         this.mark("people", "draw");
         return;
-      case "lesson.started": case "lesson.ended": case "recording.started": case "recording.stopped": case "lesson.created":
+      case "recording.started":
+        if (this.live) toast(t("Recording has started: what the teacher and the student with the floor say and show is recorded."));
+        this.mark("lesson", "people", "media");
+        return;
+      case "lesson.started": case "lesson.ended": case "recording.stopped": case "lesson.created":
         this.mark("lesson", "people", "media");
         return;
       default:
@@ -325,7 +355,10 @@ class App {
     this.dirty = new Set();
     if (d.has("lesson")) this.renderLesson();
     if (d.has("slide")) this.renderSlide();
-    if (d.has("people")) this.renderPeople();
+    if (d.has("people")) {
+      this.renderPeople();
+      this.controls.render();
+    }
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
     if (d.has("slide") || d.has("board")) describeBoard(this.state);
@@ -460,8 +493,10 @@ class App {
       if (this.state.status === "created") this.send("lesson.started").catch(() => {});
       else if (confirm(t("End the lesson for everyone?"))) this.send("lesson.ended").catch(() => {});
     };
+    this.controls.wire();
     $("invite").onclick = () => invite(this, false);
     $("export").onchange = (e) => { exportLesson(this.lesson, this.linkToken || this.token, e.target.value); e.target.value = ""; };
+    $("streams").onclick = () => { $("more").open = false; openStreamKeys(this); };
     $("reinvite").onclick = () => {
       if (confirm(t("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are."))) invite(this, true);
     };
@@ -487,7 +522,7 @@ function status(s, path = null) {
   const p = $("status");
   p.dataset.state = s;
   p.textContent = { connecting: t("connecting…"), live: t("connected"), reconnecting: t("reconnecting…"), reloading: t("reloading…"),
-    stopped: t("stopped"), left: t("left") }[s] || s;
+    stopped: t("stopped"), left: t("left"), waiting: t("waiting to be let in") }[s] || s;
   if (path) {
     // A relayed path is the one a strict school network leaves; saying so
     // helps whoever looks into a slow or failing connection.

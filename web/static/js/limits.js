@@ -9,6 +9,7 @@ export const MAX_OBJECT_POINTS = 20000; // domain.MaxObjectPoints
 export const MAX_OBJECTS_PER_SLIDE = 20000; // domain.MaxObjectsPerSlide
 export const MAX_DECKS = 100; // domain.MaxDecks
 export const MAX_PARTICIPANTS_KNOWN = 10000; // domain.MaxParticipantsKnown
+export const MAX_WAITING = 1000; // domain.MaxWaiting
 export const MAX_STROKE_POINTS = 1000; // domain.MaxStrokePoints
 export const MAX_ERASE_OBJECTS = 1000; // domain.MaxEraseObjects
 export const MAX_STROKE_WIDTH = 200; // domain.MaxStrokeWidth

@@ -30,6 +30,13 @@ export function remember(lesson) {
   } catch { /* storage full or refused: the list is a convenience */ }
 }
 
+/** forget takes a lesson out of the list (it was deleted). */
+export function forget(id) {
+  try {
+    localStorage.setItem(MINE, JSON.stringify(mine().filter((l) => l.id !== id)));
+  } catch { /* as remember */ }
+}
+
 /** claims reads a link token's claims (a JWT's payload): {exp, role, …}, or {}. */
 export function claims(token) {
   try {

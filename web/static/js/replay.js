@@ -14,6 +14,7 @@
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
+import { followVideo } from "./videofile.js";
 import { RecordedMedia } from "./replaymedia.js";
 import { t, dateTime } from "./i18n.js";
 import { claims } from "./mine.js";
@@ -110,6 +111,7 @@ class Player {
     $("when").textContent = dateTime(info.created);
     await this.media.load((path) => this.api(path), this.token, $("audio"));
     $("rec").hidden = this.media.list.length === 0;
+    if (this.media.list.length) followVideo($("video"), this.lesson, this.token);
     this.board = new Board($("board"), { send: () => Promise.reject(new Error("a replay is read-only")), sendEphemeral: () => {}, me: "", isTeacher: false });
     this.board.setCanDraw(false);
     $("scrubber").max = String(this.duration);

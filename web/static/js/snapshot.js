@@ -34,6 +34,9 @@ export function snapshotJSON(st) {
     out.push('{"id":', jsonString(p.id), ',"name":', jsonString(p.name), ',"role":', jsonString(p.role),
       ',"present":', p.present ? "true" : "false");
     if (p.drawing !== null) out.push(',"drawing":', p.drawing ? "true" : "false");
+    if (p.audioMuted) out.push(',"audio_muted":true');
+    if (p.videoMuted) out.push(',"video_muted":true');
+    if (p.unmuteAsked) out.push(',"unmute_asked":true');
     out.push("}");
   });
   out.push(',"drawing_allowed":', st.drawingAllowed ? "true" : "false", ',"decks":');
@@ -45,7 +48,14 @@ export function snapshotJSON(st) {
   out.push(',"floor":', jsonString(st.floor), ',"chat":');
   writeList(out, st.chat, (m) => out.push(cached(m, () => '{"seq":' + jsonInt(m.seq) + ',"actor":' +
     jsonString(m.actor) + ',"time":' + jsonString(m.time) + ',"text":' + jsonString(m.text) + "}")));
-  out.push(',"recording":', st.recording ? "true" : "false", "}");
+  out.push(',"recording":', st.recording ? "true" : "false", ',"lobby":', st.lobby ? "true" : "false",
+    ',"locked":', st.locked ? "true" : "false", ',"waiting":');
+  writeList(out, st.waiting, (w) => out.push('{"id":', jsonString(w.id), ',"name":', jsonString(w.name), "}"));
+  out.push(',"admitted":');
+  writeList(out, st.admitted, (id) => out.push(jsonString(id)));
+  out.push(',"removed":');
+  writeList(out, st.removed, (id) => out.push(jsonString(id)));
+  out.push(',"chat_closed":', st.chatClosed ? "true" : "false", "}");
   return out.join("");
 }
 

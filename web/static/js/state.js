@@ -43,7 +43,7 @@
 // kept apart because Go's encoding tells nil from empty.
 
 import { MAX_UNDO_DEPTH, MAX_CHAT_MESSAGES_KEPT, MAX_OBJECT_POINTS, MAX_OBJECTS_PER_SLIDE, MAX_DECKS,
-  MAX_PARTICIPANTS_KNOWN } from "./limits.js";
+  MAX_PARTICIPANTS_KNOWN, MAX_WAITING } from "./limits.js";
 import { NIL_UUID, ZERO_TIME, compareUTF8, slideKey, slideOf, pointOf, pairOf, str, num, uuidOf, timeOf } from "./govalues.js";
 
 /** The deck id of the blank whiteboard. */
@@ -168,6 +168,12 @@ export class LessonState {
     this.floor = "";
     this.chat = null;
     this.recording = false;
+    this.lobby = false;
+    this.locked = false;
+    this.waiting = null;
+    this.admitted = null;
+    this.removed = null;
+    this.chatClosed = false;
   }
 
   /**
@@ -186,6 +192,7 @@ export class LessonState {
       s.participants.set(k, p === null ? null : {
         id: str(p.id), name: str(p.name), role: str(p.role), present: !!p.present,
         drawing: p.drawing == null ? null : !!p.drawing,
+        audioMuted: !!p.audio_muted, videoMuted: !!p.video_muted, unmuteAsked: !!p.unmute_asked,
       });
     }
     s.drawingAllowed = !!obj.drawing_allowed;
@@ -199,6 +206,12 @@ export class LessonState {
     s.floor = str(obj.floor);
     s.chat = obj.chat == null ? null : obj.chat.map((m) => ({ seq: num(m.seq), actor: str(m.actor), time: timeOf(m.time, false), text: str(m.text) }));
     s.recording = !!obj.recording;
+    s.lobby = !!obj.lobby;
+    s.locked = !!obj.locked;
+    s.waiting = obj.waiting == null ? null : obj.waiting.map((w) => ({ id: str(w.id), name: str(w.name) }));
+    s.admitted = obj.admitted == null ? null : obj.admitted.map(str);
+    s.removed = obj.removed == null ? null : obj.removed.map(str);
+    s.chatClosed = !!obj.chat_closed;
     return s;
   }
 
@@ -224,6 +237,7 @@ export class LessonState {
           this.title = str(p.title);
           this.status = "created";
           this.created = timeOf(e.time, true);
+          this.lobby = !!p.lobby;
         }
         return;
       case "lesson.started":
@@ -234,6 +248,7 @@ export class LessonState {
         this.floor = "";
         this.hands = null;
         this.recording = false;
+        this.waiting = null;
         return;
       case "participant.joined": {
         const pt = this.participants.get(actor);
@@ -241,8 +256,10 @@ export class LessonState {
           pt.name = str(p.name);
           pt.present = true;
         } else if (!this.participants.has(actor) && this.participants.size < MAX_PARTICIPANTS_KNOWN) {
-          this.participants.set(actor, { id: actor, name: str(p.name), role: str(e.role), present: true, drawing: null });
+          this.participants.set(actor, newParticipant(actor, str(p.name), str(e.role)));
         }
+        this.#unwait(actor);
+        this.admitted = remove(this.admitted, actor);
         return;
       }
       case "participant.left": {
@@ -361,7 +378,113 @@ export class LessonState {
       case "recording.stopped":
         this.recording = false;
         return;
+      default:
+        this.#applyControl(e, kind, actor, p);
     }
+  }
+
+  /** #applyControl folds the events of the teacher's controls, as Go's State.applyControl. */
+  #applyControl(e, kind, actor, p) {
+    switch (kind) {
+      case "lobby.changed":
+        this.lobby = !!p.on;
+        return;
+      case "lesson.locked":
+        this.locked = !!p.locked;
+        return;
+      case "participant.waiting":
+        if (str(e.role) === "student" && !this.isWaiting(actor) && (this.waiting ? this.waiting.length : 0) < MAX_WAITING) {
+          if (this.waiting === null) this.waiting = [];
+          this.waiting.push({ id: actor, name: str(p.name) });
+        }
+        return;
+      case "participant.admitted": {
+        const who = str(p.participant);
+        const admit = (id) => {
+          if (!(this.admitted && this.admitted.includes(id)) && (this.admitted ? this.admitted.length : 0) < MAX_PARTICIPANTS_KNOWN) {
+            if (this.admitted === null) this.admitted = [];
+            this.admitted.push(id);
+          }
+        };
+        if (who === "") {
+          for (const w of this.waiting || []) admit(w.id);
+          this.waiting = null;
+        } else if (this.isWaiting(who)) {
+          admit(who);
+          this.#unwait(who);
+        }
+        return;
+      }
+      case "participant.denied":
+        this.#unwait(str(p.participant));
+        return;
+      case "participant.removed": {
+        const who = str(p.participant);
+        const pt = this.participants.get(who);
+        if (!pt || pt.role !== "student" || this.isRemoved(who)) return;
+        pt.present = false;
+        if (this.removed === null) this.removed = [];
+        this.removed.push(who);
+        this.admitted = remove(this.admitted, who);
+        this.hands = remove(this.hands, who);
+        if (this.floor === who) this.floor = "";
+        if (!p.keep_open) this.lobby = true;
+        return;
+      }
+      case "media.muted": {
+        const who = str(p.participant);
+        const audio = !!p.audio, video = !!p.video;
+        for (const pt of this.participants.values()) {
+          if (pt && pt.role === "student" && (who === pt.id || (who === "" && pt.present)) &&
+            ((audio && !pt.audioMuted) || (video && !pt.videoMuted))) {
+            pt.audioMuted = pt.audioMuted || audio;
+            pt.videoMuted = pt.videoMuted || video;
+            pt.unmuteAsked = false;
+          }
+        }
+        return;
+      }
+      case "media.unmuted": {
+        const pt = this.participants.get(actor);
+        if (pt) {
+          pt.audioMuted = pt.audioMuted && !p.audio;
+          pt.videoMuted = pt.videoMuted && !p.video;
+          pt.unmuteAsked = false;
+        }
+        return;
+      }
+      case "unmute.asked": {
+        const pt = this.participants.get(str(p.participant));
+        if (pt && (pt.audioMuted || pt.videoMuted)) pt.unmuteAsked = true;
+        return;
+      }
+      case "chat.permitted":
+        this.chatClosed = !p.allowed;
+        return;
+    }
+  }
+
+  /** #unwait takes a participant out of the lobby's queue. */
+  #unwait(id) {
+    if (this.waiting === null) return;
+    const i = this.waiting.findIndex((w) => w.id === id);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+
+  /** isWaiting reports whether the participant waits in the lobby. */
+  isWaiting(id) {
+    return !!this.waiting && this.waiting.some((w) => w.id === id);
+  }
+
+  /** isRemoved reports whether the participant was removed from the lesson. */
+  isRemoved(id) {
+    return !!this.removed && this.removed.includes(id);
+  }
+
+  /** mayChat reports whether a participant may post to the chat now, as the server decides it. */
+  mayChat(participant) {
+    const p = this.participants.get(participant);
+    return !!p && (p.role === "teacher" || !this.chatClosed);
   }
 
   /** #boardFor returns the board of a slide, creating it when it has none yet. */
@@ -429,7 +552,13 @@ const KINDS = new Set([
   "drawing.permitted", "stroke.drawn", "shape.added", "text.added", "objects.erased", "board.undone",
   "board.redone", "board.cleared", "deck.added", "slide.changed", "hand.raised", "hand.lowered",
   "floor.granted", "floor.revoked", "chat.posted", "recording.started", "recording.stopped",
+  "lobby.changed", "lesson.locked", "participant.waiting", "participant.admitted", "participant.denied",
+  "participant.removed", "media.muted", "media.unmuted", "unmute.asked", "chat.permitted",
 ]);
+
+function newParticipant(id, name, role) {
+  return { id, name, role, present: true, drawing: null, audioMuted: false, videoMuted: false, unmuteAsked: false };
+}
 
 function newObject(id, kind, owner, seq, f) {
   return {

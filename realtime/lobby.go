@@ -1,0 +1,74 @@
+package realtime
+
+import (
+	"github.com/google/uuid"
+
+	"classroom/domain"
+)
+
+// The lobby and removal, as the room acts on them. A student the lesson's
+// rules hold back (domain.State.MayEnter) waits: their session is in
+// Room.lobby, not in Room.sessions, so that nothing of the lesson reaches
+// it (no event, no ephemeral message, no media, no names) until the log
+// says they may enter. A removal ends the removed participant's sessions
+// when the room folds it, whichever node stored it, so that it holds on
+// every node that has a session of theirs.
+
+// wait puts a student the lobby holds back into it: it records their
+// arrival (participant.waiting) unless the log has them waiting already,
+// and answers the enter with the channel that says when they may enter.
+func (r *Room) wait(req *enter) {
+	s := req.s
+	if !r.state.IsWaiting(s.participant) {
+		ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: s.participant, Role: s.role,
+			Payload: &domain.ParticipantWaiting{Name: s.name}}, r.srv.now())
+		if err != nil {
+			req.reply <- enterReply{err: err}
+			return
+		}
+		r.queue(ev, nil)
+	}
+	for other := range r.lobby {
+		if other.participant == s.participant {
+			other.kill(domain.Errorf(domain.CodeConflict, "you joined from somewhere else").Because(domain.ReasonJoinedElsewhere))
+			delete(r.lobby, other)
+		}
+	}
+	answer := make(chan error, 1)
+	r.lobby[s] = answer
+	req.reply <- enterReply{wait: answer}
+}
+
+// answerLobby tells the waiting students whom the log now lets in to enter
+// again, and those it no longer holds waiting (denied, removed) why not.
+func (r *Room) answerLobby() {
+	for s, answer := range r.lobby {
+		err := r.state.MayEnter(s.participant, s.role)
+		switch {
+		case r.state.Status == domain.StatusEnded:
+			err = domain.Errorf(domain.CodeConflict, "the lesson has ended").Because(domain.ReasonLessonEnded)
+		case err == nil:
+		case r.state.IsWaiting(s.participant):
+			continue // a lock keeps no one out who waits already
+		case domain.ErrorReason(err) == domain.ReasonWaiting:
+			err = domain.Errorf(domain.CodeForbidden, "the teacher did not let you in").Because(domain.ReasonDenied)
+		}
+		answer <- err
+		delete(r.lobby, s)
+	}
+}
+
+// removeSessions ends the sessions of the participants the events remove.
+func (r *Room) removeSessions(events []domain.Event) {
+	for _, e := range events {
+		p, ok := e.Payload.(*domain.ParticipantRemoved)
+		if !ok {
+			continue
+		}
+		for s := range r.sessions {
+			if s.participant == p.Participant {
+				r.drop(s, domain.Errorf(domain.CodeForbidden, "the teacher removed you from this lesson").Because(domain.ReasonRemoved))
+			}
+		}
+	}
+}

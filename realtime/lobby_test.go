@@ -1,0 +1,158 @@
+package realtime_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"classroom/domain"
+	"classroom/realtime/client"
+	"classroom/realtime/protocol"
+)
+
+// received counts what reaches a client over its data channels and media.
+type received struct{ events, ephemeral, tracks atomic.Int64 }
+
+// dialAs joins as the student of that id, counting what the client receives.
+func (ls *lessonServer) dialAs(ctx context.Context, participant, name string, got *received) (*client.Client, error) {
+	return client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(domain.RoleStudent, participant, time.Hour),
+		Name: name, Loopback: true,
+		OnEvent:     func(domain.Event) { got.events.Add(1) },
+		OnEphemeral: func(protocol.Ephemeral) { got.ephemeral.Add(1) },
+		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			got.tracks.Add(1)
+			for {
+				if _, _, err := tr.ReadRTP(); err != nil {
+					return
+				}
+			}
+		}})
+}
+
+type dialResult struct {
+	c   *client.Client
+	err error
+}
+
+// TestLobbyAndRemoval: a student waiting in the lobby is sent nothing of the
+// lesson (no event, no ephemeral message, no track) until the teacher admits
+// them, then the whole lesson; admitted, they come back without waiting; a
+// denied student and one joining a locked lesson are refused with their
+// reasons; a removed student's session ends, their resume token is refused,
+// and a newcomer after the removal waits.
+func TestLobbyAndRemoval(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) { testLobbyAndRemoval(t, kind) })
+	}
+}
+
+func testLobbyAndRemoval(t *testing.T, kind string) {
+	ls := startServer(t, openStore(t, kind), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	mustSend(t, ctx, teacher, &domain.LobbyChanged{On: true})
+
+	// Ann waits, and is sent nothing meanwhile.
+	var annGot received
+	annDone := make(chan dialResult, 1)
+	go func() {
+		c, err := ls.dialAs(ctx, "ann", "Ann", &annGot)
+		annDone <- dialResult{c, err}
+	}()
+	waitFor(t, 10*time.Second, "ann to wait in the lobby", func() bool { return ls.replay().IsWaiting("ann") })
+	mustSend(t, ctx, teacher, &domain.ChatPosted{Text: "a secret only those admitted read"})
+	for range 20 {
+		if err := teacher.SendEphemeral(protocol.Ephemeral{Type: protocol.EphemeralCursor, X: 1, Y: 2}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case r := <-annDone:
+		t.Fatalf("a waiting student's join returned: %v", r.err)
+	default:
+	}
+	if n, m, k := annGot.events.Load(), annGot.ephemeral.Load(), annGot.tracks.Load(); n+m+k != 0 {
+		t.Fatalf("a waiting student received %d events, %d ephemeral messages, %d tracks", n, m, k)
+	}
+	if _, ok := teacher.State().Participants["ann"]; ok {
+		t.Fatal("a waiting student is listed as a participant")
+	}
+
+	// Admitted, she gets the whole lesson.
+	mustSend(t, ctx, teacher, &domain.ParticipantAdmitted{Participant: "ann"})
+	r := <-annDone
+	if r.err != nil {
+		t.Fatalf("ann, admitted: %v", r.err)
+	}
+	ann := r.c
+	converge(t, ls, teacher, ann)
+	if chat := ann.State().Chat; len(chat) != 1 {
+		t.Fatalf("ann, admitted, has %d chat messages", len(chat))
+	}
+	// A reload comes back without waiting.
+	resume := ann.ResumeToken()
+	ann.Close()
+	ann, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: resume, Loopback: true})
+	if err != nil {
+		t.Fatalf("ann comes back: %v", err)
+	}
+	defer ann.Close()
+	converge(t, ls, teacher, ann)
+
+	// Bob is denied.
+	var bobGot received
+	bobDone := make(chan dialResult, 1)
+	go func() {
+		c, err := ls.dialAs(ctx, "bob", "Bob", &bobGot)
+		bobDone <- dialResult{c, err}
+	}()
+	waitFor(t, 10*time.Second, "bob to wait in the lobby", func() bool { return ls.replay().IsWaiting("bob") })
+	mustSend(t, ctx, teacher, &domain.ParticipantDenied{Participant: "bob"})
+	if r := <-bobDone; domain.ErrorReason(r.err) != domain.ReasonDenied {
+		t.Fatalf("bob, denied: %v (reason %q), want reason denied", r.err, domain.ErrorReason(r.err))
+	}
+
+	// Locked, a newcomer is refused at once, not even into the lobby.
+	mustSend(t, ctx, teacher, &domain.LessonLocked{Locked: true})
+	if _, err := ls.dialAs(ctx, "cat", "Cat", &received{}); domain.ErrorReason(err) != domain.ReasonLocked {
+		t.Fatalf("cat, into a locked lesson: %v, want reason locked", err)
+	}
+	if ls.replay().IsWaiting("cat") {
+		t.Fatal("a locked lesson let cat into its lobby")
+	}
+	mustSend(t, ctx, teacher, &domain.LessonLocked{Locked: false})
+
+	// Removed, ann's session ends and her identity is refused.
+	mustSend(t, ctx, teacher, &domain.LobbyChanged{On: false})
+	mustSend(t, ctx, teacher, &domain.ParticipantRemoved{Participant: "ann"})
+	select {
+	case <-ann.Ended():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the removed student's session goes on")
+	}
+	if bye := ann.Bye(); bye == nil || bye.Reason != domain.ReasonRemoved {
+		t.Fatalf("the removed student was told %+v, want reason removed", bye)
+	}
+	if _, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: resume, Loopback: true}); domain.ErrorReason(err) != domain.ReasonRemoved {
+		t.Fatalf("the removed student's resume token: %v, want reason removed", err)
+	}
+	// The removal switched the lobby on: a newcomer waits.
+	newcomer := make(chan dialResult, 1)
+	go func() {
+		c, err := ls.dialAs(ctx, "", "Not Ann, honest", &received{})
+		newcomer <- dialResult{c, err}
+	}()
+	waitFor(t, 10*time.Second, "a newcomer to wait", func() bool { return len(ls.replay().Waiting) == 1 })
+
+	// The lesson ends with someone waiting: they are told so.
+	mustSend(t, ctx, teacher, &domain.LessonEnded{})
+	if r := <-newcomer; domain.ErrorReason(r.err) != domain.ReasonLessonEnded {
+		t.Fatalf("waiting when the lesson ended: %v, want reason lesson_ended", r.err)
+	}
+}
