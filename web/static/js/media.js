@@ -249,8 +249,9 @@ function setStream(video, tracks) {
   if (tracks.length) {
     video.play().catch((err) => {
       // Only the browser's autoplay rule is worth a word; an interrupted
-      // play() (the tracks changed again) is not.
-      if (!err || err.name !== "NotAllowedError") return;
+      // play() (the tracks changed again) is not, and neither replaces a
+      // banner already shown (the page stopped, the camera blocked).
+      if (!err || err.name !== "NotAllowedError" || !$("banner").hidden) return;
       banner(t("Click anywhere to hear the lesson."), "info");
       document.addEventListener("click", () => { video.play().catch(() => {}); banner(""); }, { once: true });
     });
