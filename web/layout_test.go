@@ -56,10 +56,54 @@ const measure = `(async () => {
 		chatInput: chat, people, clippedNames: clipped, toolbarLines: lines};
 })()`
 
+// unreachable lists the controls of the page's role (the header's, the
+// More… menu's, the lobby's and each student's in the People tab, the
+// hand) that are not on the screen and clickable, once their tab, menu or
+// fold is opened and their list scrolled to them: every one must be
+// reachable at every size.
+const unreachable = `(async () => {
+	const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+	const off = [];
+	const check = (sels) => {
+		for (const sel of sels) {
+			const e = document.querySelector(sel);
+			if (!e) { off.push(sel + " (missing)"); continue; }
+			e.scrollIntoView({block: "nearest", inline: "nearest"});
+			const r = e.getBoundingClientRect();
+			const x = r.left + r.width / 2, y = r.top + r.height / 2;
+			const hit = document.elementFromPoint(x, y);
+			if (r.width === 0 || r.height === 0 || r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight || !hit || !(hit === e || e.contains(hit) || hit.contains(e) && hit.tagName === "LABEL")) off.push(sel);
+		}
+	};
+	const teacher = document.body.dataset.role === "teacher";
+	if (!teacher) {
+		check(["#hand", "#cam", "#mic", "#leave"]);
+		return off;
+	}
+	check(["#invite", "#record", "#lifecycle", "#more summary", "#leave", "#cam", "#mic", "#screen"]);
+	const more = document.getElementById("more");
+	more.open = true;
+	await frame();
+	check(["#reinvite", "#streams", "#attendance", "#export"]);
+	more.open = false;
+	document.getElementById("tab-people").click();
+	await frame();
+	check(["#admit-all", ".lobby .switches summary", "#class-draw", "#people li.student .mute-mic", "#people li.student .mute-cam", "#people li.student .remove"]);
+	const fold = document.querySelector(".lobby .switches");
+	fold.open = true;
+	await frame();
+	check(["#lobby-on", "#lock", "#chat-on", "#mute-all"]);
+	fold.open = false;
+	document.getElementById("tab-chat").click();
+	await frame();
+	return off;
+})()`
+
 // TestLessonPageSizes: the lesson page, the teacher's and a student's, fits
 // every size of screenSizes without scrolling sideways: the board takes
 // most of the room, and the chat's input and the people are on the screen
-// (the people one tab away). The teacher's tools are one line from 1280 px.
+// (the people one tab away), and so is every control (unreachable). The
+// teacher's tools are one line from 1280 px.
 // Screenshots of each go to CLASSROOM_SCREENSHOTS when it is set, else to
 // the test's temporary directory.
 func TestLessonPageSizes(t *testing.T) {
@@ -109,10 +153,18 @@ func TestLessonPageSizes(t *testing.T) {
 			if l.ClippedNames > 0 {
 				t.Errorf("%s: %d chat authors' names are cut", where, l.ClippedNames)
 			}
+			if off := eval[[]string](tb, unreachable); len(off) > 0 {
+				t.Errorf("%s: these controls cannot be reached: %v", where, off)
+			}
 			if tb == teacher && size.width >= 1280 && l.ToolbarLines > 1 {
 				t.Errorf("%s: the teacher's tools take %d lines", where, l.ToolbarLines)
 			}
 			tb.screenshot(shots, fmt.Sprintf("size-%s-%s.png", tb.name, size.name))
+			if tb == teacher { // and the People tab, with the lobby's switches unfolded
+				eval[bool](tb, `(document.getElementById("tab-people").click(), document.querySelector(".lobby .switches").open = true, true)`)
+				tb.screenshot(shots, fmt.Sprintf("size-%s-people-%s.png", tb.name, size.name))
+				eval[bool](tb, `(document.querySelector(".lobby .switches").open = false, document.getElementById("tab-chat").click(), true)`)
+			}
 		}
 	}
 	t.Logf("screenshots in %s", shots)
