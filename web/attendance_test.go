@@ -75,6 +75,7 @@ func TestAttendanceAndDeleteInBrowser(t *testing.T) {
 	if sort := eval[string](report, `document.querySelector('th[data-key="name"]').getAttribute("aria-sort")`); sort != "ascending" {
 		t.Fatalf("aria-sort %q", sort)
 	}
+	axeCheck(t, report, "the attendance page")
 
 	// The home page's list is the device's: the teacher's tab.
 	home := teacher
