@@ -53,6 +53,11 @@ type Config struct {
 	Decks eventstore.Decks
 	// DeckLimits bounds uploaded decks; zero fields mean the defaults.
 	DeckLimits DeckLimits
+	// OperatorKey is the secret of the server's operator, who alone lists
+	// every lesson (GET /api/lessons with Authorization: Bearer <key>): a
+	// school's lesson titles are not for every visitor. Empty: no one does;
+	// a visitor's pages list the lessons of the links they hold.
+	OperatorKey string
 	// LTI, when set, serves the LTI 1.3 tool's routes under /lti/.
 	LTI http.Handler
 	// Gradebook, when set, sends a launched lesson's attendance to its
@@ -138,7 +143,7 @@ func NewHandler(cfg Config) http.Handler {
 		mux.HandleFunc("GET /api/me", a.me)
 	}
 	mux.HandleFunc("GET /lessons/{id}/replay", replayPage())
-	mux.HandleFunc("GET /lessons/{id}/attendance", idPage(page("attendance.html")))
+	mux.HandleFunc("GET /lessons/{id}/attendance", idPage("attendance.html", nil))
 	mux.HandleFunc("GET /api/lessons/{id}/events", a.events)
 	if cfg.Live != nil {
 		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)
@@ -373,6 +378,10 @@ func (a *API) listLessons(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		opts.Before = t
+	}
+	if err := a.operator(r); err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	lessons, err := a.store.Lessons(r.Context(), opts)
 	if err != nil {

@@ -47,8 +47,8 @@ func browser(t testing.TB) context.Context { return newBrowser(t, true) }
 
 // newBrowser starts a headless Chromium with a fake camera and microphone.
 // Without allowMedia, pages are refused them, as when a person says no to
-// the browser's prompt.
-func newBrowser(t testing.TB, allowMedia bool) context.Context {
+// the browser's prompt. extra adds to its options (a language, say).
+func newBrowser(t testing.TB, allowMedia bool, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
@@ -62,6 +62,7 @@ func newBrowser(t testing.TB, allowMedia bool) context.Context {
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"),
 	)
+	opts = append(opts, extra...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
@@ -112,7 +113,7 @@ func startSiteWith(t *testing.T, configure func(*realtime.Config)) *liveSite {
 	streams := realtime.NewStreams(rt, realtime.StreamsConfig{MaxViewers: siteMaxViewers})
 	mux := http.NewServeMux()
 	mux.Handle("/", web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: rt, Logger: quietLog(),
-		Recordings: recordings, Streams: streams}))
+		Recordings: recordings, Streams: streams, OperatorKey: operatorKey}))
 	mux.Handle("GET /test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
 	s := &liveSite{srv: httptest.NewServer(mux), rt: rt, streams: streams, store: store, metrics: reg, recordings: recordings}
 	t.Cleanup(func() {

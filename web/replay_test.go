@@ -111,7 +111,7 @@ func TestReplayInBrowser(t *testing.T) {
 	}
 	// The marks come from reading the whole log, after the page is ready.
 	waitUntil(t, 10*time.Second, fmt.Sprintf("the scrubber to mark the %d slide changes", changes), func() bool {
-		return eval[int](page, `document.querySelectorAll("#marks span.slide").length`) == changes
+		return eval[int](page, `document.querySelectorAll("#marks .slide").length`) == changes
 	})
 
 	// A step forward over a few events folds the log in the page; the

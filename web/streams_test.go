@@ -635,6 +635,7 @@ func TestStreamKeysInBrowser(t *testing.T) {
 	lesson := site.createLesson(t)
 	teacher := newTab(t, browser(t), "teacher")
 	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.click("#more summary")
 	teacher.click("#streams")
 	if err := chromedp.Do(teacher.ctx, chromedp.WaitVisible(chromedp.ID("stream-label")),
 		chromedp.SetValue(chromedp.ID("stream-label"), "OBS in room 12"), chromedp.Click(chromedp.ID("stream-make"))); err != nil {

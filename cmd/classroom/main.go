@@ -95,6 +95,7 @@ type config struct {
 	maxViewers       int
 	videosDir        string
 	videoRenders     int
+	operatorKey      string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -134,6 +135,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"serve TURN on the HTTP(S) port too (TURN over TLS with HTTPS), for networks that let nothing out but HTTPS; with the relay only (CLASSROOM_TURN_SHARE_PORT=off to stop)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
+	fs.StringVar(&c.operatorKey, "operator-key", env("CLASSROOM_OPERATOR_KEY", ""),
+		"the operator's secret, which lists every lesson (GET /api/lessons, the home page opened as /#operator=KEY); empty: no one lists them (CLASSROOM_OPERATOR_KEY)")
 	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
 		"with PostgreSQL, this server's name among the nodes sharing the database, unique among those running; empty for HOSTNAME-PORT, the host's name and -addr's port (CLASSROOM_NODE_ID)")
 	fs.StringVar(&c.nodeAddr, "node-addr", env("CLASSROOM_NODE_ADDR", "127.0.0.1:0"),
@@ -518,7 +521,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		return err
 	}
 	webConfig := web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn,
+		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn, OperatorKey: c.operatorKey,
 		Streams: realtime.NewStreams(live, realtime.StreamsConfig{MaxViewers: c.maxViewers})}
 	ltiRoutes(ltiTool, &webConfig)
 	var videos *lessonvideo.Renderer

@@ -6,6 +6,7 @@
 // it opened. It takes the page's App (lesson.js) for the lesson and token.
 
 import { $, el, toast } from "./views.js";
+import { t, dateTime } from "./i18n.js";
 
 async function api(app, method, path, body) {
   const r = await fetch(`/api/lessons/${app.lesson}/keys${path}`, { method,
@@ -17,26 +18,26 @@ async function api(app, method, path, body) {
   return out;
 }
 
-const kinds = { publish: "Publishing (OBS, encoder)", view: "Viewing (WHEP player)" };
+const kinds = { publish: () => t("Publishing (OBS, encoder)"), view: () => t("Viewing (WHEP player)") };
 
 /** render lists the lesson's keys, each live one with its Revoke button. */
 async function render(app) {
   const list = await api(app, "GET", "");
-  $("stream-viewers").textContent = `${list.viewers} watching now`;
+  $("stream-viewers").textContent = t("{n} watching now", { n: list.viewers });
   $("stream-keys").replaceChildren(...list.keys.map((k) => {
     const item = el("li", { "data-key": k.id },
-      el("span", {}, `${k.label || "(no label)"} · ${kinds[k.kind] || k.kind} · made ${new Date(k.created).toLocaleString()}`));
+      el("span", {}, t("{label} · {kind} · made {when}", { label: k.label || t("(no label)"), kind: kinds[k.kind] ? kinds[k.kind]() : k.kind, when: dateTime(k.created) })));
     if (k.revoked) {
-      item.append(el("span", { class: "note" }, ` · revoked ${new Date(k.revoked).toLocaleString()}`));
+      item.append(el("span", { class: "note" }, t(" · revoked {when}", { when: dateTime(k.revoked) })));
     } else {
-      const revoke = el("button", { type: "button" }, "Revoke");
+      const revoke = el("button", { type: "button" }, t("Revoke"));
       revoke.onclick = async () => {
-        if (!confirm("Revoke this key? What it is sending or watching stops now.")) return;
+        if (!confirm(t("Revoke this key? What it is sending or watching stops now."))) return;
         try {
           await api(app, "DELETE", `/${k.id}`);
           await render(app);
         } catch (err) {
-          toast(`Could not revoke the key: ${err.message || err}`, "error");
+          toast(t("Could not revoke the key: {reason}", { reason: err.message || err }), "error");
         }
       };
       item.append(" ", revoke);
@@ -59,14 +60,14 @@ export async function openStreamKeys(app) {
       $("stream-label").value = "";
       await render(app);
     } catch (err) {
-      toast(`Could not make a key: ${err.message || err}`, "error");
+      toast(t("Could not make a key: {reason}", { reason: err.message || err }), "error");
     }
   };
   $("streams-close").onclick = () => dialog.close();
   try {
     await render(app);
   } catch (err) {
-    toast(`Could not list the keys: ${err.message || err}`, "error");
+    toast(t("Could not list the keys: {reason}", { reason: err.message || err }), "error");
   }
   if (!dialog.open) dialog.showModal();
 }

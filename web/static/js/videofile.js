@@ -6,6 +6,7 @@
 // replayed yet, leaves the box hidden.
 
 import { claims } from "./mine.js";
+import { t } from "./i18n.js";
 
 const POLL_MS = 2000;
 
@@ -41,7 +42,7 @@ export function followVideo(box, lesson, token, every = POLL_MS) {
       const r = await fetch(base, { method: "POST", headers: auth }).catch(() => null);
       if (!r || !r.ok) {
         const body = r ? await r.json().catch(() => ({})) : {};
-        show(text(`Could not start the video: ${body.error ? body.error.message : "the server did not answer"}`));
+        show(text(t("Could not start the video: {reason}", { reason: body.error ? body.error.message : t("the server did not answer") })));
         return;
       }
       poll();
@@ -64,20 +65,22 @@ export function followVideo(box, lesson, token, every = POLL_MS) {
     box.dataset.state = st.state;
     switch (st.state) {
       case "none":
-        return teacher ? show(startButton("Make a video")) : show();
+        return teacher ? show(startButton(t("Make a video"))) : show();
       case "failed":
-        return show(text(`The video failed: ${st.error}`), ...(teacher ? [startButton("Try again")] : []));
+        return show(text(t("The video failed: {reason}", { reason: st.error })), ...(teacher ? [startButton(t("Try again"))] : []));
       case "done": {
         const a = Object.assign(document.createElement("a"), {
-          href: `${base}?access_token=${encodeURIComponent(token)}`, textContent: `Download video (${megabytes(st.size)})`,
+          href: `${base}?access_token=${encodeURIComponent(token)}`, textContent: t("Download video ({size})", { size: megabytes(st.size) }),
         });
         a.setAttribute("download", "");
         return show(a);
       }
       default: {
         const bar = Object.assign(document.createElement("progress"), { max: 100, value: st.percent || 0 });
-        const words = st.state === "queued" ? "Video: waiting to render" :
-          `Video: ${Math.floor(st.percent)}%${st.seconds_left ? `, about ${clock(st.seconds_left)} left` : ""}`;
+        bar.setAttribute("aria-label", t("Video rendered so far"));
+        const percent = Math.floor(st.percent);
+        const words = st.state === "queued" ? t("Video: waiting to render") : st.seconds_left ?
+          t("Video: {percent}%, about {left} left", { percent, left: clock(st.seconds_left) }) : t("Video: {percent}%", { percent });
         show(text(words), bar);
         timer = setTimeout(poll, every);
       }
