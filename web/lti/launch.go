@@ -153,7 +153,7 @@ func (t *Tool) lessonOf(ctx context.Context, p Platform, l *launch) (uuid.UUID, 
 	default:
 		return uuid.Nil, err
 	}
-	id, err := t.createLesson(ctx, l.title())
+	id, err := t.createLesson(ctx, l.title(), link.Lobby)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -166,13 +166,15 @@ func (t *Tool) lessonOf(ctx context.Context, p Platform, l *launch) (uuid.UUID, 
 	return link.Lesson, nil
 }
 
-// createLesson stores a new lesson.
-func (t *Tool) createLesson(ctx context.Context, title string) (uuid.UUID, error) {
+// createLesson stores a new lesson; with lobby, its students wait to be
+// admitted.
+func (t *Tool) createLesson(ctx context.Context, title string, lobby bool) (uuid.UUID, error) {
 	id := uuid.New()
 	ev, err := domain.NewLesson(id, uuid.New(), title, t.cfg.Now())
 	if err != nil {
 		return uuid.Nil, err
 	}
+	ev.Payload.(*domain.LessonCreated).Lobby = lobby
 	_, errs, err := t.cfg.Store.Append(ctx, ev)
 	if err == nil {
 		err = errs[0]

@@ -300,6 +300,19 @@ func TestDeepLinking(t *testing.T) {
 	if err != nil || !link.Lobby || !link.Series || link.Lesson != c.Lesson {
 		t.Fatalf("the deep-linked resource link: %+v, %v", link, err)
 	}
+	// The lesson it opened makes students wait to be admitted, as chosen.
+	var created *domain.LessonCreated
+	for e, err := range r.store.Events(context.Background(), c.Lesson, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := e.Payload.(*domain.LessonCreated); ok {
+			created = p
+		}
+	}
+	if created == nil || !created.Lobby {
+		t.Fatalf("the deep-linked lesson was created %+v, want its lobby on", created)
+	}
 }
 
 // resign signs claims with the platform's key, as a platform issuing a new
