@@ -152,6 +152,18 @@ func TestJoinNotStored(t *testing.T) {
 	}
 }
 
+// giveUp joins a teacher and a student, then makes the room give up: its
+// reloads fail, after a chat of the teacher's whose append's answer is lost
+// (id, answered on answer once stored).
+func giveUp(ctx context.Context, ls *lessonServer, fs *faultstore.Store) (teacher, student *client.Client, id uuid.UUID, answer <-chan result) {
+	teacher = ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	student = ls.mustJoin(ctx, domain.RoleStudent, "Bob")
+	fs.Inject(faultstore.Fault{Op: faultstore.Events, Times: -1})
+	fs.Inject(faultstore.Fault{Op: faultstore.AppendAfter})
+	id = uuid.New()
+	return teacher, student, id, sendAsync(ctx, teacher, id, &domain.ChatPosted{Text: "into the void"})
+}
+
 // TestRoomGivesUp: when the room cannot reload its state after a failed
 // append, it tries again on its own and, after maxFailedLoad failures, ends
 // every session with unavailable; once the store is back, the clients
@@ -160,12 +172,7 @@ func TestRoomGivesUp(t *testing.T) {
 	ls, fs := faultyServer(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
-	student := ls.mustJoin(ctx, domain.RoleStudent, "Bob")
-	fs.Inject(faultstore.Fault{Op: faultstore.Events, Times: -1})
-	fs.Inject(faultstore.Fault{Op: faultstore.AppendAfter})
-	id := uuid.New()
-	answer := sendAsync(ctx, teacher, id, &domain.ChatPosted{Text: "into the void"})
+	teacher, student, id, answer := giveUp(ctx, ls, fs)
 	waitBye(t, teacher, "the sender")
 	waitBye(t, student, "the others") // the room gave up
 	if n := fs.Failed(faultstore.Events); n < 3 {
@@ -186,12 +193,7 @@ func TestJoinWhileRoomStops(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	fs.Inject(faultstore.Fault{Op: faultstore.WaitStall, Times: -1, Stall: 5 * time.Second})
-	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
-	student := ls.mustJoin(ctx, domain.RoleStudent, "Bob")
-	fs.Inject(faultstore.Fault{Op: faultstore.Events, Times: -1})
-	fs.Inject(faultstore.Fault{Op: faultstore.AppendAfter})
-	id := uuid.New()
-	answer := sendAsync(ctx, teacher, id, &domain.ChatPosted{Text: "into the void"})
+	teacher, student, id, answer := giveUp(ctx, ls, fs)
 	waitFor(t, 10*time.Second, "the room to give up", func() bool { return fs.Failed(faultstore.Events) >= 3 })
 	fs.Clear()
 	time.Sleep(100 * time.Millisecond) // the room's goroutine leaves its loop, and stops slowly
