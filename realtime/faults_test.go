@@ -152,6 +152,18 @@ func TestJoinNotStored(t *testing.T) {
 	}
 }
 
+// giveUp joins a teacher and a student, then makes the room give up: its
+// reloads fail, after a chat of the teacher's whose append's answer is lost
+// (id, answered on answer once stored).
+func giveUp(ctx context.Context, ls *lessonServer, fs *faultstore.Store) (teacher, student *client.Client, id uuid.UUID, answer <-chan result) {
+	teacher = ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	student = ls.mustJoin(ctx, domain.RoleStudent, "Bob")
+	fs.Inject(faultstore.Fault{Op: faultstore.Events, Times: -1})
+	fs.Inject(faultstore.Fault{Op: faultstore.AppendAfter})
+	id = uuid.New()
+	return teacher, student, id, sendAsync(ctx, teacher, id, &domain.ChatPosted{Text: "into the void"})
+}
+
 // TestRoomGivesUp: when the room cannot reload its state after a failed
 // append, it tries again on its own and, after maxFailedLoad failures, ends
 // every session with unavailable; once the store is back, the clients
@@ -160,12 +172,7 @@ func TestRoomGivesUp(t *testing.T) {
 	ls, fs := faultyServer(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
-	student := ls.mustJoin(ctx, domain.RoleStudent, "Bob")
-	fs.Inject(faultstore.Fault{Op: faultstore.Events, Times: -1})
-	fs.Inject(faultstore.Fault{Op: faultstore.AppendAfter})
-	id := uuid.New()
-	answer := sendAsync(ctx, teacher, id, &domain.ChatPosted{Text: "into the void"})
+	teacher, student, id, answer := giveUp(ctx, ls, fs)
 	waitBye(t, teacher, "the sender")
 	waitBye(t, student, "the others") // the room gave up
 	if n := fs.Failed(faultstore.Events); n < 3 {
@@ -174,6 +181,32 @@ func TestRoomGivesUp(t *testing.T) {
 	fs.Clear()
 	waitFor(t, 10*time.Second, "the room to close", func() bool { return ls.live().Rooms() == 0 })
 	resumeAcked(t, ctx, ls, answer, id, []*client.Client{teacher, student}, teacher, student)
+}
+
+// TestJoinWhileRoomStops: a participant who joins while the room that gave
+// up still lets go of what it holds (here its follow of the log, slow to
+// stop) and its old sessions still store their leaves, gets a new room at
+// once, not the stopping one: that one's goroutine answers nothing more,
+// and the join used to wait for ever.
+func TestJoinWhileRoomStops(t *testing.T) {
+	ls, fs := faultyServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fs.Inject(faultstore.Fault{Op: faultstore.WaitStall, Times: -1, Stall: 5 * time.Second})
+	teacher, student, id, answer := giveUp(ctx, ls, fs)
+	waitFor(t, 10*time.Second, "the room to give up", func() bool { return fs.Failed(faultstore.Events) >= 3 })
+	fs.Clear()
+	time.Sleep(100 * time.Millisecond) // the room's goroutine leaves its loop, and stops slowly
+	jctx, jcancel := context.WithTimeout(ctx, 2*time.Second)
+	carol, err := ls.join(jctx, domain.RoleStudent, "Carol", nil)
+	jcancel()
+	if err != nil {
+		t.Fatalf("join while the room stops: %v", err)
+	}
+	defer carol.Close()
+	waitBye(t, teacher, "the sender")
+	waitBye(t, student, "the others")
+	resumeAcked(t, ctx, ls, answer, id, []*client.Client{teacher, student}, teacher, student, carol)
 }
 
 // TestLookupFails: a refused command is answered only once the store says it

@@ -190,7 +190,7 @@ func (s *Server) ServeLink(w http.ResponseWriter, r *http.Request) {
 	defer close(served)
 	go func() {
 		select {
-		case <-room.done:
+		case <-room.stopped:
 			link.close()
 		case <-served:
 		}
@@ -279,6 +279,8 @@ func (f *followerLink) join(m linkMsg) {
 			if res.wait != nil {
 				f.answerLobby(m.Key, res.wait)
 			}
+		case <-f.room.stopped: // the join may have been queued as the room stopped
+			f.link.send(linkMsg{Type: linkJoined, Key: m.Key}.withErr(errRoomGone))
 		case <-f.ctx.Done():
 		}
 	}()
@@ -295,6 +297,7 @@ func (f *followerLink) answerLobby(key string, wait <-chan error) {
 			msg = msg.withErr(err)
 		}
 		f.link.send(msg)
+	case <-f.room.stopped:
 	case <-f.ctx.Done():
 	}
 }
@@ -330,7 +333,7 @@ func (f *followerLink) leave(m linkMsg) {
 	go func() {
 		select {
 		case <-done:
-		case <-f.room.done:
+		case <-f.room.stopped:
 		case <-f.ctx.Done():
 			return
 		}

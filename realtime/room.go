@@ -49,8 +49,13 @@ type Room struct {
 
 	in   chan request  // *submit, *enter, *exit
 	quit chan struct{} // closed by stop
-	done chan struct{} // closed when run returns
-	once sync.Once
+	// stopped closes when the room's goroutine stops taking requests,
+	// before it lets go of what it holds (its links, its lease, its
+	// stage): from then on a request is answered that the room is gone,
+	// and acquire opens a new room. done closes when run returns.
+	stopped chan struct{}
+	done    chan struct{}
+	once    sync.Once
 
 	peers atomic.Pointer[[]*session] // the sessions, for the ephemeral relay
 	// followers are the links of the nodes following this room's lesson
@@ -185,16 +190,17 @@ func (req *exit) whileReloading(r *Room, _ error) {
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
 	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue), relayWanted: make(chan string, 64),
-		quit: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{}, lobby: map[*session]chan error{},
+		quit: make(chan struct{}), stopped: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{}, lobby: map[*session]chan error{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs),
 		forwarded: map[uuid.UUID]*submit{}, joining: map[string]*enter{}, waiting: map[string]chan error{}, exiting: map[string]chan struct{}{},
 		byKey: map[string]*session{}}
 }
 
-// finished reports whether the room's goroutine has returned.
+// finished reports whether the room's goroutine has stopped taking
+// requests.
 func (r *Room) finished() bool {
 	select {
-	case <-r.done:
+	case <-r.stopped:
 		return true
 	default:
 		return false
@@ -204,21 +210,52 @@ func (r *Room) finished() bool {
 // stop ends the room's goroutine.
 func (r *Room) stop() { r.once.Do(func() { close(r.quit) }) }
 
+// errRoomGone answers a request the room's goroutine no longer takes.
+var errRoomGone = domain.Errorf(domain.CodeUnavailable, "the lesson is no longer live on this server; reconnect")
+
 // send hands a request to the room's goroutine, failing when the room has
-// stopped or ctx ends first.
+// stopped or ctx ends first. A request sent just as the room stops may be
+// queued and never answered: who waits for its answer waits for stopped too.
 func (r *Room) send(ctx context.Context, req request) error {
+	select {
+	case <-r.stopped:
+		return errRoomGone
+	default:
+	}
 	select {
 	case r.in <- req:
 		return nil
-	case <-r.done:
-		return domain.Errorf(domain.CodeUnavailable, "the lesson is no longer live on this server")
+	case <-r.stopped:
+		return errRoomGone
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
+// refuseQueued marks the room stopped once its goroutine has left its loop,
+// and answers the requests queued meanwhile that the room is gone. Without
+// it a session that resumed through this node while the room let go of
+// what it held (its owner's link ended, its lease was lost) was handed the
+// stopping room and waited for ever for the answer to its join.
+// Only the room's goroutine calls it; a second call does nothing.
+func (r *Room) refuseQueued() {
+	if r.finished() {
+		return
+	}
+	close(r.stopped)
+	for {
+		select {
+		case req := <-r.in:
+			req.whileReloading(r, errRoomGone)
+		default:
+			return
+		}
+	}
+}
+
 func (r *Room) run(ctx context.Context) {
 	defer close(r.done)
+	defer r.refuseQueued() // when the room stops before its loop
 	defer r.snapshots.Wait()
 	defer r.stage.Close()
 	if err := r.claim(ctx); err != nil {
@@ -276,6 +313,7 @@ func (r *Room) run(ctx context.Context) {
 
 	r.armAbsent()            // then the present who did not come back left
 	r.leaveAbsent(ctx, true) // an ended lesson's, at once: none can come back
+	defer r.refuseQueued()   // first of all once the loop ends
 	failures := 0
 	var retry <-chan time.Time // while the state is lost: when to reload it next
 	for {

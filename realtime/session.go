@@ -192,6 +192,12 @@ func (s *session) enter(room *Room, signals <-chan struct{}) (enterReply, bool) 
 		var res enterReply
 		select {
 		case res = <-reply:
+		case <-room.stopped: // the enter may have been queued as the room stopped
+			select {
+			case res = <-reply:
+			default:
+				res = enterReply{err: errRoomGone}
+			}
 		case <-s.ctx.Done():
 			// The room may still take the enter, register the session and store
 			// its join: the exit queued after it stores the leave, or nothing.
@@ -218,6 +224,9 @@ func (s *session) enter(room *Room, signals <-chan struct{}) (enterReply, bool) 
 			return enterReply{}, false
 		case <-signals: // the client left, or the session was ended
 		case <-s.ctx.Done():
+		case <-room.stopped:
+			s.bye(errRoomGone)
+			return enterReply{}, false
 		}
 		s.leave()
 		s.bye(s.why())
@@ -258,7 +267,7 @@ func (s *session) leave() {
 	if s.room.send(ctx, &exit{s: s, done: done}) == nil {
 		select {
 		case <-done:
-		case <-s.room.done:
+		case <-s.room.stopped:
 		case <-ctx.Done():
 		}
 	}

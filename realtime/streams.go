@@ -342,6 +342,8 @@ func (s *Stream) stageRequest(ctx context.Context, delta int) error {
 			s.staged, s.over = true, <-over
 		}
 		return err
+	case <-s.room.stopped: // the request may have been queued as the room stopped
+		return errRoomGone
 	case <-ctx.Done():
 		return ctx.Err()
 	}

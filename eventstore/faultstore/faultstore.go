@@ -1,7 +1,7 @@
 // Package faultstore wraps an eventstore.Store to fail chosen calls on cue,
 // for tests of the failure paths of its users: an append that fails before
 // or after its commit, an event refused on its own, a read, a look-up, a
-// snapshot or a wait that fails. It stores nothing itself and must never be
+// snapshot or a wait that fails, a wait slow to stop. It stores nothing itself and must never be
 // used outside tests.
 package faultstore
 
@@ -9,6 +9,7 @@ import (
 	"context"
 	"iter"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -34,6 +35,10 @@ const (
 	LatestSnapshot Op = "latest-snapshot"
 	SaveSnapshot   Op = "save-snapshot"
 	Wait           Op = "wait"
+	// WaitStall fails no Wait: it makes a matching Wait return only Stall
+	// after its context ended, as a notification connection slow to let go
+	// does, so that whoever waits for the waiter to stop waits too.
+	WaitStall Op = "wait-stall"
 )
 
 // Fault fails calls of Op.
@@ -47,6 +52,8 @@ type Fault struct {
 	Match func(domain.Event) bool
 	// Err is the error returned; nil means a CodeUnavailable one.
 	Err error
+	// Stall is how long a WaitStall fault holds a Wait past its context.
+	Stall time.Duration
 }
 
 // Store is an eventstore.Store that fails calls as it is told to.
@@ -194,6 +201,13 @@ func (s *Store) SaveSnapshot(ctx context.Context, snap eventstore.Snapshot) erro
 func (s *Store) Wait(ctx context.Context, lesson uuid.UUID, after int64) (int64, error) {
 	if _, err := s.take(Wait, nil); err != nil {
 		return 0, err
+	}
+	if f, _ := s.take(WaitStall, nil); f != nil {
+		last, err := s.Store.Wait(ctx, lesson, after)
+		if ctx.Err() != nil {
+			time.Sleep(f.Stall)
+		}
+		return last, err
 	}
 	return s.Store.Wait(ctx, lesson, after)
 }
