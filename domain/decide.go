@@ -101,6 +101,8 @@ func (s *State) check(c Command) error {
 	case *LobbyChanged, *LessonLocked, *ParticipantAdmitted, *ParticipantDenied, *ParticipantRemoved,
 		*MediaMuted, *MediaUnmuted, *UnmuteAsked, *ChatPermitted:
 		return s.checkControlCommand(c)
+	case *PollAsked, *PollAnswered, *PollClosed, *PollResultsShown:
+		return s.checkPollCommand(c)
 	}
 	return notACommand(c)
 }

@@ -119,6 +119,14 @@ func decideFixtures(tb testing.TB) []decideFixture {
 			p.student("dan", &ParticipantWaiting{Name: "Dan"})
 			p.teacher(&MediaMuted{Participant: ann, Audio: true})
 			p.teacher(&ChatPermitted{Allowed: false})
+			p.teacher(&PollAsked{Poll: id("quiz"), Question: "2+2?", Choices: []string{"3", "4"}, Correct: []int{1}})
+			p.student(bob, &PollAnswered{Poll: id("quiz"), Choices: []int{0}})
+		}),
+		build(func(p *play) {
+			p.teacher(&PollAsked{Poll: id("secret"), Question: "Happy?", Choices: []string{"yes", "no", "not sure"},
+				Multiple: true, Anonymous: true})
+			p.student(ann, &PollAnswered{Poll: id("secret"), Choices: []int{0, 2}, Anonymous: true})
+			p.teacher(&PollClosed{Poll: id("secret")})
 		}),
 		build(func(p *play) { p.teacher(&LessonEnded{}) }),
 	}
@@ -148,6 +156,9 @@ func FuzzDecide(f *testing.F) {
 		&ParticipantRemoved{Participant: ann}, &ParticipantRemoved{Participant: cat, KeepOpen: true},
 		&MediaMuted{Participant: ann, Video: true}, &MediaUnmuted{Audio: true}, &UnmuteAsked{Participant: ann},
 		&ChatPermitted{Allowed: true}, &LessonLocked{Locked: true}, &LobbyChanged{},
+		&PollAsked{Poll: id("new"), Question: "Why?"}, &PollAnswered{Poll: id("quiz"), Choices: []int{1}},
+		&PollAnswered{Poll: id("secret"), Choices: []int{1}, Anonymous: true}, &PollClosed{Poll: id("quiz")},
+		&PollResultsShown{Poll: id("secret"), Counts: []int{1, 0, 1}}, &PollAnswered{Poll: id("new"), Text: "because"},
 	)
 	for i, pl := range payloads {
 		data, err := EncodePayload(pl)

@@ -74,6 +74,7 @@ const (
 	fieldAdmitted
 	fieldRemoved
 	fieldChatClosed
+	fieldPolls
 )
 
 func (d *snapshotDecoder) state(s *State) bool {
@@ -144,6 +145,9 @@ func (d *snapshotDecoder) state(s *State) bool {
 		case "chat_closed":
 			bit = fieldChatClosed
 			s.ChatClosed, ok = d.bool()
+		case "polls":
+			bit = fieldPolls
+			ok = d.delegate(&s.Polls)
 		default:
 			return false
 		}
@@ -521,10 +525,10 @@ func (d *snapshotDecoder) skip() ([]byte, bool) {
 		case '{', '[':
 			depth++
 		case '}', ']':
-			depth--
-			if depth < 0 {
-				return nil, false
+			if depth == 0 { // the end of the object or array holding a scalar
+				return d.b[start:d.i], d.i > start
 			}
+			depth--
 			if depth == 0 {
 				d.i++
 				return d.b[start:d.i], true

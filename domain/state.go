@@ -46,6 +46,7 @@ type State struct {
 	Admitted       []string                `json:"admitted"`    // students admitted who have not joined yet
 	Removed        []string                `json:"removed"`     // participants removed, refused from then on
 	ChatClosed     bool                    `json:"chat_closed"` // students may not chat
+	Polls          []*Poll                 `json:"polls"`       // asked first first
 }
 
 // Participant is someone who has joined the lesson at least once.
@@ -277,6 +278,7 @@ func (s *State) apply(e Event) {
 		s.Recording = false
 	default:
 		s.applyControl(e)
+		s.applyPoll(e)
 	}
 }
 
@@ -501,6 +503,7 @@ func (s *State) marshalSnapshot() ([]byte, error) {
 	field(`,"admitted":`, s.Admitted)
 	field(`,"removed":`, s.Removed)
 	field(`,"chat_closed":`, s.ChatClosed)
+	field(`,"polls":`, s.Polls)
 	if err != nil {
 		return nil, err
 	}

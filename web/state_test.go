@@ -641,6 +641,7 @@ func (g *lessonGen) play() {
 	g.random(4000)
 
 	g.controls()
+	g.polls()
 	g.joinAll()
 	g.do("teacher", &domain.LessonEnded{})
 	g.random(200) // refused but for leaving; some stored anyway
@@ -653,7 +654,8 @@ func (g *lessonGen) play() {
 		domain.KindRecordingStarted, domain.KindRecordingStopped, domain.KindLobbyChanged, domain.KindLessonLocked,
 		domain.KindParticipantWaiting, domain.KindParticipantAdmitted, domain.KindParticipantDenied,
 		domain.KindParticipantRemoved, domain.KindMediaMuted, domain.KindMediaUnmuted, domain.KindUnmuteAsked,
-		domain.KindChatPermitted} {
+		domain.KindChatPermitted, domain.KindPollAsked, domain.KindPollAnswered, domain.KindPollClosed,
+		domain.KindPollResultsShown} {
 		if g.kinds[k] == 0 {
 			t.Fatalf("the lesson has no accepted %s: the generator does not cover it", k)
 		}
@@ -716,6 +718,100 @@ func (g *lessonGen) control(actor, teacher, student string) {
 		g.do(teacher, &domain.UnmuteAsked{Participant: student})
 	default:
 		g.do(teacher, &domain.ChatPermitted{Allowed: g.rng.IntN(3) != 0})
+	}
+}
+
+// polls plays a quiz and a free-text question through, so that every poll
+// kind is accepted at least once whatever the random part did.
+func (g *lessonGen) polls() {
+	g.joinAll()
+	for _, q := range g.st.Polls {
+		if q.Open {
+			g.do("teacher", &domain.PollClosed{Poll: q.ID})
+		}
+	}
+	quiz, text := g.id(), g.id()
+	for _, c := range []struct {
+		actor string
+		p     domain.Payload
+	}{
+		{"teacher", &domain.PollAsked{Poll: quiz, Question: "½ + ¼ = <?>", Choices: []string{"¾", "⅔", "1"},
+			Correct: []int{0}, Anonymous: true}},
+		{"ann", &domain.PollAnswered{Poll: quiz, Choices: []int{1}, Anonymous: true}},
+		{"bob", &domain.PollAnswered{Poll: quiz, Choices: []int{0}, Anonymous: true}},
+		{"ann", &domain.PollAnswered{Poll: quiz, Choices: []int{0}, Anonymous: true}},
+		{"teacher", &domain.PollClosed{Poll: quiz}},
+		{"teacher", &domain.PollResultsShown{Poll: quiz, Counts: []int{2, 0, 0}}},
+		{"teacher", &domain.PollAsked{Poll: text, Question: "Why?"}},
+		{"bob", &domain.PollAnswered{Poll: text, Text: "Because \u2028 😀"}},
+		{"teacher", &domain.PollClosed{Poll: text}},
+	} {
+		if !g.do(c.actor, c.p) {
+			g.t.Fatalf("%s by %s was refused", c.p.Kind(), c.actor)
+		}
+	}
+}
+
+// poll sends one step of a poll (ask, answer, close, show the results),
+// mostly sensible ones.
+func (g *lessonGen) poll(actor, teacher, student string) {
+	var open, last *domain.Poll
+	for _, q := range g.st.Polls {
+		last = q
+		if q.Open {
+			open = q
+		}
+	}
+	pick := func(q *domain.Poll) *domain.PollAnswered {
+		a := &domain.PollAnswered{Poll: q.ID, Anonymous: q.Anonymous != (g.rng.IntN(20) == 0)}
+		n := len(q.Choices)
+		if n == 0 {
+			a.Text = g.text(1 + g.rng.IntN(12))
+			return a
+		}
+		for c := range n + g.rng.IntN(2) { // sometimes one past the last choice
+			if g.rng.IntN(3) == 0 || (!q.Multiple && len(a.Choices) == 0 && c == n-1) {
+				a.Choices = append(a.Choices, c)
+				if !q.Multiple {
+					break
+				}
+			}
+		}
+		return a
+	}
+	switch r := g.rng.IntN(8); {
+	case r == 0 || open == nil && r < 3:
+		if open != nil && g.rng.IntN(2) == 0 {
+			g.do(teacher, &domain.PollClosed{Poll: open.ID})
+		}
+		q := &domain.PollAsked{Poll: g.id(), Question: g.text(3 + g.rng.IntN(20)), Anonymous: g.rng.IntN(3) == 0}
+		if g.rng.IntN(4) != 0 {
+			for range 2 + g.rng.IntN(domain.MaxPollChoices-1) {
+				q.Choices = append(q.Choices, g.text(1+g.rng.IntN(8)))
+			}
+			q.Multiple = g.rng.IntN(3) == 0
+			if g.rng.IntN(2) == 0 {
+				q.Correct = []int{g.rng.IntN(len(q.Choices))}
+				if q.Multiple && q.Correct[0]+1 < len(q.Choices) {
+					q.Correct = append(q.Correct, q.Correct[0]+1)
+				}
+			}
+		}
+		g.do(teacher, q)
+	case r < 6 && open != nil:
+		who := student
+		if g.rng.IntN(4) == 0 {
+			who = actor
+		}
+		g.do(who, pick(open))
+	case r == 6 && open != nil:
+		g.do(teacher, &domain.PollClosed{Poll: open.ID})
+	case last != nil:
+		counts := last.Counts()
+		if g.rng.IntN(6) == 0 {
+			counts[0]++
+		}
+		g.do(teacher, &domain.PollResultsShown{Poll: last.ID, Counts: counts})
 	}
 }
 
@@ -786,6 +882,10 @@ func (g *lessonGen) random(n int) {
 		slide := g.slide()
 		if g.rng.IntN(15) == 0 {
 			g.control(actor, teacher, student)
+			continue
+		}
+		if g.rng.IntN(15) == 0 {
+			g.poll(actor, teacher, student)
 			continue
 		}
 		switch r := g.rng.IntN(100); {

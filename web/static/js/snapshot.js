@@ -55,7 +55,9 @@ export function snapshotJSON(st) {
   writeList(out, st.admitted, (id) => out.push(jsonString(id)));
   out.push(',"removed":');
   writeList(out, st.removed, (id) => out.push(jsonString(id)));
-  out.push(',"chat_closed":', st.chatClosed ? "true" : "false", "}");
+  out.push(',"chat_closed":', st.chatClosed ? "true" : "false", ',"polls":');
+  writeList(out, st.polls, (q) => writePoll(out, q));
+  out.push("}");
   return out.join("");
 }
 
@@ -65,6 +67,28 @@ export async function stateHash(st) {
   let hex = "";
   for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
   return hex;
+}
+
+// writePoll follows the field order and omitempty rules of domain.Poll.
+function writePoll(out, q) {
+  out.push('{"id":', jsonString(q.id), ',"seq":', jsonInt(q.seq), ',"question":', jsonString(q.question));
+  if (q.choices.length > 0) out.push(',"choices":[', q.choices.map(jsonString).join(","), "]");
+  if (q.multiple) out.push(',"multiple":true');
+  if (q.correct.length > 0) out.push(',"correct":[', q.correct.map(jsonInt).join(","), "]");
+  if (q.anonymous) out.push(',"anonymous":true');
+  out.push(',"open":', q.open ? "true" : "false");
+  if (q.answers.length > 0) {
+    out.push(',"answers":');
+    writeList(out, q.answers, (a) => {
+      out.push('{"participant":', jsonString(a.participant), ',"seq":', jsonInt(a.seq));
+      if (a.choices.length > 0) out.push(',"choices":[', a.choices.map(jsonInt).join(","), "]");
+      if (a.text !== "") out.push(',"text":', jsonString(a.text));
+      out.push("}");
+    });
+  }
+  if (q.shown) out.push(',"shown":true');
+  if (q.results.length > 0) out.push(',"results":[', q.results.map(jsonInt).join(","), "]");
+  out.push("}");
 }
 
 function writeBoard(out, b) {

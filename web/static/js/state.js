@@ -43,7 +43,7 @@
 // kept apart because Go's encoding tells nil from empty.
 
 import { MAX_UNDO_DEPTH, MAX_CHAT_MESSAGES_KEPT, MAX_OBJECT_POINTS, MAX_OBJECTS_PER_SLIDE, MAX_DECKS,
-  MAX_PARTICIPANTS_KNOWN, MAX_WAITING } from "./limits.js";
+  MAX_PARTICIPANTS_KNOWN, MAX_WAITING, MAX_POLLS } from "./limits.js";
 import { NIL_UUID, ZERO_TIME, compareUTF8, slideKey, slideOf, pointOf, pairOf, str, num, uuidOf, timeOf } from "./govalues.js";
 
 /** The deck id of the blank whiteboard. */
@@ -174,6 +174,7 @@ export class LessonState {
     this.admitted = null;
     this.removed = null;
     this.chatClosed = false;
+    this.polls = null;
   }
 
   /**
@@ -212,6 +213,13 @@ export class LessonState {
     s.admitted = obj.admitted == null ? null : obj.admitted.map(str);
     s.removed = obj.removed == null ? null : obj.removed.map(str);
     s.chatClosed = !!obj.chat_closed;
+    s.polls = obj.polls == null ? null : obj.polls.map((q) => ({
+      id: uuidOf(q.id), seq: num(q.seq), question: str(q.question), choices: (q.choices || []).map(str),
+      multiple: !!q.multiple, correct: (q.correct || []).map(num), anonymous: !!q.anonymous, open: !!q.open,
+      answers: (q.answers || []).map((a) => ({ participant: str(a.participant), seq: num(a.seq),
+        choices: (a.choices || []).map(num), text: str(a.text) })),
+      shown: !!q.shown, results: (q.results || []).map(num),
+    }));
     return s;
   }
 
@@ -380,7 +388,65 @@ export class LessonState {
         return;
       default:
         this.#applyControl(e, kind, actor, p);
+        this.#applyPoll(e, kind, actor, p, seq);
     }
+  }
+
+  /** #applyPoll folds the events of polls, as Go's State.applyPoll. */
+  #applyPoll(e, kind, actor, p, seq) {
+    switch (kind) {
+      case "poll.asked": {
+        const id = uuidOf(p.poll);
+        if (str(e.role) !== "teacher" || this.poll(id) || (this.polls ? this.polls.length : 0) >= MAX_POLLS) return;
+        if (this.polls === null) this.polls = [];
+        this.polls.push({
+          id, seq, question: str(p.question), choices: (p.choices || []).map(str), multiple: !!p.multiple,
+          correct: (p.correct || []).map(num), anonymous: !!p.anonymous, open: true, answers: [], shown: false, results: [],
+        });
+        return;
+      }
+      case "poll.answered": {
+        const q = this.poll(uuidOf(p.poll));
+        const text = str(p.text);
+        if (!q || !q.open || str(e.role) !== "student" || (q.choices.length === 0) !== (text !== "")) return;
+        const a = { participant: actor, seq, choices: (p.choices || []).map(num), text };
+        const i = q.answers.findIndex((x) => x.participant === actor);
+        if (i >= 0) q.answers[i] = a;
+        else if (q.answers.length < MAX_PARTICIPANTS_KNOWN) q.answers.push(a);
+        return;
+      }
+      case "poll.closed": {
+        const q = this.poll(uuidOf(p.poll));
+        if (q) q.open = false;
+        return;
+      }
+      case "poll.results_shown": {
+        const q = this.poll(uuidOf(p.poll));
+        if (q && !q.open && !q.shown) {
+          q.shown = true;
+          q.results = (p.counts || []).map(num);
+        }
+        return;
+      }
+    }
+  }
+
+  /** poll returns the poll of the given id, or null. */
+  poll(id) {
+    return (this.polls && this.polls.find((q) => q.id === id)) || null;
+  }
+
+  /** openPoll returns the poll that is open, or null. */
+  openPoll() {
+    return (this.polls && this.polls.find((q) => q.open)) || null;
+  }
+
+  /** pollCounts returns a poll's answers per choice, or for a free-text question how many answered, as Go's Poll.Counts. */
+  pollCounts(q) {
+    if (q.choices.length === 0) return [q.answers.length];
+    const n = q.choices.map(() => 0);
+    for (const a of q.answers) for (const c of a.choices) if (c >= 0 && c < n.length) n[c]++;
+    return n;
   }
 
   /** #applyControl folds the events of the teacher's controls, as Go's State.applyControl. */
@@ -554,6 +620,7 @@ const KINDS = new Set([
   "floor.granted", "floor.revoked", "chat.posted", "recording.started", "recording.stopped",
   "lobby.changed", "lesson.locked", "participant.waiting", "participant.admitted", "participant.denied",
   "participant.removed", "media.muted", "media.unmuted", "unmute.asked", "chat.permitted",
+  "poll.asked", "poll.answered", "poll.closed", "poll.results_shown",
 ]);
 
 function newParticipant(id, name, role) {
