@@ -26,6 +26,7 @@ import { shortcuts } from "./board.js";
 import { Media } from "./media.js";
 import { Toolbar } from "./toolbar.js";
 import { Controls } from "./controls.js";
+import { Polls } from "./polls.js";
 import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
@@ -66,6 +67,7 @@ class App {
     this.media = new Media(this);
     this.toolbar = new Toolbar(this);
     this.controls = new Controls(this);
+    this.polls = new Polls(this);
     this.dirty = new Set();
     this.frame = 0;
   }
@@ -354,6 +356,7 @@ class App {
     if (d.has("people")) {
       this.renderPeople();
       this.controls.render();
+      this.polls.render();
     }
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
@@ -470,6 +473,7 @@ class App {
       else if (confirm("End the lesson for everyone?")) this.send("lesson.ended").catch(() => {});
     };
     this.controls.wire();
+    this.polls.wire();
     $("invite").onclick = () => invite(this, false);
     $("reinvite").onclick = () => {
       if (confirm("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are.")) invite(this, true);
