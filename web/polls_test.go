@@ -155,4 +155,56 @@ func TestPollsInBrowser(t *testing.T) {
 	if n := eval[int](late, `window.classroom.state.polls[1].answers.length`); n != 0 {
 		t.Fatalf("Dee's snapshot holds %d answers of the anonymous poll", n)
 	}
+
+	// The replay shows the answers as they came in: just after Ana's first
+	// answer (halfway to the next) the quiz had one answer, on 3.
+	var created, first, next time.Time
+	ana := eval[string](students[0], `window.classroom.me`)
+	for e, err := range site.store.Events(context.Background(), mustUUID(t, lesson.ID), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := e.Payload.(*domain.LessonCreated); ok {
+			created = e.Time
+		}
+		if _, ok := e.Payload.(*domain.PollAnswered); ok && next.IsZero() {
+			if !first.IsZero() {
+				next = e.Time
+			} else if e.Actor == ana {
+				first = e.Time
+			}
+		}
+	}
+	eval[bool](teacher, `(window.confirm = () => true, true)`)
+	teacher.click("#lifecycle") // ends the lesson
+	waitUntil(t, 10*time.Second, "the lesson to end", func() bool { return fold().Status == domain.StatusEnded })
+	replay := func(tb *tab, tok string) {
+		if err := chromedp.Do(tb.ctx, chromedp.Navigate(site.srv.URL+"/lessons/"+lesson.ID+"/replay#token="+tok)); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, 30*time.Second, tb.name+"'s replay to load", func() bool {
+			ok, err := try[bool](tb, `!!(window.replay && window.replay.ready)`)
+			return err == nil && ok
+		})
+	}
+	replay(teacher, lesson.Teacher.Token)
+	at := (first.Sub(created) + next.Sub(first)/2).Seconds()
+	eval[bool](teacher, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, at))
+	if got := shown(teacher); !slices.Equal(got, []int{1, 0, 0}) {
+		t.Fatalf("the replay just after Ana's first answer shows %v", got)
+	}
+	eval[bool](teacher, `window.replay.seek(window.replay.duration).then(() => true)`)
+	if got := shown(teacher); !slices.Equal(got, last().Results) {
+		t.Fatalf("the replay's end shows %v, the results were %v", got, last().Results)
+	}
+	// A student's replay (after the lesson, with the class link) is given no
+	// one's answer to the anonymous poll, but the results shown.
+	replay(students[1], lesson.Students.Token)
+	eval[bool](students[1], `window.replay.seek(window.replay.duration).then(() => true)`)
+	if n := eval[int](students[1], `window.replay.state.polls[1].answers.length`); n != 0 {
+		t.Fatalf("a student's replay holds %d answers of the anonymous poll", n)
+	}
+	if got := shown(students[1]); !slices.Equal(got, last().Results) {
+		t.Fatalf("a student's replay shows %v, the results were %v", got, last().Results)
+	}
 }

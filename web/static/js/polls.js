@@ -89,7 +89,7 @@ export class Polls {
 
   teacherView(s, q) {
     const counts = s.pollCounts(q);
-    const out = [this.countList(q, counts)];
+    const out = [countList(q, counts)];
     if (!q.anonymous) {
       out.push(el("ul", { class: "poll-answers" }, ...q.answers.map((a) => el("li", { "data-participant": a.participant },
         this.app.nameOf(a.participant), ": ", a.text !== "" ? a.text : a.choices.map((c) => q.choices[c]).join(", ")))));
@@ -105,7 +105,7 @@ export class Polls {
   }
 
   studentView(s, q) {
-    if (q.shown) return [this.countList(q, q.results)];
+    if (q.shown) return [countList(q, q.results)];
     const mine = q.answers.find((a) => a.participant === this.app.me);
     const send = (data) => this.app.send("poll.answered", { poll: q.id, ...data, ...(q.anonymous ? { anonymous: true } : {}) }).catch(() => {});
     if (q.choices.length === 0) {
@@ -122,9 +122,25 @@ export class Polls {
     return [list, button, el("p", { class: "note" }, mine ? "Answered; you may change it until the teacher closes the poll." : "")];
   }
 
-  countList(q, counts) {
-    const labels = q.choices.length > 0 ? q.choices : ["Answered"];
-    return el("ol", { class: "poll-counts" }, ...labels.map((c, i) => el("li", { "data-choice": String(i),
-      class: q.shown && q.correct.includes(i) ? "correct" : "" }, c, ": ", el("span", { class: "n" }, String(counts[i] || 0)))));
-  }
+}
+
+/**
+ * showPoll shows the latest poll of a state read-only in box, as the replay
+ * has it at its position: the question, and the count per choice (the
+ * results once shown).
+ */
+export function showPoll(s, box) {
+  const q = s.polls && s.polls.length > 0 ? s.polls[s.polls.length - 1] : null;
+  box.hidden = !q;
+  if (!q) return box.replaceChildren();
+  const counts = q.shown ? q.results : s.pollCounts(q);
+  box.dataset.poll = q.id;
+  box.replaceChildren(el("p", { class: "question" }, q.question, q.open ? " (open)" : " (closed)"), countList(q, counts));
+}
+
+/** countList lists a poll's choices with a count each; a shown quiz marks the correct ones. */
+function countList(q, counts) {
+  const labels = q.choices.length > 0 ? q.choices : ["Answered"];
+  return el("ol", { class: "poll-counts" }, ...labels.map((c, i) => el("li", { "data-choice": String(i),
+    class: q.shown && q.correct.includes(i) ? "correct" : "" }, c, ": ", el("span", { class: "n" }, String(counts[i] || 0)))));
 }

@@ -15,6 +15,7 @@
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
 import { RecordedMedia } from "./replaymedia.js";
+import { showPoll } from "./polls.js";
 import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
 
 const PAGE = 2000; // events read per request
@@ -402,7 +403,10 @@ class Player {
     }
   }
 
-  renderPeople() { renderPeople(this.state); }
+  renderPeople() {
+    renderPeople(this.state);
+    showPoll(this.state, $("poll"));
+  }
 
   renderClock() {
     $("clock").textContent = `${clockText(this.position)} / ${clockText(this.duration)}`;
