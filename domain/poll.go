@@ -171,7 +171,7 @@ func pollPayload(k Kind) Payload {
 	case KindPollResultsShown:
 		return &PollResultsShown{}
 	}
-	return nil
+	return breakoutPayload(k)
 }
 
 // Poll is a question asked in the lesson, with its answers.

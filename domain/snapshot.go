@@ -75,6 +75,7 @@ const (
 	fieldRemoved
 	fieldChatClosed
 	fieldPolls
+	fieldBreakout
 )
 
 func (d *snapshotDecoder) state(s *State) bool {
@@ -148,6 +149,9 @@ func (d *snapshotDecoder) state(s *State) bool {
 		case "polls":
 			bit = fieldPolls
 			ok = d.delegate(&s.Polls)
+		case "breakout":
+			bit = fieldBreakout
+			ok = d.delegate(&s.Breakout)
 		default:
 			return false
 		}

@@ -47,6 +47,7 @@ type State struct {
 	Removed        []string                `json:"removed"`     // participants removed, refused from then on
 	ChatClosed     bool                    `json:"chat_closed"` // students may not chat
 	Polls          []*Poll                 `json:"polls"`       // asked first first
+	Breakout       *Breakout               `json:"breakout"`    // the breakout groups, open or last
 }
 
 // Participant is someone who has joined the lesson at least once.
@@ -279,6 +280,7 @@ func (s *State) apply(e Event) {
 	default:
 		s.applyControl(e)
 		s.applyPoll(e)
+		s.applyBreakout(e)
 	}
 }
 
@@ -504,6 +506,7 @@ func (s *State) marshalSnapshot() ([]byte, error) {
 	field(`,"removed":`, s.Removed)
 	field(`,"chat_closed":`, s.ChatClosed)
 	field(`,"polls":`, s.Polls)
+	field(`,"breakout":`, s.Breakout)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,8 @@ var limits = []limit{
 	{"MAX_QUESTION_RUNES", "domain.MaxQuestionRunes", domain.MaxQuestionRunes},
 	{"MAX_CHOICE_RUNES", "domain.MaxChoiceRunes", domain.MaxChoiceRunes},
 	{"MAX_ANSWER_RUNES", "domain.MaxAnswerRunes", domain.MaxAnswerRunes},
+	{"MAX_GROUPS", "domain.MaxGroups", domain.MaxGroups},
+	{"MAX_GROUP_MEMBERS", "domain.MaxGroupMembers", domain.MaxGroupMembers},
 	// The board's commands and previews.
 	{"MAX_STROKE_POINTS", "domain.MaxStrokePoints", domain.MaxStrokePoints},
 	{"MAX_ERASE_OBJECTS", "domain.MaxEraseObjects", domain.MaxEraseObjects},
