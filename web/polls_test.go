@@ -13,6 +13,19 @@ import (
 	"classroom/domain"
 )
 
+// events reads a lesson's log from the site's store.
+func (s *liveSite) events(t *testing.T, lesson string) []domain.Event {
+	t.Helper()
+	var log []domain.Event
+	for e, err := range s.store.Events(context.Background(), mustUUID(t, lesson), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		log = append(log, e)
+	}
+	return log
+}
+
 // TestPollsInBrowser asks a poll from the teacher's page, has three students
 // answer it from theirs (one changes her answer), closes it and shows the
 // results: the counts on every page are the server's fold's. Then an
@@ -40,10 +53,7 @@ func TestPollsInBrowser(t *testing.T) {
 
 	fold := func() *domain.State {
 		st := domain.NewState()
-		for e, err := range site.store.Events(context.Background(), mustUUID(t, lesson.ID), 0) {
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, e := range site.events(t, lesson.ID) {
 			st.Apply(e)
 		}
 		return st
@@ -160,10 +170,7 @@ func TestPollsInBrowser(t *testing.T) {
 	// answer (halfway to the next) the quiz had one answer, on 3.
 	var created, first, next time.Time
 	ana := eval[string](students[0], `window.classroom.me`)
-	for e, err := range site.store.Events(context.Background(), mustUUID(t, lesson.ID), 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range site.events(t, lesson.ID) {
 		if _, ok := e.Payload.(*domain.LessonCreated); ok {
 			created = e.Time
 		}
