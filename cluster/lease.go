@@ -39,6 +39,7 @@ type Leases struct {
 	pool *pgxpool.Pool
 	ttl  time.Duration
 	self string // node/incarnation
+	life *life  // the life lock's holder, from Start
 }
 
 // NewLeases returns the leases node takes, lasting ttl from their last
@@ -54,8 +55,12 @@ func NewLeases(pool *pgxpool.Pool, ttl time.Duration, node string) *Leases {
 func (l *Leases) TTL() time.Duration { return l.ttl }
 
 // Acquire makes this node the owner of lesson when the lesson has no lease,
-// or its lease expired, was released or is held by a former incarnation of
-// this node, under the next epoch. It returns the lease as it stands and
+// or its lease expired, was released, is held by a former incarnation of
+// this node or by a process that is dead, under the next epoch. A holder is
+// dead when its life lock (Start) is gone from PostgreSQL; not within
+// lifeRelock of a start of PostgreSQL, which dropped every node's lock (the
+// living take theirs again within lifeCheck of reconnecting): leases then
+// last until their expiry. It returns the lease as it stands and
 // whether this node holds it. The node's own unexpired lease is not taken
 // again (ok is true, with the same epoch).
 func (l *Leases) Acquire(ctx context.Context, lesson uuid.UUID) (Lease, bool, error) {
@@ -72,7 +77,11 @@ func (l *Leases) Acquire(ctx context.Context, lesson uuid.UUID) (Lease, bool, er
 			VALUES ($1, $2, 1, now() + $3::interval)
 			ON CONFLICT (lesson_id) DO UPDATE SET owner = $2, epoch = l.epoch + 1, expires_at = now() + $3::interval
 				WHERE l.expires_at <= now() OR (split_part(l.owner, '/', 1) = split_part($2, '/', 1) AND l.owner <> $2)
-			RETURNING owner, epoch, expires_at`, lesson, l.self, l.ttl).Scan(&ls.Owner, &ls.Epoch, &ls.Expires)
+					OR (l.owner <> $2 AND pg_postmaster_start_time() < now() - $5::interval AND NOT EXISTS (
+						SELECT FROM pg_locks WHERE locktype = 'advisory'
+							AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = $4::int4::oid
+							AND objid = hashtext(l.owner)::oid AND objsubid = 2 AND granted))
+			RETURNING owner, epoch, expires_at`, lesson, l.self, l.ttl, lifeLockClass, lifeRelock).Scan(&ls.Owner, &ls.Epoch, &ls.Expires)
 	})
 	if err == nil {
 		return ls, true, nil

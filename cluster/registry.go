@@ -116,18 +116,11 @@ func Join(ctx context.Context, pool *pgxpool.Pool, self Node, opts Options) (*Re
 // then the row simply expires).
 func (r *Registry) heartbeat(ctx context.Context) {
 	defer close(r.done)
-	t := time.NewTicker(r.opts.Heartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, r.opts.Heartbeat, func() {
 		if err := r.beat(ctx); err != nil && ctx.Err() == nil {
 			r.opts.Logger.Warn("node heartbeat failed", "node", r.Self().ID, "err", err)
 		}
-	}
+	})
 }
 
 // beat writes the node's current load and draining flag and moves seen_at.

@@ -81,6 +81,10 @@ func (s *State) check(c Command) error {
 		return s.checkJoin(c, p)
 	case *ParticipantWaiting:
 		return s.checkWaiting(c)
+	case *ParticipantLeft:
+		if pt := s.Participants[c.Actor]; s.IsWaiting(c.Actor) && (pt == nil || !pt.Present) {
+			return nil // a student leaves the lobby
+		}
 	}
 	me, ok := s.Participants[c.Actor]
 	if !ok || !me.Present {
@@ -88,6 +92,9 @@ func (s *State) check(c Command) error {
 	}
 	if me.Role != c.Role {
 		return Errorf(CodeForbidden, "you joined as %s, not %s", me.Role, c.Role)
+	}
+	if _, leaving := c.Payload.(*ParticipantLeft); me.Role == RoleViewer && !leaving {
+		return Errorf(CodeForbidden, "a viewer watches and does nothing else")
 	}
 	switch c.Payload.(type) {
 	case *LessonStarted, *LessonEnded, *ParticipantLeft, *RecordingStarted, *RecordingStopped:
@@ -368,8 +375,8 @@ func allowedWord(allowed bool) string {
 }
 
 func (s *State) checkJoin(c Command, p *ParticipantJoined) error {
-	if c.Role != RoleTeacher && c.Role != RoleStudent {
-		return Errorf(CodeInvalid, "participants join as teacher or student")
+	if c.Role != RoleTeacher && c.Role != RoleStudent && c.Role != RoleViewer {
+		return Errorf(CodeInvalid, "participants join as teacher, student or viewer")
 	}
 	if pt, ok := s.Participants[c.Actor]; ok && pt.Role != c.Role {
 		return Errorf(CodeConflict, "%q already joined as %s", c.Actor, pt.Role)

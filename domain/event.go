@@ -26,9 +26,14 @@ const (
 	RoleTeacher Role = "teacher"
 	RoleStudent Role = "student"
 	RoleSystem  Role = "system" // the server itself, e.g. when it creates a lesson
+	// RoleViewer is a player watching the stage over WHEP: it joins and
+	// leaves, is listed and counted in attendance, and does nothing else.
+	RoleViewer Role = "viewer"
 )
 
-func (r Role) valid() bool { return r == RoleTeacher || r == RoleStudent || r == RoleSystem }
+func (r Role) valid() bool {
+	return r == RoleTeacher || r == RoleStudent || r == RoleSystem || r == RoleViewer
+}
 
 // Kind names the type of an event and of its payload.
 type Kind string

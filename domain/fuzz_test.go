@@ -79,7 +79,7 @@ type decideFixture struct {
 // choose from; the actor byte also chooses the fixture.
 var (
 	fuzzActors = []string{teacher, ann, bob, cat, "", "dan"}
-	fuzzRoles  = []Role{RoleTeacher, RoleStudent, RoleSystem, "admin"}
+	fuzzRoles  = []Role{RoleTeacher, RoleStudent, RoleSystem, "admin", RoleViewer}
 )
 
 // decideFixtures builds the lessons FuzzDecide sends commands to: a live one

@@ -199,6 +199,9 @@ func (s *State) apply(e Event) {
 		if pt, ok := s.Participants[e.Actor]; ok {
 			pt.Present = false
 		}
+		if i := s.waiter(e.Actor); i >= 0 {
+			s.Waiting = slices.Delete(s.Waiting, i, i+1) // left the lobby
+		}
 		s.Hands = remove(s.Hands, e.Actor)
 		if s.Floor == e.Actor {
 			s.Floor = ""

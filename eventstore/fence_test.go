@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,12 @@ func TestFencedAppend(t *testing.T) {
 	defer pool.Close()
 	ctx := context.Background()
 	nodeA, nodeB := cluster.NewLeases(pool, 300*time.Millisecond, "node-a"), cluster.NewLeases(pool, 300*time.Millisecond, "node-b")
+	for _, n := range []*cluster.Leases{nodeA, nodeB} {
+		if err := n.Start(ctx, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+	}
 	lesson := newLesson(t, a)
 
 	la, ok, err := nodeA.Acquire(ctx, lesson)
@@ -114,6 +121,10 @@ func TestFencedAppend(t *testing.T) {
 	// node-a restarted (a new incarnation under the same id) takes its
 	// former self's unexpired lease at once, under the next epoch.
 	restarted := cluster.NewLeases(pool, 300*time.Millisecond, "node-a")
+	if err := restarted.Start(ctx, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	defer restarted.Close()
 	la3, ok, err := restarted.Acquire(ctx, lesson)
 	if err != nil || !ok || la3.Epoch != la2.Epoch+1 {
 		t.Fatalf("a restarted node takes its former self's lease: %+v %v %v", la3, ok, err)

@@ -4,7 +4,10 @@ import (
 	"archive/zip"
 	"io"
 	"iter"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"classroom/domain"
 	"classroom/domain/timeline"
@@ -64,10 +67,47 @@ func Export(w io.Writer, format string, events iter.Seq2[domain.Event, error]) (
 // several files of one download, every system opens one, and it streams:
 // each file is compressed as it is written and the index comes last.
 func WriteSVGZip(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
+	return WriteSVGZipOver(w, events, nil)
+}
+
+// SlidePage reads the image of a deck's page: its content type and bytes.
+type SlidePage func(deck uuid.UUID, page int) (contentType string, data []byte, err error)
+
+// WriteSVGZipOver is WriteSVGZip with each deck page's image in the
+// archive beside its board's SVG ("deck01-shapes-p001.svg" over
+// "deck01-shapes-p001.png"), which the SVG draws behind the board. pages
+// nil, or a page it cannot read (a deck no longer kept), leaves the board
+// over white, as WriteSVGZip does.
+func WriteSVGZipOver(w io.Writer, events iter.Seq2[domain.Event, error], pages SlidePage) (int64, error) {
 	zw := zip.NewWriter(w)
-	n, err := timeline.WriteSVG(events, func(sb timeline.SlideBoard) (io.Writer, error) {
+	var background func(timeline.SlideBoard) (string, error)
+	if pages != nil {
+		background = func(sb timeline.SlideBoard) (string, error) {
+			ct, data, err := pages(sb.Slide.Deck, sb.Slide.Page)
+			if err != nil {
+				if domain.ErrorCode(err) == domain.CodeNotFound {
+					return "", nil
+				}
+				return "", err
+			}
+			ext := map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}[ct]
+			if ext == "" {
+				return "", nil
+			}
+			name := strings.TrimSuffix(sb.Name, ".svg") + ext
+			f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: time.Now().UTC()})
+			if err != nil {
+				return "", err
+			}
+			if _, err := f.Write(data); err != nil {
+				return "", err
+			}
+			return name, nil
+		}
+	}
+	n, err := timeline.WriteSVGOver(events, func(sb timeline.SlideBoard) (io.Writer, error) {
 		return zw.CreateHeader(&zip.FileHeader{Name: sb.Name, Method: zip.Deflate, Modified: time.Now().UTC()})
-	})
+	}, background)
 	if err != nil {
 		return n, err
 	}

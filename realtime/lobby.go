@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"context"
+
 	"github.com/google/uuid"
 
 	"classroom/domain"
@@ -37,6 +39,27 @@ func (r *Room) wait(req *enter) {
 	answer := make(chan error, 1)
 	r.lobby[s] = answer
 	req.reply <- enterReply{wait: answer}
+}
+
+// leaveLobby records that a student who waited in the lobby left it (closed
+// the page, lost the connection), so that the teacher's waiting list does
+// not keep them; a student waiting through another session of theirs stays.
+func (r *Room) leaveLobby(ctx context.Context, s *session) {
+	for other := range r.lobby {
+		if other.participant == s.participant {
+			return
+		}
+	}
+	if r.state == nil || !r.state.IsWaiting(s.participant) || r.srv.draining.Load() {
+		return
+	}
+	ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: s.participant, Role: s.role,
+		Payload: &domain.ParticipantLeft{}}, r.srv.now())
+	if err != nil {
+		return
+	}
+	r.queue(ev, nil)
+	r.flush(ctx)
 }
 
 // answerLobby tells the waiting students whom the log now lets in to enter

@@ -156,3 +156,48 @@ func testLobbyAndRemoval(t *testing.T, kind string) {
 		t.Fatalf("waiting when the lesson ended: %v, want reason lesson_ended", r.err)
 	}
 }
+
+// TestLobbyLeave: a student who gives up waiting (closes the page) leaves the
+// teacher's waiting list, in the log, so that the teacher does not admit
+// someone who is gone; one who waits on stays.
+func TestLobbyLeave(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	mustSend(t, ctx, teacher, &domain.LobbyChanged{On: true})
+
+	annCtx, annGivesUp := context.WithCancel(ctx)
+	annDone := make(chan dialResult, 1)
+	go func() {
+		c, err := ls.dialAs(annCtx, "ann", "Ann", &received{})
+		annDone <- dialResult{c, err}
+	}()
+	bobDone := make(chan dialResult, 1)
+	go func() {
+		c, err := ls.dialAs(ctx, "bob", "Bob", &received{})
+		bobDone <- dialResult{c, err}
+	}()
+	waitFor(t, 10*time.Second, "ann and bob to wait", func() bool { return len(ls.replay().Waiting) == 2 })
+
+	annGivesUp()
+	if r := <-annDone; r.err == nil {
+		r.c.Close()
+		t.Fatal("ann's join went through while she gave up waiting")
+	}
+	waitFor(t, 10*time.Second, "ann to leave the waiting list", func() bool {
+		w := teacher.State().Waiting
+		return len(w) == 1 && w[0].ID == "bob"
+	})
+	if !ls.replay().IsWaiting("bob") || ls.replay().IsWaiting("ann") {
+		t.Fatalf("the log's waiting list is %+v, want bob alone", ls.replay().Waiting)
+	}
+	mustSend(t, ctx, teacher, &domain.ParticipantAdmitted{Participant: "bob"})
+	r := <-bobDone
+	if r.err != nil {
+		t.Fatalf("bob, admitted: %v", r.err)
+	}
+	defer r.c.Close()
+	converge(t, ls, teacher, r.c)
+}

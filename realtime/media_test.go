@@ -382,3 +382,35 @@ func TestOneMediaPort(t *testing.T) {
 		}
 	}
 }
+
+// TestEndedLessonForwardsNothing: once the teacher ends the lesson, the
+// server stops forwarding their camera and microphone, though the teacher's
+// client still sends them.
+func TestEndedLessonForwardsNothing(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 2000)
+	_, rc := ls.joinMedia(ctx, domain.RoleStudent, "Ada")
+	received := func(kind webrtc.RTPCodecType) (n int) {
+		for _, r := range rc.from("teacher", kind) {
+			p, _ := r.count()
+			n += p
+		}
+		return n
+	}
+	waitFor(t, 20*time.Second, "the student to receive the teacher", func() bool {
+		return received(webrtc.RTPCodecTypeVideo) > 30 && received(webrtc.RTPCodecTypeAudio) > 30
+	})
+	mustSend(t, ctx, teacher, &domain.LessonEnded{})
+	time.Sleep(time.Second) // what was on its way has arrived
+	video, audio := received(webrtc.RTPCodecTypeVideo), received(webrtc.RTPCodecTypeAudio)
+	t.Log(video, audio)
+	defer func() { t.Log(received(webrtc.RTPCodecTypeVideo), received(webrtc.RTPCodecTypeAudio)) }()
+	time.Sleep(2 * time.Second)
+	if v, a := received(webrtc.RTPCodecTypeVideo)-video, received(webrtc.RTPCodecTypeAudio)-audio; v+a > 0 {
+		t.Fatalf("2 s after the end, the student was sent %d more video and %d more audio packets of the teacher", v, a)
+	}
+}

@@ -47,9 +47,11 @@ const claimRetry = 200 * time.Millisecond
 var errMoved = domain.Errorf(domain.CodeUnavailable, "the lesson moved to another server; reconnect").Because(domain.ReasonFenced)
 
 // claim makes the room its lesson's owner, taking the lease, or a follower
-// of the owner, linked to it. While the lease is held by a node that does not
-// answer (killed, paused), it tries again until the lease expires and it can
-// take it. Without a cluster the room owns its lesson.
+// of the owner, linked to it. A killed owner's lease is taken at once (its
+// life lock is gone, cluster.Leases.Start); while the lease is held by a node
+// that is alive but does not answer (paused, cut off), it tries again until
+// the lease expires and it can take it. Without a cluster the room owns its
+// lesson.
 func (r *Room) claim(ctx context.Context) error {
 	c := r.srv.cfg.Cluster
 	if c == nil {

@@ -64,7 +64,9 @@ type Room struct {
 	onStage []string
 	// relayWanted names the nodes that asked for the stage (relay.go).
 	relayWanted chan string
-	muted       map[string]sfu.Muted // who the stage was last told is muted
+	muted       map[string]sfu.Muted   // who the stage was last told is muted
+	streams     map[string]domain.Role // participants with a live WHIP (teacher, on stage) or WHEP (viewer, present) stream (streams.go)
+	over        chan struct{}          // closed when the lesson has ended, for its streams (streams.go)
 
 	// Owned by run.
 	recorder  *recorder.Recorder // the stage's, from its first recording
@@ -570,7 +572,11 @@ func (r *Room) exit(ctx context.Context, req *exit) {
 		return
 	}
 	defer close(req.done)
-	delete(r.lobby, req.s)
+	if _, waited := r.lobby[req.s]; waited {
+		delete(r.lobby, req.s)
+		r.leaveLobby(ctx, req.s)
+		return
+	}
 	if _, ok := r.sessions[req.s]; !ok {
 		return // replaced by a newer session of the same participant
 	}
@@ -682,6 +688,16 @@ func (r *Room) append(ctx context.Context, events []domain.Event) ([]int64, []er
 	if r.lease.Epoch > 0 {
 		return r.srv.cfg.Store.(fencedStore).AppendFenced(ctx, r.lease.Epoch, events...)
 	}
+	if r.srv.cfg.Cluster != nil {
+		// Only the lease's holder stores a lesson's decisions: a room that
+		// follows never does, whatever asked it to.
+		r.srv.log.Error("a room without the lesson's lease tried to store events", "lesson", r.lesson, "events", len(events))
+		errs := make([]error, len(events))
+		for i := range errs {
+			errs[i] = domain.Errorf(domain.CodeUnavailable, "this server does not decide the lesson; reconnect")
+		}
+		return make([]int64, len(events)), errs, nil
+	}
 	return r.srv.cfg.Store.Append(ctx, events...)
 }
 
@@ -730,6 +746,11 @@ func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
 	here := map[string]bool{}
 	for s := range r.sessions {
 		here[s.participant] = true
+	}
+	for id, role := range r.streams {
+		if role == domain.RoleViewer {
+			here[id] = true // watching, without a session
+		}
 	}
 	ids := make([]string, 0, len(r.state.Participants))
 	for id, p := range r.state.Participants {
@@ -875,6 +896,12 @@ func (r *Room) updateStage() {
 			on = append(on, id)
 		}
 	}
+	for id, role := range r.streams {
+		if role == domain.RoleTeacher && r.state.Status != domain.StatusEnded && !slices.Contains(on, id) {
+			on = append(on, id)
+		}
+	}
+	r.endStreams()
 	slices.Sort(on)
 	if !slices.Equal(on, r.onStage) {
 		r.onStage = on

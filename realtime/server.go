@@ -8,6 +8,9 @@
 // ends the removed participant's sessions in whichever room folds it. A
 // student is sent no other student's answer to an anonymous poll, live, in
 // a catch-up or in a snapshot (domain.HiddenFrom, State.ForStudent).
+// Encoders and players that speak WHIP and WHEP instead open Streams: a
+// publisher's tracks go on the stage as the teacher's, a viewer is one more
+// subscriber of the stage.
 //
 // A Room owns one live lesson on this server process: its state, its
 // sessions, and the only goroutine that decides its commands. With a

@@ -20,6 +20,8 @@ import (
 	"classroom/domain/timeline"
 	"classroom/eventstore"
 	"classroom/lessonlog"
+	"classroom/lessonvideo"
+	"classroom/realtime"
 	"classroom/realtime/token"
 	"classroom/web/signin"
 )
@@ -51,6 +53,11 @@ type Config struct {
 	Decks eventstore.Decks
 	// DeckLimits bounds uploaded decks; zero fields mean the defaults.
 	DeckLimits DeckLimits
+	// OperatorKey is the secret of the server's operator, who alone lists
+	// every lesson (GET /api/lessons with Authorization: Bearer <key>): a
+	// school's lesson titles are not for every visitor. Empty: no one does;
+	// a visitor's pages list the lessons of the links they hold.
+	OperatorKey string
 	// LTI, when set, serves the LTI 1.3 tool's routes under /lti/.
 	LTI http.Handler
 	// Gradebook, when set, sends a launched lesson's attendance to its
@@ -64,6 +71,13 @@ type Config struct {
 	// show the lesson page in a frame: the learning platforms' pages.
 	// None may when it is empty.
 	FrameAncestors []string
+	// Streams, when set, serves WHIP ingest and WHEP egress (streams.go).
+	Streams *realtime.Streams
+	// Keys keeps the stream keys; nil means the Store, when it keeps them.
+	Keys eventstore.StreamKeys
+	// Videos, when set, renders and keeps lessons' videos, started,
+	// followed and fetched at /api/lessons/{id}/video.
+	Videos *lessonvideo.Renderer
 }
 
 // API serves the JSON API.
@@ -74,6 +88,7 @@ type API struct {
 	now     func() time.Time
 	decks   eventstore.Decks
 	uploads chan struct{} // a slot per deck upload being read
+	keys    eventstore.StreamKeys
 }
 
 // NewHandler returns the server's HTTP handler.
@@ -91,7 +106,11 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.Decks, _ = cfg.Store.(eventstore.Decks)
 	}
 	cfg.DeckLimits = cfg.DeckLimits.withDefaults()
-	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, decks: cfg.Decks, uploads: make(chan struct{}, maxUploads)}
+	if cfg.Keys == nil {
+		cfg.Keys, _ = cfg.Store.(eventstore.StreamKeys)
+	}
+	a := &API{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, decks: cfg.Decks, uploads: make(chan struct{}, maxUploads),
+		keys: cfg.Keys}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("POST /api/lessons", a.createLesson)
@@ -106,6 +125,7 @@ func NewHandler(cfg Config) http.Handler {
 		mux.HandleFunc("POST /api/lessons/{id}/decks", a.uploadDeck)
 		mux.HandleFunc("GET /api/lessons/{id}/decks/{deck}/pages/{n}", a.deckPage)
 	}
+	a.routeStreams(mux)
 	mux.HandleFunc("GET /{$}", page("index.html"))
 	mux.HandleFunc("GET /lessons/{id}", lessonPage(cfg.FrameAncestors))
 	if cfg.LTI != nil {
@@ -123,7 +143,7 @@ func NewHandler(cfg Config) http.Handler {
 		mux.HandleFunc("GET /api/me", a.me)
 	}
 	mux.HandleFunc("GET /lessons/{id}/replay", replayPage())
-	mux.HandleFunc("GET /lessons/{id}/attendance", idPage(page("attendance.html")))
+	mux.HandleFunc("GET /lessons/{id}/attendance", idPage("attendance.html", nil))
 	mux.HandleFunc("GET /api/lessons/{id}/events", a.events)
 	if cfg.Live != nil {
 		mux.Handle("GET /api/lessons/{id}/ws", cfg.Live)
@@ -134,6 +154,11 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Recordings != "" {
 		mux.HandleFunc("GET /api/lessons/{id}/recordings", a.listRecordings)
 		mux.HandleFunc("GET /api/lessons/{id}/recordings/{file}", a.recording)
+	}
+	if cfg.Videos != nil {
+		mux.HandleFunc("POST /api/lessons/{id}/video", a.startVideo)
+		mux.HandleFunc("GET /api/lessons/{id}/video/status", a.videoStatus)
+		mux.HandleFunc("GET /api/lessons/{id}/video", a.video)
 	}
 	return compressed(headers(mux))
 }
@@ -353,6 +378,10 @@ func (a *API) listLessons(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		opts.Before = t
+	}
+	if err := a.operator(r); err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	lessons, err := a.store.Lessons(r.Context(), opts)
 	if err != nil {

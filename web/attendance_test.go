@@ -45,6 +45,7 @@ func TestAttendanceAndDeleteInBrowser(t *testing.T) {
 	waitUntil(t, 10*time.Second, "Ana to wait", func() bool {
 		return eval[bool](teacher, `!document.getElementById("admit-all").disabled`)
 	})
+	teacher.click("#tab-people")
 	teacher.click("#admit-all")
 	ana.waitLive()
 	if _, err := try[float64](ana, `window.classroom.send("chat.posted", {text: "present!"})`); err != nil {
@@ -74,6 +75,7 @@ func TestAttendanceAndDeleteInBrowser(t *testing.T) {
 	if sort := eval[string](report, `document.querySelector('th[data-key="name"]').getAttribute("aria-sort")`); sort != "ascending" {
 		t.Fatalf("aria-sort %q", sort)
 	}
+	axeCheck(t, report, "the attendance page")
 
 	// The home page's list is the device's: the teacher's tab.
 	home := teacher

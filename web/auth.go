@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strings"
 
@@ -22,6 +23,16 @@ func (a *API) teacher(r *http.Request, lesson uuid.UUID, forbidden string) error
 	}
 	if claims.Role != domain.RoleTeacher {
 		return domain.Errorf(domain.CodeForbidden, "%s", forbidden)
+	}
+	return nil
+}
+
+// operator checks that the request carries the operator's key (see
+// Config.OperatorKey) as Authorization: Bearer <key>.
+func (a *API) operator(r *http.Request) error {
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if a.cfg.OperatorKey == "" || !ok || subtle.ConstantTimeCompare([]byte(key), []byte(a.cfg.OperatorKey)) != 1 {
+		return domain.Errorf(domain.CodeUnauthorized, "only the server's operator lists every lesson: send the operator's key as Authorization: Bearer <key>")
 	}
 	return nil
 }

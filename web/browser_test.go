@@ -47,8 +47,8 @@ func browser(t testing.TB) context.Context { return newBrowser(t, true) }
 
 // newBrowser starts a headless Chromium with a fake camera and microphone.
 // Without allowMedia, pages are refused them, as when a person says no to
-// the browser's prompt.
-func newBrowser(t testing.TB, allowMedia bool) context.Context {
+// the browser's prompt. extra adds to its options (a language, say).
+func newBrowser(t testing.TB, allowMedia bool, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
@@ -62,6 +62,7 @@ func newBrowser(t testing.TB, allowMedia bool) context.Context {
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"),
 	)
+	opts = append(opts, extra...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
@@ -73,13 +74,22 @@ func newBrowser(t testing.TB, allowMedia bool) context.Context {
 
 // liveSite is the whole HTTP surface with live lessons, on loopback.
 type liveSite struct {
-	srv     *httptest.Server
-	rt      *realtime.Server
-	store   eventstore.Store
-	metrics *prometheus.Registry
+	srv        *httptest.Server
+	rt         *realtime.Server
+	streams    *realtime.Streams
+	store      eventstore.Store
+	metrics    *prometheus.Registry
+	recordings string
 }
 
-func startSite(t *testing.T) *liveSite {
+// siteMaxViewers is the WHEP viewers a test site admits to a lesson.
+const siteMaxViewers = 2
+
+func startSite(t *testing.T) *liveSite { return startSiteWith(t, nil) }
+
+// startSiteWith starts a site whose realtime configuration configure
+// changes first, when not nil.
+func startSiteWith(t *testing.T, configure func(*realtime.Config)) *liveSite {
 	t.Helper()
 	store, err := eventstore.OpenSQLite(context.Background(), t.TempDir(), quietLog())
 	if err != nil {
@@ -91,16 +101,21 @@ func startSite(t *testing.T) *liveSite {
 	}
 	reg := prometheus.NewRegistry()
 	recordings := t.TempDir()
-	rt, err := realtime.New(realtime.Config{Store: store, Tokens: tokens, Loopback: true, Metrics: reg,
-		Logger: quietLog(), RecordingsDir: recordings})
+	cfg := realtime.Config{Store: store, Tokens: tokens, Loopback: true, Metrics: reg,
+		Logger: quietLog(), RecordingsDir: recordings}
+	if configure != nil {
+		configure(&cfg)
+	}
+	rt, err := realtime.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	streams := realtime.NewStreams(rt, realtime.StreamsConfig{MaxViewers: siteMaxViewers})
 	mux := http.NewServeMux()
 	mux.Handle("/", web.NewHandler(web.Config{Store: store, Tokens: tokens, Live: rt, Logger: quietLog(),
-		Recordings: recordings}))
+		Recordings: recordings, Streams: streams, OperatorKey: operatorKey}))
 	mux.Handle("GET /test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
-	s := &liveSite{srv: httptest.NewServer(mux), rt: rt, store: store, metrics: reg}
+	s := &liveSite{srv: httptest.NewServer(mux), rt: rt, streams: streams, store: store, metrics: reg, recordings: recordings}
 	t.Cleanup(func() {
 		s.srv.Close()
 		rt.Close()
@@ -131,6 +146,23 @@ func (s *liveSite) createLesson(t *testing.T) lessonLinks {
 
 func (s *liveSite) ws(lesson string) string {
 	return "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/api/lessons/" + lesson + "/ws"
+}
+
+// listRecordings reads the lesson's recordings list with token, each entry
+// into a T; false when the list cannot be read (yet).
+func listRecordings[T any](site *liveSite, lesson, token string) ([]T, bool) {
+	req, _ := http.NewRequest("GET", site.srv.URL+"/api/lessons/"+lesson+"/recordings", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, false
+	}
+	defer resp.Body.Close()
+	var list struct{ Recordings []T }
+	if json.NewDecoder(resp.Body).Decode(&list) != nil {
+		return nil, false
+	}
+	return list.Recordings, true
 }
 
 // counter reads a counter of the server's metrics by its labels.

@@ -324,6 +324,7 @@ func TestClassroomInBrowser(t *testing.T) {
 	}
 	waitSame("Ben's reloaded board to match", ben)
 	// The teacher lets Ben draw; Ben's stroke reaches everyone.
+	teacher.click("#tab-people")
 	teacher.click(`#people li[data-participant="` + benID + `"] button`)
 	waitUntil(t, 10*time.Second, "Ben to be allowed to draw", func() bool {
 		return eval[bool](ben, `window.classroom.state.canDraw(window.classroom.me)`)
@@ -508,6 +509,7 @@ func TestNewStudentsLinkInBrowser(t *testing.T) {
 	// The dialogs answer at once: the confirmation, and the link shown
 	// where the clipboard is refused.
 	eval[bool](teacher, `(window.confirm = () => true, window.prompt = () => null, true)`)
+	teacher.click("#more summary")
 	teacher.click("#reinvite")
 	waitUntil(t, 10*time.Second, "the new students' link", func() bool {
 		return eval[bool](teacher, `!!window.classroom.studentsLink`)

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 
 	"classroom/domain"
 	"classroom/domain/timeline"
@@ -41,7 +45,17 @@ func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 	}}
-	n, err := f.Write(out, a.store.Events(r.Context(), id, 0))
+	write := f.Write
+	if format == "svg" && a.decks != nil {
+		// The slides behind the boards, from the decks the server keeps.
+		write = func(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
+			return lessonlog.WriteSVGZipOver(w, events, func(deck uuid.UUID, page int) (string, []byte, error) {
+				p, err := a.decks.Page(r.Context(), id, deck, page)
+				return p.ContentType, p.Data, err
+			})
+		}
+	}
+	n, err := write(out, a.store.Events(r.Context(), id, 0))
 	if err == nil {
 		return
 	}

@@ -20,6 +20,9 @@ import (
 	"classroom/web"
 )
 
+// operatorKey is the operator's key of the API under test.
+const operatorKey = "the operator's own key"
+
 type api struct {
 	t      *testing.T
 	store  eventstore.Store
@@ -43,7 +46,7 @@ func newAPI(t *testing.T) *api {
 	}
 	a.tokens = tokens
 	a.recordings = t.TempDir()
-	a.srv = httptest.NewServer(web.NewHandler(web.Config{Store: store, Tokens: tokens, Recordings: a.recordings,
+	a.srv = httptest.NewServer(web.NewHandler(web.Config{Store: store, Tokens: tokens, Recordings: a.recordings, OperatorKey: operatorKey,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    func() time.Time { a.clock = a.clock.Add(time.Minute); return a.clock }}))
 	t.Cleanup(func() {
@@ -144,14 +147,28 @@ func TestListLessons(t *testing.T) {
 		ids = append(ids, l.ID)
 	}
 	var page struct{ Lessons []lessonOut }
-	a.do("GET", "/api/lessons?limit=2", "", "", nil, &page)
+	operator := http.Header{"Authorization": {"Bearer " + operatorKey}}
+	a.do("GET", "/api/lessons?limit=2", "", "", operator, &page)
 	if len(page.Lessons) != 2 || page.Lessons[0].ID != ids[2] || page.Lessons[1].ID != ids[1] {
 		t.Fatalf("first page: %+v", page.Lessons)
 	}
 	before := page.Lessons[1].Created.Format(time.RFC3339Nano)
-	a.do("GET", "/api/lessons?limit=2&before="+before, "", "", nil, &page)
+	a.do("GET", "/api/lessons?limit=2&before="+before, "", "", operator, &page)
 	if len(page.Lessons) != 1 || page.Lessons[0].ID != ids[0] {
 		t.Fatalf("second page: %+v", page.Lessons)
+	}
+	// A visitor, even one holding a lesson's teacher's link, lists nothing.
+	var l lessonOut
+	a.do("POST", "/api/lessons", "application/json", `{"title":"Thursday"}`, nil, &l)
+	for name, h := range map[string]http.Header{
+		"no key":            nil,
+		"a wrong key":       {"Authorization": {"Bearer not the operator's key"}},
+		"a teacher's token": {"Authorization": {"Bearer " + l.Teacher.Token}},
+	} {
+		var e errorOut
+		if resp := a.do("GET", "/api/lessons", "", "", h, &e); resp.StatusCode != http.StatusUnauthorized || e.Error.Code != "unauthorized" {
+			t.Errorf("listing with %s: %d %+v, want 401 unauthorized", name, resp.StatusCode, e)
+		}
 	}
 }
 
@@ -178,6 +195,7 @@ func TestRefusedRequests(t *testing.T) {
 		{"bad before", "GET", "/api/lessons?before=yesterday", "", "", 400, "invalid"},
 		{"unknown route", "GET", "/api/nothing", "", "", 404, "not_found"},
 		{"wrong method", "DELETE", "/api/lessons", "", "", 405, "method_not_allowed"},
+		{"list without the operator's key", "GET", "/api/lessons", "", "", 401, "unauthorized"},
 		{"invitation without token", "POST", "/api/lessons/" + l.ID + "/invitations", "", "", 401, "unauthorized"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

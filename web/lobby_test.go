@@ -23,6 +23,9 @@ func TestLobbyInBrowser(t *testing.T) {
 	teacher := newTab(t, b, "teacher")
 	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
 	teacher.click("#lifecycle")
+	// The lobby's controls are in the People tab, its switches folded.
+	teacher.click("#tab-people")
+	teacher.click(".lobby .switches summary")
 	teacher.click("#lobby-on")
 	waitUntil(t, 10*time.Second, "the lobby to be on", func() bool { return eval[bool](teacher, `window.classroom.state.lobby`) })
 	if _, err := try[float64](teacher, `window.classroom.send("chat.posted", {text: "only for those let in"})`); err != nil {
@@ -34,7 +37,8 @@ func TestLobbyInBrowser(t *testing.T) {
 	ana.knock(link, "Ana")
 	waitUntil(t, 10*time.Second, "Ana's name in the teacher's waiting list", func() bool {
 		return eval[string](teacher, `document.getElementById("waiting").textContent`) == "AnaAdmitDeny" &&
-			eval[string](teacher, `document.getElementById("waiting-count").textContent`) == "1"
+			eval[string](teacher, `document.getElementById("waiting-count").textContent`) == "1" &&
+			eval[string](teacher, `document.getElementById("tab-waiting").textContent`) == "1"
 	})
 	time.Sleep(time.Second) // long enough for anything sent to arrive
 	seen := eval[map[string]any](ana, `({

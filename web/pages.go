@@ -26,11 +26,11 @@ func pageHeaders(h http.Header, frameAncestors []string) {
 }
 
 // page serves one embedded HTML page, which no other site may frame.
-func page(name string) http.HandlerFunc { return framedPage(name, nil) }
+func page(name string) http.HandlerFunc { return framedPage(name, nil, http.StatusOK) }
 
-// framedPage serves one embedded HTML page, which the sites of
-// frameAncestors may frame.
-func framedPage(name string, frameAncestors []string) http.HandlerFunc {
+// framedPage serves one embedded HTML page with an HTTP status, which the
+// sites of frameAncestors may frame.
+func framedPage(name string, frameAncestors []string, status int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		b, err := fs.ReadFile(static, "static/"+name)
 		if err != nil {
@@ -38,12 +38,13 @@ func framedPage(name string, frameAncestors []string) http.HandlerFunc {
 			return
 		}
 		pageHeaders(w.Header(), frameAncestors)
+		w.WriteHeader(status)
 		w.Write(b)
 	}
 }
 
 // replayPage serves the playback page of a lesson.
-func replayPage() http.HandlerFunc { return idPage(page("replay.html")) }
+func replayPage() http.HandlerFunc { return idPage("replay.html", nil) }
 
 // lessonPage serves the lesson page for a well-formed lesson id. Whether the
 // lesson exists, and whether the link's token admits, the page learns when it
@@ -52,14 +53,18 @@ func replayPage() http.HandlerFunc { return idPage(page("replay.html")) }
 // no cookie, so a browser blocking third-party cookies in a frame does not
 // hinder it.
 func lessonPage(frameAncestors []string) http.HandlerFunc {
-	return idPage(framedPage("lesson.html", frameAncestors))
+	return idPage("lesson.html", frameAncestors)
 }
 
-// idPage serves a page for a well-formed lesson id, and 404 otherwise.
-func idPage(serve http.HandlerFunc) http.HandlerFunc {
+// idPage serves a page for a well-formed lesson id, which the sites of
+// frameAncestors may frame. A mangled one gets the same page with the
+// status 404, which says in its own words that the link is not a lesson's
+// (a browser shows the page, not the API's JSON).
+func idPage(name string, frameAncestors []string) http.HandlerFunc {
+	serve, notFound := framedPage(name, frameAncestors, http.StatusOK), framedPage(name, frameAncestors, http.StatusNotFound)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if _, err := uuid.Parse(r.PathValue("id")); err != nil {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		serve(w, r)

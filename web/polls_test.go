@@ -69,6 +69,7 @@ func TestPollsInBrowser(t *testing.T) {
 		tb.click("#poll-send")
 	}
 	ask := func(question, choices string, anonymous bool) {
+		teacher.click("#tab-poll")
 		if err := chromedp.Do(teacher.ctx, chromedp.SetValue(chromedp.ID("poll-question"), question),
 			chromedp.SetValue(chromedp.ID("poll-choices"), choices)); err != nil {
 			t.Fatal(err)

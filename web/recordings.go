@@ -43,23 +43,38 @@ func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
 	a.reply(w, http.StatusOK, out)
 }
 
-// recording answers GET /api/lessons/{id}/recordings/{file}: one WebM file,
-// with Range requests for seeking, for whoever may play the lesson back.
+// recording answers GET /api/lessons/{id}/recordings/{file}: one WebM file
+// (VP8, Opus) or Matroska file (H.264), with Range requests for seeking, for
+// whoever may play the lesson back.
 func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.memberOnly(w, r)
 	if !ok {
 		return
 	}
 	name := r.PathValue("file")
+	contentType := "video/webm"
 	base, isWebM := strings.CutSuffix(name, ".webm")
+	if !isWebM {
+		contentType = "video/x-matroska"
+		base, isWebM = strings.CutSuffix(name, ".mkv")
+	}
 	if !isWebM || base == "" || strings.Trim(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
 		a.fail(w, r, domain.Errorf(domain.CodeNotFound, "no recording %q", name))
 		return
 	}
-	f, err := os.Open(filepath.Join(a.cfg.Recordings, id.String(), name))
+	a.serveMedia(w, r, filepath.Join(a.cfg.Recordings, id.String(), name), contentType,
+		domain.Errorf(domain.CodeNotFound, "no recording %q", name))
+}
+
+// serveMedia answers a media file (a recording, a lesson's video) with
+// Range requests, privately and revalidated; missing answers notFound. A
+// file takes longer to download than the server's WriteTimeout: each write
+// has that long instead.
+func (a *API) serveMedia(w http.ResponseWriter, r *http.Request, path, contentType string, notFound error) {
+	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			err = domain.Errorf(domain.CodeNotFound, "no recording %q", name)
+			err = notFound
 		}
 		a.fail(w, r, err)
 		return
@@ -70,10 +85,9 @@ func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "video/webm")
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "private, no-cache")
-	// A recording takes longer to download than the server's WriteTimeout.
-	http.ServeContent(newLongWriter(w), r, name, st.ModTime(), f)
+	http.ServeContent(newLongWriter(w), r, "", st.ModTime(), f)
 }
 
 // memberOnly checks that the request may play back the lesson of its path

@@ -2,10 +2,8 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -113,7 +111,7 @@ func TestReplayInBrowser(t *testing.T) {
 	}
 	// The marks come from reading the whole log, after the page is ready.
 	waitUntil(t, 10*time.Second, fmt.Sprintf("the scrubber to mark the %d slide changes", changes), func() bool {
-		return eval[int](page, `document.querySelectorAll("#marks span.slide").length`) == changes
+		return eval[int](page, `document.querySelectorAll("#marks .slide").length`) == changes
 	})
 
 	// A step forward over a few events folds the log in the page; the
@@ -250,18 +248,8 @@ func TestRecordedReplayInBrowser(t *testing.T) {
 	}
 	var video recording
 	waitUntil(t, 10*time.Second, "the teacher's camera recording to be listed, finished", func() bool {
-		req, _ := http.NewRequest("GET", site.srv.URL+"/api/lessons/"+lesson.ID+"/recordings", nil)
-		req.Header.Set("Authorization", "Bearer "+lesson.Teacher.Token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		var list struct{ Recordings []recording }
-		if json.NewDecoder(resp.Body).Decode(&list) != nil {
-			return false
-		}
-		for _, r := range list.Recordings {
+		list, _ := listRecordings[recording](site, lesson.ID, lesson.Teacher.Token)
+		for _, r := range list {
 			if r.Kind == "video" && r.Participant == "teacher" && r.End != nil {
 				video = r
 				return true

@@ -924,6 +924,8 @@ func (g *lessonGen) controls() {
 		{"late-1", &domain.ParticipantWaiting{Name: "Late one"}},
 		{"late-2", &domain.ParticipantWaiting{Name: "Late two"}},
 		{"late-3", &domain.ParticipantWaiting{Name: "Late three"}},
+		{"late-4", &domain.ParticipantWaiting{Name: "Late four"}},
+		{"late-4", &domain.ParticipantLeft{}}, // gave up waiting
 		{"teacher", &domain.ParticipantDenied{Participant: "late-2"}},
 		{"teacher", &domain.ParticipantAdmitted{Participant: "late-3"}},
 		{"teacher", &domain.ParticipantAdmitted{}},

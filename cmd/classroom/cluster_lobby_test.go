@@ -72,12 +72,18 @@ func TestClusterLobby(t *testing.T) {
 		t.Fatalf("ann, admitted through node 1: %v", a.err)
 	}
 	defer a.c.Close()
+	for p := teacher.State().Participants["ann"]; p == nil || !p.Present; p = teacher.State().Participants["ann"] {
+		if ctx.Err() != nil {
+			t.Fatal("ann, admitted, is never present for the teacher")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	c.converge(ctx, lesson, []*client.Client{teacher, a.c})
 	if chat := a.c.State().Chat; len(chat) != 1 {
 		t.Fatalf("ann, admitted, has %d chat lines, want 1", len(chat))
 	}
-	if _, ok := teacher.State().Participants["ann"]; !ok {
-		t.Fatal("ann, admitted, is not present on the owner")
+	if p := a.c.State().Participants["ann"]; p == nil || !p.Present {
+		t.Fatal("ann, admitted, is not present in her own state")
 	}
 
 	bob := dialAsync("bob")

@@ -408,7 +408,6 @@ func TestClusterOwnerLoss(t *testing.T) {
 	var mu sync.Mutex
 	acked := map[uuid.UUID]int64{}
 	var killedAt time.Time
-	var lastBefore int64
 	var firstAfter time.Time
 	firstAfterSurvivor := map[bool]time.Time{} // by whether the student was on a surviving node
 	stop := make(chan struct{})
@@ -426,6 +425,7 @@ func TestClusterOwnerLoss(t *testing.T) {
 				default:
 				}
 				id := uuid.New()
+				sent := time.Now()
 				seq, err := s.c.SendID(ctx, id, stroke())
 				if err != nil {
 					t.Errorf("%s: a stroke refused: %v", s.c.Participant(), err)
@@ -434,7 +434,9 @@ func TestClusterOwnerLoss(t *testing.T) {
 				now := time.Now()
 				mu.Lock()
 				acked[id] = seq
-				if !killedAt.IsZero() && seq > lastBefore {
+				// Newly acknowledged: sent after the kill, so that
+				// the dead owner cannot have stored it.
+				if !killedAt.IsZero() && sent.After(killedAt) {
 					if firstAfter.IsZero() {
 						firstAfter = now
 					}
@@ -449,7 +451,6 @@ func TestClusterOwnerLoss(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	ghost.gone.Store(true)
 	mu.Lock()
-	lastBefore = c.nodes[1].lastSeq(lesson)
 	if err := c.nodes[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +520,8 @@ func TestClusterOwnerLoss(t *testing.T) {
 }
 
 // TestClusterFencing pauses the owner (SIGSTOP) past its lease: another
-// node takes the lesson over and its participants go on; when the old owner
+// node takes the lesson over, not before the lease expired (the paused owner
+// is alive: its life lock is held), and its participants go on; when the old owner
 // resumes (SIGCONT), it stores nothing: the command its teacher sent
 // meanwhile is stored once, by the new owner, and the old owner hands its
 // sessions over.
@@ -560,12 +562,24 @@ func TestClusterFencing(t *testing.T) {
 		_, err := teacher.c.SendID(ctx, pausedID, &domain.ChatPosted{Text: "sent to the paused owner"})
 		sentDuringPause <- err
 	}()
+	// The paused owner's lease as it stays (a renewal it sent just before
+	// the pause has landed by then): the owner is alive, its life lock
+	// held, so nobody takes the lesson before this expiry.
+	time.Sleep(300 * time.Millisecond)
+	var expires time.Time
+	if err := c.store.Pool().QueryRow(ctx, `SELECT expires_at FROM lesson_leases WHERE lesson_id = $1`, lesson).Scan(&expires); err != nil {
+		t.Fatal(err)
+	}
 	// The student, on node 1, goes on once node 1 took the lesson over.
 	seq, err := student.c.Send(ctx, &domain.ChatPosted{Text: "while the owner is paused"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("student acknowledged %v after the owner's pause (seq %d)", time.Since(paused).Round(time.Millisecond), seq)
+	acked := time.Now()
+	t.Logf("student acknowledged %v after the owner's pause (seq %d), %v after its lease's expiry", acked.Sub(paused).Round(time.Millisecond), seq, acked.Sub(expires).Round(time.Millisecond))
+	if acked.Before(expires.Add(-50 * time.Millisecond)) {
+		t.Fatalf("the paused owner's lesson was taken over %v before its lease expired", expires.Sub(acked))
+	}
 	time.Sleep(time.Second)
 	// The old owner stops deciding; its teacher comes back through the
 	// new owner and the command is stored once.

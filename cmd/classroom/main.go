@@ -12,6 +12,7 @@
 //	classroom import -i PATH    import an exported lesson
 //	classroom lti add|rotate-key|urls [flags]   register an LTI platform, rotate the tool's key, print the URLs platforms need
 //	classroom delete -lesson ID delete an ended lesson and its recordings
+//	classroom video -lesson ID -token T [-start] [-o PATH]   start, follow and fetch a lesson's video
 //
 // Every flag has an environment variable; see "classroom help".
 package main
@@ -42,6 +43,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"classroom/eventstore"
+	"classroom/lessonvideo"
 	"classroom/media/turn"
 	"classroom/realtime"
 	"classroom/realtime/protocol"
@@ -90,6 +92,10 @@ type config struct {
 	maxSubscribers   int
 	nodePublicURL    string
 	retention        string
+	maxViewers       int
+	videosDir        string
+	videoRenders     int
+	operatorKey      string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -129,6 +135,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"serve TURN on the HTTP(S) port too (TURN over TLS with HTTPS), for networks that let nothing out but HTTPS; with the relay only (CLASSROOM_TURN_SHARE_PORT=off to stop)")
 	fs.StringVar(&c.recordingsDir, "recordings-dir", env("CLASSROOM_RECORDINGS_DIR", ""),
 		"directory of recorded lesson media; empty means DATA/recordings (CLASSROOM_RECORDINGS_DIR)")
+	fs.StringVar(&c.operatorKey, "operator-key", env("CLASSROOM_OPERATOR_KEY", ""),
+		"the operator's secret, which lists every lesson (GET /api/lessons, the home page opened as /#operator=KEY); empty: no one lists them (CLASSROOM_OPERATOR_KEY)")
 	fs.StringVar(&c.nodeID, "node-id", env("CLASSROOM_NODE_ID", ""),
 		"with PostgreSQL, this server's name among the nodes sharing the database, unique among those running; empty for HOSTNAME-PORT, the host's name and -addr's port (CLASSROOM_NODE_ID)")
 	fs.StringVar(&c.nodeAddr, "node-addr", env("CLASSROOM_NODE_ADDR", "127.0.0.1:0"),
@@ -136,7 +144,11 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.nodeAdvertise, "node-advertise", env("CLASSROOM_NODE_ADVERTISE", ""),
 		"the base URL other nodes use for -node-addr (http://10.0.0.5:8444); empty for -node-addr itself, or this host's name when it listens on every interface (CLASSROOM_NODE_ADVERTISE)")
 	fs.DurationVar(&c.leaseTTL, "lease-ttl", envDuration("CLASSROOM_LEASE_TTL", 3*time.Second),
-		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for a killed node's successor (CLASSROOM_LEASE_TTL)")
+		"with PostgreSQL, how long a node keeps deciding a lesson without renewing its lease: the longest a lesson waits for the successor of a node that is paused or cut off from the database (a killed node's lessons are taken at once) (CLASSROOM_LEASE_TTL)")
+	fs.StringVar(&c.videosDir, "videos-dir", env("CLASSROOM_VIDEOS_DIR", ""),
+		"directory of lessons' rendered videos; empty means DATA/videos (CLASSROOM_VIDEOS_DIR)")
+	fs.IntVar(&c.videoRenders, "video-renders", envInt("CLASSROOM_VIDEO_RENDERS", 1),
+		"how many lessons' videos render at once, in the background at the lowest priority; 0 renders none (CLASSROOM_VIDEO_RENDERS)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
 	fs.StringVar(&c.retention, "retention", env("CLASSROOM_RETENTION", ""),
@@ -155,6 +167,8 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"how many participants this node serves at once; one more is sent to another node with room (see -node-public-url), or refused; 0 for no limit (CLASSROOM_MAX_SUBSCRIBERS)")
 	fs.StringVar(&c.nodePublicURL, "node-public-url", env("CLASSROOM_NODE_PUBLIC_URL", ""),
 		"with PostgreSQL, the base URL participants reach this very node by (https://n1.class.example.org), to which full nodes send participants; empty: no node sends any here (CLASSROOM_NODE_PUBLIC_URL)")
+	fs.IntVar(&c.maxViewers, "max-viewers", envInt("CLASSROOM_MAX_VIEWERS", realtime.DefaultMaxViewers),
+		"WHEP viewers one lesson admits (CLASSROOM_MAX_VIEWERS)")
 }
 
 // envInt is env for integers; an unparsable value falls back to def.
@@ -200,6 +214,13 @@ func (c *config) relayIP() (string, error) {
 		return "127.0.0.1", nil
 	}
 	return "", errors.New("the host has no IPv4 address to relay on: set -public-ip")
+}
+
+func (c *config) videos() string {
+	if c.videosDir != "" {
+		return c.videosDir
+	}
+	return filepath.Join(c.dataDir, "videos")
 }
 
 func (c *config) recordings() string {
@@ -262,6 +283,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var x transfer
 	var l ltiFlags
 	var deleteID string
+	var v videoClient
 	switch cmd {
 	case "serve", "migrate":
 	case "delete":
@@ -275,8 +297,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		l.flags(fs)
 	case "export", "import":
 		x.flags(fs, cmd)
+	case "video":
+		fs = flag.NewFlagSet("classroom video", flag.ContinueOnError) // a client: the server's flags do not apply
+		fs.SetOutput(stderr)
+		v.flags(fs)
 	case "help":
-		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|delete|lti|help] [flags]")
+		fmt.Fprintln(stdout, "usage: classroom [serve|migrate|export|import|delete|lti|video|help] [flags]")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		return 0
@@ -307,6 +333,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = x.run(ctx, cmd, &c, log, os.Stdin, stdout, stderr)
 	} else if cmd == "delete" {
 		err = deleteLesson(ctx, &c, log, deleteID, stdout)
+	} else if cmd == "video" {
+		err = v.run(ctx, stdout, stderr)
 	} else {
 		err = serve(ctx, &c, log)
 	}
@@ -493,8 +521,24 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		return err
 	}
 	webConfig := web.Config{Store: store, Tokens: tokens, Live: live, Logger: log, Recordings: c.recordings(),
-		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn}
+		Metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), FrameAncestors: frameAncestors, SignIn: signIn, OperatorKey: c.operatorKey,
+		Streams: realtime.NewStreams(live, realtime.StreamsConfig{MaxViewers: c.maxViewers})}
 	ltiRoutes(ltiTool, &webConfig)
+	var videos *lessonvideo.Renderer
+	if c.videoRenders > 0 {
+		decks, _ := store.(eventstore.Decks)
+		videos, err = lessonvideo.NewRenderer(lessonvideo.RendererConfig{
+			Source: lessonvideo.Source{Store: store, Decks: decks, Recordings: c.recordings()},
+			Dir:    c.videos(), Parallel: c.videoRenders, Logger: log})
+		if err != nil {
+			return err
+		}
+		renderCtx, stopRenders := context.WithCancel(ctx)
+		rendersDone := make(chan struct{})
+		go func() { videos.Run(renderCtx); close(rendersDone) }()
+		defer func() { stopRenders(); <-rendersDone }() // before the store closes
+	}
+	webConfig.Videos = videos
 	srv := &http.Server{
 		Handler:           web.NewHandler(webConfig),
 		ReadHeaderTimeout: 10 * time.Second,

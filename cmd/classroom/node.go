@@ -54,8 +54,14 @@ func (c *config) joinCluster(pg *eventstore.Postgres, tokenKey []byte, log *slog
 		ln.Close()
 		return nil, err
 	}
+	leases := cluster.NewLeases(pg.Pool(), c.leaseTTL, id)
+	if err := leases.Start(context.Background(), log); err != nil {
+		reg.Close(context.Background())
+		ln.Close()
+		return nil, err
+	}
 	log.Info("joined the nodes sharing the database", "node", id, "addr", addr, "lease_ttl", c.leaseTTL)
-	return &node{registry: reg, leases: cluster.NewLeases(pg.Pool(), c.leaseTTL, id), linkKey: cluster.LinkKey(tokenKey), ln: ln}, nil
+	return &node{registry: reg, leases: leases, linkKey: cluster.LinkKey(tokenKey), ln: ln}, nil
 }
 
 // defaultNodeID names the node after its host and HTTP port, which no
@@ -110,8 +116,10 @@ func (n *node) drain(log *slog.Logger) {
 	}
 }
 
-// leave stops serving links and removes the node from the registry.
+// leave stops serving links, removes the node from the registry and
+// releases its life lock.
 func (n *node) leave(log *slog.Logger) {
+	defer n.leases.Close()
 	if n.srv != nil {
 		n.srv.Close()
 	} else {

@@ -46,6 +46,15 @@ type SlideBoard struct {
 // opacity, which every SVG renderer reads. It returns the number of events
 // read.
 func WriteSVG(events iter.Seq2[domain.Event, error], create func(SlideBoard) (io.Writer, error)) (int64, error) {
+	return WriteSVGOver(events, create, nil)
+}
+
+// WriteSVGOver is WriteSVG with the slide behind each board: background,
+// when not nil, is asked once per board for the address of its slide's
+// image (a file beside the SVG, say), which the SVG draws under the board,
+// fitted into it as the page shows it; "" draws none.
+func WriteSVGOver(events iter.Seq2[domain.Event, error], create func(SlideBoard) (io.Writer, error),
+	background func(SlideBoard) (string, error)) (int64, error) {
 	s := domain.NewState()
 	v := newLessonView()
 	n, err := v.read(events, func(e domain.Event) error {
@@ -56,11 +65,17 @@ func WriteSVG(events iter.Seq2[domain.Event, error], create func(SlideBoard) (io
 		return n, err
 	}
 	for _, sb := range Boards(s, v.chapter) {
+		var href string
+		if background != nil && !isBlank(sb.Slide) {
+			if href, err = background(sb); err != nil {
+				return n, err
+			}
+		}
 		w, err := create(sb)
 		if err != nil {
 			return n, err
 		}
-		if err := writeBoard(w, s.Board(sb.Slide), sb.Title); err != nil {
+		if err := writeBoard(w, s.Board(sb.Slide), sb.Title, href); err != nil {
 			return n, err
 		}
 	}
@@ -133,14 +148,19 @@ func Slug(name, fallback string) string {
 	return fallback
 }
 
-// writeBoard writes one board as an SVG document.
-func writeBoard(w io.Writer, b *domain.Board, title string) error {
+// writeBoard writes one board as an SVG document, over the image at
+// background when it is not "".
+func writeBoard(w io.Writer, b *domain.Board, title, background string) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, `<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d">
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 %d %d" width="%d" height="%d">
 <title>%s</title>
 <rect width="%d" height="%d" fill="#ffffff"/>
 `, BoardWidth, BoardHeight, BoardWidth, BoardHeight, xmlText(title), BoardWidth, BoardHeight)
+	if background != "" {
+		fmt.Fprintf(bw, `<image href="%[1]s" xlink:href="%[1]s" x="0" y="0" width="%[2]d" height="%[3]d" preserveAspectRatio="xMidYMid meet"/>`+"\n",
+			xmlText(background), BoardWidth, BoardHeight)
+	}
 	if b != nil {
 		for _, o := range b.Objects {
 			if !o.Hidden {

@@ -16,6 +16,14 @@ func StartGathering(t testing.TB, pc *webrtc.PeerConnection) (wait func()) {
 	if _, err := pc.CreateDataChannel("chat", nil); err != nil {
 		t.Fatal(err)
 	}
+	return Gather(t, pc)
+}
+
+// Gather makes pc offer what it has (a WHEP player's receiving sections,
+// say) and start gathering, as StartGathering does without adding a data
+// channel.
+func Gather(t testing.TB, pc *webrtc.PeerConnection) (wait func()) {
+	t.Helper()
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func ListRecordings(dir string) ([]Recording, error) {
 			errs = append(errs, fmt.Errorf("recorder: manifest %s: %w", e.Name(), err))
 			continue
 		}
-		if r.File != strings.TrimSuffix(e.Name(), ".json")+".webm" {
+		if base := strings.TrimSuffix(e.Name(), ".json"); r.File != base+".webm" && r.File != base+".mkv" {
 			errs = append(errs, fmt.Errorf("recorder: manifest %s names another file, %q", e.Name(), r.File))
 			continue
 		}

@@ -88,8 +88,8 @@ func (seg *segment) eventTime(at time.Time) time.Time {
 
 // Start starts a recording segment, in files in opts.Dir, until Stop, until
 // a track ends or leaves the stage, or until the stage closes. A segment
-// still running is stopped first. Only VP8 and Opus are recorded; other
-// codecs are skipped with a warning.
+// still running is stopped first. VP8 and Opus are recorded to WebM, H.264
+// to Matroska; other codecs are skipped with a warning.
 func (r *Recorder) Start(opts Options) error {
 	if opts.Dir == "" {
 		return errors.New("recorder: no recordings directory")
@@ -180,9 +180,9 @@ func (r *Recorder) reconcile() {
 			continue
 		}
 		mime := tr.Codec().MimeType
-		if !strings.EqualFold(mime, webrtc.MimeTypeVP8) && !strings.EqualFold(mime, webrtc.MimeTypeOpus) {
+		if !recordable(mime) {
 			seg.skipped[tr] = true
-			seg.log.Warn("not recording a track of a codec WebM does not carry", "participant", tr.Participant(),
+			seg.log.Warn("not recording a track of a codec the recorder does not write", "participant", tr.Participant(),
 				"track", tr.ID(), "codec", strings.ToLower(mime))
 			continue
 		}
@@ -191,6 +191,17 @@ func (r *Recorder) reconcile() {
 		tr.AddSink(t)
 		r.writers.Go(t.run)
 	}
+}
+
+// recordable reports whether the recorder writes a codec: VP8 and Opus to
+// WebM, H.264 to Matroska.
+func recordable(mime string) bool {
+	for _, m := range []string{webrtc.MimeTypeVP8, webrtc.MimeTypeOpus, webrtc.MimeTypeH264} {
+		if strings.EqualFold(mime, m) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsTrack(tracks []media.Track, tr media.Track) bool {

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/at-wat/ebml-go/mkvcore"
 	"github.com/at-wat/ebml-go/webm"
 	"github.com/pion/rtp"
 	rtpcodecs "github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
@@ -66,6 +68,7 @@ type trackWriter struct {
 	sb    *samplebuilder.SampleBuilder
 	rate  uint32
 	video bool
+	h264  bool // H.264, written to Matroska; else VP8 or Opus, to WebM
 
 	// The media clock: RTP timestamps unwrapped relative to the first
 	// packet's, at0 its arrival after the recording's anchor.
@@ -103,10 +106,14 @@ type seqMark struct {
 }
 
 func newTrackWriter(t *trackRecorder) *trackWriter {
-	w := &trackWriter{t: t, video: t.video(), rate: t.track.Codec().ClockRate, waitKey: t.video()}
+	w := &trackWriter{t: t, video: t.video(), rate: t.track.Codec().ClockRate, waitKey: t.video(),
+		h264: strings.EqualFold(t.track.Codec().MimeType, webrtc.MimeTypeH264)}
 	var dep rtp.Depacketizer = &rtpcodecs.OpusPacket{}
 	late := uint16(maxLateAudio)
-	if w.video {
+	switch {
+	case w.h264:
+		dep, late = &rtpcodecs.H264Packet{}, maxLateVideo
+	case w.video:
 		dep, late = &rtpcodecs.VP8Packet{}, maxLateVideo
 	}
 	if w.rate == 0 {
@@ -240,6 +247,9 @@ func (w *trackWriter) sample(s *pionmedia.Sample) {
 	lost := w.haveSeq && w.lost(w.lastSeq, first)
 	w.lastSeq, w.haveSeq = last, true
 	key := !w.video || codec.VP8Keyframe(s.Data)
+	if w.h264 {
+		key = codec.H264Keyframe(s.Data)
+	}
 	if lost {
 		w.man.LostFrames++
 		if w.video && !key {
@@ -253,6 +263,16 @@ func (w *trackWriter) sample(s *pionmedia.Sample) {
 			return
 		}
 		w.waitKey = false
+	}
+	if w.block == nil && w.h264 {
+		if rec, _, _ := codec.H264Config(s.Data); rec == nil {
+			// Matroska needs the parameter sets in its header: wait for
+			// a keyframe that carries them.
+			w.man.SkippedFrames++
+			w.waitKey = true
+			w.t.track.RequestKeyframe()
+			return
+		}
 	}
 	if w.block == nil {
 		if err := w.open(s); err != nil {
@@ -270,7 +290,11 @@ func (w *trackWriter) sample(s *pionmedia.Sample) {
 	}
 	ms := int64((at - w.fileStart) / time.Millisecond)
 	ms = max(ms, w.lastMS)
-	if _, err := w.block.Write(key, ms, s.Data); err != nil {
+	data := s.Data
+	if w.h264 {
+		data = codec.H264AVCC(data)
+	}
+	if _, err := w.block.Write(key, ms, data); err != nil {
 		w.t.seg.log.Warn("recording: write a frame", "track", w.man.Track, "err", err)
 		return
 	}
@@ -279,10 +303,18 @@ func (w *trackWriter) sample(s *pionmedia.Sample) {
 }
 
 // open creates the file at its first frame (a keyframe for video, whose
-// size goes into the header) and writes its manifest.
+// size goes into the header, and for H.264 its parameter sets) and writes
+// its manifest. H.264 goes into Matroska (.mkv), which carries it; VP8
+// and Opus into WebM.
 func (w *trackWriter) open(first *pionmedia.Sample) error {
 	seg, track, codecParams := w.t.seg, w.t.track, w.t.track.Codec()
 	base := fmt.Sprintf("%d-%s-%s", seg.opts.Segment, SafeName(track.Participant()), SafeName(track.ID()))
+	ext, header := ".webm", webm.DefaultEBMLHeader
+	if w.h264 {
+		h := *webm.DefaultEBMLHeader
+		h.DocType = "matroska"
+		ext, header = ".mkv", &h
+	}
 	var (
 		f    *os.File
 		name string
@@ -293,7 +325,7 @@ func (w *trackWriter) open(first *pionmedia.Sample) error {
 		if n > 1 {
 			name = fmt.Sprintf("%s-%d", base, n) // the same track again in one segment
 		}
-		f, err = os.OpenFile(filepath.Join(seg.opts.Dir, name+".webm"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
+		f, err = os.OpenFile(filepath.Join(seg.opts.Dir, name+ext), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 		if !errors.Is(err, os.ErrExist) {
 			break
 		}
@@ -308,6 +340,10 @@ func (w *trackWriter) open(first *pionmedia.Sample) error {
 	if w.video {
 		width, height := codec.VP8Size(first.Data)
 		entry.CodecID, entry.TrackType = "V_VP8", 1
+		if w.h264 {
+			entry.CodecPrivate, width, height = codec.H264Config(first.Data)
+			entry.CodecID = "V_MPEG4/ISO/AVC"
+		}
 		entry.Video = &webm.Video{PixelWidth: uint64(width), PixelHeight: uint64(height)}
 		clusters = mkvcore.WithMinMaxClusterDuration(1, 2000, 0x7fff) // a cluster at a keyframe every 2 s or more
 		w.man.Width, w.man.Height = width, height
@@ -319,8 +355,8 @@ func (w *trackWriter) open(first *pionmedia.Sample) error {
 		entry.SeekPreRoll = uint64(80 * time.Millisecond)
 	}
 	w.file = &bufferedFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
-	log := seg.log.With("file", name+".webm")
-	w.block, err = firstBlockWriter(webm.NewSimpleBlockWriter(w.file, []webm.TrackEntry{entry},
+	log := seg.log.With("file", name+ext)
+	w.block, err = firstBlockWriter(webm.NewSimpleBlockWriter(w.file, []webm.TrackEntry{entry}, mkvcore.WithEBMLHeader(header),
 		mkvcore.WithSegmentInfo(&webm.Info{TimecodeScale: uint64(time.Millisecond), MuxingApp: "classroom", WritingApp: "classroom",
 			DateUTC: start}),
 		mkvcore.WithSeekHead(true), mkvcore.WithCues(cuesReserve), mkvcore.WithBlockInterceptor(nil), clusters,
@@ -329,9 +365,9 @@ func (w *trackWriter) open(first *pionmedia.Sample) error {
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return fmt.Errorf("start a WebM file: %w", err)
+		return fmt.Errorf("start a %s file: %w", ext, err)
 	}
-	w.man = Recording{File: name + ".webm", Lesson: seg.opts.Lesson, Segment: seg.opts.Segment, Participant: track.Participant(),
+	w.man = Recording{File: name + ext, Lesson: seg.opts.Lesson, Segment: seg.opts.Segment, Participant: track.Participant(),
 		Track: track.ID(), Kind: track.Kind().String(), Codec: codecParams.MimeType, Start: start,
 		Width: w.man.Width, Height: w.man.Height, LostFrames: w.man.LostFrames, SkippedFrames: w.man.SkippedFrames,
 		ClockCorrections: w.man.ClockCorrections, ClockOffsetUS: w.man.ClockOffsetUS}

@@ -18,6 +18,21 @@ func (s *Stage) Subscribe(sub media.Subscriber) {
 	sub.OnStage(s.tracksOnStage())
 }
 
+// Unsubscribe removes a subscriber Subscribe added, before the stage
+// closes (a WHEP viewer that leaves): it is told nothing more, neither
+// OnStage nor StageClosed. It reports whether the subscriber was there.
+func (s *Stage) Unsubscribe(sub media.Subscriber) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.subs {
+		if x == sub {
+			s.subs = append(s.subs[:i:i], s.subs[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
 // tellSubscribers tells every subscriber what is on stage now. Called by
 // reconcile with s.mu held.
 func (s *Stage) tellSubscribers() {

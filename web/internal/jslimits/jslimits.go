@@ -49,6 +49,8 @@ var limits = []limit{
 	{"MAX_STROKE_WIDTH", "domain.MaxStrokeWidth", domain.MaxStrokeWidth},
 	{"MAX_TEXT_RUNES", "domain.MaxTextRunes", domain.MaxTextRunes},
 	{"MAX_PREVIEW_POINTS", "protocol.MaxPreviewPoints", protocol.MaxPreviewPoints},
+	// Every command the page sends.
+	{"MAX_COMMAND_BYTES", "protocol.MaxCommandBytes", protocol.MaxCommandBytes},
 	// Forms, slides and decks.
 	{"MAX_CHAT_RUNES", "domain.MaxChatRunes", domain.MaxChatRunes},
 	{"MAX_TITLE_RUNES", "domain.MaxTitleRunes", domain.MaxTitleRunes},

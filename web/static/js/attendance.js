@@ -5,6 +5,8 @@
 // bar of the time the participant was present across the lesson. The CSV
 // and JSON are the same report, downloaded.
 
+import { t, locale, dateTime } from "./i18n.js";
+
 const $ = (id) => document.getElementById(id);
 
 const m = location.pathname.match(/^\/lessons\/([0-9a-f-]{36})\/attendance\/?$/);
@@ -20,8 +22,8 @@ function clock(ms) {
   return `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
-function when(t) {
-  return t ? new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "present";
+function when(at) {
+  return at ? new Date(at).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : t("present");
 }
 
 let report = null;
@@ -34,7 +36,7 @@ function bar(p) {
   const b = document.createElement("div");
   b.className = "presence";
   b.setAttribute("role", "img");
-  b.setAttribute("aria-label", `present ${clock(p.present_ms)} of ${clock(span)}`);
+  b.setAttribute("aria-label", t("present {time} of {span}", { time: clock(p.present_ms), span: clock(span) }));
   for (const iv of p.presence) {
     const seg = document.createElement("span");
     seg.style.left = `${((Date.parse(iv.from) - start) / span) * 100}%`;
@@ -59,10 +61,10 @@ function render() {
   $("rows").replaceChildren(...rows.map((p) => {
     const tr = document.createElement("tr");
     tr.dataset.participant = p.id;
-    const name = cell(p.name + (p.removed ? " (removed)" : ""));
+    const name = cell(p.removed ? t("{name} (removed)", { name: p.name }) : p.name);
     const presence = document.createElement("td");
     presence.append(bar(p));
-    tr.append(name, cell(p.role), cell(when(p.first_join)), cell(when(p.last_leave)), cell(clock(p.present_ms)), presence,
+    tr.append(name, cell(p.role === "teacher" ? t("teacher") : p.role === "student" ? t("student") : p.role), cell(when(p.first_join)), cell(when(p.last_leave)), cell(clock(p.present_ms)), presence,
       cell(String(p.hands)), cell(String(p.floor)), cell(clock(p.floor_ms)), cell(String(p.strokes)), cell(String(p.objects)),
       cell(String(p.chat)), cell(String(p.answers)), cell(p.quizzes > 0 ? `${p.quiz_right} / ${p.quizzes}` : ""));
     return tr;
@@ -74,7 +76,7 @@ function render() {
 
 async function load() {
   if (!lesson || !token) {
-    $("problem").textContent = "This is not an attendance link: open it from your lesson.";
+    $("problem").textContent = t("This is not an attendance link: open it from your lesson.");
     return;
   }
   $("csv").href = exportURL("attendance.csv");
@@ -87,10 +89,10 @@ async function load() {
     return;
   }
   report = body;
-  $("title").textContent = `Attendance · ${report.title}`;
-  document.title = `Attendance · ${report.title} · classroom`;
-  $("span").textContent = `From ${new Date(report.start).toLocaleString()} to ${new Date(report.until).toLocaleString()}, ` +
-    `${report.participants.length} participants. Times present are folded from the lesson's log: the same now, after the lesson and in its replay.`;
+  $("title").textContent = t("Attendance · {title}", { title: report.title });
+  document.title = t("Attendance · {title} · classroom", { title: report.title });
+  $("span").textContent = t("From {start} to {until}, {n} participants. Times present are folded from the lesson's log: the same now, after the lesson and in its replay.",
+    { start: dateTime(report.start), until: dateTime(report.until), n: report.participants.length });
   render();
   window.attendance = { ready: true, report };
 }

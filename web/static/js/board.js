@@ -288,6 +288,11 @@ export class Board {
     this.input.setWidth(n);
   }
 
+  /** Sets the size of text written next (board units, 0 < n ≤ 200); until set, it follows the width. */
+  setTextSize(n) {
+    this.input.setTextSize(n);
+  }
+
   /** Allows or stops drawing; a gesture in progress is abandoned. The laser is unaffected. */
   setCanDraw(allowed) {
     this.input.setCanDraw(allowed);

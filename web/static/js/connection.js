@@ -21,6 +21,9 @@
 //   "bye"      detail: {code, reason, message} the server ended the session
 //   "problem"  detail: {code, reason, message} an error that did not end it (yet)
 
+import { MAX_COMMAND_BYTES } from "./limits.js";
+import { t } from "./i18n.js";
+
 // PROTOCOL_VERSION is the version of docs/protocol.md this client speaks
 // (section 2.4); the server refuses a join of a version it does not serve
 // with the reason incompatible.
@@ -257,9 +260,16 @@ export class LessonConnection extends EventTarget {
    */
   send(kind, data = {}, id = crypto.randomUUID()) {
     return new Promise((resolve, reject) => {
+      const msg = JSON.stringify({ type: "command", id, kind, data });
+      // The server refuses a larger message before it can read its id, so
+      // that its refusal would never settle the command: it is refused here.
+      if (msg.length > MAX_COMMAND_BYTES / 3 && new TextEncoder().encode(msg).length > MAX_COMMAND_BYTES) {
+        reject(refusal({ code: "invalid", message: t("The {kind} command is larger than {bytes} bytes.", { kind, bytes: MAX_COMMAND_BYTES }) }));
+        return;
+      }
       this.pending.set(id, { resolve, reject });
       try {
-        this.events.send(JSON.stringify({ type: "command", id, kind, data }));
+        this.events.send(msg);
       } catch (err) {
         this.pending.delete(id);
         reject(err);
@@ -313,5 +323,6 @@ export class LessonConnection extends EventTarget {
 
 /** refusal is the server's error (a signal or an events-channel message) as an Error, with more fields. */
 function refusal(m, more = {}) {
-  return Object.assign(new Error(m.message || "the session ended"), { code: m.code || "", reason: m.reason || "" }, more);
+  const message = m.message || "the session ended"; // not user-facing
+  return Object.assign(new Error(message), { code: m.code || "", reason: m.reason || "" }, more);
 }

@@ -7,6 +7,7 @@
 // says.
 
 import { $, el, toast } from "./views.js";
+import { t } from "./i18n.js";
 
 export class Controls {
   constructor(app) {
@@ -61,16 +62,18 @@ export class Controls {
     $("chat-on").checked = !s.chatClosed;
     const waiting = s.waiting || [];
     $("waiting-count").textContent = waiting.length ? String(waiting.length) : "";
+    $("tab-waiting").textContent = waiting.length ? String(waiting.length) : "";
     $("admit-all").disabled = waiting.length === 0;
     $("waiting").replaceChildren(...waiting.map((w) => el("li", { "data-participant": w.id },
       el("span", { class: "name" }, w.name),
-      el("button", { type: "button", class: "small admit", onclick: () => this.app.send("participant.admitted", { participant: w.id }).catch(() => {}) }, "Admit"),
-      el("button", { type: "button", class: "small deny", onclick: () => this.app.send("participant.denied", { participant: w.id }).catch(() => {}) }, "Deny"))));
+      el("button", { type: "button", class: "small admit", onclick: () => this.app.send("participant.admitted", { participant: w.id }).catch(() => {}) }, t("Admit")),
+      el("button", { type: "button", class: "small deny", onclick: () => this.app.send("participant.denied", { participant: w.id }).catch(() => {}) }, t("Deny")))));
     const arrived = waiting.filter((w) => !this.knownWaiting.has(w.id));
     this.knownWaiting = new Set(waiting.map((w) => w.id));
     if (arrived.length && this.app.live) {
       knock();
-      toast(`${arrived.map((w) => w.name).join(", ")} ${arrived.length === 1 ? "is" : "are"} waiting to be let in.`);
+      const names = arrived.map((w) => w.name).join(", ");
+      toast(arrived.length === 1 ? t("{names} is waiting to be let in.", { names }) : t("{names} are waiting to be let in.", { names }));
     }
     // Per student: mute, ask to unmute, remove.
     for (const li of document.querySelectorAll("#people li[data-participant]")) {
@@ -80,27 +83,27 @@ export class Controls {
       const box = el("span", { class: "controls" });
       box.append(el("button", {
         type: "button", class: "small mute-mic", disabled: p.audioMuted,
-        title: p.audioMuted ? "Muted: only the student can turn it back on" : "Stop this student's microphone reaching anyone",
+        title: p.audioMuted ? t("Muted: only the student can turn it back on") : t("Stop this student's microphone reaching anyone"),
         onclick: () => this.app.send("media.muted", { participant: id, audio: true, video: false }).catch(() => {}),
-      }, p.audioMuted ? "mic muted" : "Mute mic"));
+      }, p.audioMuted ? t("mic muted") : t("Mute mic")));
       box.append(el("button", {
         type: "button", class: "small mute-cam", disabled: p.videoMuted,
-        title: p.videoMuted ? "Stopped: only the student can turn it back on" : "Stop this student's camera reaching anyone",
+        title: p.videoMuted ? t("Stopped: only the student can turn it back on") : t("Stop this student's camera reaching anyone"),
         onclick: () => this.app.send("media.muted", { participant: id, audio: false, video: true }).catch(() => {}),
-      }, p.videoMuted ? "camera stopped" : "Stop camera"));
+      }, p.videoMuted ? t("camera stopped") : t("Stop camera")));
       if (p.audioMuted || p.videoMuted) {
         box.append(el("button", {
-          type: "button", class: "small ask", disabled: p.unmuteAsked, title: "Ask the student to turn it back on",
+          type: "button", class: "small ask", disabled: p.unmuteAsked, title: t("Ask the student to turn it back on"),
           onclick: () => this.app.send("unmute.asked", { participant: id }).catch(() => {}),
-        }, p.unmuteAsked ? "asked" : "Ask to unmute"));
+        }, p.unmuteAsked ? t("asked") : t("Ask to unmute")));
       }
       box.append(el("button", {
-        type: "button", class: "small remove", title: "End this student's session and refuse them from now on",
+        type: "button", class: "small remove", title: t("End this student's session and refuse them from now on"),
         onclick: () => {
-          if (!confirm(`Remove ${p.name} from the lesson? They cannot come back with this identity, and newcomers will wait to be admitted.`)) return;
+          if (!confirm(t("Remove {name} from the lesson? They cannot come back with this identity, and newcomers will wait to be admitted.", { name: p.name }))) return;
           this.app.send("participant.removed", { participant: id }).catch(() => {});
         },
-      }, "Remove"));
+      }, t("Remove")));
       li.append(box);
     }
   }
@@ -109,9 +112,9 @@ export class Controls {
     const me = this.me();
     if (!me) return;
     const notes = [];
-    if (me.audioMuted) notes.push("The teacher muted your microphone: nobody hears you.");
-    if (me.videoMuted) notes.push("The teacher stopped your camera: nobody sees you.");
-    if (me.unmuteAsked) notes.push("The teacher asks you to turn it back on.");
+    if (me.audioMuted) notes.push(t("The teacher muted your microphone: nobody hears you."));
+    if (me.videoMuted) notes.push(t("The teacher stopped your camera: nobody sees you."));
+    if (me.unmuteAsked) notes.push(t("The teacher asks you to turn it back on."));
     const muted = me.audioMuted || me.videoMuted;
     $("muted-note").hidden = !muted;
     $("muted-text").textContent = notes.join(" ");
@@ -119,15 +122,16 @@ export class Controls {
     const mayChat = s.mayChat(this.app.me) && s.status !== "ended";
     const input = $("chat-input");
     input.disabled = !mayChat;
-    input.placeholder = mayChat ? "Message the class" : "The teacher has switched the chat off";
+    input.placeholder = mayChat ? t("Message the class") : t("The teacher has switched the chat off");
     const can = [];
     const cannot = [];
-    (s.canDraw(this.app.me) ? can : cannot).push("draw");
-    (mayChat ? can : cannot).push("chat");
-    (me.audioMuted ? cannot : can).push("be heard when you have the floor");
-    $("my-permissions").textContent = `You may ${can.join(", ") || "watch"}.` +
-      (cannot.length ? ` The teacher has not allowed you to ${cannot.join(", ")}.` : "");
-    if (me.unmuteAsked && !this.asked) toast("The teacher asks you to unmute.");
+    (s.canDraw(this.app.me) ? can : cannot).push(t("draw"));
+    (mayChat ? can : cannot).push(t("chat"));
+    (me.audioMuted ? cannot : can).push(t("be heard when you have the floor"));
+    const may = t("You may {things}.", { things: can.join(", ") || t("watch") });
+    const not = cannot.length ? t("The teacher has not allowed you to {things}.", { things: cannot.join(", ") }) : "";
+    $("my-permissions").textContent = not ? `${may} ${not}` : may;
+    if (me.unmuteAsked && !this.asked) toast(t("The teacher asks you to unmute."));
     this.asked = me.unmuteAsked;
   }
 }

@@ -1,17 +1,18 @@
 // home.js: the home page. It creates lessons, hands out their two links,
-// lists the lessons this device made or joined (mine.js) with the links to
-// come back with, and the server's lessons, newest first.
+// and lists the lessons this device made or joined (mine.js) with the links
+// to come back with. Every lesson of the server, newest first, it lists only
+// for the server's operator, who opens the page as /#operator=KEY (the key
+// stays in this tab's sessionStorage, out of the address bar).
 
 import { mine, remember, forget } from "./mine.js";
 import { MAX_TITLE_RUNES } from "./limits.js";
+import { t, dateTime } from "./i18n.js";
+import { followVideo } from "./videofile.js";
 
 const $ = (id) => document.getElementById(id);
 
 function absolute(url) { return new URL(url, location.href).href; }
 
-function when(t) {
-  return new Date(t).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-}
 
 async function api(path, init) {
   const r = await fetch(path, init);
@@ -27,16 +28,16 @@ function lessonItem(l, link) {
   title.textContent = l.title;
   const at = document.createElement("span");
   at.className = "when";
-  at.textContent = `${when(l.created)}${l.ended ? " · ended" : ""}`;
+  at.textContent = l.ended ? t("{when} · ended", { when: dateTime(l.created) }) : dateTime(l.created);
   li.append(title, at);
   if (link) {
     const open = document.createElement("a");
     open.href = link;
-    open.textContent = l.ended ? "Look back" : "Open";
+    open.textContent = l.ended ? t("Look back") : t("Open");
     // The link opens the replay too, the teacher's or a student's: /lessons/{id}/replay#token=…
     const replay = document.createElement("a");
     replay.href = link.replace("#", "/replay#");
-    replay.textContent = "Replay";
+    replay.textContent = t("Replay");
     li.append(open, replay);
   }
   return li;
@@ -61,19 +62,19 @@ async function teacherTools(li, l) {
   if (!r.ok) return;
   const report = await r.json();
   const students = report.participants.filter((p) => p.role === "student").length;
-  count.textContent = `${students} student${students === 1 ? "" : "s"} attended`;
+  count.textContent = students === 1 ? t("1 student attended") : t("{n} students attended", { n: students });
   const att = document.createElement("a");
   att.href = `/lessons/${l.id}/attendance#token=${encodeURIComponent(tok)}`;
-  att.textContent = "Attendance";
+  att.textContent = t("Attendance");
   li.append(att);
   const info = await api(`/api/lessons/${l.id}`).catch(() => null);
   if (!info || !info.ended) return;
   const del = document.createElement("button");
   del.type = "button";
   del.className = "delete";
-  del.textContent = "Delete";
+  del.textContent = t("Delete");
   del.onclick = async () => {
-    if (!confirm(`Delete "${l.title}" for good: its log, slides, board and recordings? This cannot be undone.`)) return;
+    if (!confirm(t("Delete \"{title}\" for good: its log, slides, board and recordings? This cannot be undone.", { title: l.title }))) return;
     try {
       await api(`/api/lessons/${l.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${tok}` } });
       forget(l.id);
@@ -81,10 +82,20 @@ async function teacherTools(li, l) {
       before = "";
       more();
     } catch (err) {
-      count.textContent = `Could not delete: ${err.message}`;
+      count.textContent = t("Could not delete: {reason}", { reason: err.message });
     }
   };
   li.append(del);
+}
+
+/** videoBox adds to a lesson of mine the state of its video, once it has ended. */
+function videoBox(li, l) {
+  const token = tokenOf(l.url);
+  if (!token) return li;
+  const box = Object.assign(document.createElement("span"), { className: "videofile", hidden: true });
+  li.append(box);
+  followVideo(box, l.id, token);
+  return li;
 }
 
 function showMine() {
@@ -95,26 +106,36 @@ function showMine() {
     const li = lessonItem(l, live ? l.url : null);
     li.dataset.lesson = l.id;
     if (live && l.role === "teacher") teacherTools(li, l).catch(() => {});
-    return li;
+    return live ? videoBox(li, l) : li;
   }));
 }
 
+// OPERATOR (in sessionStorage) is the operator's key this tab was opened with.
+const OPERATOR = "classroom:operator";
+const hash = new URLSearchParams(location.hash.slice(1));
+if (hash.get("operator")) {
+  sessionStorage.setItem(OPERATOR, hash.get("operator"));
+  history.replaceState(null, "", location.pathname);
+}
+const operator = sessionStorage.getItem(OPERATOR) || "";
+
 let before = "";
 async function more() {
+  if (!operator) return;
   try {
     const q = new URLSearchParams({ limit: "50" });
     if (before) q.set("before", before);
-    const list = await api(`/api/lessons?${q}`);
+    const list = await api(`/api/lessons?${q}`, { headers: { Authorization: `Bearer ${operator}` } });
     const lessons = Array.isArray(list) ? list : list.lessons || [];
     const ul = $("lessons");
     if (!before) ul.replaceChildren();
     const known = new Map(mine().map((l) => [l.id, l]));
     for (const l of lessons) ul.append(lessonItem(l, known.has(l.id) ? known.get(l.id).url : null));
-    if (!before && lessons.length === 0) ul.replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: "No lessons yet." }));
+    if (!before && lessons.length === 0) ul.replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: t("No lessons yet.") }));
     before = lessons.length ? lessons[lessons.length - 1].created : before;
     $("more").hidden = lessons.length < 50;
   } catch (err) {
-    $("lessons").replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: `Could not list lessons: ${err.message}` }));
+    $("lessons").replaceChildren(Object.assign(document.createElement("li"), { className: "note", textContent: t("Could not list lessons: {reason}", { reason: err.message }) }));
   }
 }
 
@@ -130,13 +151,13 @@ $("create").addEventListener("submit", async (e) => {
     $("teacher-link").value = absolute(l.teacher.url);
     $("students-link").value = absolute(l.students.url);
     $("open-teacher").href = l.teacher.url;
-    $("expires").textContent = `The links work until ${when(l.teacher.expires)}; from the lesson page you can make a new students' link at any time.`;
+    $("expires").textContent = t("The links work until {when}; from the lesson page you can make a new students' link at any time.", { when: dateTime(l.teacher.expires) });
     $("created").hidden = false;
     showMine();
     before = "";
     more();
   } catch (err) {
-    $("create-error").textContent = `Could not create the lesson: ${err.message}`;
+    $("create-error").textContent = t("Could not create the lesson: {reason}", { reason: err.message });
   }
 });
 
@@ -147,14 +168,15 @@ document.addEventListener("click", async (e) => {
   input.select();
   try {
     await navigator.clipboard.writeText(input.value);
-    e.target.textContent = "Copied";
-    setTimeout(() => { e.target.textContent = "Copy"; }, 1500);
+    e.target.textContent = t("Copied");
+    setTimeout(() => { e.target.textContent = t("Copy"); }, 1500);
   } catch {
     document.execCommand("copy");
   }
 });
 
 $("lesson-title").maxLength = MAX_TITLE_RUNES;
+$("past-section").hidden = !operator;
 $("more").addEventListener("click", more);
 showMine();
 more();

@@ -19,15 +19,17 @@
 import { LessonConnection } from "./connection.js";
 import { connectionPath } from "./path.js";
 import { remember, claims, tokenExpiry } from "./mine.js";
-import { invite, keptToken, showReplay } from "./links.js";
+import { invite, keptToken, showReplay, exportLesson } from "./links.js";
+import { openStreamKeys } from "./streamkeys.js";
 import { LessonState } from "./state.js";
 import { MAX_CHAT_RUNES, MAX_NAME_RUNES } from "./limits.js";
-import { shortcuts } from "./board.js";
 import { Media } from "./media.js";
 import { Toolbar } from "./toolbar.js";
+import { tabs } from "./tabs.js";
+import { t } from "./i18n.js";
 import { Controls } from "./controls.js";
 import { Polls } from "./polls.js";
-import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
+import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
 // page last reloaded for; it reloads for that version once only.
@@ -37,8 +39,8 @@ const RELOADED_FOR = "classroom:reloaded-for";
 function describe(err) {
   const msg = err && err.message ? err.message : String(err);
   switch (err && err.code) {
-    case "forbidden": return `Not allowed: ${msg}`;
-    case "rate_limited": return "Slow down: too many actions at once.";
+    case "forbidden": return t("Not allowed: {reason}", { reason: msg });
+    case "rate_limited": return t("Slow down: too many actions at once.");
     case "conflict": return msg;
     default: return msg;
   }
@@ -81,8 +83,8 @@ class App {
   }
 
   async start() {
-    if (!this.lesson) return banner("This is not a lesson link.", "error");
-    if (!this.token) return banner("This link has no join token. Ask your teacher for the lesson's link.", "error");
+    if (!this.lesson) return banner(t("This is not a lesson link."), "error");
+    if (!this.token) return banner(t("This link has no join token. Ask your teacher for the lesson's link."), "error");
     // Coming back (a reload, or one for another protocol version), the
     // page joins at once under the name it had; a link that names its
     // holder (a launch from a learning platform) joins at once under it.
@@ -114,7 +116,7 @@ class App {
     status("live");
     const conn = this.conn;
     connectionPath(conn.pc).then((p) => {
-      if (this.conn === conn && this.live && p.text) status("live", p.text);
+      if (this.conn === conn && this.live && p.text) status("live", { text: p.text, candidate: p.candidate, protocol: (p.relayProtocol || "?").toUpperCase() });
     }).catch(() => {});
   }
 
@@ -123,7 +125,7 @@ class App {
     this.live = false;
     window.classroom.ready = false;
     status("connecting");
-    const conn = new LessonConnection({ url: this.wsURL(), token: this.token, name: this.name || "Guest", lastSeq: this.seq });
+    const conn = new LessonConnection({ url: this.wsURL(), token: this.token, name: this.name || t("Guest"), lastSeq: this.seq });
     this.conn = conn;
     const mine = (f) => (e) => { if (this.conn === conn) f(e.detail); };
     conn.addEventListener("snapshot", mine(({ seq, state }) => {
@@ -147,12 +149,12 @@ class App {
     conn.addEventListener("ephemeral", mine((msg) => { if (this.board && msg.actor !== this.me) this.board.ephemeral(msg); }));
     conn.addEventListener("track", mine((t) => this.media.track(t)));
     conn.addEventListener("state", mine((s) => {
-      if (s === "failed") this.drop(conn, "the connection failed");
+      if (s === "failed") this.drop(conn, "the connection failed"); // not user-facing
       else if (s === "disconnected") status("reconnecting");
       else if (s === "connected" && this.live) this.showLive();
     }));
     conn.addEventListener("bye", mine((bye) => this.onBye(conn, bye)));
-    conn.addEventListener("closed", mine(() => this.drop(conn, "the server closed the connection")));
+    conn.addEventListener("closed", mine(() => this.drop(conn, "the server closed the connection"))); // not user-facing
     conn.addEventListener("problem", mine(({ code, reason, message }) => {
       if (code !== "negotiation") this.refused({ code, reason, message });
     }));
@@ -169,12 +171,12 @@ class App {
         this.state = null;
         return this.connect();
       }
-      if (err.reason === "removed") return this.fatal("The teacher removed you from this lesson.");
-      if (err.reason === "locked") return this.fatal("The teacher has locked this lesson: no one new may join.");
-      if (err.reason === "link_replaced") return this.fatal("This link has been replaced by a newer one. Ask your teacher for it.");
-      if (err.code === "unauthorized") return this.fatal("This link has expired or is not valid. Ask your teacher for a new one.");
-      if (err.code === "not_found") return this.fatal("There is no such lesson.");
-      if (err.code === "invalid") return this.fatal(`The server refused to join: ${err.message}`);
+      if (err.reason === "removed") return this.fatal(t("The teacher removed you from this lesson."));
+      if (err.reason === "locked") return this.fatal(t("The teacher has locked this lesson: no one new may join."));
+      if (err.reason === "link_replaced") return this.fatal(t("This link has been replaced by a newer one. Ask your teacher for it."));
+      if (err.code === "unauthorized") return this.fatal(t("This link has expired or is not valid. Ask your teacher for a new one."));
+      if (err.code === "not_found") return this.fatal(t("There is no such lesson."));
+      if (err.code === "invalid") return this.fatal(t("The server refused to join: {reason}", { reason: err.message }));
       return this.drop(conn, err.message);
     }
     sessionStorage.removeItem(RELOADED_FOR);
@@ -205,20 +207,20 @@ class App {
   onBye(conn, { code, reason, message }) {
     if (reason === "removed") {
       this.controls.entered();
-      return this.fatal("The teacher removed you from this lesson.");
+      return this.fatal(t("The teacher removed you from this lesson."));
     }
     if (reason === "denied") {
       this.controls.entered();
-      return this.fatal("The teacher did not let you in. Ask them, then open the link again.");
+      return this.fatal(t("The teacher did not let you in. Ask them, then open the link again."));
     }
-    if (reason === "locked") return this.fatal("The teacher has locked this lesson: no one new may join.");
-    if (reason === "joined_elsewhere") return this.fatal("You opened this lesson somewhere else; this page has stopped.");
+    if (reason === "locked") return this.fatal(t("The teacher has locked this lesson: no one new may join."));
+    if (reason === "joined_elsewhere") return this.fatal(t("You opened this lesson somewhere else; this page has stopped."));
     if (reason === "lesson_ended") {
       showReplay(this);
-      return this.fatal("This lesson has ended. Watch it again with the replay link.", "info");
+      return this.fatal(t("This lesson has ended. Watch it again with the replay link."), "info");
     }
     if (code === "conflict") return this.fatal(message);
-    if (code === "unauthorized") return this.fatal("This link has expired. Ask your teacher for a new one.");
+    if (code === "unauthorized") return this.fatal(t("This link has expired. Ask your teacher for a new one."));
     this.drop(conn, message || code);
   }
 
@@ -227,6 +229,7 @@ class App {
     this.ending = true;
     status("stopped");
     banner(message, kind);
+    this.media.end();
     if (this.conn) this.conn.close();
     this.conn = null;
   }
@@ -239,13 +242,13 @@ class App {
    */
   incompatible(version) {
     if (sessionStorage.getItem(RELOADED_FOR) === String(version)) {
-      return this.fatal("This page and the server speak different versions of the lesson protocol, and reloading did not help. Try again later.");
+      return this.fatal(t("This page and the server speak different versions of the lesson protocol, and reloading did not help. Try again later."));
     }
     sessionStorage.setItem(RELOADED_FOR, String(version));
     this.ending = true;
     this.conn = null;
     status("reloading");
-    banner("This page is out of date: loading the server's own…", "info");
+    banner(t("This page is out of date: loading the server's own…"), "info");
     location.reload();
   }
 
@@ -304,6 +307,7 @@ class App {
       case "board.undone": case "board.redone": case "board.cleared":
         if (this.board && d.slide && this.state.slideKey(d.slide) === this.slideKey) {
           this.board.update(boardView(this.state.board(d.slide), this.me), e);
+          this.mark("board");
         }
         return;
       case "slide.changed": case "deck.added":
@@ -323,7 +327,7 @@ class App {
         this.mark("people", "draw");
         return;
       case "recording.started":
-        if (this.live) toast("Recording has started: what the teacher and the student with the floor say and show is recorded.");
+        if (this.live) toast(t("Recording has started: what the teacher and the student with the floor say and show is recorded."));
         this.mark("lesson", "people", "media");
         return;
       case "lesson.started": case "lesson.ended": case "recording.stopped": case "lesson.created":
@@ -360,6 +364,8 @@ class App {
     }
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
+    if (d.has("slide") || d.has("board")) describeBoard(this.state);
+    if (this.state.status === "ended") this.showEnded();
   }
 
   nameOf(id) { return nameOf(this.state, id); }
@@ -377,16 +383,28 @@ class App {
     }
     $("title").textContent = s.title;
     $("rec").hidden = !s.recording;
-    $("record").textContent = s.recording ? "Stop recording" : "Start recording";
+    $("record").textContent = s.recording ? t("Stop recording") : t("Start recording");
     $("record").disabled = s.status === "ended";
     const life = $("lifecycle");
-    life.textContent = s.status === "created" ? "Start lesson" : "End lesson";
+    life.textContent = s.status === "created" ? t("Start lesson") : t("End lesson");
     life.disabled = s.status === "ended";
     if (s.status === "ended") {
       showReplay(this);
-      banner("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link.", "info");
-      document.body.classList.add("ended");
-      if (this.board) this.board.setCanDraw(false);
+      banner(t("This lesson has ended. Everything on this page stays as it was at the end; watch it again with the replay link."), "info");
+    }
+  }
+
+  /**
+   * showEnded makes the page look ended: camera, microphone and screen off,
+   * and every control that would change the lesson disabled; the board,
+   * the people and the chat stay to be read.
+   */
+  showEnded() {
+    document.body.classList.add("ended");
+    if (!this.media.ended) this.media.end();
+    if (this.board) this.board.setCanDraw(false);
+    for (const c of document.querySelectorAll(".stage button, .stage select, .stage input, .side button, .side input, #invite, #reinvite")) {
+      if (c.id !== "keys") c.disabled = true;
     }
   }
 
@@ -397,7 +415,7 @@ class App {
     $("prev").disabled = sl.page <= 0;
     $("next").disabled = sl.page + 1 >= pages;
     const sel = $("deck");
-    sel.replaceChildren(el("option", { value: NIL }, "Whiteboard"),
+    sel.replaceChildren(el("option", { value: NIL }, t("Whiteboard")),
       ...(s.decks || []).map((x) => el("option", { value: x.id }, x.name)));
     sel.value = sl.deck;
     const key = s.slideKey(sl);
@@ -412,7 +430,7 @@ class App {
     const quiet = () => {}; // send() has shown a refusal already
     renderPeople(s, {
       me: this.me,
-      actions: this.role !== "teacher" ? null : {
+      actions: this.role !== "teacher" || s.status === "ended" ? null : {
         grant: (id) => this.send("floor.granted", { participant: id }).catch(quiet),
         lower: (id) => this.send("hand.lowered", { participant: id }).catch(quiet),
         revoke: (id) => this.send("floor.revoked", { participant: id }).catch(quiet),
@@ -420,29 +438,34 @@ class App {
       },
     });
     const hb = $("hand");
-    hb.textContent = (s.hands || []).includes(this.me) ? "Lower hand" : "Raise hand";
+    hb.textContent = (s.hands || []).includes(this.me) ? t("Lower hand") : t("Raise hand");
     hb.disabled = s.floor === this.me || s.status === "ended";
     $("class-draw").checked = !!s.drawingAllowed;
+    $("class-draw").disabled = s.status === "ended";
   }
 
   renderDraw() {
     if (!this.board) return;
     const can = this.state.status !== "ended" && this.state.canDraw(this.me);
     this.board.setCanDraw(can);
-    $("draw-note").textContent = can ? "" : "The teacher has not turned on drawing for you.";
+    $("draw-note").textContent = can ? "" : t("The teacher has not turned on drawing for you.");
     document.body.classList.toggle("can-draw", can);
   }
 
   addMessage(e) {
     appendChat([chatItem(this.state, { actor: e.actor, time: e.time, text: e.data.text }, this.me)]);
+    if ($("chat-panel").hidden && e.actor !== this.me) $("chat-unread").textContent = String(++this.unread);
   }
 
   wire() {
+    this.unread = 0;
+    this.sideTabs = tabs($("side-tabs"), (id) => {
+      if (id === "tab-chat") { this.unread = 0; $("chat-unread").textContent = ""; }
+    });
     // The server's limits, not copies of them (limits.js is generated).
     $("chat-input").maxLength = MAX_CHAT_RUNES;
     $("join-name").maxLength = MAX_NAME_RUNES;
-    $("keys").onclick = () => toast([...shortcuts, { keys: "PageUp/PageDown", action: "previous/next page (teacher)" }]
-      .map((k) => `${k.keys}: ${k.action}`).join(" · "));
+    $("keys").onclick = () => toast(this.toolbar.shortcuts().join(" · "));
     $("cam").onclick = () => this.media.toggle("video");
     $("mic").onclick = () => this.media.toggle("audio");
     $("screen").onclick = () => this.media.shareScreen();
@@ -465,25 +488,28 @@ class App {
     $("upload").onchange = (e) => { this.toolbar.upload([...e.target.files]); e.target.value = ""; };
     $("undo").onclick = () => this.board && this.board.undo();
     $("redo").onclick = () => this.board && this.board.redo();
-    $("clear").onclick = () => { if (this.board && confirm("Clear this page for everyone?")) this.board.clear(); };
+    $("clear").onclick = () => { if (this.board && confirm(t("Clear this page for everyone?"))) this.board.clear(); };
     $("width").oninput = (e) => this.board && this.board.setWidth(Number(e.target.value));
+    $("text-size").onchange = (e) => this.board && this.board.setTextSize(Number(e.target.value));
     $("record").onclick = () => this.send(this.state.recording ? "recording.stopped" : "recording.started").catch(() => {});
     $("lifecycle").onclick = () => {
       if (this.state.status === "created") this.send("lesson.started").catch(() => {});
-      else if (confirm("End the lesson for everyone?")) this.send("lesson.ended").catch(() => {});
+      else if (confirm(t("End the lesson for everyone?"))) this.send("lesson.ended").catch(() => {});
     };
     this.controls.wire();
     this.polls.wire();
     $("invite").onclick = () => invite(this, false);
+    $("export").onchange = (e) => { exportLesson(this.lesson, this.linkToken || this.token, e.target.value); e.target.value = ""; };
+    $("streams").onclick = () => { $("more").open = false; openStreamKeys(this); };
     $("reinvite").onclick = () => {
-      if (confirm("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are.")) invite(this, true);
+      if (confirm(t("Make a new students' link? The current one will stop admitting anyone. Everyone who has joined stays, whoever they are."))) invite(this, true);
     };
     $("leave").onclick = () => {
       this.ending = true;
       if (this.conn) this.conn.leave();
       sessionStorage.removeItem(`classroom:${this.lesson}`);
       status("left");
-      banner("You left the lesson. Open the link again to come back.", "info");
+      banner(t("You left the lesson. Open the link again to come back."), "info");
     };
     document.addEventListener("keydown", (e) => {
       if (e.target.closest && e.target.closest("input, textarea, select, [contenteditable]")) return;
@@ -496,16 +522,17 @@ class App {
   }
 }
 
-function status(s, path = "") {
+function status(s, path = null) {
   const p = $("status");
   p.dataset.state = s;
-  p.textContent = { connecting: "connecting…", live: "connected", reconnecting: "reconnecting…", reloading: "reloading…",
-    stopped: "stopped", left: "left", waiting: "waiting to be let in" }[s] || s;
+  p.textContent = { connecting: t("connecting…"), live: t("connected"), reconnecting: t("reconnecting…"), reloading: t("reloading…"),
+    stopped: t("stopped"), left: t("left"), waiting: t("waiting to be let in") }[s] || s;
   if (path) {
     // A relayed path is the one a strict school network leaves; saying so
     // helps whoever looks into a slow or failing connection.
-    p.textContent += ` (${path})`;
-    p.title = path === "direct" ? "Media goes straight to the server" : `Media goes through the server's relay, ${path.replace("relayed ", "")}`;
+    p.textContent += ` (${path.text})`;
+    p.title = path.candidate === "relay" ? t("Media goes through the server's relay, over {protocol}", { protocol: path.protocol })
+      : t("Media goes straight to the server");
   } else {
     p.title = "";
   }

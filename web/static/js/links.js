@@ -5,6 +5,7 @@
 
 import { claims } from "./mine.js";
 import { $, toast } from "./views.js";
+import { t } from "./i18n.js";
 
 /**
  * invite puts a students' link on the clipboard: the current one, or with
@@ -18,17 +19,16 @@ export async function invite(app, replace) {
     const body = await r.json();
     if (!r.ok) throw new Error(body.error ? body.error.message : r.statusText);
     app.studentsLink = new URL(body.url, location.href).href;
-    const what = replace ? "A new students' link (the old one no longer admits anyone)" : "The students' link";
     try {
       await navigator.clipboard.writeText(app.studentsLink);
-      toast(`${what} is on your clipboard.`);
+      toast(replace ? t("A new students' link is on your clipboard: the old one no longer admits anyone.") : t("The students' link is on your clipboard."));
     } catch {
       // No clipboard here (plain http, or refused): the link itself,
       // selected, to copy by hand.
-      prompt(`${what}: copy it from here.`, app.studentsLink);
+      prompt(replace ? t("A new students' link (the old one no longer admits anyone): copy it from here.") : t("The students' link: copy it from here."), app.studentsLink);
     }
   } catch (err) {
-    toast(`Could not make a link: ${err.message || err}`, "error");
+    toast(t("Could not make a link: {reason}", { reason: err.message || err }), "error");
   }
 }
 
@@ -42,6 +42,20 @@ export function keptToken(app) {
   const own = app.token && app.token !== app.linkToken && claims(app.token).sub ? app.token : "";
   if (!own || !app.linkToken) return own || app.linkToken;
   return (claims(own).exp || 0) >= (claims(app.linkToken).exp || 0) ? own : app.linkToken;
+}
+
+/**
+ * exportLesson downloads the lesson in one of the server's export formats
+ * (json, ndjson, csv, chapters.vtt, chat.vtt, svg), with the teacher's token.
+ */
+export function exportLesson(lesson, token, format) {
+  if (!format) return;
+  const a = document.createElement("a");
+  a.href = `/api/lessons/${lesson}/export?${new URLSearchParams({ format, access_token: token })}`;
+  a.download = "";
+  document.body.append(a);
+  a.click();
+  a.remove();
 }
 
 /** showReplay links the lesson's replay: everyone who took part may play it back, with the token they keep. */

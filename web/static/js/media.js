@@ -5,6 +5,7 @@
 // the floor in their tiles from the tracks the server forwards.
 
 import { $, toast, banner } from "./views.js";
+import { t } from "./i18n.js";
 
 /** Media owns the camera, the microphone, the screen share and the remote videos. */
 export class Media {
@@ -27,9 +28,10 @@ export class Media {
       });
     } catch (err) {
       const why = err && err.name === "NotAllowedError"
-        ? "Camera and microphone are blocked for this site: allow them in the browser's site settings and reload."
-        : `No camera or microphone: ${err && err.message ? err.message : err}.`;
-      banner(`${why} You can still follow the lesson, draw and chat.`, "warn");
+        ? t("Camera and microphone are blocked for this site: allow them in the browser's site settings and reload.")
+        : t("No camera or microphone: {reason}.", { reason: err && err.message ? err.message : err });
+      const still = t("You can still follow the lesson, draw and chat.");
+      banner(`${why} ${still}`, "warn");
       $("cam").disabled = true;
       $("mic").disabled = true;
       return;
@@ -40,6 +42,7 @@ export class Media {
   /** mayPublish reports whether this participant's camera goes to the others now. */
   mayPublish() {
     const a = this.app;
+    if (this.ended || (a.state && a.state.status === "ended")) return false;
     return a.role === "teacher" || (a.state && a.state.floor === a.me);
   }
 
@@ -59,7 +62,7 @@ export class Media {
    * floor again needs no renegotiation.
    */
   sync(conn = this.app.conn) {
-    if (!this.local || !conn || !conn.pc) return;
+    if (!this.local || !conn || !conn.pc || this.ended) return;
     const on = this.mayPublish();
     for (const track of this.local.getTracks()) {
       const sender = this.senders.get(track.id);
@@ -73,9 +76,13 @@ export class Media {
     if (!this.local) return;
     const on = kind === "video" ? (this.camOn = !this.camOn) : (this.micOn = !this.micOn);
     for (const t of this.local.getTracks()) if (t.kind === kind) t.enabled = on;
-    const b = kind === "video" ? $("cam") : $("mic");
-    b.textContent = `${kind === "video" ? "Camera" : "Mic"} ${on ? "on" : "off"}`;
-    b.setAttribute("aria-pressed", String(on));
+    this.labelButtons();
+  }
+
+  /** labelButtons says on the camera and microphone buttons what they do. */
+  labelButtons() {
+    $("cam").textContent = this.camOn ? t("Turn camera off") : t("Turn camera on");
+    $("mic").textContent = this.micOn ? t("Turn microphone off") : t("Turn microphone on");
   }
 
   async shareScreen() {
@@ -88,12 +95,12 @@ export class Media {
       const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
       this.screen = s.getVideoTracks()[0];
     } catch (err) {
-      if (err && err.name !== "NotAllowedError") toast(`Screen share failed: ${err.message || err}`, "error");
+      if (err && err.name !== "NotAllowedError") toast(t("Screen share failed: {reason}", { reason: err.message || err }), "error");
       return;
     }
     this.screen.addEventListener("ended", () => this.stopScreen());
     this.senders.set(this.screen.id, conn.publish(this.screen, new MediaStream([this.screen])));
-    $("screen").textContent = "Stop sharing";
+    $("screen").textContent = t("Stop sharing");
   }
 
   stopScreen() {
@@ -106,7 +113,29 @@ export class Media {
     if (sender && this.app.conn) {
       try { this.app.conn.unpublish(sender); } catch { /* the connection is gone */ }
     }
-    $("screen").textContent = "Share screen";
+    $("screen").textContent = t("Share screen");
+  }
+
+  /**
+   * end turns the camera, microphone and screen off for good: the lesson
+   * has ended, or this page has stopped. Nothing is sent any more and the
+   * buttons that would turn them on are disabled.
+   */
+  end() {
+    this.ended = true;
+    this.stopScreen();
+    const conn = this.app.conn;
+    for (const sender of this.senders.values()) {
+      if (sender.track) sender.replaceTrack(null).catch(() => {});
+      if (conn && conn.pc && conn.pc.signalingState !== "closed") {
+        try { conn.unpublish(sender); } catch { /* the connection is gone */ }
+      }
+    }
+    this.senders.clear();
+    if (this.local) for (const t of this.local.getTracks()) t.stop();
+    $("tile-self").querySelector("video").srcObject = null;
+    for (const id of ["cam", "mic", "screen"]) $(id).disabled = true;
+    this.render();
   }
 
   /** track records a forwarded track; the stream id is its publisher. */
@@ -150,11 +179,12 @@ export class Media {
     } else if (a.role === "teacher") {
       // The teacher sees what the class sees: the screen when shared,
       // else their own camera (muted: it is their own voice).
-      const mine = this.screen ? [this.screen] : this.local ? this.local.getVideoTracks() : [];
+      const mine = this.ended ? [] : this.screen ? [this.screen] : this.local ? this.local.getVideoTracks() : [];
       const v = tile.querySelector("video");
       v.muted = true;
       setStream(v, mine);
-      tile.querySelector(".label").textContent = this.screen ? "Your screen (the class sees it)" : "You (the class sees you)";
+      tile.querySelector(".label").textContent = this.ended ? t("Your camera is off: the lesson has ended")
+        : this.screen ? t("Your screen (the class sees it)") : t("You (the class sees you)");
       tile.classList.toggle("empty", mine.length === 0);
       $("tile-self").hidden = !this.screen;
     }
@@ -166,7 +196,7 @@ export class Media {
       const v = ft.querySelector("video");
       v.muted = false; // it may have shown this participant's own camera before
       setStream(v, videos.length ? [videos[0], ...audios] : audios);
-      ft.querySelector(".label").textContent = `${a.nameOf(floor)} (has the floor)`;
+      ft.querySelector(".label").textContent = t("{name} (has the floor)", { name: a.nameOf(floor) });
       ft.classList.toggle("empty", !videos.length);
     } else if (floor === a.me) {
       // What everyone sees of you; muted, it is your own voice.
@@ -174,7 +204,7 @@ export class Media {
       const v = ft.querySelector("video");
       v.muted = true;
       setStream(v, mine);
-      ft.querySelector(".label").textContent = "You have the floor: everyone sees and hears you";
+      ft.querySelector(".label").textContent = t("You have the floor: everyone sees and hears you");
       ft.classList.toggle("empty", mine.length === 0);
     }
   }
@@ -219,9 +249,10 @@ function setStream(video, tracks) {
   if (tracks.length) {
     video.play().catch((err) => {
       // Only the browser's autoplay rule is worth a word; an interrupted
-      // play() (the tracks changed again) is not.
-      if (!err || err.name !== "NotAllowedError") return;
-      banner("Click anywhere to hear the lesson.", "info");
+      // play() (the tracks changed again) is not, and neither replaces a
+      // banner already shown (the page stopped, the camera blocked).
+      if (!err || err.name !== "NotAllowedError" || !$("banner").hidden) return;
+      banner(t("Click anywhere to hear the lesson."), "info");
       document.addEventListener("click", () => { video.play().catch(() => {}); banner(""); }, { once: true });
     });
   }

@@ -2,6 +2,8 @@
 // server, or through the TURN relay, and over what (UDP, TCP, or TLS on the
 // HTTPS port, the last resort of a network that lets nothing else out).
 
+import { t } from "./i18n.js";
+
 /**
  * connectionPath reads pc's selected candidate pair and returns
  * {candidate, relayProtocol, text}: the local candidate's type ("host",
@@ -22,6 +24,6 @@ export async function connectionPath(pc) {
   if (!local) return none;
   const candidate = local.candidateType || "";
   const relayProtocol = candidate === "relay" ? (local.relayProtocol || "") : "";
-  const text = candidate === "relay" ? `relayed over ${(relayProtocol || "?").toUpperCase()}` : "direct";
+  const text = candidate === "relay" ? t("relayed over {protocol}", { protocol: (relayProtocol || "?").toUpperCase() }) : t("direct");
   return { candidate, relayProtocol, text };
 }

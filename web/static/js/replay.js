@@ -14,9 +14,13 @@
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
+import { followVideo } from "./videofile.js";
 import { RecordedMedia } from "./replaymedia.js";
 import { showPoll } from "./polls.js";
-import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL } from "./views.js";
+import { t, dateTime } from "./i18n.js";
+import { claims } from "./mine.js";
+import { exportLesson } from "./links.js";
+import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
 
 const PAGE = 2000; // events read per request
 // A seek forward over at most this many events folds them here, from the
@@ -28,8 +32,8 @@ const READ_TIMEOUT_MS = 30000; // a read of the log that takes longer has failed
 
 /** refusedLink says why the server refused the page's token (a 401 or 403). */
 function refusedLink(err) {
-  if (err.reason === "link_replaced") return "This replay link has been replaced by a newer one: ask the teacher for it.";
-  return "This replay link has expired or is not this lesson's: ask the teacher for a new one.";
+  if (err.reason === "link_replaced") return t("This replay link has been replaced by a newer one: ask the teacher for it.");
+  return t("This replay link has expired or is not this lesson's: ask the teacher for a new one.");
 }
 
 /** clockText formats seconds as m:ss or h:mm:ss. */
@@ -83,27 +87,32 @@ class Player {
   }
 
   async init() {
-    if (!this.lesson || !this.token) {
-      banner("This replay link is incomplete: open it from the lesson's page once the lesson has ended, or from the home page, where a teacher's lessons keep their links.", "error");
+    if (!this.lesson) {
+      banner(t("This is not a lesson's replay link. Open the replay from the lesson's page or from the home page."), "error");
+      return;
+    }
+    if (!this.token) {
+      banner(t("This replay link is incomplete: open it from the lesson's page once the lesson has ended, or from the home page, where a teacher's lessons keep their links."), "error");
       return;
     }
     let info;
     try {
-      info = await fetch(`/api/lessons/${this.lesson}`).then((r) => r.ok ? r.json() : Promise.reject(new Error("there is no such lesson")));
+      info = await fetch(`/api/lessons/${this.lesson}`).then((r) => r.ok ? r.json() : Promise.reject(new Error(t("there is no such lesson"))));
       this.start = Date.parse(info.created);
       const first = await this.api("/events?after=0&limit=1");
-      if (!first.events.length) throw new Error("the lesson has no events");
+      if (!first.events.length) throw new Error(t("the lesson has no events"));
       const last = info.last_seq > 1 ? (await this.api(`/events?after=${info.last_seq - 1}&limit=1`)).events[0] : first.events[0];
       this.duration = Math.max(0, (Date.parse(last.time) - this.start) / 1000);
     } catch (err) {
-      banner(err.code === "unauthorized" ? refusedLink(err) : `Cannot replay this lesson: ${err.message}`, "error");
+      banner(err.code === "unauthorized" ? refusedLink(err) : t("Cannot replay this lesson: {reason}", { reason: err.message }), "error");
       return;
     }
-    document.title = `${info.title} · replay`;
+    document.title = t("{title} · replay", { title: info.title });
     $("title").textContent = info.title;
-    $("when").textContent = new Date(info.created).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    $("when").textContent = dateTime(info.created);
     await this.media.load((path) => this.api(path), this.token, $("audio"));
     $("rec").hidden = this.media.list.length === 0;
+    if (this.media.list.length) followVideo($("video"), this.lesson, this.token);
     this.board = new Board($("board"), { send: () => Promise.reject(new Error("a replay is read-only")), sendEphemeral: () => {}, me: "", isTeacher: false });
     this.board.setCanDraw(false);
     $("scrubber").max = String(this.duration);
@@ -141,8 +150,11 @@ class Player {
     this.recorded = bands;
     const pct = (t) => (this.duration ? (100 * t) / this.duration : 0);
     $("marks").replaceChildren(
-      ...bands.map(([a, b]) => el("span", { class: "recorded", style: `left:${pct(a)}%;width:${pct(b) - pct(a)}%`, title: `recorded ${clockText(a)}–${clockText(b)}` })),
-      ...ticks.map((t) => el("span", { class: "slide", style: `left:${pct(t)}%`, title: `slide change at ${clockText(t)}` })));
+      ...bands.map(([a, b]) => el("span", { class: "recorded", style: `left:${pct(a)}%;width:${pct(b) - pct(a)}%`, title: t("recorded {from}–{to}", { from: clockText(a), to: clockText(b) }) })),
+      // A mark is a target for the mouse and the finger; the keyboard seeks with the scrubber.
+      ...ticks.map((at) => el("button", { type: "button", class: "slide", tabindex: "-1", style: `left:${pct(at)}%`,
+        title: t("slide change at {time}", { time: clockText(at) }), "aria-label": t("slide change at {time}", { time: clockText(at) }),
+        onclick: () => this.seek(at) })));
   }
 
   /**
@@ -155,7 +167,7 @@ class Player {
       await this.seekTo(seconds);
     } catch (err) {
       if (gen !== this.generation) return; // a newer seek shows its own
-      banner(`Seeking failed: ${err.message}`, "error");
+      banner(t("Seeking failed: {reason}", { reason: err.message }), "error");
       this.pause();
       if (!this.state) return; // nothing loaded yet
       this.position = Math.max(0, Math.min(this.duration, (this.folded - this.start) / 1000));
@@ -294,7 +306,7 @@ class Player {
       this.failedAt = performance.now();
       // Playing, the clock waits at the last event queued (see tick)
       // until a read tried again brings more, and plays on.
-      this.readFailure = `Reading the lesson failed: ${err.message}. Trying again…`;
+      this.readFailure = t("Reading the lesson failed: {reason}. Trying again…", { reason: err.message });
       banner(this.readFailure, "error");
     });
     this.fetching = fetching;
@@ -319,6 +331,7 @@ class Player {
     if (i) this.queue.splice(0, i);
     if (chat.length) appendChat(chat);
     if (slide) this.renderSlide();
+    if (changed) describeBoard(this.state);
     if (changed) {
       this.renderPeople();
       this.renderVideos();
@@ -377,12 +390,19 @@ class Player {
         slot.replaceWith(el("video", { playsinline: true }));
       }
       tile.classList.toggle("empty", !want);
+      // Outside what was recorded there is no picture to have: say so.
+      tile.dataset.empty = this.recordedAt(this.position) ? t("No video") : t("Not recorded");
       tile.querySelector(".label").textContent = label;
     };
-    show($("tile-teacher"), teacher ? this.current(teacher.id) : null, teacher ? nameOf(this.state, teacher.id) : "Teacher");
+    show($("tile-teacher"), teacher ? this.current(teacher.id) : null, teacher ? nameOf(this.state, teacher.id) : t("Teacher"));
     const floor = this.state.floor;
     $("tile-floor").hidden = !floor;
-    if (floor) show($("tile-floor"), this.current(floor), `${nameOf(this.state, floor)} (has the floor)`);
+    if (floor) show($("tile-floor"), this.current(floor), t("{name} (has the floor)", { name: nameOf(this.state, floor) }));
+  }
+
+  /** recordedAt reports whether media was being recorded at a position (seconds). */
+  recordedAt(position) {
+    return (this.recorded || []).some(([from, to]) => position >= from && position < to);
   }
 
   renderAll() {
@@ -396,6 +416,7 @@ class Player {
   renderSlide() {
     const { slide, deck, label } = slideInfo(this.state);
     $("slide-label").textContent = label;
+    describeBoard(this.state);
     const key = this.state.slideKey(slide);
     if (key !== this.slideKey) {
       this.slideKey = key;
@@ -438,6 +459,11 @@ class Player {
     s.oninput = () => { this.scrubbing = true; $("clock").textContent = `${clockText(Number(s.value))} / ${clockText(this.duration)}`; };
     s.onchange = () => { this.scrubbing = false; this.seek(Number(s.value)); };
     $("speed").onchange = (e) => this.setRate(Number(e.target.value));
+    if (claims(this.token).role === "teacher") {
+      const ex = $("export");
+      ex.hidden = false;
+      ex.onchange = () => { exportLesson(this.lesson, this.token, ex.value); ex.value = ""; };
+    }
     document.addEventListener("keydown", (e) => {
       if (e.target.closest && e.target.closest("input, select, textarea")) return;
       if (e.key === " ") { e.preventDefault(); $("play").click(); }

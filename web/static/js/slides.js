@@ -14,6 +14,7 @@
 
 // The server's limits of a deck (web/decks.go, eventstore/decks.go).
 import { MAX_DECK_PAGES, MAX_PAGE_BYTES, MAX_DECK_BYTES, MAX_PAGE_SIDE, MAX_NAME_RUNES } from "./limits.js";
+import { t } from "./i18n.js";
 
 /** The width, in pixels, PDF pages are rendered at. */
 export const PAGE_WIDTH = 1600;
@@ -102,7 +103,7 @@ function deckName(name, first) {
   let s = String(name || first?.name || "").trim();
   if (!name) s = s.replace(/\.[A-Za-z0-9]{1,5}$/, "");
   s = Array.from(s).slice(0, MAX_NAME_RUNES).join("").trim();
-  return s || "Slides";
+  return s || t("Slides");
 }
 
 async function isPDF(file) {
@@ -247,10 +248,10 @@ function post(lessonId, token, name, pages, onProgress, signal) {
         return;
       }
       const e = body && body.error;
-      reject(new UploadError(e ? e.message : `the server answered ${xhr.status}`,
+      reject(new UploadError(e ? e.message : t("the server answered {status}", { status: xhr.status }),
         { code: e ? e.code : "internal", status: xhr.status }));
     };
-    xhr.onerror = () => reject(new UploadError("the upload failed: the network or the server is down", { code: "unavailable" }));
+    xhr.onerror = () => reject(new UploadError(t("the upload failed: the network or the server is down"), { code: "unavailable" }));
     xhr.onabort = () => reject(new UploadError("the upload was cancelled", { code: "canceled" }));
     if (signal) {
       if (signal.aborted) return xhr.onabort();

@@ -283,6 +283,7 @@ export class LessonState {
       case "participant.left": {
         const pt = this.participants.get(actor);
         if (pt) pt.present = false;
+        this.#unwait(actor); // left the lobby
         this.hands = remove(this.hands, actor);
         if (this.floor === actor) this.floor = "";
         return;

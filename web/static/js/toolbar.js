@@ -5,13 +5,16 @@
 
 import { Board } from "./board.js";
 import { $, el, toast } from "./views.js";
+import { t } from "./i18n.js";
 
 const COLORS = ["#111827", "#dc2626", "#ea580c", "#16a34a", "#2563eb", "#7c3aed", "#ffffff"];
 const TOOLS = [
-  ["pen", "✎", "Pen (P)"], ["highlighter", "▮", "Highlighter (H)"], ["line", "╱", "Line (L)"],
-  ["arrow", "↗", "Arrow (A)"], ["rectangle", "▭", "Rectangle (R)"], ["ellipse", "◯", "Ellipse (O)"],
-  ["text", "T", "Text (T)"], ["eraser", "⌫", "Eraser (E)"], ["laser", "✦", "Laser pointer (K)"],
+  ["pen", "✎", t("Pen (P)")], ["highlighter", "▮", t("Highlighter (H)")], ["line", "╱", t("Line (L)")],
+  ["arrow", "↗", t("Arrow (A)")], ["rectangle", "▭", t("Rectangle (R)")], ["ellipse", "◯", t("Ellipse (O)")],
+  ["text", "T", t("Text (T)")], ["eraser", "⌫", t("Eraser (E)")], ["laser", "✦", t("Laser pointer (K)")],
 ];
+const COLOR_NAMES = { "#111827": t("black"), "#dc2626": t("red"), "#ea580c": t("orange"), "#16a34a": t("green"),
+  "#2563eb": t("blue"), "#7c3aed": t("purple"), "#ffffff": t("white") };
 
 /** Toolbar makes the page's board and runs the buttons that act on it. */
 export class Toolbar {
@@ -35,10 +38,19 @@ export class Toolbar {
     tools.replaceChildren(...TOOLS.filter(([t]) => t !== "laser" || a.role === "teacher").map(([tool, icon, title]) =>
       el("button", { type: "button", "data-tool": tool, title, "aria-label": title, onclick: () => this.tool(tool) }, icon)));
     $("colors").replaceChildren(...COLORS.map((c) =>
-      el("button", { type: "button", class: "swatch", "data-color": c, title: c, style: `background:${c}`, onclick: () => this.color(c) })));
+      el("button", { type: "button", class: "swatch", "data-color": c, title: COLOR_NAMES[c], "aria-label": COLOR_NAMES[c], style: `background:${c}`, onclick: () => this.color(c) })));
     this.tool("pen");
     this.color(COLORS[4]);
     a.board.setWidth(Number($("width").value));
+    a.board.setTextSize(Number($("text-size").value));
+  }
+
+  /** shortcuts lists the board's keyboard shortcuts for people. */
+  shortcuts() {
+    const tools = TOOLS.filter(([tool]) => tool !== "laser" || this.app.role === "teacher").map(([, , title]) => title);
+    const more = [t("Undo (Ctrl+Z)"), t("Redo (Ctrl+Shift+Z)")];
+    if (this.app.role === "teacher") more.push(t("Previous and next page (PageUp, PageDown)"));
+    return [...tools, ...more];
   }
 
   /** tool picks a tool of the board. */
@@ -71,11 +83,13 @@ export class Toolbar {
       const { uploadDeck } = await import("./slides.js");
       d = await uploadDeck(files, {
         lessonId: a.lesson, token: a.linkToken || a.token,
-        onProgress: (done, total, phase) => { p.textContent = `${phase === "render" ? "Reading" : "Uploading"} page ${done} of ${total}…`; },
+        onProgress: (done, total, phase) => {
+          p.textContent = phase === "render" ? t("Reading page {done} of {total}…", { done, total }) : t("Uploading page {done} of {total}…", { done, total });
+        },
       });
     } catch (err) {
       p.textContent = "";
-      toast(`Upload failed: ${err.message || err}`, "error");
+      toast(t("Upload failed: {reason}", { reason: err.message || err }), "error");
       return;
     }
     p.textContent = "";

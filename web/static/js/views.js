@@ -3,6 +3,7 @@
 // the lesson state (state.js) and fills elements by id; none keeps state.
 
 import { MAX_WHITEBOARD_PAGES } from "./limits.js";
+import { t, locale } from "./i18n.js";
 
 export const NIL = "00000000-0000-0000-0000-000000000000";
 
@@ -46,7 +47,8 @@ export function slideInfo(state) {
   const sl = state.slide || { deck: NIL, page: 0 };
   const deck = sl.deck === NIL ? null : (state.decks || []).find((x) => x.id === sl.deck) || null;
   const pages = deck ? deck.pages : MAX_WHITEBOARD_PAGES;
-  const label = deck ? `${deck.name} · page ${sl.page + 1} of ${pages}` : `Whiteboard · page ${sl.page + 1}`;
+  const label = deck ? t("{deck} · page {page} of {pages}", { deck: deck.name, page: sl.page + 1, pages })
+    : t("Whiteboard · page {page}", { page: sl.page + 1 });
   return { slide: sl, deck, pages, label };
 }
 
@@ -57,50 +59,79 @@ export function slideInfo(state) {
 export function renderPeople(state, { me = "", actions = null } = {}) {
   const people = state.present();
   const hands = state.hands || [];
+  // Several present under one name (a class link opened in many tabs) are
+  // numbered in the order they first joined, to tell them apart.
+  const byName = new Map();
+  for (const p of state.participants.values()) {
+    if (p && p.present) byName.set(p.name, [...(byName.get(p.name) || []), p.id]);
+  }
+  const shownName = (p) => {
+    const same = byName.get(p.name) || [];
+    const name = p.name || p.id;
+    return same.length > 1 ? t("{name} ({n})", { name, n: same.indexOf(p.id) + 1 }) : name;
+  };
   $("people-count").textContent = String(people.length);
   $("people").replaceChildren(...people.map((p) => {
     const li = el("li", { "data-participant": p.id, class: p.role },
-      el("span", { class: "name" }, p.name || p.id, p.id === me ? " (you)" : ""),
-      el("span", { class: "role" }, p.role));
-    if (hands.includes(p.id)) li.append(el("span", { class: "badge hand", title: "hand raised" }, "hand up"));
-    if (state.floor === p.id) li.append(el("span", { class: "badge floor", title: "has the floor" }, "on the floor"));
+      el("span", { class: "name" }, p.id === me ? t("{name} (you)", { name: shownName(p) }) : shownName(p)),
+      el("span", { class: "role" }, p.role === "teacher" ? t("teacher") : t("student")));
+    if (hands.includes(p.id)) li.append(el("span", { class: "badge hand" }, t("hand up")));
+    if (state.floor === p.id) li.append(el("span", { class: "badge floor" }, t("on the floor")));
     if (actions && p.role === "student") {
       const allowed = state.canDraw(p.id);
+      const shown = allowed ? t("✎ may draw") : t("✎ may not draw");
+      const action = allowed ? t("Stop {name} drawing", { name: p.name }) : t("Let {name} draw", { name: p.name });
       li.append(el("button", {
-        type: "button", class: "small", title: allowed ? "Stop this student drawing" : "Let this student draw",
+        type: "button", class: "small", title: action, "aria-label": `${shown}: ${action}`,
         onclick: () => actions.permit(p.id, !allowed),
-      }, allowed ? "✎ on" : "✎ off"));
+      }, shown));
     }
     return li;
   }));
   $("hand-count").textContent = hands.length ? String(hands.length) : "";
+  // The hands stay in sight above the tabs, and take no room while there are none.
+  $("queue").closest("section").hidden = hands.length === 0 && !state.floor;
   $("queue").replaceChildren(...hands.map((id) => {
     const li = el("li", { "data-participant": id }, el("span", { class: "name" }, nameOf(state, id)));
     if (actions) {
-      li.append(el("button", { type: "button", class: "small grant", onclick: () => actions.grant(id) }, "Give the floor"));
-      li.append(el("button", { type: "button", class: "small", onclick: () => actions.lower(id) }, "Lower"));
+      li.append(el("button", { type: "button", class: "small grant", onclick: () => actions.grant(id) }, t("Give the floor")));
+      li.append(el("button", { type: "button", class: "small", onclick: () => actions.lower(id) }, t("Lower")));
     }
     return li;
   }));
   const fl = $("floor-line");
   fl.replaceChildren();
   if (state.floor) {
-    fl.append(state.floor === me ? "You have the floor." : `${nameOf(state, state.floor)} has the floor.`);
-    if (actions) fl.append(" ", el("button", { type: "button", class: "small revoke", onclick: () => actions.revoke(state.floor) }, "Take it back"));
+    fl.append(state.floor === me ? t("You have the floor.") : t("{name} has the floor.", { name: nameOf(state, state.floor) }));
+    if (actions) fl.append(" ", el("button", { type: "button", class: "small revoke", onclick: () => actions.revoke(state.floor) }, t("Take it back")));
   }
+}
+
+/**
+ * describeBoard puts the text of the current slide's board (its label and
+ * its text objects, in drawing order) in #board-text, which screen readers
+ * read in place of the canvas.
+ */
+export function describeBoard(state) {
+  const list = $("board-text");
+  if (!list) return;
+  const { slide, label } = slideInfo(state);
+  const texts = state.visible(slide).filter((o) => o.kind === "text" && o.text).map((o) => el("li", {}, o.text));
+  list.replaceChildren(el("li", {}, label), ...texts);
 }
 
 /** chatItem is one chat message as a list item. */
 export function chatItem(state, { actor, time, text }, me = "") {
   return el("li", { class: actor === me ? "mine" : "" },
-    el("span", { class: "who" }, nameOf(state, actor)),
-    el("time", { datetime: time }, clock.format(new Date(time))),
+    el("div", { class: "head" },
+      el("span", { class: "who" }, nameOf(state, actor)),
+      el("time", { datetime: time }, clock.format(new Date(time)))),
     el("p", {}, text));
 }
 
 // One formatter for every message: toLocaleTimeString makes one a call,
 // which costs more than the rest of a message's rendering.
-const clock = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+const clock = new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" });
 
 /** CHAT_SHOWN is how many of the latest messages #messages holds. */
 export const CHAT_SHOWN = 500;

@@ -27,7 +27,7 @@ const TOOL_KEYS = {
 export const shortcuts = [
   ...Object.entries(TOOL_KEYS).map(([key, tool]) => ({ keys: key.toUpperCase(), action: tool === "laser" ? "laser (teacher)" : tool })),
   { keys: "Ctrl/Cmd+Z", action: "undo" },
-  { keys: "Ctrl/Cmd+Shift+Z, Ctrl+Y", action: "redo" },
+  { keys: "Ctrl/Cmd+Shift+Z, Ctrl+Y", action: "redo" }, // not user-facing
 ];
 
 const CURSORS = { text: "text", eraser: "cell", laser: "crosshair" };
@@ -84,6 +84,11 @@ export class Input {
   setWidth(n) {
     if (!(n > 0)) throw new RangeError(`width ${n} is not above 0`);
     this.width = Math.min(MAX_STROKE_WIDTH, n);
+  }
+
+  setTextSize(n) {
+    if (!(n > 0)) throw new RangeError(`text size ${n} is not above 0`);
+    this.textSize = Math.min(MAX_STROKE_WIDTH, n);
   }
 
   setCanDraw(allowed) {

@@ -38,7 +38,9 @@ export class Raster {
     this.container = container;
     this.canvas = document.createElement("canvas");
     this.canvas.className = "board-canvas";
-    Object.assign(this.canvas.style, { position: "absolute", touchAction: "none", userSelect: "none" });
+    // One finger draws; two pinch-zoom the page, as everywhere else on it
+    // (the browser cancels the stroke the first finger began).
+    Object.assign(this.canvas.style, { position: "absolute", touchAction: "pinch-zoom", userSelect: "none" });
     container.append(this.canvas);
     this.ctx = this.canvas.getContext("2d");
     this.cache = { canvas: document.createElement("canvas"), ctx: null }; // the layer shown
@@ -117,7 +119,7 @@ export class Raster {
         this.requestFrame();
       }
     };
-    bg.img.onerror = () => this.board.onerror({ code: "not_found", message: `the slide image ${url} did not load` });
+    bg.img.onerror = () => this.board.onerror({ code: "not_found", message: `the slide image ${url} did not load` }); // not user-facing
     bg.img.src = url;
     this.background = bg;
   }

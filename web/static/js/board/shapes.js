@@ -22,7 +22,7 @@ import { MAX_STROKE_WIDTH } from "../limits.js";
 
 export const HIGHLIGHT_ALPHA = 0.35;
 export const LINE_HEIGHT = 1.25; // of a text's size
-export const FONT = "system-ui, sans-serif";
+export const FONT = "system-ui, sans-serif"; // not user-facing
 
 // ---- Strokes ----
 

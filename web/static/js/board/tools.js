@@ -202,7 +202,7 @@ function openText(input, x, y) {
   const board = input.board;
   if (!input.canDraw || !board.slide) return;
   closeText(input, true);
-  const size = textSize(input.width);
+  const size = input.textSize || textSize(input.width);
   const canvas = board.canvas;
   const scale = canvas.clientWidth / WIDTH;
   const el = document.createElement("input");
@@ -212,7 +212,7 @@ function openText(input, x, y) {
   Object.assign(el.style, {
     position: "absolute", left: `${canvas.offsetLeft + x * scale}px`,
     top: `${canvas.offsetTop + y * scale}px`, font: `${size * scale}px ${FONT}`, color: input.color,
-    background: "transparent", border: "1px dashed #94a3b8", outline: "none", padding: "0", margin: "0",
+    background: "transparent", border: "1px dashed #94a3b8", outline: "none", padding: "0", margin: "0", // not user-facing
     lineHeight: `${LINE_HEIGHT}`, minWidth: "4em",
   });
   const box = { input: el, x, y, size, color: input.color, slide: board.slide };

@@ -1,0 +1,128 @@
+package lessonvideo_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/eventstore"
+	"classroom/lessonvideo"
+	"classroom/lessonvideo/videotest"
+)
+
+// childDir, when set, makes TestRendererChild a render server that the
+// kill test kills.
+const childDir = "LESSONVIDEO_RENDERER_CHILD"
+
+// TestRendererChild renders the lesson named by the environment until it is
+// killed; it is the server TestRendererSurvivesKill kills.
+func TestRendererChild(t *testing.T) {
+	dir := os.Getenv(childDir)
+	if dir == "" {
+		t.Skip("run by TestRendererSurvivesKill") // not a test on its own
+	}
+	store, err := eventstore.OpenSQLite(context.Background(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := lessonvideo.NewRenderer(rendererConfig(store, dir, "veryslow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Start(uuid.MustParse(os.Getenv(childDir + "_LESSON"))); err != nil {
+		t.Fatal(err)
+	}
+	r.Run(context.Background()) // until killed
+}
+
+func rendererConfig(store *eventstore.SQLite, dir, preset string) lessonvideo.RendererConfig {
+	return lessonvideo.RendererConfig{
+		Source:  lessonvideo.Source{Store: store, Decks: store, Recordings: filepath.Join(dir, "recordings")},
+		Dir:     filepath.Join(dir, "videos"),
+		Options: lessonvideo.Options{Width: 640, Height: 360, Preset: preset},
+		Scan:    -1,
+		Logger:  slog.New(slog.DiscardHandler),
+	}
+}
+
+// TestRendererSurvivesKill kills a server (a child process) while it
+// renders: no video is offered then, and the next renderer over the same
+// directory takes the render up again and finishes a complete file.
+func TestRendererSurvivesKill(t *testing.T) {
+	dir := t.TempDir()
+	store, err := eventstore.OpenSQLite(context.Background(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := videotest.Script(t, store, filepath.Join(dir, "recordings"), time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+	store.Close()
+
+	child := exec.Command(os.Args[0], "-test.run=^TestRendererChild$", "-test.count=1")
+	child.Env = append(os.Environ(), childDir+"="+dir, childDir+"_LESSON="+l.ID.String())
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(dir, "videos", l.ID.String()+".mp4.part")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if fi, err := os.Stat(part); err == nil && fi.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			child.Process.Kill()
+			t.Fatal("the child never began writing the video")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	child.Process.Kill()
+	child.Wait()
+
+	store, err = eventstore.OpenSQLite(context.Background(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r, err := lessonvideo.NewRenderer(rendererConfig(store, dir, "veryfast"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Status(l.ID); st.State != lessonvideo.StateQueued {
+		t.Fatalf("after the kill the render is %q, want queued again", st.State)
+	}
+	if _, err := r.File(l.ID); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("after the kill a video is offered: %v", err)
+	}
+	if _, err := os.Stat(part); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the interrupted part is still there: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for r.Status(l.ID).State != lessonvideo.StateDone {
+		if st := r.Status(l.ID); st.State == lessonvideo.StateFailed || time.Now().After(deadline) {
+			t.Fatalf("the render again: %+v", st)
+		}
+		if _, err := r.File(l.ID); err == nil {
+			t.Fatal("a video is offered while it is rendered")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	path, err := r.File(l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe of the finished video: %v", err)
+	}
+	t.Logf("the video after the kill: %s s", out)
+}
