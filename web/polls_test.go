@@ -36,9 +36,9 @@ func TestPollsInBrowser(t *testing.T) {
 	lesson := site.createLesson(t)
 	b := browser(t)
 	teacher := newTab(t, b, "teacher")
-	teacher.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Teacher.Token, "Ms Rivera")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
 	teacher.click("#lifecycle")
-	link := site.srv.URL + "/lessons/" + lesson.ID + "#token=" + lesson.Students.Token
+	link := site.studentsLink(lesson)
 	var students []*tab
 	for _, name := range []string{"Ana", "Ben", "Cy"} {
 		s := newTab(t, b, name)
