@@ -154,7 +154,7 @@ func controlPayload(k Kind) Payload {
 	case KindChatPermitted:
 		return &ChatPermitted{}
 	}
-	return nil
+	return pollPayload(k)
 }
 
 // IsRemoved reports whether the participant was removed from the lesson.

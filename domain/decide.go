@@ -108,6 +108,10 @@ func (s *State) check(c Command) error {
 	case *LobbyChanged, *LessonLocked, *ParticipantAdmitted, *ParticipantDenied, *ParticipantRemoved,
 		*MediaMuted, *MediaUnmuted, *UnmuteAsked, *ChatPermitted:
 		return s.checkControlCommand(c)
+	case *PollAsked, *PollAnswered, *PollClosed, *PollResultsShown:
+		return s.checkPollCommand(c)
+	case *GroupsFormed, *GroupJoined, *GroupLeft, *GroupsMessaged, *GroupsRecalled, *GroupsEnded, *GroupBoardShown:
+		return s.checkBreakoutCommand(c)
 	}
 	return notACommand(c)
 }
@@ -290,7 +294,7 @@ func (s *State) checkSlideCommand(c Command) error {
 		if !teacher {
 			return Errorf(CodeForbidden, "only the teacher adds slides")
 		}
-		if s.deck(p.Deck) != nil {
+		if s.deck(p.Deck) != nil || s.Group(p.Deck) != nil {
 			return Errorf(CodeConflict, "deck %s already exists", p.Deck)
 		}
 		if len(s.Decks) >= MaxDecks {
@@ -405,6 +409,9 @@ func (s *State) CanDraw(participant string) bool {
 }
 
 func (s *State) checkDraw(me *Participant, sl Slide) error {
+	if group, err := s.checkGroupDraw(me, sl); group {
+		return err
+	}
 	if !s.CanDraw(me.ID) {
 		return Errorf(CodeForbidden, "the teacher has not allowed you to draw")
 	}
@@ -417,6 +424,12 @@ func (s *State) checkSlide(sl Slide) error {
 		return nil // validate bounds the whiteboard pages
 	}
 	d := s.deck(sl.Deck)
+	if d == nil && s.Group(sl.Deck) != nil {
+		if sl.Page != groupBoardPage {
+			return Errorf(CodeNotFound, "a group's board has one page")
+		}
+		return nil
+	}
 	if d == nil {
 		return Errorf(CodeNotFound, "no deck %s", sl.Deck)
 	}

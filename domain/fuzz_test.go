@@ -119,6 +119,22 @@ func decideFixtures(tb testing.TB) []decideFixture {
 			p.student("dan", &ParticipantWaiting{Name: "Dan"})
 			p.teacher(&MediaMuted{Participant: ann, Audio: true})
 			p.teacher(&ChatPermitted{Allowed: false})
+			p.teacher(&PollAsked{Poll: id("quiz"), Question: "2+2?", Choices: []string{"3", "4"}, Correct: []int{1}})
+			p.student(bob, &PollAnswered{Poll: id("quiz"), Choices: []int{0}})
+		}),
+		build(func(p *play) {
+			p.teacher(&PollAsked{Poll: id("secret"), Question: "Happy?", Choices: []string{"yes", "no", "not sure"},
+				Multiple: true, Anonymous: true})
+			p.student(ann, &PollAnswered{Poll: id("secret"), Choices: []int{0, 2}, Anonymous: true})
+			p.teacher(&PollClosed{Poll: id("secret")})
+			p.teacher(&GroupsFormed{Groups: []GroupPlan{{ID: id("g1"), Name: "One", Members: []string{ann}},
+				{ID: id("g2"), Name: "Two", Members: []string{bob}}}, Seconds: 60})
+			p.teacher(&GroupJoined{Group: id("g1")})
+			p.student(ann, pen("ga", GroupBoard(id("g1")), line(2, 0)))
+		}),
+		build(func(p *play) {
+			p.teacher(&GroupsFormed{Groups: []GroupPlan{{ID: id("g1"), Name: "One"}}, Choose: true})
+			p.teacher(&GroupsEnded{})
 		}),
 		build(func(p *play) { p.teacher(&LessonEnded{}) }),
 	}
@@ -148,6 +164,13 @@ func FuzzDecide(f *testing.F) {
 		&ParticipantRemoved{Participant: ann}, &ParticipantRemoved{Participant: cat, KeepOpen: true},
 		&MediaMuted{Participant: ann, Video: true}, &MediaUnmuted{Audio: true}, &UnmuteAsked{Participant: ann},
 		&ChatPermitted{Allowed: true}, &LessonLocked{Locked: true}, &LobbyChanged{},
+		&PollAsked{Poll: id("new"), Question: "Why?"}, &PollAnswered{Poll: id("quiz"), Choices: []int{1}},
+		&PollAnswered{Poll: id("secret"), Choices: []int{1}, Anonymous: true}, &PollClosed{Poll: id("quiz")},
+		&PollResultsShown{Poll: id("secret"), Counts: []int{1, 0, 1}}, &PollAnswered{Poll: id("new"), Text: "because"},
+		&GroupsFormed{Groups: []GroupPlan{{ID: id("g3"), Name: "Three", Members: []string{ann, bob}}}, Blank: true},
+		&GroupJoined{Group: id("g2"), Participant: ann}, &GroupJoined{Group: id("g1")}, &GroupLeft{},
+		&GroupsMessaged{Text: "back soon"}, &GroupsRecalled{Seconds: 30}, &GroupsEnded{},
+		&GroupBoardShown{Group: id("g1")}, &GroupBoardShown{}, pen("gb", GroupBoard(id("g2")), line(2, 0)),
 	)
 	for i, pl := range payloads {
 		data, err := EncodePayload(pl)

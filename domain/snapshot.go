@@ -74,6 +74,8 @@ const (
 	fieldAdmitted
 	fieldRemoved
 	fieldChatClosed
+	fieldPolls
+	fieldBreakout
 )
 
 func (d *snapshotDecoder) state(s *State) bool {
@@ -144,6 +146,12 @@ func (d *snapshotDecoder) state(s *State) bool {
 		case "chat_closed":
 			bit = fieldChatClosed
 			s.ChatClosed, ok = d.bool()
+		case "polls":
+			bit = fieldPolls
+			ok = d.delegate(&s.Polls)
+		case "breakout":
+			bit = fieldBreakout
+			ok = d.delegate(&s.Breakout)
 		default:
 			return false
 		}
@@ -521,10 +529,10 @@ func (d *snapshotDecoder) skip() ([]byte, bool) {
 		case '{', '[':
 			depth++
 		case '}', ']':
-			depth--
-			if depth < 0 {
-				return nil, false
+			if depth == 0 { // the end of the object or array holding a scalar
+				return d.b[start:d.i], d.i > start
 			}
+			depth--
 			if depth == 0 {
 				d.i++
 				return d.b[start:d.i], true

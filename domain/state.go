@@ -46,6 +46,8 @@ type State struct {
 	Admitted       []string                `json:"admitted"`    // students admitted who have not joined yet
 	Removed        []string                `json:"removed"`     // participants removed, refused from then on
 	ChatClosed     bool                    `json:"chat_closed"` // students may not chat
+	Polls          []*Poll                 `json:"polls"`       // asked first first
+	Breakout       *Breakout               `json:"breakout"`    // the breakout groups, open or last
 }
 
 // Participant is someone who has joined the lesson at least once.
@@ -280,6 +282,8 @@ func (s *State) apply(e Event) {
 		s.Recording = false
 	default:
 		s.applyControl(e)
+		s.applyPoll(e)
+		s.applyBreakout(e)
 	}
 }
 
@@ -504,6 +508,8 @@ func (s *State) marshalSnapshot() ([]byte, error) {
 	field(`,"admitted":`, s.Admitted)
 	field(`,"removed":`, s.Removed)
 	field(`,"chat_closed":`, s.ChatClosed)
+	field(`,"polls":`, s.Polls)
+	field(`,"breakout":`, s.Breakout)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ type Format struct {
 
 // FormatNames lists the formats FormatOf knows, by the names they are asked
 // for with.
-const FormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg, attendance.csv, attendance.json"
+const FormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg, attendance.csv, attendance.json, polls.csv"
 
 // FormatOf returns the format of one of FormatNames.
 func FormatOf(name string) (Format, bool) {
@@ -46,6 +46,8 @@ func FormatOf(name string) (Format, bool) {
 		return Format{"attendance.csv", "text/csv; charset=utf-8; header=present", timeline.WriteAttendanceCSV}, true
 	case "attendance.json":
 		return Format{"attendance.json", "application/json", timeline.WriteAttendanceJSON}, true
+	case "polls.csv":
+		return Format{"polls.csv", "text/csv; charset=utf-8; header=present", timeline.WritePollsCSV}, true
 	}
 	return Format{}, false
 }

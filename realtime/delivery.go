@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -26,10 +27,12 @@ const catchUpBatch = 500
 // client that falls that far behind is dropped and catches up when it
 // reconnects.
 type delivery struct {
-	srv    *Server
-	lesson uuid.UUID
-	log    *slog.Logger
-	fail   func(error) // ends the session, saying why
+	srv         *Server
+	lesson      uuid.UUID
+	participant string      // whom it delivers to, and as what: some events
+	role        domain.Role // reach only some (forParticipant)
+	log         *slog.Logger
+	fail        func(error) // ends the session, saying why
 
 	events *webrtc.DataChannel
 	live   chan []byte   // to the writer
@@ -37,8 +40,8 @@ type delivery struct {
 	low    chan struct{} // the events channel drained below lowWater
 }
 
-func newDelivery(srv *Server, lesson uuid.UUID, log *slog.Logger, fail func(error)) *delivery {
-	return &delivery{srv: srv, lesson: lesson, log: log, fail: fail,
+func newDelivery(srv *Server, lesson uuid.UUID, participant string, role domain.Role, log *slog.Logger, fail func(error)) *delivery {
+	return &delivery{srv: srv, lesson: lesson, participant: participant, role: role, log: log, fail: fail,
 		live: make(chan []byte, liveQueue), opened: make(chan struct{}), low: make(chan struct{}, 1)}
 }
 
@@ -125,6 +128,11 @@ func (d *delivery) send(ctx context.Context, b []byte, text bool) error {
 // one, the stored events after plan.from up to plan.seq, then "live".
 func (d *delivery) sendCatchUp(ctx context.Context, plan catchUp) error {
 	if plan.snapshot != nil {
+		snap, err := d.snapshotFor(plan.snapshot)
+		if err != nil {
+			return err
+		}
+		plan.snapshot = snap
 		// A header, then the state's JSON as it is, in binary parts: no
 		// escaping into strings, and the client parses it once.
 		parts := chunks(plan.snapshot, protocol.MaxChunkBytes)
@@ -167,8 +175,27 @@ func (d *delivery) sendCatchUp(ctx context.Context, plan catchUp) error {
 	return d.sendText(ctx, b)
 }
 
+// snapshotFor returns the snapshot as the participant may be sent it: a
+// student is sent of anonymous polls only their own answers
+// (domain.State.ForStudent). A quote inside a JSON string is escaped, so a
+// snapshot without the bytes "anonymous":true has no anonymous poll.
+func (d *delivery) snapshotFor(snap []byte) ([]byte, error) {
+	if d.role != domain.RoleStudent || !bytes.Contains(snap, []byte(`"anonymous":true`)) {
+		return snap, nil
+	}
+	st, err := domain.RestoreSnapshot(snap)
+	if err != nil {
+		return nil, err
+	}
+	mine := st.ForStudent(d.participant)
+	if mine == st {
+		return snap, nil
+	}
+	return mine.MarshalSnapshot()
+}
+
 func (d *delivery) sendBatch(ctx context.Context, events []domain.Event) error {
-	for _, b := range encodeEvents(events, d.log) {
+	for _, b := range encodeEvents(forParticipant(events, d.participant, d.role), d.log) {
 		if err := d.sendText(ctx, b); err != nil {
 			return err
 		}

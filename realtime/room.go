@@ -898,8 +898,13 @@ func (r *Room) publish(events []domain.Event) {
 	if len(events) == 0 {
 		return
 	}
-	for _, msg := range encodeEvents(events, r.srv.log) {
-		for s := range r.sessions {
+	everyone := encodeEvents(events, r.srv.log)
+	for s := range r.sessions {
+		msgs := everyone
+		if shown := forParticipant(events, s.participant, s.role); len(shown) < len(events) {
+			msgs = encodeEvents(shown, r.srv.log)
+		}
+		for _, msg := range msgs {
 			s.deliver(msg)
 		}
 	}
@@ -992,6 +997,24 @@ func (r *Room) maybeSnapshot() {
 
 // encodeEvents packs events into "events" messages of about
 // protocol.MaxChunkBytes; an event larger than that goes alone.
+// forParticipant returns the events a participant may be sent: all but a
+// student's answers to anonymous polls, which reach the teacher and their
+// author only (domain.HiddenFrom). It returns events itself when nothing is
+// left out.
+func forParticipant(events []domain.Event, participant string, role domain.Role) []domain.Event {
+	i := slices.IndexFunc(events, func(e domain.Event) bool { return domain.HiddenFrom(e, participant, role) })
+	if i < 0 {
+		return events
+	}
+	shown := slices.Clone(events[:i])
+	for _, e := range events[i:] {
+		if !domain.HiddenFrom(e, participant, role) {
+			shown = append(shown, e)
+		}
+	}
+	return shown
+}
+
 func encodeEvents(events []domain.Event, log interface{ Error(string, ...any) }) [][]byte {
 	var (
 		out  [][]byte

@@ -5,7 +5,9 @@
 // store's sequence order. Late joiners and reconnecting clients are replayed
 // what they missed over the same channel. A student the lesson's rules hold
 // in the lobby is sent nothing until the log lets them in, and a removal
-// ends the removed participant's sessions in whichever room folds it.
+// ends the removed participant's sessions in whichever room folds it. A
+// student is sent no other student's answer to an anonymous poll, live, in
+// a catch-up or in a snapshot (domain.HiddenFrom, State.ForStudent).
 // Encoders and players that speak WHIP and WHEP instead open Streams: a
 // publisher's tracks go on the stage as the teacher's, a viewer is one more
 // subscriber of the stage.

@@ -367,7 +367,7 @@ func (s *session) connect() error {
 	log := s.srv.log.With("participant", s.participant)
 	s.neg = newNegotiation(s.sig.send, log, s.srv.metrics)
 	s.neg.attach(pc)
-	s.out = newDelivery(s.srv, s.lesson, log, s.kill)
+	s.out = newDelivery(s.srv, s.lesson, s.participant, s.role, log, s.kill)
 	s.out.attach(events)
 	s.ephemeral = ephemeral
 	events.OnMessage(s.onCommand)

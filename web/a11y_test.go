@@ -90,6 +90,14 @@ func TestAccessibility(t *testing.T) {
 	axeCheck(t, ana, "a student's lesson page")
 	eval[bool](teacher, `(document.getElementById("tab-people").click(), true)`)
 	axeCheck(t, teacher, "the teacher's lesson page, people")
+	// A poll: the teacher's Poll tab with its form and counts, a student's with her choices.
+	eval[float64](teacher, `window.classroom.send("poll.asked", {poll: crypto.randomUUID(), question: "Which is more?", choices: ["¾", "⅔"], correct: [0]})`)
+	waitUntil(t, 10*time.Second, "the poll on Ana's Poll tab", func() bool {
+		return eval[bool](ana, `!!document.querySelector("#poll input[data-choice]") && !document.getElementById("poll-panel").hidden`)
+	})
+	eval[bool](teacher, `(document.getElementById("tab-poll").click(), true)`)
+	axeCheck(t, teacher, "the teacher's lesson page, poll")
+	axeCheck(t, ana, "a student's lesson page, poll")
 
 	eval[float64](teacher, `window.classroom.send("lesson.ended")`)
 	waitUntil(t, 10*time.Second, "the replay link", func() bool { return eval[bool](ana, `!document.getElementById("replay").hidden`) })

@@ -66,35 +66,43 @@ func (a *API) bearer(r *http.Request, lesson uuid.UUID, whose string) (token.Cla
 // them watch the recordings of a lesson in progress unseen. A student the
 // teacher removed is refused with their own token.
 func (a *API) memberOf(r *http.Request) (uuid.UUID, error) {
+	id, _, err := a.viewerOf(r)
+	return id, err
+}
+
+// viewerOf checks as memberOf does and says who plays the lesson back, so
+// that a student is given no other student's answer to an anonymous poll
+// (domain.HiddenFrom, domain.State.ForStudent).
+func (a *API) viewerOf(r *http.Request) (uuid.UUID, token.Claims, error) {
 	id, err := pathLesson(r)
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, token.Claims{}, err
 	}
 	claims, err := a.bearer(r, id, "the lesson's link token")
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, token.Claims{}, err
 	}
 	lesson, err := a.store.Lesson(r.Context(), id)
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, token.Claims{}, err
 	}
 	if err := claims.CheckInvitation(lesson.Invitation); err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, token.Claims{}, err
 	}
 	if claims.Role != domain.RoleTeacher && lesson.Ended.IsZero() {
-		return uuid.Nil, domain.Errorf(domain.CodeForbidden, "students play a lesson back once it has ended")
+		return uuid.Nil, token.Claims{}, domain.Errorf(domain.CodeForbidden, "students play a lesson back once it has ended")
 	}
 	if claims.Role != domain.RoleTeacher && claims.Participant != "" {
 		// A removed student's own token plays nothing back.
 		st, err := lessonlog.Seek(r.Context(), a.store, id, timeline.AtSeq(lesson.LastSeq))
 		if err != nil {
-			return uuid.Nil, err
+			return uuid.Nil, token.Claims{}, err
 		}
 		if st.IsRemoved(claims.Participant) {
-			return uuid.Nil, domain.Errorf(domain.CodeForbidden, "the teacher removed you from this lesson").Because(domain.ReasonRemoved)
+			return uuid.Nil, token.Claims{}, domain.Errorf(domain.CodeForbidden, "the teacher removed you from this lesson").Because(domain.ReasonRemoved)
 		}
 	}
-	return id, nil
+	return id, claims, nil
 }
 
 // teacherOf checks that the request carries the teacher's token for the

@@ -138,7 +138,7 @@ const stateSlice = 64 << 10
 // lessonState serves GET /api/lessons/{id}/state?seq=N or ?at=SECONDS: the lesson's
 // state at that point of its past, for playback (see memberOf for who may).
 func (a *API) lessonState(w http.ResponseWriter, r *http.Request) {
-	id, err := a.memberOf(r)
+	id, viewer, err := a.viewerOf(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -168,6 +168,9 @@ func (a *API) lessonState(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.fail(w, r, err)
 		return
+	}
+	if viewer.Role == domain.RoleStudent {
+		st = st.ForStudent(viewer.Participant)
 	}
 	b, err := st.MarshalSnapshot()
 	if err != nil {

@@ -411,6 +411,10 @@ func TestLanguages(t *testing.T) {
 	}
 	eval[bool](teacher, `(document.getElementById("tab-people").click(), true)`)
 	untranslated(t, teacher, es, "the Spanish teacher's people")
+	eval[float64](teacher, `window.classroom.send("poll.asked", {poll: crypto.randomUUID(), question: "¿Cuánto es 2 + 2?", choices: ["3", "4"], anonymous: true})`)
+	eval[bool](teacher, `(document.getElementById("tab-poll").click(), true)`)
+	waitUntil(t, 10*time.Second, "the poll on the teacher's Poll tab", func() bool { return eval[bool](teacher, `!!document.getElementById("poll-close")`) })
+	untranslated(t, teacher, es, "the Spanish teacher's poll")
 
 	// Right to left (the pseudo-locale ar-XB): the panel is on the left and
 	// nothing scrolls sideways.

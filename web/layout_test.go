@@ -58,7 +58,8 @@ const measure = `(async () => {
 
 // unreachable lists the controls of the page's role (the header's, the
 // More… menu's, the lobby's and each student's in the People tab, the
-// hand) that are not on the screen and clickable, once their tab, menu or
+// hand, the Poll tab's: the teacher's form, the open poll and a student's
+// answer) that are not on the screen and clickable, once their tab, menu or
 // fold is opened and their list scrolled to them: every one must be
 // reachable at every size.
 const unreachable = `(async () => {
@@ -78,6 +79,11 @@ const unreachable = `(async () => {
 	const teacher = document.body.dataset.role === "teacher";
 	if (!teacher) {
 		check(["#hand", "#cam", "#mic", "#leave"]);
+		document.getElementById("tab-poll").click();
+		await frame();
+		check(["#poll input[data-choice]", "#poll-send"]);
+		document.getElementById("tab-chat").click();
+		await frame();
 		return off;
 	}
 	check(["#invite", "#record", "#lifecycle", "#more summary", "#leave", "#cam", "#mic", "#screen"]);
@@ -94,6 +100,10 @@ const unreachable = `(async () => {
 	await frame();
 	check(["#lobby-on", "#lock", "#chat-on", "#mute-all"]);
 	fold.open = false;
+	document.getElementById("tab-poll").click();
+	await frame();
+	check(["#poll-new summary", "#poll-question", "#poll-choices", "#poll-multiple", "#poll-anonymous", "#poll-ask", "#poll-yesno", "#poll-thumbs", "#poll-save",
+		"#poll-prepared button", "#poll .poll-counts li", "#poll-close"]);
 	document.getElementById("tab-chat").click();
 	await frame();
 	return off;
@@ -123,6 +133,10 @@ func TestLessonPageSizes(t *testing.T) {
 		who := []*tab{teacher, student}[i%2]
 		eval[float64](who, fmt.Sprintf(`window.classroom.send("chat.posted", {text: %q})`, line))
 	}
+	// A poll asked and answered, and one prepared: its controls too.
+	eval[bool](teacher, `(localStorage.setItem("classroom:polls", JSON.stringify([{question: "Ready?"}])), true)`)
+	eval[float64](teacher, `window.classroom.send("poll.asked", {poll: crypto.randomUUID(), question: "Which is more: ¾ or ⅔?", choices: ["¾", "⅔", "The same"], correct: [0]})`)
+	waitUntil(t, 10*time.Second, "the poll on the student's page", func() bool { return eval[bool](student, `!!document.querySelector("#poll input[data-choice]")`) })
 	for _, tb := range []*tab{teacher, student} {
 		for _, size := range screenSizes {
 			if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(size.width, size.height)); err != nil {

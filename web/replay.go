@@ -18,7 +18,7 @@ const MaxEventsPage = 5000
 // back (memberOf). The playback page reads the log through it as the replay
 // advances.
 func (a *API) events(w http.ResponseWriter, r *http.Request) {
-	id, err := a.memberOf(r)
+	id, viewer, err := a.viewerOf(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -49,6 +49,9 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) {
 		if len(page) == limit {
 			more = true
 			break
+		}
+		if domain.HiddenFrom(e, viewer.Participant, viewer.Role) {
+			continue // a student is given no other student's anonymous answer
 		}
 		b, err := json.Marshal(e)
 		if err != nil {

@@ -641,6 +641,8 @@ func (g *lessonGen) play() {
 	g.random(4000)
 
 	g.controls()
+	g.polls()
+	g.groups()
 	g.joinAll()
 	g.do("teacher", &domain.LessonEnded{})
 	g.random(200) // refused but for leaving; some stored anyway
@@ -653,7 +655,9 @@ func (g *lessonGen) play() {
 		domain.KindRecordingStarted, domain.KindRecordingStopped, domain.KindLobbyChanged, domain.KindLessonLocked,
 		domain.KindParticipantWaiting, domain.KindParticipantAdmitted, domain.KindParticipantDenied,
 		domain.KindParticipantRemoved, domain.KindMediaMuted, domain.KindMediaUnmuted, domain.KindUnmuteAsked,
-		domain.KindChatPermitted} {
+		domain.KindChatPermitted, domain.KindPollAsked, domain.KindPollAnswered, domain.KindPollClosed,
+		domain.KindPollResultsShown, domain.KindGroupsFormed, domain.KindGroupJoined, domain.KindGroupLeft,
+		domain.KindGroupsMessaged, domain.KindGroupsRecalled, domain.KindGroupsEnded, domain.KindGroupBoardShown} {
 		if g.kinds[k] == 0 {
 			t.Fatalf("the lesson has no accepted %s: the generator does not cover it", k)
 		}
@@ -716,6 +720,192 @@ func (g *lessonGen) control(actor, teacher, student string) {
 		g.do(teacher, &domain.UnmuteAsked{Participant: student})
 	default:
 		g.do(teacher, &domain.ChatPermitted{Allowed: g.rng.IntN(3) != 0})
+	}
+}
+
+// group sends one step of breakout groups, mostly sensible ones.
+func (g *lessonGen) group(actor, teacher, student string) {
+	b := g.st.Breakout
+	open := b != nil && b.Open
+	some := func() uuid.UUID {
+		if b == nil || g.rng.IntN(8) == 0 {
+			return g.id()
+		}
+		return b.Groups[g.rng.IntN(len(b.Groups))].ID
+	}
+	switch r := g.rng.IntN(10); {
+	case !open && r < 4 || r == 0:
+		var present []string
+		for _, s := range genStudents {
+			if p := g.st.Participants[s]; p != nil && p.Present {
+				present = append(present, s)
+			}
+		}
+		if g.rng.IntN(6) == 0 {
+			present = append(present, "nobody")
+		}
+		n := 1 + g.rng.IntN(3)
+		f := &domain.GroupsFormed{Choose: g.rng.IntN(3) == 0, Blank: g.rng.IntN(2) == 0, Seconds: g.rng.IntN(2) * 600}
+		for i := range n {
+			f.Groups = append(f.Groups, domain.GroupPlan{ID: g.id(), Name: g.text(1 + g.rng.IntN(8))})
+			for j := i; j < len(present) && !f.Choose; j += n {
+				f.Groups[i].Members = append(f.Groups[i].Members, present[j])
+			}
+		}
+		g.do(teacher, f)
+	case r < 6:
+		who := ""
+		switch g.rng.IntN(3) {
+		case 0:
+			who = student
+		case 1:
+			actor = student
+		}
+		g.do(actor, &domain.GroupJoined{Group: some(), Participant: who})
+	case r == 6:
+		g.do(teacher, &domain.GroupLeft{})
+	case r == 7:
+		if g.rng.IntN(2) == 0 {
+			g.do(teacher, &domain.GroupsMessaged{Text: g.text(1 + g.rng.IntN(20))})
+		} else {
+			g.do(teacher, &domain.GroupsRecalled{Seconds: g.rng.IntN(61)})
+		}
+	case r == 8:
+		g.do(teacher, &domain.GroupsEnded{})
+	default:
+		shown := some()
+		if g.rng.IntN(4) == 0 {
+			shown = uuid.Nil
+		}
+		g.do(teacher, &domain.GroupBoardShown{Group: shown})
+	}
+}
+
+// groups plays breakout groups through: formed, a student moved, the
+// teacher visiting, strokes on a group's board, a message, a call back, the
+// end, and a group's board shown, so that every kind is accepted at least
+// once whatever the random part did.
+func (g *lessonGen) groups() {
+	g.joinAll()
+	if b := g.st.Breakout; b != nil && b.Open {
+		g.do("teacher", &domain.GroupsEnded{})
+	}
+	one, two := g.id(), g.id()
+	for _, c := range []struct {
+		actor string
+		p     domain.Payload
+	}{
+		{"teacher", &domain.GroupsFormed{Groups: []domain.GroupPlan{{ID: one, Name: "Group <1>", Members: []string{"ann", "bob"}},
+			{ID: two, Name: "Group 2", Members: []string{"Émile"}}}, Seconds: 900}},
+		{"teacher", &domain.GroupJoined{Group: two, Participant: "bob"}},
+		{"teacher", &domain.GroupJoined{Group: one}},
+		{"ann", g.stroke(domain.GroupBoard(one), g.id(), 0, 5)},
+		{"teacher", g.stroke(domain.GroupBoard(one), g.id(), 0, 3)},
+		{"teacher", &domain.GroupLeft{}},
+		{"teacher", &domain.GroupsMessaged{Text: "Five minutes \u2028 left"}},
+		{"teacher", &domain.GroupsRecalled{Seconds: 30}},
+		{"teacher", &domain.GroupsEnded{}},
+		{"teacher", &domain.GroupBoardShown{Group: one}},
+		{"teacher", &domain.GroupsFormed{Groups: []domain.GroupPlan{{ID: g.id(), Name: "Pick"}, {ID: g.id(), Name: "Me"}}, Choose: true, Blank: true}},
+	} {
+		if !g.do(c.actor, c.p) {
+			g.t.Fatalf("%s by %s was refused", c.p.Kind(), c.actor)
+		}
+	}
+	g.do("ann", &domain.GroupJoined{Group: g.st.Breakout.Groups[1].ID})
+}
+
+// polls plays a quiz and a free-text question through, so that every poll
+// kind is accepted at least once whatever the random part did.
+func (g *lessonGen) polls() {
+	g.joinAll()
+	for _, q := range g.st.Polls {
+		if q.Open {
+			g.do("teacher", &domain.PollClosed{Poll: q.ID})
+		}
+	}
+	quiz, text := g.id(), g.id()
+	for _, c := range []struct {
+		actor string
+		p     domain.Payload
+	}{
+		{"teacher", &domain.PollAsked{Poll: quiz, Question: "½ + ¼ = <?>", Choices: []string{"¾", "⅔", "1"},
+			Correct: []int{0}, Anonymous: true}},
+		{"ann", &domain.PollAnswered{Poll: quiz, Choices: []int{1}, Anonymous: true}},
+		{"bob", &domain.PollAnswered{Poll: quiz, Choices: []int{0}, Anonymous: true}},
+		{"ann", &domain.PollAnswered{Poll: quiz, Choices: []int{0}, Anonymous: true}},
+		{"teacher", &domain.PollClosed{Poll: quiz}},
+		{"teacher", &domain.PollResultsShown{Poll: quiz, Counts: []int{2, 0, 0}}},
+		{"teacher", &domain.PollAsked{Poll: text, Question: "Why?"}},
+		{"bob", &domain.PollAnswered{Poll: text, Text: "Because \u2028 😀"}},
+		{"teacher", &domain.PollClosed{Poll: text}},
+	} {
+		if !g.do(c.actor, c.p) {
+			g.t.Fatalf("%s by %s was refused", c.p.Kind(), c.actor)
+		}
+	}
+}
+
+// poll sends one step of a poll (ask, answer, close, show the results),
+// mostly sensible ones.
+func (g *lessonGen) poll(actor, teacher, student string) {
+	var open, last *domain.Poll
+	for _, q := range g.st.Polls {
+		last = q
+		if q.Open {
+			open = q
+		}
+	}
+	pick := func(q *domain.Poll) *domain.PollAnswered {
+		a := &domain.PollAnswered{Poll: q.ID, Anonymous: q.Anonymous != (g.rng.IntN(20) == 0)}
+		n := len(q.Choices)
+		if n == 0 {
+			a.Text = g.text(1 + g.rng.IntN(12))
+			return a
+		}
+		for c := range n + g.rng.IntN(2) { // sometimes one past the last choice
+			if g.rng.IntN(3) == 0 || (!q.Multiple && len(a.Choices) == 0 && c == n-1) {
+				a.Choices = append(a.Choices, c)
+				if !q.Multiple {
+					break
+				}
+			}
+		}
+		return a
+	}
+	switch r := g.rng.IntN(8); {
+	case r == 0 || open == nil && r < 3:
+		if open != nil && g.rng.IntN(2) == 0 {
+			g.do(teacher, &domain.PollClosed{Poll: open.ID})
+		}
+		q := &domain.PollAsked{Poll: g.id(), Question: g.text(3 + g.rng.IntN(20)), Anonymous: g.rng.IntN(3) == 0}
+		if g.rng.IntN(4) != 0 {
+			for range 2 + g.rng.IntN(domain.MaxPollChoices-1) {
+				q.Choices = append(q.Choices, g.text(1+g.rng.IntN(8)))
+			}
+			q.Multiple = g.rng.IntN(3) == 0
+			if g.rng.IntN(2) == 0 {
+				q.Correct = []int{g.rng.IntN(len(q.Choices))}
+				if q.Multiple && q.Correct[0]+1 < len(q.Choices) {
+					q.Correct = append(q.Correct, q.Correct[0]+1)
+				}
+			}
+		}
+		g.do(teacher, q)
+	case r < 6 && open != nil:
+		who := student
+		if g.rng.IntN(4) == 0 {
+			who = actor
+		}
+		g.do(who, pick(open))
+	case r == 6 && open != nil:
+		g.do(teacher, &domain.PollClosed{Poll: open.ID})
+	case last != nil:
+		counts := last.Counts()
+		if g.rng.IntN(6) == 0 {
+			counts[0]++
+		}
+		g.do(teacher, &domain.PollResultsShown{Poll: last.ID, Counts: counts})
 	}
 }
 
@@ -788,6 +978,14 @@ func (g *lessonGen) random(n int) {
 		slide := g.slide()
 		if g.rng.IntN(15) == 0 {
 			g.control(actor, teacher, student)
+			continue
+		}
+		if g.rng.IntN(15) == 0 {
+			g.poll(actor, teacher, student)
+			continue
+		}
+		if g.rng.IntN(15) == 0 {
+			g.group(actor, teacher, student)
 			continue
 		}
 		switch r := g.rng.IntN(100); {
@@ -925,6 +1123,9 @@ func (g *lessonGen) slide() domain.Slide {
 	switch r := g.rng.IntN(10); {
 	case r < 5:
 		return g.st.Slide
+	case r == 8 && g.st.Breakout != nil:
+		gr := g.st.Breakout.Groups[g.rng.IntN(len(g.st.Breakout.Groups))]
+		return domain.Slide{Deck: gr.ID, Page: g.rng.IntN(20) / 19} // a group's board, or a page it does not have
 	case r < 8 || len(g.st.Decks) == 0:
 		return domain.Slide{Page: g.rng.IntN(3)}
 	default:

@@ -48,6 +48,13 @@ type ParticipantTime struct {
 	Objects  int        `json:"objects"`  // shapes and texts added
 	Chat     int        `json:"chat"`     // chat messages posted
 	Removed  bool       `json:"removed"`
+	// Answers are the polls answered (the final answer counts, anonymous
+	// polls included); QuizRight the quizzes answered right of Quizzes,
+	// the quizzes asked that were not anonymous (an anonymous quiz counts
+	// for no one's score).
+	Answers   int `json:"answers"`
+	QuizRight int `json:"quiz_right"`
+	Quizzes   int `json:"quizzes"`
 }
 
 // Interval is a span of time.
@@ -203,8 +210,24 @@ func (f *attendanceFold) report() Attendance {
 	if f.st.Status != "" {
 		a.Lesson = f.st.Lesson.String()
 	}
+	quizzes := 0
+	for _, q := range f.st.Polls {
+		if q.Quiz() && !q.Anonymous {
+			quizzes++
+		}
+		for _, a := range q.Answers {
+			p := f.person(a.Participant)
+			p.Answers++
+			if !q.Anonymous && q.Right(a) {
+				p.QuizRight++
+			}
+		}
+	}
 	for _, id := range f.order {
 		p := *f.people[id]
+		if p.Role == domain.RoleStudent {
+			p.Quizzes = quizzes
+		}
 		p.Presence = slices.Clone(p.Presence)
 		if from, ok := f.open[id]; ok {
 			p.Presence = append(p.Presence, Interval{From: from, To: f.until})
@@ -256,7 +279,7 @@ func WriteAttendanceJSON(w io.Writer, events iter.Seq2[domain.Event, error]) (in
 
 // AttendanceColumns are the columns of WriteAttendanceCSV.
 var AttendanceColumns = []string{"participant", "name", "role", "first_join", "last_leave", "present",
-	"hands", "floor", "on_floor", "strokes", "objects", "chat", "removed"}
+	"hands", "floor", "on_floor", "strokes", "objects", "chat", "removed", "answers", "quiz_right", "quizzes"}
 
 // WriteAttendanceCSV writes the lesson's attendance as CSV, a row per
 // participant by first join: times in RFC 3339 UTC (last_leave empty while
@@ -279,7 +302,8 @@ func WriteAttendanceCSV(w io.Writer, events iter.Seq2[domain.Event, error]) (int
 		}
 		row := []string{cell(p.ID), cell(p.Name), string(p.Role), p.FirstJoin.UTC().Format(time.RFC3339Nano), left,
 			clock(time.Duration(p.Present)), strconv.Itoa(p.Hands), strconv.Itoa(p.Floor), clock(time.Duration(p.OnFloor)),
-			strconv.Itoa(p.Strokes), strconv.Itoa(p.Objects), strconv.Itoa(p.Chat), strconv.FormatBool(p.Removed)}
+			strconv.Itoa(p.Strokes), strconv.Itoa(p.Objects), strconv.Itoa(p.Chat), strconv.FormatBool(p.Removed),
+			strconv.Itoa(p.Answers), strconv.Itoa(p.QuizRight), strconv.Itoa(p.Quizzes)}
 		if err := cw.Write(row); err != nil {
 			return n, err
 		}

@@ -91,6 +91,17 @@ func TestAttendance(t *testing.T) {
 	s.at(15, 2, "cat", S, &domain.ParticipantJoined{Name: "Cat"})
 	s.at(16, 0, "cat", S, pen(1))
 	s.at(17, 0, "tina", T, &domain.ParticipantRemoved{Participant: "cat"})
+	quiz, lost := uuid.MustParse("00000000-0000-4000-8000-000000000001"), uuid.MustParse("00000000-0000-4000-8000-000000000002")
+	s.at(18, 0, "tina", T, &domain.PollAsked{Poll: quiz, Question: "=1+1?", Choices: []string{"1", "2"}, Correct: []int{1}})
+	s.at(18, 10, "ann", S, &domain.PollAnswered{Poll: quiz, Choices: []int{0}})
+	s.at(18, 20, "bob", S, &domain.PollAnswered{Poll: quiz, Choices: []int{0}})
+	s.at(18, 30, "ann", S, &domain.PollAnswered{Poll: quiz, Choices: []int{1}}) // changes her mind
+	s.at(19, 0, "tina", T, &domain.PollClosed{Poll: quiz})
+	s.at(20, 0, "tina", T, &domain.PollAsked{Poll: lost, Question: "Lost?", Choices: []string{"Yes", "No", "Not sure"}, Anonymous: true})
+	s.at(20, 10, "ann", S, &domain.PollAnswered{Poll: lost, Choices: []int{2}, Anonymous: true})
+	s.at(21, 0, "tina", T, &domain.PollClosed{Poll: lost})
+	s.at(22, 0, "tina", T, &domain.PollAsked{Poll: uuid.MustParse("00000000-0000-4000-8000-000000000003"), Question: "Why?"})
+	s.at(22, 10, "bob", S, &domain.PollAnswered{Poll: uuid.MustParse("00000000-0000-4000-8000-000000000003"), Text: "Because\nit is"})
 	// Bob's server dies at 0:30 with Bob on the floor; the restarted one
 	// finds him gone and records it at 0:40.
 	s.at(40, 0, "bob", S, &domain.ParticipantLeft{Reason: domain.LeftAbsent})
@@ -98,11 +109,11 @@ func TestAttendance(t *testing.T) {
 	s.at(45, 1, "ann", S, &domain.ParticipantLeft{})
 	s.at(45, 2, "tina", T, &domain.ParticipantLeft{})
 
-	const want = `participant,name,role,first_join,last_leave,present,hands,floor,on_floor,strokes,objects,chat,removed
-tina,Tina,teacher,2026-03-02T09:00:00Z,2026-03-02T09:45:02Z,0:45:02.000,0,0,0:00:00.000,0,0,1,false
-ann,Ann B.,student,2026-03-02T09:00:10Z,2026-03-02T09:45:01Z,0:44:46.000,2,1,0:02:30.000,1,1,0,false
-bob,Bob,student,2026-03-02T09:02:00Z,2026-03-02T09:40:00Z,0:38:00.000,0,1,0:27:00.000,0,0,2,false
-cat,Cat,student,2026-03-02T09:15:02Z,2026-03-02T09:17:00Z,0:01:58.000,0,0,0:00:00.000,1,0,0,true
+	const want = `participant,name,role,first_join,last_leave,present,hands,floor,on_floor,strokes,objects,chat,removed,answers,quiz_right,quizzes
+tina,Tina,teacher,2026-03-02T09:00:00Z,2026-03-02T09:45:02Z,0:45:02.000,0,0,0:00:00.000,0,0,1,false,0,0,0
+ann,Ann B.,student,2026-03-02T09:00:10Z,2026-03-02T09:45:01Z,0:44:46.000,2,1,0:02:30.000,1,1,0,false,2,1,1
+bob,Bob,student,2026-03-02T09:02:00Z,2026-03-02T09:40:00Z,0:38:00.000,0,1,0:27:00.000,0,0,2,false,2,0,1
+cat,Cat,student,2026-03-02T09:15:02Z,2026-03-02T09:17:00Z,0:01:58.000,0,0,0:00:00.000,1,0,0,true,0,0,1
 `
 	var buf bytes.Buffer
 	if _, err := timeline.WriteAttendanceCSV(&buf, fromSlice(s.log)); err != nil {
@@ -163,5 +174,20 @@ cat,Cat,student,2026-03-02T09:15:02Z,2026-03-02T09:17:00Z,0:01:58.000,0,0,0:00:0
 	}
 	if len(mid.Participants) != 3 {
 		t.Fatalf("a waiting student is in the attendance: %+v", mid.Participants)
+	}
+
+	// One row per final answer; an anonymous poll's rows name nobody.
+	const polls = `poll,asked,question,type,anonymous,participant,name,answer,choices,correct,answered
+00000000-0000-4000-8000-000000000001,2026-03-02T09:18:00Z,'=1+1?,single,false,ann,Ann B.,2,2,true,2026-03-02T09:18:30Z
+00000000-0000-4000-8000-000000000001,2026-03-02T09:18:00Z,'=1+1?,single,false,bob,Bob,1,1,false,2026-03-02T09:18:20Z
+00000000-0000-4000-8000-000000000002,2026-03-02T09:20:00Z,Lost?,single,true,,,Not sure,3,,2026-03-02T09:20:10Z
+00000000-0000-4000-8000-000000000003,2026-03-02T09:22:00Z,Why?,text,false,bob,Bob,Because it is,,,2026-03-02T09:22:10Z
+`
+	buf.Reset()
+	if _, err := timeline.WritePollsCSV(&buf, fromSlice(s.log)); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != polls {
+		t.Fatalf("polls:\n%s\nwant:\n%s", buf.String(), polls)
 	}
 }

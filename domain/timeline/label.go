@@ -193,6 +193,14 @@ func (v *lessonView) summary(e domain.Event) string {
 		return "started recording"
 	case *domain.RecordingStopped:
 		return "stopped recording"
+	case *domain.PollAsked:
+		return "asked: " + p.Question
+	case *domain.PollAnswered:
+		return "answered a poll" // what, only polls.csv says
+	case *domain.PollClosed:
+		return "closed a poll"
+	case *domain.PollResultsShown:
+		return "showed a poll's results"
 	}
 	return string(e.Kind())
 }

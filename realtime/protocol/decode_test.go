@@ -159,6 +159,18 @@ func FuzzDecodeCommand(f *testing.F) {
 		`{"type":"command","id":"` + id + `","kind":"media.unmuted","data":{"audio":false,"video":true}}`,
 		`{"type":"command","id":"` + id + `","kind":"unmute.asked","data":{"participant":"p"}}`,
 		`{"type":"command","id":"` + id + `","kind":"chat.permitted","data":{"allowed":false}}`,
+		`{"type":"command","id":"` + id + `","kind":"poll.asked","data":{"poll":"` + id + `","question":"2+2?","choices":["3","4"],"correct":[1],"anonymous":true}}`,
+		`{"type":"command","id":"` + id + `","kind":"poll.answered","data":{"poll":"` + id + `","choices":[0,1]}}`,
+		`{"type":"command","id":"` + id + `","kind":"poll.answered","data":{"poll":"` + id + `","text":"because"}}`,
+		`{"type":"command","id":"` + id + `","kind":"poll.closed","data":{"poll":"` + id + `"}}`,
+		`{"type":"command","id":"` + id + `","kind":"poll.results_shown","data":{"poll":"` + id + `","counts":[1,2]}}`,
+		`{"type":"command","id":"` + id + `","kind":"groups.formed","data":{"groups":[{"id":"` + id + `","name":"One","members":["p"]}],"seconds":600}}`,
+		`{"type":"command","id":"` + id + `","kind":"group.joined","data":{"group":"` + id + `","participant":"p"}}`,
+		`{"type":"command","id":"` + id + `","kind":"group.left","data":{}}`,
+		`{"type":"command","id":"` + id + `","kind":"groups.messaged","data":{"text":"back soon"}}`,
+		`{"type":"command","id":"` + id + `","kind":"groups.recalled","data":{"seconds":30}}`,
+		`{"type":"command","id":"` + id + `","kind":"groups.ended","data":{}}`,
+		`{"type":"command","id":"` + id + `","kind":"group.board.shown","data":{"group":"` + id + `"}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -36,6 +36,13 @@ var limits = []limit{
 	{"MAX_DECKS", "domain.MaxDecks", domain.MaxDecks},
 	{"MAX_PARTICIPANTS_KNOWN", "domain.MaxParticipantsKnown", domain.MaxParticipantsKnown},
 	{"MAX_WAITING", "domain.MaxWaiting", domain.MaxWaiting},
+	{"MAX_POLLS", "domain.MaxPolls", domain.MaxPolls},
+	{"MAX_POLL_CHOICES", "domain.MaxPollChoices", domain.MaxPollChoices},
+	{"MAX_QUESTION_RUNES", "domain.MaxQuestionRunes", domain.MaxQuestionRunes},
+	{"MAX_CHOICE_RUNES", "domain.MaxChoiceRunes", domain.MaxChoiceRunes},
+	{"MAX_ANSWER_RUNES", "domain.MaxAnswerRunes", domain.MaxAnswerRunes},
+	{"MAX_GROUPS", "domain.MaxGroups", domain.MaxGroups},
+	{"MAX_GROUP_MEMBERS", "domain.MaxGroupMembers", domain.MaxGroupMembers},
 	// The board's commands and previews.
 	{"MAX_STROKE_POINTS", "domain.MaxStrokePoints", domain.MaxStrokePoints},
 	{"MAX_ERASE_OBJECTS", "domain.MaxEraseObjects", domain.MaxEraseObjects},

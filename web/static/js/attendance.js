@@ -66,7 +66,7 @@ function render() {
     presence.append(bar(p));
     tr.append(name, cell(p.role === "teacher" ? t("teacher") : p.role === "student" ? t("student") : p.role), cell(when(p.first_join)), cell(when(p.last_leave)), cell(clock(p.present_ms)), presence,
       cell(String(p.hands)), cell(String(p.floor)), cell(clock(p.floor_ms)), cell(String(p.strokes)), cell(String(p.objects)),
-      cell(String(p.chat)));
+      cell(String(p.chat)), cell(String(p.answers)), cell(p.quizzes > 0 ? `${p.quiz_right} / ${p.quizzes}` : ""));
     return tr;
   }));
   for (const th of document.querySelectorAll("th[data-key]")) {
@@ -81,6 +81,7 @@ async function load() {
   }
   $("csv").href = exportURL("attendance.csv");
   $("json").href = exportURL("attendance.json");
+  $("polls-csv").href = exportURL("polls.csv");
   const r = await fetch(exportURL("attendance.json"));
   const body = await r.json().catch(() => ({}));
   if (!r.ok) {

@@ -28,6 +28,7 @@ import { Toolbar } from "./toolbar.js";
 import { tabs } from "./tabs.js";
 import { t } from "./i18n.js";
 import { Controls } from "./controls.js";
+import { Polls } from "./polls.js";
 import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
@@ -68,6 +69,7 @@ class App {
     this.media = new Media(this);
     this.toolbar = new Toolbar(this);
     this.controls = new Controls(this);
+    this.polls = new Polls(this);
     this.dirty = new Set();
     this.frame = 0;
   }
@@ -358,6 +360,7 @@ class App {
     if (d.has("people")) {
       this.renderPeople();
       this.controls.render();
+      this.polls.render();
     }
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
@@ -456,7 +459,7 @@ class App {
 
   wire() {
     this.unread = 0;
-    tabs($("side-tabs"), (id) => {
+    this.sideTabs = tabs($("side-tabs"), (id) => {
       if (id === "tab-chat") { this.unread = 0; $("chat-unread").textContent = ""; }
     });
     // The server's limits, not copies of them (limits.js is generated).
@@ -494,6 +497,7 @@ class App {
       else if (confirm(t("End the lesson for everyone?"))) this.send("lesson.ended").catch(() => {});
     };
     this.controls.wire();
+    this.polls.wire();
     $("invite").onclick = () => invite(this, false);
     $("export").onchange = (e) => { exportLesson(this.lesson, this.linkToken || this.token, e.target.value); e.target.value = ""; };
     $("streams").onclick = () => { $("more").open = false; openStreamKeys(this); };

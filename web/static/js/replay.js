@@ -16,6 +16,7 @@ import { LessonState } from "./state.js";
 import { Board } from "./board.js";
 import { followVideo } from "./videofile.js";
 import { RecordedMedia } from "./replaymedia.js";
+import { showPoll } from "./polls.js";
 import { t, dateTime } from "./i18n.js";
 import { claims } from "./mine.js";
 import { exportLesson } from "./links.js";
@@ -423,7 +424,10 @@ class Player {
     }
   }
 
-  renderPeople() { renderPeople(this.state); }
+  renderPeople() {
+    renderPeople(this.state);
+    showPoll(this.state, $("poll"));
+  }
 
   renderClock() {
     $("clock").textContent = `${clockText(this.position)} / ${clockText(this.duration)}`;

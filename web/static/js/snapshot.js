@@ -55,7 +55,11 @@ export function snapshotJSON(st) {
   writeList(out, st.admitted, (id) => out.push(jsonString(id)));
   out.push(',"removed":');
   writeList(out, st.removed, (id) => out.push(jsonString(id)));
-  out.push(',"chat_closed":', st.chatClosed ? "true" : "false", "}");
+  out.push(',"chat_closed":', st.chatClosed ? "true" : "false", ',"polls":');
+  writeList(out, st.polls, (q) => writePoll(out, q));
+  out.push(',"breakout":');
+  writeBreakout(out, st.breakout);
+  out.push("}");
   return out.join("");
 }
 
@@ -65,6 +69,44 @@ export async function stateHash(st) {
   let hex = "";
   for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, "0");
   return hex;
+}
+
+// writeBreakout follows the field order of domain.Breakout and domain.Group.
+function writeBreakout(out, b) {
+  if (b === null) return out.push("null");
+  out.push('{"seq":', jsonInt(b.seq), ',"started":', jsonString(b.started), ',"seconds":', jsonInt(b.seconds),
+    ',"choose":', b.choose ? "true" : "false", ',"open":', b.open ? "true" : "false", ',"groups":');
+  writeList(out, b.groups, (g) => {
+    out.push('{"id":', jsonString(g.id), ',"name":', jsonString(g.name), ',"members":');
+    writeList(out, g.members, (m) => out.push(jsonString(m)));
+    out.push(',"visitors":');
+    writeList(out, g.visitors, (m) => out.push(jsonString(m)));
+    out.push(',"slide":{"deck":', jsonString(g.slide.deck), ',"page":', jsonInt(g.slide.page), "}}");
+  });
+  out.push(',"message":', jsonString(b.message), ',"recalled":', jsonString(b.recalled), ',"recall":', jsonInt(b.recall),
+    ',"shown":', jsonString(b.shown), "}");
+}
+
+// writePoll follows the field order and omitempty rules of domain.Poll.
+function writePoll(out, q) {
+  out.push('{"id":', jsonString(q.id), ',"seq":', jsonInt(q.seq), ',"question":', jsonString(q.question));
+  if (q.choices.length > 0) out.push(',"choices":[', q.choices.map(jsonString).join(","), "]");
+  if (q.multiple) out.push(',"multiple":true');
+  if (q.correct.length > 0) out.push(',"correct":[', q.correct.map(jsonInt).join(","), "]");
+  if (q.anonymous) out.push(',"anonymous":true');
+  out.push(',"open":', q.open ? "true" : "false");
+  if (q.answers.length > 0) {
+    out.push(',"answers":');
+    writeList(out, q.answers, (a) => {
+      out.push('{"participant":', jsonString(a.participant), ',"seq":', jsonInt(a.seq));
+      if (a.choices.length > 0) out.push(',"choices":[', a.choices.map(jsonInt).join(","), "]");
+      if (a.text !== "") out.push(',"text":', jsonString(a.text));
+      out.push("}");
+    });
+  }
+  if (q.shown) out.push(',"shown":true');
+  if (q.results.length > 0) out.push(',"results":[', q.results.map(jsonInt).join(","), "]");
+  out.push("}");
 }
 
 function writeBoard(out, b) {

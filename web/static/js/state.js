@@ -43,7 +43,7 @@
 // kept apart because Go's encoding tells nil from empty.
 
 import { MAX_UNDO_DEPTH, MAX_CHAT_MESSAGES_KEPT, MAX_OBJECT_POINTS, MAX_OBJECTS_PER_SLIDE, MAX_DECKS,
-  MAX_PARTICIPANTS_KNOWN, MAX_WAITING } from "./limits.js";
+  MAX_PARTICIPANTS_KNOWN, MAX_WAITING, MAX_POLLS, MAX_GROUP_MEMBERS } from "./limits.js";
 import { NIL_UUID, ZERO_TIME, compareUTF8, slideKey, slideOf, pointOf, pairOf, str, num, uuidOf, timeOf } from "./govalues.js";
 
 /** The deck id of the blank whiteboard. */
@@ -174,6 +174,8 @@ export class LessonState {
     this.admitted = null;
     this.removed = null;
     this.chatClosed = false;
+    this.polls = null;
+    this.breakout = null;
   }
 
   /**
@@ -212,6 +214,22 @@ export class LessonState {
     s.admitted = obj.admitted == null ? null : obj.admitted.map(str);
     s.removed = obj.removed == null ? null : obj.removed.map(str);
     s.chatClosed = !!obj.chat_closed;
+    s.polls = obj.polls == null ? null : obj.polls.map((q) => ({
+      id: uuidOf(q.id), seq: num(q.seq), question: str(q.question), choices: (q.choices || []).map(str),
+      multiple: !!q.multiple, correct: (q.correct || []).map(num), anonymous: !!q.anonymous, open: !!q.open,
+      answers: (q.answers || []).map((a) => ({ participant: str(a.participant), seq: num(a.seq),
+        choices: (a.choices || []).map(num), text: str(a.text) })),
+      shown: !!q.shown, results: (q.results || []).map(num),
+    }));
+    const b = obj.breakout;
+    s.breakout = b == null ? null : {
+      seq: num(b.seq), started: timeOf(b.started, false), seconds: num(b.seconds), choose: !!b.choose, open: !!b.open,
+      groups: b.groups == null ? null : b.groups.map((g) => ({
+        id: uuidOf(g.id), name: str(g.name), members: g.members == null ? null : g.members.map(str),
+        visitors: g.visitors == null ? null : g.visitors.map(str), slide: slideOf(g.slide),
+      })),
+      message: str(b.message), recalled: timeOf(b.recalled, false), recall: num(b.recall), shown: uuidOf(b.shown),
+    };
     return s;
   }
 
@@ -381,7 +399,143 @@ export class LessonState {
         return;
       default:
         this.#applyControl(e, kind, actor, p);
+        this.#applyPoll(e, kind, actor, p, seq);
+        this.#applyBreakout(e, kind, actor, p, seq);
     }
+  }
+
+  /** #applyBreakout folds the events of breakout groups, as Go's State.applyBreakout. */
+  #applyBreakout(e, kind, actor, p, seq) {
+    if (!kind.startsWith("group")) return;
+    const b = this.breakout;
+    const open = !!b && b.open;
+    if (str(e.role) !== "teacher" && kind !== "group.joined") return;
+    switch (kind) {
+      case "groups.formed": {
+        if (open) return;
+        this.breakout = {
+          seq, started: timeOf(e.time, true), seconds: num(p.seconds || 0), choose: !!p.choose, open: true,
+          groups: (p.groups || []).length === 0 ? null : p.groups.map((g) => ({
+            id: uuidOf(g.id), name: str(g.name), members: g.members == null ? null : g.members.map(str), visitors: null,
+            slide: p.blank ? { deck: NIL_UUID, page: 0 } : { deck: this.slide.deck, page: this.slide.page },
+          })),
+          message: "", recalled: ZERO_TIME, recall: 0, shown: NIL_UUID,
+        };
+        return;
+      }
+      case "group.joined": {
+        const who = str(p.participant) || actor;
+        const g = this.group(uuidOf(p.group));
+        const pt = this.participants.get(who);
+        if (!open || !g || !pt) return;
+        for (const o of b.groups) {
+          o.members = remove(o.members, who);
+          o.visitors = remove(o.visitors, who);
+        }
+        if (pt.role === "student") {
+          if ((g.members ? g.members.length : 0) < MAX_GROUP_MEMBERS) {
+            if (g.members === null) g.members = [];
+            g.members.push(who);
+          }
+        } else {
+          if (g.visitors === null) g.visitors = [];
+          g.visitors.push(who);
+        }
+        return;
+      }
+      case "group.left":
+        if (open) for (const g of b.groups) g.visitors = remove(g.visitors, actor);
+        return;
+      case "groups.messaged":
+        if (open) b.message = str(p.text);
+        return;
+      case "groups.recalled":
+        if (open && b.recalled === ZERO_TIME) {
+          b.recalled = timeOf(e.time, true);
+          b.recall = num(p.seconds || 0);
+        }
+        return;
+      case "groups.ended":
+        if (open) {
+          b.open = false;
+          for (const g of b.groups) g.visitors = null;
+        }
+        return;
+      case "group.board.shown": {
+        const id = p.group == null ? NIL_UUID : uuidOf(p.group);
+        if (b && !b.open && (id === NIL_UUID || this.group(id))) b.shown = id;
+        return;
+      }
+    }
+  }
+
+  /** group returns the breakout group of the given id, or null. */
+  group(id) {
+    return (this.breakout && this.breakout.groups && this.breakout.groups.find((g) => g.id === id)) || null;
+  }
+
+  /** groupOf returns the open group a participant is in (member or visitor), or null. */
+  groupOf(participant) {
+    const b = this.breakout;
+    if (!b || !b.open) return null;
+    return b.groups.find((g) => (g.members && g.members.includes(participant)) || (g.visitors && g.visitors.includes(participant))) || null;
+  }
+
+  /** #applyPoll folds the events of polls, as Go's State.applyPoll. */
+  #applyPoll(e, kind, actor, p, seq) {
+    switch (kind) {
+      case "poll.asked": {
+        const id = uuidOf(p.poll);
+        if (str(e.role) !== "teacher" || this.poll(id) || (this.polls ? this.polls.length : 0) >= MAX_POLLS) return;
+        if (this.polls === null) this.polls = [];
+        this.polls.push({
+          id, seq, question: str(p.question), choices: (p.choices || []).map(str), multiple: !!p.multiple,
+          correct: (p.correct || []).map(num), anonymous: !!p.anonymous, open: true, answers: [], shown: false, results: [],
+        });
+        return;
+      }
+      case "poll.answered": {
+        const q = this.poll(uuidOf(p.poll));
+        const text = str(p.text);
+        if (!q || !q.open || str(e.role) !== "student" || (q.choices.length === 0) !== (text !== "")) return;
+        const a = { participant: actor, seq, choices: (p.choices || []).map(num), text };
+        const i = q.answers.findIndex((x) => x.participant === actor);
+        if (i >= 0) q.answers[i] = a;
+        else if (q.answers.length < MAX_PARTICIPANTS_KNOWN) q.answers.push(a);
+        return;
+      }
+      case "poll.closed": {
+        const q = this.poll(uuidOf(p.poll));
+        if (q) q.open = false;
+        return;
+      }
+      case "poll.results_shown": {
+        const q = this.poll(uuidOf(p.poll));
+        if (q && !q.open && !q.shown) {
+          q.shown = true;
+          q.results = (p.counts || []).map(num);
+        }
+        return;
+      }
+    }
+  }
+
+  /** poll returns the poll of the given id, or null. */
+  poll(id) {
+    return (this.polls && this.polls.find((q) => q.id === id)) || null;
+  }
+
+  /** openPoll returns the poll that is open, or null. */
+  openPoll() {
+    return (this.polls && this.polls.find((q) => q.open)) || null;
+  }
+
+  /** pollCounts returns a poll's answers per choice, or for a free-text question how many answered, as Go's Poll.Counts. */
+  pollCounts(q) {
+    if (q.choices.length === 0) return [q.answers.length];
+    const n = q.choices.map(() => 0);
+    for (const a of q.answers) for (const c of a.choices) if (c >= 0 && c < n.length) n[c]++;
+    return n;
   }
 
   /** #applyControl folds the events of the teacher's controls, as Go's State.applyControl. */
@@ -555,6 +709,8 @@ const KINDS = new Set([
   "floor.granted", "floor.revoked", "chat.posted", "recording.started", "recording.stopped",
   "lobby.changed", "lesson.locked", "participant.waiting", "participant.admitted", "participant.denied",
   "participant.removed", "media.muted", "media.unmuted", "unmute.asked", "chat.permitted",
+  "poll.asked", "poll.answered", "poll.closed", "poll.results_shown",
+  "groups.formed", "group.joined", "group.left", "groups.messaged", "groups.recalled", "groups.ended", "group.board.shown",
 ]);
 
 function newParticipant(id, name, role) {
