@@ -63,8 +63,17 @@ func TestProtocolVersion(t *testing.T) {
 		t.Errorf("a join of version %d is answered %+v, want an incompatible error with version %d, then bye", protocol.Version+1, got, protocol.Version)
 	}
 	got = signals(fmt.Sprintf(`{"type":"join","token":%q,"name":"Olga"}`, tok))
+	if served := protocol.UnversionedClient >= protocol.MinVersion; served {
+		if len(got) != 1 || got[0].Type != protocol.SignalWelcome || got[0].Version != protocol.Version {
+			t.Errorf("a join that names no version is answered %+v, want a welcome of version %d", got, protocol.Version)
+		}
+	} else if len(got) != 2 || got[0].Reason != domain.ReasonIncompatible || got[1].Type != protocol.SignalBye {
+		t.Errorf("a join that names no version (%d, older than %d) is answered %+v, want incompatible, then bye",
+			protocol.UnversionedClient, protocol.MinVersion, got)
+	}
+	got = signals(fmt.Sprintf(`{"type":"join","token":%q,"name":"Pia","version":%d}`, tok, protocol.Version))
 	if len(got) != 1 || got[0].Type != protocol.SignalWelcome || got[0].Version != protocol.Version {
-		t.Errorf("a join that names no version is answered %+v, want a welcome of version %d", got, protocol.Version)
+		t.Errorf("a join of version %d is answered %+v, want a welcome of that version", protocol.Version, got)
 	}
 	waitFor(t, 10*time.Second, "the rooms to close", func() bool { return ls.rt.Rooms() == 0 })
 }

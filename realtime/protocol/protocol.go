@@ -44,8 +44,8 @@ const (
 // client cannot follow, such as a new event kind; MinVersion grows with it
 // when the server can no longer serve the older clients.
 const (
-	Version    = 1
-	MinVersion = 1
+	Version    = 2
+	MinVersion = 2
 	// UnversionedClient is the version of a join that names none: clients
 	// from before versions were announced spoke version 1.
 	UnversionedClient = 1

@@ -27,7 +27,7 @@ import { t } from "./i18n.js";
 // PROTOCOL_VERSION is the version of docs/protocol.md this client speaks
 // (section 2.4); the server refuses a join of a version it does not serve
 // with the reason incompatible.
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // MAX_REDIRECTS bounds how many full servers in a row one join follows.
 const MAX_REDIRECTS = 5;
