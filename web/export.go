@@ -55,6 +55,27 @@ func (a *API) exportLesson(w http.ResponseWriter, r *http.Request) {
 			})
 		}
 	}
+	if format == "attendance.csv" || format == "attendance.json" {
+		absent, err := a.enrolledStudents(r.Context(), id)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if len(absent) > 0 {
+			// The course's students who never came follow those who did.
+			write = func(w io.Writer, events iter.Seq2[domain.Event, error]) (int64, error) {
+				att, n, err := timeline.AttendanceOf(events)
+				if err != nil {
+					return n, err
+				}
+				att.AddAbsent(absent)
+				if format == "attendance.csv" {
+					return n, att.WriteCSV(w)
+				}
+				return n, att.WriteJSON(w)
+			}
+		}
+	}
 	n, err := write(out, a.store.Events(r.Context(), id, 0))
 	if err == nil {
 		return

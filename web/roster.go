@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/domain/timeline"
 	"classroom/eventstore"
 )
 
@@ -71,4 +73,25 @@ func (a *API) gradebook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.reply(w, http.StatusOK, map[string]int{"sent": sent})
+}
+
+// enrolledStudents lists the students of the course an LTI launch opened the
+// lesson from (its roster), for the attendance report; none for a lesson no
+// platform opened or a store that keeps no rosters.
+func (a *API) enrolledStudents(ctx context.Context, lesson uuid.UUID) ([]timeline.Member, error) {
+	lti, ok := a.store.(eventstore.LTI)
+	if !ok {
+		return nil, nil
+	}
+	members, err := lti.Roster(ctx, lesson)
+	if err != nil {
+		return nil, fmt.Errorf("read the course's roster: %w", err)
+	}
+	var students []timeline.Member
+	for _, m := range members {
+		if m.Role == domain.RoleStudent {
+			students = append(students, timeline.Member{ID: m.Participant, Name: m.Name, Role: m.Role})
+		}
+	}
+	return students, nil
 }

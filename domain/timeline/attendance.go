@@ -55,6 +55,10 @@ type ParticipantTime struct {
 	Answers   int `json:"answers"`
 	QuizRight int `json:"quiz_right"`
 	Quizzes   int `json:"quizzes"`
+	// Absent marks a member of the lesson's course (its learning
+	// platform's roster, AddAbsent) who never came: no join, so FirstJoin
+	// is zero and every count is 0.
+	Absent bool `json:"absent,omitempty"`
 }
 
 // Interval is a span of time.
@@ -269,17 +273,45 @@ func WriteAttendanceJSON(w io.Writer, events iter.Seq2[domain.Event, error]) (in
 	if err != nil {
 		return n, err
 	}
+	return n, a.WriteJSON(w)
+}
+
+// Member is someone expected at a lesson: a member of its course.
+type Member struct {
+	ID   string // the participant id they would join with
+	Name string
+	Role domain.Role
+}
+
+// AddAbsent adds to the attendance, after those who came, each of members
+// who never joined the lesson, marked Absent.
+func (a *Attendance) AddAbsent(members []Member) {
+	came := make(map[string]bool, len(a.Participants))
+	for _, p := range a.Participants {
+		came[p.ID] = true
+	}
+	for _, m := range members {
+		if came[m.ID] {
+			continue
+		}
+		came[m.ID] = true
+		a.Participants = append(a.Participants, ParticipantTime{ID: m.ID, Name: m.Name, Role: m.Role, Presence: []Interval{}, Absent: true})
+	}
+}
+
+// WriteJSON writes the attendance as one JSON object.
+func (a Attendance) WriteJSON(w io.Writer) error {
 	b, err := json.Marshal(a)
 	if err != nil {
-		return n, fmt.Errorf("encode attendance: %w", err)
+		return fmt.Errorf("encode attendance: %w", err)
 	}
 	_, err = w.Write(append(b, '\n'))
-	return n, err
+	return err
 }
 
 // AttendanceColumns are the columns of WriteAttendanceCSV.
 var AttendanceColumns = []string{"participant", "name", "role", "first_join", "last_leave", "present",
-	"hands", "floor", "on_floor", "strokes", "objects", "chat", "removed", "answers", "quiz_right", "quizzes"}
+	"hands", "floor", "on_floor", "strokes", "objects", "chat", "removed", "answers", "quiz_right", "quizzes", "absent"}
 
 // WriteAttendanceCSV writes the lesson's attendance as CSV, a row per
 // participant by first join: times in RFC 3339 UTC (last_leave empty while
@@ -291,23 +323,32 @@ func WriteAttendanceCSV(w io.Writer, events iter.Seq2[domain.Event, error]) (int
 	if err != nil {
 		return n, err
 	}
+	return n, a.WriteCSV(w)
+}
+
+// WriteCSV writes the attendance as WriteAttendanceCSV does; an absent
+// member's first_join is empty.
+func (a Attendance) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(AttendanceColumns); err != nil {
-		return n, err
+		return err
 	}
 	for _, p := range a.Participants {
-		left := ""
+		joined, left := "", ""
+		if !p.Absent {
+			joined = p.FirstJoin.UTC().Format(time.RFC3339Nano)
+		}
 		if p.LastLeave != nil {
 			left = p.LastLeave.UTC().Format(time.RFC3339Nano)
 		}
-		row := []string{cell(p.ID), cell(p.Name), string(p.Role), p.FirstJoin.UTC().Format(time.RFC3339Nano), left,
+		row := []string{cell(p.ID), cell(p.Name), string(p.Role), joined, left,
 			clock(time.Duration(p.Present)), strconv.Itoa(p.Hands), strconv.Itoa(p.Floor), clock(time.Duration(p.OnFloor)),
 			strconv.Itoa(p.Strokes), strconv.Itoa(p.Objects), strconv.Itoa(p.Chat), strconv.FormatBool(p.Removed),
-			strconv.Itoa(p.Answers), strconv.Itoa(p.QuizRight), strconv.Itoa(p.Quizzes)}
+			strconv.Itoa(p.Answers), strconv.Itoa(p.QuizRight), strconv.Itoa(p.Quizzes), strconv.FormatBool(p.Absent)}
 		if err := cw.Write(row); err != nil {
-			return n, err
+			return err
 		}
 	}
 	cw.Flush()
-	return n, cw.Error()
+	return cw.Error()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,11 +110,11 @@ func TestAttendance(t *testing.T) {
 	s.at(45, 1, "ann", S, &domain.ParticipantLeft{})
 	s.at(45, 2, "tina", T, &domain.ParticipantLeft{})
 
-	const want = `participant,name,role,first_join,last_leave,present,hands,floor,on_floor,strokes,objects,chat,removed,answers,quiz_right,quizzes
-tina,Tina,teacher,2026-03-02T09:00:00Z,2026-03-02T09:45:02Z,0:45:02.000,0,0,0:00:00.000,0,0,1,false,0,0,0
-ann,Ann B.,student,2026-03-02T09:00:10Z,2026-03-02T09:45:01Z,0:44:46.000,2,1,0:02:30.000,1,1,0,false,2,1,1
-bob,Bob,student,2026-03-02T09:02:00Z,2026-03-02T09:40:00Z,0:38:00.000,0,1,0:27:00.000,0,0,2,false,2,0,1
-cat,Cat,student,2026-03-02T09:15:02Z,2026-03-02T09:17:00Z,0:01:58.000,0,0,0:00:00.000,1,0,0,true,0,0,1
+	const want = `participant,name,role,first_join,last_leave,present,hands,floor,on_floor,strokes,objects,chat,removed,answers,quiz_right,quizzes,absent
+tina,Tina,teacher,2026-03-02T09:00:00Z,2026-03-02T09:45:02Z,0:45:02.000,0,0,0:00:00.000,0,0,1,false,0,0,0,false
+ann,Ann B.,student,2026-03-02T09:00:10Z,2026-03-02T09:45:01Z,0:44:46.000,2,1,0:02:30.000,1,1,0,false,2,1,1,false
+bob,Bob,student,2026-03-02T09:02:00Z,2026-03-02T09:40:00Z,0:38:00.000,0,1,0:27:00.000,0,0,2,false,2,0,1,false
+cat,Cat,student,2026-03-02T09:15:02Z,2026-03-02T09:17:00Z,0:01:58.000,0,0,0:00:00.000,1,0,0,true,0,0,1,false
 `
 	var buf bytes.Buffer
 	if _, err := timeline.WriteAttendanceCSV(&buf, fromSlice(s.log)); err != nil {
@@ -134,6 +135,19 @@ cat,Cat,student,2026-03-02T09:15:02Z,2026-03-02T09:17:00Z,0:01:58.000,0,0,0:00:0
 		t.Fatalf("ann's presence %v: want two intervals, the first 8:50 long", got)
 	}
 	liveJSON, _ := json.Marshal(live)
+
+	// With the course's roster, those enrolled who never came follow as
+	// absent; those who came are not listed twice.
+	withRoster := live
+	withRoster.Participants = slices.Clone(live.Participants)
+	withRoster.AddAbsent([]timeline.Member{{ID: "bob", Name: "Bob", Role: S}, {ID: "dan", Name: "Dan", Role: S}})
+	var rosterCSV bytes.Buffer
+	if err := withRoster.WriteCSV(&rosterCSV); err != nil {
+		t.Fatal(err)
+	}
+	if got, wantRows := rosterCSV.String(), want+"dan,Dan,student,,,0:00:00.000,0,0,0:00:00.000,0,0,0,false,0,0,0,true\n"; got != wantRows {
+		t.Fatalf("attendance with the roster:\n%s\nwant:\n%s", got, wantRows)
+	}
 
 	// From the export, read back.
 	for f := range logFormats {

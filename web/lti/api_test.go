@@ -46,10 +46,35 @@ func TestRosterAPI(t *testing.T) {
 		}
 		return resp.StatusCode, names
 	}
-	status, names := read(r.launch("t-1", "rl"))
+	teacherLaunch, launchBody := r.launch("t-1", "rl")
+	status, names := read(teacherLaunch, launchBody)
 	if status != http.StatusOK || len(names) != 3 || names[lti.Participant(r.p.srv.URL, "s-2")] != "Never Came/student" ||
 		names[lti.Participant(r.p.srv.URL, "t-1")] != "Grace Hopper/teacher" {
 		t.Fatalf("the teacher's roster: %d %v", status, names)
+	}
+	// The attendance report lists the course's students who never came,
+	// as absent (nobody joined this lesson), and not its teachers.
+	lesson, tok, _ := strings.Cut(strings.TrimPrefix(teacherLaunch.Header.Get("Location"), "/lessons/"), "#token=")
+	resp, err := http.Get(r.srv.URL + "/api/lessons/" + lesson + "/export?format=attendance.json&access_token=" + tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var report struct {
+		Participants []struct {
+			ID, Name string
+			Absent   bool
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&report); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the attendance report: %d %v", resp.StatusCode, err)
+	}
+	absent := map[string]bool{}
+	for _, p := range report.Participants {
+		absent[p.Name] = p.Absent
+	}
+	if len(report.Participants) != 2 || !absent["Ada Lovelace"] || !absent["Never Came"] {
+		t.Fatalf("the attendance report lists %+v, want the two students, absent", report.Participants)
 	}
 	if status, _ := read(r.launch("s-1", "rl")); status != http.StatusForbidden {
 		t.Fatalf("a student reading the roster: %d", status)

@@ -64,7 +64,7 @@ function render() {
     const name = cell(p.removed ? t("{name} (removed)", { name: p.name }) : p.name);
     const presence = document.createElement("td");
     presence.append(bar(p));
-    tr.append(name, cell(p.role === "teacher" ? t("teacher") : p.role === "student" ? t("student") : p.role), cell(when(p.first_join)), cell(when(p.last_leave)), cell(clock(p.present_ms)), presence,
+    tr.append(name, cell(p.role === "teacher" ? t("teacher") : p.role === "student" ? t("student") : p.role), cell(p.absent ? t("never came") : when(p.first_join)), cell(p.absent ? "" : when(p.last_leave)), cell(clock(p.present_ms)), presence,
       cell(String(p.hands)), cell(String(p.floor)), cell(clock(p.floor_ms)), cell(String(p.strokes)), cell(String(p.objects)),
       cell(String(p.chat)), cell(String(p.answers)), cell(p.quizzes > 0 ? `${p.quiz_right} / ${p.quizzes}` : ""));
     return tr;
