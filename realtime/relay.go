@@ -84,7 +84,7 @@ func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	if room.loadErr != nil {
+	if room.loadErr != nil || room.finished() {
 		http.Error(w, "the lesson is not live on this node", http.StatusNotFound)
 		return
 	}
@@ -101,7 +101,7 @@ func (s *Server) ServeRelay(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	go func() {
 		select {
-		case <-room.done:
+		case <-room.stopped: // a room that stops relays nothing new
 			cancel()
 		case <-ctx.Done():
 		}
@@ -122,6 +122,10 @@ func (r *Room) pullMedia(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	pulling := map[string]bool{}
+	// again names the nodes that asked while their pull was still running:
+	// it may be one that found no room there and is about to end, so it
+	// starts again when it ends.
+	again := map[string]bool{}
 	ended := make(chan string)
 	// start pulls from the live nodes among ids (all when nil) not pulled
 	// from yet; false when the registry could not be read.
@@ -160,11 +164,17 @@ func (r *Room) pullMedia(ctx context.Context) {
 				retry = time.After(relayRetry)
 			}
 		case id := <-r.relayWanted:
-			if !pulling[id] {
+			if pulling[id] {
+				again[id] = true
+			} else {
 				start(map[string]bool{id: true})
 			}
 		case id := <-ended:
 			delete(pulling, id)
+			if again[id] {
+				delete(again, id)
+				start(map[string]bool{id: true})
+			}
 		case <-ctx.Done():
 			return
 		}
