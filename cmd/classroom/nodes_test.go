@@ -171,13 +171,21 @@ func TestMediaAcrossNodes(t *testing.T) {
 	}
 	defer student.Close()
 	fromStudent.from = student.Participant()
-	mediatest.Start(t, student.AddTrack, "student", 30, 1200)
 
 	joined := time.Now()
 	waitFor(t, fromTeacher.says("the student on B", "the teacher's video from A"), 20*time.Second, func() bool {
 		return fromTeacher.keyframes.Load() >= 1 && fromTeacher.packets.Load() >= 60
 	})
 	t.Logf("student on B: first keyframe and 60 packets of the teacher's video %v after joining", time.Since(joined).Round(time.Millisecond))
+	// The student's camera starts once the teacher's tracks are negotiated:
+	// the Go client cannot roll back an offer that crosses the server's (pion
+	// refuses the rollback; realtime/client's conn.go), so a camera started
+	// at the join could leave both offers unanswered, which a browser, rolling
+	// back, would not.
+	mediatest.Start(t, student.AddTrack, "student", 30, 1200)
+	if err := student.Err(); err != nil {
+		t.Fatalf("the student on B: %v", err)
+	}
 
 	// Keyframe requests of the student on B reach the camera on A.
 	ssrc := fromTeacher.ssrc.Load()
