@@ -3,6 +3,7 @@ package lessonvideo
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -105,6 +106,22 @@ func NewRenderer(cfg RendererConfig) (*Renderer, error) {
 
 func (r *Renderer) path(id uuid.UUID, ext string) string {
 	return filepath.Join(r.cfg.Dir, id.String()+ext)
+}
+
+// Dir is the directory the renderer keeps the videos in.
+func (r *Renderer) Dir() string { return r.cfg.Dir }
+
+// Remove deletes every file a renderer keeps of a lesson in dir (its video,
+// a part being written, its place in the queue, its failure); none is not
+// an error. A render of the lesson still running may write its video after
+// it; deleting the lesson again removes that.
+func Remove(dir string, lesson uuid.UUID) error {
+	for _, ext := range []string{".mp4", ".mp4.part", ".queued", ".failed"} {
+		if err := os.Remove(filepath.Join(dir, lesson.String()+ext)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Start asks for a lesson's video: it is queued unless it is queued or

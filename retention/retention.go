@@ -21,14 +21,22 @@ import (
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/lessonvideo"
 )
 
-// Delete removes an ended lesson for real: its recordings directory
-// (recordings/<lesson>/, when recordings is not empty), then everything the
-// store keeps of it (eventstore.Deleter). A lesson that does not exist or has
-// not ended is refused before anything is removed; a deletion cut short is
-// finished by deleting again.
-func Delete(ctx context.Context, store eventstore.Store, recordings string, lesson uuid.UUID) error {
+// Files are the directories where the server keeps lessons' files beside
+// the store; an empty one keeps none.
+type Files struct {
+	Recordings string // <lesson>/, the recorded media
+	Videos     string // the rendered video (lessonvideo.Remove)
+}
+
+// Delete removes an ended lesson for real: its recordings directory, its
+// rendered video, then everything the store keeps of it
+// (eventstore.Deleter). A lesson that does not exist or has not ended is
+// refused before anything is removed; a deletion cut short is finished by
+// deleting again.
+func Delete(ctx context.Context, store eventstore.Store, files Files, lesson uuid.UUID) error {
 	d, ok := store.(eventstore.Deleter)
 	if !ok {
 		return fmt.Errorf("the %T store cannot delete lessons", store)
@@ -40,9 +48,14 @@ func Delete(ctx context.Context, store eventstore.Store, recordings string, less
 	if l.Ended.IsZero() {
 		return domain.Errorf(domain.CodeConflict, "end the lesson before deleting it")
 	}
-	if recordings != "" {
-		if err := os.RemoveAll(filepath.Join(recordings, lesson.String())); err != nil {
+	if files.Recordings != "" {
+		if err := os.RemoveAll(filepath.Join(files.Recordings, lesson.String())); err != nil {
 			return fmt.Errorf("delete the lesson's recordings: %w", err)
+		}
+	}
+	if files.Videos != "" {
+		if err := lessonvideo.Remove(files.Videos, lesson); err != nil {
+			return fmt.Errorf("delete the lesson's video: %w", err)
 		}
 	}
 	return d.Delete(ctx, lesson)
@@ -50,7 +63,7 @@ func Delete(ctx context.Context, store eventstore.Store, recordings string, less
 
 // Expire deletes, as Delete does, every lesson that ended before cutoff,
 // and returns how many it deleted.
-func Expire(ctx context.Context, store eventstore.Store, recordings string, cutoff time.Time) (int, error) {
+func Expire(ctx context.Context, store eventstore.Store, files Files, cutoff time.Time) (int, error) {
 	var old []uuid.UUID
 	opts := eventstore.ListOptions{Limit: eventstore.MaxList, Before: cutoff} // ended before cutoff: created before it too
 	for {
@@ -70,7 +83,11 @@ func Expire(ctx context.Context, store eventstore.Store, recordings string, cuto
 	}
 	n := 0
 	for _, id := range old {
-		if err := Delete(ctx, store, recordings, id); err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
+		err := Delete(ctx, store, files, id)
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			continue // deleted meanwhile
+		}
+		if err != nil {
 			return n, fmt.Errorf("delete lesson %s: %w", id, err)
 		}
 		n++
@@ -81,11 +98,11 @@ func Expire(ctx context.Context, store eventstore.Store, recordings string, cuto
 // Keep deletes the lessons that ended more than period ago, now and then
 // every hour, until ctx ends. Failures are logged and tried again an hour
 // later.
-func Keep(ctx context.Context, log *slog.Logger, store eventstore.Store, recordings string, period time.Duration, now func() time.Time) {
+func Keep(ctx context.Context, log *slog.Logger, store eventstore.Store, files Files, period time.Duration, now func() time.Time) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
-		n, err := Expire(ctx, store, recordings, now().Add(-period))
+		n, err := Expire(ctx, store, files, now().Add(-period))
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("deleting lessons past their retention", "err", err, "deleted", n)
@@ -100,7 +117,7 @@ func Keep(ctx context.Context, log *slog.Logger, store eventstore.Store, recordi
 	}
 }
 
-// ParseRetention reads a retention period: a number of days ("90d") or a
+// Parse reads a retention period: a number of days ("90d") or a
 // Go duration ("2160h"); "" or "0" keep lessons for ever (0).
 func Parse(s string) (time.Duration, error) {
 	if s == "" || s == "0" {

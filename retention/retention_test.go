@@ -239,23 +239,36 @@ func TestDeleteAndRetention(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			s := open(t)
-			recordings := t.TempDir()
+			recordings, videos := t.TempDir(), t.TempDir()
+			files := retention.Files{Recordings: recordings, Videos: videos}
 			now := time.Now().UTC()
 			marker := "m" + strings.ReplaceAll(uuid.NewString(), "-", "")
 			deleted := addLesson(t, s.store, recordings, marker, now.Add(-time.Hour))
 			kept := addLesson(t, s.store, recordings, "kept", now.Add(-time.Hour))
 			live := addLesson(t, s.store, recordings, "live", time.Time{})
 
-			if err := retention.Delete(ctx, s.store, recordings, live); domain.ErrorCode(err) != domain.CodeConflict {
+			if err := retention.Delete(ctx, s.store, files, live); domain.ErrorCode(err) != domain.CodeConflict {
 				t.Fatalf("deleting a live lesson: %v, want conflict", err)
 			}
 			checkKept(t, s, recordings, live)
-			if err := retention.Delete(ctx, s.store, recordings, uuid.New()); domain.ErrorCode(err) != domain.CodeNotFound {
+			if err := retention.Delete(ctx, s.store, files, uuid.New()); domain.ErrorCode(err) != domain.CodeNotFound {
 				t.Fatalf("deleting no lesson: %v, want not found", err)
 			}
 
-			if err := retention.Delete(ctx, s.store, recordings, deleted); err != nil {
+			// A rendered video, and one queued, beside the lessons'.
+			for _, f := range []string{deleted.String() + ".mp4", deleted.String() + ".queued", kept.String() + ".mp4"} {
+				if err := os.WriteFile(filepath.Join(videos, f), []byte("video"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := retention.Delete(ctx, s.store, files, deleted); err != nil {
 				t.Fatal(err)
+			}
+			if left, _ := filepath.Glob(filepath.Join(videos, deleted.String()+"*")); len(left) != 0 {
+				t.Errorf("the deleted lesson's video files are left: %v", left)
+			}
+			if _, err := os.Stat(filepath.Join(videos, kept.String()+".mp4")); err != nil {
+				t.Errorf("the video of a lesson not deleted: %v", err)
 			}
 			checkGone(t, s, recordings, deleted)
 			checkKept(t, s, recordings, kept)
@@ -281,7 +294,7 @@ func TestDeleteAndRetention(t *testing.T) {
 			// of other tests sharing the database are never in its reach.
 			ancient := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 			old := addLesson(t, s.store, recordings, "old", ancient)
-			n, err := retention.Expire(ctx, s.store, recordings, ancient.Add(90*24*time.Hour))
+			n, err := retention.Expire(ctx, s.store, files, ancient.Add(90*24*time.Hour))
 			if err != nil || n < 1 {
 				t.Fatalf("expire: %d, %v", n, err)
 			}
@@ -317,7 +330,7 @@ func TestKeep(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		retention.Keep(ctx, quiet(), s.store, recordings, 90*24*time.Hour, func() time.Time { return now })
+		retention.Keep(ctx, quiet(), s.store, retention.Files{Recordings: recordings}, 90*24*time.Hour, func() time.Time { return now })
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for s.rows(t, old)["lessons"] != 0 {

@@ -15,11 +15,20 @@ func (a *API) deleteLesson(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if err := retention.Delete(r.Context(), a.store, a.cfg.Recordings, id); err != nil {
+	if err := retention.Delete(r.Context(), a.store, a.lessonFiles(), id); err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	a.reply(w, http.StatusOK, struct {
 		Deleted string `json:"deleted"`
 	}{id.String()})
+}
+
+// lessonFiles are where the server keeps lessons' files beside the store.
+func (a *API) lessonFiles() retention.Files {
+	f := retention.Files{Recordings: a.cfg.Recordings}
+	if a.cfg.Videos != nil {
+		f.Videos = a.cfg.Videos.Dir()
+	}
+	return f
 }

@@ -216,6 +216,12 @@ func (c *config) relayIP() (string, error) {
 	return "", errors.New("the host has no IPv4 address to relay on: set -public-ip")
 }
 
+// lessonFiles are where the server keeps lessons' files beside the store,
+// which deleting a lesson removes too.
+func (c *config) lessonFiles() retention.Files {
+	return retention.Files{Recordings: c.recordings(), Videos: c.videos()}
+}
+
 func (c *config) videos() string {
 	if c.videosDir != "" {
 		return c.videosDir
@@ -395,7 +401,7 @@ func deleteLesson(ctx context.Context, c *config, log *slog.Logger, lessonID str
 		return err
 	}
 	defer store.Close()
-	if err := retention.Delete(ctx, store, c.recordings(), id); err != nil {
+	if err := retention.Delete(ctx, store, c.lessonFiles(), id); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "deleted lesson %s\n", id)
@@ -424,7 +430,7 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		// hourly; the loop ends before the store closes.
 		keepCtx, stopKeeping := context.WithCancel(ctx)
 		var keeping sync.WaitGroup
-		keeping.Go(func() { retention.Keep(keepCtx, log, store, c.recordings(), keep, time.Now) })
+		keeping.Go(func() { retention.Keep(keepCtx, log, store, c.lessonFiles(), keep, time.Now) })
 		defer keeping.Wait()
 		defer stopKeeping()
 	}
