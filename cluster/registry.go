@@ -111,9 +111,8 @@ func Join(ctx context.Context, pool *pgxpool.Pool, self Node, opts Options) (*Re
 	return r, nil
 }
 
-// heartbeat renews the node's row every Heartbeat until ctx is done, then
-// removes the row when the registry was closed (not when the process dies:
-// then the row simply expires).
+// heartbeat renews the node's row every Heartbeat until ctx is done. Close
+// removes the row; a process that dies leaves it to expire.
 func (r *Registry) heartbeat(ctx context.Context) {
 	defer close(r.done)
 	every(ctx, r.opts.Heartbeat, func() {
@@ -151,9 +150,6 @@ func (r *Registry) Self() Node {
 	defer r.mu.Unlock()
 	return r.self
 }
-
-// Expiry is how long after its last heartbeat a node counts as dead.
-func (r *Registry) Expiry() time.Duration { return r.opts.Expiry }
 
 // SetLoad records this node's load; the next heartbeat publishes it.
 func (r *Registry) SetLoad(n int) {

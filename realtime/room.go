@@ -899,10 +899,15 @@ func (r *Room) publish(events []domain.Event) {
 		return
 	}
 	everyone := encodeEvents(events, r.srv.log)
+	// Only an anonymous answer is hidden from anyone (from the students but
+	// its author): most batches hold none, and go to everyone as they are.
+	hides := slices.ContainsFunc(events, func(e domain.Event) bool { return domain.HiddenFrom(e, "", domain.RoleStudent) })
 	for s := range r.sessions {
 		msgs := everyone
-		if shown := forParticipant(events, s.participant, s.role); len(shown) < len(events) {
-			msgs = encodeEvents(shown, r.srv.log)
+		if hides {
+			if shown := forParticipant(events, s.participant, s.role); len(shown) < len(events) {
+				msgs = encodeEvents(shown, r.srv.log)
+			}
 		}
 		for _, msg := range msgs {
 			s.deliver(msg)
@@ -995,8 +1000,6 @@ func (r *Room) maybeSnapshot() {
 	})
 }
 
-// encodeEvents packs events into "events" messages of about
-// protocol.MaxChunkBytes; an event larger than that goes alone.
 // forParticipant returns the events a participant may be sent: all but a
 // student's answers to anonymous polls, which reach the teacher and their
 // author only (domain.HiddenFrom). It returns events itself when nothing is
@@ -1015,6 +1018,8 @@ func forParticipant(events []domain.Event, participant string, role domain.Role)
 	return shown
 }
 
+// encodeEvents packs events into "events" messages of about
+// protocol.MaxChunkBytes; an event larger than that goes alone.
 func encodeEvents(events []domain.Event, log interface{ Error(string, ...any) }) [][]byte {
 	var (
 		out  [][]byte

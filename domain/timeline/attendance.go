@@ -334,12 +334,13 @@ func (a Attendance) WriteCSV(w io.Writer) error {
 		return err
 	}
 	for _, p := range a.Participants {
-		joined, left := "", ""
+		joined, left := "", stamp(p.FirstJoin) // zero, so empty, when absent
 		if !p.Absent {
-			joined = p.FirstJoin.UTC().Format(time.RFC3339Nano)
+			joined = left
+			left = ""
 		}
 		if p.LastLeave != nil {
-			left = p.LastLeave.UTC().Format(time.RFC3339Nano)
+			left = stamp(*p.LastLeave)
 		}
 		row := []string{cell(p.ID), cell(p.Name), string(p.Role), joined, left,
 			clock(time.Duration(p.Present)), strconv.Itoa(p.Hands), strconv.Itoa(p.Floor), clock(time.Duration(p.OnFloor)),

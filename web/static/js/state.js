@@ -474,13 +474,6 @@ export class LessonState {
     return (this.breakout && this.breakout.groups && this.breakout.groups.find((g) => g.id === id)) || null;
   }
 
-  /** groupOf returns the open group a participant is in (member or visitor), or null. */
-  groupOf(participant) {
-    const b = this.breakout;
-    if (!b || !b.open) return null;
-    return b.groups.find((g) => (g.members && g.members.includes(participant)) || (g.visitors && g.visitors.includes(participant))) || null;
-  }
-
   /** #applyPoll folds the events of polls, as Go's State.applyPoll. */
   #applyPoll(e, kind, actor, p, seq) {
     switch (kind) {
@@ -523,11 +516,6 @@ export class LessonState {
   /** poll returns the poll of the given id, or null. */
   poll(id) {
     return (this.polls && this.polls.find((q) => q.id === id)) || null;
-  }
-
-  /** openPoll returns the poll that is open, or null. */
-  openPoll() {
-    return (this.polls && this.polls.find((q) => q.open)) || null;
   }
 
   /** pollCounts returns a poll's answers per choice, or for a free-text question how many answered, as Go's Poll.Counts. */
