@@ -246,9 +246,14 @@ func (w *trackWriter) sample(s *pionmedia.Sample) {
 	first, last := s.RTPHeaders[0].SequenceNumber, s.RTPHeaders[len(s.RTPHeaders)-1].SequenceNumber
 	lost := w.haveSeq && w.lost(w.lastSeq, first)
 	w.lastSeq, w.haveSeq = last, true
-	key := !w.video || codec.VP8Keyframe(s.Data)
-	if w.h264 {
+	var key bool
+	switch {
+	case w.h264:
 		key = codec.H264Keyframe(s.Data)
+	case w.video:
+		key = codec.VP8Keyframe(s.Data)
+	default:
+		key = true // audio: every frame
 	}
 	if lost {
 		w.man.LostFrames++
@@ -338,11 +343,14 @@ func (w *trackWriter) open(first *pionmedia.Sample) error {
 	entry := webm.TrackEntry{Name: track.ID(), TrackNumber: 1, TrackUID: 1}
 	clusters := mkvcore.WithMinMaxClusterDuration(1, 5000, 5000) // audio: every frame is a key
 	if w.video {
-		width, height := codec.VP8Size(first.Data)
-		entry.CodecID, entry.TrackType = "V_VP8", 1
+		var width, height int
+		entry.TrackType = 1
 		if w.h264 {
 			entry.CodecPrivate, width, height = codec.H264Config(first.Data)
 			entry.CodecID = "V_MPEG4/ISO/AVC"
+		} else {
+			width, height = codec.VP8Size(first.Data)
+			entry.CodecID = "V_VP8"
 		}
 		entry.Video = &webm.Video{PixelWidth: uint64(width), PixelHeight: uint64(height)}
 		clusters = mkvcore.WithMinMaxClusterDuration(1, 2000, 0x7fff) // a cluster at a keyframe every 2 s or more
