@@ -9,7 +9,6 @@ import (
 	"image/draw"
 	_ "image/jpeg" // slide pages
 	_ "image/png"
-	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/math/fixed"
@@ -91,7 +90,7 @@ func (f *Framer) chat(dst *image.RGBA, s *domain.State) {
 	var lines []string
 	for i := len(s.Chat) - 1; i >= 0 && len(lines) < fits && len(s.Chat)-i <= chatLines; i-- {
 		m := s.Chat[i]
-		lines = append(lines, nameOf(s, m.Actor)+": "+strings.ReplaceAll(m.Text, "\n", " "))
+		lines = append(lines, nameOf(s, m.Actor)+": "+oneLine(m.Text))
 	}
 	clip := dst.SubImage(l.Chat).(*image.RGBA)
 	for i, line := range lines {

@@ -28,13 +28,12 @@ const (
 
 // Status is where a lesson's video is.
 type Status struct {
-	State   string        `json:"state"`
-	Percent float64       `json:"percent"`         // of the frames, while rendering
-	Left    time.Duration `json:"-"`               // estimated, while rendering
-	LeftS   float64       `json:"seconds_left"`    // Left in seconds
-	Size    int64         `json:"size,omitempty"`  // of the finished file
-	Error   string        `json:"error,omitempty"` // why the last attempt failed
-	Done    *time.Time    `json:"rendered,omitempty"`
+	State   string     `json:"state"`
+	Percent float64    `json:"percent"`         // of the frames, while rendering
+	LeftS   float64    `json:"seconds_left"`    // Left in seconds
+	Size    int64      `json:"size,omitempty"`  // of the finished file
+	Error   string     `json:"error,omitempty"` // why the last attempt failed
+	Done    *time.Time `json:"rendered,omitempty"`
 }
 
 // RendererConfig configures a Renderer.
@@ -219,7 +218,7 @@ func (r *Renderer) render(ctx context.Context, id uuid.UUID) {
 	err := Render(ctx, r.cfg.Source, id, part, r.cfg.Options, func(p Progress) {
 		// 99 at most: the encoder finishes the file after the last frame.
 		r.set(id, Status{State: StateRendering, Percent: 99 * float64(p.Frames) / float64(max(1, p.Total)),
-			Left: p.Left(), LeftS: p.Left().Seconds()})
+			LeftS: p.Left().Seconds()})
 	})
 	if err == nil {
 		err = os.Rename(part, r.path(id, ".mp4"))
