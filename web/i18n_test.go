@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/net/html"
 )
 
@@ -433,6 +435,15 @@ func TestLanguages(t *testing.T) {
 	if got.Dir != "rtl" || got.SideRight > got.StageLeft || got.ScrollWidth > got.Viewport || got.SideRight > got.Viewport {
 		t.Errorf("right to left: %+v, want dir rtl, the side panel left of the board, no sideways scrolling", got)
 	}
+	// The page arrows are mirrored: "next" is on the left and points left.
+	arrows := eval[struct{ PrevLeft, NextLeft, PrevFlip, NextFlip float64 }](teacher, `(() => {
+		const flip = (id) => new DOMMatrix(getComputedStyle(document.getElementById(id)).transform).a;
+		return {prevLeft: document.getElementById("prev").getBoundingClientRect().left, nextLeft: document.getElementById("next").getBoundingClientRect().left,
+			prevFlip: flip("prev"), nextFlip: flip("next")};
+	})()`)
+	if arrows.NextLeft >= arrows.PrevLeft || arrows.PrevFlip != -1 || arrows.NextFlip != -1 {
+		t.Errorf("right to left, the page arrows: %+v, want next left of previous and both mirrored (a = -1)", arrows)
+	}
 	if dir := os.Getenv("CLASSROOM_SCREENSHOTS"); dir != "" {
 		png, err := chromedp.Run(teacher.ctx, chromedp.CaptureScreenshot())
 		if err != nil {
@@ -442,4 +453,32 @@ func TestLanguages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	// The replay, right to left: time runs leftwards on the scrubber, its
+	// slide mark with it, and the left arrow key seeks forward.
+	time.Sleep(200 * time.Millisecond)
+	eval[float64](teacher, `window.classroom.send("slide.changed", {slide: {deck: window.classroom.state.slide.deck, page: 1}})`)
+	time.Sleep(200 * time.Millisecond)
+	eval[float64](teacher, `window.classroom.send("lesson.ended")`)
+	if err := chromedp.Do(teacher.ctx, chromedp.Navigate(site.srv.URL+"/lessons/"+lesson.ID+"/replay#token="+lesson.Teacher.Token)); err != nil {
+		t.Fatal(err)
+	}
+	replay := &tab{t: t, name: "replay", ctx: teacher.ctx}
+	waitUntil(t, 30*time.Second, "the replay page and its slide mark", func() bool {
+		ok, err := try[bool](replay, `!!(window.replay && window.replay.ready) && document.querySelectorAll("#marks .slide").length === 1`)
+		return err == nil && ok
+	})
+	from := eval[float64](replay, `(() => {
+		const m = document.querySelector("#marks .slide").getBoundingClientRect(), s = document.getElementById("marks").getBoundingClientRect();
+		return (s.right - (m.left + m.width / 2)) / s.width;
+	})()`)
+	want := eval[float64](replay, `window.replay.slideChanges[0] / window.replay.duration`)
+	if math.Abs(from-want) > 0.02 {
+		t.Errorf("right to left, the slide mark is %.3f of the scrubber from its right end, want %.3f", from, want)
+	}
+	eval[bool](replay, `window.replay.seek(0).then(() => true)`)
+	if err := chromedp.Do(replay.ctx, chromedp.KeyEvent(kb.ArrowLeft)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the left arrow to seek forward", func() bool { return eval[float64](replay, `window.replay.position`) > 0 })
 }

@@ -150,9 +150,9 @@ class Player {
     this.recorded = bands;
     const pct = (t) => (this.duration ? (100 * t) / this.duration : 0);
     $("marks").replaceChildren(
-      ...bands.map(([a, b]) => el("span", { class: "recorded", style: `left:${pct(a)}%;width:${pct(b) - pct(a)}%`, title: t("recorded {from}–{to}", { from: clockText(a), to: clockText(b) }) })),
+      ...bands.map(([a, b]) => el("span", { class: "recorded", style: `inset-inline-start:${pct(a)}%;width:${pct(b) - pct(a)}%`, title: t("recorded {from}–{to}", { from: clockText(a), to: clockText(b) }) })),
       // A mark is a target for the mouse and the finger; the keyboard seeks with the scrubber.
-      ...ticks.map((at) => el("button", { type: "button", class: "slide", tabindex: "-1", style: `left:${pct(at)}%`,
+      ...ticks.map((at) => el("button", { type: "button", class: "slide", tabindex: "-1", style: `inset-inline-start:${pct(at)}%`,
         title: t("slide change at {time}", { time: clockText(at) }), "aria-label": t("slide change at {time}", { time: clockText(at) }),
         onclick: () => this.seek(at) })));
   }
@@ -467,8 +467,10 @@ class Player {
     document.addEventListener("keydown", (e) => {
       if (e.target.closest && e.target.closest("input, select, textarea")) return;
       if (e.key === " ") { e.preventDefault(); $("play").click(); }
-      if (e.key === "ArrowRight") this.seek(this.position + 10);
-      if (e.key === "ArrowLeft") this.seek(this.position - 10);
+      // The arrow that points the way time runs seeks forward: right,
+      // or left when the page runs right to left (as the scrubber does).
+      const later = { ArrowRight: 10, ArrowLeft: -10 }[e.key];
+      if (later) this.seek(this.position + (document.documentElement.dir === "rtl" ? -later : later));
     });
   }
 }
