@@ -2,53 +2,21 @@ package web_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"classroom/web/internal/pagetest"
 )
-
-// axePath is where scripts/test installs axe-core (npm ci in testdata/axe).
-var axePath = filepath.Join("testdata", "axe", "node_modules", "axe-core", "axe.min.js")
-
-var axeSource = sync.OnceValues(func() (string, error) {
-	b, err := os.ReadFile(axePath)
-	return string(b), err
-})
-
-// axeViolation is one rule axe-core found broken, with the elements that break it.
-type axeViolation struct {
-	ID, Impact, Help string
-	Nodes            []string
-}
 
 // axeCheck runs axe-core's WCAG 2.1 A and AA rules on the tab's page and
 // fails the test for every serious or critical violation, naming the rule
 // and the elements.
 func axeCheck(t *testing.T, tb *tab, what string) {
 	t.Helper()
-	src, err := axeSource()
-	if err != nil {
-		t.Fatalf("axe-core is missing (%v): scripts/test installs it with npm (cd web/testdata/axe && npm ci)", err)
-	}
-	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](src+";true")); err != nil {
-		t.Fatalf("%s: load axe-core: %v", what, err)
-	}
-	found := eval[[]axeViolation](tb, `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-		.then((r) => r.violations.map((v) => ({id: v.id, impact: v.impact || "", help: v.help,
-			nodes: v.nodes.map((n) => n.target.join(" ") + (n.failureSummary ? ": " + n.failureSummary.replace(/\s+/g, " ") : ""))})))`)
-	for _, v := range found {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Errorf("%s: %s (%s): %s\n\t%s", what, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
-		} else {
-			t.Logf("%s: %s (%s): %s (%d elements)", what, v.ID, v.Impact, v.Help, len(v.Nodes))
-		}
-	}
+	pagetest.Axe(t, tb.ctx, what)
 }
 
 // TestAccessibility: axe-core finds no serious or critical WCAG 2.1 AA

@@ -71,8 +71,12 @@ func TestCatalogues(t *testing.T) {
 		k, b := htmlStrings(t, f)
 		keys, bare = append(keys, k...), append(bare, b...)
 	}
+	for _, f := range serverSources(t) {
+		k, b := goStrings(t, f)
+		keys, bare = append(keys, k...), append(bare, b...)
+	}
 	for _, b := range bare {
-		t.Errorf("%s: %q is shown as it is: give it to t() (or mark it data-i18n in HTML) and add it to the catalogues", b.where, b.text)
+		t.Errorf("%s: %q is shown as it is: give it to t() (or mark it data-i18n in HTML, or {{.W.T}} in a Go template) and add it to the catalogues", b.where, b.text)
 	}
 	used := map[string]bool{}
 	for _, k := range keys {

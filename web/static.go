@@ -4,6 +4,8 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+
+	"classroom/web/i18n"
 )
 
 //go:generate go run ./internal/jslimits/gen
@@ -26,4 +28,15 @@ func staticHandler() http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	})
+}
+
+// Catalogues are the browser client's catalogues (static/i18n), for the
+// pages the server renders itself (web/signin, web/lti): one source of
+// strings for every page.
+func Catalogues() (*i18n.Catalogues, error) {
+	sub, err := fs.Sub(static, "static/i18n")
+	if err != nil {
+		return nil, err
+	}
+	return i18n.Load(sub)
 }

@@ -101,7 +101,11 @@ func (c *config) ltiTool(store eventstore.Store, tokens *token.Keeper, log *slog
 	if err != nil {
 		return nil, nil, err
 	}
-	tool, err := lti.New(lti.Config{BaseURL: c.publicURL, Platforms: platforms, Keys: keys, Store: store, Tokens: tokens, Logger: log})
+	words, err := web.Catalogues()
+	if err != nil {
+		return nil, nil, err
+	}
+	tool, err := lti.New(lti.Config{BaseURL: c.publicURL, Platforms: platforms, Keys: keys, Store: store, Tokens: tokens, Catalogues: words, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"classroom/web"
 	"classroom/web/signin"
 )
 
@@ -35,7 +36,11 @@ func (c *config) signIn(tokenKey []byte, log *slog.Logger) (*signin.Service, err
 	}
 	mac := hmac.New(sha256.New, tokenKey)
 	mac.Write([]byte("classroom sign-in cookies"))
-	svc, err := signin.New(signin.Config{BaseURL: c.publicURL, Settings: settings, Key: mac.Sum(nil), Logger: log})
+	words, err := web.Catalogues()
+	if err != nil {
+		return nil, err
+	}
+	svc, err := signin.New(signin.Config{BaseURL: c.publicURL, Settings: settings, Key: mac.Sum(nil), Catalogues: words, Logger: log})
 	if err != nil {
 		return nil, err
 	}

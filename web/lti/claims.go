@@ -3,6 +3,7 @@ package lti
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"classroom/domain"
@@ -55,6 +56,21 @@ type launch struct {
 	DeepLinking  *deepLinkSettings `json:"https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"`
 	NRPS         *nrpsClaim        `json:"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"`
 	AGS          *agsClaim         `json:"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"`
+	Presentation *presentation     `json:"https://purl.imsglobal.org/spec/lti/claim/launch_presentation"`
+}
+
+// presentation is how the platform shows the tool; its locale is the
+// user's language there.
+type presentation struct {
+	Locale string `json:"locale"`
+}
+
+// locale is the user's language on the platform, if it says.
+func (l *launch) locale() string {
+	if l.Presentation == nil {
+		return ""
+	}
+	return l.Presentation.Locale
 }
 
 type resourceLink struct {
@@ -100,7 +116,7 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 func (l *launch) check(clientID string) error {
 	switch {
 	case l.Version != ltiVersion:
-		return refusal("the launch is LTI version %q; this tool speaks %s", l.Version, ltiVersion)
+		return refusal("the launch is LTI version {version}; this tool speaks {spoken}", "version", strconv.Quote(l.Version), "spoken", ltiVersion)
 	case l.Subject == "":
 		return refusal("the launch names no user (sub): anonymous launches are not supported")
 	case l.Roles == nil:
@@ -123,7 +139,7 @@ func (l *launch) check(clientID string) error {
 			return refusal("the deep linking request has no deep_link_return_url")
 		}
 	default:
-		return refusal("message type %q is not one this tool handles", l.MessageType)
+		return refusal("message type {type} is not one this tool handles", "type", strconv.Quote(l.MessageType))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package lti
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,9 @@ type choice struct {
 	Deployment string `json:"dep"`
 	ReturnURL  string `json:"ret"`
 	Data       string `json:"data,omitempty"`
+	// Locale is the teacher's language on the platform, for the page
+	// that posts the answer.
+	Locale string `json:"loc,omitempty"`
 }
 
 // contentItem is an LTI resource link as Deep Linking 2.0 returns it.
@@ -60,7 +64,8 @@ func (t *Tool) pick(w http.ResponseWriter, r *http.Request, p Platform, l *launc
 	now := t.cfg.Now()
 	c, err := t.sign(jwt.Claims{Issuer: t.base, Audience: jwt.Audience{choiceAudience}, IssuedAt: jwt.NewNumericDate(now),
 		Expiry: jwt.NewNumericDate(now.Add(pickTTL))},
-		choice{Platform: p.Issuer, Client: p.ClientID, Deployment: l.Deployment, ReturnURL: l.DeepLinking.ReturnURL, Data: l.DeepLinking.Data})
+		choice{Platform: p.Issuer, Client: p.ClientID, Deployment: l.Deployment, ReturnURL: l.DeepLinking.ReturnURL, Data: l.DeepLinking.Data,
+			Locale: l.locale()})
 	if err != nil {
 		t.fail(w, r, err)
 		return
@@ -69,7 +74,8 @@ func (t *Tool) pick(w http.ResponseWriter, r *http.Request, p Platform, l *launc
 	if l.Context != nil {
 		title = l.Context.Title
 	}
-	writePage(w, http.StatusOK, pageData{Title: "Add a lesson to the course",
+	words := t.cfg.Catalogues.For(r, l.locale())
+	writePage(w, http.StatusOK, pageData{W: words, Title: words.T("Add a lesson to the course"),
 		Pick: &pickForm{Action: t.URL(DeepLinkPath), Choice: c, Title: title}})
 }
 
@@ -87,12 +93,12 @@ func (t *Tool) deepLink(w http.ResponseWriter, r *http.Request) {
 	}
 	p, ok := t.cfg.Platforms.find(c.Platform, c.Client)
 	if !ok {
-		t.fail(w, r, forbidden("the platform %q is no longer registered with this classroom", c.Platform))
+		t.fail(w, r, forbidden("the platform {platform} is no longer registered with this classroom", "platform", strconv.Quote(c.Platform)))
 		return
 	}
 	title := strings.TrimSpace(r.PostForm.Get("title"))
 	if n := len([]rune(title)); n < 1 || n > domain.MaxTitleRunes {
-		t.fail(w, r, refusal("a lesson's title has 1 to %d characters", domain.MaxTitleRunes))
+		t.fail(w, r, refusal("a lesson's title has 1 to {max} characters", "max", strconv.Itoa(domain.MaxTitleRunes)))
 		return
 	}
 	custom := map[string]string{"title": title}
@@ -113,6 +119,7 @@ func (t *Tool) deepLink(w http.ResponseWriter, r *http.Request) {
 		t.fail(w, r, err)
 		return
 	}
-	writePage(w, http.StatusOK, pageData{Title: "Adding the lesson…",
+	words := t.cfg.Catalogues.For(r, c.Locale)
+	writePage(w, http.StatusOK, pageData{W: words, Title: words.T("Adding the lesson…"),
 		Post: &postForm{Action: c.ReturnURL, Fields: map[string]string{"JWT": resp}}})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -44,7 +45,7 @@ func (t *Tool) verifyLaunch(r *http.Request) (Platform, *launch, error) {
 		return Platform{}, nil, refusal("the launch is malformed")
 	}
 	if e := r.PostForm.Get("error"); e != "" {
-		return Platform{}, nil, refusal("the platform refused the launch: %s %s", e, r.PostForm.Get("error_description"))
+		return Platform{}, nil, refusal("the platform refused the launch: {error}", "error", e+" "+r.PostForm.Get("error_description"))
 	}
 	raw, rawState := r.PostForm.Get("id_token"), r.PostForm.Get("state")
 	if raw == "" || rawState == "" {
@@ -56,7 +57,7 @@ func (t *Tool) verifyLaunch(r *http.Request) (Platform, *launch, error) {
 	}
 	p, ok := t.cfg.Platforms.find(st.Platform, st.Client)
 	if !ok {
-		return Platform{}, nil, forbidden("the platform %q is no longer registered with this classroom", st.Platform)
+		return Platform{}, nil, forbidden("the platform {platform} is no longer registered with this classroom", "platform", strconv.Quote(st.Platform))
 	}
 	idt, err := t.verifier(p).Verify(r.Context(), raw)
 	if err != nil {
@@ -64,11 +65,11 @@ func (t *Tool) verifyLaunch(r *http.Request) (Platform, *launch, error) {
 		if errors.As(err, &expired) {
 			return Platform{}, nil, refusal("the launch has expired: start again from the course")
 		}
-		return Platform{}, nil, refusal("the launch's id_token is not valid for this classroom (%v)", err)
+		return Platform{}, nil, refusal("the launch's id_token is not valid for this classroom ({error})", "error", err.Error())
 	}
 	var l launch
 	if err := idt.Claims(&l); err != nil {
-		return Platform{}, nil, refusal("the launch's claims are malformed (%v)", err)
+		return Platform{}, nil, refusal("the launch's claims are malformed ({error})", "error", err.Error())
 	}
 	if err := l.check(p.ClientID); err != nil {
 		return Platform{}, nil, err
@@ -81,11 +82,11 @@ func (t *Tool) verifyLaunch(r *http.Request) (Platform, *launch, error) {
 	}
 	now := t.cfg.Now()
 	if idt.IssuedAt.After(now.Add(ClockSkew)) || idt.IssuedAt.Before(now.Add(-MaxLaunchAge)) {
-		return Platform{}, nil, refusal("the launch was issued at %s, too far from this classroom's clock (%s)",
-			idt.IssuedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return Platform{}, nil, refusal("the launch was issued at {issued}, too far from this classroom's clock ({now})",
+			"issued", idt.IssuedAt.UTC().Format(time.RFC3339), "now", now.UTC().Format(time.RFC3339))
 	}
 	if !slices.Contains(p.Deployments, l.Deployment) {
-		return Platform{}, nil, forbidden("deployment %q of %s is not registered with this classroom", l.Deployment, p.Issuer)
+		return Platform{}, nil, forbidden("deployment {deployment} of {platform} is not registered with this classroom", "deployment", strconv.Quote(l.Deployment), "platform", p.Issuer)
 	}
 	if err := t.store.UseNonce(r.Context(), p.Issuer, l.Nonce, now.Add(MaxLaunchAge+ClockSkew)); err != nil {
 		if domain.ErrorCode(err) == domain.CodeConflict {

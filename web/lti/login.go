@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -39,15 +40,15 @@ func (t *Tool) login(w http.ResponseWriter, r *http.Request) {
 	}
 	p, ok := t.cfg.Platforms.find(issuer, f.Get("client_id"))
 	if !ok {
-		t.fail(w, r, forbidden("the platform %q (client id %q) is not registered with this classroom; ask its operator to add it", issuer, f.Get("client_id")))
+		t.fail(w, r, forbidden("the platform {platform} (client id {client}) is not registered with this classroom; ask its operator to add it", "platform", strconv.Quote(issuer), "client", strconv.Quote(f.Get("client_id"))))
 		return
 	}
 	if d := f.Get("lti_deployment_id"); d != "" && !slices.Contains(p.Deployments, d) {
-		t.fail(w, r, forbidden("deployment %q of %s is not registered with this classroom", d, issuer))
+		t.fail(w, r, forbidden("deployment {deployment} of {platform} is not registered with this classroom", "deployment", strconv.Quote(d), "platform", issuer))
 		return
 	}
 	if !strings.HasPrefix(target, t.base+"/") {
-		t.fail(w, r, refusal("the target_link_uri %q is not on this classroom", target))
+		t.fail(w, r, refusal("the target_link_uri {uri} is not on this classroom", "uri", strconv.Quote(target)))
 		return
 	}
 	now := t.cfg.Now()

@@ -67,6 +67,7 @@ type user struct {
 type message struct {
 	kind, resourceLink, title string
 	custom                    map[string]string
+	locale                    string // the user's language on the platform
 }
 
 // Scopes of the platform's services.
@@ -180,6 +181,9 @@ func (p *platform) auth(w http.ResponseWriter, r *http.Request) {
 		"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": map[string]any{
 			"scope":     []string{scopeLineItem, "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly", scopeScore},
 			"lineitems": p.srv.URL + "/lineitems"},
+	}
+	if m.locale != "" {
+		claims["https://purl.imsglobal.org/spec/lti/claim/launch_presentation"] = map[string]any{"locale": m.locale}
 	}
 	switch m.kind {
 	case "LtiResourceLinkRequest":

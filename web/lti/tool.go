@@ -21,6 +21,7 @@ import (
 	"classroom/domain"
 	"classroom/eventstore"
 	"classroom/realtime/token"
+	"classroom/web/i18n"
 )
 
 // Bounds of a launch.
@@ -62,8 +63,11 @@ type Config struct {
 	// Client makes the requests to platforms (JWKS, token, roster); nil
 	// means one with a 10 s timeout.
 	Client *http.Client
-	Now    func() time.Time
-	Logger *slog.Logger
+	// Catalogues are the pages' words in every language (web.Catalogues);
+	// nil shows them in English.
+	Catalogues *i18n.Catalogues
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Tool is the LTI 1.3 tool.
@@ -191,34 +195,38 @@ func Participant(issuer, user string) string {
 // front of the platform, and the HTTP status.
 type refused struct {
 	status int
-	msg    string
+	msg    *i18n.Text
 }
 
-func (r *refused) Error() string { return r.msg }
+func (r *refused) Error() string { return r.msg.Error() }
 
-func refusal(format string, args ...any) error {
-	return &refused{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+// refusal is a request refused as bad: english is a text of the catalogues,
+// params its placeholders' values as name, value pairs.
+func refusal(english string, params ...string) error {
+	return &refused{status: http.StatusBadRequest, msg: &i18n.Text{English: english, Params: params}}
 }
 
-func forbidden(format string, args ...any) error {
-	return &refused{status: http.StatusForbidden, msg: fmt.Sprintf(format, args...)}
+// forbidden is a request refused as not allowed, as refusal words it.
+func forbidden(english string, params ...string) error {
+	return &refused{status: http.StatusForbidden, msg: &i18n.Text{English: english, Params: params}}
 }
 
 // fail answers an error as a small page, since the person reading it sees
 // it in the platform's frame. Internal errors are logged and shown plainly.
 func (t *Tool) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, "The classroom could not open this activity. Try again in a moment."
+	words := t.cfg.Catalogues.For(r)
+	status, msg := http.StatusInternalServerError, words.T("The classroom could not open this activity. Try again in a moment.")
 	var ref *refused
 	switch {
 	case errors.As(err, &ref):
-		status, msg = ref.status, ref.msg
+		status, msg = ref.status, words.Say(ref.msg)
 	case domain.ErrorCode(err) != domain.CodeInternal && domain.ErrorCode(err) != domain.CodeUnavailable:
 		status, msg = http.StatusBadRequest, domain.ErrorMessage(err)
 	default:
 		t.cfg.Logger.Error("LTI request failed", "path", r.URL.Path, "err", err)
 	}
 	t.cfg.Logger.Info("LTI request refused", "path", r.URL.Path, "status", status, "reason", msg)
-	writePage(w, status, pageData{Title: "Cannot open the classroom", Message: msg})
+	writePage(w, status, pageData{W: words, Title: words.T("Cannot open the classroom"), Message: msg})
 }
 
 // randomID is a random identifier for a JWT's jti or a nonce.

@@ -22,6 +22,7 @@ import (
 	"classroom/domain"
 	"classroom/eventstore"
 	"classroom/realtime/token"
+	"classroom/web"
 	"classroom/web/lti"
 )
 
@@ -69,7 +70,12 @@ func startRig(t *testing.T, host string, handler func(*rig, *lti.Tool) http.Hand
 	if err != nil {
 		t.Fatal(err)
 	}
-	tool, err := lti.New(lti.Config{BaseURL: r.p.tool, Platforms: platforms, Keys: keys, Store: store, Tokens: tokens, Logger: quiet()})
+	words, err := web.Catalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := lti.New(lti.Config{BaseURL: r.p.tool, Platforms: platforms, Keys: keys, Store: store, Tokens: tokens,
+		Catalogues: words, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

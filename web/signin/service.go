@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
+
+	"classroom/web/i18n"
 )
 
 // Cookie names. The session cookie is first-party and sent on top-level
@@ -56,8 +59,11 @@ type Config struct {
 	// Client makes the requests to providers; nil means one with a 10 s
 	// timeout.
 	Client *http.Client
-	Now    func() time.Time
-	Logger *slog.Logger
+	// Catalogues are the pages' words in every language (web.Catalogues);
+	// nil shows them in English.
+	Catalogues *i18n.Catalogues
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Service signs teachers and operators in.
@@ -152,7 +158,7 @@ var (
 func (s *Service) provider(ctx context.Context, name string) (Provider, *oidc.Provider, error) {
 	i := slices.IndexFunc(s.cfg.Settings.Providers, func(p Provider) bool { return p.Name == name })
 	if i < 0 {
-		return Provider{}, nil, fmt.Errorf("no sign-in provider %q on this server", name)
+		return Provider{}, nil, i18n.NewText("no sign-in provider {name} on this server", "name", strconv.Quote(name))
 	}
 	p := s.cfg.Settings.Providers[i]
 	s.mu.Lock()
@@ -165,7 +171,7 @@ func (s *Service) provider(ctx context.Context, name string) (Provider, *oidc.Pr
 	op, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), s.cfg.Client), p.Issuer)
 	if err != nil {
 		s.cfg.Logger.Warn("OpenID provider unreachable", "provider", name, "err", err)
-		return p, nil, fmt.Errorf("the sign-in provider %q cannot be reached now; try again later", name)
+		return p, nil, i18n.NewText("the sign-in provider {name} cannot be reached now; try again later", "name", strconv.Quote(name))
 	}
 	s.providers[name] = op
 	return p, op, nil
@@ -190,13 +196,13 @@ type flow struct {
 func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 	p, op, err := s.provider(r.Context(), r.PathValue("provider"))
 	if err != nil {
-		s.fail(w, http.StatusNotFound, err.Error())
+		s.fail(w, r, http.StatusNotFound, err)
 		return
 	}
 	f := flow{Provider: p.Name, State: rand.Text(), Nonce: rand.Text(), Verifier: oauth2.GenerateVerifier()}
 	v, err := s.sign("flow", flowTTL, f)
 	if err != nil {
-		s.fail(w, http.StatusInternalServerError, "could not start the sign-in")
+		s.fail(w, r, http.StatusInternalServerError, i18n.NewText("could not start the sign-in"))
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: v, Path: Path, MaxAge: int(flowTTL / time.Second),
@@ -212,49 +218,49 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 	var f flow
 	c, err := r.Cookie(flowCookie)
 	if err != nil || s.own(c.Value, "flow", &f) != nil {
-		s.fail(w, http.StatusBadRequest, "this sign-in was not started here, or took too long: start again")
+		s.fail(w, r, http.StatusBadRequest, i18n.NewText("this sign-in was not started here, or took too long: start again"))
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Path: Path, MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
-		s.fail(w, http.StatusForbidden, "the provider refused the sign-in: "+e+" "+q.Get("error_description"))
+		s.fail(w, r, http.StatusForbidden, i18n.NewText("the provider refused the sign-in: {error}", "error", e+" "+q.Get("error_description")))
 		return
 	}
 	if q.Get("state") != f.State {
-		s.fail(w, http.StatusBadRequest, "the sign-in's state does not match: start again")
+		s.fail(w, r, http.StatusBadRequest, i18n.NewText("the sign-in's state does not match: start again"))
 		return
 	}
 	p, op, err := s.provider(r.Context(), f.Provider)
 	if err != nil {
-		s.fail(w, http.StatusServiceUnavailable, err.Error())
+		s.fail(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
 	ctx := oidc.ClientContext(r.Context(), s.cfg.Client)
 	conf := s.oauth(p, op)
 	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		s.fail(w, http.StatusBadGateway, "the provider did not accept the sign-in's code: start again")
+		s.fail(w, r, http.StatusBadGateway, i18n.NewText("the provider did not accept the sign-in's code: start again"))
 		s.cfg.Logger.Warn("OpenID code exchange failed", "provider", p.Name, "err", err)
 		return
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		s.fail(w, http.StatusBadGateway, "the provider gave no id_token")
+		s.fail(w, r, http.StatusBadGateway, i18n.NewText("the provider gave no id_token"))
 		return
 	}
 	idt, err := op.VerifierContext(ctx, &oidc.Config{ClientID: p.ClientID, Now: s.cfg.Now}).Verify(ctx, raw)
 	if err != nil {
-		s.fail(w, http.StatusForbidden, fmt.Sprintf("the provider's id_token is not valid (%v)", err))
+		s.fail(w, r, http.StatusForbidden, i18n.NewText("the provider's id_token is not valid ({error})", "error", err.Error()))
 		return
 	}
 	if idt.Nonce != f.Nonce {
-		s.fail(w, http.StatusForbidden, "the id_token's nonce is not this sign-in's")
+		s.fail(w, r, http.StatusForbidden, i18n.NewText("the id_token's nonce is not this sign-in's"))
 		return
 	}
 	claims := map[string]any{}
 	if err := idt.Claims(&claims); err != nil {
-		s.fail(w, http.StatusBadGateway, "the id_token's claims are malformed")
+		s.fail(w, r, http.StatusBadGateway, i18n.NewText("the id_token's claims are malformed"))
 		return
 	}
 	if op.UserInfoEndpoint() != "" {
@@ -275,7 +281,7 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 	a := account(p, idt.Issuer, idt.Subject, claims)
 	v, err := s.sign("session", s.cfg.SessionTTL, a)
 	if err != nil {
-		s.fail(w, http.StatusInternalServerError, "could not sign in")
+		s.fail(w, r, http.StatusInternalServerError, i18n.NewText("could not sign in"))
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: v, Path: "/", MaxAge: int(s.cfg.SessionTTL / time.Second),
@@ -352,41 +358,58 @@ func (s *Service) own(raw, aud string, out any) error {
 // page shows the providers to sign in with, or who is signed in.
 func (s *Service) page(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.Account(r)
-	d := pageData{Title: "Sign in", Providers: s.cfg.Settings.Providers}
+	words := s.cfg.Catalogues.For(r)
+	d := pageData{W: words, Title: words.T("Sign in"), Providers: s.cfg.Settings.Providers}
 	if ok {
-		d.Title, d.Account = "Signed in", &a
+		d.Title, d.Account = words.T("Signed in"), &a
+		d.Who = a.Name
+		if a.Email != "" {
+			d.Who += " (" + a.Email + ")"
+		}
 	}
 	writePage(w, http.StatusOK, d)
 }
 
-func (s *Service) fail(w http.ResponseWriter, status int, msg string) {
-	writePage(w, status, pageData{Title: "Cannot sign in", Message: msg})
+// fail answers a sign-in that cannot go on, saying why in the reader's
+// language; err is an *i18n.Text.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	words := s.cfg.Catalogues.For(r)
+	msg := err.Error()
+	if x := (*i18n.Text)(nil); errors.As(err, &x) {
+		msg = words.Say(x)
+	}
+	writePage(w, status, pageData{W: words, Title: words.T("Cannot sign in"), Message: msg})
 }
 
 type pageData struct {
+	W              i18n.Words
 	Title, Message string
 	Providers      []Provider
 	Account        *Account
+	Who            string // the account's name and email
 }
 
+// pages are the sign-in pages; every word is the catalogues' (W.T).
 var pages = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}li{margin:.5rem 0}</style>
-</head><body>
+</head><body><main>
 <h1>{{.Title}}</h1>
-{{if .Message}}<p role="alert">{{.Message}}</p><p><a href="/signin">Back to sign-in</a></p>{{end}}
-{{with .Account}}<p>You are signed in as <strong>{{.Name}}</strong>{{if .Email}} ({{.Email}}){{end}}.
-{{if .Operator}}You operate this server.{{else if .Teacher}}You may create lessons; they are yours on any device.{{else}}Your account may not create lessons here.{{end}}</p>
-<p><a href="/">Go to the classroom</a> · your lessons, with their links: <a href="/api/me">/api/me</a></p>
-<form method="post" action="/signin/out"><button type="submit">Sign out</button></form>
-{{else}}{{if not .Message}}<ul>{{range .Providers}}<li><a href="/signin/{{.Name}}">Sign in with {{if .Label}}{{.Label}}{{else}}{{.Name}}{{end}}</a></li>{{end}}</ul>{{end}}{{end}}
-</body></html>
+{{if .Message}}<p role="alert">{{.Message}}</p><p><a href="/signin">{{$.W.T "Back to sign-in"}}</a></p>{{end}}
+{{with .Account}}<p>{{$.W.T "You are signed in as {name}." "name" $.Who}}
+{{if .Operator}}{{$.W.T "You operate this server."}}{{else if .Teacher}}{{$.W.T "You may create lessons; they are yours on any device."}}{{else}}{{$.W.T "Your account may not create lessons here."}}{{end}}</p>
+<p><a href="/">{{$.W.T "Go to the classroom"}}</a> · <a href="/api/me">{{$.W.T "Your lessons, with their links (JSON)"}}</a></p>
+<form method="post" action="/signin/out"><button type="submit">{{$.W.T "Sign out"}}</button></form>
+{{else}}{{if not .Message}}<ul>{{range .Providers}}<li><a href="/signin/{{.Name}}">{{$.W.T "Sign in with {provider}" "provider" (or .Label .Name)}}</a></li>{{end}}</ul>{{end}}{{end}}
+</main></body></html>
 `))
 
 func writePage(w http.ResponseWriter, status int, d pageData) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", d.W.Lang)
+	h.Set("Vary", "Accept-Language, Cookie")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

@@ -109,7 +109,12 @@ func startSite(t *testing.T, settings func(issuer string) signin.Settings) *site
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := signin.New(signin.Config{BaseURL: s.srv.URL, Settings: settings(issuer), Key: []byte(strings.Repeat("s", 32)), Logger: quiet()})
+	words, err := web.Catalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := signin.New(signin.Config{BaseURL: s.srv.URL, Settings: settings(issuer), Key: []byte(strings.Repeat("s", 32)),
+		Catalogues: words, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +207,7 @@ func TestLessonsAreTheTeachersOnAnyDevice(t *testing.T) {
 			ClientSecret: "classroom-secret", AllowedDomains: []string{"school.example"}}}}
 	})
 	laptop := s.device(t)
-	if status, page := laptop.signIn("school", "grace"); status != http.StatusOK || !strings.Contains(page, "signed in as <strong>Grace Hopper</strong>") {
+	if status, page := laptop.signIn("school", "grace"); status != http.StatusOK || !strings.Contains(page, "signed in as Grace Hopper (grace@") {
 		t.Fatalf("sign-in ended with %d: %s", status, page)
 	}
 	if status, me := laptop.me(); status != http.StatusOK || !me.Account.Teacher || me.Account.Email != "grace@school.example" {

@@ -51,7 +51,13 @@ export const dir = RTL.has(lang.split("-")[0]) ? "rtl" : "ltr";
 /** setLanguage keeps the reader's choice and reloads the page in it. */
 export function setLanguage(l) {
   localStorage.setItem(CHOSEN, l);
+  keepForServer(l);
   location.reload();
+}
+
+/** keepForServer tells the server's own pages (sign-in, web/i18n) the chosen language, in a cookie. */
+function keepForServer(l) {
+  document.cookie = `classroom_language=${encodeURIComponent(l)}; path=/; max-age=31536000; SameSite=Lax`; // not user-facing
 }
 
 /** dateTime formats a time as a date and time in the page's language. */
