@@ -486,3 +486,89 @@ func TestLanguages(t *testing.T) {
 	}
 	waitUntil(t, 10*time.Second, "the left arrow to seek forward", func() bool { return eval[float64](replay, `window.replay.position`) > 0 })
 }
+
+// TestLanguageSwitchInLesson: in a running lesson, the header's switch
+// turns the teacher's and a student's pages to German and to Spanish in
+// place: every word on screen (the board's tools, the people, the poll, the
+// chat) is the new language's, and the page neither reloads nor leaves the
+// lesson (the same connection, the teacher's video still playing on the
+// student's page). The choice is kept: a reload comes back in it, and the
+// server's own pages are told (the cookie).
+func TestLanguageSwitchInLesson(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	b := newBrowser(t, true, chromedp.Flag("lang", "en-US"), chromedp.Flag("accept-lang", "en-US,en"))
+	teacher, student := newTab(t, b, "teacher"), newTab(t, b, "student")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
+	eval[float64](teacher, `window.classroom.send("lesson.started")`)
+	student.join(site.studentsLink(lesson), "Ana")
+	eval[float64](student, `window.classroom.send("hand.raised", {})`)
+	eval[float64](teacher, `window.classroom.send("chat.posted", {text: "Good morning"})`)
+	eval[float64](teacher, `window.classroom.send("poll.asked", {poll: crypto.randomUUID(), question: "2 + 2?", choices: ["3", "4"]})`)
+	teacherID := eval[string](teacher, `window.classroom.me`)
+	student.decodes(teacherID)
+	frames := func() float64 {
+		return eval[float64](student, `window.classroom.videoStats().then((s) => s["`+teacherID+`"].framesDecoded)`)
+	}
+	before := frames()
+	if got := eval[string](teacher, `document.getElementById("lifecycle").textContent`); got != "End lesson" {
+		t.Fatalf("the teacher's page is not in English before the switch: %q", got)
+	}
+
+	for _, tc := range []struct {
+		tb                 *tab
+		lang, hand, ending string
+	}{
+		{teacher, "de", "", "Stunde beenden"},
+		{student, "es", "Bajar la mano", ""},
+	} {
+		tb := tc.tb
+		eval[bool](tb, `(window.kept = window.classroom.app.conn, true)`)
+		if err := chromedp.Do(tb.ctx, chromedp.SetValue(chromedp.ID("lesson-language"), tc.lang)); err != nil {
+			t.Fatal(err)
+		}
+		eval[bool](tb, `(document.getElementById("lesson-language").dispatchEvent(new Event("change")), true)`)
+		waitUntil(t, 10*time.Second, tb.name+"'s page in "+tc.lang, func() bool {
+			return eval[string](tb, `document.documentElement.lang`) == tc.lang
+		})
+		time.Sleep(200 * time.Millisecond) // the next frame renders the state's words
+		if !eval[bool](tb, `window.kept === window.classroom.app.conn && window.classroom.ready`) {
+			t.Errorf("%s: switching the language left the lesson or reloaded the page", tb.name)
+		}
+		en := english(t, tc.lang)
+		untranslated(t, tb, en, tb.name+"'s page in "+tc.lang)
+		for _, id := range []string{"tab-people", "tab-poll", "tab-chat"} {
+			eval[bool](tb, `(document.getElementById("`+id+`").click(), true)`)
+			untranslated(t, tb, en, tb.name+"'s "+id+" in "+tc.lang)
+		}
+		for _, lbl := range eval[[]string](tb, `[...document.querySelectorAll("#tools button, #colors button")].map((b) => b.getAttribute("aria-label"))`) {
+			if en[lbl] {
+				t.Errorf("%s: a board button is still named %q", tb.name, lbl)
+			}
+		}
+		if tc.ending != "" {
+			if got := eval[string](tb, `document.getElementById("lifecycle").textContent`); got != tc.ending {
+				t.Errorf("%s: the lesson's button says %q, want %q", tb.name, got, tc.ending)
+			}
+		}
+		if tc.hand != "" {
+			if got := eval[string](tb, `document.getElementById("hand").textContent`); got != tc.hand {
+				t.Errorf("%s: the hand button says %q, want %q", tb.name, got, tc.hand)
+			}
+		}
+	}
+	// The student's page still plays the teacher's video.
+	waitUntil(t, 10*time.Second, "the student's page to go on decoding the teacher's video", func() bool { return frames() > before+10 })
+
+	// Kept: a reload comes back in German, and the server is told.
+	if got := eval[string](teacher, `document.cookie`); !strings.Contains(got, "classroom_language=de") {
+		t.Errorf("the teacher's cookies %q do not tell the server the language", got)
+	}
+	if err := chromedp.Do(teacher.ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	teacher.waitLive()
+	if got := eval[string](teacher, `document.documentElement.lang + " " + document.getElementById("lesson-language").value`); got != "de de" {
+		t.Errorf("after a reload the teacher's page is in %q, want de (and the switch saying so)", got)
+	}
+}

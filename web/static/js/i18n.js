@@ -7,8 +7,10 @@
 // translates. docs/architecture.md says how to add a string or a language.
 //
 // The language is the one chosen with the page's switch (kept in
-// localStorage), else the browser's first that has a catalogue, else
-// English. ar-XB, a pseudo-locale, shows the English text right to left,
+// localStorage, and in a cookie for the server's own pages), else the
+// browser's first that has a catalogue, else English. A page that can show
+// its words again (onLanguage: the lesson page) switches in place, without
+// a reload that would drop its connection and media; another reloads. ar-XB, a pseudo-locale, shows the English text right to left,
 // to check the right-to-left layout.
 
 /** LANGUAGES are the languages with a catalogue, by their own names. */
@@ -30,10 +32,16 @@ function pick() {
   return "en";
 }
 
-export const lang = pick();
+/** load fetches a language's catalogue; English, and the pseudo-locale, need none. */
+function load(l) {
+  return l === "en" || l === "ar-XB" ? Promise.resolve({}) :
+    fetch(`/static/i18n/${l}.json`).then((r) => r.ok ? r.json() : {}).catch(() => ({}));
+}
 
-const catalogue = lang === "en" || lang === "ar-XB" ? {} :
-  await fetch(`/static/i18n/${lang}.json`).then((r) => r.ok ? r.json() : {}).catch(() => ({}));
+/** lang is the page's language (it changes with setLanguage). */
+export let lang = pick();
+
+let catalogue = await load(lang);
 
 /**
  * t translates an English text and fills its {placeholders} from params.
@@ -45,14 +53,35 @@ export function t(english, params = {}) {
   return s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
 }
 
-/** dir is the page's writing direction. */
-export const dir = RTL.has(lang.split("-")[0]) ? "rtl" : "ltr";
+const dirOf = (l) => (RTL.has(l.split("-")[0]) ? "rtl" : "ltr");
 
-/** setLanguage keeps the reader's choice and reloads the page in it. */
-export function setLanguage(l) {
+/** dir is the page's writing direction. */
+export let dir = dirOf(lang);
+
+const relabels = [];
+
+/**
+ * onLanguage registers f, which shows the page's words again (each through
+ * t()) after the language changed; translatePage has done the marked ones.
+ */
+export function onLanguage(f) { relabels.push(f); }
+
+/**
+ * setLanguage keeps the reader's choice and shows the page in it: in place
+ * when the page registered onLanguage, else by reloading.
+ */
+export async function setLanguage(l) {
   localStorage.setItem(CHOSEN, l);
   keepForServer(l);
-  location.reload();
+  if (!relabels.length) {
+    location.reload();
+    return;
+  }
+  catalogue = await load(l);
+  lang = l;
+  dir = dirOf(l);
+  translatePage();
+  for (const f of relabels) f();
 }
 
 /** keepForServer tells the server's own pages (sign-in, web/i18n) the chosen language, in a cookie. */
@@ -68,20 +97,33 @@ export function dateTime(t) {
 /** locale is the language to format dates, times and numbers in. */
 export function locale() { return lang === "ar-XB" ? "en" : lang; }
 
+// english keeps the English of each marked element as the page first had
+// it: {text, attrs: {name: text}}, to translate again from.
+const english = new WeakMap();
+
+function englishOf(e) {
+  let o = english.get(e);
+  if (!o) english.set(e, (o = { text: e.textContent.trim(), attrs: {} }));
+  return o;
+}
+
 /**
- * translatePage translates the document's marked elements and attributes,
- * sets its language and direction, and fills a language switch
- * (#language, a select) when the page has one.
+ * translatePage translates the document's marked elements and attributes
+ * (from their first, English, words), sets its language and direction, and
+ * fills its language switches (#language, and any select[data-language]).
  */
 export function translatePage(root = document) {
   document.documentElement.lang = lang;
   document.documentElement.dir = dir;
-  for (const e of root.querySelectorAll("[data-i18n]")) e.textContent = t(e.textContent.trim());
+  for (const e of root.querySelectorAll("[data-i18n]")) e.textContent = t(englishOf(e).text);
   for (const e of root.querySelectorAll("[data-i18n-attr]")) {
-    for (const a of e.dataset.i18nAttr.split(/\s+/)) if (e.hasAttribute(a)) e.setAttribute(a, t(e.getAttribute(a)));
+    const o = englishOf(e);
+    for (const a of e.dataset.i18nAttr.split(/\s+/)) {
+      if (!(a in o.attrs) && e.hasAttribute(a)) o.attrs[a] = e.getAttribute(a);
+      if (a in o.attrs) e.setAttribute(a, t(o.attrs[a]));
+    }
   }
-  const sw = root.getElementById ? root.getElementById("language") : null;
-  if (sw) {
+  for (const sw of root.querySelectorAll("#language, select[data-language]")) {
     sw.replaceChildren(...Object.entries(LANGUAGES).map(([code, name]) => {
       const o = document.createElement("option");
       o.value = code;

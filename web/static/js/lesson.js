@@ -26,7 +26,7 @@ import { MAX_CHAT_RUNES, MAX_NAME_RUNES } from "./limits.js";
 import { Media } from "./media.js";
 import { Toolbar } from "./toolbar.js";
 import { tabs } from "./tabs.js";
-import { t } from "./i18n.js";
+import { t, onLanguage } from "./i18n.js";
 import { Controls } from "./controls.js";
 import { Polls } from "./polls.js";
 import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
@@ -343,6 +343,19 @@ class App {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.render());
   }
 
+  /**
+   * relabel shows every word of the page again after the language changed
+   * (the marked ones translatePage has done): the lesson is not left, and
+   * the connection, media and board stay as they are.
+   */
+  relabel() {
+    status(...shown);
+    this.media.labelButtons();
+    this.toolbar.relabel();
+    if (this.state) showChat(this.state, this.me);
+    this.mark("lesson", "slide", "people", "media", "draw");
+  }
+
   dirtyAll() {
     if (this.state) showChat(this.state, this.me);
     else $("messages").replaceChildren();
@@ -522,7 +535,10 @@ class App {
   }
 }
 
+let shown = ["connecting"]; // status's last arguments, to say again in another language
+
 function status(s, path = null) {
+  shown = [s, path];
   const p = $("status");
   p.dataset.state = s;
   p.textContent = { connecting: t("connecting…"), live: t("connected"), reconnecting: t("reconnecting…"), reloading: t("reloading…"),
@@ -554,4 +570,5 @@ window.classroom = {
   app,
 };
 app.wire();
+onLanguage(() => app.relabel());
 app.start();

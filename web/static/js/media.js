@@ -79,10 +79,11 @@ export class Media {
     this.labelButtons();
   }
 
-  /** labelButtons says on the camera and microphone buttons what they do. */
+  /** labelButtons says on the camera, microphone and screen buttons what they do. */
   labelButtons() {
     $("cam").textContent = this.camOn ? t("Turn camera off") : t("Turn camera on");
     $("mic").textContent = this.micOn ? t("Turn microphone off") : t("Turn microphone on");
+    $("screen").textContent = this.screen ? t("Stop sharing") : t("Share screen");
   }
 
   async shareScreen() {
@@ -100,7 +101,7 @@ export class Media {
     }
     this.screen.addEventListener("ended", () => this.stopScreen());
     this.senders.set(this.screen.id, conn.publish(this.screen, new MediaStream([this.screen])));
-    $("screen").textContent = t("Stop sharing");
+    this.labelButtons();
   }
 
   stopScreen() {
@@ -113,7 +114,7 @@ export class Media {
     if (sender && this.app.conn) {
       try { this.app.conn.unpublish(sender); } catch { /* the connection is gone */ }
     }
-    $("screen").textContent = t("Share screen");
+    this.labelButtons();
   }
 
   /**

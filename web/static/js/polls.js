@@ -11,7 +11,7 @@
 // an open poll the student has not answered yet.
 
 import { $, el } from "./views.js";
-import { t } from "./i18n.js";
+import { t, lang } from "./i18n.js";
 
 const PREPARED = "classroom:polls";
 
@@ -71,9 +71,9 @@ export class Polls {
     const q = s.polls && s.polls.length > 0 ? s.polls[s.polls.length - 1] : null;
     this.notice(q, teacher);
     const box = $("poll");
-    // Rebuild only when what the panel shows changed, so that a student's
-    // choices not yet sent survive other events.
-    const key = !q ? "" : [q.id, q.open, q.shown, teacher ? q.answers.map((a) => a.seq).join(",") + "|" + q.answers.map((a) => this.app.nameOf(a.participant)).join(",")
+    // Rebuild only when what the panel shows (or its language) changed, so
+    // that a student's choices not yet sent survive other events.
+    const key = !q ? "" : [lang, q.id, q.open, q.shown, teacher ? q.answers.map((a) => a.seq).join(",") + "|" + q.answers.map((a) => this.app.nameOf(a.participant)).join(",")
       : (q.answers.find((a) => a.participant === this.app.me) || { seq: 0 }).seq].join("|");
     if (key === this.shownKey) return;
     this.shownKey = key;

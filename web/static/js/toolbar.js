@@ -8,13 +8,15 @@ import { $, el, toast } from "./views.js";
 import { t } from "./i18n.js";
 
 const COLORS = ["#111827", "#dc2626", "#ea580c", "#16a34a", "#2563eb", "#7c3aed", "#ffffff"];
-const TOOLS = [
+// The tools and colours' names are functions, worded in the page's language
+// when asked for.
+const TOOLS = () => [
   ["pen", "✎", t("Pen (P)")], ["highlighter", "▮", t("Highlighter (H)")], ["line", "╱", t("Line (L)")],
   ["arrow", "↗", t("Arrow (A)")], ["rectangle", "▭", t("Rectangle (R)")], ["ellipse", "◯", t("Ellipse (O)")],
   ["text", "T", t("Text (T)")], ["eraser", "⌫", t("Eraser (E)")], ["laser", "✦", t("Laser pointer (K)")],
 ];
-const COLOR_NAMES = { "#111827": t("black"), "#dc2626": t("red"), "#ea580c": t("orange"), "#16a34a": t("green"),
-  "#2563eb": t("blue"), "#7c3aed": t("purple"), "#ffffff": t("white") };
+const COLOR_NAMES = () => ({ "#111827": t("black"), "#dc2626": t("red"), "#ea580c": t("orange"), "#16a34a": t("green"),
+  "#2563eb": t("blue"), "#7c3aed": t("purple"), "#ffffff": t("white") });
 
 /** Toolbar makes the page's board and runs the buttons that act on it. */
 export class Toolbar {
@@ -35,19 +37,33 @@ export class Toolbar {
     });
     window.classroom.board = a.board;
     const tools = $("tools");
-    tools.replaceChildren(...TOOLS.filter(([t]) => t !== "laser" || a.role === "teacher").map(([tool, icon, title]) =>
-      el("button", { type: "button", "data-tool": tool, title, "aria-label": title, onclick: () => this.tool(tool) }, icon)));
+    tools.replaceChildren(...TOOLS().filter(([t]) => t !== "laser" || a.role === "teacher").map(([tool, icon]) =>
+      el("button", { type: "button", "data-tool": tool, onclick: () => this.tool(tool) }, icon)));
     $("colors").replaceChildren(...COLORS.map((c) =>
-      el("button", { type: "button", class: "swatch", "data-color": c, title: COLOR_NAMES[c], "aria-label": COLOR_NAMES[c], style: `background:${c}`, onclick: () => this.color(c) })));
+      el("button", { type: "button", class: "swatch", "data-color": c, style: `background:${c}`, onclick: () => this.color(c) })));
+    this.relabel();
     this.tool("pen");
     this.color(COLORS[4]);
     a.board.setWidth(Number($("width").value));
     a.board.setTextSize(Number($("text-size").value));
   }
 
+  /** relabel names the tools and colours in the page's language. */
+  relabel() {
+    const titles = Object.fromEntries(TOOLS().map(([tool, , title]) => [tool, title])), colors = COLOR_NAMES();
+    for (const b of $("tools").children) {
+      b.title = titles[b.dataset.tool];
+      b.setAttribute("aria-label", b.title);
+    }
+    for (const b of $("colors").children) {
+      b.title = colors[b.dataset.color];
+      b.setAttribute("aria-label", b.title);
+    }
+  }
+
   /** shortcuts lists the board's keyboard shortcuts for people. */
   shortcuts() {
-    const tools = TOOLS.filter(([tool]) => tool !== "laser" || this.app.role === "teacher").map(([, , title]) => title);
+    const tools = TOOLS().filter(([tool]) => tool !== "laser" || this.app.role === "teacher").map(([, , title]) => title);
     const more = [t("Undo (Ctrl+Z)"), t("Redo (Ctrl+Shift+Z)")];
     if (this.app.role === "teacher") more.push(t("Previous and next page (PageUp, PageDown)"));
     return [...tools, ...more];
