@@ -89,6 +89,7 @@ type API struct {
 	decks   eventstore.Decks
 	uploads chan struct{} // a slot per deck upload being read
 	keys    eventstore.StreamKeys
+	removed removedSets // the students removed from each lesson, for playback
 }
 
 // NewHandler returns the server's HTTP handler.

@@ -8,9 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
-	"classroom/domain/timeline"
 	"classroom/eventstore"
-	"classroom/lessonlog"
 	"classroom/realtime/token"
 )
 
@@ -94,11 +92,11 @@ func (a *API) viewerOf(r *http.Request) (uuid.UUID, token.Claims, error) {
 	}
 	if claims.Role != domain.RoleTeacher && claims.Participant != "" {
 		// A removed student's own token plays nothing back.
-		st, err := lessonlog.Seek(r.Context(), a.store, id, timeline.AtSeq(lesson.LastSeq))
+		removed, err := a.removed.isRemoved(r.Context(), a.store, lesson, claims.Participant)
 		if err != nil {
 			return uuid.Nil, token.Claims{}, err
 		}
-		if st.IsRemoved(claims.Participant) {
+		if removed {
 			return uuid.Nil, token.Claims{}, domain.Errorf(domain.CodeForbidden, "the teacher removed you from this lesson").Because(domain.ReasonRemoved)
 		}
 	}

@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"classroom/domain"
+	"classroom/eventstore"
 	"classroom/realtime/token"
 )
 
@@ -42,10 +44,24 @@ func (a *api) play(lesson uuid.UUID, cmds ...domain.Command) {
 	}
 }
 
+// foldCounter is the SQLite store, counting the lesson logs read from
+// their latest snapshot (lessonlog.Seek's fold).
+type foldCounter struct {
+	*eventstore.SQLite
+	folds atomic.Int64
+}
+
+func (f *foldCounter) LatestSnapshot(ctx context.Context, lesson uuid.UUID, atOrBefore int64) (eventstore.Snapshot, error) {
+	f.folds.Add(1)
+	return f.SQLite.LatestSnapshot(ctx, lesson, atOrBefore)
+}
+
 // TestRemovedStudentCannotReplay: the token of a student the teacher removed
-// plays nothing of the lesson back; a classmate's does.
+// plays nothing of the lesson back; a classmate's does. Checking it does
+// not fold the lesson's log on every request, only after a new event.
 func TestRemovedStudentCannotReplay(t *testing.T) {
-	a := newAPI(t)
+	var store *foldCounter
+	a := newAPIWith(t, func(db *eventstore.SQLite) eventstore.Store { store = &foldCounter{SQLite: db}; return store })
 	var l lessonOut
 	a.do("POST", "/api/lessons", "application/json", `{"title":"Removal"}`, nil, &l)
 	id := mustUUID(t, l.ID)
@@ -76,6 +92,30 @@ func TestRemovedStudentCannotReplay(t *testing.T) {
 		if resp, body := a.get("/api/lessons/"+l.ID+path, tok("bob")); resp.StatusCode != http.StatusOK {
 			t.Errorf("%s with a classmate's token: %d %s", path, resp.StatusCode, body)
 		}
+	}
+	// Remembered: more requests fold nothing; a new event (Bob leaves,
+	// which an ended lesson still takes) is folded once, and Ann is still
+	// refused at once.
+	recordings := func(who string, want int) {
+		t.Helper()
+		if resp, body := a.get("/api/lessons/"+l.ID+"/recordings", tok(who)); resp.StatusCode != want {
+			t.Errorf("%s's recordings: %d %s, want %d", who, resp.StatusCode, body, want)
+		}
+	}
+	folds := store.folds.Load()
+	for range 5 {
+		recordings("ann", http.StatusForbidden)
+		recordings("bob", http.StatusOK)
+	}
+	if n := store.folds.Load() - folds; n != 0 {
+		t.Errorf("10 requests folded the log %d times, want none", n)
+	}
+	a.play(id, cmd("bob", domain.RoleStudent, &domain.ParticipantLeft{}))
+	folds = store.folds.Load()
+	recordings("ann", http.StatusForbidden)
+	recordings("bob", http.StatusOK)
+	if n := store.folds.Load() - folds; n != 1 {
+		t.Errorf("after a new event, two requests folded the log %d times, want once", n)
 	}
 }
 

@@ -33,11 +33,19 @@ type api struct {
 	recordings string
 }
 
-func newAPI(t *testing.T) *api {
+func newAPI(t *testing.T) *api { return newAPIWith(t, nil) }
+
+// newAPIWith is newAPI on the store wrap returns (the SQLite store itself
+// when wrap is nil).
+func newAPIWith(t *testing.T, wrap func(*eventstore.SQLite) eventstore.Store) *api {
 	t.Helper()
-	store, err := eventstore.OpenSQLite(context.Background(), t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, err := eventstore.OpenSQLite(context.Background(), t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var store eventstore.Store = db
+	if wrap != nil {
+		store = wrap(db)
 	}
 	a := &api{t: t, store: store, clock: time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)}
 	tokens, err := token.NewKeeper(bytes.Repeat([]byte("k"), 32), func() time.Time { return a.clock })
