@@ -263,11 +263,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer s.sessions.Done()
 	sess := newSession(s.sessionsCtx, s, lesson, conn)
-	sess.host = r.Host
-	if h, _, err := net.SplitHostPort(r.Host); err == nil {
-		sess.host = h
-	}
+	sess.host = RequestHost(r)
 	sess.run()
+}
+
+// RequestHost is the host name a request was sent to, without its port:
+// the host the ICE servers (a relay on this server) are named by for it.
+func RequestHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		return h
+	}
+	return r.Host
 }
 
 // acquire returns the room of a live lesson, loading it when it is not live

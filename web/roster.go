@@ -29,7 +29,7 @@ func (a *API) roster(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	members, err := a.store.(eventstore.LTI).Roster(r.Context(), id)
+	members, err := a.courseRoster(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -79,11 +79,7 @@ func (a *API) gradebook(w http.ResponseWriter, r *http.Request) {
 // lesson from (its roster), for the attendance report; none for a lesson no
 // platform opened or a store that keeps no rosters.
 func (a *API) enrolledStudents(ctx context.Context, lesson uuid.UUID) ([]timeline.Member, error) {
-	lti, ok := a.store.(eventstore.LTI)
-	if !ok {
-		return nil, nil
-	}
-	members, err := lti.Roster(ctx, lesson)
+	members, err := a.courseRoster(ctx, lesson)
 	if err != nil {
 		return nil, fmt.Errorf("read the course's roster: %w", err)
 	}
@@ -94,4 +90,15 @@ func (a *API) enrolledStudents(ctx context.Context, lesson uuid.UUID) ([]timelin
 		}
 	}
 	return students, nil
+}
+
+// courseRoster is the roster of the course an LTI launch opened the lesson
+// from; none for a lesson no platform opened or a store that keeps no
+// rosters.
+func (a *API) courseRoster(ctx context.Context, lesson uuid.UUID) ([]eventstore.RosterMember, error) {
+	lti, ok := a.store.(eventstore.LTI)
+	if !ok {
+		return nil, nil
+	}
+	return lti.Roster(ctx, lesson)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -136,7 +135,7 @@ func (a *API) streamOffer(kind realtime.StreamKind) http.HandlerFunc {
 		h.Set("Location", fmt.Sprintf("/api/lessons/%s/streams/%s", lesson, s.ID))
 		h.Set("ETag", s.ETag())
 		h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
-		for _, l := range iceLinks(a.cfg.Streams.ICEServers(requestHost(r), s)) {
+		for _, l := range iceLinks(a.cfg.Streams.ICEServers(realtime.RequestHost(r), s)) {
 			h.Add("Link", l)
 		}
 		w.WriteHeader(http.StatusCreated)
@@ -156,13 +155,6 @@ func readSDP(w http.ResponseWriter, r *http.Request, want string) (string, error
 		return "", domain.Errorf(domain.CodeInvalid, "the body could not be read (at most %d bytes): %v", realtime.MaxOfferBytes, err)
 	}
 	return string(b), nil
-}
-
-func requestHost(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.Host); err == nil {
-		return h
-	}
-	return r.Host
 }
 
 // iceLinks are the Link header values (RFC 9725 section 4.6) of ICE servers.
