@@ -17,6 +17,7 @@ import (
 	"classroom/domain"
 	"classroom/domain/timeline"
 	"classroom/eventstore"
+	"classroom/internal/atomicfile"
 	"classroom/lessonlog"
 )
 
@@ -122,21 +123,11 @@ func exportLesson(ctx context.Context, c *config, log *slog.Logger, lessonID, fo
 // exportFile writes the export beside out and renames it into place once
 // whole, so that a failed export leaves no file that looks complete.
 func exportFile(out, format string, events iter.Seq2[domain.Event, error]) (int64, error) {
-	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(f.Name()) // fails harmlessly after the rename
-	n, err := lessonlog.Export(f, format, events)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), out)
-	}
+	var n int64
+	err := atomicfile.Write(out, 0o600, func(w io.Writer) (err error) {
+		n, err = lessonlog.Export(w, format, events)
+		return err
+	})
 	return n, err
 }
 

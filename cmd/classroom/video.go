@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"classroom/internal/atomicfile"
 	"classroom/lessonvideo"
 )
 
@@ -116,19 +117,8 @@ func (v *videoClient) fetch(ctx context.Context, base string, stdout io.Writer) 
 		_, err := io.Copy(stdout, resp.Body)
 		return err
 	}
-	tmp := v.out + ".part"
-	f, err := os.Create(tmp)
-	if err != nil {
+	return atomicfile.Write(v.out, 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, resp.Body)
 		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, v.out)
+	})
 }

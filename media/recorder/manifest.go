@@ -2,9 +2,10 @@ package recorder
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"time"
+
+	"classroom/internal/atomicfile"
 )
 
 // Recording is one recorded file of one track, as its manifest (a JSON file
@@ -73,9 +74,5 @@ func writeManifest(path string, r *Recording) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteBytes(path, 0o640, append(b, '\n'))
 }
