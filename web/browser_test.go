@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -27,19 +26,11 @@ import (
 	"classroom/realtime/client"
 	"classroom/realtime/token"
 	"classroom/web"
+	"classroom/web/internal/pagetest"
 )
 
 // chromium finds Debian's chromium; the browser tests fail, not skip, without it.
-func chromium(t testing.TB) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("chromium not found: the browser tests need Debian's chromium (scripts/test installs it when run as root)")
-	return ""
-}
+func chromium(t testing.TB) string { return pagetest.Chromium(t) }
 
 // browser starts a headless Chromium with a fake camera and microphone,
 // which pages are allowed to use.
@@ -62,14 +53,7 @@ func newBrowser(t testing.TB, allowMedia bool, extra ...chromedp.ExecAllocatorOp
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"),
 	)
-	opts = append(opts, extra...)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	return ctx
+	return pagetest.Start(t, append(opts, extra...)...)
 }
 
 // liveSite is the whole HTTP surface with live lessons, on loopback.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,20 +12,9 @@ import (
 
 	"classroom/realtime"
 	"classroom/web"
+	"classroom/web/internal/pagetest"
 	"classroom/web/lti"
 )
-
-// chromium finds Debian's chromium; the test fails, not skips, without it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("chromium not found: the browser tests need Debian's chromium (scripts/test installs it when run as root)")
-	return ""
-}
 
 // TestLaunchInFrameInBrowser: a teacher and a student open the activity on
 // the platform's course page (127.0.0.1), which frames the tool (localhost,
@@ -49,7 +37,7 @@ func TestLaunchInFrameInBrowser(t *testing.T) {
 	r.addMessage("rl", message{kind: "LtiResourceLinkRequest", resourceLink: "rl-1", title: "Photosynthesis"})
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
+		chromedp.ExecPath(pagetest.Chromium(t)),
 		chromedp.NoSandbox,
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("headless", "new"),

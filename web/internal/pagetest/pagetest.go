@@ -81,22 +81,22 @@ func Axe(t testing.TB, tab context.Context, what string) {
 	}
 }
 
-// Browser starts a headless Chromium for the test and returns a tab; the
-// test fails, not skips, without Debian's chromium.
-func Browser(t testing.TB) context.Context {
+// Chromium finds Debian's chromium; the test fails, not skips, without it.
+func Chromium(t testing.TB) string {
 	t.Helper()
-	path := ""
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
+			return p
 		}
 	}
-	if path == "" {
-		t.Fatal("chromium not found: the browser tests need Debian's chromium (scripts/test installs it when run as root)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", "new"), chromedp.Flag("disable-gpu", true))
+	t.Fatal("chromium not found: the browser tests need Debian's chromium (scripts/test installs it when run as root)")
+	return ""
+}
+
+// Start starts a Chromium with opts for the test, which stops it, and
+// returns its first tab.
+func Start(t testing.TB, opts ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
@@ -104,6 +104,13 @@ func Browser(t testing.TB) context.Context {
 		cancelAlloc()
 	})
 	return ctx
+}
+
+// Browser starts a headless Chromium for the test and returns a tab.
+func Browser(t testing.TB) context.Context {
+	t.Helper()
+	return Start(t, append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(Chromium(t)), chromedp.NoSandbox,
+		chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", "new"), chromedp.Flag("disable-gpu", true))...)
 }
 
 // AcceptLanguage is a transport that sends every request with the
