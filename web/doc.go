@@ -7,7 +7,9 @@
 // static/, the server's TLS set-up, and the sorting of its one HTTP(S) port
 // between browsers and TURN clients (PortShare); it mounts the LTI tool
 // (web/lti) under /lti/ and the OpenID Connect sign-in (web/signin) under
-// /signin, which own their protocols. It checks who asks, turns requests
+// /signin, which own their protocols, and hands them the browser client's
+// message catalogues (Catalogues, read by web/i18n) so that their pages
+// speak the reader's language. It checks who asks, turns requests
 // into calls on the domain, the event store and lessonlog, and their errors
 // into HTTP statuses; it must never speak SQL or WebRTC itself, nor hold a
 // lesson rule or an export format of its own: live lessons are the handler
