@@ -40,6 +40,7 @@ function load(l) {
 
 /** lang is the page's language (it changes with setLanguage). */
 export let lang = pick();
+if (localStorage.getItem(CHOSEN)) keepForServer(lang); // a choice made before the server was told
 
 let catalogue = await load(lang);
 
