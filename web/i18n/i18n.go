@@ -86,16 +86,15 @@ func (c *Catalogues) For(r *http.Request, preferred ...string) Words {
 	return c.In(c.match(wanted))
 }
 
-// match picks the best catalogue for the wanted languages, in order.
+// match picks the catalogue of the first wanted language that has one
+// (de-AT is de), else English.
 func (c *Catalogues) match(wanted []language.Tag) string {
-	if len(wanted) == 0 {
-		return "en"
+	for _, w := range wanted {
+		if _, i, conf := c.matcher.Match(w); conf >= language.High {
+			return c.tags[i]
+		}
 	}
-	_, i, conf := c.matcher.Match(wanted...)
-	if conf == language.No {
-		return "en"
-	}
-	return c.tags[i]
+	return "en"
 }
 
 // In returns the words of a language ("de"); a language without a
