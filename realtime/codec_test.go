@@ -157,3 +157,118 @@ func TestCodecUnsupported(t *testing.T) {
 		})
 	}
 }
+
+// browserCamera is a camera track that sends in the first codec its
+// connection negotiated, as a browser does: the answerer's order decides.
+type browserCamera struct {
+	mu    sync.Mutex
+	inner *webrtc.TrackLocalStaticSample
+}
+
+func (c *browserCamera) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codecs := ctx.CodecParameters()
+	if len(codecs) == 0 {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	inner, err := webrtc.NewTrackLocalStaticSample(codecs[0].RTPCodecCapability, c.ID(), c.StreamID())
+	if err != nil {
+		return webrtc.RTPCodecParameters{}, err
+	}
+	c.mu.Lock()
+	c.inner = inner
+	c.mu.Unlock()
+	return inner.Bind(ctx)
+}
+
+func (c *browserCamera) Unbind(ctx webrtc.TrackLocalContext) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inner.Unbind(ctx)
+}
+
+func (c *browserCamera) ID() string                { return "teacher-camera" }
+func (c *browserCamera) RID() string               { return "" }
+func (c *browserCamera) StreamID() string          { return "teacher" }
+func (c *browserCamera) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeVideo }
+
+// send sends a frame of the codec bound, n counting frames from 0.
+func (c *browserCamera) send(n int, h264 [][]byte) {
+	c.mu.Lock()
+	inner := c.inner
+	c.mu.Unlock()
+	if inner == nil {
+		return
+	}
+	frame := h264[n%len(h264)]
+	if strings.EqualFold(inner.Codec().MimeType, webrtc.MimeTypeVP8) {
+		frame = make([]byte, 1000)
+		if copy(frame, mediatest.KeyframeHeader[:]); n%30 != 0 {
+			frame[0] |= 0x01 // an interframe
+		}
+	}
+	inner.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / 30})
+}
+
+// TestPublisherCodecForTheClass: a browser that offers H.264 first and
+// VP8 too (as Safari does) is answered VP8 first and publishes VP8, which
+// every browser of the class decodes; one that offers H.264 alone still
+// publishes H.264.
+func TestPublisherCodecForTheClass(t *testing.T) {
+	h264 := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}, PayloadType: 102}
+	vp8 := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+		PayloadType: 96}
+	aus := mediatest.X264(t, 30)
+	for _, c := range []struct {
+		name   string
+		offers []webrtc.RTPCodecParameters
+		want   string
+	}{
+		{"h264 and vp8", []webrtc.RTPCodecParameters{h264, vp8}, webrtc.MimeTypeVP8},
+		{"h264 alone", []webrtc.RTPCodecParameters{h264}, webrtc.MimeTypeH264},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ls := startServer(t, openStore(t, "sqlite"), nil)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			teacher, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(domain.RoleTeacher, "teacher", time.Hour),
+				Name: "Ms Lovelace", Loopback: true, VideoCodecs: c.offers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer teacher.Close()
+			mustSend(t, ctx, teacher, &domain.LessonStarted{})
+			cam := &browserCamera{}
+			if _, err := teacher.AddTrack(cam); err != nil {
+				t.Fatal(err)
+			}
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				tick := time.NewTicker(time.Second / 30)
+				defer tick.Stop()
+				for n := 0; ; n++ {
+					select {
+					case <-tick.C:
+					case <-stop:
+						return
+					}
+					cam.send(n, aus)
+				}
+			})
+			defer func() {
+				close(stop)
+				wg.Wait()
+			}()
+			_, student := ls.joinMedia(ctx, domain.RoleStudent, "Grace")
+			waitFor(t, 20*time.Second, "the student to see the teacher", func() bool {
+				return student.flowing("teacher", webrtc.RTPCodecTypeVideo)
+			})
+			for _, r := range student.from("teacher", webrtc.RTPCodecTypeVideo) {
+				if !strings.EqualFold(r.codec, c.want) {
+					t.Errorf("the teacher publishes %s, want %s", r.codec, c.want)
+				}
+			}
+		})
+	}
+}
