@@ -36,6 +36,18 @@ func sendFrames(t *testing.T, c *client.Client, mime string, frames [][]byte) {
 		}
 	}
 	tone := mediatest.OpusTone(t, 1)
+	atFrameRate(t, func(n int) {
+		track.WriteSample(pionmedia.Sample{Data: frames[n%len(frames)], Duration: time.Second / 30})
+		// A 20 ms packet at each of 3 ticks in 2 (30 ticks, 50 packets a second).
+		for i := n * 5 / 3; i < (n+1)*5/3; i++ {
+			mic.WriteSample(pionmedia.Sample{Data: tone[i%len(tone)], Duration: 20 * time.Millisecond})
+		}
+	})
+}
+
+// atFrameRate calls send with 0, 1, 2, … 30 times a second until the test
+// ends.
+func atFrameRate(t *testing.T, send func(n int)) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -47,11 +59,7 @@ func sendFrames(t *testing.T, c *client.Client, mime string, frames [][]byte) {
 			case <-stop:
 				return
 			}
-			track.WriteSample(pionmedia.Sample{Data: frames[n%len(frames)], Duration: time.Second / 30})
-			// A 20 ms packet at each of 3 ticks in 2 (30 ticks, 50 packets a second).
-			for i := n * 5 / 3; i < (n+1)*5/3; i++ {
-				mic.WriteSample(pionmedia.Sample{Data: tone[i%len(tone)], Duration: 20 * time.Millisecond})
-			}
+			send(n)
 		}
 	})
 	t.Cleanup(func() {
@@ -242,24 +250,7 @@ func TestPublisherCodecForTheClass(t *testing.T) {
 			if _, err := teacher.AddTrack(cam); err != nil {
 				t.Fatal(err)
 			}
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				tick := time.NewTicker(time.Second / 30)
-				defer tick.Stop()
-				for n := 0; ; n++ {
-					select {
-					case <-tick.C:
-					case <-stop:
-						return
-					}
-					cam.send(n, aus)
-				}
-			})
-			defer func() {
-				close(stop)
-				wg.Wait()
-			}()
+			atFrameRate(t, func(n int) { cam.send(n, aus) })
 			_, student := ls.joinMedia(ctx, domain.RoleStudent, "Grace")
 			waitFor(t, 20*time.Second, "the student to see the teacher", func() bool {
 				return student.flowing("teacher", webrtc.RTPCodecTypeVideo)

@@ -42,9 +42,18 @@ func recordFrames(t *testing.T, mime string, frames [][]byte, payload func([]byt
 	return w, filepath.Join(rec.opts.Dir, w.man.File)
 }
 
-// checkDecodes fails the test when ffmpeg reports an error decoding a file.
-func checkDecodes(t *testing.T, path string) {
+// checkPlays fails the test unless ffprobe reads a recording as the codec
+// with every frame but the held-back last of those sent, and ffmpeg
+// decodes it without an error.
+func checkPlays(t *testing.T, path, codecName string, frames int) {
 	t.Helper()
+	probe := mediatest.ProbeFile(t, path)
+	if probe.Codec != codecName {
+		t.Fatalf("codec %q, want %s", probe.Codec, codecName)
+	}
+	if len(probe.PTS) != frames-1 {
+		t.Errorf("ffprobe reads %d frames, want %d", len(probe.PTS), frames-1)
+	}
 	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("ffmpeg decodes the recording with errors: %v %s", err, out)
@@ -82,12 +91,5 @@ func TestRecordH264(t *testing.T) {
 	if !strings.HasSuffix(w.man.File, ".mkv") || w.man.Width != 320 || w.man.Height != 240 {
 		t.Fatalf("manifest: file %q, %d×%d", w.man.File, w.man.Width, w.man.Height)
 	}
-	probe := mediatest.ProbeFile(t, path)
-	if probe.Codec != "h264" {
-		t.Fatalf("codec %q, want h264", probe.Codec)
-	}
-	if len(probe.PTS) != frames-1 {
-		t.Errorf("ffprobe reads %d frames, want %d", len(probe.PTS), frames-1)
-	}
-	checkDecodes(t, path)
+	checkPlays(t, path, "h264", frames)
 }
