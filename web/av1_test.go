@@ -13,7 +13,6 @@ import (
 
 	"classroom/domain"
 	"classroom/media/mediatest"
-	"classroom/realtime/client"
 )
 
 // TestWHIPAV1: an encoder publishes AV1 (OBS's AV1 output: payload type
@@ -25,16 +24,7 @@ func TestWHIPAV1(t *testing.T) {
 	lesson := site.createLesson(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	teacher, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Teacher.Token, Loopback: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer teacher.Close()
-	for _, p := range []domain.Payload{&domain.LessonStarted{}, &domain.RecordingStarted{}} {
-		if _, err := teacher.Send(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	teacher := teach(t, ctx, site, lesson, &domain.LessonStarted{}, &domain.RecordingStarted{})
 	key := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "publish")
 	av1 := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeAV1, ClockRate: 90000,
 		RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}}, PayloadType: 96}

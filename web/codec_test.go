@@ -26,6 +26,23 @@ const vp8Only = `
 		}
 	};`
 
+// teach joins the lesson as the teacher with the Go client, until the test
+// ends, and sends the commands.
+func teach(t *testing.T, ctx context.Context, site *liveSite, lesson lessonLinks, commands ...domain.Payload) *client.Client {
+	t.Helper()
+	teacher, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Teacher.Token, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { teacher.Close() })
+	for _, p := range commands {
+		if _, err := teacher.Send(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return teacher
+}
+
 // TestCodecUnsupportedInBrowser: an encoder publishes H.264 (as OBS does)
 // as the teacher. A student in a Chromium that decodes only VP8 is told by
 // the server, and the teacher's tile says in place of the picture that the
@@ -36,14 +53,7 @@ func TestCodecUnsupportedInBrowser(t *testing.T) {
 	lesson := site.createLesson(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	teacher, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Teacher.Token, Loopback: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer teacher.Close()
-	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
-		t.Fatal(err)
-	}
+	teach(t, ctx, site, lesson, &domain.LessonStarted{})
 	key := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "publish")
 	obs := newOBS(t, true, true)
 	if resp, body := obs.connect(key.URL, key.Key); resp.StatusCode != 201 {

@@ -22,7 +22,6 @@ import (
 	"classroom/media/codec"
 	"classroom/media/mediatest"
 	"classroom/realtime"
-	"classroom/realtime/client"
 	"classroom/realtime/protocol"
 )
 
@@ -728,14 +727,7 @@ func TestStreamsEndWithLesson(t *testing.T) {
 	lesson := site.createLesson(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	teacher, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Teacher.Token, Loopback: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer teacher.Close()
-	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
-		t.Fatal(err)
-	}
+	teacher := teach(t, ctx, site, lesson, &domain.LessonStarted{})
 	publish := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "publish")
 	view := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "view")
 	obs := newOBS(t, true, true)
