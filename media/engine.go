@@ -30,7 +30,7 @@ type EngineConfig struct {
 }
 
 // Engine is the WebRTC API a server builds its PeerConnections with: the
-// codecs an SFU can forward without transcoding (VP8, H.264, Opus), the
+// codecs an SFU can forward without transcoding (VP8, H.264, AV1, Opus), the
 // interceptors a forwarder needs, and the network settings.
 type Engine struct {
 	API  *webrtc.API
@@ -59,6 +59,8 @@ func codecs() []struct {
 		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264,
 			ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
 			RTCPFeedback: videoFeedback}, PayloadType: 108}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeAV1,
+			ClockRate: 90000, RTCPFeedback: videoFeedback}, PayloadType: 45}, webrtc.RTPCodecTypeVideo},
 	}
 }
 

@@ -29,6 +29,7 @@ type reception struct {
 	mu            sync.Mutex
 	publisher     string
 	kind          webrtc.RTPCodecType
+	codec         string // its MIME type
 	packets       int
 	first, last   int64 // unwrapped sequence numbers
 	firstKeyframe bool  // the first video packet starts a keyframe
@@ -60,7 +61,7 @@ type receiver struct {
 }
 
 func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-	r := &reception{publisher: t.StreamID(), kind: t.Kind()}
+	r := &reception{publisher: t.StreamID(), kind: t.Kind(), codec: t.Codec().MimeType}
 	rc.mu.Lock()
 	rc.tracks = append(rc.tracks, r)
 	rc.mu.Unlock()

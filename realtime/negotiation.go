@@ -8,6 +8,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"classroom/domain"
+	"classroom/media"
 	"classroom/realtime/peer"
 	"classroom/realtime/protocol"
 )
@@ -129,6 +130,7 @@ func (n *negotiation) answer(sig protocol.Signal) {
 		n.signal(errorSignal(domain.Errorf(domain.CodeInvalid, "the offer was refused: %v", err)))
 		return
 	}
+	n.preferClassCodecs()
 	answer, err := n.pc.CreateAnswer(nil)
 	if err == nil {
 		err = n.pc.SetLocalDescription(answer)
@@ -139,6 +141,23 @@ func (n *negotiation) answer(sig protocol.Signal) {
 	}
 	n.describe(protocol.Signal{Type: protocol.SignalAnswer, SDP: answer.SDP})
 	n.remoteDescribed()
+}
+
+// preferClassCodecs orders the codecs of the video the client publishes so
+// that its answer asks for VP8 first, which every browser in the class
+// decodes (media.PreferClassCodecs; docs/protocol.md, section 9).
+// Transceivers that carry forwarded tracks were given their order when
+// made.
+func (n *negotiation) preferClassCodecs() {
+	for _, tr := range n.pc.GetTransceivers() {
+		if tr.Kind() != webrtc.RTPCodecTypeVideo || tr.Receiver() == nil || tr.Sender() != nil && tr.Sender().Track() != nil {
+			continue
+		}
+		codecs := tr.Receiver().GetParameters().Codecs
+		if err := tr.SetCodecPreferences(media.PreferClassCodecs(codecs)); err != nil {
+			n.log.Debug("codec preferences of a published track", "err", err)
+		}
+	}
 }
 
 // answered sets the client's answer to an offer of ours.

@@ -155,6 +155,7 @@ func (s *session) run() {
 		return
 	}
 	s.member = room.stage.Join(s.participant, s.pc)
+	s.member.OnCodecUnsupported(func(u sfu.UnsupportedTrack) { s.sig.send(codecSignal(u)) })
 	close(entered) // the negotiation may publish tracks to s.member from now on
 	defer func() {
 		s.member.Leave()

@@ -461,7 +461,7 @@ func checkOffer(offer string, kind StreamKind) ([]offeredSection, error) {
 				_, codec, _ := strings.Cut(a.Value, " ")
 				name, _, _ := strings.Cut(codec, "/")
 				switch strings.ToLower(name) {
-				case "opus", "h264", "vp8":
+				case "opus", "h264", "vp8", "av1":
 					known++
 					sec.codecs = append(sec.codecs, k+"/"+name)
 				}

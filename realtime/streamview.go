@@ -122,18 +122,18 @@ func newStageView(parent context.Context, log *slog.Logger, pc *webrtc.PeerConne
 	return v, nil
 }
 
-var errNoCodec = domain.Errorf(domain.CodeInvalid, "the offer has no codec the server forwards (Opus, H.264, VP8)")
+var errNoCodec = domain.Errorf(domain.CodeInvalid, "the offer has no codec the server forwards (Opus, H.264, VP8, AV1)")
 
 // chooseCodec picks a section's codec: the one its source on stage sends,
 // when the viewer takes it; else H.264 when an encoder publishes (what
 // encoders send) and VP8 when none does (what browsers send), else the
-// other.
+// other, else AV1.
 func (s *viewSlot) chooseCodec(offered []string, current []media.Track, encoder bool) (webrtc.RTPCodecCapability, bool) {
 	want := []string{webrtc.MimeTypeOpus}
 	if s.kind == webrtc.RTPCodecTypeVideo {
-		want = []string{webrtc.MimeTypeVP8, webrtc.MimeTypeH264}
+		want = []string{webrtc.MimeTypeVP8, webrtc.MimeTypeH264, webrtc.MimeTypeAV1}
 		if encoder {
-			want = []string{webrtc.MimeTypeH264, webrtc.MimeTypeVP8}
+			want = []string{webrtc.MimeTypeH264, webrtc.MimeTypeVP8, webrtc.MimeTypeAV1}
 		}
 		if src := s.pick(current); src != nil {
 			want = append([]string{src.Codec().MimeType}, want...)

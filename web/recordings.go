@@ -44,7 +44,7 @@ func (a *API) listRecordings(w http.ResponseWriter, r *http.Request) {
 }
 
 // recording answers GET /api/lessons/{id}/recordings/{file}: one WebM file
-// (VP8, Opus) or Matroska file (H.264), with Range requests for seeking, for
+// (VP8, AV1, Opus) or Matroska file (H.264), with Range requests for seeking, for
 // whoever may play the lesson back.
 func (a *API) recording(w http.ResponseWriter, r *http.Request) {
 	id, ok := a.memberOnly(w, r)

@@ -22,7 +22,6 @@ import (
 	"classroom/media/codec"
 	"classroom/media/mediatest"
 	"classroom/realtime"
-	"classroom/realtime/client"
 	"classroom/realtime/protocol"
 )
 
@@ -121,6 +120,7 @@ var (
 // address only from its connectivity checks (peer-reflexive).
 type obsEncoder struct {
 	t            *testing.T
+	codec        webrtc.RTPCodecParameters // the video's
 	pc           *webrtc.PeerConnection
 	video, audio *webrtc.TrackLocalStaticSample
 	resource     string // the resource's URL, from Location
@@ -131,11 +131,17 @@ type obsEncoder struct {
 
 func newOBS(t *testing.T, video, audio bool) *obsEncoder {
 	t.Helper()
-	pc, err := loopbackAPI(t, obsOpus, obsH264).NewPeerConnection(webrtc.Configuration{})
+	return newEncoder(t, obsH264, video, audio)
+}
+
+// newEncoder is newOBS with another video codec (OBS's AV1 output, say).
+func newEncoder(t *testing.T, codec webrtc.RTPCodecParameters, video, audio bool) *obsEncoder {
+	t.Helper()
+	pc, err := loopbackAPI(t, obsOpus, codec).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &obsEncoder{t: t, pc: pc, stop: make(chan struct{})}
+	o := &obsEncoder{t: t, codec: codec, pc: pc, stop: make(chan struct{})}
 	t.Cleanup(o.close)
 	if audio {
 		o.audio, _ = webrtc.NewTrackLocalStaticSample(obsOpus.RTPCodecCapability, "audio", "obs")
@@ -144,7 +150,7 @@ func newOBS(t *testing.T, video, audio bool) *obsEncoder {
 		}
 	}
 	if video {
-		o.video, _ = webrtc.NewTrackLocalStaticSample(obsH264.RTPCodecCapability, "video", "obs")
+		o.video, _ = webrtc.NewTrackLocalStaticSample(codec.RTPCodecCapability, "video", "obs")
 		if _, err := pc.AddTransceiverFromTrack(o.video, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
 			t.Fatal(err)
 		}
@@ -195,9 +201,15 @@ func (o *obsEncoder) connect(endpoint, key string) (*http.Response, string) {
 	return resp, body
 }
 
-// send sends x264's test pattern and a tone, in a loop, until close.
+// send sends the test pattern (x264's, or libaom's for AV1) and a tone,
+// in a loop, until close.
 func (o *obsEncoder) send() {
-	aus := mediatest.X264(o.t, 90)
+	var aus [][]byte
+	if strings.EqualFold(o.codec.MimeType, webrtc.MimeTypeAV1) {
+		aus = mediatest.AV1(o.t, 90)
+	} else {
+		aus = mediatest.X264(o.t, 90)
+	}
 	tone := mediatest.OpusTone(o.t, 3)
 	loop := func(period time.Duration, track *webrtc.TrackLocalStaticSample, samples [][]byte) {
 		defer o.sending.Done()
@@ -715,14 +727,7 @@ func TestStreamsEndWithLesson(t *testing.T) {
 	lesson := site.createLesson(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	teacher, err := client.Dial(ctx, client.Options{URL: site.ws(lesson.ID), Token: lesson.Teacher.Token, Loopback: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer teacher.Close()
-	if _, err := teacher.Send(ctx, &domain.LessonStarted{}); err != nil {
-		t.Fatal(err)
-	}
+	teacher := teach(t, ctx, site, lesson, &domain.LessonStarted{})
 	publish := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "publish")
 	view := site.makeKey(t, lesson.ID, lesson.Teacher.Token, "view")
 	obs := newOBS(t, true, true)

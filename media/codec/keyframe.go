@@ -9,6 +9,8 @@ func KeyframeStart(mime string, payload []byte) bool {
 		return vp8KeyframeStart(payload)
 	case "video/h264":
 		return h264Keyframe(payload)
+	case "video/av1":
+		return av1KeyframeStart(payload)
 	}
 	return false
 }

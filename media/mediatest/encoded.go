@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 
 	"classroom/media/codec"
@@ -57,6 +58,32 @@ func X264(t testing.TB, frames int) [][]byte {
 		}
 	}
 	return aus
+}
+
+// AV1 encodes frames of ffmpeg's test pattern (320×240, 30 a second) with
+// libaom's real-time mode, a keyframe every 30, and returns its temporal
+// units as the encoder wrote them (OBUs with their sizes, a sequence header
+// with each keyframe): what a browser or OBS packetizes.
+func AV1(t testing.TB, frames int) [][]byte {
+	t.Helper()
+	b := ffmpeg(t, "pattern.ivf", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-frames:v", strconv.Itoa(frames),
+		"-pix_fmt", "yuv420p", "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", "-g", "30", "-b:v", "300k", "-f", "ivf")
+	r, _, err := ivfreader.NewWith(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("read the AV1 stream: %v", err)
+	}
+	var out [][]byte
+	for {
+		frame, _, err := r.ParseNextFrame()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("read the AV1 stream: %v", err)
+		}
+		out = append(out, frame)
+	}
+	return out
 }
 
 // OpusTone encodes seconds of a 440 Hz tone with Opus, 20 ms a packet, and

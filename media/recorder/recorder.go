@@ -193,10 +193,10 @@ func (r *Recorder) reconcile() {
 	}
 }
 
-// recordable reports whether the recorder writes a codec: VP8 and Opus to
-// WebM, H.264 to Matroska.
+// recordable reports whether the recorder writes a codec: VP8, AV1 and
+// Opus to WebM, H.264 to Matroska.
 func recordable(mime string) bool {
-	for _, m := range []string{webrtc.MimeTypeVP8, webrtc.MimeTypeOpus, webrtc.MimeTypeH264} {
+	for _, m := range []string{webrtc.MimeTypeVP8, webrtc.MimeTypeOpus, webrtc.MimeTypeH264, webrtc.MimeTypeAV1} {
 		if strings.EqualFold(mime, m) {
 			return true
 		}

@@ -23,8 +23,8 @@ func (t *testTrack) sinkCount() int {
 }
 
 // TestRecorderFollowsTheStage: a recorder records, while a segment runs,
-// the VP8, H.264 and Opus tracks the stage says are on it (and no other
-// codec: AV1 here);
+// the VP8, H.264, AV1 and Opus tracks the stage says are on it (and no
+// other codec: VP9 here);
 // it stops with the segment, or when a track leaves the stage; once the
 // stage has closed it records nothing more.
 func TestRecorderFollowsTheStage(t *testing.T) {
@@ -35,7 +35,9 @@ func TestRecorderFollowsTheStage(t *testing.T) {
 		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000}}}
 	av1 := &testTrack{kind: webrtc.RTPCodecTypeVideo,
 		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeAV1, ClockRate: 90000}}}
-	st.sub.OnStage([]media.Track{camera, mic, h264, av1})
+	vp9 := &testTrack{kind: webrtc.RTPCodecTypeVideo,
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000}}}
+	st.sub.OnStage([]media.Track{camera, mic, h264, av1, vp9})
 	if camera.sinkCount() != 0 {
 		t.Fatal("a track is recorded before a segment starts")
 	}
@@ -43,9 +45,9 @@ func TestRecorderFollowsTheStage(t *testing.T) {
 	if err := r.Start(opts); err != nil {
 		t.Fatal(err)
 	}
-	if camera.sinkCount() != 1 || mic.sinkCount() != 1 || h264.sinkCount() != 1 || av1.sinkCount() != 0 {
-		t.Fatalf("recorders: camera %d, microphone %d, H.264 %d, AV1 %d; want 1, 1, 1, 0",
-			camera.sinkCount(), mic.sinkCount(), h264.sinkCount(), av1.sinkCount())
+	if camera.sinkCount() != 1 || mic.sinkCount() != 1 || h264.sinkCount() != 1 || av1.sinkCount() != 1 || vp9.sinkCount() != 0 {
+		t.Fatalf("recorders: camera %d, microphone %d, H.264 %d, AV1 %d, VP9 %d; want 1, 1, 1, 1, 0",
+			camera.sinkCount(), mic.sinkCount(), h264.sinkCount(), av1.sinkCount(), vp9.sinkCount())
 	}
 	st.sub.OnStage([]media.Track{camera}) // the microphone leaves the stage
 	if camera.sinkCount() != 1 || mic.sinkCount() != 0 {

@@ -68,7 +68,8 @@ type trackWriter struct {
 	sb    *samplebuilder.SampleBuilder
 	rate  uint32
 	video bool
-	h264  bool // H.264, written to Matroska; else VP8 or Opus, to WebM
+	h264  bool // H.264, written to Matroska; else VP8, AV1 or Opus, to WebM
+	av1   bool
 
 	// The media clock: RTP timestamps unwrapped relative to the first
 	// packet's, at0 its arrival after the recording's anchor.
@@ -107,12 +108,17 @@ type seqMark struct {
 
 func newTrackWriter(t *trackRecorder) *trackWriter {
 	w := &trackWriter{t: t, video: t.video(), rate: t.track.Codec().ClockRate, waitKey: t.video(),
-		h264: strings.EqualFold(t.track.Codec().MimeType, webrtc.MimeTypeH264)}
+		h264: strings.EqualFold(t.track.Codec().MimeType, webrtc.MimeTypeH264),
+		av1:  strings.EqualFold(t.track.Codec().MimeType, webrtc.MimeTypeAV1)}
 	var dep rtp.Depacketizer = &rtpcodecs.OpusPacket{}
 	late := uint16(maxLateAudio)
 	switch {
 	case w.h264:
 		dep, late = &rtpcodecs.H264Packet{}, maxLateVideo
+	case w.av1:
+		// Temporal units in the low overhead format, every OBU with its
+		// size and no temporal delimiter: what Matroska's V_AV1 holds.
+		dep, late = &rtpcodecs.AV1Depacketizer{}, maxLateVideo
 	case w.video:
 		dep, late = &rtpcodecs.VP8Packet{}, maxLateVideo
 	}
@@ -250,6 +256,8 @@ func (w *trackWriter) sample(s *pionmedia.Sample) {
 	switch {
 	case w.h264:
 		key = codec.H264Keyframe(s.Data)
+	case w.av1:
+		key = codec.AV1Keyframe(s.Data)
 	case w.video:
 		key = codec.VP8Keyframe(s.Data)
 	default:
@@ -269,10 +277,10 @@ func (w *trackWriter) sample(s *pionmedia.Sample) {
 		}
 		w.waitKey = false
 	}
-	if w.block == nil && w.h264 {
-		if rec, _, _ := codec.H264Config(s.Data); rec == nil {
-			// Matroska needs the parameter sets in its header: wait for
-			// a keyframe that carries them.
+	if w.block == nil && (w.h264 || w.av1) {
+		if rec, _, _ := w.config(s.Data); rec == nil {
+			// Matroska needs the parameter sets (the sequence header) in
+			// its header: wait for a keyframe that carries them.
 			w.man.SkippedFrames++
 			w.waitKey = true
 			w.t.track.RequestKeyframe()
@@ -307,10 +315,25 @@ func (w *trackWriter) sample(s *pionmedia.Sample) {
 	w.man.Frames++
 }
 
+// config returns an H.264 or AV1 frame's decoder configuration, Matroska's
+// CodecPrivate, and the picture size it gives; nil for another codec or
+// a frame without one.
+func (w *trackWriter) config(frame []byte) (record []byte, width, height int) {
+	switch {
+	case w.h264:
+		return codec.H264Config(frame)
+	case w.av1:
+		return codec.AV1Config(frame)
+	}
+	return nil, 0, 0
+}
+
 // open creates the file at its first frame (a keyframe for video, whose
-// size goes into the header, and for H.264 its parameter sets) and writes
-// its manifest. H.264 goes into Matroska (.mkv), which carries it; VP8
-// and Opus into WebM.
+// size goes into the header, and for H.264 its parameter sets, for AV1 its
+// sequence header) and writes its manifest. H.264 goes into Matroska
+// (.mkv), which carries it; VP8, AV1 and Opus into WebM (AV1 as the
+// AV1-in-Matroska specification says: V_AV1, the av1C record as
+// CodecPrivate, a temporal unit a block).
 func (w *trackWriter) open(first *pionmedia.Sample) error {
 	seg, track, codecParams := w.t.seg, w.t.track, w.t.track.Codec()
 	base := fmt.Sprintf("%d-%s-%s", seg.opts.Segment, SafeName(track.Participant()), SafeName(track.ID()))
@@ -345,10 +368,14 @@ func (w *trackWriter) open(first *pionmedia.Sample) error {
 	if w.video {
 		var width, height int
 		entry.TrackType = 1
-		if w.h264 {
-			entry.CodecPrivate, width, height = codec.H264Config(first.Data)
+		switch {
+		case w.h264 || w.av1:
+			entry.CodecPrivate, width, height = w.config(first.Data)
 			entry.CodecID = "V_MPEG4/ISO/AVC"
-		} else {
+			if w.av1 {
+				entry.CodecID = "V_AV1"
+			}
+		default:
 			width, height = codec.VP8Size(first.Data)
 			entry.CodecID = "V_VP8"
 		}

@@ -4,7 +4,9 @@
 // subscriber with its own queue and writer, its own sequence numbers and
 // timestamps, its simulcast layer, and the NACKs it answers from the cache.
 // It also offers the tracks on stage to subscribers that are not
-// participants' connections (a recorder: see media.Subscriber). It forwards
-// the tracks of whoever is on stage and nothing of anyone else, and it never
-// waits for a slow subscriber, decodes media, or writes to disk.
+// participants' connections (a recorder: see media.Subscriber), and tells a
+// member's owner of a track its connection negotiated no codec of
+// (OnCodecUnsupported). It forwards the tracks of whoever is on stage and
+// nothing of anyone else, and it never transcodes, waits for a slow
+// subscriber, decodes media, or writes to disk.
 package sfu

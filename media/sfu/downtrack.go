@@ -26,9 +26,10 @@ const (
 // timestamps it sees (munger), and what it was sent, for its NACKs
 // (history).
 type downTrack struct {
-	pub    *publication // the first layer: the track's id, kind and codec
-	sub    *Member
-	sender *webrtc.RTPSender
+	pub         *publication // the first layer: the track's id, kind and codec
+	sub         *Member
+	sender      *webrtc.RTPSender
+	transceiver *webrtc.RTPTransceiver
 
 	layer   layerChoice
 	history history
@@ -79,11 +80,28 @@ func (d *downTrack) RID() string               { return "" }
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.pub.kind }
 
 // Bind is called by pion when the subscriber's connection has negotiated the
-// track: packets start to flow.
+// track: packets start to flow. When the subscriber negotiated none of the
+// track's codec, the track is bound to the first codec it did negotiate,
+// sends nothing, and the subscriber's owner is told (OnCodecUnsupported):
+// refusing the bind would fail the whole description it came with, and
+// every other track with it.
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	codec, ok := matchCodec(d.pub.codec, ctx.CodecParameters())
 	if !ok {
-		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+		have := ctx.CodecParameters()
+		if len(have) == 0 {
+			return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+		}
+		u := UnsupportedTrack{Publisher: d.pub.Participant(), Track: d.pub.ID(), Kind: d.pub.kind, Codec: d.pub.codec.MimeType}
+		if d.transceiver != nil {
+			u.Mid = d.transceiver.Mid()
+		}
+		if d.sub != nil {
+			d.sub.stage.log.Info("a subscriber cannot take a track's codec", "subscriber", d.sub.id, "publisher", u.Publisher,
+				"track", u.Track, "codec", u.Codec)
+			d.sub.notices.unsupported(u)
+		}
+		return have[0], nil
 	}
 	d.mu.Lock()
 	d.ssrc, d.pt, d.write = uint32(ctx.SSRC()), uint8(codec.PayloadType), ctx.WriteStream()

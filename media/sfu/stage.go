@@ -48,6 +48,8 @@ type Member struct {
 	pubs  []*publication
 	downs map[*publication]*downTrack
 	left  bool
+
+	notices codecNotices
 }
 
 // NewStage returns an empty stage. Close ends it.
@@ -273,7 +275,7 @@ func (s *Stage) forward(sub *Member, pub *publication) {
 		s.log.Debug("forward a track", "to", sub.id, "from", pub.owner.id, "err", err)
 		return
 	}
-	d.sender = sender
+	d.sender, d.transceiver = sender, tr
 	sub.downs[pub] = d
 	d.start(&s.wg)
 }

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -50,6 +51,13 @@ type Options struct {
 	// id); it must read the track until it ends. Unset, tracks are read and
 	// discarded.
 	OnTrack func(*webrtc.TrackRemote, *webrtc.RTPReceiver)
+	// VideoCodecs, when set, are the only video codecs the client's
+	// connection negotiates (with Opus for audio), as a browser that
+	// decodes only some does; unset, pion's defaults.
+	VideoCodecs []webrtc.RTPCodecParameters
+	// OnSignal, when set, is called with every signal of the server the
+	// client does not act on itself (media), from its receiving goroutine.
+	OnSignal func(protocol.Signal)
 	// RelayOnly makes the connection use TURN relays only, as a client
 	// behind a strict firewall would.
 	RelayOnly bool
@@ -112,7 +120,11 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if opts.Net != nil {
 		se.SetNet(opts.Net)
 	}
-	c := &Client{opts: opts, api: webrtc.NewAPI(webrtc.WithSettingEngine(se)), state: domain.NewState(),
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m, opts.VideoCodecs); err != nil {
+		return nil, err
+	}
+	c := &Client{opts: opts, api: webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m)), state: domain.NewState(),
 		waiters: map[uuid.UUID]chan result{}}
 	if err := c.connect(ctx, opts.Token); err != nil {
 		return nil, err
@@ -367,5 +379,23 @@ func (c *Client) Close() error {
 	}
 	cn.close()
 	<-cn.done
+	return nil
+}
+
+// registerCodecs registers pion's default codecs, or Opus and video only.
+func registerCodecs(m *webrtc.MediaEngine, video []webrtc.RTPCodecParameters) error {
+	if video == nil {
+		return m.RegisterDefaultCodecs()
+	}
+	opus := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus,
+		ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}
+	if err := m.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("register Opus: %w", err)
+	}
+	for _, c := range video {
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("register %s: %w", c.MimeType, err)
+		}
+	}
 	return nil
 }

@@ -351,6 +351,10 @@ func (c *Client) readSignals(cn *conn) {
 				c.bye = &sig
 			}
 			c.mu.Unlock()
+		case protocol.SignalMedia:
+			if c.opts.OnSignal != nil {
+				c.opts.OnSignal(sig)
+			}
 		}
 	}
 }

@@ -75,7 +75,14 @@ const (
 	SignalLeave     = "leave"     // client: leaving for good
 	SignalBye       = "bye"       // server: the session ends, with a reason
 	SignalWaiting   = "waiting"   // server: the student waits in the lobby until the teacher admits them
+	SignalMedia     = "media"     // server: a forwarded track the client is sent nothing of, and why
 )
+
+// ReasonCodecUnsupported is the reason of a media signal: the client's
+// connection negotiated none of the codec a forwarded track is in (an
+// H.264 or AV1 camera and a browser that decodes only VP8), so the track's
+// media section carries nothing.
+const ReasonCodecUnsupported domain.Reason = "codec_unsupported"
 
 // Signal is one WebSocket message. Type says which fields are set.
 type Signal struct {
@@ -109,6 +116,14 @@ type Signal struct {
 	// error of reason node_full: the signaling URL (ws:// or wss://) of a
 	// node with room, to join through instead
 	Redirect string `json:"redirect,omitempty"`
+
+	// media (with participant, reason and message): the publisher's track
+	// id, its kind ("video", "audio") and codec ("video/H264"), and the mid
+	// of the client's media section that carries it
+	Track string `json:"track,omitempty"`
+	Kind  string `json:"kind,omitempty"`
+	Codec string `json:"codec,omitempty"`
+	Mid   string `json:"mid,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server for the client's RTCPeerConnection.
@@ -135,7 +150,7 @@ func DecodeSignal(b []byte) (Signal, error) {
 	}
 	switch s.Type {
 	case SignalJoin, SignalOffer, SignalAnswer, SignalCandidate, SignalLeave,
-		SignalWelcome, SignalError, SignalBye, SignalWaiting:
+		SignalWelcome, SignalError, SignalBye, SignalWaiting, SignalMedia:
 	default:
 		return Signal{}, domain.Errorf(domain.CodeInvalid, "unknown signal type %q", s.Type)
 	}

@@ -20,6 +20,9 @@
 //   "state"    detail: the PeerConnection's connectionState
 //   "bye"      detail: {code, reason, message} the server ended the session
 //   "problem"  detail: {code, reason, message} an error that did not end it (yet)
+//   "media"    detail: a media signal: a forwarded track this browser is sent
+//              nothing of, and why (reason codec_unsupported, with
+//              participant, track, kind, codec and the mid of its section)
 
 import { MAX_COMMAND_BYTES } from "./limits.js";
 import { t } from "./i18n.js";
@@ -192,6 +195,9 @@ export class LessonConnection extends EventTarget {
         return;
       case "waiting":
         this.dispatchEvent(new CustomEvent("waiting", { detail: { message: sig.message || "" } }));
+        return;
+      case "media":
+        this.dispatchEvent(new CustomEvent("media", { detail: sig }));
         return;
       case "error":
         this.dispatchEvent(new CustomEvent("problem", { detail: { code: sig.code, reason: sig.reason || "", message: sig.message } }));

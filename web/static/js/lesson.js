@@ -148,6 +148,7 @@ class App {
     }));
     conn.addEventListener("ephemeral", mine((msg) => { if (this.board && msg.actor !== this.me) this.board.ephemeral(msg); }));
     conn.addEventListener("track", mine((t) => this.media.track(t)));
+    conn.addEventListener("media", mine((m) => this.media.unsupported(m, conn.pc)));
     conn.addEventListener("state", mine((s) => {
       if (s === "failed") this.drop(conn, "the connection failed"); // not user-facing
       else if (s === "disconnected") status("reconnecting");

@@ -15,6 +15,7 @@ export class Media {
     this.screen = null; // MediaStreamTrack of a screen share
     this.senders = new Map(); // track id → RTCRtpSender on the current connection
     this.remote = new Map(); // participant → {stream, videos: [track…]}
+    this.cannotPlay = new WeakMap(); // a forwarded track this browser cannot decode → its codec's name
     this.camOn = true;
     this.micOn = true;
   }
@@ -155,6 +156,28 @@ export class Media {
     this.render();
   }
 
+  /**
+   * unsupported notes a forwarded track the server sends nothing of because
+   * this browser negotiated none of its codec (a media signal of reason
+   * codec_unsupported, docs/protocol.md section 9): its tile says so in
+   * place of the picture.
+   */
+  unsupported({ reason, mid, codec }, pc) {
+    if (reason !== "codec_unsupported" || !pc) return;
+    const tr = pc.getTransceivers().find((x) => x.mid === mid);
+    if (!tr || !tr.receiver.track) return;
+    const names = { "video/h264": "H.264", "video/av1": "AV1", "video/vp8": "VP8" }; // not user-facing: codecs' names
+    this.cannotPlay.set(tr.receiver.track, names[String(codec).toLowerCase()] || String(codec).replace(/^video\//i, ""));
+    this.render();
+  }
+
+  /** showCannotPlay says in a tile that its video is in a codec this browser cannot play. */
+  showCannotPlay(tile, track) {
+    const codec = track && this.cannotPlay.get(track);
+    tile.classList.toggle("unsupported", !!codec);
+    if (codec) tile.dataset.unsupported = t("This video is sent as {codec}, which this browser cannot play. Another browser may.", { codec });
+  }
+
   /** live lists a participant's forwarded tracks that still flow. */
   live(participant) {
     const r = this.remote.get(participant);
@@ -177,6 +200,7 @@ export class Media {
       setStream(tile.querySelector("video"), main ? [main, ...audios] : audios);
       tile.querySelector(".label").textContent = a.nameOf(teacher);
       tile.classList.toggle("empty", !main);
+      this.showCannotPlay(tile, main);
     } else if (a.role === "teacher") {
       // The teacher sees what the class sees: the screen when shared,
       // else their own camera (muted: it is their own voice).
@@ -187,6 +211,7 @@ export class Media {
       tile.querySelector(".label").textContent = this.ended ? t("Your camera is off: the lesson has ended")
         : this.screen ? t("Your screen (the class sees it)") : t("You (the class sees you)");
       tile.classList.toggle("empty", mine.length === 0);
+      this.showCannotPlay(tile, null);
       $("tile-self").hidden = !this.screen;
     }
     const floor = a.state.floor;
@@ -199,6 +224,7 @@ export class Media {
       setStream(v, videos.length ? [videos[0], ...audios] : audios);
       ft.querySelector(".label").textContent = t("{name} (has the floor)", { name: a.nameOf(floor) });
       ft.classList.toggle("empty", !videos.length);
+      this.showCannotPlay(ft, videos[0]);
     } else if (floor === a.me) {
       // What everyone sees of you; muted, it is your own voice.
       const mine = this.local ? this.local.getVideoTracks() : [];
@@ -207,6 +233,7 @@ export class Media {
       setStream(v, mine);
       ft.querySelector(".label").textContent = t("You have the floor: everyone sees and hears you");
       ft.classList.toggle("empty", mine.length === 0);
+      this.showCannotPlay(ft, null);
     }
   }
 
