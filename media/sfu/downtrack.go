@@ -141,14 +141,44 @@ func (d *downTrack) enqueue(p *packet) {
 	}
 }
 
+// maxBatch bounds the packets a writer forwards in a row while it holds the
+// subscriber's address (a frame of video is a few).
+const maxBatch = 32
+
 func (d *downTrack) run() {
 	for {
 		select {
 		case p := <-d.queue:
-			d.forward(p)
+			d.forwardQueued(p)
 		case <-d.stop:
 			return
 		}
+	}
+}
+
+// forwardQueued forwards p and whatever else the queue holds, up to
+// maxBatch packets, holding the subscriber's address meanwhile so that the
+// media port sends them together. Until the first packet is sent nothing
+// is held: sendFirst may wait for the subscriber's SRTP session, and
+// would hold up the subscriber's other tracks.
+func (d *downTrack) forwardQueued(p *packet) {
+	var dest *destination
+	if d.sub != nil && d.sent.Load() > 0 {
+		dest = d.sub.dest
+	}
+	to, held := dest.hold()
+	d.forward(p)
+	for range maxBatch - 1 {
+		select {
+		case p = <-d.queue:
+			d.forward(p)
+			continue
+		default:
+		}
+		break
+	}
+	if held {
+		dest.release(to)
 	}
 }
 
