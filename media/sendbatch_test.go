@@ -28,6 +28,30 @@ func datagram(i, n int) []byte {
 	return b
 }
 
+// expect fails the test unless the next datagram r reads within 2 s is want.
+func expect(t *testing.T, r *net.UDPConn, want []byte, what string) {
+	t.Helper()
+	buf := make([]byte, 65536)
+	r.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, _, err := r.ReadFromUDP(buf)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if !bytes.Equal(buf[:n], want) {
+		t.Fatalf("%s: %d bytes %q…, want %d bytes %q…", what, n, buf[:min(n, 3)], len(want), want[:min(len(want), 3)])
+	}
+}
+
+// nothing fails the test if r reads a datagram within 100 ms.
+func nothing(t *testing.T, r *net.UDPConn, what string) {
+	t.Helper()
+	buf := make([]byte, 65536)
+	r.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if n, _, err := r.ReadFromUDP(buf); err == nil {
+		t.Fatalf("%s: a datagram of %d bytes arrived", what, n)
+	}
+}
+
 // TestSendConnHold: datagrams sent to a held address are kept until it is
 // released, then arrive one by one as sent, whatever their sizes (runs of
 // equal size with a shorter one after, sent segmented where the kernel can);
@@ -52,25 +76,11 @@ func TestSendConnHold(t *testing.T) {
 			if _, err := c.WriteTo(datagram(99, 50), other.LocalAddr()); err != nil {
 				t.Fatal(err)
 			}
-			buf := make([]byte, 65536)
-			other.SetReadDeadline(time.Now().Add(2 * time.Second))
-			if n, _, err := other.ReadFromUDP(buf); err != nil || !bytes.Equal(buf[:n], datagram(99, 50)) {
-				t.Fatalf("the address nobody holds: %d bytes, %v", n, err)
-			}
-			held.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-			if n, _, err := held.ReadFromUDP(buf); err == nil {
-				t.Fatalf("a datagram of %d bytes arrived before the release", n)
-			}
+			expect(t, other, datagram(99, 50), "the address nobody holds")
+			nothing(t, held, "before the release")
 			c.Release(to)
 			for i, n := range sizes {
-				held.SetReadDeadline(time.Now().Add(2 * time.Second))
-				got, _, err := held.ReadFromUDP(buf)
-				if err != nil {
-					t.Fatalf("datagram %d: %v", i, err)
-				}
-				if !bytes.Equal(buf[:got], datagram(i, n)) {
-					t.Fatalf("datagram %d: %d bytes %q…, want %d bytes %q…", i, got, buf[:3], n, datagram(i, n)[:3])
-				}
+				expect(t, held, datagram(i, n), fmt.Sprint("datagram ", i))
 			}
 			if gso && !c.gso.Load() {
 				t.Fatal("the kernel refused the segmented writes")
@@ -78,10 +88,7 @@ func TestSendConnHold(t *testing.T) {
 			if _, err := c.WriteToAddrPort(datagram(7, 10), to); err != nil {
 				t.Fatal(err)
 			}
-			held.SetReadDeadline(time.Now().Add(2 * time.Second))
-			if n, _, err := held.ReadFromUDP(buf); err != nil || !bytes.Equal(buf[:n], datagram(7, 10)) {
-				t.Fatalf("after the release: %d bytes, %v", n, err)
-			}
+			expect(t, held, datagram(7, 10), "after the release")
 		})
 	}
 }
@@ -98,20 +105,10 @@ func TestSendConnNestedHolds(t *testing.T) {
 	c.WriteToAddrPort(datagram(1, 100), to)
 	c.Release(to)
 	c.WriteToAddrPort(datagram(2, 100), to)
-	buf := make([]byte, 2048)
-	held.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if n, _, err := held.ReadFromUDP(buf); err != nil || !bytes.Equal(buf[:n], datagram(1, 100)) {
-		t.Fatalf("first release: %d bytes, %v", n, err)
-	}
-	held.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-	if _, _, err := held.ReadFromUDP(buf); err == nil {
-		t.Fatal("a datagram written while the second writer holds arrived early")
-	}
+	expect(t, held, datagram(1, 100), "first release")
+	nothing(t, held, "while the second writer holds")
 	c.Release(to)
-	held.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if n, _, err := held.ReadFromUDP(buf); err != nil || !bytes.Equal(buf[:n], datagram(2, 100)) {
-		t.Fatalf("second release: %d bytes, %v", n, err)
-	}
+	expect(t, held, datagram(2, 100), "second release")
 	if len(c.held) != 0 {
 		t.Fatalf("%d addresses still held", len(c.held))
 	}
