@@ -46,6 +46,7 @@ type downTrack struct {
 	// The writer goroutine's own.
 	waitKey bool // video: drop until a keyframe starts
 	munger  munger
+	header  rtp.Header // the header of the packet being sent
 	sent    atomic.Uint64
 	dropped atomic.Uint64
 }
@@ -211,7 +212,7 @@ func (d *downTrack) forward(p *packet) {
 	d.waitKey = false
 	d.history.record(p.from, out, p.Header.SequenceNumber, ts)
 	if d.sent.Load() > 0 {
-		if d.send(p, out, ts) {
+		if d.send(p, out, ts, &d.header) {
 			d.sent.Add(1)
 		}
 		return
@@ -225,16 +226,18 @@ func (d *downTrack) forward(p *packet) {
 	}
 }
 
-// send writes a packet with the given sequence number and timestamp.
-func (d *downTrack) send(p *packet, seq uint16, ts uint32) bool {
+// send writes a packet with the given sequence number and timestamp, its
+// header built in h: the writer's own (header), so that a packet sent costs
+// no allocation; the RTCP reader resending passes one of its own.
+func (d *downTrack) send(p *packet, seq uint16, ts uint32, h *rtp.Header) bool {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.write == nil {
 		return false
 	}
-	h := rtp.Header{Version: 2, Marker: p.Header.Marker, PayloadType: d.pt, SequenceNumber: seq,
+	*h = rtp.Header{Version: 2, Marker: p.Header.Marker, PayloadType: d.pt, SequenceNumber: seq,
 		Timestamp: ts, SSRC: d.ssrc, CSRC: p.Header.CSRC}
-	n, err := d.write.WriteRTP(&h, p.Payload)
+	n, err := d.write.WriteRTP(h, p.Payload)
 	return err == nil && n > 0
 }
 
@@ -244,7 +247,7 @@ func (d *downTrack) send(p *packet, seq uint16, ts uint32) bool {
 // a little, holding up only this subscriber.
 func (d *downTrack) sendFirst(p *packet, seq uint16, ts uint32) bool {
 	for range srtpWaits {
-		if d.send(p, seq, ts) {
+		if d.send(p, seq, ts, &d.header) {
 			return true
 		}
 		select {
