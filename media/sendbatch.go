@@ -19,8 +19,8 @@ type SendBatcher interface {
 	Release(to netip.AddrPort)
 }
 
-// maxHeld bounds the datagrams kept for one address: beyond it Release is
-// not waited for.
+// maxHeld bounds the datagrams kept for one address: one more sends them
+// without waiting for Release.
 const maxHeld = 64
 
 // sendConn is the shared media port as pion's UDP mux sees it: the UDP
@@ -58,8 +58,16 @@ func (c *sendConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 func (c *sendConn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
 	c.mu.Lock()
 	h := c.held[to]
-	if h == nil || len(h.sizes) >= maxHeld {
+	if h == nil {
 		c.mu.Unlock()
+		return c.WriteToUDPAddrPort(b, to)
+	}
+	if len(h.sizes) >= maxHeld {
+		// Full: what is kept goes now, before this one, in order.
+		out := &heldSends{buf: h.buf, sizes: h.sizes}
+		h.buf, h.sizes = nil, nil
+		c.mu.Unlock()
+		c.send(out, to)
 		return c.WriteToUDPAddrPort(b, to)
 	}
 	h.buf = append(h.buf, b...)

@@ -114,6 +114,23 @@ func TestSendConnNestedHolds(t *testing.T) {
 	}
 }
 
+// TestSendConnFull: past maxHeld datagrams, what is kept goes out at once,
+// in order, without waiting for the release.
+func TestSendConnFull(t *testing.T) {
+	c := newSendConn(listenUDP(t))
+	held := listenUDP(t)
+	held.SetReadBuffer(1 << 20)
+	to := held.LocalAddr().(*net.UDPAddr).AddrPort()
+	c.Hold(to)
+	defer c.Release(to)
+	for i := range maxHeld + 1 {
+		c.WriteToAddrPort(datagram(i, 200), to)
+	}
+	for i := range maxHeld + 1 {
+		expect(t, held, datagram(i, 200), fmt.Sprint("datagram ", i))
+	}
+}
+
 // BenchmarkSendFrame sends a video frame (six datagrams of 1,100 bytes) to
 // each of 50 loopback receivers, one write each ("one-by-one") or held and
 // released ("held", segmented by the kernel where it can; "held-no-gso",
