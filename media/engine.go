@@ -33,9 +33,10 @@ type EngineConfig struct {
 // codecs an SFU can forward without transcoding (VP8, H.264, AV1, Opus), the
 // interceptors a forwarder needs, and the network settings.
 type Engine struct {
-	API  *webrtc.API
-	mux  ice.UDPMux
-	conn net.PacketConn
+	API   *webrtc.API
+	mux   ice.UDPMux
+	conn  net.PacketConn
+	sends *sendConn // the shared port's, when there is one
 }
 
 // codecs returns the codecs the server negotiates, in order of preference.
@@ -111,11 +112,14 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 			return nil, fmt.Errorf("media: listen on UDP %s: %w", cfg.UDPAddr, err)
 		}
 		e.conn = conn
+		var muxed net.PacketConn = conn
 		if u, ok := conn.(*net.UDPConn); ok {
 			// Best effort: the kernel caps it (net.core.rmem_max).
 			_ = u.SetReadBuffer(udpReadBuffer)
+			e.sends = newSendConn(u)
+			muxed = e.sends
 		}
-		e.mux = webrtc.NewICEUDPMux(nil, conn)
+		e.mux = webrtc.NewICEUDPMux(nil, muxed)
 		se.SetICEUDPMux(e.mux)
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	}
@@ -156,6 +160,16 @@ func (e *Engine) UDPAddr() net.Addr {
 		return nil
 	}
 	return e.conn.LocalAddr()
+}
+
+// Batcher returns what lets a forwarder send several packets to one
+// subscriber at once through the shared media port (see SendBatcher), or
+// nil when each PeerConnection has ports of its own.
+func (e *Engine) Batcher() SendBatcher {
+	if e.sends == nil {
+		return nil
+	}
+	return e.sends
 }
 
 // Close releases the shared media port.

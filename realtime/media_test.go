@@ -350,7 +350,8 @@ func TestRelayOnly(t *testing.T) {
 }
 
 // TestOneMediaPort: with a media UDP address, every connection's media goes
-// through that one port.
+// through that one port, which sends a frame's packets to a student
+// together, and none is lost.
 func TestOneMediaPort(t *testing.T) {
 	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) { c.MediaUDPAddr = "127.0.0.1:0" })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -372,6 +373,31 @@ func TestOneMediaPort(t *testing.T) {
 		}
 		return true
 	})
+	// The port sends each student a frame's packets together (media.Engine.Batcher):
+	// they arrive, every one of them.
+	type mark struct {
+		r       *reception
+		packets int
+		last    int64
+	}
+	var marks []mark
+	for i, rc := range rxs {
+		got := rc.from("teacher", webrtc.RTPCodecTypeVideo)
+		if len(got) != 1 {
+			t.Fatalf("student %d has %d video tracks of the teacher, want 1", i, len(got))
+		}
+		p, l := got[0].count()
+		marks = append(marks, mark{got[0], p, l})
+	}
+	time.Sleep(2 * time.Second)
+	for i, m := range marks {
+		if loss, n := m.r.lossSince(m.packets, m.last); loss >= 0.01 || n == 0 {
+			t.Errorf("student %d lost %.2f%% of the teacher's video through the one port (%d packets received in 2 s)", i, 100*loss, n)
+		}
+		if !m.r.firstKeyframe {
+			t.Errorf("student %d's first video packet does not start a keyframe", i)
+		}
+	}
 	port := ls.live().MediaAddr().(*net.UDPAddr).Port
 	for _, c := range append(students, teacher) {
 		pair, err := c.PeerConnection().SCTP().Transport().ICETransport().GetSelectedCandidatePair()

@@ -189,7 +189,7 @@ func (req *exit) whileReloading(r *Room, _ error) {
 }
 
 func newRoom(srv *Server, lesson uuid.UUID) *Room {
-	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)), ready: make(chan struct{}), in: make(chan request, roomQueue), relayWanted: make(chan string, 64),
+	return &Room{srv: srv, lesson: lesson, stage: sfu.NewStage(srv.log.With("lesson", lesson)).WithBatcher(srv.engine.Batcher()), ready: make(chan struct{}), in: make(chan request, roomQueue), relayWanted: make(chan string, 64),
 		quit: make(chan struct{}), stopped: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{}, lobby: map[*session]chan error{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs),
 		forwarded: map[uuid.UUID]*submit{}, joining: map[string]*enter{}, waiting: map[string]chan error{}, exiting: map[string]chan struct{}{},

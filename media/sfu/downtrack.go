@@ -47,6 +47,7 @@ type downTrack struct {
 	// The writer goroutine's own.
 	waitKey bool // video: drop until a keyframe starts
 	munger  munger
+	header  rtp.Header // the header of the packet being sent
 	sent    atomic.Uint64
 	dropped atomic.Uint64
 }
@@ -159,14 +160,44 @@ func (d *downTrack) enqueue(p *packet) {
 	}
 }
 
+// maxBatch bounds the packets a writer forwards in a row while it holds the
+// subscriber's address (a frame of video is a few).
+const maxBatch = 32
+
 func (d *downTrack) run() {
 	for {
 		select {
 		case p := <-d.queue:
-			d.forward(p)
+			d.forwardQueued(p)
 		case <-d.stop:
 			return
 		}
+	}
+}
+
+// forwardQueued forwards p and whatever else the queue holds, up to
+// maxBatch packets, holding the subscriber's address meanwhile so that the
+// media port sends them together. Until the first packet is sent nothing
+// is held: sendFirst may wait for the subscriber's SRTP session, and
+// would hold up the subscriber's other tracks.
+func (d *downTrack) forwardQueued(p *packet) {
+	var dest *destination
+	if d.sub != nil && d.sent.Load() > 0 {
+		dest = d.sub.dest
+	}
+	to, held := dest.hold()
+	d.forward(p)
+	for range maxBatch - 1 {
+		select {
+		case p = <-d.queue:
+			d.forward(p)
+			continue
+		default:
+		}
+		break
+	}
+	if held {
+		dest.release(to)
 	}
 }
 
@@ -199,7 +230,7 @@ func (d *downTrack) forward(p *packet) {
 	d.waitKey = false
 	d.history.record(p.from, out, p.Header.SequenceNumber, ts)
 	if d.sent.Load() > 0 {
-		if d.send(p, out, ts) {
+		if d.send(p, out, ts, &d.header) {
 			d.sent.Add(1)
 		}
 		return
@@ -213,16 +244,18 @@ func (d *downTrack) forward(p *packet) {
 	}
 }
 
-// send writes a packet with the given sequence number and timestamp.
-func (d *downTrack) send(p *packet, seq uint16, ts uint32) bool {
+// send writes a packet with the given sequence number and timestamp, its
+// header built in h: the writer's own (header), so that a packet sent costs
+// no allocation; the RTCP reader resending passes one of its own.
+func (d *downTrack) send(p *packet, seq uint16, ts uint32, h *rtp.Header) bool {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.write == nil {
 		return false
 	}
-	h := rtp.Header{Version: 2, Marker: p.Header.Marker, PayloadType: d.pt, SequenceNumber: seq,
+	*h = rtp.Header{Version: 2, Marker: p.Header.Marker, PayloadType: d.pt, SequenceNumber: seq,
 		Timestamp: ts, SSRC: d.ssrc, CSRC: p.Header.CSRC}
-	n, err := d.write.WriteRTP(&h, p.Payload)
+	n, err := d.write.WriteRTP(h, p.Payload)
 	return err == nil && n > 0
 }
 
@@ -232,7 +265,7 @@ func (d *downTrack) send(p *packet, seq uint16, ts uint32) bool {
 // a little, holding up only this subscriber.
 func (d *downTrack) sendFirst(p *packet, seq uint16, ts uint32) bool {
 	for range srtpWaits {
-		if d.send(p, seq, ts) {
+		if d.send(p, seq, ts, &d.header) {
 			return true
 		}
 		select {

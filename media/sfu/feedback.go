@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 )
 
 // readRTCP answers the subscriber's feedback: NACKs from the track's cache
@@ -51,7 +52,7 @@ func (d *downTrack) resend(out uint16) {
 		from = d.pub
 	}
 	if p := from.cache.get(h.in); p != nil {
-		d.send(p, out, h.ts)
+		d.send(p, out, h.ts, new(rtp.Header))
 	}
 }
 

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -359,5 +360,53 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	d.layer.choose()
 	if d.layer.target.Load() != layers[2] {
 		t.Fatal("with no layer sending the choice changed")
+	}
+}
+
+// TestFrameHandedOutWhole: a video frame's packets reach a subscriber's
+// queue together, when its last packet (the marker) is read, so that the
+// writer is woken once a frame; a packet after a hole, a retransmission
+// (older than what was read) and padding are handed out at once, after what
+// was gathered; audio is never held.
+func TestFrameHandedOutWhole(t *testing.T) {
+	p, _ := testPublication()
+	d := newDownTrack(p, nil)
+	p.subs = []*downTrack{d}
+	queued := func() []uint16 {
+		var out []uint16
+		for len(d.queue) > 0 {
+			out = append(out, (<-d.queue).Header.SequenceNumber)
+		}
+		return out
+	}
+	marked := func(pkt *packet) *packet { pkt.Header.Marker = true; return pkt }
+	var frame []*packet
+	steps := []struct {
+		pkt  *packet
+		want []uint16
+	}{
+		{vp8(10, 3000, true), nil},
+		{vp8(11, 3000, false), nil},
+		{marked(vp8(12, 3000, false)), []uint16{10, 11, 12}},
+		{vp8(13, 6000, false), nil},
+		{vp8(15, 6000, false), []uint16{13}},     // a hole: 13 goes, 15 waits for its frame
+		{vp8(14, 6000, false), []uint16{15, 14}}, // the hole filled late: a retransmission
+		{marked(vp8(16, 6000, false)), []uint16{16}},
+		{&packet{Packet: media.Packet{Header: rtp.Header{SequenceNumber: 17, Timestamp: 6000}}}, []uint16{17}}, // padding
+		{vp8(18, 9000, false), nil},
+		{vp8(19, 12000, false), []uint16{18}}, // a new timestamp: the frame before lost its marker
+	}
+	for i, s := range steps {
+		frame = p.gather(frame, s.pkt)
+		if got := queued(); !slices.Equal(got, s.want) {
+			t.Fatalf("step %d (packet %d): queued %v, want %v", i, s.pkt.Header.SequenceNumber, got, s.want)
+		}
+	}
+	a := &publication{kind: webrtc.RTPCodecTypeAudio, done: make(chan struct{})}
+	ad := newDownTrack(a, nil)
+	a.subs = []*downTrack{ad}
+	if frame := a.gather(nil, &packet{Packet: media.Packet{Header: rtp.Header{SequenceNumber: 1, Timestamp: 960},
+		Payload: []byte{1}}}); len(frame) != 0 || len(ad.queue) != 1 {
+		t.Fatalf("audio held back: %d gathered, %d queued", len(frame), len(ad.queue))
 	}
 }

@@ -46,6 +46,10 @@ type publication struct {
 	lastPacket  atomic.Int64 // unix nanoseconds; 0 before the first
 	windowBytes int
 	windowStart time.Time
+
+	// The read loop's own: the newest sequence number read.
+	newest  uint16
+	anyRead bool
 }
 
 // rateWindow is how long a publication's bitrate is measured over.
@@ -81,10 +85,12 @@ func newPublication(owner *Member, track *webrtc.TrackRemote) *publication {
 // the track is removed).
 func (p *publication) run() {
 	defer close(p.done)
+	var frame []*packet
 	for {
 		buf := make([]byte, 1500)
 		n, _, err := p.track.Read(buf)
 		if err != nil {
+			p.handOut(frame...)
 			return
 		}
 		var rp rtp.Packet
@@ -96,16 +102,59 @@ func (p *publication) run() {
 		if len(pkt.Payload) > 0 {
 			pkt.Keyframe = p.kind == webrtc.RTPCodecTypeVideo && codec.KeyframeStart(p.mime, pkt.Payload)
 		}
-		p.handOut(pkt)
+		pkt.At = time.Now()
+		frame = p.gather(frame, pkt)
 	}
 }
 
-// handOut caches a packet and gives it to every subscriber.
-func (p *publication) handOut(pkt *packet) {
+// maxFrame bounds the packets of one video frame gathered before they are
+// handed out.
+const maxFrame = 32
+
+// gather hands out a video frame's packets together, when its last packet
+// (the marker bit) comes, so that each subscriber's writer is woken once a
+// frame and sends its packets together; the frame cannot be decoded before
+// its last packet anyway. frame holds the packets gathered so far; gather
+// returns it with pkt added, or empty once handed out. Only packets newer
+// than any before and in sequence are held back: audio, padding, a
+// retransmission, or a packet after a hole go out at once, after what was
+// gathered.
+func (p *publication) gather(frame []*packet, pkt *packet) []*packet {
+	seq := pkt.Header.SequenceNumber
+	if len(frame) > 0 {
+		last := frame[len(frame)-1].Header
+		if last.SequenceNumber+1 != seq || last.Timestamp != pkt.Header.Timestamp {
+			p.handOut(frame...)
+			frame = frame[:0]
+		}
+	}
+	newest := !p.anyRead || seqBefore(p.newest, seq)
+	if newest {
+		p.newest, p.anyRead = seq, true
+	}
+	frame = append(frame, pkt)
+	if p.kind != webrtc.RTPCodecTypeVideo || pkt.Header.Marker || len(pkt.Payload) == 0 || !newest ||
+		len(frame) >= maxFrame {
+		p.handOut(frame...)
+		frame = frame[:0]
+	}
+	return frame
+}
+
+// handOut caches packets and gives them to every subscriber, each
+// subscriber all of them in a row.
+func (p *publication) handOut(pkts ...*packet) {
+	if len(pkts) == 0 {
+		return
+	}
 	now := time.Now()
-	pkt.At = now
 	p.lastPacket.Store(now.UnixNano())
-	p.windowBytes += len(pkt.Payload) + 12
+	for _, pkt := range pkts {
+		if pkt.At.IsZero() {
+			pkt.At = now
+		}
+		p.windowBytes += len(pkt.Payload) + 12
+	}
 	if now.Sub(p.windowStart) >= rateWindow {
 		if !p.windowStart.IsZero() {
 			p.bitrate.Store(int64(float64(p.windowBytes*8) / now.Sub(p.windowStart).Seconds()))
@@ -113,12 +162,18 @@ func (p *publication) handOut(pkt *packet) {
 		p.windowBytes, p.windowStart = 0, now
 	}
 	p.mu.Lock()
-	p.cache.put(pkt)
+	for _, pkt := range pkts {
+		p.cache.put(pkt)
+	}
 	for _, d := range p.subs {
-		d.enqueue(pkt)
+		for _, pkt := range pkts {
+			d.enqueue(pkt)
+		}
 	}
 	for _, k := range p.sinks {
-		k.Enqueue(&pkt.Packet)
+		for _, pkt := range pkts {
+			k.Enqueue(&pkt.Packet)
+		}
 	}
 	p.mu.Unlock()
 }

@@ -29,6 +29,8 @@ type Stage struct {
 	closed  bool
 	subs    []media.Subscriber // besides the members: recorders
 	wg      sync.WaitGroup     // writers and RTCP readers of forwarded tracks
+
+	batcher media.SendBatcher // set before anyone joins; nil: packets go out one by one
 }
 
 // Member is one participant's connection on a stage.
@@ -38,6 +40,7 @@ type Member struct {
 	pc    *webrtc.PeerConnection
 
 	reading sync.WaitGroup // read loops of the member's publications
+	dest    *destination   // where its media goes, for batched sends
 
 	// relay is another node's relay of the stage (JoinRelay); relayed is a
 	// participant of another node whose tracks come over a relay
@@ -87,7 +90,17 @@ func (s *Stage) JoinRelayed(participant string, pc *webrtc.PeerConnection) *Memb
 	return s.join(&Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}, relayed: true})
 }
 
+// WithBatcher has the stage send the packets a subscriber's writer finds
+// queued together through b, the engine's shared media port (see
+// media.Engine.Batcher); nil keeps one write a packet. Call it before
+// anyone joins. It returns the stage.
+func (s *Stage) WithBatcher(b media.SendBatcher) *Stage {
+	s.batcher = b
+	return s
+}
+
 func (s *Stage) join(m *Member) *Member {
+	m.dest = &destination{batcher: s.batcher, pc: m.pc}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
