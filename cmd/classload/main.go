@@ -30,6 +30,10 @@
 //     server's process (-server-pid, from /proc), of this process, and of
 //     the rest of the machine (busy time from /proc/stat less both);
 //
+//   - server-wait-cores, load-wait-cores: time the server's threads and this
+//     process's waited, ready to run, for a CPU, a second (schedstat): above
+//     0, other processes held them back;
+//
 //   - appends, batch, append-ms: the server's appends over the drawing, their
 //     events on average and their time on average (its /metrics);
 //

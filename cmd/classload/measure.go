@@ -18,7 +18,8 @@ type sample struct {
 	server, load, busy                   time.Duration // CPU time
 	appends, appendSeconds, appendEvents float64       // the server's /metrics
 	udpDrops                             int64
-	serverDrops, loadDrops               int64 // at the sockets of the server's process and of this one
+	serverDrops, loadDrops               int64         // at the sockets of the server's process and of this one
+	serverWait, loadWait                 time.Duration // time their threads waited for a CPU, ready to run
 }
 
 // clockTick is the unit of /proc's CPU times (USER_HZ, 100 on Linux).
@@ -49,8 +50,28 @@ func measure(cfg config) (sample, error) {
 	if s.loadDrops, err = socketDrops(strconv.Itoa(os.Getpid())); err != nil {
 		return s, err
 	}
+	if cfg.serverPID > 0 {
+		s.serverWait = runQueueWait(strconv.Itoa(cfg.serverPID))
+	}
+	s.loadWait = runQueueWait(strconv.Itoa(os.Getpid()))
 	err = serverMetrics(cfg.server, &s)
 	return s, err
+}
+
+// runQueueWait returns how long the threads of process pid have waited,
+// ready to run, for a CPU (the second field of each thread's schedstat);
+// threads that ended are not counted.
+func runQueueWait(pid string) time.Duration {
+	tasks, _ := os.ReadDir("/proc/" + pid + "/task")
+	var wait time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/schedstat")
+		if f := strings.Fields(string(b)); err == nil && len(f) >= 2 {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			wait += time.Duration(n)
+		}
+	}
+	return wait
 }
 
 // socketDrops returns the datagrams the kernel dropped at the open UDP
@@ -208,6 +229,8 @@ type result struct {
 	Refused      int     `json:"refused"`
 	ServerCores  float64 `json:"server_cores"`
 	LoadCores    float64 `json:"load_cores"`
+	ServerWait   float64 `json:"server_wait_cores"`
+	LoadWait     float64 `json:"load_wait_cores"`
 	OtherCores   float64 `json:"other_cores"`
 	Appends      float64 `json:"appends"`
 	Batch        float64 `json:"batch"`
@@ -219,9 +242,9 @@ type result struct {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("students=%d parts=%d events/s=%.0f fanout-ms p50=%.1f p95=%.1f p99=%.1f max=%.1f commit-ms p50=%.1f p99=%.1f refused=%d server-cores=%.2f load-cores=%.2f other-cores=%.2f appends=%.0f batch=%.1f append-ms=%.1f udp-drops=%d server-drops=%d load-drops=%d",
+	return fmt.Sprintf("students=%d parts=%d events/s=%.0f fanout-ms p50=%.1f p95=%.1f p99=%.1f max=%.1f commit-ms p50=%.1f p99=%.1f refused=%d server-cores=%.2f server-wait-cores=%.2f load-cores=%.2f load-wait-cores=%.2f other-cores=%.2f appends=%.0f batch=%.1f append-ms=%.1f udp-drops=%d server-drops=%d load-drops=%d",
 		r.Students, r.Parts, r.EventsPerSec, r.FanoutP50, r.FanoutP95, r.FanoutP99, r.FanoutMax, r.CommitP50, r.CommitP99,
-		r.Refused, r.ServerCores, r.LoadCores, r.OtherCores, r.Appends, r.Batch, r.AppendMs, r.UDPDrops, r.ServerDrops, r.LoadDrops)
+		r.Refused, r.ServerCores, r.ServerWait, r.LoadCores, r.LoadWait, r.OtherCores, r.Appends, r.Batch, r.AppendMs, r.UDPDrops, r.ServerDrops, r.LoadDrops)
 }
 
 // summarize computes a class's figures from its boards and the samples
@@ -250,6 +273,8 @@ func summarize(boards []*board, n int, drew time.Duration, before, after sample,
 	r.ServerCores = (after.server - before.server).Seconds() / span
 	r.LoadCores = (after.load - before.load).Seconds() / span
 	r.OtherCores = (after.busy-before.busy).Seconds()/span - r.ServerCores - r.LoadCores
+	r.ServerWait = (after.serverWait - before.serverWait).Seconds() / span
+	r.LoadWait = (after.loadWait - before.loadWait).Seconds() / span
 	r.Appends = after.appends - before.appends
 	if r.Appends > 0 {
 		r.Batch = (after.appendEvents - before.appendEvents) / r.Appends
