@@ -19,31 +19,27 @@
 //
 //   - fanout p50/p95/p99/max ms: a part's send to the moment the last of the
 //     other participants (the teacher and every other student) applied it;
-//
 //   - commit p50/p99 ms: a part's send to its ack, at its sender;
-//
-//   - events/s: parts acknowledged a second over the drawing;
-//
+//   - events/s: parts acknowledged a second, from the first part sent to
+//     the last answer (the span of the figures below too);
 //   - refused: commands refused (rate limits included);
-//
 //   - server-cores, load-cores, other-cores: CPU time a second of the
 //     server's process (-server-pid, from /proc), of this process, and of
 //     the rest of the machine (busy time from /proc/stat less both);
-//
 //   - server-wait-cores, load-wait-cores: time the server's threads and this
 //     process's waited, ready to run, for a CPU, a second (schedstat): above
 //     0, other processes held them back;
-//
-//   - appends, batch, append-ms: the server's appends over the drawing, their
-//     events on average and their time on average (its /metrics);
-//
+//   - appends, batch, append-ms: the server's appends, their events on
+//     average and their time on average (its /metrics);
 //   - udp-drops: datagrams the kernel dropped for full receive buffers, in
-//     the whole system (/proc/net/snmp, RcvbufErrors), over the drawing;
-//     server-drops and load-drops: those of them at the server's sockets and
-//     at this process's (the drops column of /proc/net/udp).
+//     the whole system (/proc/net/snmp, RcvbufErrors); server-drops and
+//     load-drops: those of them at the server's sockets and at this
+//     process's (the drops column of /proc/net/udp).
 //
-//     classroom serve -addr 127.0.0.1:8080 -ice-loopback &
-//     classload -server http://127.0.0.1:8080 -server-pid $! -students 10,30,60
+// For example:
+//
+//	classroom serve -addr 127.0.0.1:8080 -ice-loopback &
+//	classload -server http://127.0.0.1:8080 -server-pid $! -students 10,30,60
 package main
 
 import (
