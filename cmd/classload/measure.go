@@ -219,6 +219,7 @@ func serverMetrics(base string, s *sample) error {
 type result struct {
 	Students     int     `json:"students"`
 	Parts        int     `json:"parts"`
+	Acked        int     `json:"acked"`
 	EventsPerSec float64 `json:"events_per_s"`
 	FanoutP50    float64 `json:"fanout_p50_ms"`
 	FanoutP95    float64 `json:"fanout_p95_ms"`
@@ -261,6 +262,7 @@ func summarize(boards []*board, n int, drew time.Duration, before, after sample,
 			r.Refused += k
 		}
 	}
+	r.Acked = acked
 	r.EventsPerSec = float64(acked) / drew.Seconds()
 	lags := fanout(boards)
 	r.FanoutP50, r.FanoutP95, r.FanoutP99 = ms(quantile(lags, .5)), ms(quantile(lags, .95)), ms(quantile(lags, .99))
