@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"classroom/domain"
 	"classroom/realtime/client"
+	"classroom/realtime/client/drawload"
 )
 
 // How a student draws, after the browser's board: a stroke is sent as
@@ -28,17 +28,14 @@ const (
 )
 
 // board is one participant: its client, when it applied each event, and,
-// for what it drew, when each part went and what the server answered. fold
+// for what it drew, when each part went and what the server answered. Fold
 // runs on the client's receiving goroutine, draw and its answers' reader on
-// their own; mu guards what they share.
+// their own.
 type board struct {
-	epoch time.Time // what times are measured from
-	c     *client.Client
+	drawload.Arrivals // when it applied each event
+	c                 *client.Client
 
-	mu      sync.Mutex
-	first   int64           // the seq of applied[0]
-	applied []time.Duration // when each event from first on was applied
-
+	mu sync.Mutex // guards what draw and its answers' reader share
 	// Written by draw and its answers' reader, read once draw returned.
 	sent    map[uuid.UUID]time.Duration // when each part went
 	acked   map[uuid.UUID]int64         // the seq each part became
@@ -47,30 +44,6 @@ type board struct {
 	parts   int
 	refused map[domain.Code]int
 	err     error // a failure other than a refusal
-}
-
-func (b *board) fold(e domain.Event) {
-	now := time.Since(b.epoch)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.applied) == 0 {
-		b.first = e.Seq
-	}
-	for b.first+int64(len(b.applied)) < e.Seq { // a gap, which the client reports through Err
-		b.applied = append(b.applied, -1)
-	}
-	b.applied = append(b.applied, now)
-}
-
-// appliedAt returns when the board applied event seq, and whether it did.
-func (b *board) appliedAt(seq int64) (time.Duration, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	i := seq - b.first
-	if i < 0 || i >= int64(len(b.applied)) || b.applied[i] < 0 {
-		return 0, false
-	}
-	return b.applied[i], true
 }
 
 // posted is a part sent and not yet answered.
@@ -89,16 +62,16 @@ func (b *board) draw(ctx context.Context, rng *rand.Rand, until time.Time) {
 	reader.Go(func() { b.readAnswers(ctx, answers) })
 	defer reader.Wait()
 	defer close(answers)
-	pen := domain.Point{X: rng.Float64() * 1600, Y: rng.Float64() * 900, Pressure: 0.5}
+	pen := drawload.NewPen(rng)
 	for time.Now().Before(until) && ctx.Err() == nil {
-		if err := b.stroke(ctx, rng, &pen, between(rng, minStroke, maxStroke), answers); err != nil {
+		if err := b.stroke(ctx, rng, pen, drawload.Between(rng, minStroke, maxStroke), answers); err != nil {
 			b.mu.Lock()
 			b.err = err
 			b.mu.Unlock()
 			return
 		}
 		select {
-		case <-time.After(between(rng, minPause, maxPause)):
+		case <-time.After(drawload.Between(rng, minPause, maxPause)):
 		case <-ctx.Done():
 		}
 	}
@@ -116,7 +89,7 @@ func (b *board) readAnswers(ctx context.Context, answers <-chan posted) {
 			b.mu.Unlock()
 			continue
 		}
-		at := time.Since(b.epoch)
+		at := time.Since(b.Epoch)
 		var refusal *domain.Error
 		b.mu.Lock()
 		switch {
@@ -135,9 +108,9 @@ func (b *board) readAnswers(ctx context.Context, answers <-chan posted) {
 
 // stroke sends one stroke's parts, one every 1/partsPerSecond while the
 // pen is down, each without waiting for the one before it to be answered.
-func (b *board) stroke(ctx context.Context, rng *rand.Rand, pen *domain.Point, length time.Duration, answers chan<- posted) error {
+func (b *board) stroke(ctx context.Context, rng *rand.Rand, pen *drawload.Pen, length time.Duration, answers chan<- posted) error {
 	const slot = time.Second / partsPerSecond
-	perSlot := between(rng, minPoints, maxPoints+1)
+	perSlot := drawload.Between(rng, minPoints, maxPoints+1)
 	begun := time.Now()
 	s := domain.StrokeDrawn{Object: uuid.New(), Tool: domain.ToolPen, Color: "#1e40af", Width: 3}
 	var drawn time.Duration // of the stroke, sent so far
@@ -152,14 +125,7 @@ func (b *board) stroke(ctx context.Context, rng *rand.Rand, pen *domain.Point, l
 		now := time.Now()
 		upTo := min(now.Sub(begun), length)
 		n := max(1, int(int64(perSlot)*int64(upTo-drawn)/int64(slot)))
-		pts := make(domain.Points, n)
-		for k := range pts {
-			// Board coordinates to a hundredth, as the board rounds them.
-			pen.X = math.Round((pen.X+rng.Float64()*8-4)*100) / 100
-			pen.Y = math.Round((pen.Y+rng.Float64()*8-4)*100) / 100
-			pen.T = (drawn + (upTo-drawn)*time.Duration(k+1)/time.Duration(n)).Milliseconds()
-			pts[k] = *pen
-		}
+		pts := pen.Part(n, drawn, upTo)
 		drawn = upTo
 		p := s // each part its own payload: the client encodes it as it sends
 		p.Part, p.Points = part, pts
@@ -167,7 +133,7 @@ func (b *board) stroke(ctx context.Context, rng *rand.Rand, pen *domain.Point, l
 			p.Tool, p.Color, p.Width = "", "", 0 // style rides on part 0 only
 		}
 		id := uuid.New()
-		at := time.Since(b.epoch)
+		at := time.Since(b.Epoch)
 		answer, err := b.c.Post(id, &p)
 		if err != nil {
 			return err
@@ -179,9 +145,4 @@ func (b *board) stroke(ctx context.Context, rng *rand.Rand, pen *domain.Point, l
 		answers <- posted{id: id, at: at, answer: answer}
 	}
 	return nil
-}
-
-// between returns a random value in [lo, hi).
-func between[T ~int | ~int64](rng *rand.Rand, lo, hi T) T {
-	return lo + T(rng.Int64N(int64(hi-lo)))
 }

@@ -16,6 +16,7 @@ import (
 
 	"classroom/domain"
 	"classroom/realtime/client"
+	"classroom/realtime/client/drawload"
 )
 
 // lesson is a lesson created on the server, with its two links' tokens.
@@ -75,7 +76,7 @@ func runClass(ctx context.Context, cfg config, n int) (result, error) {
 	epoch := time.Now()
 	boards := make([]*board, n+1) // the teacher first
 	for i := range boards {
-		boards[i] = &board{epoch: epoch}
+		boards[i] = &board{Arrivals: drawload.Arrivals{Epoch: epoch}}
 	}
 	defer inParallel(len(boards), cfg.joinParallel, func(i int) error {
 		if c := boards[i].c; c != nil {
@@ -88,7 +89,7 @@ func runClass(ctx context.Context, cfg config, n int) (result, error) {
 		if i == 0 {
 			tok, name = l.teacher, "Teacher"
 		}
-		c, err := client.Dial(ctx, client.Options{URL: l.wsURL, Token: tok, Name: name, Loopback: true, OnEvent: boards[i].fold})
+		c, err := client.Dial(ctx, client.Options{URL: l.wsURL, Token: tok, Name: name, Loopback: true, OnEvent: boards[i].Fold})
 		if err != nil {
 			return fmt.Errorf("%s joins: %w", name, err)
 		}
@@ -210,7 +211,7 @@ func fanout(boards []*board) []time.Duration {
 				if j == i {
 					continue
 				}
-				if at, ok := other.appliedAt(seq); ok {
+				if at, ok := other.At(seq); ok {
 					lag = max(lag, at-sent)
 				}
 			}
