@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -21,6 +20,7 @@ import (
 	"classroom/domain"
 	"classroom/realtime"
 	"classroom/realtime/client"
+	"classroom/realtime/client/drawload"
 	"classroom/realtime/protocol"
 )
 
@@ -81,15 +81,11 @@ func BenchmarkClassDrawing(b *testing.B) {
 
 // drawer is one participant of the benchmark: its client, when it applied
 // each event, and, for what it sent, when it sent it and how long the ack
-// took. fold runs on the client's receiving goroutine, draw on the
-// benchmark's; mu guards what both touch.
+// took. Fold runs on the client's receiving goroutine, draw on the
+// benchmark's.
 type drawer struct {
-	epoch time.Time // what times are measured from
-	c     *client.Client
-
-	mu      sync.Mutex
-	first   int64           // the seq of applied[0]
-	applied []time.Duration // when each event from first on was applied
+	drawload.Arrivals // when it applied each event
+	c                 *client.Client
 
 	// Owned by draw until it returns.
 	sent    map[uuid.UUID]time.Duration
@@ -101,38 +97,14 @@ type drawer struct {
 	err     error // a failure other than a refusal
 }
 
-func (d *drawer) fold(e domain.Event) {
-	now := time.Since(d.epoch)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.applied) == 0 {
-		d.first = e.Seq
-	}
-	for d.first+int64(len(d.applied)) < e.Seq { // a gap, which the client reports through Err
-		d.applied = append(d.applied, -1)
-	}
-	d.applied = append(d.applied, now)
-}
-
-// appliedAt returns when the drawer applied event seq, and whether it did.
-func (d *drawer) appliedAt(seq int64) (time.Duration, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	i := seq - d.first
-	if i < 0 || i >= int64(len(d.applied)) || d.applied[i] < 0 {
-		return 0, false
-	}
-	return d.applied[i], true
-}
-
 // draw draws strokes, a pause between two, until the time is up.
 func (d *drawer) draw(ctx context.Context, rng *rand.Rand, until time.Time) {
 	d.sent, d.refused = map[uuid.UUID]time.Duration{}, map[domain.Code]int{}
-	pen := domain.Point{X: rng.Float64() * 1600, Y: rng.Float64() * 900, Pressure: 0.5}
+	pen := drawload.NewPen(rng)
 	for time.Now().Before(until) && d.err == nil {
-		d.stroke(ctx, rng, &pen, between(rng, minStroke, maxStroke))
+		d.stroke(ctx, rng, pen, drawload.Between(rng, minStroke, maxStroke))
 		select {
-		case <-time.After(between(rng, minPause, maxPause)):
+		case <-time.After(drawload.Between(rng, minPause, maxPause)):
 		case <-ctx.Done():
 			d.err = ctx.Err()
 		}
@@ -143,9 +115,9 @@ func (d *drawer) draw(ctx context.Context, rng *rand.Rand, until time.Time) {
 // pen is down, and a last one when it lifts. A part waits for the previous
 // one's ack (the only way to keep them in order with client.SendID) and then
 // carries the points drawn meanwhile, as the board's would.
-func (d *drawer) stroke(ctx context.Context, rng *rand.Rand, pen *domain.Point, length time.Duration) {
+func (d *drawer) stroke(ctx context.Context, rng *rand.Rand, pen *drawload.Pen, length time.Duration) {
 	const slot = time.Second / partsPerSecond
-	perSlot := between(rng, minPoints, maxPoints+1) // the pointer's rate, as points a slot
+	perSlot := drawload.Between(rng, minPoints, maxPoints+1) // the pointer's rate, as points a slot
 	begun := time.Now()
 	s := &domain.StrokeDrawn{Object: uuid.New(), Tool: domain.ToolPen, Color: "#1e40af", Width: 3}
 	var drawn time.Duration // of the stroke, sent so far
@@ -164,24 +136,17 @@ func (d *drawer) stroke(ctx context.Context, rng *rand.Rand, pen *domain.Point, 
 		now := time.Now()
 		upTo := min(now.Sub(begun), length)
 		n := max(1, int(int64(perSlot)*int64(upTo-drawn)/int64(slot)))
-		pts := make(domain.Points, n)
-		for k := range pts {
-			// Board coordinates to a hundredth, as the board rounds them.
-			pen.X = math.Round((pen.X+rng.Float64()*8-4)*100) / 100
-			pen.Y = math.Round((pen.Y+rng.Float64()*8-4)*100) / 100
-			pen.T = (drawn + (upTo-drawn)*time.Duration(k+1)/time.Duration(n)).Milliseconds()
-			pts[k] = *pen
-		}
+		pts := pen.Part(n, drawn, upTo)
 		drawn = upTo
 		s.Part, s.Points = part, pts
 		if part == 1 {
 			s.Tool, s.Color, s.Width = "", "", 0 // style rides on part 0 only
 		}
 		id := uuid.New()
-		at := now.Sub(d.epoch)
+		at := now.Sub(d.Epoch)
 		d.sent[id] = at
 		_, err := d.c.SendID(ctx, id, s)
-		acked := time.Since(d.epoch)
+		acked := time.Since(d.Epoch)
 		d.parts++
 		if err != nil {
 			var refusal *domain.Error
@@ -199,11 +164,6 @@ func (d *drawer) stroke(ctx context.Context, rng *rand.Rand, pen *domain.Point, 
 	}
 }
 
-// between returns a random value in [lo, hi).
-func between[T ~int | ~int64](rng *rand.Rand, lo, hi T) T {
-	return lo + T(rng.Int64N(int64(hi-lo)))
-}
-
 func benchClassDrawing(b *testing.B, store string, students int) {
 	reg := prometheus.NewRegistry()
 	// The protocol's rate limits, and the server's metrics to read what it did.
@@ -216,7 +176,7 @@ func benchClassDrawing(b *testing.B, store string, students int) {
 	// whole class at once on two cores takes longer than it is worth.
 	drawers := make([]*drawer, students+1) // the teacher first
 	for i := range drawers {
-		drawers[i] = &drawer{epoch: epoch}
+		drawers[i] = &drawer{Arrivals: drawload.Arrivals{Epoch: epoch}}
 	}
 	defer func() {
 		inParallel(len(drawers), dialAtOnce, func(i int) error {
@@ -231,7 +191,7 @@ func benchClassDrawing(b *testing.B, store string, students int) {
 		if i == 0 {
 			role, name = domain.RoleTeacher, "Teacher"
 		}
-		c, err := ls.join(ctx, role, name, drawers[i].fold)
+		c, err := ls.join(ctx, role, name, drawers[i].Fold)
 		if err != nil {
 			return fmt.Errorf("%s joins: %w", name, err)
 		}
@@ -313,7 +273,7 @@ func benchClassDrawing(b *testing.B, store string, students int) {
 		committedEvents++
 		var lag time.Duration
 		for i, d := range drawers {
-			got, ok := d.appliedAt(e.Seq)
+			got, ok := d.At(e.Seq)
 			if !ok {
 				b.Fatalf("%s never applied event %d", d.c.Participant(), e.Seq)
 			}
@@ -393,7 +353,7 @@ func settle(b *testing.B, ls *lessonServer, drawers []*drawer) inStep {
 			b.Fatalf("%s is out of step: state hash %s at seq %d, the store's %s at %d",
 				d.c.Participant(), got, d.c.Seq(), want.Hash(), want.Seq)
 		}
-		t, _ := d.appliedAt(want.Seq)
+		t, _ := d.At(want.Seq)
 		at = max(at, t)
 	}
 	return inStep{events: events, at: at}

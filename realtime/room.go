@@ -14,7 +14,6 @@ import (
 
 	"classroom/cluster"
 	"classroom/domain"
-	"classroom/eventstore"
 	"classroom/media/recorder"
 	"classroom/media/sfu"
 	"classroom/realtime/protocol"
@@ -79,10 +78,11 @@ type Room struct {
 	broadcast int64 // the last sequence sent to the sessions
 	sessions  map[*session]struct{}
 	lobby     map[*session]chan error // students waiting to be admitted: nil when they may enter, else why not
-	pending   []decided
-	refused   []refusal        // refused commands, answered once the store says they are not resends
-	absent    <-chan time.Time // when to record the leaves of the present with no session
-	leaving   bool             // leaveAbsent is storing leaves: it does not start again inside
+	pending   []decided               // decided, not yet handed to the store (pipeline.go)
+	inflight  *commit                 // the batch the store is committing; nil when none
+	refused   []refusal               // refused commands, answered once the store says they are not resends
+	absent    <-chan time.Time        // when to record the leaves of the present with no session
+	leaving   bool                    // leaveAbsent is storing leaves: it does not start again inside
 	recent    map[uuid.UUID]int64
 	snap      []byte // the latest snapshot encoded, for late joiners
 	snapSeq   int64  // its sequence
@@ -111,6 +111,9 @@ type decided struct {
 	ev     domain.Event
 	origin *submit  // nil for the room's own events (joins, leaves)
 	joiner *session // for a join: the session that must end if it is not stored
+	// resends are the same command sent again before it was stored (a
+	// client that reconnected): they are answered as origin is.
+	resends []*submit
 }
 
 // refusal is a command the rules refused. It may be a resend of a command
@@ -311,12 +314,21 @@ func (r *Room) run(ctx context.Context) {
 	defer follower.Wait()
 	defer stopFollow()
 
-	r.armAbsent()            // then the present who did not come back left
-	r.leaveAbsent(ctx, true) // an ended lesson's, at once: none can come back
-	defer r.refuseQueued()   // first of all once the loop ends
+	r.armAbsent()                // then the present who did not come back left
+	r.leaveAbsent(ctx, true)     // an ended lesson's, at once: none can come back
+	defer r.abandon(errRoomGone) // then no append is left in flight
+	defer r.refuseQueued()       // first of all once the loop ends
 	failures := 0
 	var retry <-chan time.Time // while the state is lost: when to reload it next
 	for {
+		var committed <-chan appended // the store's answer to the batch in flight
+		if r.inflight != nil {
+			committed = r.inflight.done
+		}
+		in := r.in
+		if len(r.pending) >= maxRoomBatch {
+			in = nil // a full batch waits for the one in flight
+		}
 		select {
 		case <-retry:
 			retry = nil
@@ -324,7 +336,9 @@ func (r *Room) run(ctx context.Context) {
 		case <-r.absent:
 			r.absent = nil
 			r.leaveAbsent(ctx, false)
-		case req := <-r.in:
+		case res := <-committed:
+			r.stored(ctx, r.inflight, res)
+		case req := <-in:
 			batch := []request{req}
 		gather:
 			for len(batch) < maxRoomBatch {
@@ -338,11 +352,16 @@ func (r *Room) run(ctx context.Context) {
 			for _, req := range batch {
 				r.handle(ctx, req)
 			}
-			r.flush(ctx)
+			r.pipe(ctx) // decided on while the store commits
 		case last := <-tail:
-			if r.state != nil && last > r.broadcast {
-				r.applyOthers(ctx)
-				r.rejoin(ctx)
+			// The room's own appends move the log too: only a sequence
+			// past what it stores is another server's.
+			if r.state != nil && last > r.top() {
+				r.flush(ctx) // nothing is in flight after it
+				if r.state != nil && last > r.broadcast {
+					r.applyOthers(ctx)
+					r.rejoin(ctx)
+				}
 			}
 		case err := <-lost:
 			r.srv.log.Warn("lesson taken over by another node", "lesson", r.lesson, "err", err)
@@ -500,10 +519,10 @@ func (r *Room) decide(req *submit) {
 		req.s.replyAck(req.id, seq) // a resend of a stored command
 		return
 	}
-	for _, d := range r.pending {
-		if d.ev.ID == req.id {
-			return // the same command twice in one batch: the first one's ack answers both
-		}
+	if d := r.decidedAs(req.id); d != nil {
+		// The same command again before it is stored: answered with it.
+		d.resends = append(d.resends, req)
+		return
 	}
 	if r.link != nil {
 		r.forward(req)
@@ -640,87 +659,6 @@ func (r *Room) updatePeers() {
 	r.peers.Store(&peers)
 }
 
-// flush stores the pending events, then sends them to everyone and answers
-// their senders, then answers the refused commands.
-//
-// No command whose event may be in the log is given a final refusal: when
-// the store fails as a whole (err: some events may have been stored), the
-// sessions that sent them are ended with a retryable error, and their
-// clients resend the commands, with the same ids, once reconnected.
-func (r *Room) flush(ctx context.Context) {
-	defer r.answerRefused(ctx)
-	if len(r.pending) == 0 {
-		return
-	}
-	pending := r.pending
-	r.pending = nil
-	events := make([]domain.Event, len(pending))
-	for i, d := range pending {
-		events[i] = d.ev
-	}
-	start := time.Now()
-	seqs, errs, err := r.append(ctx, events)
-	if err == nil && r.staleDecider(errs) {
-		// Nothing of this lesson was stored: another node decides it now.
-		// The senders resend to it once reconnected.
-		r.fenced = true
-		for _, d := range pending {
-			if d.origin != nil {
-				d.origin.s.kill(errMoved)
-			}
-			if d.joiner != nil {
-				r.drop(d.joiner, errMoved)
-			}
-		}
-		return
-	}
-	if err != nil {
-		lost := domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect")
-		for _, d := range pending {
-			if d.origin != nil {
-				d.origin.s.kill(lost)
-			}
-			if d.joiner != nil {
-				r.drop(d.joiner, lost)
-			}
-		}
-		r.reload(ctx) // drop what was applied in advance
-		// A join or leave of this batch may have been stored all the same:
-		// look for the present with no session again, later.
-		r.armAbsent()
-		return
-	}
-	r.srv.metrics.appendedEvents(len(events), time.Since(start).Seconds())
-	asExpected := true
-	for i := range events {
-		if errs[i] != nil || seqs[i] != events[i].Seq {
-			asExpected = false
-		}
-	}
-	if asExpected {
-		r.publish(events)
-	} else {
-		r.reload(ctx)
-	}
-	defer r.leaveAbsent(ctx, true) // once the answers below are sent
-	for i, d := range pending {
-		switch {
-		case d.joiner != nil && errs[i] != nil:
-			// A participant whose join is not in the log would have every
-			// command refused: end the session, so that it joins again.
-			r.srv.log.Error("storing a join", "lesson", r.lesson, "participant", d.joiner.participant, "err", errs[i])
-			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
-			r.armAbsent()
-		case d.origin == nil:
-		case errs[i] != nil:
-			d.origin.s.replyError(d.ev.ID, errs[i])
-		default:
-			d.origin.s.replyAck(d.ev.ID, seqs[i])
-		}
-	}
-	r.maybeSnapshot()
-}
-
 // append stores events, fenced by the room's lease when it has one.
 func (r *Room) append(ctx context.Context, events []domain.Event) ([]int64, []error, error) {
 	if r.lease.Epoch > 0 {
@@ -753,12 +691,13 @@ func (r *Room) staleDecider(errs []error) bool {
 // lesson, and every request waiting for an answer, with why (retryable):
 // the clients reconnect, and the room opened then finds the lesson's owner.
 func (r *Room) retire(why error) {
+	r.abandon(why)
 	for s := range r.sessions {
 		s.kill(why)
 	}
 	for _, d := range r.pending {
-		if d.origin != nil {
-			d.origin.s.kill(why)
+		for _, s := range d.askers() {
+			s.s.kill(why)
 		}
 	}
 	r.pending = nil
@@ -868,12 +807,10 @@ func (r *Room) drop(s *session, why error) {
 // the state holds its effect already) with an ack of its original sequence,
 // any other with its refusal. One read of the store for all of them, and none
 // when nothing was refused: an accepted command never waits for it.
-func (r *Room) answerRefused(ctx context.Context) {
-	if len(r.refused) == 0 {
+func (r *Room) answerRefused(ctx context.Context, refused []refusal) {
+	if len(refused) == 0 {
 		return
 	}
-	refused := r.refused
-	r.refused = nil
 	ids := make([]uuid.UUID, len(refused))
 	for i, f := range refused {
 		ids[i] = f.req.id
@@ -973,31 +910,6 @@ func (r *Room) remember(id uuid.UUID, seq int64) {
 	r.ring[r.ringAt] = id
 	r.ringAt = (r.ringAt + 1) % len(r.ring)
 	r.recent[id] = seq
-}
-
-// maybeSnapshot stores a snapshot every SnapshotEvery events, in the
-// background, one at a time.
-func (r *Room) maybeSnapshot() {
-	if r.sinceSnap < r.srv.cfg.SnapshotEvery || r.state == nil || !r.saving.CompareAndSwap(false, true) {
-		return
-	}
-	b, err := r.state.MarshalSnapshot()
-	if err != nil {
-		r.saving.Store(false)
-		r.srv.log.Error("encode snapshot", "lesson", r.lesson, "err", err)
-		return
-	}
-	r.sinceSnap = 0
-	seq := r.state.Seq
-	r.snap, r.snapSeq = b, seq
-	r.snapshots.Go(func() {
-		defer r.saving.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := r.srv.cfg.Store.SaveSnapshot(ctx, eventstore.Snapshot{Lesson: r.lesson, Seq: seq, State: b}); err != nil {
-			r.srv.log.Warn("save snapshot", "lesson", r.lesson, "seq", seq, "err", err)
-		}
-	})
 }
 
 // forParticipant returns the events a participant may be sent: all but a

@@ -82,7 +82,7 @@ type Client struct {
 	participant string
 	role        domain.Role
 	resume      string
-	waiters     map[uuid.UUID]chan result
+	waiters     map[uuid.UUID]chan Answer
 	unacked     []command // in the order sent
 	snapshot    []byte    // the parts of a snapshot received so far
 	snapWant    int       // its size; 0 when none is expected
@@ -97,11 +97,6 @@ type Client struct {
 type command struct {
 	id      uuid.UUID
 	payload domain.Payload
-}
-
-type result struct {
-	seq int64
-	err error
 }
 
 // Dial joins a lesson and returns once the client has caught up with it.
@@ -125,7 +120,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{opts: opts, api: webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m)), state: domain.NewState(),
-		waiters: map[uuid.UUID]chan result{}}
+		waiters: map[uuid.UUID]chan Answer{}}
 	if err := c.connect(ctx, opts.Token); err != nil {
 		return nil, err
 	}
@@ -214,8 +209,40 @@ func (c *Client) Send(ctx context.Context, p domain.Payload) (int64, error) {
 // SendID is Send with the command's id chosen by the caller. While the
 // client is disconnected the command waits, and Resume sends it.
 func (c *Client) SendID(ctx context.Context, id uuid.UUID, p domain.Payload) (int64, error) {
-	w := make(chan result, 1)
+	answer, err := c.Post(id, p)
+	if err != nil {
+		return 0, err
+	}
+	select {
+	case a := <-answer:
+		return a.Seq, a.Err
+	case <-ctx.Done():
+		c.forget(id)
+		return 0, ctx.Err()
+	}
+}
+
+// Answer is the server's answer to a command: the sequence of the event it
+// became, or its refusal as a *domain.Error.
+type Answer struct {
+	Seq int64
+	Err error
+}
+
+// Post sends a command with the id chosen by the caller and returns once it
+// is transmitted (or, while the client is disconnected, queued: Resume sends
+// it), without waiting for its answer, which comes on the returned channel,
+// once. So a program sends commands one after another without waiting for
+// each one's acknowledgement, as the board sends a stroke's parts: the
+// server decides them in the order they were posted. An error means the
+// command could not be encoded, and was not sent.
+func (c *Client) Post(id uuid.UUID, p domain.Payload) (<-chan Answer, error) {
 	cmd := command{id: id, payload: p}
+	b, err := cmd.encode()
+	if err != nil {
+		return nil, err
+	}
+	w := make(chan Answer, 1)
 	c.mu.Lock()
 	c.waiters[id] = w
 	c.unacked = append(c.unacked, cmd)
@@ -224,22 +251,21 @@ func (c *Client) SendID(ctx context.Context, id uuid.UUID, p domain.Payload) (in
 	if cn != nil {
 		// If this fails, the connection is going down: the command stays
 		// unacknowledged and Resume sends it again.
-		c.transmit(cn, cmd)
+		cn.events.SendText(string(b))
 	}
-	select {
-	case r := <-w:
-		return r.seq, r.err
-	case <-ctx.Done():
-		c.mu.Lock()
-		delete(c.waiters, id)
-		for i, u := range c.unacked {
-			if u.id == id {
-				c.unacked = append(c.unacked[:i], c.unacked[i+1:]...)
-				break
-			}
+	return w, nil
+}
+
+// forget stops waiting for the answer to command id, and does not resend it.
+func (c *Client) forget(id uuid.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.waiters, id)
+	for i, u := range c.unacked {
+		if u.id == id {
+			c.unacked = append(c.unacked[:i], c.unacked[i+1:]...)
+			break
 		}
-		c.mu.Unlock()
-		return 0, ctx.Err()
 	}
 }
 
@@ -265,11 +291,7 @@ func (c *Client) SendEphemeral(e protocol.Ephemeral) error {
 }
 
 func (c *Client) transmit(cn *conn, cmd command) error {
-	data, err := json.Marshal(cmd.payload)
-	if err != nil {
-		return err
-	}
-	b, err := json.Marshal(protocol.Message{Type: protocol.TypeCommand, ID: cmd.id, Kind: cmd.payload.Kind(), Data: data})
+	b, err := cmd.encode()
 	if err != nil {
 		return err
 	}
@@ -277,6 +299,15 @@ func (c *Client) transmit(cn *conn, cmd command) error {
 		return errors.New("not connected")
 	}
 	return cn.events.SendText(string(b))
+}
+
+// encode returns the command message.
+func (cmd command) encode() ([]byte, error) {
+	data, err := json.Marshal(cmd.payload)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(protocol.Message{Type: protocol.TypeCommand, ID: cmd.id, Kind: cmd.payload.Kind(), Data: data})
 }
 
 // AddTrack sends a media track to the server, renegotiating the connection.

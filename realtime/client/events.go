@@ -56,9 +56,9 @@ func (c *Client) onMessage(b []byte) {
 		}
 		c.mu.Unlock()
 	case protocol.TypeAck:
-		c.settle(m.ID, result{seq: m.Seq})
+		c.settle(m.ID, Answer{Seq: m.Seq})
 	case protocol.TypeError:
-		c.settle(m.ID, result{err: &domain.Error{Code: m.Code, Reason: m.Reason, Message: m.Message}})
+		c.settle(m.ID, Answer{Err: &domain.Error{Code: m.Code, Reason: m.Reason, Message: m.Message}})
 	default:
 		c.fail(fmt.Errorf("unknown message type %q", m.Type))
 	}
@@ -99,7 +99,7 @@ func (c *Client) fail(err error) {
 	c.mu.Unlock()
 }
 
-func (c *Client) settle(id uuid.UUID, r result) {
+func (c *Client) settle(id uuid.UUID, r Answer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, cmd := range c.unacked {

@@ -1,0 +1,288 @@
+package realtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/eventstore"
+)
+
+// The room's pipeline: the room decides the next batch while the store
+// commits the one before it, against the state that includes the batch in
+// flight. One batch is in flight at a time, so the log takes the room's
+// batches in the order they were decided, and the room publishes them in
+// that order. A batch's senders are answered only once it is stored. When a
+// batch is not stored as decided (the store failed, refused an event, or
+// gave other sequence numbers), what was decided on top of it is decided
+// again against the state reloaded from the store: nothing decided against
+// a batch the log does not hold is stored or answered.
+
+// commit is a batch handed to the store: its events, decided in order on
+// the state the batches before it left, with the commands refused among
+// them (answered once it is stored, since it may be why they were refused).
+type commit struct {
+	pending []decided
+	refused []refusal
+	last    int64 // the sequence its last event should get
+	// snap is the state through this batch, encoded when a snapshot was
+	// due; it is saved once the batch is stored.
+	snap  []byte
+	start time.Time
+	done  chan appended // the store's answer, once
+}
+
+// appended is the store's answer to an append.
+type appended struct {
+	seqs []int64
+	errs []error
+	err  error
+}
+
+// askers returns the commands a decided event answers: the one it was
+// decided for and its resends that came meanwhile.
+func (d decided) askers() []*submit {
+	if d.origin == nil {
+		return nil
+	}
+	return append([]*submit{d.origin}, d.resends...)
+}
+
+// decidedAs returns the decided event, pending or in flight, with the
+// command id id.
+func (r *Room) decidedAs(id uuid.UUID) *decided {
+	for i := range r.pending {
+		if r.pending[i].ev.ID == id {
+			return &r.pending[i]
+		}
+	}
+	if r.inflight != nil {
+		for i := range r.inflight.pending {
+			if r.inflight.pending[i].ev.ID == id {
+				return &r.inflight.pending[i]
+			}
+		}
+	}
+	return nil
+}
+
+// top returns the sequence of the last event published or being stored.
+func (r *Room) top() int64 {
+	if r.inflight != nil {
+		return r.inflight.last
+	}
+	return r.broadcast
+}
+
+// pipe hands the pending events to the store when no batch is in flight,
+// without waiting for the commit: stored answers them when it ends. With
+// nothing pending and nothing in flight, the refused commands are answered
+// at once, having been decided against the stored state.
+func (r *Room) pipe(ctx context.Context) {
+	if r.inflight != nil || r.fenced || r.state == nil {
+		return
+	}
+	if len(r.pending) == 0 {
+		refused := r.refused
+		r.refused = nil
+		r.answerRefused(ctx, refused)
+		return
+	}
+	c := &commit{pending: r.pending, refused: r.refused, start: time.Now(), done: make(chan appended, 1)}
+	r.pending, r.refused = nil, nil
+	events := make([]domain.Event, len(c.pending))
+	for i, d := range c.pending {
+		events[i] = d.ev
+	}
+	c.last = events[len(events)-1].Seq
+	if r.sinceSnap+len(events) >= r.srv.cfg.SnapshotEvery && !r.saving.Load() {
+		// The state holds this batch and nothing after it: the snapshot
+		// is of the log as it will be once the batch is stored.
+		b, err := r.state.MarshalSnapshot()
+		if err != nil {
+			r.srv.log.Error("encode snapshot", "lesson", r.lesson, "err", err)
+		}
+		c.snap = b
+	}
+	r.inflight = c
+	// The room owns this goroutine: it waits for its answer before it
+	// stores anything else, and before it lets go of its lease (abandon).
+	go func() {
+		seqs, errs, err := r.append(ctx, events)
+		c.done <- appended{seqs, errs, err}
+	}()
+}
+
+// flush stores every pending event and waits for it: once it returns, the
+// room's state is what the store holds (or nil, when it could not be
+// reloaded), and every command decided so far is answered.
+func (r *Room) flush(ctx context.Context) {
+	r.pipe(ctx)
+	for r.inflight != nil {
+		c := r.inflight
+		r.stored(ctx, c, <-c.done)
+	}
+}
+
+// stored handles the store's answer to the batch in flight: it sends the
+// events to everyone and answers their senders, then hands the next batch
+// to the store.
+//
+// No command whose event may be in the log is given a final refusal: when
+// the store fails as a whole (some events may have been stored), the
+// sessions that sent them are ended with a retryable error, and their
+// clients resend the commands, with the same ids, once reconnected.
+func (r *Room) stored(ctx context.Context, c *commit, res appended) {
+	r.inflight = nil
+	if res.err == nil && r.staleDecider(res.errs) {
+		// Nothing of this lesson was stored: another node decides it now.
+		// The senders resend to it once reconnected; retire ends the
+		// sessions of what was decided on top.
+		r.fenced = true
+		r.endAskers(c, errMoved)
+		r.refused = append(c.refused, r.refused...)
+		return
+	}
+	if res.err != nil {
+		r.endAskers(c, domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect"))
+		r.reload(ctx) // drop what was applied in advance
+		r.redecide(ctx, c.refused)
+		// A join or leave of this batch may have been stored all the same:
+		// look for the present with no session again, later.
+		r.armAbsent()
+		r.pipe(ctx)
+		return
+	}
+	events := make([]domain.Event, len(c.pending))
+	asExpected := true
+	for i, d := range c.pending {
+		events[i] = d.ev
+		if res.errs[i] != nil || res.seqs[i] != d.ev.Seq {
+			asExpected = false
+		}
+	}
+	r.srv.metrics.appendedEvents(len(events), time.Since(c.start).Seconds())
+	if asExpected {
+		r.publish(events)
+		r.saveSnapshot(c)
+	} else {
+		r.srv.log.Info("the store took a batch otherwise than decided; reloading", "lesson", r.lesson, "events", len(events))
+		r.reload(ctx)
+		r.redecide(ctx, c.refused)
+	}
+	for i, d := range c.pending {
+		switch {
+		case d.joiner != nil && res.errs[i] != nil:
+			// A participant whose join is not in the log would have every
+			// command refused: end the session, so that it joins again.
+			r.srv.log.Error("storing a join", "lesson", r.lesson, "participant", d.joiner.participant, "err", res.errs[i])
+			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
+			r.armAbsent()
+		case res.errs[i] != nil:
+			for _, s := range d.askers() {
+				s.s.replyError(s.id, res.errs[i])
+			}
+		default:
+			for _, s := range d.askers() {
+				s.s.replyAck(s.id, res.seqs[i])
+			}
+		}
+	}
+	r.pipe(ctx) // the next batch commits while the refusals are looked up
+	if asExpected {
+		r.answerRefused(ctx, c.refused)
+	}
+	r.leaveAbsent(ctx, true)
+}
+
+// endAskers ends the sessions waiting for the answers of a batch whose
+// fate is unknown or which another node refused, with why (retryable).
+func (r *Room) endAskers(c *commit, why error) {
+	for _, d := range c.pending {
+		for _, s := range d.askers() {
+			s.s.kill(why)
+		}
+		if d.joiner != nil {
+			r.drop(d.joiner, why)
+		}
+	}
+}
+
+// redecide decides again, against the state reloaded from the store, what
+// was decided on top of a batch the store did not take as decided: the
+// pending events and the refusals, the batch's own (refused) first. With no
+// state, their sessions end as any request's does while the room reloads.
+func (r *Room) redecide(ctx context.Context, refused []refusal) {
+	pending := r.pending
+	refused = append(refused, r.refused...)
+	r.pending, r.refused = nil, nil
+	for _, d := range pending {
+		if d.origin != nil {
+			for _, s := range d.askers() {
+				if s.s.ctx.Err() == nil { // an ended session's client resends it
+					r.handle(ctx, s)
+				}
+			}
+			continue
+		}
+		// The room's own event (a join, a leave): decided again, or
+		// dropped when the log no longer allows it.
+		var (
+			ev  domain.Event
+			err error = domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; reconnect")
+		)
+		if r.state != nil {
+			ev, err = domain.Decide(r.state, domain.Command{ID: d.ev.ID, Actor: d.ev.Actor, Role: d.ev.Role, Payload: d.ev.Payload}, r.srv.now())
+		}
+		switch {
+		case err == nil:
+			r.queue(ev, nil)
+			r.pending[len(r.pending)-1].joiner = d.joiner
+		case d.joiner != nil:
+			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
+		}
+	}
+	for _, f := range refused {
+		if f.req.s.ctx.Err() == nil {
+			r.handle(ctx, f.req)
+		}
+	}
+}
+
+// abandon waits for the batch in flight, if any, and ends the sessions
+// waiting for its answers with why: the room stops, and their clients
+// resend once reconnected (a stored command is acknowledged then with its
+// sequence). Nothing is appended after it returns.
+func (r *Room) abandon(why error) {
+	c := r.inflight
+	if c == nil {
+		return
+	}
+	<-c.done
+	r.inflight = nil
+	r.endAskers(c, why)
+	for _, f := range c.refused {
+		f.req.s.kill(why)
+	}
+}
+
+// saveSnapshot stores the snapshot a stored batch carries, in the
+// background, one at a time.
+func (r *Room) saveSnapshot(c *commit) {
+	if c.snap == nil || !r.saving.CompareAndSwap(false, true) {
+		return
+	}
+	r.sinceSnap = 0
+	seq, b := c.last, c.snap
+	r.snap, r.snapSeq = b, seq
+	r.snapshots.Go(func() {
+		defer r.saving.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.srv.cfg.Store.SaveSnapshot(ctx, eventstore.Snapshot{Lesson: r.lesson, Seq: seq, State: b}); err != nil {
+			r.srv.log.Warn("save snapshot", "lesson", r.lesson, "seq", seq, "err", err)
+		}
+	})
+}
