@@ -273,7 +273,7 @@ func (p *Postgres) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID
 }
 
 // readRange reads the events with after < seq <= upto: a bounded keyset range.
-func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
+func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error) {
 	rows, err := p.pool.Query(ctx, `
 		SELECT seq, event_id, version, kind, actor, role, at, data
 		FROM events WHERE lesson_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`, pgUUID(lesson), after, upto)
@@ -281,7 +281,7 @@ func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto 
 		return nil, p.unavailable("read events", err)
 	}
 	defer rows.Close()
-	events := make([]domain.Event, 0, upto-after)
+	events := make([]rawEvent, 0, upto-after)
 	for rows.Next() {
 		var (
 			r    rawEvent
@@ -292,11 +292,7 @@ func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto 
 			return nil, p.unavailable("read events", err)
 		}
 		r.lesson, r.id, r.data = lesson, id.Bytes, data
-		e, err := r.event()
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, e)
+		events = append(events, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, p.unavailable("read events", err)

@@ -311,7 +311,7 @@ func lookupSQLite(ctx context.Context, q interface {
 	})
 }
 
-func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
+func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT seq, event_id, version, kind, actor, role, at, data
 		FROM events WHERE lesson_id = ? AND seq > ? AND seq <= ? ORDER BY seq`, lesson.String(), after, upto)
@@ -319,7 +319,7 @@ func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto in
 		return nil, s.unavailable("read events", err)
 	}
 	defer rows.Close()
-	events := make([]domain.Event, 0, upto-after)
+	events := make([]rawEvent, 0, upto-after)
 	for rows.Next() {
 		var (
 			r    rawEvent
@@ -334,11 +334,7 @@ func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto in
 			return nil, fmt.Errorf("event %d of lesson %s has a corrupt id: %w", r.seq, lesson, err)
 		}
 		r.lesson, r.at, r.data = lesson, time.UnixMicro(at), []byte(data)
-		e, err := r.event()
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, e)
+		events = append(events, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.unavailable("read events", err)
