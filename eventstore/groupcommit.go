@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -269,6 +270,22 @@ func (sq *sequencer) assign(batch []*pending) []*pending {
 	return insert
 }
 
+// errNeedsLookup ends a flush without the lookup that refused an event: the
+// event may be a resend (of a lesson's creation, or under a lease epoch
+// that has passed since), which is answered with its original sequence
+// rather than refused, so only a flush with the lookup may refuse it.
+var errNeedsLookup = errors.New("a refused event may be a resend")
+
+// refusedAny reports whether the sequencer refused an event of batch.
+func refusedAny(batch []*pending) bool {
+	for _, pe := range batch {
+		if pe.err != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // flushTx is one store's statements of a flush, in its transaction. Each
 // step reads into or from the sequencer.
 type flushTx interface {
@@ -290,8 +307,15 @@ type flushTx interface {
 }
 
 // sequence runs a flush's steps in tx, in order, and returns the sequencer
-// that numbered the batch; the caller commits.
-func sequence(ctx context.Context, tx flushTx, batch []*pending) (*sequencer, error) {
+// that numbered the batch; the caller commits. Without lookup it does not
+// look the batch's events up: the insert then fails on the store's unique
+// key when it holds a resend, and sequence returns errNeedsLookup when it
+// refused an event, which may be a resend too; the caller flushes the
+// batch again with lookup.
+func sequence(ctx context.Context, tx flushTx, batch []*pending, lookup bool) (*sequencer, error) {
+	for _, pe := range batch {
+		pe.seq, pe.err = 0, nil
+	}
 	sq := newSequencer()
 	if err := tx.createLessons(ctx, batch, sq); err != nil {
 		return nil, err
@@ -299,13 +323,19 @@ func sequence(ctx context.Context, tx flushTx, batch []*pending) (*sequencer, er
 	if err := tx.readLessons(ctx, batch, sq); err != nil {
 		return nil, err
 	}
-	if err := tx.findStored(ctx, batch, sq); err != nil {
-		return nil, err
+	if lookup {
+		if err := tx.findStored(ctx, batch, sq); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.readFences(ctx, batch, sq); err != nil {
 		return nil, err
 	}
-	if insert := sq.assign(batch); len(insert) > 0 {
+	insert := sq.assign(batch)
+	if !lookup && refusedAny(batch) {
+		return nil, errNeedsLookup
+	}
+	if len(insert) > 0 {
 		if err := tx.insert(ctx, insert, sq); err != nil {
 			return nil, err
 		}

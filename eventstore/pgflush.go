@@ -61,28 +61,12 @@ func (p *Postgres) flush(ctx context.Context, batch []*pending) error {
 	return domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
 }
 
-// errNeedsLookup ends a flush without the lookup that refused an event: the
-// event may be a resend (of a lesson's creation, or under a lease epoch
-// that has passed since), which is answered with its original sequence
-// rather than refused, so only a flush with the lookup may refuse it.
-var errNeedsLookup = errors.New("a refused event may be a resend")
-
 // holdsResend reports whether a flush without the lookup failed because it
 // inserted an event its lesson holds already, or refused one that may be.
 func holdsResend(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.Is(err, errNeedsLookup) ||
 		errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == eventIDKey
-}
-
-// refusedAny reports whether the sequencer refused an event of batch.
-func refusedAny(batch []*pending) bool {
-	for _, pe := range batch {
-		if pe.err != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // flushOnce stores a batch in one transaction of two round trips. The first
