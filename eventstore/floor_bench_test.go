@@ -3,7 +3,6 @@ package eventstore_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -48,19 +47,7 @@ func BenchmarkAppendFloor(b *testing.B) {
 		}
 	})
 	b.Run("sqlite", func(b *testing.B) {
-		dir := b.TempDir()
-		s, err := eventstore.OpenSQLite(context.Background(), dir, quietLogger())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, eventstore.SQLiteFile)+
-			"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxOpenConns(1)
+		s, db := openSQLiteRaw(b)
 		for _, kind := range benchEvents {
 			b.Run(kind.name, func(b *testing.B) {
 				benchFloor(b, s, 1, benchLessons*benchWriters, kind.make, func(ctx context.Context, rows []floorRow) error {
