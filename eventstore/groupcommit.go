@@ -335,7 +335,9 @@ func refusedAny(batch []*pending) bool {
 }
 
 // flushTx is one store's statements of a flush, in its transaction. Each
-// step reads into or from the sequencer.
+// step reads into or from the sequencer. SQLite runs them one by one;
+// PostgreSQL pipelines the same steps in two round trips (see
+// Postgres.flushOnce).
 type flushTx interface {
 	// createLessons creates the lessons the batch's lesson.created events
 	// open, noting those it created in sq.created.
