@@ -3,7 +3,6 @@ package eventstore_test
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -229,12 +228,10 @@ func BenchmarkAppendOffered(b *testing.B) {
 		if n := failed.Load(); n > 0 {
 			b.Fatalf("%d appends failed", n)
 		}
-		slices.Sort(lat)
 		b.ReportMetric(maxRate, "max-events/s")
 		b.ReportMetric(rate, "offered-events/s")
 		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
-		b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-		b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+		reportLatency(b, lat)
 	}
 	b.Run("postgres", func(b *testing.B) { run(b, openPostgres(b)) })
 	b.Run("sqlite", func(b *testing.B) {
