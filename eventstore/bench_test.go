@@ -99,19 +99,7 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	})
 	b.Run("sqlite/naive", func(b *testing.B) {
-		dir := b.TempDir()
-		s, err := eventstore.OpenSQLite(context.Background(), dir, quietLogger())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, eventstore.SQLiteFile)+
-			"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxOpenConns(1) // one writer, queued in Go rather than on the file lock
+		s, db := openSQLiteRaw(b)
 		benchAppend(b, s, func(ctx context.Context, e domain.Event) error {
 			data, err := domain.EncodePayload(e.Payload)
 			if err != nil {
@@ -188,8 +176,13 @@ func benchAppendEvents(b *testing.B, s eventstore.Store, appendOne appendFunc, m
 	if first != nil {
 		b.Fatal(first)
 	}
-	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	reportLatency(b, lat)
+}
+
+// reportLatency reports the p50 and p99 of latencies, which it sorts.
+func reportLatency(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
 	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
 }
@@ -243,4 +236,25 @@ func BenchmarkReadLesson(b *testing.B) {
 			})
 		}
 	}
+}
+
+// openSQLiteRaw opens an SQLite store in a fresh directory and a raw
+// connection to its file, with the store's durability (WAL, synchronous=FULL)
+// and one writer, queued in Go rather than on the file lock. Both are closed
+// when b ends.
+func openSQLiteRaw(b *testing.B) (*eventstore.SQLite, *sql.DB) {
+	dir := b.TempDir()
+	s, err := eventstore.OpenSQLite(context.Background(), dir, quietLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, eventstore.SQLiteFile)+
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	return s, db
 }

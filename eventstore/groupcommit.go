@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -21,7 +22,8 @@ type pending struct {
 	err           error
 }
 
-// call is one Append call's events; done is closed once they have an outcome.
+// call is one Append call's events in one lane; done is closed once they
+// have an outcome.
 type call struct {
 	events []*pending
 	err    error // a failure of the whole flush
@@ -44,14 +46,17 @@ type committer struct {
 	lanes []*lane
 }
 
+// lane is one commit lane. Appends queue their calls under mu and wake the
+// lane's goroutine; an append sleeps once, until its flush is done.
 type lane struct {
 	flush    flushFunc
 	maxBatch int // events in one flush
 
-	in   chan *call // unbuffered: a blocked sender is a queued append
-	quit chan struct{}
-	done chan struct{}
-	once sync.Once
+	mu     sync.Mutex
+	queue  []*call
+	closed bool
+	wake   chan struct{} // holds a token while the queue may be non-empty
+	done   chan struct{}
 }
 
 var errClosed = domain.Errorf(domain.CodeUnavailable, "the event store is closed")
@@ -59,8 +64,7 @@ var errClosed = domain.Errorf(domain.CodeUnavailable, "the event store is closed
 func newCommitter(flush flushFunc, lanes, maxBatch int) *committer {
 	c := &committer{}
 	for range max(lanes, 1) {
-		l := &lane{flush: flush, maxBatch: maxBatch,
-			in: make(chan *call), quit: make(chan struct{}), done: make(chan struct{})}
+		l := &lane{flush: flush, maxBatch: maxBatch, wake: make(chan struct{}, 1), done: make(chan struct{})}
 		c.lanes = append(c.lanes, l)
 		go l.run()
 	}
@@ -74,8 +78,12 @@ func (c *committer) laneOf(lesson uuid.UUID) int { return int(lesson[15]) % len(
 func (c *committer) append(ctx context.Context, fence int64, events []domain.Event) ([]int64, []error, error) {
 	seqs := make([]int64, len(events))
 	errs := make([]error, len(events))
-	all := make([]*pending, len(events))
-	calls := make([]*call, len(c.lanes))
+	all := make([]pending, len(events))
+	var one [1]*call
+	calls := one[:]
+	if len(c.lanes) > 1 {
+		calls = make([]*call, len(c.lanes))
+	}
 	for i, ev := range events {
 		if err := ev.Validate(); err != nil {
 			errs[i] = err
@@ -93,15 +101,15 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 		expect := ev.Seq
 		ev.Seq = 0
 		ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
-		all[i] = &pending{ev: ev, data: data}
+		all[i] = pending{ev: ev, data: data}
 		if fence > 0 {
 			all[i].fence, all[i].expect = fence, expect
 		}
-		n := c.laneOf(ev.Lesson)
+		n := c.laneOf(ev.Lesson) % len(calls)
 		if calls[n] == nil {
 			calls[n] = &call{done: make(chan struct{})}
 		}
-		calls[n].events = append(calls[n].events, all[i])
+		calls[n].events = append(calls[n].events, &all[i])
 	}
 	var queued []*call
 	var failed error
@@ -109,23 +117,25 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 		if cl == nil {
 			continue
 		}
-		l := c.lanes[n]
-		select {
-		case l.in <- cl:
-			queued = append(queued, cl)
-		case <-l.quit:
+		if !c.lanes[n].enqueue(cl) {
 			failed = errClosed
-		case <-ctx.Done():
-			failed = ctx.Err()
-		}
-		if failed != nil {
 			break
 		}
+		queued = append(queued, cl)
 	}
-	// Once queued, the outcome is awaited even if ctx ends: the flush may
-	// already be committing, and its result must not be lost.
+	// A call the lane has not taken yet is withdrawn when ctx ends; once
+	// taken, its outcome is awaited even if ctx ends: the flush may already
+	// be committing, and its result must not be lost.
 	for _, cl := range queued {
-		<-cl.done
+		select {
+		case <-cl.done:
+		case <-ctx.Done():
+			if !c.lanes[c.laneOf(cl.events[0].ev.Lesson)].withdraw(cl) {
+				<-cl.done
+			} else if failed == nil {
+				failed = ctx.Err()
+			}
+		}
 		if cl.err != nil && failed == nil {
 			failed = cl.err
 		}
@@ -133,42 +143,75 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 	if failed != nil {
 		return nil, nil, failed
 	}
-	for i, p := range all {
-		if p != nil {
-			seqs[i], errs[i] = p.seq, p.err
+	for i := range all {
+		if all[i].data != nil { // validated and queued
+			seqs[i], errs[i] = all[i].seq, all[i].err
 		}
 	}
 	return seqs, errs, nil
 }
 
+// enqueue queues a call and wakes the lane; false once the lane is closed.
+func (l *lane) enqueue(cl *call) bool {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return false
+	}
+	l.queue = append(l.queue, cl)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default: // a token is there already
+	}
+	return true
+}
+
+// withdraw removes a call the lane has not taken yet, and reports whether
+// it did; a call it has taken is being committed.
+func (l *lane) withdraw(cl *call) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, q := range l.queue {
+		if q == cl {
+			l.queue = append(l.queue[:i], l.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// take removes calls from the head of the queue, up to maxBatch events
+// (at least one call), and reports whether the lane is closed.
+func (l *lane) take() ([]*call, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, events := 0, 0
+	for n < len(l.queue) && (n == 0 || events+len(l.queue[n].events) <= l.maxBatch) {
+		events += len(l.queue[n].events)
+		n++
+	}
+	calls := make([]*call, n)
+	copy(calls, l.queue)
+	l.queue = append(l.queue[:0], l.queue[n:]...)
+	return calls, l.closed
+}
+
+// run flushes the queue until it is empty whenever it is woken, and ends
+// once the lane is closed and everything queued before is committed.
 func (l *lane) run() {
 	defer close(l.done)
-	for {
-		var first *call
-		select {
-		case first = <-l.in:
-		case <-l.quit:
-			// Commit whatever is still queued, then stop.
-			for {
-				select {
-				case cl := <-l.in:
-					l.commit([]*call{cl})
-				default:
+	for range l.wake {
+		for {
+			calls, closed := l.take()
+			if len(calls) == 0 {
+				if closed {
 					return
 				}
+				break
 			}
+			l.commit(calls)
 		}
-		calls, n := []*call{first}, len(first.events)
-	gather:
-		for n < l.maxBatch {
-			select {
-			case cl := <-l.in:
-				calls, n = append(calls, cl), n+len(cl.events)
-			default:
-				break gather
-			}
-		}
-		l.commit(calls)
 	}
 }
 
@@ -192,7 +235,13 @@ func (l *lane) commit(calls []*call) {
 // close stops accepting appends and waits until the queued ones are committed.
 func (c *committer) close() {
 	for _, l := range c.lanes {
-		l.once.Do(func() { close(l.quit) })
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
 	}
 	for _, l := range c.lanes {
 		<-l.done
@@ -269,8 +318,26 @@ func (sq *sequencer) assign(batch []*pending) []*pending {
 	return insert
 }
 
+// errNeedsLookup ends a flush without the lookup that refused an event: the
+// event may be a resend (of a lesson's creation, or under a lease epoch
+// that has passed since), which is answered with its original sequence
+// rather than refused, so only a flush with the lookup may refuse it.
+var errNeedsLookup = errors.New("a refused event may be a resend")
+
+// refusedAny reports whether the sequencer refused an event of batch.
+func refusedAny(batch []*pending) bool {
+	for _, pe := range batch {
+		if pe.err != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // flushTx is one store's statements of a flush, in its transaction. Each
-// step reads into or from the sequencer.
+// step reads into or from the sequencer. SQLite runs them one by one;
+// PostgreSQL pipelines the same steps in two round trips (see
+// Postgres.flushOnce).
 type flushTx interface {
 	// createLessons creates the lessons the batch's lesson.created events
 	// open, noting those it created in sq.created.
@@ -290,8 +357,15 @@ type flushTx interface {
 }
 
 // sequence runs a flush's steps in tx, in order, and returns the sequencer
-// that numbered the batch; the caller commits.
-func sequence(ctx context.Context, tx flushTx, batch []*pending) (*sequencer, error) {
+// that numbered the batch; the caller commits. Without lookup it does not
+// look the batch's events up: the insert then fails on the store's unique
+// key when it holds a resend, and sequence returns errNeedsLookup when it
+// refused an event, which may be a resend too; the caller flushes the
+// batch again with lookup.
+func sequence(ctx context.Context, tx flushTx, batch []*pending, lookup bool) (*sequencer, error) {
+	for _, pe := range batch {
+		pe.seq, pe.err = 0, nil
+	}
 	sq := newSequencer()
 	if err := tx.createLessons(ctx, batch, sq); err != nil {
 		return nil, err
@@ -299,13 +373,19 @@ func sequence(ctx context.Context, tx flushTx, batch []*pending) (*sequencer, er
 	if err := tx.readLessons(ctx, batch, sq); err != nil {
 		return nil, err
 	}
-	if err := tx.findStored(ctx, batch, sq); err != nil {
-		return nil, err
+	if lookup {
+		if err := tx.findStored(ctx, batch, sq); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.readFences(ctx, batch, sq); err != nil {
 		return nil, err
 	}
-	if insert := sq.assign(batch); len(insert) > 0 {
+	insert := sq.assign(batch)
+	if !lookup && refusedAny(batch) {
+		return nil, errNeedsLookup
+	}
+	if len(insert) > 0 {
 		if err := tx.insert(ctx, insert, sq); err != nil {
 			return nil, err
 		}

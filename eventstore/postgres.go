@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -124,187 +123,6 @@ func (p *Postgres) AppendFenced(ctx context.Context, epoch int64, events ...doma
 		return nil, nil, domain.Errorf(domain.CodeInvalid, "a lease epoch is positive, not %d", epoch)
 	}
 	return p.commit.append(ctx, epoch, events)
-}
-
-// flush commits one batch, retrying when the transaction failed as a whole
-// for a reason that may pass: a lost connection (the database restarted), a
-// deadlock, or another process storing one of the same events first. A retry
-// is always safe, even after a commit whose answer was lost, because events
-// already stored are recognised by their ids.
-func (p *Postgres) flush(ctx context.Context, batch []*pending) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 {
-			p.log.Warn("retrying event store flush", "attempt", attempt, "events", len(batch), "err", err)
-			select {
-			case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
-			case <-ctx.Done():
-				return domain.Errorf(domain.CodeUnavailable, "the event store did not answer in time")
-			}
-		}
-		for _, pe := range batch {
-			pe.seq, pe.err = 0, nil
-		}
-		if err = p.flushOnce(ctx, batch); err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	p.log.Error("event store flush failed", "events", len(batch), "err", err)
-	return domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
-}
-
-// flushOnce stores a batch in one transaction: it creates the lessons the
-// batch opens, locks the batch's lessons, finds the events stored before,
-// inserts the new ones and advances the lessons, then commits and wakes the
-// lessons' waiters.
-func (p *Postgres) flushOnce(ctx context.Context, batch []*pending) error {
-	tx, err := p.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-
-	sq, err := sequence(ctx, pgFlush{tx}, batch)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	sq.publish(p.notify)
-	return nil
-}
-
-// pgFlush is a flush's statements in a PostgreSQL transaction.
-type pgFlush struct{ tx pgx.Tx }
-
-// createLessons creates the lessons that lesson.created events open. A
-// lesson that exists already is not created again; the sequencer then
-// refuses its creation unless the very same event was stored before.
-func (f pgFlush) createLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
-	creates := newLessons(batch)
-	if len(creates) == 0 {
-		return nil
-	}
-	ids := make([]pgtype.UUID, len(creates))
-	titles := make([]string, len(creates))
-	times := make([]time.Time, len(creates))
-	for i, c := range creates {
-		ids[i], times[i] = pgUUID(c.ev.Lesson), c.ev.Time
-		titles[i] = c.ev.Payload.(*domain.LessonCreated).Title
-	}
-	rows, err := f.tx.Query(ctx, `
-		INSERT INTO lessons (id, title, created_at)
-		SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
-		ON CONFLICT (id) DO NOTHING
-		RETURNING id`, ids, titles, times)
-	if err != nil {
-		return fmt.Errorf("create lessons: %w", err)
-	}
-	var id pgtype.UUID
-	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { sq.created[id.Bytes] = true; return nil }); err != nil {
-		return fmt.Errorf("create lessons: %w", err)
-	}
-	return nil
-}
-
-// readLessons locks the batch's lessons' rows, in a fixed order so that
-// two flushes never deadlock on them, and reads their last sequences.
-func (f pgFlush) readLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
-	return f.readPerLesson(ctx, "lock lessons", `SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
-		lessonIDs(batch), sq.last)
-}
-
-// readFences reads the lease epochs of the lessons the batch's fenced events
-// name, with a share lock that a takeover (an update of the lease) waits on
-// until this transaction ends: an epoch read here stays the lesson's until
-// the commit.
-func (f pgFlush) readFences(ctx context.Context, batch []*pending, sq *sequencer) error {
-	fenced := fencedLessons(batch)
-	if len(fenced) == 0 {
-		return nil
-	}
-	return f.readPerLesson(ctx, "read lesson leases", `SELECT lesson_id, epoch FROM lesson_leases WHERE lesson_id = ANY($1) ORDER BY lesson_id FOR SHARE`,
-		fenced, sq.epochs)
-}
-
-// readPerLesson runs query, which selects a lesson id and a number for the
-// lessons of $1, and puts the numbers into into.
-func (f pgFlush) readPerLesson(ctx context.Context, what, query string, lessons []uuid.UUID, into map[uuid.UUID]int64) error {
-	rows, err := f.tx.Query(ctx, query, pgUUIDs(lessons))
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	var id pgtype.UUID
-	var n int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error { into[id.Bytes] = n; return nil }); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
-}
-
-// findStored finds the batch's events stored before, by lesson and id, so
-// that a resend gets its original sequence.
-func (f pgFlush) findStored(ctx context.Context, batch []*pending, sq *sequencer) error {
-	lessonsOf := make([]pgtype.UUID, len(batch))
-	eventIDs := make([]pgtype.UUID, len(batch))
-	for i, pe := range batch {
-		lessonsOf[i], eventIDs[i] = pgUUID(pe.ev.Lesson), pgUUID(pe.ev.ID)
-	}
-	rows, err := f.tx.Query(ctx, `
-		SELECT e.lesson_id, e.event_id, e.seq FROM events e
-		JOIN unnest($1::uuid[], $2::uuid[]) AS b(lesson_id, event_id) USING (lesson_id, event_id)`,
-		lessonsOf, eventIDs)
-	if err != nil {
-		return fmt.Errorf("find stored events: %w", err)
-	}
-	var lesson, id pgtype.UUID
-	var seq int64
-	if _, err := pgx.ForEachRow(rows, []any{&lesson, &id, &seq}, func() error {
-		sq.known[eventKey{lesson.Bytes, id.Bytes}] = seq
-		return nil
-	}); err != nil {
-		return fmt.Errorf("find stored events: %w", err)
-	}
-	return nil
-}
-
-// insert inserts the events the sequencer numbered, advances their
-// lessons' last sequences (and end times) and queues one notification.
-func (f pgFlush) insert(ctx context.Context, insert []*pending, sq *sequencer) error {
-	rows := make([][]any, len(insert))
-	for i, pe := range insert {
-		e := pe.ev
-		rows[i] = []any{pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version), string(e.Kind()), e.Actor, string(e.Role),
-			e.Time, json.RawMessage(pe.data)}
-	}
-	if _, err := f.tx.CopyFrom(ctx, pgx.Identifier{"events"},
-		[]string{"lesson_id", "seq", "event_id", "version", "kind", "actor", "role", "at", "data"},
-		pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("insert events: %w", err)
-	}
-	ends := lessonEnds(insert)
-	upd := make([]pgtype.UUID, 0, len(ends))
-	last := make([]int64, 0, len(ends))
-	ended := make([]*time.Time, 0, len(ends))
-	for id, end := range ends {
-		upd, last, ended = append(upd, pgUUID(id)), append(last, sq.last[id]), append(ended, end)
-	}
-	if _, err := f.tx.Exec(ctx, `
-		UPDATE lessons SET last_seq = v.seq, ended_at = COALESCE(lessons.ended_at, v.ended)
-		FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS v(id, seq, ended)
-		WHERE lessons.id = v.id`, upd, last, ended); err != nil {
-		return fmt.Errorf("advance lessons: %w", err)
-	}
-	// One notification per flush, whatever the number of events: NOTIFY
-	// takes a database-wide lock at commit.
-	if _, err := f.tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, notifyPayload(upd, last)); err != nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	return nil
 }
 
 // pgUUID converts an id for pgx, which encodes pgtype.UUID directly; a
@@ -455,7 +273,7 @@ func (p *Postgres) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID
 }
 
 // readRange reads the events with after < seq <= upto: a bounded keyset range.
-func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
+func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error) {
 	rows, err := p.pool.Query(ctx, `
 		SELECT seq, event_id, version, kind, actor, role, at, data
 		FROM events WHERE lesson_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`, pgUUID(lesson), after, upto)
@@ -463,7 +281,7 @@ func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto 
 		return nil, p.unavailable("read events", err)
 	}
 	defer rows.Close()
-	events := make([]domain.Event, 0, upto-after)
+	events := make([]rawEvent, 0, upto-after)
 	for rows.Next() {
 		var (
 			r    rawEvent
@@ -474,11 +292,7 @@ func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto 
 			return nil, p.unavailable("read events", err)
 		}
 		r.lesson, r.id, r.data = lesson, id.Bytes, data
-		e, err := r.event()
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, e)
+		events = append(events, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, p.unavailable("read events", err)

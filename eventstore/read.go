@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,32 +39,51 @@ func (r rawEvent) event() (domain.Event, error) {
 
 // readPages streams a lesson's events after a sequence number, one bounded
 // keyset range at a time. lastSeq reads the lesson's last sequence (and
-// refuses an unknown lesson); readRange reads after < seq <= upto. When it has
-// read up to the last sequence it looked up, it looks once more, so that a
-// stream reaches what was committed while it ran.
+// refuses an unknown lesson); readRange reads the rows after < seq <= upto.
+// When it has read up to the last sequence it looked up, it looks once more,
+// so that a stream reaches what was committed while it ran.
+//
+// While the consumer takes one page's events, the next page is read from
+// the database, and a page's rows are decoded on every core: decoding is
+// most of a long read's time. At most two pages are held at once, and the
+// goroutines it starts have ended when the stream returns.
 func readPages(ctx context.Context, lesson uuid.UUID, after int64,
 	lastSeq func(context.Context, uuid.UUID) (int64, error),
-	readRange func(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error),
+	readRange func(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error),
 ) iter.Seq2[domain.Event, error] {
 	return func(yield func(domain.Event, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		after := max(after, 0)
 		last, err := lastSeq(ctx, lesson)
 		if err != nil {
 			yield(domain.Event{}, err)
 			return
 		}
+		var next *prefetch
+		defer func() {
+			if next != nil {
+				cancel()
+				next.wait()
+			}
+		}()
 		for {
 			for after < last {
 				upto := min(after+ReadPage, last)
-				events, err := readRange(ctx, lesson, after, upto)
+				if next == nil {
+					next = fetchPage(ctx, lesson, after, upto, readRange)
+				}
+				events, err := next.wait()
+				next = nil
+				if err == nil && int64(len(events)) != upto-after {
+					err = fmt.Errorf("lesson %s: %d events where %d..%d should be", lesson, len(events), after+1, upto)
+				}
 				if err != nil {
 					yield(domain.Event{}, err)
 					return
 				}
-				if int64(len(events)) != upto-after {
-					yield(domain.Event{}, fmt.Errorf("lesson %s: %d events where %d..%d should be",
-						lesson, len(events), after+1, upto))
-					return
+				if upto < last {
+					next = fetchPage(ctx, lesson, upto, min(upto+ReadPage, last), readRange)
 				}
 				for _, e := range events {
 					if !yield(e, nil) {
@@ -82,6 +103,68 @@ func readPages(ctx context.Context, lesson uuid.UUID, after int64,
 			last = newLast
 		}
 	}
+}
+
+// prefetch is a page being read and decoded by its own goroutine.
+type prefetch struct {
+	done   chan struct{}
+	events []domain.Event
+	err    error
+}
+
+// fetchPage starts reading and decoding the events after < seq <= upto.
+func fetchPage(ctx context.Context, lesson uuid.UUID, after, upto int64,
+	readRange func(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error),
+) *prefetch {
+	f := &prefetch{done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		rows, err := readRange(ctx, lesson, after, upto)
+		if err != nil {
+			f.err = err
+			return
+		}
+		f.events, f.err = decodeRows(rows)
+	}()
+	return f
+}
+
+// wait returns the page once it is read and decoded.
+func (f *prefetch) wait() ([]domain.Event, error) {
+	<-f.done
+	return f.events, f.err
+}
+
+// decodeChunk is the fewest rows worth a goroutine of their own.
+const decodeChunk = 256
+
+// decodeRows decodes rows in order, split over the machine's cores, and
+// reports the first corrupt row.
+func decodeRows(rows []rawEvent) ([]domain.Event, error) {
+	events := make([]domain.Event, len(rows))
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(rows)/decodeChunk))
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for part := range parts {
+		lo, hi := part*len(rows)/parts, (part+1)*len(rows)/parts
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				e, err := rows[i].event()
+				if err != nil {
+					errs[part] = err
+					return
+				}
+				events[i] = e
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return events, nil
 }
 
 // lessonColumns are the lessons columns a Lesson is read from, in the order

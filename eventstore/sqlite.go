@@ -15,7 +15,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"classroom/domain"
 	"classroom/migrations"
@@ -98,29 +99,43 @@ func (s *SQLite) Append(ctx context.Context, events ...domain.Event) ([]int64, [
 	return s.commit.append(ctx, 0, events)
 }
 
+// flush commits one batch. Its first attempt does not look the batch's
+// event ids up (see sequence): when the unique key on (lesson_id, event_id)
+// or a refusal says the batch may hold a resend, it is flushed again at once
+// with the lookup.
 func (s *SQLite) flush(ctx context.Context, batch []*pending) error {
-	for _, pe := range batch {
-		pe.seq, pe.err = 0, nil
+	err := s.flushOnce(ctx, batch, false)
+	if err != nil && sqliteHoldsResend(err) {
+		err = s.flushOnce(ctx, batch, true)
 	}
-	if err := s.flushOnce(ctx, batch); err != nil {
+	if err != nil {
 		s.log.Error("event store flush failed", "events", len(batch), "err", err)
 		return domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
 	}
 	return nil
 }
 
+// sqliteHoldsResend reports whether a flush without the lookup failed
+// because it inserted an event its lesson holds already, or refused one that
+// may be a resend.
+func sqliteHoldsResend(err error) bool {
+	var e *sqlite.Error
+	return errors.Is(err, errNeedsLookup) ||
+		errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), "events.event_id")
+}
+
 // flushOnce stores a batch in one transaction: it creates the lessons the
-// batch opens, reads the batch's lessons, finds the events stored before,
-// inserts the new ones and advances the lessons, then commits and wakes the
-// lessons' waiters.
-func (s *SQLite) flushOnce(ctx context.Context, batch []*pending) error {
+// batch opens, reads the batch's lessons, with lookup finds the events
+// stored before, inserts the new ones and advances the lessons, then
+// commits and wakes the lessons' waiters.
+func (s *SQLite) flushOnce(ctx context.Context, batch []*pending, lookup bool) error {
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the one writer
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	sq, err := sequence(ctx, sqliteFlush{tx}, batch)
+	sq, err := sequence(ctx, sqliteFlush{tx}, batch, lookup)
 	if err != nil {
 		return err
 	}
@@ -311,7 +326,7 @@ func lookupSQLite(ctx context.Context, q interface {
 	})
 }
 
-func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
+func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT seq, event_id, version, kind, actor, role, at, data
 		FROM events WHERE lesson_id = ? AND seq > ? AND seq <= ? ORDER BY seq`, lesson.String(), after, upto)
@@ -319,7 +334,7 @@ func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto in
 		return nil, s.unavailable("read events", err)
 	}
 	defer rows.Close()
-	events := make([]domain.Event, 0, upto-after)
+	events := make([]rawEvent, 0, upto-after)
 	for rows.Next() {
 		var (
 			r    rawEvent
@@ -334,11 +349,7 @@ func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto in
 			return nil, fmt.Errorf("event %d of lesson %s has a corrupt id: %w", r.seq, lesson, err)
 		}
 		r.lesson, r.at, r.data = lesson, time.UnixMicro(at), []byte(data)
-		e, err := r.event()
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, e)
+		events = append(events, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.unavailable("read events", err)

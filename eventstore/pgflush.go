@@ -1,0 +1,229 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"classroom/domain"
+)
+
+// eventIDKey is the unique constraint on (lesson_id, event_id): an insert
+// that breaks it holds an event stored before, a resend.
+const eventIDKey = "events_lesson_id_event_id_key"
+
+// flush commits one batch, retrying when the transaction failed as a whole
+// for a reason that may pass: a lost connection (the database restarted), a
+// deadlock, or another process storing one of the same events first. A retry
+// is always safe, even after a commit whose answer was lost, because events
+// already stored are recognised by their ids.
+//
+// A first attempt does not look the batch's event ids up: the unique index
+// on (lesson_id, event_id) finds a resend in the insert itself, which then
+// fails, and the batch is flushed again at once with the lookup; so is a
+// batch in which the sequencer refused an event, which may be a resend too.
+// Resends and refusals are rare (a client reconnecting, a flush retried, a
+// lesson taken over), so most batches save a probe per event.
+func (p *Postgres) flush(ctx context.Context, batch []*pending) error {
+	var err error
+	lookup := false
+	for attempt := 0; attempt < 5; attempt++ {
+		if attempt > 0 {
+			p.log.Warn("retrying event store flush", "attempt", attempt, "events", len(batch), "err", err)
+			select {
+			case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
+			case <-ctx.Done():
+				return domain.Errorf(domain.CodeUnavailable, "the event store did not answer in time")
+			}
+		}
+		if err = p.flushOnce(ctx, batch, lookup); err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if !lookup && holdsResend(err) {
+			lookup = true
+			if err = p.flushOnce(ctx, batch, lookup); err == nil {
+				return nil
+			}
+		}
+		lookup = true // after a failure, the commit may have happened
+	}
+	p.log.Error("event store flush failed", "events", len(batch), "err", err)
+	return domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
+}
+
+// holdsResend reports whether a flush without the lookup failed because it
+// inserted an event its lesson holds already, or refused one that may be.
+func holdsResend(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.Is(err, errNeedsLookup) ||
+		errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == eventIDKey
+}
+
+// flushOnce stores a batch in one transaction of two round trips. The first
+// begins it, creates the lessons the batch opens, locks the batch's lessons'
+// rows (and reads their leases, and with lookup the events stored before);
+// the sequencer then numbers the batch; the second inserts the events,
+// advances the lessons, queues one notification and commits. Then it wakes
+// the lessons' waiters.
+func (p *Postgres) flushOnce(ctx context.Context, batch []*pending, lookup bool) error {
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire a connection: %w", err)
+	}
+	defer conn.Release()
+	for _, pe := range batch {
+		pe.seq, pe.err = 0, nil
+	}
+	sq := newSequencer()
+	if err := conn.SendBatch(ctx, lockBatch(batch, sq, lookup)).Close(); err != nil {
+		return rollback(conn, fmt.Errorf("lock lessons: %w", err))
+	}
+	insert := sq.assign(batch)
+	if !lookup && refusedAny(batch) {
+		return rollback(conn, errNeedsLookup)
+	}
+	if err := conn.SendBatch(ctx, insertBatch(insert, sq)).Close(); err != nil {
+		return rollback(conn, fmt.Errorf("insert events: %w", err))
+	}
+	sq.publish(p.notify)
+	return nil
+}
+
+// rollback ends a failed flush's transaction on conn and returns err. When
+// the rollback itself fails, the pool drops the connection on release, as
+// it does every connection left inside a transaction.
+func rollback(conn *pgxpool.Conn, err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn.Exec(ctx, "ROLLBACK") //nolint:errcheck // see above
+	return err
+}
+
+// lockBatch is a flush's first round trip: it begins the transaction,
+// creates the lessons that lesson.created events open (a lesson that exists
+// already is not created again; the sequencer then refuses its creation
+// unless the very same event was stored before), locks the batch's lessons'
+// rows in a fixed order, so that two flushes never deadlock on them, and
+// reads their last sequences. For fenced events it reads their lessons'
+// lease epochs with a share lock that a takeover (an update of the lease)
+// waits on until the transaction ends: an epoch read here stays the
+// lesson's until the commit. With lookup it reads the sequences of the
+// batch's events stored before, so that a resend gets its original one.
+func lockBatch(batch []*pending, sq *sequencer, lookup bool) *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	if creates := newLessons(batch); len(creates) > 0 {
+		ids := make([]pgtype.UUID, len(creates))
+		titles := make([]string, len(creates))
+		times := make([]time.Time, len(creates))
+		for i, c := range creates {
+			ids[i], times[i] = pgUUID(c.ev.Lesson), c.ev.Time
+			titles[i] = c.ev.Payload.(*domain.LessonCreated).Title
+		}
+		b.Queue(`
+			INSERT INTO lessons (id, title, created_at)
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
+			ON CONFLICT (id) DO NOTHING
+			RETURNING id`, ids, titles, times).Query(func(rows pgx.Rows) error {
+			var id pgtype.UUID
+			_, err := pgx.ForEachRow(rows, []any{&id}, func() error { sq.created[id.Bytes] = true; return nil })
+			return err
+		})
+	}
+	b.Queue(`SELECT id, last_seq FROM lessons WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pgUUIDs(lessonIDs(batch))).
+		Query(scanPerLesson(sq.last))
+	if fenced := fencedLessons(batch); len(fenced) > 0 {
+		b.Queue(`SELECT lesson_id, epoch FROM lesson_leases WHERE lesson_id = ANY($1) ORDER BY lesson_id FOR SHARE`,
+			pgUUIDs(fenced)).Query(scanPerLesson(sq.epochs))
+	}
+	if lookup {
+		lessonsOf := make([]pgtype.UUID, len(batch))
+		eventIDs := make([]pgtype.UUID, len(batch))
+		for i, pe := range batch {
+			lessonsOf[i], eventIDs[i] = pgUUID(pe.ev.Lesson), pgUUID(pe.ev.ID)
+		}
+		b.Queue(`
+			SELECT e.lesson_id, e.event_id, e.seq FROM events e
+			JOIN unnest($1::uuid[], $2::uuid[]) AS b(lesson_id, event_id) USING (lesson_id, event_id)`,
+			lessonsOf, eventIDs).Query(func(rows pgx.Rows) error {
+			var lesson, id pgtype.UUID
+			var seq int64
+			_, err := pgx.ForEachRow(rows, []any{&lesson, &id, &seq}, func() error {
+				sq.known[eventKey{lesson.Bytes, id.Bytes}] = seq
+				return nil
+			})
+			return err
+		})
+	}
+	return b
+}
+
+// scanPerLesson reads rows of a lesson id and a number into into.
+func scanPerLesson(into map[uuid.UUID]int64) func(pgx.Rows) error {
+	return func(rows pgx.Rows) error {
+		var id pgtype.UUID
+		var n int64
+		_, err := pgx.ForEachRow(rows, []any{&id, &n}, func() error { into[id.Bytes] = n; return nil })
+		return err
+	}
+}
+
+// insertBatch is a flush's second round trip: it inserts the events the
+// sequencer numbered in one statement, advances their lessons' last
+// sequences (and end times), queues one notification (NOTIFY takes a
+// database-wide lock at commit, so one per flush, whatever the number of
+// events) and commits.
+func insertBatch(insert []*pending, sq *sequencer) *pgx.Batch {
+	b := &pgx.Batch{}
+	if len(insert) > 0 {
+		n := len(insert)
+		var (
+			lessons, ids         = make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+			seqs                 = make([]int64, n)
+			versions             = make([]int16, n)
+			kinds, actors, roles = make([]string, n), make([]string, n), make([]string, n)
+			times                = make([]time.Time, n)
+			data                 = make([]string, n)
+		)
+		for i, pe := range insert {
+			e := pe.ev
+			lessons[i], seqs[i], ids[i], versions[i] = pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version)
+			kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
+		}
+		b.Queue(`
+			INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data)
+			SELECT l, s, i, v, k, a, r, t, d::json
+			FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::smallint[], $5::text[], $6::text[], $7::text[],
+				$8::timestamptz[], $9::text[]) AS u(l, s, i, v, k, a, r, t, d)`,
+			lessons, seqs, ids, versions, kinds, actors, roles, times, data)
+		ends := lessonEnds(insert)
+		upd := make([]pgtype.UUID, 0, len(ends))
+		last := make([]int64, 0, len(ends))
+		ended := make([]*time.Time, 0, len(ends))
+		for id, end := range ends {
+			upd, last, ended = append(upd, pgUUID(id)), append(last, sq.last[id]), append(ended, end)
+		}
+		b.Queue(`
+			UPDATE lessons SET last_seq = v.seq, ended_at = COALESCE(lessons.ended_at, v.ended)
+			FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS v(id, seq, ended)
+			WHERE lessons.id = v.id`, upd, last, ended)
+		b.Queue(`SELECT pg_notify($1, $2)`, notifyChannel, notifyPayload(upd, last))
+	}
+	b.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() != "COMMIT" {
+			return errors.New("the transaction was rolled back")
+		}
+		return nil
+	})
+	return b
+}
