@@ -48,7 +48,10 @@ func (h *heard) all() []string {
 // everyone back to the main stage, where students are forwarded to no one.
 func TestBreakoutGroupStages(t *testing.T) {
 	dir := t.TempDir()
-	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) { c.RecordingsDir = dir })
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
+		c.RecordingsDir = dir
+		c.SnapshotEvery = 2 // a latecomer's snapshot holds the group chat below
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	teacher, teacherRx := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
@@ -179,6 +182,18 @@ func TestBreakoutGroupStages(t *testing.T) {
 	}
 	if got := teacher.State().Group(groups[0]).Chat; len(got) != 1 || got[0].Text != "group 1 only" {
 		t.Errorf("the teacher's state holds group 1's chat %+v", got)
+	}
+	// A student joining now is sent a snapshot without any group's chat.
+	late := &heard{}
+	latecomer, err := ls.join(ctx, domain.RoleStudent, "Late", late.onEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { latecomer.Close() })
+	for g, id := range groups {
+		if got := latecomer.State().Group(id).Chat; len(got) > 0 {
+			t.Errorf("a latecomer in no group was sent group %d's chat %+v", g+1, got)
+		}
 	}
 
 	// Called back: in a second, everyone is on the main stage again, where
