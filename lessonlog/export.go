@@ -25,7 +25,7 @@ type Format struct {
 
 // FormatNames lists the formats FormatOf knows, by the names they are asked
 // for with.
-const FormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg, attendance.csv, attendance.json, polls.csv"
+const FormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg, attendance.csv, attendance.json, polls.csv, groups.csv"
 
 // FormatOf returns the format of one of FormatNames.
 func FormatOf(name string) (Format, bool) {
@@ -48,6 +48,8 @@ func FormatOf(name string) (Format, bool) {
 		return Format{"attendance.json", "application/json", timeline.WriteAttendanceJSON}, true
 	case "polls.csv":
 		return Format{"polls.csv", "text/csv; charset=utf-8; header=present", timeline.WritePollsCSV}, true
+	case "groups.csv":
+		return Format{"groups.csv", "text/csv; charset=utf-8; header=present", timeline.WriteGroupsCSV}, true
 	}
 	return Format{}, false
 }

@@ -567,7 +567,8 @@ func TestSeqAt(t *testing.T) {
 }
 
 // TestCSVGroups: the CSV timeline says every step of breakout groups in
-// words, with the groups' names, and names a group's board.
+// words, with the groups' names, and names a group's board; groups.csv has a
+// row per step, per member of the groups formed.
 func TestCSVGroups(t *testing.T) {
 	lesson, blue, red := uuid.New(), uuid.New(), uuid.New()
 	st := domain.NewState()
@@ -599,7 +600,7 @@ func TestCSVGroups(t *testing.T) {
 	do("teacher", domain.RoleTeacher, &domain.GroupsFormed{Groups: []domain.GroupPlan{
 		{ID: blue, Name: "Blue", Members: []string{"ana"}}, {ID: red, Name: "Red", Members: []string{"bob"}}}})
 	do("ana", domain.RoleStudent, &domain.StrokeDrawn{Object: uuid.New(), Slide: domain.GroupBoard(blue), Tool: domain.ToolPen,
-		Color: "#000000", Width: 2, Points: domain.Points{{1, 1, 0, 0.5}, {2, 2, 10, 0.5}}})
+		Color: "#000000", Width: 2, Points: domain.Points{{X: 1, Y: 1, Pressure: 0.5}, {X: 2, Y: 2, T: 10, Pressure: 0.5}}})
 	do("ana", domain.RoleStudent, &domain.GroupChatPosted{Group: blue, Text: "hello blue"})
 	do("teacher", domain.RoleTeacher, &domain.GroupJoined{Group: red})
 	do("teacher", domain.RoleTeacher, &domain.GroupJoined{Group: blue, Participant: "bob"})
@@ -635,5 +636,39 @@ func TestCSVGroups(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// groups.csv: a row per step, naming the groups and whom each placed.
+	buf.Reset()
+	if n, err := timeline.WriteGroupsCSV(&buf, fromSlice(events)); err != nil || n != int64(len(events)) {
+		t.Fatalf("groups.csv read %d events of %d: %v", n, len(events), err)
+	}
+	if rows, err = csv.NewReader(&buf).ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rows[0], ","); got != strings.Join(timeline.GroupColumns, ",") {
+		t.Fatalf("header %s", got)
+	}
+	got = nil
+	for _, row := range rows[1:] {
+		got = append(got, strings.Join([]string{row[3], row[5], row[7], row[9], row[10]}, "|"))
+	}
+	want = []string{
+		"groups.formed|Blue|Ms Rivera|Ana|",
+		"groups.formed|Red|Ms Rivera|Bob|",
+		"group.chat.posted|Blue|Ana||hello blue",
+		"group.joined|Red|Ms Rivera|Ms Rivera|",
+		"group.joined|Blue|Ms Rivera|Bob|",
+		"group.left|Red|Ms Rivera|Ms Rivera|",
+		"groups.messaged||Ms Rivera||two minutes",
+		"groups.recalled||Ms Rivera||30",
+		"groups.ended||Ms Rivera||",
+		"group.board.shown|Blue|Ms Rivera||",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("groups.csv rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if rows[3][4] != blue.String() || rows[3][2] != "8" {
+		t.Fatalf("the chat line's row %q, want group %s at seq 8", rows[3], blue)
 	}
 }
