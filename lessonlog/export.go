@@ -85,7 +85,7 @@ func WriteSVGZipOver(w io.Writer, events iter.Seq2[domain.Event, error], pages S
 	var background func(timeline.SlideBoard) (string, error)
 	if pages != nil {
 		background = func(sb timeline.SlideBoard) (string, error) {
-			ct, data, err := pages(sb.Slide.Deck, sb.Slide.Page)
+			ct, data, err := pages(sb.Under.Deck, sb.Under.Page)
 			if err != nil {
 				if domain.ErrorCode(err) == domain.CodeNotFound {
 					return "", nil

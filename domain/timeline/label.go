@@ -124,10 +124,14 @@ func (v *lessonView) where(s domain.Slide) string {
 	return fmt.Sprintf("slide %d of '%s'", s.Page+1, v.deckName(s))
 }
 
-// chapter titles a slide: "Slide 3 — Fractions", "Whiteboard 1".
+// chapter titles a slide: "Slide 3 — Fractions", "Whiteboard 1", "Board
+// of group 'Blue'".
 func (v *lessonView) chapter(s domain.Slide) string {
 	if isBlank(s) {
 		return "Whiteboard " + strconv.Itoa(s.Page+1)
+	}
+	if _, ok := v.groups[s.Deck.String()]; ok {
+		return "Board of " + v.group(s.Deck.String())
 	}
 	return fmt.Sprintf("Slide %d — %s", s.Page+1, v.deckName(s))
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -568,7 +569,8 @@ func TestSeqAt(t *testing.T) {
 
 // TestCSVGroups: the CSV timeline says every step of breakout groups in
 // words, with the groups' names, and names a group's board; groups.csv has a
-// row per step, per member of the groups formed.
+// row per step, per member of the groups formed; the SVG export names a
+// group's board by its group.
 func TestCSVGroups(t *testing.T) {
 	lesson, blue, red := uuid.New(), uuid.New(), uuid.New()
 	st := domain.NewState()
@@ -670,5 +672,27 @@ func TestCSVGroups(t *testing.T) {
 	}
 	if rows[3][4] != blue.String() || rows[3][2] != "8" {
 		t.Fatalf("the chat line's row %q, want group %s at seq 8", rows[3], blue)
+	}
+
+	// The SVG export has the group's board, named and titled by its group,
+	// over the slide it was opened on.
+	var boards []timeline.SlideBoard
+	var blueSVG bytes.Buffer
+	if _, err := timeline.WriteSVG(fromSlice(events), func(sb timeline.SlideBoard) (io.Writer, error) {
+		boards = append(boards, sb)
+		if sb.Slide == domain.GroupBoard(blue) {
+			return &blueSVG, nil
+		}
+		return io.Discard, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"group-blue-" + blue.String()[:8] + ".svg|Board of group 'Blue'|" + (domain.Slide{}).Key()}
+	got = nil
+	for _, sb := range boards {
+		got = append(got, sb.Name+"|"+sb.Title+"|"+sb.Under.Key())
+	}
+	if !slices.Equal(got, want) || !strings.Contains(blueSVG.String(), "<path") {
+		t.Fatalf("boards %q, want %q; the blue board's SVG:\n%s", got, want, blueSVG.String())
 	}
 }
