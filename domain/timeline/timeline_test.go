@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"classroom/domain"
 	"classroom/domain/timeline"
+	"classroom/domain/timeline/timelinetest"
 	"classroom/eventstore"
 	"classroom/lessonlog"
 )
@@ -572,46 +571,11 @@ func TestSeqAt(t *testing.T) {
 // row per step, per member of the groups formed; the SVG export names a
 // group's board by its group.
 func TestCSVGroups(t *testing.T) {
-	lesson, blue, red := uuid.New(), uuid.New(), uuid.New()
-	st := domain.NewState()
-	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	var events []domain.Event
-	add := func(e domain.Event) {
-		e.Seq = int64(len(events) + 1)
-		st.Apply(e)
-		events = append(events, e)
-	}
-	first, err := domain.NewLesson(lesson, uuid.New(), "Groups", at)
+	lesson, err := timelinetest.GroupLesson()
 	if err != nil {
 		t.Fatal(err)
 	}
-	add(first)
-	do := func(actor string, role domain.Role, p domain.Payload) {
-		t.Helper()
-		at = at.Add(time.Second)
-		e, err := domain.Decide(st, domain.Command{ID: uuid.New(), Actor: actor, Role: role, Payload: p}, at)
-		if err != nil {
-			t.Fatalf("%s: %v", p.Kind(), err)
-		}
-		add(e)
-	}
-	do("teacher", domain.RoleTeacher, &domain.ParticipantJoined{Name: "Ms Rivera"})
-	do("ana", domain.RoleStudent, &domain.ParticipantJoined{Name: "Ana"})
-	do("bob", domain.RoleStudent, &domain.ParticipantJoined{Name: "Bob"})
-	do("teacher", domain.RoleTeacher, &domain.LessonStarted{})
-	do("teacher", domain.RoleTeacher, &domain.GroupsFormed{Groups: []domain.GroupPlan{
-		{ID: blue, Name: "Blue", Members: []string{"ana"}}, {ID: red, Name: "Red", Members: []string{"bob"}}}})
-	do("ana", domain.RoleStudent, &domain.StrokeDrawn{Object: uuid.New(), Slide: domain.GroupBoard(blue), Tool: domain.ToolPen,
-		Color: "#000000", Width: 2, Points: domain.Points{{X: 1, Y: 1, Pressure: 0.5}, {X: 2, Y: 2, T: 10, Pressure: 0.5}}})
-	do("ana", domain.RoleStudent, &domain.GroupChatPosted{Group: blue, Text: "hello blue"})
-	do("teacher", domain.RoleTeacher, &domain.GroupJoined{Group: red})
-	do("teacher", domain.RoleTeacher, &domain.GroupJoined{Group: blue, Participant: "bob"})
-	do("teacher", domain.RoleTeacher, &domain.GroupLeft{})
-	do("teacher", domain.RoleTeacher, &domain.GroupsMessaged{Text: "two minutes"})
-	do("teacher", domain.RoleTeacher, &domain.GroupsRecalled{Seconds: 30})
-	do("teacher", domain.RoleTeacher, &domain.GroupsEnded{})
-	do("teacher", domain.RoleTeacher, &domain.GroupBoardShown{Group: blue})
-
+	events, blue := lesson.Events, lesson.Blue
 	var buf bytes.Buffer
 	if _, err := timeline.WriteCSV(&buf, fromSlice(events)); err != nil {
 		t.Fatal(err)
@@ -628,6 +592,7 @@ func TestCSVGroups(t *testing.T) {
 		"Ms Rivera: split the class into 2 groups: 'Blue' (Ana), 'Red' (Bob)",
 		"Ana: drew a stroke on the board of group 'Blue'",
 		"Ana: in group 'Blue': hello blue",
+		"Bob: in group 'Red': =red alone",
 		"Ms Rivera: joined group 'Red'",
 		"Ms Rivera: moved Bob to group 'Blue'",
 		"Ms Rivera: left the group they visited",
@@ -635,6 +600,7 @@ func TestCSVGroups(t *testing.T) {
 		"Ms Rivera: called everyone back in 30 s",
 		"Ms Rivera: ended the groups",
 		"Ms Rivera: showed the board of group 'Blue'",
+		"Ms Rivera: ended the lesson",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -659,6 +625,7 @@ func TestCSVGroups(t *testing.T) {
 		"groups.formed|Blue|Ms Rivera|Ana|",
 		"groups.formed|Red|Ms Rivera|Bob|",
 		"group.chat.posted|Blue|Ana||hello blue",
+		"group.chat.posted|Red|Bob||'=red alone",
 		"group.joined|Red|Ms Rivera|Ms Rivera|",
 		"group.joined|Blue|Ms Rivera|Bob|",
 		"group.left|Red|Ms Rivera|Ms Rivera|",
