@@ -49,7 +49,9 @@ func (v *videoTally) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 }
 
 func (v *videoTally) says(who, publisher string) func() string {
-	return func() string { return fmt.Sprintf("%s has %d video packets of %s", who, v.counter(publisher).Load(), publisher) }
+	return func() string {
+		return fmt.Sprintf("%s has %d video packets of %s", who, v.counter(publisher).Load(), publisher)
+	}
 }
 
 // TestGroupAcrossNodes: two nodes on one PostgreSQL, the teacher and one
