@@ -5,6 +5,7 @@
 // timestamps, its simulcast layer, and the NACKs it answers from the cache.
 // It also offers the tracks on stage to subscribers that are not
 // participants' connections (a recorder: see media.Subscriber). It forwards
-// the tracks of whoever is on stage and nothing of anyone else, and it never
-// waits for a slow subscriber, decodes media, or writes to disk.
+// the tracks of whoever is on stage (or in a breakout group, to the others
+// in that group) and nothing of anyone else, and it never waits for a slow
+// subscriber, decodes media, or writes to disk.
 package sfu
