@@ -6,8 +6,10 @@
 // what they missed over the same channel. A student the lesson's rules hold
 // in the lobby is sent nothing until the log lets them in, and a removal
 // ends the removed participant's sessions in whichever room folds it. A
-// student is sent no other student's answer to an anonymous poll, live, in
-// a catch-up or in a snapshot (domain.HiddenFrom, State.ForStudent).
+// student is sent no other student's answer to an anonymous poll, and no
+// chat line of a breakout group they are not in, live, in a catch-up or in
+// a snapshot (domain.HiddenFrom, State.ForStudent). While breakout groups
+// are open, each is a media stage of its own (groups.go).
 // Encoders and players that speak WHIP and WHEP instead open Streams: a
 // publisher's tracks go on the stage as the teacher's, a viewer is one more
 // subscriber of the stage.

@@ -8,7 +8,8 @@
 // It also offers the tracks on stage to subscribers that are not
 // participants' connections (a recorder: see media.Subscriber), and tells a
 // member's owner of a track its connection negotiated no codec of
-// (OnCodecUnsupported). It forwards the tracks of whoever is on stage and
-// nothing of anyone else, and it never transcodes, waits for a slow
+// (OnCodecUnsupported). It forwards the tracks of whoever is on stage (or in
+// a breakout group, to the others in that group) and nothing of anyone else,
+// and it never transcodes, waits for a slow
 // subscriber, decodes media, or writes to disk.
 package sfu
