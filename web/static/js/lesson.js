@@ -29,7 +29,8 @@ import { tabs } from "./tabs.js";
 import { t } from "./i18n.js";
 import { Controls } from "./controls.js";
 import { Polls } from "./polls.js";
-import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
+import { Groups, groupOf, shownBoard } from "./groups.js";
+import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, describeBoard } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
 // page last reloaded for; it reloads for that version once only.
@@ -70,6 +71,7 @@ class App {
     this.toolbar = new Toolbar(this);
     this.controls = new Controls(this);
     this.polls = new Polls(this);
+    this.groups = new Groups(this);
     this.dirty = new Set();
     this.frame = 0;
   }
@@ -333,6 +335,9 @@ class App {
       case "lesson.started": case "lesson.ended": case "recording.stopped": case "lesson.created":
         this.mark("lesson", "people", "media");
         return;
+      case "groups.formed": case "group.joined": case "group.left": case "groups.ended": case "group.board.shown":
+        this.mark("slide", "people", "media", "draw");
+        return;
       default:
         this.mark("people");
     }
@@ -361,10 +366,11 @@ class App {
       this.renderPeople();
       this.controls.render();
       this.polls.render();
+      this.groups.render();
     }
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
-    if (d.has("slide") || d.has("board")) describeBoard(this.state);
+    if (d.has("slide") || d.has("board")) describeBoard(this.state, this.shown());
     if (this.state.status === "ended") this.showEnded();
   }
 
@@ -408,20 +414,28 @@ class App {
     }
   }
 
+  /** shown is the board this page shows: the group's while in one, else the main room's (shownBoard). */
+  shown() {
+    return shownBoard(this.state, this.lesson, groupOf(this.state, this.me));
+  }
+
   renderSlide() {
     const s = this.state;
-    const { slide: sl, deck, pages, label } = slideInfo(s);
-    $("slide-label").textContent = label;
-    $("prev").disabled = sl.page <= 0;
-    $("next").disabled = sl.page + 1 >= pages;
+    const { slide: sl, pages } = slideInfo(s);
+    const shown = this.shown();
+    $("slide-label").textContent = shown.label;
+    // Page turning moves the main room: not while this page shows a group's board.
+    $("prev").disabled = sl.page <= 0 || !!shown.group;
+    $("next").disabled = sl.page + 1 >= pages || !!shown.group;
     const sel = $("deck");
     sel.replaceChildren(el("option", { value: NIL }, t("Whiteboard")),
       ...(s.decks || []).map((x) => el("option", { value: x.id }, x.name)));
     sel.value = sl.deck;
-    const key = s.slideKey(sl);
+    sel.disabled = !!shown.group;
+    const key = s.slideKey(shown.slide);
     if (this.board && key !== this.slideKey) {
       this.slideKey = key;
-      this.board.show(sl, boardView(s.board(sl), this.me), deck ? pageURL(this.lesson, sl.deck, sl.page) : null);
+      this.board.show(shown.slide, boardView(s.board(shown.slide), this.me), shown.background);
     }
   }
 
@@ -446,9 +460,13 @@ class App {
 
   renderDraw() {
     if (!this.board) return;
-    const can = this.state.status !== "ended" && this.state.canDraw(this.me);
+    // A group's board: its members draw while the groups are open, and the
+    // teacher always; the class does not draw on one the teacher shows it.
+    const { group } = this.shown();
+    const can = this.state.status !== "ended" && (group ? this.role === "teacher" || groupOf(this.state, this.me) === group && (group.members || []).includes(this.me)
+      : this.state.canDraw(this.me));
     this.board.setCanDraw(can);
-    $("draw-note").textContent = can ? "" : t("The teacher has not turned on drawing for you.");
+    $("draw-note").textContent = can ? "" : group ? t("Only the group's members draw on its board.") : t("The teacher has not turned on drawing for you.");
     document.body.classList.toggle("can-draw", can);
   }
 
@@ -498,6 +516,7 @@ class App {
     };
     this.controls.wire();
     this.polls.wire();
+    this.groups.wire();
     $("invite").onclick = () => invite(this, false);
     $("export").onchange = (e) => { exportLesson(this.lesson, this.linkToken || this.token, e.target.value); e.target.value = ""; };
     $("streams").onclick = () => { $("more").open = false; openStreamKeys(this); };

@@ -5,22 +5,26 @@
 // playback position as a fold (state.js), applying events as the clock
 // passes their time. Seeking asks the server for the state at that moment,
 // which it builds from the nearest stored snapshot, then reads the events
-// that follow in pages. Recorded media plays in step (replaymedia.js).
+// that follow in pages. Recorded media plays in step (replaymedia.js). The
+// page follows the main room, or any breakout group the lesson had: then
+// it shows the group's board as it was at the position.
 //
 // For tests it exposes window.replay: {ready, position, duration, state,
-// board, hash(), seek(seconds), play(), pause(), setRate(r), and how many
-// seeks fetched the state (stateFetches), folded the log forward
-// (localSeeks) or back from the state last fetched (checkpointSeeks)}.
+// board, hash(), seek(seconds), play(), pause(), setRate(r), follow(group),
+// and how many seeks fetched the state (stateFetches), folded the log
+// forward (localSeeks) or back from the state last fetched
+// (checkpointSeeks)}.
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
 import { followVideo } from "./videofile.js";
 import { RecordedMedia } from "./replaymedia.js";
 import { showPoll } from "./polls.js";
+import { shownBoard } from "./groups.js";
 import { t, dateTime } from "./i18n.js";
 import { claims } from "./mine.js";
 import { exportLesson } from "./links.js";
-import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
+import { $, el, banner, nameOf, renderPeople, chatItem, appendChat, showChat, boardView, describeBoard } from "./views.js";
 
 const PAGE = 2000; // events read per request
 // A seek forward over at most this many events folds them here, from the
@@ -324,14 +328,14 @@ class Player {
       this.state.apply(e);
       changed = true;
       const d = e.data || {};
-      if (e.kind === "slide.changed" || e.kind === "deck.added") slide = true;
+      if (e.kind === "slide.changed" || e.kind === "deck.added" || e.kind.startsWith("group")) slide = true;
       else if (e.kind === "chat.posted") chat.push(chatItem(this.state, { actor: e.actor, time: e.time, text: d.text }));
       else if (d.slide && this.state.slideKey(d.slide) === this.slideKey) this.board.update(boardView(this.state.board(d.slide), ""), e);
     }
     if (i) this.queue.splice(0, i);
     if (chat.length) appendChat(chat);
     if (slide) this.renderSlide();
-    if (changed) describeBoard(this.state);
+    if (changed) describeBoard(this.state, this.shown());
     if (changed) {
       this.renderPeople();
       this.renderVideos();
@@ -413,14 +417,43 @@ class Player {
     this.renderVideos();
   }
 
+  /**
+   * shown is the board the page shows: the followed group's (while the
+   * lesson has it at the position), else the main room's.
+   */
+  shown() {
+    return shownBoard(this.state, this.lesson, this.follow ? this.state.group(this.follow) : null);
+  }
+
+  /** renderFollow lists the main room and the lesson's groups at the position to follow. */
+  renderFollow() {
+    const b = this.state.breakout;
+    const groups = (b && b.groups) || [];
+    const sel = $("follow");
+    const key = JSON.stringify(groups.map((g) => [g.id, g.name]));
+    if (key !== this.followKey) {
+      this.followKey = key;
+      sel.replaceChildren(el("option", { value: "" }, t("Main room")), ...groups.map((g) => el("option", { value: g.id }, g.name)));
+    }
+    sel.value = this.follow && this.state.group(this.follow) ? this.follow : "";
+    sel.closest("label").hidden = groups.length === 0;
+  }
+
+  /** setFollow follows a group (its id) or the main room (""). */
+  setFollow(group) {
+    this.follow = group;
+    this.renderAll();
+  }
+
   renderSlide() {
-    const { slide, deck, label } = slideInfo(this.state);
+    this.renderFollow();
+    const { slide, background, label } = this.shown();
     $("slide-label").textContent = label;
-    describeBoard(this.state);
+    describeBoard(this.state, { slide, label });
     const key = this.state.slideKey(slide);
     if (key !== this.slideKey) {
       this.slideKey = key;
-      this.board.show(slide, boardView(this.state.board(slide), ""), deck ? pageURL(this.lesson, slide.deck, slide.page) : null);
+      this.board.show(slide, boardView(this.state.board(slide), ""), background);
     }
   }
 
@@ -459,6 +492,7 @@ class Player {
     s.oninput = () => { this.scrubbing = true; $("clock").textContent = `${clockText(Number(s.value))} / ${clockText(this.duration)}`; };
     s.onchange = () => { this.scrubbing = false; this.seek(Number(s.value)); };
     $("speed").onchange = (e) => this.setRate(Number(e.target.value));
+    $("follow").onchange = (e) => this.setFollow(e.target.value);
     if (claims(this.token).role === "teacher") {
       const ex = $("export");
       ex.hidden = false;
@@ -490,6 +524,7 @@ window.replay = {
   play: () => player.play(),
   pause: () => player.pause(),
   setRate: (r) => player.setRate(r),
+  follow: (group) => player.setFollow(group),
   player,
 };
 player.init();

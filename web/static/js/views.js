@@ -108,14 +108,15 @@ export function renderPeople(state, { me = "", actions = null } = {}) {
 }
 
 /**
- * describeBoard puts the text of the current slide's board (its label and
- * its text objects, in drawing order) in #board-text, which screen readers
- * read in place of the canvas.
+ * describeBoard puts the text of the board shown (its label and its text
+ * objects, in drawing order) in #board-text, which screen readers read in
+ * place of the canvas. shown is {slide, label}, the current slide's when
+ * not given.
  */
-export function describeBoard(state) {
+export function describeBoard(state, shown = slideInfo(state)) {
   const list = $("board-text");
   if (!list) return;
-  const { slide, label } = slideInfo(state);
+  const { slide, label } = shown;
   const texts = state.visible(slide).filter((o) => o.kind === "text" && o.text).map((o) => el("li", {}, o.text));
   list.replaceChildren(el("li", {}, label), ...texts);
 }
