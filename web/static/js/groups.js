@@ -60,23 +60,28 @@ export class Groups {
   }
 
   /**
-   * planned returns the teacher's plan, made afresh when there is none: the
-   * present students shuffled into the groups at random, or all of them
-   * still to place by hand. Students gone since are dropped from it.
+   * planned returns the teacher's plan, made afresh when there is none.
+   * At random, the present students are shuffled into the groups, and a
+   * student who comes later joins the smallest group; by hand, they wait
+   * in "Not in a group" until placed. Students gone since are dropped.
    */
   planned() {
     const n = Math.min(MAX_GROUPS, Math.max(1, Math.floor(Number($("groups-count").value) || 1)));
-    const how = $("groups-how").value;
     const here = this.students();
     if (!this.plan || this.plan.length !== n) {
       this.plan = Array.from({ length: n }, (_, i) => ({ id: crypto.randomUUID(), name: t("Group {n}", { n: i + 1 }), members: [] }));
-      if (how === "random") {
-        const shuffled = [...here];
-        for (let i = shuffled.length - 1; i > 0; i--) {
-          const j = Math.floor(Math.random() * (i + 1));
-          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
-        }
-        shuffled.forEach((id, i) => this.plan[i % n].members.push(id));
+      this.seen = new Set();
+    }
+    const fresh = here.filter((id) => !this.seen.has(id));
+    for (const id of fresh) this.seen.add(id);
+    if ($("groups-how").value === "random") {
+      for (let i = fresh.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [fresh[i], fresh[j]] = [fresh[j], fresh[i]];
+      }
+      for (const id of fresh) {
+        const g = this.plan.reduce((a, x) => (x.members.length < a.members.length ? x : a));
+        if (g.members.length < MAX_GROUP_MEMBERS) g.members.push(id);
       }
     }
     for (const g of this.plan) g.members = g.members.filter((id) => here.includes(id));
