@@ -15,7 +15,9 @@ import (
 // everyone back with a countdown, then end the groups. Back in the main
 // room, the teacher can show any group's board to the class. Each step is a
 // command Decide checks and an event Apply folds, so that a replay can
-// follow any group's board.
+// follow any group's board. A chat line said inside a group
+// (group.chat.posted) belongs to that group: it reaches the group's members
+// and the teachers only (HiddenFrom), and the group keeps it (Group.Chat).
 
 // Event kinds of breakout groups. The strings are part of the stored
 // format: never change one.
@@ -27,6 +29,7 @@ const (
 	KindGroupsRecalled  Kind = "groups.recalled"
 	KindGroupsEnded     Kind = "groups.ended"
 	KindGroupBoardShown Kind = "group.board.shown"
+	KindGroupChatPosted Kind = "group.chat.posted"
 )
 
 // Bounds of breakout groups.
@@ -90,6 +93,16 @@ type GroupBoardShown struct {
 	Group uuid.UUID `json:"group"`
 }
 
+// GroupChatPosted is a chat line said inside a group, by one of its members
+// or a teacher. Members is not the sender's to say: Decide sets it to the
+// group's members when the line is said, the students it reaches, so that
+// the stored event tells whom it was for without the state of the time.
+type GroupChatPosted struct {
+	Group   uuid.UUID `json:"group"`
+	Text    string    `json:"text"`
+	Members []string  `json:"members,omitempty"`
+}
+
 func (*GroupsFormed) Kind() Kind    { return KindGroupsFormed }
 func (*GroupJoined) Kind() Kind     { return KindGroupJoined }
 func (*GroupLeft) Kind() Kind       { return KindGroupLeft }
@@ -97,6 +110,7 @@ func (*GroupsMessaged) Kind() Kind  { return KindGroupsMessaged }
 func (*GroupsRecalled) Kind() Kind  { return KindGroupsRecalled }
 func (*GroupsEnded) Kind() Kind     { return KindGroupsEnded }
 func (*GroupBoardShown) Kind() Kind { return KindGroupBoardShown }
+func (*GroupChatPosted) Kind() Kind { return KindGroupChatPosted }
 
 func (p *GroupsFormed) validate() error {
 	if len(p.Groups) == 0 || len(p.Groups) > MaxGroups {
@@ -152,6 +166,20 @@ func (p *GroupsRecalled) validate() error {
 }
 func (*GroupsEnded) validate() error     { return nil }
 func (*GroupBoardShown) validate() error { return nil }
+func (p *GroupChatPosted) validate() error {
+	if p.Group == uuid.Nil {
+		return Errorf(CodeInvalid, "group has no id")
+	}
+	if len(p.Members) > MaxGroupMembers {
+		return Errorf(CodeInvalid, "a group has at most %d members", MaxGroupMembers)
+	}
+	for _, m := range p.Members {
+		if err := checkID("member", m, true); err != nil {
+			return err
+		}
+	}
+	return checkText("chat message", p.Text, 1, MaxChatRunes)
+}
 
 // breakoutPayload returns a zero payload of a breakout kind, or nil.
 func breakoutPayload(k Kind) Payload {
@@ -170,6 +198,8 @@ func breakoutPayload(k Kind) Payload {
 		return &GroupsEnded{}
 	case KindGroupBoardShown:
 		return &GroupBoardShown{}
+	case KindGroupChatPosted:
+		return &GroupChatPosted{}
 	}
 	return nil
 }
@@ -196,6 +226,9 @@ type Group struct {
 	Members  []string  `json:"members"`  // students, in the order they came
 	Visitors []string  `json:"visitors"` // teachers visiting
 	Slide    Slide     `json:"slide"`    // shown under the group's board
+	// Chat is what was said inside the group, the latest
+	// MaxChatMessagesKept lines.
+	Chat []ChatMessage `json:"chat"`
 }
 
 // GroupBoard returns the slide that holds a group's board.
@@ -245,15 +278,55 @@ func (s *State) checkGroupDraw(me *Participant, sl Slide) (bool, error) {
 	return true, nil
 }
 
+// HiddenFromGroup reports whether a participant must not be sent the
+// event: a chat line said inside a group reaches the teachers and the
+// group's members when it was said only.
+func HiddenFromGroup(e Event, participant string, role Role) bool {
+	p, ok := e.Payload.(*GroupChatPosted)
+	return ok && role != RoleTeacher && e.Actor != participant && !slices.Contains(p.Members, participant)
+}
+
+// stampGroupChat returns the payload a group chat line is stored with: the
+// group's members at the time (GroupChatPosted.Members), whatever the
+// sender said. Any other payload is returned as it is.
+func (s *State) stampGroupChat(pl Payload) Payload {
+	p, ok := pl.(*GroupChatPosted)
+	if !ok {
+		return pl
+	}
+	q := *p
+	q.Members = nil
+	if g := s.Group(p.Group); g != nil {
+		q.Members = slices.Clone(g.Members)
+	}
+	return &q
+}
+
 // checkBreakoutCommand checks the commands of breakout groups.
 func (s *State) checkBreakoutCommand(c Command) error {
 	teacher := c.Role == RoleTeacher
 	b := s.Breakout
 	open := b != nil && b.Open
-	if _, ok := c.Payload.(*GroupJoined); !ok && !teacher {
-		return Errorf(CodeForbidden, "only the teacher leads breakout groups")
+	switch c.Payload.(type) {
+	case *GroupJoined, *GroupChatPosted:
+	default:
+		if !teacher {
+			return Errorf(CodeForbidden, "only the teacher leads breakout groups")
+		}
 	}
 	switch p := c.Payload.(type) {
+	case *GroupChatPosted:
+		g := s.Group(p.Group)
+		switch {
+		case !open:
+			return Errorf(CodeConflict, "no groups are open")
+		case g == nil:
+			return Errorf(CodeNotFound, "no group %s", p.Group)
+		case !teacher && !slices.Contains(g.Members, c.Actor):
+			return Errorf(CodeForbidden, "only %s's members chat in it", g.Name)
+		case !s.MayChat(c.Actor):
+			return Errorf(CodeForbidden, "the teacher has switched the chat off")
+		}
 	case *GroupsFormed:
 		if open {
 			return Errorf(CodeConflict, "end the open groups first")
@@ -335,12 +408,21 @@ func (s *State) checkBreakoutCommand(c Command) error {
 func (s *State) applyBreakout(e Event) {
 	b := s.Breakout
 	open := b != nil && b.Open
-	if e.Role != RoleTeacher {
-		if _, ok := e.Payload.(*GroupJoined); !ok {
+	switch e.Payload.(type) {
+	case *GroupJoined, *GroupChatPosted:
+	default:
+		if e.Role != RoleTeacher {
 			return
 		}
 	}
 	switch p := e.Payload.(type) {
+	case *GroupChatPosted:
+		if g := s.Group(p.Group); open && g != nil {
+			g.Chat = append(g.Chat, ChatMessage{Seq: e.Seq, Actor: e.Actor, Time: e.Time, Text: p.Text})
+			if len(g.Chat) > MaxChatMessagesKept {
+				g.Chat = slices.Delete(g.Chat, 0, len(g.Chat)-MaxChatMessagesKept)
+			}
+		}
 	case *GroupsFormed:
 		if open {
 			return

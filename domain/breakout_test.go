@@ -68,3 +68,63 @@ func TestBreakoutGroups(t *testing.T) {
 		t.Fatalf("members %v", p.st.Group(pick).Members)
 	}
 }
+
+func TestGroupChat(t *testing.T) {
+	p := newLive(t, ann, bob, cat)
+	one, two := id("one"), id("two")
+	p.refuseStudent(CodeConflict, ann, &GroupChatPosted{Group: one, Text: "anyone?"}) // no groups yet
+	p.teacher(&GroupsFormed{Groups: []GroupPlan{{ID: one, Name: "One", Members: []string{ann, bob}},
+		{ID: two, Name: "Two", Members: []string{cat}}}})
+	p.refuseStudent(CodeForbidden, cat, &GroupChatPosted{Group: one, Text: "let me in"})
+	p.refuseStudent(CodeNotFound, ann, &GroupChatPosted{Group: id("none"), Text: "hi"})
+	p.refuseStudent(CodeInvalid, ann, &GroupChatPosted{Group: one})
+	p.refuseStudent(CodeInvalid, ann, &GroupChatPosted{Text: "no group"})
+
+	// The sender does not choose whom the line reaches: Decide says.
+	said := p.student(ann, &GroupChatPosted{Group: one, Text: "I'll draw the axes", Members: []string{cat}})
+	if got := said.Payload.(*GroupChatPosted).Members; !slices.Equal(got, []string{ann, bob}) {
+		t.Fatalf("the stored line reaches %v", got)
+	}
+	visit := p.teacher(&GroupChatPosted{Group: two, Text: "How is it going?"})
+	if got := visit.Payload.(*GroupChatPosted).Members; !slices.Equal(got, []string{cat}) {
+		t.Fatalf("the teacher's line reaches %v", got)
+	}
+	for _, c := range []struct {
+		e      Event
+		who    string
+		role   Role
+		hidden bool
+	}{
+		{said, bob, RoleStudent, false}, {said, ann, RoleStudent, false}, {said, cat, RoleStudent, true},
+		{said, teacher, RoleTeacher, false}, {visit, ann, RoleStudent, true}, {visit, cat, RoleStudent, false},
+	} {
+		if HiddenFrom(c.e, c.who, c.role) != c.hidden {
+			t.Errorf("HiddenFrom(%q, %s) = %v", c.e.Payload.(*GroupChatPosted).Text, c.who, !c.hidden)
+		}
+	}
+	if g := p.st.Group(one); len(g.Chat) != 1 || g.Chat[0].Actor != ann || g.Chat[0].Text != "I'll draw the axes" {
+		t.Fatalf("group one's chat %+v", g.Chat)
+	}
+	if len(p.st.Chat) != 0 {
+		t.Fatalf("a group's line reached the lesson's chat: %+v", p.st.Chat)
+	}
+
+	// A student's snapshot holds only their group's chat.
+	before := p.st.Hash()
+	mine := p.st.ForStudent(cat)
+	if len(mine.Group(one).Chat) != 0 || len(mine.Group(two).Chat) != 1 {
+		t.Fatalf("cat is sent the chats %+v and %+v", mine.Group(one).Chat, mine.Group(two).Chat)
+	}
+	if p.st.Hash() != before || len(p.st.Group(one).Chat) != 1 {
+		t.Fatal("ForStudent changed the state")
+	}
+	if theirs := p.st.ForStudent(ann); len(theirs.Group(two).Chat) != 0 || len(theirs.Group(one).Chat) != 1 {
+		t.Fatalf("ann is sent the chats %+v and %+v", theirs.Group(one).Chat, theirs.Group(two).Chat)
+	}
+
+	p.teacher(&ChatPermitted{Allowed: false})
+	p.refuseStudent(CodeForbidden, ann, &GroupChatPosted{Group: one, Text: "hush"})
+	p.teacher(&GroupChatPosted{Group: one, Text: "Five more minutes"})
+	p.teacher(&GroupsEnded{})
+	p.refuseTeacher(CodeConflict, &GroupChatPosted{Group: one, Text: "too late"})
+}

@@ -57,7 +57,7 @@ func Decide(s *State, c Command, now time.Time) (Event, error) {
 		return Event{}, err
 	}
 	return Event{ID: c.ID, Lesson: s.Lesson, Version: EventVersion, Actor: c.Actor, Role: c.Role,
-		Time: serverTime(now), Payload: c.Payload}, nil
+		Time: serverTime(now), Payload: s.stampGroupChat(c.Payload)}, nil
 }
 
 func serverTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
@@ -110,7 +110,8 @@ func (s *State) check(c Command) error {
 		return s.checkControlCommand(c)
 	case *PollAsked, *PollAnswered, *PollClosed, *PollResultsShown:
 		return s.checkPollCommand(c)
-	case *GroupsFormed, *GroupJoined, *GroupLeft, *GroupsMessaged, *GroupsRecalled, *GroupsEnded, *GroupBoardShown:
+	case *GroupsFormed, *GroupJoined, *GroupLeft, *GroupsMessaged, *GroupsRecalled, *GroupsEnded, *GroupBoardShown,
+		*GroupChatPosted:
 		return s.checkBreakoutCommand(c)
 	}
 	return notACommand(c)

@@ -131,6 +131,7 @@ func decideFixtures(tb testing.TB) []decideFixture {
 				{ID: id("g2"), Name: "Two", Members: []string{bob}}}, Seconds: 60})
 			p.teacher(&GroupJoined{Group: id("g1")})
 			p.student(ann, pen("ga", GroupBoard(id("g1")), line(2, 0)))
+			p.student(bob, &GroupChatPosted{Group: id("g2"), Text: "alone here"})
 		}),
 		build(func(p *play) {
 			p.teacher(&GroupsFormed{Groups: []GroupPlan{{ID: id("g1"), Name: "One"}}, Choose: true})
@@ -171,6 +172,7 @@ func FuzzDecide(f *testing.F) {
 		&GroupJoined{Group: id("g2"), Participant: ann}, &GroupJoined{Group: id("g1")}, &GroupLeft{},
 		&GroupsMessaged{Text: "back soon"}, &GroupsRecalled{Seconds: 30}, &GroupsEnded{},
 		&GroupBoardShown{Group: id("g1")}, &GroupBoardShown{}, pen("gb", GroupBoard(id("g2")), line(2, 0)),
+		&GroupChatPosted{Group: id("g1"), Text: "hello group"}, &GroupChatPosted{Group: id("g2"), Text: "hi", Members: []string{cat}},
 	)
 	for i, pl := range payloads {
 		data, err := EncodePayload(pl)

@@ -241,40 +241,6 @@ func (s *State) Poll(id uuid.UUID) *Poll {
 	return nil
 }
 
-// HiddenFrom reports whether a participant must not be sent the event: a
-// student's answer to an anonymous poll reaches the teacher and its author
-// only.
-func HiddenFrom(e Event, participant string, role Role) bool {
-	p, ok := e.Payload.(*PollAnswered)
-	return ok && p.Anonymous && role == RoleStudent && e.Actor != participant
-}
-
-// ForStudent returns a copy of the state as a student may be sent it: of
-// anonymous polls, only their own answers. It returns s itself when nothing
-// is to be left out.
-func (s *State) ForStudent(participant string) *State {
-	if !slices.ContainsFunc(s.Polls, func(p *Poll) bool {
-		return p.Anonymous && slices.ContainsFunc(p.Answers, func(a PollAnswer) bool { return a.Participant != participant })
-	}) {
-		return s
-	}
-	c := *s
-	c.Polls = make([]*Poll, len(s.Polls))
-	for i, p := range s.Polls {
-		if !p.Anonymous {
-			c.Polls[i] = p
-			continue
-		}
-		q := *p
-		q.Answers = nil
-		if a, ok := p.Answer(participant); ok {
-			q.Answers = []PollAnswer{a}
-		}
-		c.Polls[i] = &q
-	}
-	return &c
-}
-
 // checkPollCommand checks asking, answering, closing and showing polls.
 func (s *State) checkPollCommand(c Command) error {
 	teacher := c.Role == RoleTeacher

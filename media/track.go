@@ -21,11 +21,15 @@ type Packet struct {
 }
 
 // Track is a published track on stage as a Subscriber sees it: for a
-// simulcast track, its first layer. Its methods may be called from any
+// simulcast track, its first layer. A track of a breakout group's stage
+// says its group. Its methods may be called from any
 // goroutine.
 type Track interface {
 	// Participant is the publisher's participant id.
 	Participant() string
+	// Group is the breakout group the track is published in, "" for the
+	// lesson's main stage.
+	Group() string
 	// ID is the publisher's track id.
 	ID() string
 	Kind() webrtc.RTPCodecType

@@ -70,6 +70,9 @@ type Room struct {
 	// relayWanted names the nodes that asked for the stage (relay.go).
 	relayWanted chan string
 	muted       map[string]sfu.Muted   // who the stage was last told is muted
+	groups      map[string]string      // who the stage was last told is in which breakout group (groups.go)
+	recallAt    time.Time              // when the groups' call back ends, zero when none counts down
+	recallDue   <-chan time.Time       // fires at recallAt
 	streams     map[string]domain.Role // participants with a live WHIP (teacher, on stage) or WHEP (viewer, present) stream (streams.go)
 	over        chan struct{}          // closed when the lesson has ended, for its streams (streams.go)
 
@@ -324,6 +327,9 @@ func (r *Room) run(ctx context.Context) {
 		case <-r.absent:
 			r.absent = nil
 			r.leaveAbsent(ctx, false)
+		case <-r.recallDue:
+			r.recallDue = nil
+			r.updateStage()
 		case req := <-r.in:
 			batch := []request{req}
 		gather:
@@ -927,8 +933,9 @@ func (r *Room) publish(events []domain.Event) {
 }
 
 // updateStage tells the stage whose media everyone receives (the teachers
-// present, and the student who has the floor) and whose microphone or
-// camera the teacher muted, which reaches no one.
+// present, and the student who has the floor), whose microphone or camera
+// the teacher muted, which reaches no one, and who is in which breakout
+// group's stage.
 func (r *Room) updateStage() {
 	if r.state == nil {
 		return
@@ -960,6 +967,7 @@ func (r *Room) updateStage() {
 		r.muted = muted
 		r.stage.SetMuted(muted)
 	}
+	r.updateGroups()
 }
 
 func (r *Room) remember(id uuid.UUID, seq int64) {

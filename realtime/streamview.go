@@ -15,13 +15,14 @@ import (
 
 	"classroom/domain"
 	"classroom/media"
+	"classroom/media/sfu"
 )
 
 // stageTracks is a subscriber that only notes what is on stage when it
 // subscribes.
 type stageTracks struct{ tracks []media.Track }
 
-func (t *stageTracks) OnStage(tracks []media.Track) { t.tracks = tracks }
+func (t *stageTracks) OnStage(tracks []media.Track) { t.tracks = sfu.MainStage(tracks) }
 func (t *stageTracks) StageClosed()                 {}
 
 // viewQueue is how many packets wait for a WHEP viewer's writer; more are
@@ -185,8 +186,10 @@ func (s *viewSlot) pick(tracks []media.Track) media.Track {
 	return out
 }
 
-// OnStage implements media.Subscriber.
+// OnStage implements media.Subscriber. A viewer, in no breakout group, is
+// shown the main stage.
 func (v *stageView) OnStage(tracks []media.Track) {
+	tracks = sfu.MainStage(tracks)
 	for _, s := range v.slots {
 		s.follow(s.pick(tracks))
 	}

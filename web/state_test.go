@@ -657,7 +657,8 @@ func (g *lessonGen) play() {
 		domain.KindParticipantRemoved, domain.KindMediaMuted, domain.KindMediaUnmuted, domain.KindUnmuteAsked,
 		domain.KindChatPermitted, domain.KindPollAsked, domain.KindPollAnswered, domain.KindPollClosed,
 		domain.KindPollResultsShown, domain.KindGroupsFormed, domain.KindGroupJoined, domain.KindGroupLeft,
-		domain.KindGroupsMessaged, domain.KindGroupsRecalled, domain.KindGroupsEnded, domain.KindGroupBoardShown} {
+		domain.KindGroupsMessaged, domain.KindGroupsRecalled, domain.KindGroupsEnded, domain.KindGroupBoardShown,
+		domain.KindGroupChatPosted} {
 		if g.kinds[k] == 0 {
 			t.Fatalf("the lesson has no accepted %s: the generator does not cover it", k)
 		}
@@ -762,8 +763,10 @@ func (g *lessonGen) group(actor, teacher, student string) {
 			actor = student
 		}
 		g.do(actor, &domain.GroupJoined{Group: some(), Participant: who})
-	case r == 6:
+	case r == 6 && g.rng.IntN(2) == 0:
 		g.do(teacher, &domain.GroupLeft{})
+	case r == 6:
+		g.do(actor, &domain.GroupChatPosted{Group: some(), Text: g.text(1 + g.rng.IntN(20))})
 	case r == 7:
 		if g.rng.IntN(2) == 0 {
 			g.do(teacher, &domain.GroupsMessaged{Text: g.text(1 + g.rng.IntN(20))})
@@ -800,6 +803,9 @@ func (g *lessonGen) groups() {
 		{"teacher", &domain.GroupJoined{Group: two, Participant: "bob"}},
 		{"teacher", &domain.GroupJoined{Group: one}},
 		{"ann", g.stroke(domain.GroupBoard(one), g.id(), 0, 5)},
+		{"ann", &domain.GroupChatPosted{Group: one, Text: "I draw \"the\" axes \u2028 ok?"}},
+		{"Émile", &domain.GroupChatPosted{Group: two, Text: "Émile here"}},
+		{"teacher", &domain.GroupChatPosted{Group: one, Text: "Good start"}},
 		{"teacher", g.stroke(domain.GroupBoard(one), g.id(), 0, 3)},
 		{"teacher", &domain.GroupLeft{}},
 		{"teacher", &domain.GroupsMessaged{Text: "Five minutes \u2028 left"}},

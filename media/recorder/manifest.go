@@ -16,9 +16,13 @@ type Recording struct {
 	Lesson      string `json:"lesson"`
 	Segment     int64  `json:"segment"` // the sequence of the recording.started event
 	Participant string `json:"participant"`
-	Track       string `json:"track"` // the publisher's track id
-	Kind        string `json:"kind"`  // "audio" or "video"
-	Codec       string `json:"codec"` // MIME type
+	// Group is the breakout group the track was published in (its id), or
+	// missing for the lesson's main stage. A track that moves to another
+	// group, or back, goes on in a file of its own.
+	Group string `json:"group,omitempty"`
+	Track string `json:"track"` // the publisher's track id
+	Kind  string `json:"kind"`  // "audio" or "video"
+	Codec string `json:"codec"` // MIME type
 	// Start is when the file's first frame reached the server; End when the
 	// last packet written did. End is missing while the track is being
 	// recorded, and in a file a crash interrupted.

@@ -28,7 +28,8 @@ type Stage interface {
 // Recorder records a lesson's stage, one segment at a time: every track of
 // whoever is on stage, and of whoever comes on stage while a segment lasts,
 // is written to its own WebM file with a JSON manifest beside it (see
-// Recording). To the stage it is one more subscriber. Its methods may be
+// Recording). The tracks of breakout groups' stages are recorded alike,
+// their manifests naming their group. To the stage it is one more subscriber. Its methods may be
 // called from any goroutine.
 type Recorder struct {
 	log *slog.Logger

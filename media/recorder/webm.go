@@ -376,7 +376,7 @@ func (w *trackWriter) open(first *pionmedia.Sample) error {
 		return fmt.Errorf("start a %s file: %w", ext, err)
 	}
 	w.man = Recording{File: name + ext, Lesson: seg.opts.Lesson, Segment: seg.opts.Segment, Participant: track.Participant(),
-		Track: track.ID(), Kind: track.Kind().String(), Codec: codecParams.MimeType, Start: start,
+		Group: track.Group(), Track: track.ID(), Kind: track.Kind().String(), Codec: codecParams.MimeType, Start: start,
 		Width: w.man.Width, Height: w.man.Height, LostFrames: w.man.LostFrames, SkippedFrames: w.man.SkippedFrames,
 		ClockCorrections: w.man.ClockCorrections, ClockOffsetUS: w.man.ClockOffsetUS}
 	w.manPath = filepath.Join(seg.opts.Dir, name+".json")

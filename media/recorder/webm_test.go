@@ -53,6 +53,7 @@ func opusTrack() *testTrack {
 }
 
 func (t *testTrack) Participant() string              { return "teacher" }
+func (t *testTrack) Group() string                    { return "" }
 func (t *testTrack) ID() string                       { return t.kind.String() }
 func (t *testTrack) Kind() webrtc.RTPCodecType        { return t.kind }
 func (t *testTrack) Codec() webrtc.RTPCodecParameters { return t.codec }

@@ -186,6 +186,10 @@ func (p *publication) ID() string {
 	return p.track.ID()
 }
 
+// Group is the breakout group the track is offered in: none, for a
+// publication offered as itself (see groupTrack).
+func (p *publication) Group() string { return "" }
+
 func (p *publication) Kind() webrtc.RTPCodecType        { return p.kind }
 func (p *publication) Codec() webrtc.RTPCodecParameters { return p.codec }
 

@@ -15,6 +15,12 @@ import (
 // forwarded to everyone else (the teacher, and the student who has the
 // floor). Nothing of anyone else is forwarded, whatever they send.
 //
+// While breakout groups are open, each group is a stage of its own
+// (SetGroups): every track of a participant in a group (its members and the
+// teacher visiting it) is forwarded to the others in that group, and to
+// nobody else; a participant in a group is sent nothing of the main room's
+// stage. Those in no group follow the main stage's rule above.
+//
 // The stage adds forwarded tracks to subscribers' PeerConnections and
 // removes them; the owner of each PeerConnection renegotiates when pion
 // says it is needed. It also offers the tracks on stage to subscribers that
@@ -25,10 +31,14 @@ type Stage struct {
 	mu      sync.Mutex
 	members map[*Member]struct{}
 	onStage map[string]bool
-	muted   map[string]Muted // media held back whoever is on stage
+	groups  map[string]string // participant → the breakout group they are in; absent: the main room
+	muted   map[string]Muted  // media held back whoever is on stage
 	closed  bool
 	subs    []media.Subscriber // besides the members: recorders
-	wg      sync.WaitGroup     // writers and RTCP readers of forwarded tracks
+	// labelled holds the track each publication in a group is offered to
+	// subscribers as, so that it stays the same track while its group does.
+	labelled map[*publication]*groupTrack
+	wg       sync.WaitGroup // writers and RTCP readers of forwarded tracks
 }
 
 // Member is one participant's connection on a stage.
@@ -107,6 +117,18 @@ func (s *Stage) SetOnStage(participants ...string) {
 	for _, p := range participants {
 		s.onStage[p] = true
 	}
+	s.reconcile()
+}
+
+// SetGroups says who is in a breakout group: participant → group, anyone
+// absent being in the main room. The tracks of a participant in a group are
+// forwarded to the others in the same group only, and they are sent only
+// those; a move from one stage to another takes the tracks from the
+// connections they no longer reach and adds them to the new ones.
+func (s *Stage) SetGroups(groups map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups = maps.Clone(groups)
 	s.reconcile()
 }
 
@@ -212,11 +234,20 @@ func (s *Stage) reconcile() {
 	s.tellSubscribers()
 }
 
-// staged reports whether pub is a live track of someone on stage: what is
-// forwarded to everyone else, and offered to subscribers.
+// staged reports whether pub is a live track of someone on the main stage:
+// what is forwarded to everyone else in the main room, and offered to
+// subscribers.
 func (s *Stage) staged(pub *publication) bool {
 	o := pub.owner
-	if s.closed || o.left || !s.onStage[o.id] {
+	return s.onStage[o.id] && s.groups[o.id] == "" && s.live(pub)
+}
+
+// live reports whether pub is a track its owner is sending the stage and
+// may be forwarded: the owner is a member, the track has not ended, and the
+// teacher has not muted it.
+func (s *Stage) live(pub *publication) bool {
+	o := pub.owner
+	if s.closed || o.left {
 		return false
 	}
 	if m := s.muted[o.id]; m.Audio && pub.kind == webrtc.RTPCodecTypeAudio || m.Video && pub.kind == webrtc.RTPCodecTypeVideo {
@@ -231,13 +262,25 @@ func (s *Stage) staged(pub *publication) bool {
 	return live && containsPub(o.pubs, pub)
 }
 
-// forwarded reports whether pub should reach sub now.
+// forwarded reports whether pub should reach sub now: a track of the main
+// stage to those in the main room, a track in a group to the others in the
+// group; another node's relay takes both, its node deciding whom they
+// reach by the same rules.
 func (s *Stage) forwarded(pub *publication, sub *Member) bool {
 	o := pub.owner
-	if sub.relayed || (sub.relay && o.relayed) {
+	if sub.relayed || (sub.relay && o.relayed) || sub.left || o == sub || o.id == sub.id {
 		return false
 	}
-	return !sub.left && o != sub && o.id != sub.id && s.staged(pub)
+	group := s.groups[o.id]
+	switch {
+	case sub.relay:
+		return (group != "" || s.onStage[o.id]) && s.live(pub)
+	case group != s.groups[sub.id]:
+		return false
+	case group != "":
+		return s.live(pub)
+	}
+	return s.staged(pub)
 }
 
 func containsPub(pubs []*publication, p *publication) bool {

@@ -46,11 +46,15 @@ func (s *Stage) tellSubscribers() {
 }
 
 // tracksOnStage returns the first layer of every live track of everyone on
-// stage: what subscribers are offered. Called with s.mu held.
+// the main stage, and of everyone in a breakout group labelled with the
+// group (media.Track.Group): what subscribers are offered. Called with s.mu
+// held.
 func (s *Stage) tracksOnStage() []media.Track {
 	var tracks []media.Track
+	labelled := map[*publication]*groupTrack{}
 	for m := range s.members {
-		if !s.onStage[m.id] {
+		group := s.groups[m.id]
+		if group == "" && !s.onStage[m.id] {
 			continue
 		}
 		seen := map[string]bool{}
@@ -59,10 +63,44 @@ func (s *Stage) tracksOnStage() []media.Track {
 				continue // another simulcast layer: subscribers take the first
 			}
 			seen[pub.source()] = true
-			if s.staged(pub) {
+			switch {
+			case !s.live(pub):
+			case group == "":
 				tracks = append(tracks, pub)
+			default:
+				t := s.labelled[pub]
+				if t == nil || t.group != group {
+					t = &groupTrack{publication: pub, group: group}
+				}
+				labelled[pub] = t
+				tracks = append(tracks, t)
 			}
 		}
 	}
+	s.labelled = labelled
 	return tracks
+}
+
+// groupTrack is a track published in a breakout group as subscribers are
+// offered it: the publication, labelled with its group. A track that moves
+// to another group (or to the main stage) is offered as another track, so
+// that a recorder starts a file labelled anew.
+type groupTrack struct {
+	*publication
+	group string
+}
+
+// Group is the breakout group the track is published in.
+func (t *groupTrack) Group() string { return t.group }
+
+// MainStage returns the tracks of the main stage among those a stage
+// offers: what a viewer of the lesson, who is in no group, is shown.
+func MainStage(tracks []media.Track) []media.Track {
+	var main []media.Track
+	for _, t := range tracks {
+		if t.Group() == "" {
+			main = append(main, t)
+		}
+	}
+	return main
 }

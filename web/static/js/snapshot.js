@@ -46,8 +46,7 @@ export function snapshotJSON(st) {
   out.push(',"hands":');
   writeList(out, st.hands, (h) => out.push(jsonString(h)));
   out.push(',"floor":', jsonString(st.floor), ',"chat":');
-  writeList(out, st.chat, (m) => out.push(cached(m, () => '{"seq":' + jsonInt(m.seq) + ',"actor":' +
-    jsonString(m.actor) + ',"time":' + jsonString(m.time) + ',"text":' + jsonString(m.text) + "}")));
+  writeChat(out, st.chat);
   out.push(',"recording":', st.recording ? "true" : "false", ',"lobby":', st.lobby ? "true" : "false",
     ',"locked":', st.locked ? "true" : "false", ',"waiting":');
   writeList(out, st.waiting, (w) => out.push('{"id":', jsonString(w.id), ',"name":', jsonString(w.name), "}"));
@@ -71,6 +70,12 @@ export async function stateHash(st) {
   return hex;
 }
 
+// writeChat writes a chat, the lesson's or a group's, as domain.ChatMessage.
+function writeChat(out, chat) {
+  writeList(out, chat, (m) => out.push(cached(m, () => '{"seq":' + jsonInt(m.seq) + ',"actor":' +
+    jsonString(m.actor) + ',"time":' + jsonString(m.time) + ',"text":' + jsonString(m.text) + "}")));
+}
+
 // writeBreakout follows the field order of domain.Breakout and domain.Group.
 function writeBreakout(out, b) {
   if (b === null) return out.push("null");
@@ -81,7 +86,9 @@ function writeBreakout(out, b) {
     writeList(out, g.members, (m) => out.push(jsonString(m)));
     out.push(',"visitors":');
     writeList(out, g.visitors, (m) => out.push(jsonString(m)));
-    out.push(',"slide":{"deck":', jsonString(g.slide.deck), ',"page":', jsonInt(g.slide.page), "}}");
+    out.push(',"slide":{"deck":', jsonString(g.slide.deck), ',"page":', jsonInt(g.slide.page), '},"chat":');
+    writeChat(out, g.chat);
+    out.push("}");
   });
   out.push(',"message":', jsonString(b.message), ',"recalled":', jsonString(b.recalled), ',"recall":', jsonInt(b.recall),
     ',"shown":', jsonString(b.shown), "}");

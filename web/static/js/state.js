@@ -206,7 +206,7 @@ export class LessonState {
     }
     s.hands = obj.hands == null ? null : obj.hands.map(str);
     s.floor = str(obj.floor);
-    s.chat = obj.chat == null ? null : obj.chat.map((m) => ({ seq: num(m.seq), actor: str(m.actor), time: timeOf(m.time, false), text: str(m.text) }));
+    s.chat = obj.chat == null ? null : obj.chat.map(chatOf);
     s.recording = !!obj.recording;
     s.lobby = !!obj.lobby;
     s.locked = !!obj.locked;
@@ -227,6 +227,7 @@ export class LessonState {
       groups: b.groups == null ? null : b.groups.map((g) => ({
         id: uuidOf(g.id), name: str(g.name), members: g.members == null ? null : g.members.map(str),
         visitors: g.visitors == null ? null : g.visitors.map(str), slide: slideOf(g.slide),
+        chat: g.chat == null ? null : g.chat.map(chatOf),
       })),
       message: str(b.message), recalled: timeOf(b.recalled, false), recall: num(b.recall), shown: uuidOf(b.shown),
     };
@@ -409,15 +410,23 @@ export class LessonState {
     if (!kind.startsWith("group")) return;
     const b = this.breakout;
     const open = !!b && b.open;
-    if (str(e.role) !== "teacher" && kind !== "group.joined") return;
+    if (str(e.role) !== "teacher" && kind !== "group.joined" && kind !== "group.chat.posted") return;
     switch (kind) {
+      case "group.chat.posted": {
+        const g = this.group(uuidOf(p.group));
+        if (!open || !g) return;
+        if (g.chat === null) g.chat = [];
+        g.chat.push({ seq, actor, time: timeOf(e.time, true), text: str(p.text) });
+        if (g.chat.length > MAX_CHAT_MESSAGES_KEPT) g.chat.splice(0, g.chat.length - MAX_CHAT_MESSAGES_KEPT);
+        return;
+      }
       case "groups.formed": {
         if (open) return;
         this.breakout = {
           seq, started: timeOf(e.time, true), seconds: num(p.seconds || 0), choose: !!p.choose, open: true,
           groups: (p.groups || []).length === 0 ? null : p.groups.map((g) => ({
             id: uuidOf(g.id), name: str(g.name), members: g.members == null ? null : g.members.map(str), visitors: null,
-            slide: p.blank ? { deck: NIL_UUID, page: 0 } : { deck: this.slide.deck, page: this.slide.page },
+            slide: p.blank ? { deck: NIL_UUID, page: 0 } : { deck: this.slide.deck, page: this.slide.page }, chat: null,
           })),
           message: "", recalled: ZERO_TIME, recall: 0, shown: NIL_UUID,
         };
@@ -699,7 +708,13 @@ const KINDS = new Set([
   "participant.removed", "media.muted", "media.unmuted", "unmute.asked", "chat.permitted",
   "poll.asked", "poll.answered", "poll.closed", "poll.results_shown",
   "groups.formed", "group.joined", "group.left", "groups.messaged", "groups.recalled", "groups.ended", "group.board.shown",
+  "group.chat.posted",
 ]);
+
+/** chatOf reads a chat message of a snapshot: the lesson's or a group's. */
+function chatOf(m) {
+  return { seq: num(m.seq), actor: str(m.actor), time: timeOf(m.time, false), text: str(m.text) };
+}
 
 function newParticipant(id, name, role) {
   return { id, name, role, present: true, drawing: null, audioMuted: false, videoMuted: false, unmuteAsked: false };
