@@ -35,16 +35,20 @@ func (tb *tab) boardShows(board string) (string, []string) {
 // TestGroupsInBrowser splits six students into three groups from the
 // teacher's Groups tab. Each student's page shows their group's board, on
 // which they draw: a stroke reaches the pages of its group only, and
-// neither the main board nor the other groups' boards. The teacher visits
+// neither the main board nor the other groups' boards. Each page decodes
+// its group-mate's video and nobody else's; a line said in a group's chat
+// reaches its members and the teacher only. The teacher visits
 // a group and comes back, moves a student from the keyboard, broadcasts a
 // message that every student's page shows, and calls everyone back with a
 // countdown: every page is back on the main board, intact, and its fold is
 // the server's. Then the teacher shows a group's board to the class, and a
-// replay seeks into a group's board.
+// replay seeks into a group's board and shows its chat.
 func TestGroupsInBrowser(t *testing.T) {
 	site := startSite(t)
 	lesson := site.createLesson(t)
 	b := browser(t)
+	began := time.Now()
+	step := func(what string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), what) }
 	teacher := newTab(t, b, "teacher")
 	teacher.join(site.teacherLink(lesson), "Ms Rivera")
 	teacher.click("#lifecycle")
@@ -73,6 +77,7 @@ func TestGroupsInBrowser(t *testing.T) {
 		order = append(order, id)
 	}
 
+	step("students joined")
 	// Three groups at random, over a blank page, with a five minutes' timer.
 	teacher.click("#tab-groups")
 	teacher.setField("groups-count", "3")
@@ -113,6 +118,7 @@ func TestGroupsInBrowser(t *testing.T) {
 		})
 	}
 
+	step("groups open")
 	// The first member of each group draws on the group's board.
 	for i, g := range groups {
 		students[g.Members[0]].stroke(0.2, 0.3+0.15*float64(i), 0.6, 0.3+0.15*float64(i), 10)
@@ -135,8 +141,52 @@ func TestGroupsInBrowser(t *testing.T) {
 		})
 	}
 
-	// The teacher visits the first group, sees its board, and comes back.
+	step("strokes")
+	// In a group every member shows camera and microphone to the others:
+	// each page decodes its group-mate's video, and nobody else's.
+	for id, s := range students {
+		g := groupOf[id]
+		mate := g.Members[0]
+		if mate == id {
+			mate = g.Members[1]
+		}
+		s.decodes(mate)
+		if n := eval[int](s, `document.querySelectorAll("#group-tiles .tile").length`); n != 1 {
+			t.Fatalf("%s's page shows %d group tiles, want 1", s.name, n)
+		}
+	}
+	for id, s := range students {
+		stats := eval[map[string]struct{ FramesDecoded float64 }](s, `window.classroom.videoStats()`)
+		for who, st := range stats {
+			if groupOf[who] != groupOf[id] && st.FramesDecoded > 0 {
+				t.Errorf("%s (%s) decoded %v frames of %s (%s)", s.name, groupOf[id].Name, st.FramesDecoded, students[who].name, groupOf[who].Name)
+			}
+		}
+	}
+
+	step("media")
+	// The group's chat: read by its members and the teacher only.
 	first := groups[0]
+	author := students[first.Members[0]]
+	author.click("#tab-chat")
+	author.setField("chat-input", "Is it a half?")
+	author.click(`#chat-form button[type="submit"]`)
+	waitUntil(t, 10*time.Second, "the line in "+first.Name+"'s chat", func() bool {
+		c := fold().Group(first.ID).Chat
+		return len(c) == 1 && c[0].Text == "Is it a half?"
+	})
+	waitUntil(t, 10*time.Second, "the line on the group-mate's page and in the teacher's Groups tab", func() bool {
+		return eval[bool](students[first.Members[1]], `document.getElementById("messages").textContent.includes("Is it a half?")`) &&
+			eval[bool](teacher, `document.getElementById("groups-list").textContent.includes("Is it a half?")`)
+	})
+	for id, s := range students {
+		if groupOf[id] != first && eval[bool](s, `document.getElementById("messages").textContent.includes("Is it a half?") || JSON.stringify(window.classroom.state).includes("Is it a half?")`) {
+			t.Errorf("%s, in %s, has %s's chat", s.name, groupOf[id].Name, first.Name)
+		}
+	}
+
+	step("chat")
+	// The teacher visits the first group, sees its board, and comes back.
 	teacher.click(fmt.Sprintf(`[data-visit="%s"]`, first.ID))
 	waitUntil(t, 10*time.Second, "the teacher visiting "+first.Name, func() bool {
 		k, owners := teacher.boardShows("classroom")
@@ -162,6 +212,7 @@ func TestGroupsInBrowser(t *testing.T) {
 		return k == key(second) && slices.Equal(owners, []string{second.Members[0]})
 	})
 
+	step("visit and move")
 	// A message to every group.
 	teacher.setField("groups-message", "Five minutes left")
 	teacher.click(`#groups-message-form button[type="submit"]`)
@@ -171,6 +222,7 @@ func TestGroupsInBrowser(t *testing.T) {
 		})
 	}
 
+	step("message")
 	// Call back with a two seconds' countdown: the teacher's page ends the groups.
 	teacher.setField("groups-recall-seconds", "2")
 	teacher.click("#groups-recall")
@@ -180,19 +232,26 @@ func TestGroupsInBrowser(t *testing.T) {
 		})
 	}
 	waitUntil(t, 15*time.Second, "the groups ended", func() bool { return !fold().Breakout.Open })
-	st := fold()
-	for _, tb := range append([]*tab{teacher}, func() (l []*tab) {
-		for _, id := range order {
-			l = append(l, students[id])
+	log := site.events(t, lesson.ID)
+	teacherID := eval[string](teacher, `window.classroom.me`)
+	for _, id := range append([]string{teacherID}, order...) {
+		tb, role := students[id], domain.RoleStudent
+		if id == teacherID {
+			tb, role = teacher, domain.RoleTeacher
 		}
-		return l
-	}()...) {
+		st := domain.NewState() // what the page was sent
+		for _, e := range log {
+			if !domain.HiddenFrom(e, id, role) {
+				st.Apply(e)
+			}
+		}
 		waitUntil(t, 10*time.Second, tb.name+"'s page back on the intact main board", func() bool {
 			k, owners := tb.boardShows("classroom")
-			return k == main.Key() && len(owners) == 1 && owners[0] == eval[string](teacher, `window.classroom.me`) && tb.hash() == st.Hash()
+			return k == main.Key() && slices.Equal(owners, []string{teacherID}) && tb.hash() == st.Hash()
 		})
 	}
 
+	step("called back")
 	// Back in the main room, the teacher shows the second group's board to the class.
 	teacher.click(fmt.Sprintf(`[data-show="%s"]`, second.ID))
 	for _, s := range students {
@@ -202,6 +261,7 @@ func TestGroupsInBrowser(t *testing.T) {
 		})
 	}
 
+	step("group board shown")
 	// A replay seeks into the first group's board at the moment of its stroke.
 	var created, drawn time.Time
 	for _, e := range site.events(t, lesson.ID) {
@@ -226,6 +286,10 @@ func TestGroupsInBrowser(t *testing.T) {
 	waitUntil(t, 10*time.Second, "the replay on "+first.Name+"'s board", func() bool {
 		k, owners := teacher.boardShows("replay")
 		return k == key(first) && slices.Equal(owners, []string{first.Members[0]})
+	})
+	eval[bool](teacher, `window.replay.seek(window.replay.duration).then(() => true)`)
+	waitUntil(t, 10*time.Second, "the replay on "+first.Name+"'s chat", func() bool {
+		return eval[bool](teacher, `document.getElementById("messages").textContent.includes("Is it a half?")`)
 	})
 	eval[bool](teacher, fmt.Sprintf(`window.replay.seek(%f).then(() => true)`, at-0.1))
 	waitUntil(t, 10*time.Second, "the replay on "+first.Name+"'s board before its stroke", func() bool {

@@ -15,7 +15,7 @@
 // The functions at the end (groupOf, shownBoard, timeLeft) are shared with
 // the replay page, which follows the main room or any group.
 
-import { $, el, NIL, nameOf, slideInfo, pageURL } from "./views.js";
+import { $, el, NIL, nameOf, slideInfo, pageURL, chatItem } from "./views.js";
 import { MAX_GROUPS, MAX_GROUP_MEMBERS, MAX_GROUP_SECONDS, MAX_RECALL_SECONDS, MAX_BROADCAST_RUNES } from "./limits.js";
 import { t } from "./i18n.js";
 import { ZERO_TIME } from "./govalues.js";
@@ -28,7 +28,7 @@ export class Groups {
     this.plan = null; // the teacher's groups not yet opened: [{id, name, members}]
     this.shownKey = null;
     this.ticker = 0;
-    this.ending = 0; // the breakout whose end this page asked for after the countdown
+    this.over = 0; // the breakout whose call back's countdown this page saw end
   }
 
   /** wire connects the teacher's form. */
@@ -181,6 +181,11 @@ export class Groups {
       return item;
     }), ...(g.visitors || []).map((id) => el("li", { class: "visitor", "data-participant": id }, t("{name} (visiting)", { name: nameOf(s, id) }))));
     li.append(who);
+    if (teacher && g.chat && g.chat.length > 0) {
+      // The teacher reads every group's chat; a student, only their own group's, in the Chat tab.
+      li.append(el("details", { class: "group-chat" }, el("summary", {}, t("Chat ({n})", { n: g.chat.length })),
+        el("ol", { class: "messages" }, ...g.chat.slice(-50).map((m) => chatItem(s, m, this.app.me)))));
+    }
     if (b.open && teacher) {
       const here = mine && mine.id === g.id;
       li.append(el("button", { type: "button", class: "small", "data-visit": g.id,
@@ -249,14 +254,29 @@ export class Groups {
       out.dataset.kind = left.kind;
       out.textContent = left.kind === "recall" ? t("Back to the main room in {time}", { time: clock(left.seconds) })
         : left.seconds > 0 ? t("{time} left", { time: clock(left.seconds) }) : t("Time is up");
-      if (left.kind === "recall" && left.seconds <= 0 && this.app.role === "teacher" && this.ending !== b.seq && s.status !== "ended") {
-        this.ending = b.seq;
-        this.app.send("groups.ended").catch(quiet);
+      if (left.kind === "recall" && left.seconds <= 0 && this.over !== b.seq) {
+        // Everyone is back on the main stage: cameras of the groups stop.
+        this.over = b.seq;
+        this.app.media.sync();
+        this.app.mark("media");
+        if (this.app.role === "teacher" && s.status !== "ended") this.app.send("groups.ended").catch(quiet);
       }
     }
     clearTimeout(this.ticker);
     if (left) this.ticker = setTimeout(() => this.tick(), 1000 - (Date.now() % 1000) + 5);
   }
+}
+
+/**
+ * groupStage returns the group whose media stage a participant is on at
+ * `now` (ms): their open group until a call back's countdown is over, when
+ * everyone is back on the main stage; null in the main room.
+ */
+export function groupStage(state, participant, now) {
+  const g = groupOf(state, participant);
+  if (!g) return null;
+  const left = timeLeft(state.breakout, now);
+  return left && left.kind === "recall" && left.seconds <= 0 ? null : g;
 }
 
 /** clock formats seconds as m:ss. */

@@ -316,7 +316,11 @@ class App {
         this.mark("slide");
         return;
       case "chat.posted":
-        this.addMessage(e);
+        if (!this.chatShown) this.addMessage(e);
+        return;
+      case "group.chat.posted":
+        if (d.group === this.chatShown) this.addMessage(e);
+        this.mark("people");
         return;
       case "floor.granted": case "floor.revoked":
         this.media.sync();
@@ -336,6 +340,7 @@ class App {
         this.mark("lesson", "people", "media");
         return;
       case "groups.formed": case "group.joined": case "group.left": case "groups.ended": case "group.board.shown":
+        this.media.sync();
         this.mark("slide", "people", "media", "draw");
         return;
       default:
@@ -349,7 +354,7 @@ class App {
   }
 
   dirtyAll() {
-    if (this.state) showChat(this.state, this.me);
+    if (this.state) this.renderChat();
     else $("messages").replaceChildren();
     this.slideKey = "";
     this.mark("lesson", "slide", "people", "media", "draw");
@@ -363,6 +368,8 @@ class App {
     if (d.has("lesson")) this.renderLesson();
     if (d.has("slide")) this.renderSlide();
     if (d.has("people")) {
+      const g = groupOf(this.state, this.me);
+      if ((g ? g.id : "") !== this.chatShown) this.renderChat();
       this.renderPeople();
       this.controls.render();
       this.polls.render();
@@ -470,6 +477,23 @@ class App {
     document.body.classList.toggle("can-draw", can);
   }
 
+  /**
+   * renderChat fills the Chat tab with the class's chat or, while this
+   * participant is in a breakout group, the group's, which only its
+   * members and the teachers read.
+   */
+  renderChat() {
+    const g = groupOf(this.state, this.me);
+    this.chatShown = g ? g.id : "";
+    showChat(this.state, this.me, g ? g.chat : this.state.chat);
+    const where = $("chat-where");
+    where.hidden = !g;
+    where.textContent = g ? t("{group}'s chat: its members and the teachers read it.", { group: g.name }) : "";
+    const input = $("chat-input");
+    input.placeholder = g ? t("Message {group}", { group: g.name }) : t("Message the class");
+    input.setAttribute("aria-label", input.placeholder);
+  }
+
   addMessage(e) {
     appendChat([chatItem(this.state, { actor: e.actor, time: e.time, text: e.data.text }, this.me)]);
     if ($("chat-panel").hidden && e.actor !== this.me) $("chat-unread").textContent = String(++this.unread);
@@ -498,7 +522,8 @@ class App {
       const text = input.value.trim();
       if (!text) return;
       input.value = "";
-      this.send("chat.posted", { text }).catch(() => { input.value = text; });
+      const group = this.chatShown;
+      this.send(group ? "group.chat.posted" : "chat.posted", group ? { group, text } : { text }).catch(() => { input.value = text; });
     };
     $("prev").onclick = () => this.toolbar.go(-1);
     $("next").onclick = () => this.toolbar.go(1);

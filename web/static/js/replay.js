@@ -328,13 +328,14 @@ class Player {
       this.state.apply(e);
       changed = true;
       const d = e.data || {};
-      if (e.kind === "slide.changed" || e.kind === "deck.added" || e.kind.startsWith("group")) slide = true;
-      else if (e.kind === "chat.posted") chat.push(chatItem(this.state, { actor: e.actor, time: e.time, text: d.text }));
+      if (e.kind === "slide.changed" || e.kind === "deck.added" || (e.kind.startsWith("group") && e.kind !== "group.chat.posted")) slide = true;
+      else if (e.kind === (this.chatShown ? "group.chat.posted" : "chat.posted") && (d.group || "") === this.chatShown) chat.push(chatItem(this.state, { actor: e.actor, time: e.time, text: d.text }));
       else if (d.slide && this.state.slideKey(d.slide) === this.slideKey) this.board.update(boardView(this.state.board(d.slide), ""), e);
     }
     if (i) this.queue.splice(0, i);
     if (chat.length) appendChat(chat);
-    if (slide) this.renderSlide();
+    if (slide && this.followed() !== this.chatShown) this.renderAll(); // the group followed came or went
+    else if (slide) this.renderSlide();
     if (changed) describeBoard(this.state, this.shown());
     if (changed) {
       this.renderPeople();
@@ -409,8 +410,15 @@ class Player {
     return (this.recorded || []).some(([from, to]) => position >= from && position < to);
   }
 
+  /** followed is the id of the group followed while the lesson has it at the position, else "". */
+  followed() {
+    return this.follow && this.state.group(this.follow) ? this.follow : "";
+  }
+
   renderAll() {
-    showChat(this.state);
+    // Following a group, its chat (a student's replay holds their own group's only).
+    this.chatShown = this.followed();
+    showChat(this.state, "", this.chatShown ? this.state.group(this.chatShown).chat : this.state.chat);
     this.slideKey = "";
     this.renderSlide();
     this.renderPeople();
@@ -422,7 +430,7 @@ class Player {
    * lesson has it at the position), else the main room's.
    */
   shown() {
-    return shownBoard(this.state, this.lesson, this.follow ? this.state.group(this.follow) : null);
+    return shownBoard(this.state, this.lesson, this.state.group(this.followed()));
   }
 
   /** renderFollow lists the main room and the lesson's groups at the position to follow. */
@@ -435,7 +443,7 @@ class Player {
       this.followKey = key;
       sel.replaceChildren(el("option", { value: "" }, t("Main room")), ...groups.map((g) => el("option", { value: g.id }, g.name)));
     }
-    sel.value = this.follow && this.state.group(this.follow) ? this.follow : "";
+    sel.value = this.followed();
     sel.closest("label").hidden = groups.length === 0;
   }
 

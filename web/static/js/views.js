@@ -147,12 +147,13 @@ export function appendChat(items) {
 }
 
 /**
- * showChat fills #messages with the state's latest CHAT_SHOWN messages at
- * once (a long lesson has thousands), scrolled to the end.
+ * showChat fills #messages with the latest CHAT_SHOWN messages at once (a
+ * long lesson has thousands), scrolled to the end: the state's chat, or
+ * the messages given (a breakout group's).
  */
-export function showChat(state, me = "") {
+export function showChat(state, me = "", messages = state.chat) {
   const list = $("messages");
-  list.replaceChildren(...(state.chat || []).slice(-CHAT_SHOWN).map((m) => chatItem(state, m, me)));
+  list.replaceChildren(...(messages || []).slice(-CHAT_SHOWN).map((m) => chatItem(state, m, me)));
   list.scrollTop = list.scrollHeight;
 }
 
