@@ -32,6 +32,31 @@ func (tb *tab) boardShows(board string) (string, []string) {
 	return v.Key, v.Owners
 }
 
+// joinAll opens the lesson link in every tab at once, each giving its
+// tab's name, and waits until every page is live.
+func joinAll(t *testing.T, tabs []*tab, link string) {
+	t.Helper()
+	errs := make(chan error, len(tabs))
+	for _, tb := range tabs {
+		go func() {
+			err := chromedp.Do(tb.ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("join-name")),
+				chromedp.SetValue(chromedp.ID("join-name"), tb.name), chromedp.Click(chromedp.ID("join-button")))
+			if err != nil {
+				err = fmt.Errorf("%s: join: %w", tb.name, err)
+			}
+			errs <- err
+		}()
+	}
+	for range tabs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tb := range tabs {
+		tb.waitLive()
+	}
+}
+
 // TestGroupsInBrowser splits six students into three groups from the
 // teacher's Groups tab. Each student's page shows their group's board, on
 // which they draw: a stroke reaches the pages of its group only, and
@@ -67,11 +92,14 @@ func TestGroupsInBrowser(t *testing.T) {
 	})
 
 	link := site.studentsLink(lesson)
+	var tabs []*tab
+	for i := range 6 {
+		tabs = append(tabs, newTab(t, b, fmt.Sprintf("S%d", i+1)))
+	}
+	joinAll(t, tabs, link)
 	students := map[string]*tab{} // by participant id
 	var order []string
-	for i := range 6 {
-		s := newTab(t, b, fmt.Sprintf("S%d", i+1))
-		s.join(link, s.name)
+	for _, s := range tabs {
 		id := eval[string](s, `window.classroom.me`)
 		students[id] = s
 		order = append(order, id)
