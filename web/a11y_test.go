@@ -105,7 +105,14 @@ func TestAccessibility(t *testing.T) {
 		return eval[int](teacher, `document.querySelectorAll("#groups-plan .group-plan[data-group]:not([data-group=\"\"]) li[data-participant]").length`) == 2
 	})
 	axeCheck(t, teacher, "the teacher's lesson page, groups to open")
+	// The students choose: Ana's page opens her Groups tab, she joins the first group.
+	teacher.setField("groups-how", "choose")
 	teacher.click("#groups-open")
+	waitUntil(t, 10*time.Second, "the groups to choose from on Ana's Groups tab", func() bool {
+		return eval[bool](ana, `!document.getElementById("groups-panel").hidden && !!document.querySelector("#groups-list [data-join]")`)
+	})
+	axeCheck(t, ana, "a student's lesson page, groups to choose from")
+	ana.click("#groups-list [data-join]")
 	waitUntil(t, 10*time.Second, "Ana in a group", func() bool {
 		return eval[bool](ana, `!document.getElementById("group-bar").hidden && document.body.classList.contains("in-group")`)
 	})

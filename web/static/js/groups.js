@@ -15,7 +15,7 @@
 // The functions at the end (groupOf, shownBoard, timeLeft) are shared with
 // the replay page, which follows the main room or any group.
 
-import { $, el, NIL, nameOf, slideInfo, pageURL, chatItem } from "./views.js";
+import { $, el, NIL, nameOf, slideInfo, pageURL, chatItem, sendText } from "./views.js";
 import { MAX_GROUPS, MAX_GROUP_MEMBERS, MAX_GROUP_SECONDS, MAX_RECALL_SECONDS, MAX_BROADCAST_RUNES } from "./limits.js";
 import { t } from "./i18n.js";
 import { ZERO_TIME } from "./govalues.js";
@@ -41,14 +41,7 @@ export class Groups {
     for (const id of ["groups-count", "groups-how"]) $(id).onchange = () => { this.plan = null; this.render(true); };
     $("groups-shuffle").onclick = () => { this.plan = null; this.render(true); };
     $("groups-open").onclick = () => this.open();
-    $("groups-message-form").onsubmit = (e) => {
-      e.preventDefault();
-      const input = $("groups-message");
-      const text = input.value.trim();
-      if (!text) return;
-      input.value = "";
-      this.app.send("groups.messaged", { text }).catch(() => { input.value = text; });
-    };
+    sendText($("groups-message-form"), $("groups-message"), (text) => this.app.send("groups.messaged", { text }));
     $("groups-recall").onclick = () => this.app.send("groups.recalled", { seconds: Math.max(0, Number($("groups-recall-seconds").value) || 0) }).catch(quiet);
     $("groups-end").onclick = () => this.app.send("groups.ended").catch(quiet);
     $("group-leave").onclick = () => this.app.send("group.left").catch(quiet);

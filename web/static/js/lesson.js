@@ -30,7 +30,7 @@ import { t } from "./i18n.js";
 import { Controls } from "./controls.js";
 import { Polls } from "./polls.js";
 import { Groups, groupOf, shownBoard } from "./groups.js";
-import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, describeBoard } from "./views.js";
+import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, describeBoard, sendText } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
 // page last reloaded for; it reloads for that version once only.
@@ -516,15 +516,10 @@ class App {
       this.send(raised ? "hand.lowered" : "hand.raised", raised ? { participant: this.me } : {}).catch(() => {});
     };
     $("class-draw").onchange = (e) => this.send("drawing.permitted", { allowed: e.target.checked }).catch(() => this.mark("people"));
-    $("chat-form").onsubmit = (e) => {
-      e.preventDefault();
-      const input = $("chat-input");
-      const text = input.value.trim();
-      if (!text) return;
-      input.value = "";
+    sendText($("chat-form"), $("chat-input"), (text) => {
       const group = this.chatShown;
-      this.send(group ? "group.chat.posted" : "chat.posted", group ? { group, text } : { text }).catch(() => { input.value = text; });
-    };
+      return this.send(group ? "group.chat.posted" : "chat.posted", group ? { group, text } : { text });
+    });
     $("prev").onclick = () => this.toolbar.go(-1);
     $("next").onclick = () => this.toolbar.go(1);
     $("deck").onchange = (e) => this.send("slide.changed", { slide: { deck: e.target.value, page: 0 } }).catch(() => this.mark("slide"));

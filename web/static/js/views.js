@@ -121,6 +121,21 @@ export function describeBoard(state, shown = slideInfo(state)) {
   list.replaceChildren(el("li", {}, label), ...texts);
 }
 
+/**
+ * sendText wires a form of one text input: on submit its trimmed text, when
+ * there is some, goes to send(text), a promise; the input is emptied, and
+ * given the text back when send refuses it.
+ */
+export function sendText(form, input, send) {
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text).catch(() => { input.value = text; });
+  };
+}
+
 /** chatItem is one chat message as a list item. */
 export function chatItem(state, { actor, time, text }, me = "") {
   return el("li", { class: actor === me ? "mine" : "" },
