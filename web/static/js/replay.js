@@ -371,8 +371,13 @@ class Player {
     requestAnimationFrame((t) => this.tick(t));
   }
 
-  /** syncMedia plays the recordings that cover the position, at its offset. */
+  /** syncMedia plays the recordings of the stage followed that cover the position, at its offset. */
   syncMedia(force) {
+    const stage = this.state ? this.followed() : "";
+    if (stage !== this.media.group) {
+      this.media.group = stage;
+      force = true;
+    }
     this.media.sync(this.start + this.position * 1000, this.rate, this.playing && !this.waiting, force);
     this.renderVideos();
   }
@@ -400,7 +405,16 @@ class Player {
       tile.querySelector(".label").textContent = label;
     };
     show($("tile-teacher"), teacher ? this.current(teacher.id) : null, teacher ? nameOf(this.state, teacher.id) : t("Teacher"));
-    const floor = this.state.floor;
+    // Following a group: a tile for each of its members, the floor's in the main room.
+    const g = this.state.group(this.followed());
+    const grid = $("group-tiles");
+    grid.hidden = !g;
+    const members = g ? (g.members || []) : [];
+    const tiles = new Map([...grid.children].map((c) => [c.dataset.participant, c]));
+    grid.replaceChildren(...members.map((id) => tiles.get(id) || el("div", { class: "tile empty", "data-participant": id },
+      el("video", { playsinline: true }), el("span", { class: "label" }))));
+    for (const tile of grid.children) show(tile, this.current(tile.dataset.participant), nameOf(this.state, tile.dataset.participant));
+    const floor = g ? "" : this.state.floor;
     $("tile-floor").hidden = !floor;
     if (floor) show($("tile-floor"), this.current(floor), t("{name} (has the floor)", { name: nameOf(this.state, floor) }));
   }
@@ -451,6 +465,7 @@ class Player {
   setFollow(group) {
     this.follow = group;
     this.renderAll();
+    this.syncMedia(true);
   }
 
   renderSlide() {
