@@ -122,6 +122,18 @@ func TestGroupChat(t *testing.T) {
 		t.Fatalf("ann is sent the chats %+v and %+v", theirs.Group(one).Chat, theirs.Group(two).Chat)
 	}
 
+	// Moved to another group, a student is sent its chat, history included,
+	// and of the group they left only their own lines.
+	p.student(bob, &GroupChatPosted{Group: one, Text: "ok"})
+	p.teacher(&GroupJoined{Group: two, Participant: ann})
+	moved := p.st.ForStudent(ann)
+	if got := moved.Group(one).Chat; len(got) != 1 || got[0].Actor != ann {
+		t.Fatalf("ann, moved out of group one, is sent its chat %+v", got)
+	}
+	if got := moved.Group(two).Chat; len(got) != 1 || got[0].Text != "How is it going?" {
+		t.Fatalf("ann, moved into group two, is sent its chat %+v", got)
+	}
+
 	p.teacher(&ChatPermitted{Allowed: false})
 	p.refuseStudent(CodeForbidden, ann, &GroupChatPosted{Group: one, Text: "hush"})
 	p.teacher(&GroupChatPosted{Group: one, Text: "Five more minutes"})

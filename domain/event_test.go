@@ -65,6 +65,18 @@ func sampleEvents() []Event {
 		ev(38, teacher, RoleTeacher, &UnmuteAsked{Participant: ann}),
 		ev(39, teacher, RoleTeacher, &ChatPermitted{}),
 		ev(40, "", RoleSystem, &LessonCreated{Title: "With a lobby", Lobby: true}),
+		ev(41, teacher, RoleTeacher, &PollAsked{Poll: id("poll"), Question: "2+2?", Choices: []string{"3", "4"}, Correct: []int{1}}),
+		ev(42, ann, RoleStudent, &PollAnswered{Poll: id("poll"), Choices: []int{1}}),
+		ev(43, teacher, RoleTeacher, &PollClosed{Poll: id("poll")}),
+		ev(44, teacher, RoleTeacher, &PollResultsShown{Poll: id("poll"), Counts: []int{0, 1}}),
+		ev(45, teacher, RoleTeacher, &GroupsFormed{Groups: []GroupPlan{{ID: id("g1"), Name: "Blue", Members: []string{ann}}}, Seconds: 600}),
+		ev(46, teacher, RoleTeacher, &GroupJoined{Group: id("g1")}),
+		ev(47, ann, RoleStudent, &GroupChatPosted{Group: id("g1"), Text: "over here </script>", Members: []string{ann}}),
+		ev(48, teacher, RoleTeacher, &GroupLeft{}),
+		ev(49, teacher, RoleTeacher, &GroupsMessaged{Text: "two minutes"}),
+		ev(50, teacher, RoleTeacher, &GroupsRecalled{Seconds: 30}),
+		ev(51, teacher, RoleTeacher, &GroupsEnded{}),
+		ev(52, teacher, RoleTeacher, &GroupBoardShown{Group: id("g1")}),
 	}
 }
 
@@ -80,7 +92,7 @@ func TestEveryKindHasAPayload(t *testing.T) {
 			t.Fatalf("newPayload(%s) = %#v", k, p)
 		}
 	}
-	if len(allKinds) != 32 {
+	if len(allKinds) != 44 {
 		t.Fatalf("%d kinds", len(allKinds))
 	}
 	sampled := map[Kind]bool{}
@@ -144,6 +156,31 @@ func TestEventJSONRoundTrip(t *testing.T) {
 				t.Fatalf("DecodePayload: %#v, %v", p, err)
 			}
 		})
+	}
+}
+
+// TestGroupChatEventGolden pins the stored form of a group's chat line, as
+// TestStrokeEventGolden does a stroke's.
+func TestGroupChatEventGolden(t *testing.T) {
+	e := Event{ID: uuid.MustParse("11111111-2222-4333-8444-555555555555"), Lesson: uuid.MustParse("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"),
+		Seq: 7, Version: 1, Actor: "ann", Role: RoleStudent, Time: time.Date(2026, 12, 7, 9, 15, 30, 123456000, time.UTC),
+		Payload: &GroupChatPosted{Group: uuid.MustParse("12345678-9abc-4def-8123-456789abcdef"), Text: "x = 2?", Members: []string{"ann", "bob"}}}
+	const golden = `{"v":1,"id":"11111111-2222-4333-8444-555555555555","lesson":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",` +
+		`"seq":7,"kind":"group.chat.posted","actor":"ann","role":"student","time":"2026-12-07T09:15:30.123456Z",` +
+		`"data":{"group":"12345678-9abc-4def-8123-456789abcdef","text":"x = 2?","members":["ann","bob"]}}`
+	b, err := e.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != golden {
+		t.Fatalf("group chat event encodes as\n%s\nwant\n%s", b, golden)
+	}
+	d, err := DecodeEvent([]byte(golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d.Payload, e.Payload) {
+		t.Fatalf("golden decodes as %+v", d.Payload)
 	}
 }
 

@@ -26,21 +26,29 @@ func HiddenFrom(e Event, participant string, role Role) bool {
 }
 
 // ForStudent returns a copy of the state as a student may be sent it: of
-// anonymous polls, only their own answers; of breakout groups, only the chat
-// of the group they are a member of (the last one, once the groups ended).
-// It returns s itself when nothing is to be left out.
+// anonymous polls, only their own answers; of breakout groups' chat, that of
+// the group they are a member of (the last one, once the groups ended),
+// history included, and their own lines in any other. It returns s itself
+// when nothing is to be left out.
 func (s *State) ForStudent(participant string) *State {
 	c := *s
-	if s.Breakout != nil && slices.ContainsFunc(s.Breakout.Groups, func(g *Group) bool {
-		return len(g.Chat) > 0 && !slices.Contains(g.Members, participant)
-	}) {
+	others := func(g *Group) bool {
+		return !slices.Contains(g.Members, participant) &&
+			slices.ContainsFunc(g.Chat, func(m ChatMessage) bool { return m.Actor != participant })
+	}
+	if s.Breakout != nil && slices.ContainsFunc(s.Breakout.Groups, others) {
 		b := *s.Breakout
 		b.Groups = make([]*Group, len(s.Breakout.Groups))
 		for i, g := range s.Breakout.Groups {
 			b.Groups[i] = g
-			if len(g.Chat) > 0 && !slices.Contains(g.Members, participant) {
+			if others(g) {
 				h := *g
 				h.Chat = nil
+				for _, m := range g.Chat {
+					if m.Actor == participant {
+						h.Chat = append(h.Chat, m)
+					}
+				}
 				b.Groups[i] = &h
 			}
 		}

@@ -48,6 +48,21 @@ func fullLesson(tb testing.TB) *play {
 	p.teacher(&UnmuteAsked{Participant: bob})
 	p.student(bob, &MediaUnmuted{Audio: true})
 	p.teacher(&MediaMuted{Audio: true, Video: true})
+	p.teacher(&PollAsked{Poll: id("poll"), Question: "2+2?", Choices: []string{"3", "4"}, Correct: []int{1}})
+	p.student(ann, &PollAnswered{Poll: id("poll"), Choices: []int{1}})
+	p.teacher(&PollClosed{Poll: id("poll")})
+	p.teacher(&PollResultsShown{Poll: id("poll"), Counts: []int{0, 1}})
+	p.teacher(&GroupsFormed{Groups: []GroupPlan{{ID: id("blue"), Name: "Blue", Members: []string{ann}},
+		{ID: id("red"), Name: "Red", Members: []string{bob}}}, Seconds: 600})
+	p.student(ann, pen("g1", GroupBoard(id("blue")), line(3, 0)))
+	p.student(ann, &GroupChatPosted{Group: id("blue"), Text: "I start"})
+	p.teacher(&GroupJoined{Group: id("red")})
+	p.teacher(&GroupChatPosted{Group: id("red"), Text: "How is it going?"})
+	p.teacher(&GroupLeft{})
+	p.teacher(&GroupsMessaged{Text: "Two minutes"})
+	p.teacher(&GroupsRecalled{Seconds: 30})
+	p.teacher(&GroupsEnded{})
+	p.teacher(&GroupBoardShown{Group: id("blue")})
 	p.teacher(&ChatPermitted{Allowed: false})
 	p.teacher(&LobbyChanged{On: true})
 	p.student("dan", &ParticipantWaiting{Name: "Dan"})
@@ -76,6 +91,9 @@ var allKinds = []Kind{
 	KindRecordingStarted, KindRecordingStopped,
 	KindLobbyChanged, KindLessonLocked, KindParticipantWaiting, KindParticipantAdmitted, KindParticipantDenied,
 	KindParticipantRemoved, KindMediaMuted, KindMediaUnmuted, KindUnmuteAsked, KindChatPermitted,
+	KindPollAsked, KindPollAnswered, KindPollClosed, KindPollResultsShown,
+	KindGroupsFormed, KindGroupJoined, KindGroupLeft, KindGroupsMessaged, KindGroupsRecalled, KindGroupsEnded,
+	KindGroupBoardShown, KindGroupChatPosted,
 }
 
 func TestFullLessonUsesEveryKind(t *testing.T) {

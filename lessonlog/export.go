@@ -25,7 +25,7 @@ type Format struct {
 
 // FormatNames lists the formats FormatOf knows, by the names they are asked
 // for with.
-const FormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg, attendance.csv, attendance.json, polls.csv"
+const FormatNames = "json, ndjson, csv, chapters.vtt, chat.vtt, svg, attendance.csv, attendance.json, polls.csv, groups.csv"
 
 // FormatOf returns the format of one of FormatNames.
 func FormatOf(name string) (Format, bool) {
@@ -48,6 +48,8 @@ func FormatOf(name string) (Format, bool) {
 		return Format{"attendance.json", "application/json", timeline.WriteAttendanceJSON}, true
 	case "polls.csv":
 		return Format{"polls.csv", "text/csv; charset=utf-8; header=present", timeline.WritePollsCSV}, true
+	case "groups.csv":
+		return Format{"groups.csv", "text/csv; charset=utf-8; header=present", timeline.WriteGroupsCSV}, true
 	}
 	return Format{}, false
 }
@@ -83,7 +85,7 @@ func WriteSVGZipOver(w io.Writer, events iter.Seq2[domain.Event, error], pages S
 	var background func(timeline.SlideBoard) (string, error)
 	if pages != nil {
 		background = func(sb timeline.SlideBoard) (string, error) {
-			ct, data, err := pages(sb.Slide.Deck, sb.Slide.Page)
+			ct, data, err := pages(sb.Under.Deck, sb.Under.Page)
 			if err != nil {
 				if domain.ErrorCode(err) == domain.CodeNotFound {
 					return "", nil

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -99,6 +100,9 @@ func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt 
 	if err != nil && len(recs) == 0 {
 		return err
 	}
+	// The video shows the main room: the breakout groups' media, recorded
+	// beside it, is not the class's.
+	recs = slices.DeleteFunc(recs, func(r recorder.Recording) bool { return r.Group != "" })
 	plan, err := ReadPlan(ctx, src.Store, lesson, recs)
 	if err != nil {
 		return err

@@ -176,11 +176,13 @@ func (d *delivery) sendCatchUp(ctx context.Context, plan catchUp) error {
 }
 
 // snapshotFor returns the snapshot as the participant may be sent it: a
-// student is sent of anonymous polls only their own answers
-// (domain.State.ForStudent). A quote inside a JSON string is escaped, so a
-// snapshot without the bytes "anonymous":true has no anonymous poll.
+// student is sent of anonymous polls only their own answers, and of
+// breakout groups only their own group's chat (domain.State.ForStudent).
+// A quote inside a JSON string is escaped, so a snapshot without the bytes
+// "anonymous":true has no anonymous poll, and one whose last field,
+// breakout, holds no "chat":[ has no group's chat.
 func (d *delivery) snapshotFor(snap []byte) ([]byte, error) {
-	if d.role != domain.RoleStudent || !bytes.Contains(snap, []byte(`"anonymous":true`)) {
+	if d.role != domain.RoleStudent || !bytes.Contains(snap, []byte(`"anonymous":true`)) && !groupChatIn(snap) {
 		return snap, nil
 	}
 	st, err := domain.RestoreSnapshot(snap)
@@ -192,6 +194,12 @@ func (d *delivery) snapshotFor(snap []byte) ([]byte, error) {
 		return snap, nil
 	}
 	return mine.MarshalSnapshot()
+}
+
+// groupChatIn reports whether a snapshot's breakout groups have chat lines.
+func groupChatIn(snap []byte) bool {
+	i := bytes.LastIndex(snap, []byte(`,"breakout":`))
+	return i >= 0 && bytes.Contains(snap[i:], []byte(`"chat":[`))
 }
 
 func (d *delivery) sendBatch(ctx context.Context, events []domain.Event) error {

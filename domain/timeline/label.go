@@ -18,12 +18,13 @@ type lessonView struct {
 	title   string
 	names   map[string]string // participant id → display name
 	decks   map[string]string // deck id → name
+	groups  map[string]string // breakout group id → name
 	lastSeq int64
 	last    time.Time // time of the latest event
 }
 
 func newLessonView() *lessonView {
-	return &lessonView{names: map[string]string{}, decks: map[string]string{}}
+	return &lessonView{names: map[string]string{}, decks: map[string]string{}, groups: map[string]string{}}
 }
 
 // read sees every event of a log and then passes it to each, stopping at the
@@ -70,6 +71,12 @@ func (v *lessonView) see(e domain.Event) error {
 		if _, ok := v.names[e.Actor]; ok || len(v.names) < domain.MaxParticipantsKnown {
 			v.names[e.Actor] = p.Name
 		}
+	case *domain.GroupsFormed:
+		for _, g := range p.Groups {
+			if len(v.groups) < maxGroupsNamed {
+				v.groups[g.ID.String()] = g.Name
+			}
+		}
 	case *domain.DeckAdded:
 		if len(v.decks) < domain.MaxDecks {
 			if _, ok := v.decks[p.Deck.String()]; !ok {
@@ -78,6 +85,18 @@ func (v *lessonView) see(e domain.Event) error {
 		}
 	}
 	return nil
+}
+
+// maxGroupsNamed bounds the breakout groups whose names a view remembers:
+// later ones are named by their id.
+const maxGroupsNamed = 10 * domain.MaxGroups
+
+// group names a breakout group in a sentence: "group 'Blue'".
+func (v *lessonView) group(id string) string {
+	if n, ok := v.groups[id]; ok {
+		return fmt.Sprintf("group '%s'", n)
+	}
+	return "group " + id[:min(8, len(id))]
 }
 
 // offset is an event's time since the lesson's start, never negative.
@@ -99,13 +118,20 @@ func (v *lessonView) where(s domain.Slide) string {
 	if isBlank(s) {
 		return "whiteboard page " + strconv.Itoa(s.Page+1)
 	}
+	if _, ok := v.groups[s.Deck.String()]; ok {
+		return "the board of " + v.group(s.Deck.String())
+	}
 	return fmt.Sprintf("slide %d of '%s'", s.Page+1, v.deckName(s))
 }
 
-// chapter titles a slide: "Slide 3 — Fractions", "Whiteboard 1".
+// chapter titles a slide: "Slide 3 — Fractions", "Whiteboard 1", "Board
+// of group 'Blue'".
 func (v *lessonView) chapter(s domain.Slide) string {
 	if isBlank(s) {
 		return "Whiteboard " + strconv.Itoa(s.Page+1)
+	}
+	if _, ok := v.groups[s.Deck.String()]; ok {
+		return "Board of " + v.group(s.Deck.String())
 	}
 	return fmt.Sprintf("Slide %d — %s", s.Page+1, v.deckName(s))
 }
@@ -201,8 +227,58 @@ func (v *lessonView) summary(e domain.Event) string {
 		return "closed a poll"
 	case *domain.PollResultsShown:
 		return "showed a poll's results"
+	case *domain.GroupsFormed:
+		return v.formed(p)
+	case *domain.GroupJoined:
+		switch {
+		case p.Participant == "" || p.Participant == e.Actor:
+			return "joined " + v.group(p.Group.String())
+		default:
+			return fmt.Sprintf("moved %s to %s", v.name(p.Participant), v.group(p.Group.String()))
+		}
+	case *domain.GroupLeft:
+		return "left the group they visited"
+	case *domain.GroupsMessaged:
+		return "told every group: " + p.Text
+	case *domain.GroupsRecalled:
+		return fmt.Sprintf("called everyone back in %d s", p.Seconds)
+	case *domain.GroupsEnded:
+		return "ended the groups"
+	case *domain.GroupBoardShown:
+		if p.Group == (domain.Slide{}).Deck {
+			return "stopped showing a group's board"
+		}
+		return "showed the board of " + v.group(p.Group.String())
+	case *domain.GroupChatPosted:
+		return fmt.Sprintf("in %s: %s", v.group(p.Group.String()), p.Text)
 	}
 	return string(e.Kind())
+}
+
+// formed says how the class was split: "split the class into 2 groups:
+// 'Blue' (Ann, Bob), 'Red' (Cat)".
+func (v *lessonView) formed(p *domain.GroupsFormed) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "split the class into %d groups", len(p.Groups))
+	if p.Choose {
+		b.WriteString(", the students choosing")
+	}
+	for i, g := range p.Groups {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "'%s'", g.Name)
+		if len(g.Members) > 0 {
+			names := make([]string, len(g.Members))
+			for j, m := range g.Members {
+				names[j] = v.name(m)
+			}
+			fmt.Fprintf(&b, " (%s)", strings.Join(names, ", "))
+		}
+	}
+	return b.String()
 }
 
 // clock formats a duration as H:MM:SS.mmm (hours unbounded).

@@ -31,8 +31,11 @@ const highlighterOpacity = 0.35
 // SlideBoard names one slide's board in an SVG export.
 type SlideBoard struct {
 	Slide domain.Slide
-	Name  string // a file name: "whiteboard-p001.svg", "deck01-fractions-p003.svg"
-	Title string // "Whiteboard 1", "Slide 3 — Fractions"
+	Name  string // a file name: "whiteboard-p001.svg", "deck01-fractions-p003.svg", "group-blue-1f2e3d4c.svg"
+	Title string // "Whiteboard 1", "Slide 3 — Fractions", "Board of group 'Blue'"
+	// Under is the slide whose page is drawn behind the board: the slide
+	// itself, or the slide a breakout group's board was opened over.
+	Under domain.Slide
 }
 
 // WriteSVG folds the whole log and writes each slide's final board as one
@@ -66,7 +69,7 @@ func WriteSVGOver(events iter.Seq2[domain.Event, error], create func(SlideBoard)
 	}
 	for _, sb := range Boards(s, v.chapter) {
 		var href string
-		if background != nil && !isBlank(sb.Slide) {
+		if background != nil && !isBlank(sb.Under) {
 			if href, err = background(sb); err != nil {
 				return n, err
 			}
@@ -83,7 +86,8 @@ func WriteSVGOver(events iter.Seq2[domain.Event, error], create func(SlideBoard)
 }
 
 // Boards lists the slides of a state that have a board, whiteboard pages
-// first, then each deck's in the order the decks were added.
+// first, then each deck's in the order the decks were added, then the
+// breakout groups' boards.
 func Boards(s *domain.State, title func(domain.Slide) string) []SlideBoard {
 	deckIndex := map[string]int{}
 	for i, d := range s.Decks {
@@ -101,15 +105,17 @@ func Boards(s *domain.State, title func(domain.Slide) string) []SlideBoard {
 			continue
 		}
 		sl.Page = p
-		var name string
-		if isBlank(sl) {
+		name, under := "", sl
+		if g := s.Group(sl.Deck); g != nil {
+			name, under = fmt.Sprintf("group-%s-%s.svg", Slug(g.Name, "group"), deck[:8]), g.Slide
+		} else if isBlank(sl) {
 			name = fmt.Sprintf("whiteboard-p%03d.svg", p+1)
 		} else if i, ok := deckIndex[deck]; ok {
 			name = fmt.Sprintf("deck%02d-%s-p%03d.svg", i, Slug(s.Decks[i-1].Name, "deck"), p+1)
 		} else {
 			name = fmt.Sprintf("deck-%s-p%03d.svg", deck[:8], p+1)
 		}
-		out = append(out, SlideBoard{Slide: sl, Name: name, Title: title(sl)})
+		out = append(out, SlideBoard{Slide: sl, Name: name, Title: title(sl), Under: under})
 	}
 	order := func(sl domain.Slide) int {
 		if isBlank(sl) {

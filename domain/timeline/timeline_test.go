@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"classroom/domain"
 	"classroom/domain/timeline"
+	"classroom/domain/timeline/timelinetest"
 	"classroom/eventstore"
 	"classroom/lessonlog"
 )
@@ -561,5 +563,103 @@ func TestSeqAt(t *testing.T) {
 		if probes > 8 {
 			t.Errorf("seq at the time of %d took %d probes", target, probes)
 		}
+	}
+}
+
+// TestCSVGroups: the CSV timeline says every step of breakout groups in
+// words, with the groups' names, and names a group's board; groups.csv has a
+// row per step, per member of the groups formed; the SVG export names a
+// group's board by its group.
+func TestCSVGroups(t *testing.T) {
+	lesson, err := timelinetest.GroupLesson()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, blue := lesson.Events, lesson.Blue
+	var buf bytes.Buffer
+	if _, err := timeline.WriteCSV(&buf, fromSlice(events)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range rows[6:] {
+		got = append(got, row[4]+": "+row[7])
+	}
+	want := []string{
+		"Ms Rivera: split the class into 2 groups: 'Blue' (Ana), 'Red' (Bob)",
+		"Ana: drew a stroke on the board of group 'Blue'",
+		"Ana: in group 'Blue': hello blue",
+		"Bob: in group 'Red': =red alone",
+		"Ms Rivera: joined group 'Red'",
+		"Ms Rivera: moved Bob to group 'Blue'",
+		"Ms Rivera: left the group they visited",
+		"Ms Rivera: told every group: two minutes",
+		"Ms Rivera: called everyone back in 30 s",
+		"Ms Rivera: ended the groups",
+		"Ms Rivera: showed the board of group 'Blue'",
+		"Ms Rivera: ended the lesson",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// groups.csv: a row per step, naming the groups and whom each placed.
+	buf.Reset()
+	if n, err := timeline.WriteGroupsCSV(&buf, fromSlice(events)); err != nil || n != int64(len(events)) {
+		t.Fatalf("groups.csv read %d events of %d: %v", n, len(events), err)
+	}
+	if rows, err = csv.NewReader(&buf).ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rows[0], ","); got != strings.Join(timeline.GroupColumns, ",") {
+		t.Fatalf("header %s", got)
+	}
+	got = nil
+	for _, row := range rows[1:] {
+		got = append(got, strings.Join([]string{row[3], row[5], row[7], row[9], row[10]}, "|"))
+	}
+	want = []string{
+		"groups.formed|Blue|Ms Rivera|Ana|",
+		"groups.formed|Red|Ms Rivera|Bob|",
+		"group.chat.posted|Blue|Ana||hello blue",
+		"group.chat.posted|Red|Bob||'=red alone",
+		"group.joined|Red|Ms Rivera|Ms Rivera|",
+		"group.joined|Blue|Ms Rivera|Bob|",
+		"group.left|Red|Ms Rivera|Ms Rivera|",
+		"groups.messaged||Ms Rivera||two minutes",
+		"groups.recalled||Ms Rivera||30",
+		"groups.ended||Ms Rivera||",
+		"group.board.shown|Blue|Ms Rivera||",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("groups.csv rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if rows[3][4] != blue.String() || rows[3][2] != "8" {
+		t.Fatalf("the chat line's row %q, want group %s at seq 8", rows[3], blue)
+	}
+
+	// The SVG export has the group's board, named and titled by its group,
+	// over the slide it was opened on.
+	var boards []timeline.SlideBoard
+	var blueSVG bytes.Buffer
+	if _, err := timeline.WriteSVG(fromSlice(events), func(sb timeline.SlideBoard) (io.Writer, error) {
+		boards = append(boards, sb)
+		if sb.Slide == domain.GroupBoard(blue) {
+			return &blueSVG, nil
+		}
+		return io.Discard, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"group-blue-" + blue.String()[:8] + ".svg|Board of group 'Blue'|" + (domain.Slide{}).Key()}
+	got = nil
+	for _, sb := range boards {
+		got = append(got, sb.Name+"|"+sb.Title+"|"+sb.Under.Key())
+	}
+	if !slices.Equal(got, want) || !strings.Contains(blueSVG.String(), "<path") {
+		t.Fatalf("boards %q, want %q; the blue board's SVG:\n%s", got, want, blueSVG.String())
 	}
 }

@@ -61,3 +61,66 @@ func TestSubscriberTracks(t *testing.T) {
 		t.Fatal("a subscriber of a closed stage is not told at once that it closed")
 	}
 }
+
+// TestSubscriberGroupTracks: the tracks of someone in a breakout group are
+// offered labelled with the group, whether or not they are on the main
+// stage, as the same track while the group stays and as another when it
+// changes; MainStage leaves them out.
+func TestSubscriberGroupTracks(t *testing.T) {
+	s := NewStage(slog.New(slog.DiscardHandler))
+	member := func(id string) *publication {
+		p, _ := testPublication()
+		pc, err := webrtc.NewPeerConnection(webrtc.Configuration{}) // forwarded to as the groups say
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close() })
+		m := &Member{stage: s, id: id, pc: pc, downs: map[*publication]*downTrack{}, pubs: []*publication{p}}
+		p.owner = m
+		s.members[m] = struct{}{}
+		return p
+	}
+	teacher, ann, bob := member("teacher"), member("ann"), member("bob")
+	s.onStage["teacher"] = true
+	var l stageLog
+	s.Subscribe(&l)
+	s.SetGroups(map[string]string{"ann": "blue"})
+	got := l.last()
+	if len(got) != 2 {
+		t.Fatalf("told %v, want the teacher's camera and ann's labelled", got)
+	}
+	labelled := func(tracks []media.Track, p *publication) media.Track {
+		for _, tr := range tracks {
+			if gt, ok := tr.(*groupTrack); ok && gt.publication == p {
+				return tr
+			}
+		}
+		return nil
+	}
+	annBlue := labelled(got, ann)
+	if annBlue == nil || annBlue.Group() != "blue" || annBlue.Participant() != "ann" || !slices.Contains(got, media.Track(teacher)) {
+		t.Fatalf("told %v: ann's camera not labelled blue beside the teacher's", got)
+	}
+	if labelled(got, bob) != nil || slices.Contains(got, media.Track(bob)) {
+		t.Fatal("bob, in the main room without the floor, is offered")
+	}
+	if main := MainStage(got); !slices.Equal(main, []media.Track{teacher}) {
+		t.Fatalf("the main stage is %v, want the teacher's camera", main)
+	}
+
+	s.SetGroups(map[string]string{"ann": "blue", "bob": "blue", "teacher": "blue"}) // the teacher visits
+	got = l.last()
+	if labelled(got, ann) != annBlue || labelled(got, bob) == nil || labelled(got, teacher) == nil || len(MainStage(got)) != 0 {
+		t.Fatalf("told %v: want ann's the same track, bob's and the visiting teacher's labelled, nothing on the main stage", got)
+	}
+	s.SetGroups(map[string]string{"ann": "red"})
+	got = l.last()
+	if moved := labelled(got, ann); moved == nil || moved == annBlue || moved.Group() != "red" {
+		t.Fatalf("ann moved to red is offered as %v", moved)
+	}
+	s.SetGroups(nil)
+	if got := l.last(); !slices.Equal(got, []media.Track{teacher}) {
+		t.Fatalf("once the groups end, told %v, want the teacher's camera alone", got)
+	}
+	s.Close()
+}

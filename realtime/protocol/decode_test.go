@@ -171,6 +171,7 @@ func FuzzDecodeCommand(f *testing.F) {
 		`{"type":"command","id":"` + id + `","kind":"groups.recalled","data":{"seconds":30}}`,
 		`{"type":"command","id":"` + id + `","kind":"groups.ended","data":{}}`,
 		`{"type":"command","id":"` + id + `","kind":"group.board.shown","data":{"group":"` + id + `"}}`,
+		`{"type":"command","id":"` + id + `","kind":"group.chat.posted","data":{"group":"` + id + `","text":"over here"}}`,
 	} {
 		f.Add([]byte(s))
 	}
