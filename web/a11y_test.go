@@ -66,6 +66,31 @@ func TestAccessibility(t *testing.T) {
 	eval[bool](teacher, `(document.getElementById("tab-poll").click(), true)`)
 	axeCheck(t, teacher, "the teacher's lesson page, poll")
 	axeCheck(t, ana, "a student's lesson page, poll")
+	// Breakout groups: the teacher's Groups tab with the plan, then open
+	// groups with a message, on the teacher's page and a student's.
+	eval[bool](teacher, `(document.getElementById("tab-groups").click(), true)`)
+	waitUntil(t, 10*time.Second, "the teacher's plan", func() bool {
+		return eval[int](teacher, `document.querySelectorAll("#groups-plan .group-plan[data-group]:not([data-group=\"\"]) li[data-participant]").length`) == 2
+	})
+	axeCheck(t, teacher, "the teacher's lesson page, groups to open")
+	// The students choose: Ana's page opens her Groups tab, she joins the first group.
+	teacher.setField("groups-how", "choose")
+	teacher.click("#groups-open")
+	waitUntil(t, 10*time.Second, "the groups to choose from on Ana's Groups tab", func() bool {
+		return eval[bool](ana, `!document.getElementById("groups-panel").hidden && !!document.querySelector("#groups-list [data-join]")`)
+	})
+	axeCheck(t, ana, "a student's lesson page, groups to choose from")
+	ana.click("#groups-list [data-join]")
+	waitUntil(t, 10*time.Second, "Ana in a group", func() bool {
+		return eval[bool](ana, `!document.getElementById("group-bar").hidden && document.body.classList.contains("in-group")`)
+	})
+	eval[float64](teacher, `window.classroom.send("groups.messaged", {text: "Compare with your neighbour"})`)
+	waitUntil(t, 10*time.Second, "the message on Ana's page", func() bool {
+		return eval[bool](ana, `!document.getElementById("group-message").hidden`)
+	})
+	eval[bool](ana, `(document.getElementById("tab-groups").click(), true)`)
+	axeCheck(t, teacher, "the teacher's lesson page, open groups")
+	axeCheck(t, ana, "a student's lesson page in a group")
 
 	eval[float64](teacher, `window.classroom.send("lesson.ended")`)
 	waitUntil(t, 10*time.Second, "the replay link", func() bool { return eval[bool](ana, `!document.getElementById("replay").hidden`) })

@@ -59,7 +59,7 @@ const measure = `(async () => {
 // unreachable lists the controls of the page's role (the header's, the
 // More… menu's, the lobby's and each student's in the People tab, the
 // hand, the Poll tab's: the teacher's form, the open poll and a student's
-// answer) that are not on the screen and clickable, once their tab, menu or
+// answer; the Groups tab's form and plan) that are not on the screen and clickable, once their tab, menu or
 // fold is opened and their list scrolled to them: every one must be
 // reachable at every size.
 const unreachable = `(async () => {
@@ -104,6 +104,9 @@ const unreachable = `(async () => {
 	await frame();
 	check(["#poll-new summary", "#poll-question", "#poll-choices", "#poll-multiple", "#poll-anonymous", "#poll-ask", "#poll-yesno", "#poll-thumbs", "#poll-save",
 		"#poll-prepared button", "#poll .poll-counts li", "#poll-close"]);
+	document.getElementById("tab-groups").click();
+	await frame();
+	check(["#groups-count", "#groups-how", "#groups-minutes", "#groups-slide", "#groups-blank", "#groups-plan li[data-participant] select", "#groups-shuffle", "#groups-open"]);
 	document.getElementById("tab-chat").click();
 	await frame();
 	return off;

@@ -43,6 +43,9 @@ var limits = []limit{
 	{"MAX_ANSWER_RUNES", "domain.MaxAnswerRunes", domain.MaxAnswerRunes},
 	{"MAX_GROUPS", "domain.MaxGroups", domain.MaxGroups},
 	{"MAX_GROUP_MEMBERS", "domain.MaxGroupMembers", domain.MaxGroupMembers},
+	{"MAX_GROUP_SECONDS", "domain.MaxGroupSeconds", domain.MaxGroupSeconds},
+	{"MAX_RECALL_SECONDS", "domain.MaxRecallSeconds", domain.MaxRecallSeconds},
+	{"MAX_BROADCAST_RUNES", "domain.MaxBroadcastRunes", domain.MaxBroadcastRunes},
 	// The board's commands and previews.
 	{"MAX_STROKE_POINTS", "domain.MaxStrokePoints", domain.MaxStrokePoints},
 	{"MAX_ERASE_OBJECTS", "domain.MaxEraseObjects", domain.MaxEraseObjects},

@@ -29,7 +29,8 @@ import { tabs } from "./tabs.js";
 import { t, onLanguage } from "./i18n.js";
 import { Controls } from "./controls.js";
 import { Polls } from "./polls.js";
-import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
+import { Groups, groupOf, shownBoard } from "./groups.js";
+import { NIL, $, el, toast, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, describeBoard, sendText } from "./views.js";
 
 // RELOADED_FOR (in sessionStorage) is the server's protocol version the
 // page last reloaded for; it reloads for that version once only.
@@ -70,6 +71,7 @@ class App {
     this.toolbar = new Toolbar(this);
     this.controls = new Controls(this);
     this.polls = new Polls(this);
+    this.groups = new Groups(this);
     this.dirty = new Set();
     this.frame = 0;
   }
@@ -315,7 +317,11 @@ class App {
         this.mark("slide");
         return;
       case "chat.posted":
-        this.addMessage(e);
+        if (!this.chatShown) this.addMessage(e);
+        return;
+      case "group.chat.posted":
+        if (d.group === this.chatShown) this.addMessage(e);
+        this.mark("people");
         return;
       case "floor.granted": case "floor.revoked":
         this.media.sync();
@@ -333,6 +339,10 @@ class App {
         return;
       case "lesson.started": case "lesson.ended": case "recording.stopped": case "lesson.created":
         this.mark("lesson", "people", "media");
+        return;
+      case "groups.formed": case "group.joined": case "group.left": case "groups.ended": case "group.board.shown":
+        this.media.sync();
+        this.mark("slide", "people", "media", "draw");
         return;
       default:
         this.mark("people");
@@ -358,7 +368,7 @@ class App {
   }
 
   dirtyAll() {
-    if (this.state) showChat(this.state, this.me);
+    if (this.state) this.renderChat();
     else $("messages").replaceChildren();
     this.slideKey = "";
     this.mark("lesson", "slide", "people", "media", "draw");
@@ -372,13 +382,16 @@ class App {
     if (d.has("lesson")) this.renderLesson();
     if (d.has("slide")) this.renderSlide();
     if (d.has("people")) {
+      const g = groupOf(this.state, this.me);
+      if ((g ? g.id : "") !== this.chatShown) this.renderChat();
       this.renderPeople();
       this.controls.render();
       this.polls.render();
+      this.groups.render();
     }
     if (d.has("draw")) this.renderDraw();
     if (d.has("media")) this.media.render();
-    if (d.has("slide") || d.has("board")) describeBoard(this.state);
+    if (d.has("slide") || d.has("board")) describeBoard(this.state, this.shown());
     if (this.state.status === "ended") this.showEnded();
   }
 
@@ -422,20 +435,28 @@ class App {
     }
   }
 
+  /** shown is the board this page shows: the group's while in one, else the main room's (shownBoard). */
+  shown() {
+    return shownBoard(this.state, this.lesson, groupOf(this.state, this.me));
+  }
+
   renderSlide() {
     const s = this.state;
-    const { slide: sl, deck, pages, label } = slideInfo(s);
-    $("slide-label").textContent = label;
-    $("prev").disabled = sl.page <= 0;
-    $("next").disabled = sl.page + 1 >= pages;
+    const { slide: sl, pages } = slideInfo(s);
+    const shown = this.shown();
+    $("slide-label").textContent = shown.label;
+    // Page turning moves the main room: not while this page shows a group's board.
+    $("prev").disabled = sl.page <= 0 || !!shown.group;
+    $("next").disabled = sl.page + 1 >= pages || !!shown.group;
     const sel = $("deck");
     sel.replaceChildren(el("option", { value: NIL }, t("Whiteboard")),
       ...(s.decks || []).map((x) => el("option", { value: x.id }, x.name)));
     sel.value = sl.deck;
-    const key = s.slideKey(sl);
+    sel.disabled = !!shown.group;
+    const key = s.slideKey(shown.slide);
     if (this.board && key !== this.slideKey) {
       this.slideKey = key;
-      this.board.show(sl, boardView(s.board(sl), this.me), deck ? pageURL(this.lesson, sl.deck, sl.page) : null);
+      this.board.show(shown.slide, boardView(s.board(shown.slide), this.me), shown.background);
     }
   }
 
@@ -460,10 +481,31 @@ class App {
 
   renderDraw() {
     if (!this.board) return;
-    const can = this.state.status !== "ended" && this.state.canDraw(this.me);
+    // A group's board: its members draw while the groups are open, and the
+    // teacher always; the class does not draw on one the teacher shows it.
+    const { group } = this.shown();
+    const can = this.state.status !== "ended" && (group ? this.role === "teacher" || groupOf(this.state, this.me) === group && (group.members || []).includes(this.me)
+      : this.state.canDraw(this.me));
     this.board.setCanDraw(can);
-    $("draw-note").textContent = can ? "" : t("The teacher has not turned on drawing for you.");
+    $("draw-note").textContent = can ? "" : group ? t("Only the group's members draw on its board.") : t("The teacher has not turned on drawing for you.");
     document.body.classList.toggle("can-draw", can);
+  }
+
+  /**
+   * renderChat fills the Chat tab with the class's chat or, while this
+   * participant is in a breakout group, the group's, which only its
+   * members and the teachers read.
+   */
+  renderChat() {
+    const g = groupOf(this.state, this.me);
+    this.chatShown = g ? g.id : "";
+    showChat(this.state, this.me, g ? g.chat : this.state.chat);
+    const where = $("chat-where");
+    where.hidden = !g;
+    where.textContent = g ? t("{group}'s chat: its members and the teachers read it.", { group: g.name }) : "";
+    const input = $("chat-input");
+    input.placeholder = g ? t("Message {group}", { group: g.name }) : t("Message the class");
+    input.setAttribute("aria-label", input.placeholder);
   }
 
   addMessage(e) {
@@ -488,14 +530,10 @@ class App {
       this.send(raised ? "hand.lowered" : "hand.raised", raised ? { participant: this.me } : {}).catch(() => {});
     };
     $("class-draw").onchange = (e) => this.send("drawing.permitted", { allowed: e.target.checked }).catch(() => this.mark("people"));
-    $("chat-form").onsubmit = (e) => {
-      e.preventDefault();
-      const input = $("chat-input");
-      const text = input.value.trim();
-      if (!text) return;
-      input.value = "";
-      this.send("chat.posted", { text }).catch(() => { input.value = text; });
-    };
+    sendText($("chat-form"), $("chat-input"), (text) => {
+      const group = this.chatShown;
+      return this.send(group ? "group.chat.posted" : "chat.posted", group ? { group, text } : { text });
+    });
     $("prev").onclick = () => this.toolbar.go(-1);
     $("next").onclick = () => this.toolbar.go(1);
     $("deck").onchange = (e) => this.send("slide.changed", { slide: { deck: e.target.value, page: 0 } }).catch(() => this.mark("slide"));
@@ -512,6 +550,7 @@ class App {
     };
     this.controls.wire();
     this.polls.wire();
+    this.groups.wire();
     $("invite").onclick = () => invite(this, false);
     $("export").onchange = (e) => { exportLesson(this.lesson, this.linkToken || this.token, e.target.value); e.target.value = ""; };
     $("streams").onclick = () => { $("more").open = false; openStreamKeys(this); };

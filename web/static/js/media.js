@@ -1,11 +1,14 @@
 // media.js: the lesson page's audio and video. It asks for the camera and
 // microphone, sends them while this participant may publish (the teacher
-// always, a student while holding the floor; docs/protocol.md, section 9),
-// shares the teacher's screen, and shows the teacher and the student with
-// the floor in their tiles from the tracks the server forwards.
+// always, a student while holding the floor or in a breakout group;
+// docs/protocol.md, section 9), shares the teacher's screen, and shows the
+// teacher and the student with the floor in their tiles from the tracks the
+// server forwards; in a breakout group, a tile for each of the others in
+// it, whose tracks are all the server forwards there.
 
-import { $, toast, banner } from "./views.js";
+import { $, el, toast, banner } from "./views.js";
 import { t } from "./i18n.js";
+import { groupStage } from "./groups.js";
 
 /** Media owns the camera, the microphone, the screen share and the remote videos. */
 export class Media {
@@ -44,7 +47,7 @@ export class Media {
   mayPublish() {
     const a = this.app;
     if (this.ended || (a.state && a.state.status === "ended")) return false;
-    return a.role === "teacher" || (a.state && a.state.floor === a.me);
+    return a.role === "teacher" || (a.state && (a.state.floor === a.me || !!groupStage(a.state, a.me, Date.now())));
   }
 
   /** attach starts sending on a new connection (after a join or a resume). */
@@ -187,10 +190,48 @@ export class Media {
     return { videos: r.videos.filter(ok), audios: r.stream.getAudioTracks().filter(ok) };
   }
 
-  /** render puts the teacher and the floor holder in their tiles. */
+  /**
+   * renderGroup shows, while this participant is on a breakout group's
+   * stage, a tile for each of the others in the group (members and visiting
+   * teachers), in place of the teacher's and the floor's; it reports
+   * whether it did.
+   */
+  renderGroup() {
+    const a = this.app;
+    const g = this.ended ? null : groupStage(a.state, a.me, Date.now());
+    const grid = $("group-tiles");
+    grid.hidden = !g;
+    document.body.classList.toggle("group-stage", !!g);
+    if (!g) {
+      grid.replaceChildren();
+      return false;
+    }
+    const others = [...(g.members || []), ...(g.visitors || [])].filter((id) => id !== a.me);
+    const tiles = new Map([...grid.children].map((c) => [c.dataset.participant, c]));
+    grid.replaceChildren(...others.map((id) => {
+      const tile = tiles.get(id) || el("div", { class: "tile", "data-participant": id, "data-empty": t("No video") },
+        el("video", { autoplay: true, playsinline: true }), el("span", { class: "label" }));
+      const { videos, audios } = this.live(id);
+      setStream(tile.querySelector("video"), videos.length ? [videos[videos.length - 1], ...audios] : audios);
+      tile.querySelector(".label").textContent = a.nameOf(id);
+      tile.classList.toggle("empty", !videos.length);
+      return tile;
+    }));
+    // Your own camera, as the group sees it.
+    $("tile-self").hidden = false;
+    return true;
+  }
+
+  /** render puts the teacher and the floor holder in their tiles, or the group's members in theirs. */
   render() {
     const a = this.app;
     if (!a.state) return;
+    const inGroup = this.renderGroup();
+    $("tile-teacher").hidden = inGroup;
+    if (inGroup) {
+      $("tile-floor").hidden = true;
+      return;
+    }
     const teacher = a.role === "teacher" ? null : this.teacherID();
     const tile = $("tile-teacher");
     if (teacher) {
@@ -257,8 +298,8 @@ export class Media {
       const o = out[who] || (out[who] = { framesDecoded: 0, width: 0 });
       o.framesDecoded += frames;
     }
-    for (const id of ["tile-teacher", "tile-floor"]) {
-      const v = $(id).querySelector("video");
+    for (const tile of document.querySelectorAll(".videos .tile:not(.self)")) {
+      const v = tile.querySelector("video");
       const s = v.srcObject;
       if (!s) continue;
       for (const [p, r] of this.remote) {

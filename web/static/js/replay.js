@@ -5,22 +5,26 @@
 // playback position as a fold (state.js), applying events as the clock
 // passes their time. Seeking asks the server for the state at that moment,
 // which it builds from the nearest stored snapshot, then reads the events
-// that follow in pages. Recorded media plays in step (replaymedia.js).
+// that follow in pages. Recorded media plays in step (replaymedia.js). The
+// page follows the main room, or any breakout group the lesson had: then
+// it shows the group's board as it was at the position.
 //
 // For tests it exposes window.replay: {ready, position, duration, state,
-// board, hash(), seek(seconds), play(), pause(), setRate(r), and how many
-// seeks fetched the state (stateFetches), folded the log forward
-// (localSeeks) or back from the state last fetched (checkpointSeeks)}.
+// board, hash(), seek(seconds), play(), pause(), setRate(r), follow(group),
+// and how many seeks fetched the state (stateFetches), folded the log
+// forward (localSeeks) or back from the state last fetched
+// (checkpointSeeks)}.
 
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
 import { followVideo } from "./videofile.js";
 import { RecordedMedia } from "./replaymedia.js";
 import { showPoll } from "./polls.js";
+import { shownBoard } from "./groups.js";
 import { t, dateTime } from "./i18n.js";
 import { claims } from "./mine.js";
 import { exportLesson } from "./links.js";
-import { $, el, banner, nameOf, slideInfo, renderPeople, chatItem, appendChat, showChat, boardView, pageURL, describeBoard } from "./views.js";
+import { $, el, banner, nameOf, renderPeople, chatItem, appendChat, showChat, boardView, describeBoard } from "./views.js";
 
 const PAGE = 2000; // events read per request
 // A seek forward over at most this many events folds them here, from the
@@ -324,14 +328,15 @@ class Player {
       this.state.apply(e);
       changed = true;
       const d = e.data || {};
-      if (e.kind === "slide.changed" || e.kind === "deck.added") slide = true;
-      else if (e.kind === "chat.posted") chat.push(chatItem(this.state, { actor: e.actor, time: e.time, text: d.text }));
+      if (e.kind === "slide.changed" || e.kind === "deck.added" || (e.kind.startsWith("group") && e.kind !== "group.chat.posted")) slide = true;
+      else if (e.kind === (this.chatShown ? "group.chat.posted" : "chat.posted") && (d.group || "") === this.chatShown) chat.push(chatItem(this.state, { actor: e.actor, time: e.time, text: d.text }));
       else if (d.slide && this.state.slideKey(d.slide) === this.slideKey) this.board.update(boardView(this.state.board(d.slide), ""), e);
     }
     if (i) this.queue.splice(0, i);
     if (chat.length) appendChat(chat);
-    if (slide) this.renderSlide();
-    if (changed) describeBoard(this.state);
+    if (slide && this.followed() !== this.chatShown) this.renderAll(); // the group followed came or went
+    else if (slide) this.renderSlide();
+    if (changed) describeBoard(this.state, this.shown());
     if (changed) {
       this.renderPeople();
       this.renderVideos();
@@ -366,8 +371,13 @@ class Player {
     requestAnimationFrame((t) => this.tick(t));
   }
 
-  /** syncMedia plays the recordings that cover the position, at its offset. */
+  /** syncMedia plays the recordings of the stage followed that cover the position, at its offset. */
   syncMedia(force) {
+    const stage = this.state ? this.followed() : "";
+    if (stage !== this.media.group) {
+      this.media.group = stage;
+      force = true;
+    }
     this.media.sync(this.start + this.position * 1000, this.rate, this.playing && !this.waiting, force);
     this.renderVideos();
   }
@@ -395,7 +405,16 @@ class Player {
       tile.querySelector(".label").textContent = label;
     };
     show($("tile-teacher"), teacher ? this.current(teacher.id) : null, teacher ? nameOf(this.state, teacher.id) : t("Teacher"));
-    const floor = this.state.floor;
+    // Following a group: a tile for each of its members, the floor's in the main room.
+    const g = this.state.group(this.followed());
+    const grid = $("group-tiles");
+    grid.hidden = !g;
+    const members = g ? (g.members || []) : [];
+    const tiles = new Map([...grid.children].map((c) => [c.dataset.participant, c]));
+    grid.replaceChildren(...members.map((id) => tiles.get(id) || el("div", { class: "tile empty", "data-participant": id },
+      el("video", { playsinline: true }), el("span", { class: "label" }))));
+    for (const tile of grid.children) show(tile, this.current(tile.dataset.participant), nameOf(this.state, tile.dataset.participant));
+    const floor = g ? "" : this.state.floor;
     $("tile-floor").hidden = !floor;
     if (floor) show($("tile-floor"), this.current(floor), t("{name} (has the floor)", { name: nameOf(this.state, floor) }));
   }
@@ -405,22 +424,59 @@ class Player {
     return (this.recorded || []).some(([from, to]) => position >= from && position < to);
   }
 
+  /** followed is the id of the group followed while the lesson has it at the position, else "". */
+  followed() {
+    return this.follow && this.state.group(this.follow) ? this.follow : "";
+  }
+
   renderAll() {
-    showChat(this.state);
+    // Following a group, its chat (a student's replay holds their own group's only).
+    this.chatShown = this.followed();
+    showChat(this.state, "", this.chatShown ? this.state.group(this.chatShown).chat : this.state.chat);
     this.slideKey = "";
     this.renderSlide();
     this.renderPeople();
     this.renderVideos();
   }
 
+  /**
+   * shown is the board the page shows: the followed group's (while the
+   * lesson has it at the position), else the main room's.
+   */
+  shown() {
+    return shownBoard(this.state, this.lesson, this.state.group(this.followed()));
+  }
+
+  /** renderFollow lists the main room and the lesson's groups at the position to follow. */
+  renderFollow() {
+    const b = this.state.breakout;
+    const groups = (b && b.groups) || [];
+    const sel = $("follow");
+    const key = JSON.stringify(groups.map((g) => [g.id, g.name]));
+    if (key !== this.followKey) {
+      this.followKey = key;
+      sel.replaceChildren(el("option", { value: "" }, t("Main room")), ...groups.map((g) => el("option", { value: g.id }, g.name)));
+    }
+    sel.value = this.followed();
+    sel.closest("label").hidden = groups.length === 0;
+  }
+
+  /** setFollow follows a group (its id) or the main room (""). */
+  setFollow(group) {
+    this.follow = group;
+    this.renderAll();
+    this.syncMedia(true);
+  }
+
   renderSlide() {
-    const { slide, deck, label } = slideInfo(this.state);
+    this.renderFollow();
+    const { slide, background, label } = this.shown();
     $("slide-label").textContent = label;
-    describeBoard(this.state);
+    describeBoard(this.state, { slide, label });
     const key = this.state.slideKey(slide);
     if (key !== this.slideKey) {
       this.slideKey = key;
-      this.board.show(slide, boardView(this.state.board(slide), ""), deck ? pageURL(this.lesson, slide.deck, slide.page) : null);
+      this.board.show(slide, boardView(this.state.board(slide), ""), background);
     }
   }
 
@@ -459,6 +515,7 @@ class Player {
     s.oninput = () => { this.scrubbing = true; $("clock").textContent = `${clockText(Number(s.value))} / ${clockText(this.duration)}`; };
     s.onchange = () => { this.scrubbing = false; this.seek(Number(s.value)); };
     $("speed").onchange = (e) => this.setRate(Number(e.target.value));
+    $("follow").onchange = (e) => this.setFollow(e.target.value);
     if (claims(this.token).role === "teacher") {
       const ex = $("export");
       ex.hidden = false;
@@ -492,6 +549,7 @@ window.replay = {
   play: () => player.play(),
   pause: () => player.pause(),
   setRate: (r) => player.setRate(r),
+  follow: (group) => player.setFollow(group),
   player,
 };
 player.init();

@@ -3,12 +3,15 @@
 // participant and spans a recording segment, with its start and end on the
 // event clock; every file whose span covers the position plays at the
 // position's offset into it, corrected when it drifts more than DRIFT.
+// Only the files of the stage followed play: the main room's, or a breakout
+// group's (a recording labelled with the group's id).
 
 const DRIFT = 0.25; // seconds a recording may drift before it is corrected
 
 export class RecordedMedia {
   constructor() {
-    this.list = []; // {participant, kind, start, end, media}, start and end in ms
+    this.list = []; // {participant, kind, group, start, end, media}, start and end in ms
+    this.group = ""; // the stage followed: "" the main room's, else a breakout group's id
   }
 
   /**
@@ -36,7 +39,7 @@ export class RecordedMedia {
       if (r.kind === "audio") box.append(media);
       const start = Date.parse(r.start);
       const end = r.end ? Date.parse(r.end) : start + (r.duration_ms || 0);
-      this.list.push({ participant: r.participant, kind: r.kind, start, end, media });
+      this.list.push({ participant: r.participant, kind: r.kind, group: r.group || "", start, end, media });
     }
   }
 
@@ -47,7 +50,7 @@ export class RecordedMedia {
    */
   sync(wall, rate, run, force) {
     for (const r of this.list) {
-      const on = wall >= r.start && wall < r.end;
+      const on = r.group === this.group && wall >= r.start && wall < r.end;
       const m = r.media;
       if (!on) {
         if (!m.paused) m.pause();
@@ -61,11 +64,11 @@ export class RecordedMedia {
     }
   }
 
-  /** current is the recording of a participant's video that plays at wall, newest first. */
+  /** current is the recording of a participant's video on the stage followed that plays at wall, newest first. */
   current(participant, wall) {
     let best = null;
     for (const r of this.list) {
-      if (r.kind !== "video" || r.participant !== participant || wall < r.start || wall >= r.end) continue;
+      if (r.kind !== "video" || r.participant !== participant || r.group !== this.group || wall < r.start || wall >= r.end) continue;
       if (!best || r.start > best.start) best = r;
     }
     return best;

@@ -108,16 +108,32 @@ export function renderPeople(state, { me = "", actions = null } = {}) {
 }
 
 /**
- * describeBoard puts the text of the current slide's board (its label and
- * its text objects, in drawing order) in #board-text, which screen readers
- * read in place of the canvas.
+ * describeBoard puts the text of the board shown (its label and its text
+ * objects, in drawing order) in #board-text, which screen readers read in
+ * place of the canvas. shown is {slide, label}, the current slide's when
+ * not given.
  */
-export function describeBoard(state) {
+export function describeBoard(state, shown = slideInfo(state)) {
   const list = $("board-text");
   if (!list) return;
-  const { slide, label } = slideInfo(state);
+  const { slide, label } = shown;
   const texts = state.visible(slide).filter((o) => o.kind === "text" && o.text).map((o) => el("li", {}, o.text));
   list.replaceChildren(el("li", {}, label), ...texts);
+}
+
+/**
+ * sendText wires a form of one text input: on submit its trimmed text, when
+ * there is some, goes to send(text), a promise; the input is emptied, and
+ * given the text back when send refuses it.
+ */
+export function sendText(form, input, send) {
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text).catch(() => { input.value = text; });
+  };
 }
 
 /** chatItem is one chat message as a list item. */
@@ -146,12 +162,13 @@ export function appendChat(items) {
 }
 
 /**
- * showChat fills #messages with the state's latest CHAT_SHOWN messages at
- * once (a long lesson has thousands), scrolled to the end.
+ * showChat fills #messages with the latest CHAT_SHOWN messages at once (a
+ * long lesson has thousands), scrolled to the end: the state's chat, or
+ * the messages given (a breakout group's).
  */
-export function showChat(state, me = "") {
+export function showChat(state, me = "", messages = state.chat) {
   const list = $("messages");
-  list.replaceChildren(...(state.chat || []).slice(-CHAT_SHOWN).map((m) => chatItem(state, m, me)));
+  list.replaceChildren(...(messages || []).slice(-CHAT_SHOWN).map((m) => chatItem(state, m, me)));
   list.scrollTop = list.scrollHeight;
 }
 
