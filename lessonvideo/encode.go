@@ -13,7 +13,7 @@ import (
 )
 
 // encoder builds ffmpeg's command line for a plan: the frames come raw
-// (RGBA) on its standard input; the recorded files are decoded, scaled and
+// (YUV 4:2:0, ToI420) on its standard input; the recorded files are decoded, scaled and
 // laid over the tiles while they play; the audio files are mixed; the chat
 // is a subtitle track and the chapters come from a metadata file.
 type encoder struct {
@@ -29,7 +29,7 @@ func (e *encoder) args(path string) ([]string, error) {
 	p, l, o := e.plan, e.layout, e.opt
 	d := p.Duration()
 	a := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
-		"-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", l.Width, l.Height),
+		"-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", fmt.Sprintf("%dx%d", l.Width, l.Height),
 		"-framerate", strconv.Itoa(o.FPS), "-i", "pipe:0"}
 	inputs := 1
 	var filters, audio []string
@@ -45,7 +45,7 @@ func (e *encoder) args(path string) ([]string, error) {
 		span := Interval{r.Start, recordedEnd(r)}
 		switch {
 		case r.Kind == "audio":
-			a = append(a, "-i", filepath.Join(e.dir, r.File))
+			a = append(append(a, e.decoderThreads()...), "-i", filepath.Join(e.dir, r.File))
 			audio = append(audio, fmt.Sprintf("[%d:a]aresample=48000:async=1:first_pts=0,adelay=%d:all=1[a%d]", inputs, max(0, off.Milliseconds()), inputs))
 			inputs++
 			continue
@@ -63,15 +63,15 @@ func (e *encoder) args(path string) ([]string, error) {
 		if tile == "floor" {
 			rect = l.Floor
 		}
-		a = append(a, "-i", filepath.Join(e.dir, r.File))
+		a = append(append(a, e.decoderThreads()...), "-i", filepath.Join(e.dir, r.File))
 		var enable []string
 		for _, iv := range on {
 			enable = append(enable, fmt.Sprintf("between(t,%s,%s)", secs(iv.From.Sub(p.Start)), secs(iv.To.Sub(p.Start))))
 		}
 		out := fmt.Sprintf("[v%d]", inputs)
 		filters = append(filters,
-			fmt.Sprintf("[%d:v]setpts=PTS-STARTPTS+%s/TB,scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=0x303136[s%d]",
-				inputs, secs(off), rect.Dx(), rect.Dy(), rect.Dx(), rect.Dy(), inputs),
+			fmt.Sprintf("[%d:v]setpts=PTS-STARTPTS+%s/TB,fps=%d,scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=0x303136[s%d]",
+				inputs, secs(off), o.FPS, rect.Dx(), rect.Dy(), rect.Dx(), rect.Dy(), inputs),
 			fmt.Sprintf("%s[s%d]overlay=%d:%d:eof_action=pass:enable='%s'%s", last, inputs, rect.Min.X, rect.Min.Y, strings.Join(enable, "+"), out))
 		last = out
 		inputs++
@@ -115,6 +115,15 @@ func (e *encoder) args(path string) ([]string, error) {
 		a = append(a, "-threads", strconv.Itoa(o.Threads), "-filter_complex_threads", strconv.Itoa(o.Threads))
 	}
 	return append(a, "-movflags", "+faststart", "-f", "mp4", path), nil
+}
+
+// decoderThreads are the options that limit a recording's decoder to the
+// render's threads.
+func (e *encoder) decoderThreads() []string {
+	if e.opt.Threads <= 0 {
+		return nil
+	}
+	return []string{"-threads", strconv.Itoa(e.opt.Threads)}
 }
 
 // intersect returns the parts of the intervals ivs within span.

@@ -28,11 +28,18 @@ import (
 
 // Options shape a render. Zero fields mean the defaults.
 type Options struct {
-	Width, Height int    // of the frame; 1280 × 720
-	FPS           int    // frames a second; 15
-	Preset        string // libx264's; "veryfast"
-	CRF           int    // libx264's quality; 23
-	Threads       int    // ffmpeg's threads; 0 lets it choose
+	Width, Height int // of the frame; 1280 × 720
+	FPS           int // frames a second; 15
+	// Preset is libx264's: "ultrafast" by default, the cheapest, which
+	// makes files about 1.6 times as large as "superfast" at the same CRF
+	// and costs a third less CPU than "veryfast" (docs/benchmarks.md).
+	Preset string
+	CRF    int // libx264's quality; 23
+	// Threads caps the threads ffmpeg decodes, filters and encodes with:
+	// 0 means 1, so that on a small server the live lessons keep the other
+	// cores (a render then costs less CPU in all, too); a negative value
+	// lets ffmpeg choose (a thread per core).
+	Threads int
 	// Nice is the niceness the render runs at, ffmpeg and the thread that
 	// draws the frames (19, the lowest priority; -1 leaves it as it is).
 	// Both are also put in Linux's idle scheduling class (SCHED_IDLE),
@@ -51,10 +58,13 @@ func (o Options) withDefaults() Options {
 		o.FPS = 15
 	}
 	if o.Preset == "" {
-		o.Preset = "veryfast"
+		o.Preset = "ultrafast"
 	}
 	if o.CRF <= 0 {
 		o.CRF = 23
+	}
+	if o.Threads == 0 {
+		o.Threads = 1
 	}
 	if o.Nice == 0 {
 		o.Nice = 19
@@ -164,8 +174,9 @@ func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt 
 }
 
 // writeFrames folds the lesson from the span's start and writes a frame
-// every 1/FPS seconds of it to w, drawing a frame again only when an event
-// came since the last one. It runs on a thread of its own, at the render's
+// every 1/FPS seconds of it to w, in YUV 4:2:0, drawing and converting a
+// frame again only when an event came since the last one (otherwise the
+// last frame's bytes are written again). It runs on a thread of its own, at the render's
 // niceness, so that drawing yields the processor to live lessons.
 func writeFrames(ctx context.Context, src Source, plan *Plan, layout Layout, opt Options, w io.Writer, progress func(Progress)) error {
 	runtime.LockOSThread() // never unlocked: the niced thread ends with the goroutine
@@ -186,6 +197,7 @@ func writeFrames(ctx context.Context, src Source, plan *Plan, layout Layout, opt
 	defer stop()
 	pending, more := domain.Event{}, true
 	havePending := false
+	frame := make([]byte, I420Size(layout.Width, layout.Height))
 	total := FrameCount(plan.Duration(), opt.FPS)
 	began := time.Now()
 	drawn := int64(-1)
@@ -214,9 +226,10 @@ func writeFrames(ctx context.Context, src Source, plan *Plan, layout Layout, opt
 			if err := framer.Draw(ctx, s); err != nil {
 				return err
 			}
+			ToI420(frame, framer.Frame)
 			drawn = i
 		}
-		if _, err := w.Write(framer.Frame.Pix); err != nil {
+		if _, err := w.Write(frame); err != nil {
 			return fmt.Errorf("lessonvideo: write frame %d: %w", i, err)
 		}
 		if progress != nil && ((i+1)%int64(opt.FPS) == 0 || i+1 == total) {
