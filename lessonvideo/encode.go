@@ -12,7 +12,8 @@ import (
 	"classroom/media/recorder"
 )
 
-// encoder builds ffmpeg's command line for a plan: the frames come raw
+// encoder builds ffmpeg's command line for a plan, for the format of its
+// options (codecs): the frames come raw
 // (YUV 4:2:0, ToI420) on its standard input; the recorded files are decoded, scaled and
 // laid over the tiles while they play; the audio files are mixed; the chat
 // is a subtitle track and the chapters come from a metadata file.
@@ -105,16 +106,43 @@ func (e *encoder) args(path string) ([]string, error) {
 		subIn = inputs
 	}
 	a = append(a, "-filter_complex", strings.Join(filters, ";"), "-map", "[vout]", "-map", "[aout]")
+	c := codecs(o)
 	if subIn >= 0 {
-		a = append(a, "-map", strconv.Itoa(subIn)+":s", "-c:s", "mov_text", "-metadata:s:s:0", "language=und", "-metadata:s:s:0", "title=Chat")
+		a = append(a, "-map", strconv.Itoa(subIn)+":s", "-c:s", c.subtitles, "-metadata:s:s:0", "language=und", "-metadata:s:s:0", "title=Chat")
 	}
-	a = append(a, "-map_metadata", strconv.Itoa(metaIn), "-map_chapters", strconv.Itoa(metaIn),
-		"-c:v", "libx264", "-preset", o.Preset, "-crf", strconv.Itoa(o.CRF), "-tune", "stillimage", "-g", strconv.Itoa(o.FPS*10),
-		"-c:a", "aac", "-b:a", "128k", "-t", secs(d))
+	a = append(a, "-map_metadata", strconv.Itoa(metaIn), "-map_chapters", strconv.Itoa(metaIn))
+	a = append(append(a, c.video...), "-g", strconv.Itoa(o.FPS*10))
+	a = append(append(a, c.audio...), "-t", secs(d))
 	if o.Threads > 0 {
 		a = append(a, "-threads", strconv.Itoa(o.Threads), "-filter_complex_threads", strconv.Itoa(o.Threads))
 	}
-	return append(a, "-movflags", "+faststart", "-f", "mp4", path), nil
+	return append(append(a, c.container...), path), nil
+}
+
+// formatCodecs are a format's encoders and container, as ffmpeg options.
+type formatCodecs struct {
+	video, audio, container []string
+	subtitles               string
+}
+
+// codecs returns the encoders of o.Format. VP9 is encoded in libvpx's
+// realtime mode at its fastest speed, the only one that keeps near H.264
+// ultrafast's cost; its quality is constant (CRF 36, any bitrate).
+func codecs(o Options) formatCodecs {
+	if o.Format == FormatWebM {
+		return formatCodecs{
+			video:     []string{"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-crf", "36", "-b:v", "0"},
+			audio:     []string{"-c:a", "libopus", "-b:a", "96k"},
+			container: []string{"-f", "webm"},
+			subtitles: "webvtt",
+		}
+	}
+	return formatCodecs{
+		video:     []string{"-c:v", "libx264", "-preset", o.Preset, "-crf", strconv.Itoa(o.CRF), "-tune", "stillimage"},
+		audio:     []string{"-c:a", "aac", "-b:a", "128k"},
+		container: []string{"-movflags", "+faststart", "-f", "mp4"},
+		subtitles: "mov_text",
+	}
 }
 
 // decoderThreads are the options that limit a recording's decoder to the

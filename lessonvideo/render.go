@@ -26,10 +26,32 @@ import (
 	"classroom/media/recorder"
 )
 
+// The formats a lesson's video is rendered in.
+const (
+	// FormatMP4 is H.264 video and AAC audio in MP4, chat as a mov_text
+	// subtitle track: what plays anywhere.
+	FormatMP4 = "mp4"
+	// FormatWebM is VP9 video and Opus audio in WebM, chat as a WebVTT
+	// subtitle track.
+	FormatWebM = "webm"
+)
+
+// Formats lists the formats a video can be rendered in.
+func Formats() []string { return []string{FormatMP4, FormatWebM} }
+
+// checkFormat refuses a format that is not one of Formats.
+func checkFormat(f string) error {
+	if f != FormatMP4 && f != FormatWebM {
+		return domain.Errorf(domain.CodeInvalid, "no video format %q (mp4 or webm)", f)
+	}
+	return nil
+}
+
 // Options shape a render. Zero fields mean the defaults.
 type Options struct {
-	Width, Height int // of the frame; 1280 × 720
-	FPS           int // frames a second; 15
+	Format        string // FormatMP4 (the default) or FormatWebM
+	Width, Height int    // of the frame; 1280 × 720
+	FPS           int    // frames a second; 15
 	// Preset is libx264's: "ultrafast" by default, the cheapest, which
 	// makes files about 1.6 times as large as "superfast" at the same CRF
 	// and costs a third less CPU than "veryfast" (docs/benchmarks.md).
@@ -50,6 +72,9 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.Format == "" {
+		o.Format = FormatMP4
+	}
 	if o.Width <= 0 || o.Height <= 0 {
 		o.Width, o.Height = 1280, 720
 	}
@@ -98,12 +123,15 @@ func (p Progress) Left() time.Duration {
 	return time.Duration(float64(p.Elapsed) / float64(p.Frames) * float64(p.Total-p.Frames))
 }
 
-// Render renders a lesson's recording span into an MP4 file at path (which
-// it creates or replaces; the caller renames it into place once Render
-// returns nil). progress, when not nil, is called after every second's
+// Render renders a lesson's recording span into a video file at path, in
+// opt.Format (which it creates or replaces; the caller renames it into
+// place once Render returns nil). progress, when not nil, is called after every second's
 // frames.
 func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt Options, progress func(Progress)) error {
 	opt = opt.withDefaults()
+	if err := checkFormat(opt.Format); err != nil {
+		return err
+	}
 	dir := filepath.Join(src.Recordings, lesson.String())
 	recs, err := recorder.ListRecordings(dir)
 	if err != nil && len(recs) == 0 {

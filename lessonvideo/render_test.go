@@ -183,3 +183,37 @@ func TestRenderSizes(t *testing.T) {
 		scripted(t, opt)
 	}
 }
+
+// TestRenderWebM renders the scripted lesson as WebM, which ffprobe must
+// read as VP9 video, Opus audio and the chat as WebVTT, as long as the
+// recording within a frame, with a chapter at every slide change.
+func TestRenderWebM(t *testing.T) {
+	opt := lessonvideo.Options{Format: lessonvideo.FormatWebM, Width: 640, Height: 360, FPS: 15}
+	l, _, out := scripted(t, opt)
+	b, err := exec.Command("ffprobe", "-v", "error", "-show_streams", "-show_format", "-show_chapters", "-of", "json", out).Output()
+	if err != nil {
+		t.Fatalf("ffprobe: %v", err)
+	}
+	var p probe
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, s := range p.Streams {
+		kinds[s.CodecType] = s.CodecName
+	}
+	if kinds["video"] != "vp9" || kinds["audio"] != "opus" || kinds["subtitle"] != "webvtt" {
+		t.Errorf("streams %v, want vp9 video, opus audio and webvtt chat", kinds)
+	}
+	d, _ := strconv.ParseFloat(p.Format.Duration, 64)
+	span := l.RecordingEnd.Sub(l.RecordingStart).Seconds()
+	if frame := 1.0 / float64(opt.FPS); math.Abs(d-span) > frame {
+		t.Errorf("duration %.3f s, the recording spans %.3f s (one frame is %.3f s)", d, span, frame)
+	}
+	if len(p.Chapters) != len(l.SlideChanges) {
+		t.Errorf("%d chapters, want %d (the slide changes)", len(p.Chapters), len(l.SlideChanges))
+	}
+	if err := lessonvideo.Render(context.Background(), lessonvideo.Source{}, l.ID, out, lessonvideo.Options{Format: "avi"}, nil); err == nil {
+		t.Error("an unknown format was rendered")
+	}
+}
