@@ -12,8 +12,9 @@ import (
 	"classroom/media/recorder"
 )
 
-// encoder builds ffmpeg's command line for a plan: the frames come raw
-// (RGBA) on its standard input; the recorded files are decoded, scaled and
+// encoder builds ffmpeg's command line for a plan, for the format of its
+// options (codecs): the frames come raw
+// (YUV 4:2:0, ToI420) on its standard input; the recorded files are decoded, scaled and
 // laid over the tiles while they play; the audio files are mixed; the chat
 // is a subtitle track and the chapters come from a metadata file.
 type encoder struct {
@@ -29,7 +30,7 @@ func (e *encoder) args(path string) ([]string, error) {
 	p, l, o := e.plan, e.layout, e.opt
 	d := p.Duration()
 	a := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
-		"-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", l.Width, l.Height),
+		"-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", fmt.Sprintf("%dx%d", l.Width, l.Height),
 		"-framerate", strconv.Itoa(o.FPS), "-i", "pipe:0"}
 	inputs := 1
 	var filters, audio []string
@@ -45,7 +46,7 @@ func (e *encoder) args(path string) ([]string, error) {
 		span := Interval{r.Start, recordedEnd(r)}
 		switch {
 		case r.Kind == "audio":
-			a = append(a, "-i", filepath.Join(e.dir, r.File))
+			a = append(append(a, e.decoderThreads()...), "-i", filepath.Join(e.dir, r.File))
 			audio = append(audio, fmt.Sprintf("[%d:a]aresample=48000:async=1:first_pts=0,adelay=%d:all=1[a%d]", inputs, max(0, off.Milliseconds()), inputs))
 			inputs++
 			continue
@@ -63,15 +64,15 @@ func (e *encoder) args(path string) ([]string, error) {
 		if tile == "floor" {
 			rect = l.Floor
 		}
-		a = append(a, "-i", filepath.Join(e.dir, r.File))
+		a = append(append(a, e.decoderThreads()...), "-i", filepath.Join(e.dir, r.File))
 		var enable []string
 		for _, iv := range on {
 			enable = append(enable, fmt.Sprintf("between(t,%s,%s)", secs(iv.From.Sub(p.Start)), secs(iv.To.Sub(p.Start))))
 		}
 		out := fmt.Sprintf("[v%d]", inputs)
 		filters = append(filters,
-			fmt.Sprintf("[%d:v]setpts=PTS-STARTPTS+%s/TB,scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=0x303136[s%d]",
-				inputs, secs(off), rect.Dx(), rect.Dy(), rect.Dx(), rect.Dy(), inputs),
+			fmt.Sprintf("[%d:v]setpts=PTS-STARTPTS+%s/TB,fps=%d,scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=0x303136[s%d]",
+				inputs, secs(off), o.FPS, rect.Dx(), rect.Dy(), rect.Dx(), rect.Dy(), inputs),
 			fmt.Sprintf("%s[s%d]overlay=%d:%d:eof_action=pass:enable='%s'%s", last, inputs, rect.Min.X, rect.Min.Y, strings.Join(enable, "+"), out))
 		last = out
 		inputs++
@@ -105,16 +106,52 @@ func (e *encoder) args(path string) ([]string, error) {
 		subIn = inputs
 	}
 	a = append(a, "-filter_complex", strings.Join(filters, ";"), "-map", "[vout]", "-map", "[aout]")
+	c := codecs(o)
 	if subIn >= 0 {
-		a = append(a, "-map", strconv.Itoa(subIn)+":s", "-c:s", "mov_text", "-metadata:s:s:0", "language=und", "-metadata:s:s:0", "title=Chat")
+		a = append(a, "-map", strconv.Itoa(subIn)+":s", "-c:s", c.subtitles, "-metadata:s:s:0", "language=und", "-metadata:s:s:0", "title=Chat")
 	}
-	a = append(a, "-map_metadata", strconv.Itoa(metaIn), "-map_chapters", strconv.Itoa(metaIn),
-		"-c:v", "libx264", "-preset", o.Preset, "-crf", strconv.Itoa(o.CRF), "-tune", "stillimage", "-g", strconv.Itoa(o.FPS*10),
-		"-c:a", "aac", "-b:a", "128k", "-t", secs(d))
+	a = append(a, "-map_metadata", strconv.Itoa(metaIn), "-map_chapters", strconv.Itoa(metaIn))
+	a = append(append(a, c.video...), "-g", strconv.Itoa(o.FPS*10))
+	a = append(append(a, c.audio...), "-t", secs(d))
 	if o.Threads > 0 {
 		a = append(a, "-threads", strconv.Itoa(o.Threads), "-filter_complex_threads", strconv.Itoa(o.Threads))
 	}
-	return append(a, "-movflags", "+faststart", "-f", "mp4", path), nil
+	return append(append(a, c.container...), path), nil
+}
+
+// formatCodecs are a format's encoders and container, as ffmpeg options.
+type formatCodecs struct {
+	video, audio, container []string
+	subtitles               string
+}
+
+// codecs returns the encoders of o.Format. VP9 is encoded in libvpx's
+// realtime mode at its fastest speed, the only one that keeps near H.264
+// ultrafast's cost; its quality is constant (CRF 36, any bitrate).
+func codecs(o Options) formatCodecs {
+	if o.Format == FormatWebM {
+		return formatCodecs{
+			video:     []string{"-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-crf", "36", "-b:v", "0"},
+			audio:     []string{"-c:a", "libopus", "-b:a", "96k"},
+			container: []string{"-f", "webm"},
+			subtitles: "webvtt",
+		}
+	}
+	return formatCodecs{
+		video:     []string{"-c:v", "libx264", "-preset", o.Preset, "-crf", strconv.Itoa(o.CRF), "-tune", "stillimage"},
+		audio:     []string{"-c:a", "aac", "-b:a", "128k"},
+		container: []string{"-movflags", "+faststart", "-f", "mp4"},
+		subtitles: "mov_text",
+	}
+}
+
+// decoderThreads are the options that limit a recording's decoder to the
+// render's threads.
+func (e *encoder) decoderThreads() []string {
+	if e.opt.Threads <= 0 {
+		return nil
+	}
+	return []string{"-threads", strconv.Itoa(e.opt.Threads)}
 }
 
 // intersect returns the parts of the intervals ivs within span.

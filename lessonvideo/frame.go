@@ -35,6 +35,7 @@ const chatLines = 8
 type Framer struct {
 	layout Layout
 	board  *BoardPainter
+	cache  boardCache
 	decks  eventstore.Decks // nil: slides are blank pages
 	lesson uuid.UUID
 	slides map[string]*image.RGBA // fitted slide images, by slide key
@@ -61,7 +62,7 @@ func (f *Framer) Draw(ctx context.Context, s *domain.State) error {
 	if err != nil {
 		return err
 	}
-	f.board.Paint(dst, l.Board, s.Board(s.Slide), bg)
+	f.cache.paint(f.board, dst, l.Board, s.Slide.Key(), s.Board(s.Slide), bg)
 	f.text(dst, l.Title, textColor, slideTitle(s, s.Slide))
 	draw.Draw(dst, l.Teacher, image.NewUniform(tileColor), image.Point{}, draw.Src)
 	teacher := "Teacher"

@@ -75,12 +75,19 @@ func (p *BoardPainter) Paint(dst *image.RGBA, r image.Rectangle, b *domain.Board
 	} else {
 		draw.Draw(dst, r, image.White, image.Point{}, draw.Src)
 	}
-	if b == nil {
-		return
+	if b != nil {
+		p.PaintObjects(dst, r, b.Objects)
 	}
+}
+
+// PaintObjects draws the visible objects of objs, in their order, over
+// what the rectangle r of dst holds, r standing for the whole board as in
+// Paint. Painting a board's objects in two runs, those before k and then
+// those from k on, gives the same pixels as painting them in one.
+func (p *BoardPainter) PaintObjects(dst *image.RGBA, r image.Rectangle, objs []*domain.Object) {
 	t := transform{sx: float64(r.Dx()) / BoardWidth, sy: float64(r.Dy()) / BoardHeight,
 		ox: float64(r.Min.X), oy: float64(r.Min.Y), clip: r}
-	for _, o := range b.Objects {
+	for _, o := range objs {
 		if !o.Hidden {
 			p.object(dst, t, o)
 		}

@@ -27,13 +27,42 @@ import (
 	"classroom/media/recorder"
 )
 
+// The formats a lesson's video is rendered in.
+const (
+	// FormatMP4 is H.264 video and AAC audio in MP4, chat as a mov_text
+	// subtitle track: what plays anywhere.
+	FormatMP4 = "mp4"
+	// FormatWebM is VP9 video and Opus audio in WebM, chat as a WebVTT
+	// subtitle track.
+	FormatWebM = "webm"
+)
+
+// Formats lists the formats a video can be rendered in.
+func Formats() []string { return []string{FormatMP4, FormatWebM} }
+
+// checkFormat refuses a format that is not one of Formats.
+func checkFormat(f string) error {
+	if f != FormatMP4 && f != FormatWebM {
+		return domain.Errorf(domain.CodeInvalid, "no video format %q (mp4 or webm)", f)
+	}
+	return nil
+}
+
 // Options shape a render. Zero fields mean the defaults.
 type Options struct {
+	Format        string // FormatMP4 (the default) or FormatWebM
 	Width, Height int    // of the frame; 1280 × 720
 	FPS           int    // frames a second; 15
-	Preset        string // libx264's; "veryfast"
-	CRF           int    // libx264's quality; 23
-	Threads       int    // ffmpeg's threads; 0 lets it choose
+	// Preset is libx264's: "ultrafast" by default, the cheapest, which
+	// makes files about 1.6 times as large as "superfast" at the same CRF
+	// and costs a third less CPU than "veryfast" (docs/benchmarks.md).
+	Preset string
+	CRF    int // libx264's quality; 23
+	// Threads caps the threads ffmpeg decodes, filters and encodes with:
+	// 0 means 1, so that on a small server the live lessons keep the other
+	// cores (a render then costs less CPU in all, too); a negative value
+	// lets ffmpeg choose (a thread per core).
+	Threads int
 	// Nice is the niceness the render runs at, ffmpeg and the thread that
 	// draws the frames (19, the lowest priority; -1 leaves it as it is).
 	// Both are also put in Linux's idle scheduling class (SCHED_IDLE),
@@ -44,6 +73,9 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.Format == "" {
+		o.Format = FormatMP4
+	}
 	if o.Width <= 0 || o.Height <= 0 {
 		o.Width, o.Height = 1280, 720
 	}
@@ -52,10 +84,13 @@ func (o Options) withDefaults() Options {
 		o.FPS = 15
 	}
 	if o.Preset == "" {
-		o.Preset = "veryfast"
+		o.Preset = "ultrafast"
 	}
 	if o.CRF <= 0 {
 		o.CRF = 23
+	}
+	if o.Threads == 0 {
+		o.Threads = 1
 	}
 	if o.Nice == 0 {
 		o.Nice = 19
@@ -89,12 +124,15 @@ func (p Progress) Left() time.Duration {
 	return time.Duration(float64(p.Elapsed) / float64(p.Frames) * float64(p.Total-p.Frames))
 }
 
-// Render renders a lesson's recording span into an MP4 file at path (which
-// it creates or replaces; the caller renames it into place once Render
-// returns nil). progress, when not nil, is called after every second's
+// Render renders a lesson's recording span into a video file at path, in
+// opt.Format (which it creates or replaces; the caller renames it into
+// place once Render returns nil). progress, when not nil, is called after every second's
 // frames.
 func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt Options, progress func(Progress)) error {
 	opt = opt.withDefaults()
+	if err := checkFormat(opt.Format); err != nil {
+		return err
+	}
 	dir := filepath.Join(src.Recordings, lesson.String())
 	recs, err := recorder.ListRecordings(dir)
 	if err != nil && len(recs) == 0 {
@@ -168,8 +206,9 @@ func Render(ctx context.Context, src Source, lesson uuid.UUID, path string, opt 
 }
 
 // writeFrames folds the lesson from the span's start and writes a frame
-// every 1/FPS seconds of it to w, drawing a frame again only when an event
-// came since the last one. It runs on a thread of its own, at the render's
+// every 1/FPS seconds of it to w, in YUV 4:2:0, drawing and converting a
+// frame again only when an event came since the last one (otherwise the
+// last frame's bytes are written again). It runs on a thread of its own, at the render's
 // niceness, so that drawing yields the processor to live lessons.
 func writeFrames(ctx context.Context, src Source, plan *Plan, layout Layout, opt Options, w io.Writer, progress func(Progress)) error {
 	runtime.LockOSThread() // never unlocked: the niced thread ends with the goroutine
@@ -190,6 +229,7 @@ func writeFrames(ctx context.Context, src Source, plan *Plan, layout Layout, opt
 	defer stop()
 	pending, more := domain.Event{}, true
 	havePending := false
+	frame := make([]byte, I420Size(layout.Width, layout.Height))
 	total := FrameCount(plan.Duration(), opt.FPS)
 	began := time.Now()
 	drawn := int64(-1)
@@ -218,9 +258,10 @@ func writeFrames(ctx context.Context, src Source, plan *Plan, layout Layout, opt
 			if err := framer.Draw(ctx, s); err != nil {
 				return err
 			}
+			ToI420(frame, framer.Frame)
 			drawn = i
 		}
-		if _, err := w.Write(framer.Frame.Pix); err != nil {
+		if _, err := w.Write(frame); err != nil {
 			return fmt.Errorf("lessonvideo: write frame %d: %w", i, err)
 		}
 		if progress != nil && ((i+1)%int64(opt.FPS) == 0 || i+1 == total) {

@@ -65,14 +65,12 @@ type probe struct {
 	} `json:"chapters"`
 }
 
-// TestRenderScriptedLesson renders the scripted lesson and checks the file
-// as ffprobe reads it, the board at five moments against the fold's state
-// painted by the same rasterizer, and the audio's energy.
-func TestRenderScriptedLesson(t *testing.T) {
-	opt := lessonvideo.Options{Width: 1280, Height: 720, FPS: 15}
-	l, src, out := scripted(t, opt)
-
-	b, err := exec.Command("ffprobe", "-v", "error", "-show_streams", "-show_format", "-show_chapters", "-of", "json", out).Output()
+// probeVideo reads the rendered lesson at path with ffprobe and checks its
+// streams' codecs (video, audio, the chat's subtitles), the video's size
+// and that it lasts the recording's span within one frame.
+func probeVideo(t *testing.T, path string, l videotest.Lesson, opt lessonvideo.Options, codecs [3]string) probe {
+	t.Helper()
+	b, err := exec.Command("ffprobe", "-v", "error", "-show_streams", "-show_format", "-show_chapters", "-of", "json", path).Output()
 	if err != nil {
 		t.Fatalf("ffprobe: %v", err)
 	}
@@ -83,18 +81,28 @@ func TestRenderScriptedLesson(t *testing.T) {
 	kinds := map[string]string{}
 	for _, s := range p.Streams {
 		kinds[s.CodecType] = s.CodecName
-		if s.CodecType == "video" && (s.Width != 1280 || s.Height != 720) {
-			t.Errorf("video is %dx%d", s.Width, s.Height)
+		if s.CodecType == "video" && (s.Width != opt.Width || s.Height != opt.Height) {
+			t.Errorf("video is %dx%d, want %dx%d", s.Width, s.Height, opt.Width, opt.Height)
 		}
 	}
-	if kinds["video"] != "h264" || kinds["audio"] != "aac" || kinds["subtitle"] != "mov_text" {
-		t.Errorf("streams %v, want h264 video, aac audio and mov_text chat", kinds)
+	if got := [3]string{kinds["video"], kinds["audio"], kinds["subtitle"]}; got != codecs {
+		t.Errorf("streams %v, want %v video, audio and chat", kinds, codecs)
 	}
 	d, _ := strconv.ParseFloat(p.Format.Duration, 64)
 	span := l.RecordingEnd.Sub(l.RecordingStart).Seconds()
 	if frame := 1.0 / float64(opt.FPS); math.Abs(d-span) > frame {
 		t.Errorf("duration %.3f s, the recording spans %.3f s (one frame is %.3f s)", d, span, frame)
 	}
+	return p
+}
+
+// TestRenderScriptedLesson renders the scripted lesson and checks the file
+// as ffprobe reads it, the board at five moments against the fold's state
+// painted by the same rasterizer, and the audio's energy.
+func TestRenderScriptedLesson(t *testing.T) {
+	opt := lessonvideo.Options{Width: 1280, Height: 720, FPS: 15}
+	l, src, out := scripted(t, opt)
+	p := probeVideo(t, out, l, opt, [3]string{"h264", "aac", "mov_text"})
 	if len(p.Chapters) != len(l.SlideChanges) {
 		t.Fatalf("%d chapters, want %d (the slide changes): %+v", len(p.Chapters), len(l.SlideChanges), p.Chapters)
 	}
@@ -181,5 +189,20 @@ func TestRenderSizes(t *testing.T) {
 	for _, size := range [][2]int{{854, 480}, {1918, 1078}} {
 		opt := lessonvideo.Options{Width: size[0], Height: size[1], Preset: "ultrafast"}
 		scripted(t, opt)
+	}
+}
+
+// TestRenderWebM renders the scripted lesson as WebM, which ffprobe must
+// read as VP9 video, Opus audio and the chat as WebVTT, as long as the
+// recording within a frame, with a chapter at every slide change.
+func TestRenderWebM(t *testing.T) {
+	opt := lessonvideo.Options{Format: lessonvideo.FormatWebM, Width: 640, Height: 360, FPS: 15}
+	l, _, out := scripted(t, opt)
+	p := probeVideo(t, out, l, opt, [3]string{"vp9", "opus", "webvtt"})
+	if len(p.Chapters) != len(l.SlideChanges) {
+		t.Errorf("%d chapters, want %d (the slide changes)", len(p.Chapters), len(l.SlideChanges))
+	}
+	if err := lessonvideo.Render(context.Background(), lessonvideo.Source{}, l.ID, out, lessonvideo.Options{Format: "avi"}, nil); err == nil {
+		t.Error("an unknown format was rendered")
 	}
 }

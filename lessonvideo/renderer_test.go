@@ -37,7 +37,7 @@ func TestRendererChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Start(uuid.MustParse(os.Getenv(childDir + "_LESSON"))); err != nil {
+	if _, err := r.Start(uuid.MustParse(os.Getenv(childDir+"_LESSON")), lessonvideo.FormatMP4); err != nil {
 		t.Fatal(err)
 	}
 	r.Run(context.Background()) // until killed
@@ -94,10 +94,10 @@ func TestRendererSurvivesKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := r.Status(l.ID); st.State != lessonvideo.StateQueued {
+	if st := r.Status(l.ID, lessonvideo.FormatMP4); st.State != lessonvideo.StateQueued {
 		t.Fatalf("after the kill the render is %q, want queued again", st.State)
 	}
-	if _, err := r.File(l.ID); domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, err := r.File(l.ID, lessonvideo.FormatMP4); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("after the kill a video is offered: %v", err)
 	}
 	if _, err := os.Stat(part); !errors.Is(err, os.ErrNotExist) {
@@ -107,16 +107,20 @@ func TestRendererSurvivesKill(t *testing.T) {
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	for r.Status(l.ID).State != lessonvideo.StateDone {
-		if st := r.Status(l.ID); st.State == lessonvideo.StateFailed || time.Now().After(deadline) {
+	for r.Status(l.ID, lessonvideo.FormatMP4).State != lessonvideo.StateDone {
+		if st := r.Status(l.ID, lessonvideo.FormatMP4); st.State == lessonvideo.StateFailed || time.Now().After(deadline) {
 			t.Fatalf("the render again: %+v", st)
 		}
-		if _, err := r.File(l.ID); err == nil {
-			t.Fatal("a video is offered while it is rendered")
+		// The render may finish between the status and File: a video
+		// offered is then one whose status, asked afterwards, is done.
+		if _, err := r.File(l.ID, lessonvideo.FormatMP4); err == nil {
+			if after := r.Status(l.ID, lessonvideo.FormatMP4); after.State != lessonvideo.StateDone {
+				t.Fatalf("a video is offered while it is rendered (status afterwards %+v)", after)
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	path, err := r.File(l.ID)
+	path, err := r.File(l.ID, lessonvideo.FormatMP4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,4 +129,52 @@ func TestRendererSurvivesKill(t *testing.T) {
 		t.Fatalf("ffprobe of the finished video: %v", err)
 	}
 	t.Logf("the video after the kill: %s s", out)
+}
+
+// TestRendererDeleteStopsRender deletes a lesson (lessonvideo.Remove, as
+// retention.Delete does) while its video renders: the render stops within
+// seconds, long before it would have finished, and leaves no file of the
+// lesson behind, neither a video nor a part nor a failure.
+func TestRendererDeleteStopsRender(t *testing.T) {
+	dir := t.TempDir()
+	store, err := eventstore.OpenSQLite(context.Background(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	l := videotest.Script(t, store, filepath.Join(dir, "recordings"), time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+	r, err := lessonvideo.NewRenderer(rendererConfig(store, dir, "veryslow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if _, err := r.Start(l.ID, lessonvideo.FormatMP4); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for st := r.Status(l.ID, lessonvideo.FormatMP4); st.State != lessonvideo.StateRendering || st.Percent == 0; st = r.Status(l.ID, lessonvideo.FormatMP4) {
+		if st.State == lessonvideo.StateDone || st.State == lessonvideo.StateFailed || time.Now().After(deadline) {
+			t.Fatalf("waiting for the render to be under way: %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	videos := filepath.Join(dir, "videos")
+	if err := lessonvideo.Remove(videos, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	removed := time.Now()
+	for st := r.Status(l.ID, lessonvideo.FormatMP4); st.State != lessonvideo.StateNone; st = r.Status(l.ID, lessonvideo.FormatMP4) {
+		if time.Since(removed) > 20*time.Second {
+			t.Fatalf("20 s after the lesson's deletion its render is %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the render stopped %v after the deletion", time.Since(removed).Round(time.Millisecond))
+	left, err := filepath.Glob(filepath.Join(videos, l.ID.String()+"*"))
+	if err != nil || len(left) > 0 {
+		t.Fatalf("after the deletion the lesson's files are still there: %v %v", left, err)
+	}
 }

@@ -100,7 +100,18 @@ func (s *videoSite) call(t *testing.T, method, path, tok string) (*http.Response
 
 func (s *videoSite) status(t *testing.T, tok string) lessonvideo.Status {
 	t.Helper()
-	resp, b := s.call(t, http.MethodGet, "/video/status", tok)
+	return s.statusOf(t, tok, "")
+}
+
+// statusOf asks for the status of the video in a format ("" for the
+// default, MP4).
+func (s *videoSite) statusOf(t *testing.T, tok, format string) lessonvideo.Status {
+	t.Helper()
+	path := "/video/status"
+	if format != "" {
+		path += "?format=" + format
+	}
+	resp, b := s.call(t, http.MethodGet, path, tok)
 	var st lessonvideo.Status
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &st) != nil {
 		t.Fatalf("video status: %s %s", resp.Status, b)
@@ -125,7 +136,7 @@ func TestLessonVideoHTTP(t *testing.T) {
 	if resp, b := s.call(t, http.MethodPost, "/video", s.teacher); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("the teacher starts a render: %s %s", resp.Status, b)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(4 * time.Minute)
 	sawProgress := false
 	for {
 		st := s.status(t, s.student)
@@ -162,6 +173,39 @@ func TestLessonVideoHTTP(t *testing.T) {
 	if out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", path).Output(); err != nil ||
 		!strings.Contains(string(out), "h264") || !strings.Contains(string(out), "aac") {
 		t.Fatalf("ffprobe of the download: %q %v", out, err)
+	}
+
+	// The WebM as well, asked for on its own, with a status of its own.
+	if st := s.statusOf(t, s.student, "webm"); st.State != lessonvideo.StateNone {
+		t.Fatalf("the WebM before it was asked for: %+v", st)
+	}
+	if resp, b := s.call(t, http.MethodPost, "/video?format=avi", s.teacher); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an unknown format: %s %s", resp.Status, b)
+	}
+	if resp, b := s.call(t, http.MethodPost, "/video?format=webm", s.teacher); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("the teacher starts a WebM render: %s %s", resp.Status, b)
+	}
+	for st := s.statusOf(t, s.student, "webm"); st.State != lessonvideo.StateDone; st = s.statusOf(t, s.student, "webm") {
+		if st.State != lessonvideo.StateQueued && st.State != lessonvideo.StateRendering || time.Now().After(deadline) {
+			t.Fatalf("the WebM render: %+v", st)
+		}
+		if mp4 := s.status(t, s.student); mp4.State != lessonvideo.StateDone {
+			t.Fatalf("while the WebM renders the MP4 is %+v", mp4)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, b = s.call(t, http.MethodGet, "/video?format=webm", s.student)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "video/webm" ||
+		!strings.HasSuffix(strings.TrimSuffix(resp.Header.Get("Content-Disposition"), `"`), ".webm") {
+		t.Fatalf("the WebM: %s %v", resp.Status, resp.Header)
+	}
+	path = filepath.Join(t.TempDir(), "v.webm")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", path).Output(); err != nil ||
+		!strings.Contains(string(out), "vp9") || !strings.Contains(string(out), "opus") {
+		t.Fatalf("ffprobe of the WebM download: %q %v", out, err)
 	}
 }
 

@@ -95,6 +95,8 @@ type config struct {
 	maxViewers       int
 	videosDir        string
 	videoRenders     int
+	videoFormats     string
+	videoThreads     int
 	operatorKey      string
 }
 
@@ -149,6 +151,10 @@ func (c *config) flags(fs *flag.FlagSet) {
 		"directory of lessons' rendered videos; empty means DATA/videos (CLASSROOM_VIDEOS_DIR)")
 	fs.IntVar(&c.videoRenders, "video-renders", envInt("CLASSROOM_VIDEO_RENDERS", 1),
 		"how many lessons' videos render at once, in the background at the lowest priority; 0 renders none (CLASSROOM_VIDEO_RENDERS)")
+	fs.StringVar(&c.videoFormats, "video-formats", env("CLASSROOM_VIDEO_FORMATS", "mp4"),
+		"the formats rendered when a recording ends, comma-separated: mp4 (H.264, AAC), webm (VP9, Opus); a teacher can ask for either any time (CLASSROOM_VIDEO_FORMATS)")
+	fs.IntVar(&c.videoThreads, "video-threads", envInt("CLASSROOM_VIDEO_THREADS", 1),
+		"threads a render's ffmpeg uses; 1 leaves the other cores to live lessons, -1 lets ffmpeg take a thread per core (CLASSROOM_VIDEO_THREADS)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", envDuration("CLASSROOM_WRITE_TIMEOUT", 30*time.Second),
 		"how long an HTTP response may take to write; downloads (recordings, exports, states) only each write (CLASSROOM_WRITE_TIMEOUT)")
 	fs.StringVar(&c.retention, "retention", env("CLASSROOM_RETENTION", ""),
@@ -535,7 +541,8 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		decks, _ := store.(eventstore.Decks)
 		videos, err = lessonvideo.NewRenderer(lessonvideo.RendererConfig{
 			Source: lessonvideo.Source{Store: store, Decks: decks, Recordings: c.recordings()},
-			Dir:    c.videos(), Parallel: c.videoRenders, Logger: log})
+			Dir:    c.videos(), Parallel: c.videoRenders, Logger: log,
+			Formats: strings.Split(c.videoFormats, ","), Options: lessonvideo.Options{Threads: c.videoThreads}})
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ import (
 // videoClient holds the video subcommand's flags.
 type videoClient struct {
 	server, lesson, token, out string
+	format                     string
 	start, follow              bool
 	every                      time.Duration
 }
@@ -33,6 +35,7 @@ func (v *videoClient) flags(fs *flag.FlagSet) {
 	fs.StringVar(&v.token, "token", os.Getenv("CLASSROOM_TOKEN"), "the teacher's token (or a student's, to follow and fetch) (CLASSROOM_TOKEN)")
 	fs.BoolVar(&v.start, "start", false, "ask the server to render the video (the teacher's token)")
 	fs.BoolVar(&v.follow, "follow", false, "report the render's progress until it is done")
+	fs.StringVar(&v.format, "format", "mp4", "the video's format: mp4 (H.264, AAC) or webm (VP9, Opus)")
 	fs.StringVar(&v.out, "o", "", "where to save the video once it is ready (- for standard output); follows the render until then")
 	fs.DurationVar(&v.every, "every", 2*time.Second, "how often to ask how far the render is")
 }
@@ -44,14 +47,15 @@ func (v *videoClient) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return errors.New("-lesson and -token are needed")
 	}
 	base := strings.TrimRight(v.server, "/") + "/api/lessons/" + v.lesson + "/video"
+	query := "?format=" + url.QueryEscape(v.format)
 	var st lessonvideo.Status
 	if v.start {
-		if err := v.call(ctx, http.MethodPost, base, &st); err != nil {
+		if err := v.call(ctx, http.MethodPost, base+query, &st); err != nil {
 			return err
 		}
 	}
 	for {
-		if err := v.call(ctx, http.MethodGet, base+"/status", &st); err != nil {
+		if err := v.call(ctx, http.MethodGet, base+"/status"+query, &st); err != nil {
 			return err
 		}
 		switch st.State {
@@ -60,7 +64,7 @@ func (v *videoClient) run(ctx context.Context, stdout, stderr io.Writer) error {
 			if v.out == "" {
 				return nil
 			}
-			return v.fetch(ctx, base, stdout)
+			return v.fetch(ctx, base+query, stdout)
 		case lessonvideo.StateFailed:
 			return fmt.Errorf("the render failed: %s", st.Error)
 		case lessonvideo.StateNone:
