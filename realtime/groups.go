@@ -1,8 +1,12 @@
 package realtime
 
 import (
+	"context"
 	"maps"
+	"slices"
 	"time"
+
+	"github.com/google/uuid"
 
 	"classroom/domain"
 )
@@ -12,7 +16,10 @@ import (
 // visiting it send their camera and microphone to each other and receive
 // nothing of the main room nor of another group. A call back leaves the
 // groups talking until its countdown ends; then, or when the groups end,
-// everyone is back on the main stage.
+// everyone is back on the main stage, and the room that decides the lesson
+// ends the groups in the log (endRecalledGroups), so that every page, the
+// replay and the export show everyone back in the main room even when no
+// teacher's page is open to end them.
 
 // stageGroups returns who is in which group's stage at now (participant →
 // group id), empty when nobody is, and when that changes next by itself (the
@@ -56,4 +63,40 @@ func (r *Room) updateGroups() {
 			r.recallDue = time.After(time.Until(back))
 		}
 	}
+}
+
+// endRecalledGroups ends the open groups once a call back's countdown is
+// over, as the teacher's page does when it sees the countdown end: the
+// groups.ended is decided for a present teacher (the first by id, so that
+// the same state gives the same log) and checked by the rules like theirs.
+// A teacher's page that sends it too is refused quietly ("no groups are
+// open"). With no teacher present the groups stay open in the log, their
+// media back on the main stage, until a teacher comes and ends them. Only
+// the room that decides the lesson does it; a follower's updates its stage.
+func (r *Room) endRecalledGroups(ctx context.Context) {
+	if r.link != nil || r.state == nil {
+		return
+	}
+	b := r.state.Breakout
+	if b == nil || !b.Open || b.Recalled.IsZero() || time.Now().Before(b.Recalled.Add(time.Duration(b.Recall)*time.Second)) {
+		return
+	}
+	var teachers []string
+	for id, p := range r.state.Participants {
+		if p.Present && p.Role == domain.RoleTeacher {
+			teachers = append(teachers, id)
+		}
+	}
+	if len(teachers) == 0 {
+		return
+	}
+	slices.Sort(teachers)
+	ev, err := domain.Decide(r.state, domain.Command{ID: uuid.New(), Actor: teachers[0], Role: domain.RoleTeacher,
+		Payload: &domain.GroupsEnded{}}, r.srv.now())
+	if err != nil {
+		r.srv.log.Error("ending the groups after a call back", "lesson", r.lesson, "err", err)
+		return
+	}
+	r.queue(ev, nil)
+	r.pipe(ctx)
 }

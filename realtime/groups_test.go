@@ -219,7 +219,15 @@ func TestBreakoutGroupStages(t *testing.T) {
 		}
 	}
 	otherGroups("after the call back")
-	mustSend(t, ctx, teacher, &domain.GroupsEnded{})
+	// The room ended the groups in the log when the countdown was over, as
+	// the teacher's page would have: a teacher ending them now is refused.
+	waitFor(t, 10*time.Second, "the groups ended after the call back", func() bool {
+		b := teacher.State().Breakout
+		return b != nil && !b.Open
+	})
+	if _, err := teacher.Send(ctx, &domain.GroupsEnded{}); domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("ending the groups the room has ended: %v", err)
+	}
 
 	recs, err := recorder.ListRecordings(filepath.Join(dir, ls.lesson.String()))
 	if err != nil {

@@ -342,6 +342,7 @@ func (r *Room) run(ctx context.Context) {
 		case <-r.recallDue:
 			r.recallDue = nil
 			r.updateStage()
+			r.endRecalledGroups(ctx)
 		case res := <-committed:
 			r.stored(ctx, r.inflight, res)
 		case req := <-in:

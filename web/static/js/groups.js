@@ -234,8 +234,8 @@ export class Groups {
 
   /**
    * tick shows the time left, once a second while a timer or a call back
-   * runs; when a call back's countdown is over, the teacher's page ends the
-   * groups (another teacher's page may have done it: its refusal is quiet).
+   * runs; when a call back's countdown is over, everyone's media goes back
+   * to the main stage, and the server ends the groups in the log.
    */
   tick() {
     const s = this.app.state;
@@ -252,7 +252,6 @@ export class Groups {
         this.over = b.seq;
         this.app.media.sync();
         this.app.mark("media");
-        if (this.app.role === "teacher" && s.status !== "ended") this.app.send("groups.ended").catch(quiet);
       }
     }
     clearTimeout(this.ticker);
