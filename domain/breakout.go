@@ -278,14 +278,6 @@ func (s *State) checkGroupDraw(me *Participant, sl Slide) (bool, error) {
 	return true, nil
 }
 
-// HiddenFromGroup reports whether a participant must not be sent the
-// event: a chat line said inside a group reaches the teachers and the
-// group's members when it was said only.
-func HiddenFromGroup(e Event, participant string, role Role) bool {
-	p, ok := e.Payload.(*GroupChatPosted)
-	return ok && role != RoleTeacher && e.Actor != participant && !slices.Contains(p.Members, participant)
-}
-
 // stampGroupChat returns the payload a group chat line is stored with: the
 // group's members at the time (GroupChatPosted.Members), whatever the
 // sender said. Any other payload is returned as it is.

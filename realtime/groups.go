@@ -52,7 +52,8 @@ func stageGroups(st *domain.State, now time.Time) (map[string]string, time.Time)
 // r.recallDue for the end of a call back's countdown, when it changes by
 // itself.
 func (r *Room) updateGroups() {
-	groups, back := stageGroups(r.state, time.Now())
+	now := r.srv.now()
+	groups, back := stageGroups(r.state, now)
 	if !maps.Equal(groups, r.groups) {
 		r.groups = groups
 		r.stage.SetGroups(groups)
@@ -60,25 +61,26 @@ func (r *Room) updateGroups() {
 	if !back.Equal(r.recallAt) {
 		r.recallAt, r.recallDue = back, nil
 		if !back.IsZero() {
-			r.recallDue = time.After(time.Until(back))
+			r.recallDue = time.After(back.Sub(now))
 		}
 	}
 }
 
 // endRecalledGroups ends the open groups once a call back's countdown is
-// over, as the teacher's page does when it sees the countdown end: the
-// groups.ended is decided for a present teacher (the first by id, so that
-// the same state gives the same log) and checked by the rules like theirs.
-// A teacher's page that sends it too is refused quietly ("no groups are
-// open"). With no teacher present the groups stay open in the log, their
-// media back on the main stage, until a teacher comes and ends them. Only
-// the room that decides the lesson does it; a follower's updates its stage.
+// over. The room calls it after everything that wakes it (the countdown's
+// timer, a call back of 0 seconds, a teacher arriving after the countdown,
+// a state loaded after it); it returns at once unless groups wait for it.
+// The groups.ended is decided for a present teacher (the first by id, so
+// that the same state gives the same log) and checked by the rules like
+// theirs. With no teacher present the groups stay open in the log, their
+// media back on the main stage, until a teacher comes. Only the room that
+// decides the lesson does it; a follower's updates its stage.
 func (r *Room) endRecalledGroups(ctx context.Context) {
-	if r.link != nil || r.state == nil {
+	if r.link != nil || r.state == nil || r.state.Status == domain.StatusEnded {
 		return
 	}
 	b := r.state.Breakout
-	if b == nil || !b.Open || b.Recalled.IsZero() || time.Now().Before(b.Recalled.Add(time.Duration(b.Recall)*time.Second)) {
+	if b == nil || !b.Open || b.Recalled.IsZero() || r.srv.now().Before(b.Recalled.Add(time.Duration(b.Recall)*time.Second)) {
 		return
 	}
 	var teachers []string

@@ -248,3 +248,56 @@ func TestBreakoutGroupStages(t *testing.T) {
 		t.Errorf("the teacher, in the main room, recorded labelled %q (recorded: %v)", got, ok)
 	}
 }
+
+// TestGroupsEndAfterCallBack: the room ends the groups in the log when a
+// call back's countdown is over, whatever wakes it: a call back of 0
+// seconds at once, and, when no teacher was present as the countdown ran
+// out, the teacher who comes back.
+func TestGroupsEndAfterCallBack(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher, err := ls.join(ctx, domain.RoleTeacher, "Ms Lovelace", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	student, err := ls.join(ctx, domain.RoleStudent, "Ada", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { student.Close() })
+	form := func() {
+		t.Helper()
+		mustSend(t, ctx, teacher, &domain.GroupsFormed{Groups: []domain.GroupPlan{
+			{ID: uuid.New(), Name: "Group 1", Members: []string{student.Participant()}}}})
+	}
+	ended := func(c *client.Client) func() bool {
+		return func() bool { b := c.State().Breakout; return b != nil && !b.Open }
+	}
+
+	form()
+	mustSend(t, ctx, teacher, &domain.GroupsRecalled{Seconds: 0})
+	waitFor(t, 10*time.Second, "the groups ended after a call back of 0 seconds", ended(student))
+
+	// The teacher calls back and leaves before the countdown is over: the
+	// groups stay open, nobody being there to end them, until a teacher
+	// comes back.
+	form()
+	mustSend(t, ctx, teacher, &domain.GroupsRecalled{Seconds: 1})
+	teacher.Close()
+	waitFor(t, 10*time.Second, "the teacher gone", func() bool {
+		p := student.State().Participants[teacher.Participant()]
+		return p != nil && !p.Present
+	})
+	time.Sleep(1500 * time.Millisecond)
+	if b := student.State().Breakout; b == nil || !b.Open {
+		t.Fatalf("with no teacher present the groups were ended: %+v", b)
+	}
+	back, err := ls.join(ctx, domain.RoleTeacher, "Ms Lovelace", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { back.Close() })
+	waitFor(t, 10*time.Second, "the groups ended when a teacher came back", ended(student))
+}

@@ -341,8 +341,7 @@ func (r *Room) run(ctx context.Context) {
 			r.leaveAbsent(ctx, false)
 		case <-r.recallDue:
 			r.recallDue = nil
-			r.updateStage()
-			r.endRecalledGroups(ctx)
+			r.updateStage() // the groups end below
 		case res := <-committed:
 			r.stored(ctx, r.inflight, res)
 		case req := <-in:
@@ -391,6 +390,9 @@ func (r *Room) run(ctx context.Context) {
 			r.retire(errMoved)
 			return
 		}
+		// Whatever woke the room: the countdown's timer, a call back of 0
+		// seconds, a teacher arriving, a state loaded after the countdown.
+		r.endRecalledGroups(ctx)
 		switch {
 		case r.state != nil:
 			failures, retry = 0, nil
@@ -843,8 +845,9 @@ func (r *Room) publish(events []domain.Event) {
 		return
 	}
 	everyone := encodeEvents(events, r.srv.log)
-	// Only an anonymous answer is hidden from anyone (from the students but
-	// its author): most batches hold none, and go to everyone as they are.
+	// Only an anonymous answer (from the students but its author) and a
+	// group's chat line (from those outside the group) are hidden from
+	// anyone: most batches hold neither, and go to everyone as they are.
 	hides := slices.ContainsFunc(events, func(e domain.Event) bool { return domain.HiddenFrom(e, "", domain.RoleStudent) })
 	for s := range r.sessions {
 		msgs := everyone

@@ -111,6 +111,11 @@ func (s *Stage) WithBatcher(b media.SendBatcher) *Stage {
 
 func (s *Stage) join(m *Member) *Member {
 	m.dest = &destination{batcher: s.batcher, pc: m.pc}
+	if m.relay {
+		// A relay to another node sends from its own port, not the
+		// batcher's: nothing sent to it is held there.
+		m.dest.batcher = nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
