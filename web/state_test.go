@@ -927,6 +927,11 @@ func (g *lessonGen) controls() {
 		{"teacher", &domain.LessonLocked{Locked: false}},
 		{"teacher", &domain.LobbyChanged{On: false}},
 		{"teacher", &domain.LobbyChanged{On: true}},
+		// A recording, whatever the random part did (it may never have
+		// started one the rules accepted).
+		{"teacher", &domain.RecordingStopped{}},
+		{"teacher", &domain.RecordingStarted{}},
+		{"teacher", &domain.RecordingStopped{}},
 		{"late-1", &domain.ParticipantWaiting{Name: "Late one"}},
 		{"late-2", &domain.ParticipantWaiting{Name: "Late two"}},
 		{"late-3", &domain.ParticipantWaiting{Name: "Late three"}},
@@ -955,7 +960,7 @@ func (g *lessonGen) controls() {
 		// steps that take it back, which come first.
 		if !g.do(c.actor, c.p) {
 			switch c.p.(type) {
-			case *domain.LessonLocked, *domain.LobbyChanged, *domain.ChatPermitted, *domain.MediaUnmuted:
+			case *domain.LessonLocked, *domain.LobbyChanged, *domain.ChatPermitted, *domain.MediaUnmuted, *domain.RecordingStopped:
 			default:
 				t.Fatalf("%s by %s was refused", c.p.Kind(), c.actor)
 			}
