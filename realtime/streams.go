@@ -427,15 +427,10 @@ type offeredSection struct {
 	codecs []string
 }
 
-// CheckOffer checks a WHIP (publish) or WHEP (view) offer before anything
+// checkOffer checks a WHIP (publish) or WHEP (view) offer before anything
 // is made for it: SDP with an audio or video section, a publisher's
-// sending, a viewer's receiving, and some codec the server forwards.
-func CheckOffer(offer string, kind StreamKind) error {
-	_, err := checkOffer(offer, kind)
-	return err
-}
-
-// checkOffer is CheckOffer, returning the offer's audio and video sections.
+// sending, a viewer's receiving, and some codec the server forwards. It
+// returns the offer's audio and video sections.
 func checkOffer(offer string, kind StreamKind) ([]offeredSection, error) {
 	if len(offer) > MaxOfferBytes {
 		return nil, domain.Errorf(domain.CodeInvalid, "the offer is longer than %d bytes", MaxOfferBytes)

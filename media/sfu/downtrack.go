@@ -182,8 +182,8 @@ func (d *downTrack) run() {
 // would hold up the subscriber's other tracks.
 func (d *downTrack) forwardQueued(p *packet) {
 	var dest *destination
-	if d.sub != nil && d.sent.Load() > 0 {
-		dest = d.sub.dest
+	if d.sub != nil && d.sent.Load() > 0 && len(d.queue) > 0 {
+		dest = d.sub.dest // nothing to send together with p otherwise
 	}
 	to, held := dest.hold()
 	d.forward(p)

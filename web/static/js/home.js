@@ -9,6 +9,9 @@ import { MAX_TITLE_RUNES } from "./limits.js";
 import { t, dateTime } from "./i18n.js";
 import { followVideo } from "./videofile.js";
 
+/** The stops of the renders followed in the list of my lessons, drawn anew by showMine. */
+let videoFollowers = [];
+
 const $ = (id) => document.getElementById(id);
 
 function absolute(url) { return new URL(url, location.href).href; }
@@ -94,11 +97,13 @@ function videoBox(li, l) {
   if (!token) return li;
   const box = Object.assign(document.createElement("span"), { className: "videofile", hidden: true });
   li.append(box);
-  followVideo(box, l.id, token);
+  videoFollowers.push(followVideo(box, l.id, token));
   return li;
 }
 
 function showMine() {
+  for (const stop of videoFollowers) stop();
+  videoFollowers = [];
   const list = mine();
   $("mine-section").hidden = list.length === 0;
   $("mine").replaceChildren(...list.map((l) => {
