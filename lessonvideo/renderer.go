@@ -72,6 +72,10 @@ type Renderer struct {
 	jobs map[job]*Status // queued and rendering
 }
 
+// maxQueued is how many videos may wait for a render slot at once; Start
+// refuses more.
+const maxQueued = 1024
+
 // job is one video to render: a lesson in a format.
 type job struct {
 	lesson uuid.UUID
@@ -101,11 +105,12 @@ func NewRenderer(cfg RendererConfig) (*Renderer, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, err
 	}
-	r := &Renderer{cfg: cfg, log: cfg.Logger, queue: make(chan job, 1024), jobs: map[job]*Status{}}
+	r := &Renderer{cfg: cfg, log: cfg.Logger, jobs: map[job]*Status{}}
 	entries, err := os.ReadDir(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
+	var left []job // queued by a previous renderer, in the order found
 	for _, e := range entries {
 		name := e.Name()
 		switch {
@@ -128,9 +133,16 @@ func NewRenderer(cfg RendererConfig) (*Renderer, error) {
 			}
 			if ext == ".queued" {
 				r.jobs[j] = &Status{State: StateQueued}
-				r.queue <- j
+				left = append(left, j)
 			}
 		}
+	}
+	// The queue holds at least what was left, however much that is:
+	// sending more than it holds would block here, before Run could
+	// take any of it.
+	r.queue = make(chan job, max(maxQueued, len(left)))
+	for _, j := range left {
+		r.queue <- j
 	}
 	return r, nil
 }

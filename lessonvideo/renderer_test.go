@@ -178,3 +178,47 @@ func TestRendererDeleteStopsRender(t *testing.T) {
 		t.Fatalf("after the deletion the lesson's files are still there: %v %v", left, err)
 	}
 }
+
+// TestRendererTakesUpALongQueue starts a renderer over a directory in which
+// a previous one left more videos queued than a queue takes from Start:
+// all of them are queued again, and starting does not wait for a render.
+func TestRendererTakesUpALongQueue(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "videos")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	left := make([]uuid.UUID, 1100)
+	for i := range left {
+		left[i] = uuid.New()
+		if err := os.WriteFile(filepath.Join(dir, left[i].String()+".mp4.queued"), nil, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	made := make(chan *lessonvideo.Renderer, 1)
+	go func() {
+		r, err := lessonvideo.NewRenderer(lessonvideo.RendererConfig{Dir: dir, Scan: -1, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Error(err)
+		}
+		made <- r
+	}()
+	var r *lessonvideo.Renderer
+	select {
+	case r = <-made:
+	case <-time.After(10 * time.Second):
+		t.Fatal("NewRenderer did not return with 1,100 videos left queued")
+	}
+	if r == nil {
+		return
+	}
+	for _, id := range left {
+		if st := r.Status(id, lessonvideo.FormatMP4); st.State != lessonvideo.StateQueued {
+			t.Fatalf("video of %s left queued: %+v after a restart", id, st)
+		}
+	}
+	_, err := r.Start(uuid.New(), lessonvideo.FormatMP4)
+	var derr *domain.Error
+	if !errors.As(err, &derr) || derr.Code != domain.CodeRateLimited {
+		t.Fatalf("one more video with 1,100 waiting: %v, want rate_limited", err)
+	}
+}
