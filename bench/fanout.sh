@@ -25,6 +25,10 @@
 #                        also runs at every N, as "before": a change measured against
 #                        its parent in the same run, driven by that revision's own
 #                        load generator (the protocol may have changed between them)
+#   BIN=                 when set, a directory of binaries built beforehand (classroom,
+#                        mediaload, barefanout, and with BEFORE classroom-before and
+#                        mediaload-before): nothing is built, so that a measurement
+#                        window on a shared machine measures only
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # that a server's CPU share is a share of one core. Without taskset, or with
@@ -41,6 +45,7 @@ PROFILE_N=${PROFILE_N:-}
 PORT_BASE=${PORT_BASE:-28080}
 LOGS=${LOGS:-}
 BEFORE=${BEFORE:-}
+BIN=${BIN:-}
 COUNT_AT=${COUNT_AT:-socket}
 servers="classroom bare"
 HTTP_PORT=$PORT_BASE
@@ -86,19 +91,31 @@ if command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
 		revision+=" with uncommitted changes"
 	fi
 fi
-say "fanout: building into $work"
-go build -o "$work/classroom" ./cmd/classroom
-go build -o "$work/mediaload" ./cmd/mediaload
-go build -o "$work/barefanout" ./bench/barefanout
+if [[ -n $BIN ]]; then
+	say "fanout: binaries from $BIN"
+	for b in classroom mediaload barefanout; do
+		cp "$BIN/$b" "$work/$b"
+	done
+else
+	say "fanout: building into $work"
+	go build -o "$work/classroom" ./cmd/classroom
+	go build -o "$work/mediaload" ./cmd/mediaload
+	go build -o "$work/barefanout" ./bench/barefanout
+fi
 if [[ -n $BEFORE ]]; then
 	before_rev=$(git rev-parse --short "$BEFORE")
-	say "fanout: building the classroom server of $before_rev as \"before\""
-	mkdir "$work/before-src"
-	git archive "$before_rev" | tar -x -C "$work/before-src"
-	# Its own load generator drives it: the protocol may have changed since.
-	(cd "$work/before-src" && go build -o "$work/classroom-before" ./cmd/classroom &&
-		go build -o "$work/mediaload-before" ./cmd/mediaload)
-	rm -rf "$work/before-src"
+	if [[ -n $BIN ]]; then
+		say "fanout: the classroom server of $before_rev as \"before\", from $BIN"
+		cp "$BIN/classroom-before" "$BIN/mediaload-before" "$work/"
+	else
+		say "fanout: building the classroom server of $before_rev as \"before\""
+		mkdir "$work/before-src"
+		git archive "$before_rev" | tar -x -C "$work/before-src"
+		# Its own load generator drives it: the protocol may have changed since.
+		(cd "$work/before-src" && go build -o "$work/classroom-before" ./cmd/classroom &&
+			go build -o "$work/mediaload-before" ./cmd/mediaload)
+		rm -rf "$work/before-src"
+	fi
 	servers="classroom before bare"
 fi
 

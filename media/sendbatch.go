@@ -30,6 +30,12 @@ const maxHeld = 64
 type sendConn struct {
 	*net.UDPConn
 	gso atomic.Bool // the kernel segments a datagram by UDP_SEGMENT
+	// holding counts the addresses in held, so that a write while nobody
+	// holds any (most of them: RTCP, ICE, DTLS, and every packet but a
+	// frame's) skips the lock and the lookup. A write racing a Hold of its
+	// address by another goroutine may go out at once: either order is one
+	// a scheduler could have chosen.
+	holding atomic.Int32
 
 	mu   sync.Mutex
 	held map[netip.AddrPort]*heldSends
@@ -56,6 +62,9 @@ func (c *sendConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 
 // WriteToAddrPort sends a datagram, or keeps it while its address is held.
 func (c *sendConn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
+	if c.holding.Load() == 0 {
+		return c.WriteToUDPAddrPort(b, to)
+	}
 	c.mu.Lock()
 	h := c.held[to]
 	if h == nil {
@@ -96,6 +105,7 @@ func (c *sendConn) Hold(to netip.AddrPort) {
 			h = &heldSends{}
 		}
 		c.held[to] = h
+		c.holding.Add(1)
 	}
 	h.holders++
 }
@@ -120,6 +130,7 @@ func (c *sendConn) Release(to netip.AddrPort) {
 		return
 	}
 	delete(c.held, to)
+	c.holding.Add(-1)
 	c.mu.Unlock()
 	c.send(out, to)
 	h.buf, h.sizes = h.buf[:0], h.sizes[:0]
