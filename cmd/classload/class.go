@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -74,6 +75,7 @@ func runClass(ctx context.Context, cfg config, n int) (result, error) {
 		return result{}, err
 	}
 	epoch := time.Now()
+	var batches client.Batches    // every board receives the same messages: decoded once for all
 	boards := make([]*board, n+1) // the teacher first
 	for i := range boards {
 		boards[i] = &board{Arrivals: drawload.Arrivals{Epoch: epoch}}
@@ -89,7 +91,7 @@ func runClass(ctx context.Context, cfg config, n int) (result, error) {
 		if i == 0 {
 			tok, name = l.teacher, "Teacher"
 		}
-		c, err := client.Dial(ctx, client.Options{URL: l.wsURL, Token: tok, Name: name, Loopback: true, OnEvent: boards[i].Fold})
+		c, err := client.Dial(ctx, client.Options{URL: l.wsURL, Token: tok, Name: name, Loopback: true, OnEvent: boards[i].Fold, Batches: &batches, ReadBuffer: cfg.readBuffer})
 		if err != nil {
 			return fmt.Errorf("%s joins: %w", name, err)
 		}
@@ -116,6 +118,11 @@ func runClass(ctx context.Context, cfg config, n int) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	stopProfile, err := startProfile(cfg.cpuProfile, n)
+	if err != nil {
+		return result{}, err
+	}
+	fmt.Fprintf(os.Stderr, "classload: %d students drawing for %s\n", n, cfg.duration)
 	start := time.Now()
 	until := start.Add(cfg.duration)
 	var wg sync.WaitGroup
@@ -125,6 +132,9 @@ func runClass(ctx context.Context, cfg config, n int) (result, error) {
 	}
 	wg.Wait()
 	drew := time.Since(start)
+	if err := stopProfile(); err != nil {
+		return result{}, err
+	}
 	after, err := measure(cfg)
 	if err != nil {
 		return result{}, err

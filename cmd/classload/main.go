@@ -6,7 +6,10 @@
 // For each class size of -students it creates a lesson (POST /api/lessons),
 // joins the teacher, who starts the lesson and lets everyone draw, then the
 // students, -join-parallel at a time, each a realtime/client (a pion peer)
-// that folds every event as the page does. Once every board holds the whole
+// that folds every event as the page does (the students share the decoding
+// of the messages they all receive alike, client.Batches, and ask for
+// -read-buffer bytes of receive buffer for their sockets, so that the tool's
+// own work does not limit what it measures). Once every board holds the whole
 // log, every student draws for -duration as the browser's board does: a
 // stroke lasts 0.5–2 s, with a pause of 0.2–1 s before the next; while the
 // pen is down the student sends a stroke.drawn part every 1/30 s carrying
@@ -61,6 +64,8 @@ func main() {
 	flag.StringVar(&sizes, "students", "60", "class sizes to run, comma-separated, each in a lesson of its own")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long the students draw")
 	flag.IntVar(&cfg.joinParallel, "join-parallel", 4, "students joining at the same time")
+	flag.IntVar(&cfg.readBuffer, "read-buffer", 4<<20, "receive buffer in bytes each student's UDP socket asks for (0: the system's default)")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write this process's CPU profile of the drawing to this file (for several class sizes, the size is appended to the name)")
 	asJSON := flag.Bool("json", false, "print each result as a JSON object")
 	flag.Parse()
 	for _, f := range strings.Split(sizes, ",") {
@@ -91,4 +96,6 @@ type config struct {
 	serverPID    int
 	duration     time.Duration
 	joinParallel int
+	readBuffer   int
+	cpuProfile   string
 }

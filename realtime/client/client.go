@@ -42,8 +42,18 @@ type Options struct {
 	// Loopback lets the PeerConnection use loopback addresses (tests).
 	Loopback bool
 	// OnEvent, when set, is called with every event the client applies, in
-	// sequence order, from the client's receiving goroutine.
+	// sequence order, from the client's receiving goroutine. With Batches
+	// the event may be shared with other clients: read it, never change it.
 	OnEvent func(domain.Event)
+	// ReadBuffer, when above 0, is the receive buffer in bytes the client
+	// asks for its UDP sockets (the kernel caps it at net.core.rmem_max):
+	// a load tool's many clients, whose readers wait for a CPU, overflow
+	// Linux's default of 208 KB, and every datagram dropped there costs its
+	// data channel a retransmission timeout.
+	ReadBuffer int
+	// Batches, when set, decodes an events message once for every client
+	// given the same Batches (a load tool's students of one lesson).
+	Batches *Batches
 	// OnEphemeral, when set, is called with every relayed ephemeral message.
 	OnEphemeral func(protocol.Ephemeral)
 	// OnTrack, when set, is called with every media track the server
@@ -112,7 +122,13 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	}
-	if opts.Net != nil {
+	if opts.ReadBuffer > 0 {
+		n, err := withReadBuffer(opts.Net, opts.ReadBuffer)
+		if err != nil {
+			return nil, err
+		}
+		se.SetNet(n)
+	} else if opts.Net != nil {
 		se.SetNet(opts.Net)
 	}
 	m := &webrtc.MediaEngine{}

@@ -12,6 +12,12 @@ import (
 
 // onMessage handles a message on the events channel.
 func (c *Client) onMessage(b []byte) {
+	if c.opts.Batches != nil {
+		if events, ok := c.opts.Batches.get(b); ok {
+			c.apply(events)
+			return
+		}
+	}
 	var m protocol.Message
 	if err := json.Unmarshal(b, &m); err != nil {
 		c.fail(fmt.Errorf("malformed message: %w", err))
@@ -23,29 +29,17 @@ func (c *Client) onMessage(b []byte) {
 		c.snapshot, c.snapWant, c.snapSeq = make([]byte, 0, m.Size), m.Size, m.Seq
 		c.mu.Unlock()
 	case protocol.TypeEvents:
-		for _, raw := range m.Events {
-			var e domain.Event
-			if err := json.Unmarshal(raw, &e); err != nil {
+		events := make([]domain.Event, len(m.Events))
+		for i, raw := range m.Events {
+			if err := json.Unmarshal(raw, &events[i]); err != nil {
 				c.fail(fmt.Errorf("malformed event: %w", err))
 				return
 			}
-			c.mu.Lock()
-			switch {
-			case e.Seq <= c.state.Seq:
-				c.failure = fmt.Errorf("event %d received again (have %d)", e.Seq, c.state.Seq)
-				c.mu.Unlock()
-				continue
-			case e.Seq != c.state.Seq+1 && c.role != domain.RoleStudent:
-				// A student is not sent the events hidden from them
-				// (domain.HiddenFrom): their sequence may skip.
-				c.failure = fmt.Errorf("gap: event %d after %d", e.Seq, c.state.Seq)
-			}
-			c.state.Apply(e)
-			c.mu.Unlock()
-			if c.opts.OnEvent != nil {
-				c.opts.OnEvent(e)
-			}
 		}
+		if c.opts.Batches != nil {
+			c.opts.Batches.put(b, events)
+		}
+		c.apply(events)
 	case protocol.TypeLive:
 		c.mu.Lock()
 		if c.state.Seq != m.Seq {
@@ -63,6 +57,29 @@ func (c *Client) onMessage(b []byte) {
 		c.settle(m.ID, Answer{Err: &domain.Error{Code: m.Code, Reason: m.Reason, Message: m.Message}})
 	default:
 		c.fail(fmt.Errorf("unknown message type %q", m.Type))
+	}
+}
+
+// apply folds events, received in one message, into the state in sequence
+// order, and hands each to OnEvent.
+func (c *Client) apply(events []domain.Event) {
+	for _, e := range events {
+		c.mu.Lock()
+		switch {
+		case e.Seq <= c.state.Seq:
+			c.failure = fmt.Errorf("event %d received again (have %d)", e.Seq, c.state.Seq)
+			c.mu.Unlock()
+			continue
+		case e.Seq != c.state.Seq+1 && c.role != domain.RoleStudent:
+			// A student is not sent the events hidden from them
+			// (domain.HiddenFrom): their sequence may skip.
+			c.failure = fmt.Errorf("gap: event %d after %d", e.Seq, c.state.Seq)
+		}
+		c.state.Apply(e)
+		c.mu.Unlock()
+		if c.opts.OnEvent != nil {
+			c.opts.OnEvent(e)
+		}
 	}
 }
 
