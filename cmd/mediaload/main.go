@@ -5,7 +5,8 @@
 // One publisher sends synthetic VP8 video (-fps frames a second of
 // -frame-bytes bytes, a keyframe every two seconds and whenever one is asked
 // for: about 1.5 Mbps at the defaults) and Opus-shaped audio (80 bytes every
-// 20 ms). Then -n subscribers join, -join-parallel at a time, each counting
+// 20 ms). Then -n subscribers join, -join-parallel at a time (no more are
+// started after -join-for, when set: those joined are measured), each counting
 // the packets of every track it is sent and the highest sequence number
 // (unwrapped). Once every subscriber receives video and audio, and after
 // -settle, it measures for -duration:
