@@ -5,7 +5,8 @@
 // One publisher sends synthetic VP8 video (-fps frames a second of
 // -frame-bytes bytes, a keyframe every two seconds and whenever one is asked
 // for: about 1.5 Mbps at the defaults) and Opus-shaped audio (80 bytes every
-// 20 ms). Then -n subscribers join, -join-parallel at a time, each counting
+// 20 ms). Then -n subscribers join, -join-parallel at a time (no more are
+// started after -join-for, when set: those joined are measured), each counting
 // the packets of every track it is sent and the highest sequence number
 // (unwrapped). Once every subscriber receives video and audio, and after
 // -settle, it measures for -duration:
@@ -105,6 +106,7 @@ type config struct {
 	n            int
 	joinParallel int
 	joinTimeout  time.Duration
+	joinFor      time.Duration
 	flowTimeout  time.Duration
 	settle       time.Duration
 	duration     time.Duration
@@ -125,6 +127,7 @@ func main() {
 	flag.IntVar(&c.n, "n", 50, "subscribers")
 	flag.IntVar(&c.joinParallel, "join-parallel", 4, "subscribers joining at once")
 	flag.DurationVar(&c.joinTimeout, "join-timeout", 30*time.Second, "how long one subscriber may take to join")
+	flag.DurationVar(&c.joinFor, "join-for", 0, "stop starting joins after this long and measure those that joined (0: until all -n have joined)")
 	flag.DurationVar(&c.flowTimeout, "flow-timeout", time.Minute, "how long to wait, after joining, for every subscriber to receive media")
 	flag.DurationVar(&c.settle, "settle", 2*time.Second, "pause between every subscriber receiving and the measurement")
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "measurement window")
@@ -283,8 +286,10 @@ func waitForServer(ctx context.Context, base string, limit time.Duration) error 
 }
 
 // join joins c.n subscribers, c.joinParallel at a time, and returns those
-// that joined and how many failed. It stops early after maxJoinFailures.
+// that joined and how many failed. It stops early after maxJoinFailures, or
+// when c.joinFor has passed (joins under way then still finish).
 func join(ctx context.Context, t target, tnet transport.Net, c config, log *slog.Logger) ([]*subscriber, int) {
+	begin := time.Now()
 	var (
 		mu     sync.Mutex
 		subs   []*subscriber
@@ -298,7 +303,8 @@ func join(ctx context.Context, t target, tnet transport.Net, c config, log *slog
 				mu.Lock()
 				i := next
 				next++
-				stop := i >= c.n || failed >= maxJoinFailures || ctx.Err() != nil
+				stop := i >= c.n || failed >= maxJoinFailures || ctx.Err() != nil ||
+					(c.joinFor > 0 && time.Since(begin) > c.joinFor)
 				mu.Unlock()
 				if stop {
 					return

@@ -139,8 +139,17 @@ func (n *tapNet) ListenUDP(network string, addr *net.UDPAddr) (transport.UDPConn
 		c.Close()
 		return nil, fmt.Errorf("tap: a UDP socket of type %T", c)
 	}
+	// Best effort (the kernel caps it at net.core.rmem_max): with Linux's
+	// default, about 90 full-size datagrams, a subscriber's socket
+	// overflowed whenever the load generator's goroutines waited a few
+	// hundred milliseconds while hundreds joined, and a lost handshake
+	// packet cost that join a retransmission timeout.
+	_ = udp.SetReadBuffer(subscriberReadBuffer)
 	return &tapConn{UDPConn: c, udp: udp, tap: n.tap}, nil
 }
+
+// subscriberReadBuffer is the receive buffer asked for a subscriber's socket.
+const subscriberReadBuffer = 1 << 20
 
 // tapConn is a UDP socket whose reads count and skip tapped datagrams.
 // pion's ICE agent reads a wrapped socket with ReadFromAddrPort (it reads a
