@@ -224,11 +224,16 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 
 // DecodePayload decodes the JSON body of a payload of kind k. Unknown kinds,
 // unknown fields and trailing data are refused with CodeInvalid. A
-// stroke.drawn payload as EncodePayload writes it is read in one pass; the
-// result is the same either way.
+// stroke.drawn or chat.posted payload as EncodePayload writes it is read in
+// one pass; the result is the same either way.
 func DecodePayload(k Kind, data []byte) (Payload, error) {
-	if k == KindStrokeDrawn {
+	switch k {
+	case KindStrokeDrawn:
 		if p, ok := decodeStrokeDrawn(data); ok {
+			return p, nil
+		}
+	case KindChatPosted:
+		if p, ok := decodeChatPosted(data); ok {
 			return p, nil
 		}
 	}

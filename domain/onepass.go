@@ -56,7 +56,29 @@ func decodeStrokeDrawn(b []byte) (p *StrokeDrawn, ok bool) {
 	return p, true
 }
 
-// strictDecoder reads the strict subset of JSON decodeStrokeDrawn takes,
+// decodeChatPosted decodes a chat.posted payload in one pass, as
+// decodeStrokeDrawn does a stroke's: {"text": "…"} with no escape in the
+// text; ok is false for anything else, left to encoding/json. Chat lines
+// and hands are most of a lesson's log after strokes.
+func decodeChatPosted(b []byte) (p *ChatPosted, ok bool) {
+	d := strictDecoder{jsonCursor{b: b}}
+	p = &ChatPosted{}
+	seen := false
+	ok = d.object(func(key []byte) bool {
+		if string(key) != "text" || seen {
+			return false
+		}
+		seen = true
+		return d.str(&p.Text)
+	})
+	d.space()
+	if !ok || d.i != len(d.b) {
+		return nil, false
+	}
+	return p, true
+}
+
+// strictDecoder reads the strict subset of JSON the one-pass decoders take,
 // checking the syntax itself: its input has not been through encoding/json.
 type strictDecoder struct{ jsonCursor }
 

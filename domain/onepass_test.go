@@ -109,3 +109,42 @@ func randomStroke(rng *rand.Rand) *StrokeDrawn {
 	}
 	return p
 }
+
+// FuzzChatDecoder checks the one-pass chat decoder against encoding/json,
+// as FuzzStrokeDecoder does the stroke's.
+func FuzzChatDecoder(f *testing.F) {
+	for _, s := range []string{
+		`{"text":"Could you repeat the last step?"}`, `{"text":"é ✓"}`, ` { "text" : "a" } `, `{}`, `null`,
+		`{"text":"a\"b"}`, `{"text":"a\nb"}`, "{\"text\":\"\xff\"}", `{"Text":"a"}`, `{"text":"a","text":"b"}`,
+		`{"text":null}`, `{"text":1}`, `{"text":"a"}x`, `{"text":"a",}`, `{"text":"a","extra":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := decodeChatPosted(b)
+		slow, err := decodePayloadJSON(KindChatPosted, b)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("the one-pass decoder took %q, which encoding/json refuses: %v", b, err)
+		}
+		if *fast != *slow.(*ChatPosted) {
+			t.Fatalf("%q decodes to %+v, not, as encoding/json decodes it, %+v", b, fast, slow)
+		}
+	})
+}
+
+// TestChatDecoderTakesEncodedChat checks that the one-pass decoder takes
+// what EncodePayload writes for a line without escapes.
+func TestChatDecoderTakesEncodedChat(t *testing.T) {
+	for _, text := range []string{"Could you repeat the last step?", "½ + ¼ = ¾ ✓", "x"} {
+		b, err := EncodePayload(&ChatPosted{Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := decodeChatPosted(b); !ok || p.Text != text {
+			t.Fatalf("%s: got %+v, %t", b, p, ok)
+		}
+	}
+}
