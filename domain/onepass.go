@@ -23,7 +23,7 @@ import (
 func decodeStrokeDrawn(b []byte) (p *StrokeDrawn, ok bool) {
 	d := strictDecoder{jsonCursor{b: b}}
 	p = &StrokeDrawn{}
-	var seen uint8
+	var seen keySet
 	ok = d.object(func(key []byte) bool {
 		var bit uint8
 		var done bool
@@ -43,11 +43,7 @@ func decodeStrokeDrawn(b []byte) (p *StrokeDrawn, ok bool) {
 		case "points":
 			bit, done = 64, d.points(&p.Points)
 		}
-		if bit == 0 || seen&bit != 0 {
-			return false // unknown (or differently spelled) or repeated
-		}
-		seen |= bit
-		return done
+		return seen.take(bit, done)
 	})
 	d.space()
 	if !ok || d.i != len(d.b) {
@@ -76,6 +72,20 @@ func decodeChatPosted(b []byte) (p *ChatPosted, ok bool) {
 		return nil, false
 	}
 	return p, true
+}
+
+// keySet is the keys of an object read so far, a bit each.
+type keySet uint8
+
+// take notes the key of bit, whose value done reports read, and reports
+// whether the object may go on: not when the key is unknown (bit 0:
+// unknown, or spelled otherwise) or came before.
+func (s *keySet) take(bit uint8, done bool) bool {
+	if bit == 0 || uint8(*s)&bit != 0 {
+		return false
+	}
+	*s |= keySet(bit)
+	return done
 }
 
 // strictDecoder reads the strict subset of JSON the one-pass decoders take,
@@ -155,7 +165,7 @@ func (d *strictDecoder) uuid(into *uuid.UUID) bool {
 }
 
 func (d *strictDecoder) slide(into *Slide) bool {
-	var seen uint8
+	var seen keySet
 	return d.object(func(key []byte) bool {
 		var bit uint8
 		var done bool
@@ -165,11 +175,7 @@ func (d *strictDecoder) slide(into *Slide) bool {
 		case "page":
 			bit, done = 2, d.int(&into.Page)
 		}
-		if bit == 0 || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return done
+		return seen.take(bit, done)
 	})
 }
 

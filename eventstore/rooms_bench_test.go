@@ -5,7 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -102,61 +101,31 @@ func (r *room) run(ctx context.Context) {
 	}
 }
 
-// benchRooms appends b.N events of makeEvent through benchLessons rooms.
+// benchRooms appends b.N events of makeEvent through benchLessons rooms,
+// with benchAppendEvents's participants and figures.
 func benchRooms(b *testing.B, s eventstore.Store, makeEvent func(uuid.UUID) domain.Event) {
 	ctx, cancel := context.WithCancel(context.Background())
-	rooms := make([]*room, benchLessons)
-	lessons := make([]uuid.UUID, benchLessons)
 	var running sync.WaitGroup
 	defer running.Wait()
 	defer cancel() // runs first: the rooms end, then they are waited for
-	for i := range rooms {
-		lessons[i] = newLesson(b, s)
-		rooms[i] = &room{s: s, wake: make(chan struct{}, 1)}
-		running.Go(func() { rooms[i].run(ctx) })
+	var mu sync.Mutex
+	rooms := map[uuid.UUID]*room{}
+	roomOf := func(lesson uuid.UUID) *room {
+		mu.Lock()
+		defer mu.Unlock()
+		r, ok := rooms[lesson]
+		if !ok {
+			r = &room{s: s, wake: make(chan struct{}, 1)}
+			rooms[lesson] = r
+			running.Go(func() { r.run(ctx) })
+		}
+		return r
 	}
-	var (
-		next  atomic.Int64
-		mu    sync.Mutex
-		lat   = make([]time.Duration, 0, b.N)
-		wg    sync.WaitGroup
-		first error
-	)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for w := range benchLessons * benchWriters {
-		wg.Go(func() {
-			r, lesson := rooms[w%benchLessons], lessons[w%benchLessons]
-			mine := make([]time.Duration, 0, b.N/(benchLessons*benchWriters)+1)
-			for next.Add(1) <= int64(b.N) {
-				e := makeEvent(lesson)
-				t := time.Now()
-				if err := r.send(e); err != nil {
-					mu.Lock()
-					first = err
-					mu.Unlock()
-					return
-				}
-				mine = append(mine, time.Since(t))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if first != nil {
-		b.Fatal(first)
-	}
+	benchAppendEvents(b, s, func(_ context.Context, e domain.Event) error { return roomOf(e.Lesson).send(e) }, makeEvent)
 	var calls, events int64
 	for _, r := range rooms {
 		calls += r.calls.Load()
 		events += r.events.Load()
 	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(events)/float64(calls), "events/call")
-	reportLatency(b, lat)
 }
