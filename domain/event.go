@@ -223,8 +223,26 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 }
 
 // DecodePayload decodes the JSON body of a payload of kind k. Unknown kinds,
-// unknown fields and trailing data are refused with CodeInvalid.
+// unknown fields and trailing data are refused with CodeInvalid. A
+// stroke.drawn or chat.posted payload as EncodePayload writes it is read in
+// one pass; the result is the same either way.
 func DecodePayload(k Kind, data []byte) (Payload, error) {
+	switch k {
+	case KindStrokeDrawn:
+		if p, ok := decodeStrokeDrawn(data); ok {
+			return p, nil
+		}
+	case KindChatPosted:
+		if p, ok := decodeChatPosted(data); ok {
+			return p, nil
+		}
+	}
+	return decodePayloadJSON(k, data)
+}
+
+// decodePayloadJSON is DecodePayload through encoding/json, for every kind
+// and every input.
+func decodePayloadJSON(k Kind, data []byte) (Payload, error) {
 	p := newPayload(k)
 	if p == nil {
 		return nil, Errorf(CodeInvalid, "unknown event kind %q", k)

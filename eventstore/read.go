@@ -43,10 +43,12 @@ func (r rawEvent) event() (domain.Event, error) {
 // When it has read up to the last sequence it looked up, it looks once more,
 // so that a stream reaches what was committed while it ran.
 //
-// While the consumer takes one page's events, the next page is read from
-// the database, and a page's rows are decoded on every core: decoding is
-// most of a long read's time. At most two pages are held at once, and the
-// goroutines it starts have ended when the stream returns.
+// While the consumer takes one page's events, the next readAhead pages are
+// on their way: one being decoded, on every core (decoding is most of a
+// long read's CPU), while the one after it is read from the database, so
+// that the database's work and the decoding overlap. At most readAhead+1
+// pages are held at once, and the goroutines it starts have ended when the
+// stream returns.
 func readPages(ctx context.Context, lesson uuid.UUID, after int64,
 	lastSeq func(context.Context, uuid.UUID) (int64, error),
 	readRange func(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error),
@@ -60,21 +62,29 @@ func readPages(ctx context.Context, lesson uuid.UUID, after int64,
 			yield(domain.Event{}, err)
 			return
 		}
-		var next *prefetch
+		var ahead []*prefetch // pages after `after`, in order, up to `fetched`
+		fetched := after
 		defer func() {
-			if next != nil {
+			if len(ahead) > 0 {
 				cancel()
-				next.wait()
+				for _, f := range ahead {
+					f.wait()
+				}
 			}
 		}()
+		fetchAhead := func() {
+			for len(ahead) < readAhead && fetched < last {
+				upto := min(fetched+ReadPage, last)
+				ahead = append(ahead, fetchPage(ctx, lesson, fetched, upto, readRange))
+				fetched = upto
+			}
+		}
 		for {
 			for after < last {
 				upto := min(after+ReadPage, last)
-				if next == nil {
-					next = fetchPage(ctx, lesson, after, upto, readRange)
-				}
-				events, err := next.wait()
-				next = nil
+				fetchAhead()
+				events, err := ahead[0].wait()
+				ahead = ahead[1:]
 				if err == nil && int64(len(events)) != upto-after {
 					err = fmt.Errorf("lesson %s: %d events where %d..%d should be", lesson, len(events), after+1, upto)
 				}
@@ -82,9 +92,7 @@ func readPages(ctx context.Context, lesson uuid.UUID, after int64,
 					yield(domain.Event{}, err)
 					return
 				}
-				if upto < last {
-					next = fetchPage(ctx, lesson, upto, min(upto+ReadPage, last), readRange)
-				}
+				fetchAhead()
 				for _, e := range events {
 					if !yield(e, nil) {
 						return
@@ -134,6 +142,9 @@ func (f *prefetch) wait() ([]domain.Event, error) {
 	<-f.done
 	return f.events, f.err
 }
+
+// readAhead is the pages a stream reads ahead of its consumer.
+const readAhead = 2
 
 // decodeChunk is the fewest rows worth a goroutine of their own.
 const decodeChunk = 256
