@@ -92,6 +92,8 @@ if command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
 	fi
 fi
 if [[ -n $BIN ]]; then
+	# Nothing is built: the binaries are whatever revision built them.
+	revision="binaries in $BIN (built beforehand; this checkout is not necessarily their source)"
 	say "fanout: binaries from $BIN"
 	for b in classroom mediaload barefanout; do
 		cp "$BIN/$b" "$work/$b"
@@ -294,10 +296,14 @@ echo
 echo "- cores: $(nproc); CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); kernel $(uname -r)"
 echo "- $(go version | cut -d' ' -f3-); pion/webrtc $(go list -m -f '{{.Version}}' github.com/pion/webrtc/v4)"
 if [[ -n $revision ]]; then
-	echo "- built from $revision"
+	echo "- code: $revision"
 fi
 if [[ -n $BEFORE ]]; then
-	echo "- \"before\": the classroom server of commit $before_rev"
+	if [[ -n $BIN ]]; then
+		echo "- \"before\": $BIN/classroom-before, said to be commit $before_rev (BEFORE)"
+	else
+		echo "- \"before\": the classroom server of commit $before_rev"
+	fi
 fi
 echo "- subscribers count their tracks at the $COUNT_AT once begun (mediaload -count-at)"
 echo "- $pinning; window $DURATION; $TTFF timed joins after each window; $(($(date +%s) - start)) s in all"
