@@ -172,6 +172,14 @@ func (f *attendanceFold) apply(e domain.Event) {
 		if n := len(st.Chat); n > 0 && st.Chat[n-1].Seq == e.Seq {
 			f.person(e.Actor).Chat++
 		}
+	case *domain.GroupChatPosted:
+		// A line said in a breakout group is the speaker's chat as much
+		// as one said to the class; counted when the group kept it.
+		if g := st.Group(p.Group); g != nil {
+			if n := len(g.Chat); n > 0 && g.Chat[n-1].Seq == e.Seq {
+				f.person(e.Actor).Chat++
+			}
+		}
 	case *domain.StrokeDrawn:
 		if p.Part == 0 && f.created(p.Slide, e) {
 			f.person(e.Actor).Strokes++

@@ -103,6 +103,12 @@ func TestAttendance(t *testing.T) {
 	s.at(21, 0, "tina", T, &domain.PollClosed{Poll: lost})
 	s.at(22, 0, "tina", T, &domain.PollAsked{Poll: uuid.MustParse("00000000-0000-4000-8000-000000000003"), Question: "Why?"})
 	s.at(22, 10, "bob", S, &domain.PollAnswered{Poll: uuid.MustParse("00000000-0000-4000-8000-000000000003"), Text: "Because\nit is"})
+	// A line in a breakout group counts as chat, the teacher's too.
+	group := uuid.MustParse("00000000-0000-4000-8000-000000000004")
+	s.at(23, 0, "tina", T, &domain.GroupsFormed{Groups: []domain.GroupPlan{{ID: group, Name: "A", Members: []string{"ann", "bob"}}}})
+	s.at(23, 10, "ann", S, &domain.GroupChatPosted{Group: group, Text: "we start", Members: []string{"ann", "bob"}})
+	s.at(23, 20, "tina", T, &domain.GroupChatPosted{Group: group, Text: "good", Members: []string{"ann", "bob"}})
+	s.at(24, 0, "tina", T, &domain.GroupsEnded{})
 	// Bob's server dies at 0:30 with Bob on the floor; the restarted one
 	// finds him gone and records it at 0:40.
 	s.at(40, 0, "bob", S, &domain.ParticipantLeft{Reason: domain.LeftAbsent})
@@ -111,8 +117,8 @@ func TestAttendance(t *testing.T) {
 	s.at(45, 2, "tina", T, &domain.ParticipantLeft{})
 
 	const want = `participant,name,role,first_join,last_leave,present,hands,floor,on_floor,strokes,objects,chat,removed,answers,quiz_right,quizzes,absent
-tina,Tina,teacher,2026-03-02T09:00:00Z,2026-03-02T09:45:02Z,0:45:02.000,0,0,0:00:00.000,0,0,1,false,0,0,0,false
-ann,Ann B.,student,2026-03-02T09:00:10Z,2026-03-02T09:45:01Z,0:44:46.000,2,1,0:02:30.000,1,1,0,false,2,1,1,false
+tina,Tina,teacher,2026-03-02T09:00:00Z,2026-03-02T09:45:02Z,0:45:02.000,0,0,0:00:00.000,0,0,2,false,0,0,0,false
+ann,Ann B.,student,2026-03-02T09:00:10Z,2026-03-02T09:45:01Z,0:44:46.000,2,1,0:02:30.000,1,1,1,false,2,1,1,false
 bob,Bob,student,2026-03-02T09:02:00Z,2026-03-02T09:40:00Z,0:38:00.000,0,1,0:27:00.000,0,0,2,false,2,0,1,false
 cat,Cat,student,2026-03-02T09:15:02Z,2026-03-02T09:17:00Z,0:01:58.000,0,0,0:00:00.000,1,0,0,true,0,0,1,false
 `
