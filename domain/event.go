@@ -224,8 +224,9 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 
 // DecodePayload decodes the JSON body of a payload of kind k. Unknown kinds,
 // unknown fields and trailing data are refused with CodeInvalid. A
-// stroke.drawn or chat.posted payload as EncodePayload writes it is read in
-// one pass; the result is the same either way.
+// stroke.drawn payload as EncodePayload writes it, and a chat.posted one
+// whose text needs no escape, is read in one pass; the result is the same
+// either way.
 func DecodePayload(k Kind, data []byte) (Payload, error) {
 	switch k {
 	case KindStrokeDrawn:

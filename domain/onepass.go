@@ -299,7 +299,7 @@ var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 
 // parseFloat converts a well-formed JSON number to the float64
 // strconv.ParseFloat gives. A number of at most 15 significant digits
 // (under 2^53) times a power of ten a float64 holds exactly takes one
-// correctly rounded multiplication or division, the exact case
+// correctly rounded division, the exact case
 // strconv also takes first; any other goes to strconv. ok is false when
 // the number is out of range, as encoding/json refuses it.
 func parseFloat(tok []byte) (float64, bool) {

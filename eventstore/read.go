@@ -44,9 +44,10 @@ func (r rawEvent) event() (domain.Event, error) {
 // so that a stream reaches what was committed while it ran.
 //
 // While the consumer takes one page's events, the next readAhead pages are
-// on their way: one being decoded, on every core (decoding is most of a
-// long read's CPU), while the one after it is read from the database, so
-// that the database's work and the decoding overlap. At most readAhead+1
+// on their way, each read and then decoded (on every core: decoding is
+// most of a long read's CPU) by a goroutine of its own, so that the
+// database's work and the decoding overlap; a stream may hold two of the
+// pool's connections at once. At most readAhead+1
 // pages are held at once, and the goroutines it starts have ended when the
 // stream returns.
 func readPages(ctx context.Context, lesson uuid.UUID, after int64,
