@@ -733,3 +733,115 @@ func TestClusterEphemeral(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterGroupCursors: while breakout groups are open, every node
+// relays a cursor to its own participants on the sender's board only: the
+// owner and both followers, for senders on any node. The teacher and B2 are
+// on node 0 (the owner), A1 and B1 on node 1, A2 and M (in the main room)
+// on node 2.
+func TestClusterGroupCursors(t *testing.T) {
+	c := startCluster(t, 3)
+	lesson := c.nodes[0].createLesson("Group cursors").ID
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	type member struct {
+		id  string
+		c   *client.Client
+		mu  sync.Mutex
+		got map[string][]float64 // the x of the cursors received, by sender
+	}
+	has := func(m *member, from string, x float64) bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return slices.Contains(m.got[from], x)
+	}
+	var all []*member
+	for _, p := range []struct {
+		node int
+		id   string
+	}{{0, "teacher"}, {1, "A1"}, {2, "A2"}, {1, "B1"}, {0, "B2"}, {2, "M"}} {
+		role := domain.RoleStudent
+		if p.id == "teacher" {
+			role = domain.RoleTeacher
+		}
+		tok, err := c.tokens.Issue(tokenClaims(lesson, role, p.id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &member{id: p.id, got: map[string][]float64{}}
+		cl, err := client.Dial(ctx, client.Options{URL: c.wsURL(p.node, lesson), Token: tok, Loopback: true,
+			OnEphemeral: func(e protocol.Ephemeral) {
+				m.mu.Lock()
+				m.got[e.Actor] = append(m.got[e.Actor], e.X)
+				m.mu.Unlock()
+			}})
+		if err != nil {
+			t.Fatalf("%s joins through node %d: %v", p.id, p.node, err)
+		}
+		t.Cleanup(func() { cl.Close() })
+		m.c = cl
+		all = append(all, m)
+	}
+	teacher, a1, a2, b1, b2, main := all[0], all[1], all[2], all[3], all[4], all[5]
+	if _, err := teacher.c.Send(ctx, &domain.LessonStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	applied := func(p domain.Payload) {
+		t.Helper()
+		if _, err := teacher.c.Send(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		clients := make([]*client.Client, len(all))
+		for i, m := range all {
+			clients[i] = m.c
+		}
+		c.converge(ctx, lesson, clients)
+	}
+	round := 0
+	boards := func(when string, boards ...[]*member) {
+		t.Helper()
+		round++
+		for _, board := range boards {
+			for i, from := range board {
+				x := float64(100*round + i)
+				deadline := time.Now().Add(10 * time.Second)
+				for sent := 0; sent < 3 || slices.ContainsFunc(board, func(to *member) bool { return to != from && !has(to, from.id, x) }); sent++ {
+					if time.Now().After(deadline) {
+						t.Fatalf("%s: %s's cursor did not reach everyone on their board", when, from.id)
+					}
+					if err := from.c.SendEphemeral(protocol.Ephemeral{Type: protocol.EphemeralCursor, X: x, Y: 1}); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}
+		time.Sleep(300 * time.Millisecond) // for any stray one
+		for _, board := range boards {
+			for i, from := range board {
+				for _, to := range all {
+					if !slices.Contains(board, to) && has(to, from.id, float64(100*round+i)) {
+						t.Errorf("%s: %s was sent the cursor of %s, on another board", when, to.id, from.id)
+					}
+				}
+			}
+		}
+	}
+	// Every student present in the owner's state before the groups form.
+	for _, m := range all {
+		waitFor(t, func() string { return m.id + " present" }, 10*time.Second, func() bool {
+			p, ok := teacher.c.State().Participants[m.id]
+			return ok && p.Present
+		})
+	}
+	groupA, groupB := uuid.New(), uuid.New()
+	applied(&domain.GroupsFormed{Groups: []domain.GroupPlan{
+		{ID: groupA, Name: "A", Members: []string{"A1", "A2"}},
+		{ID: groupB, Name: "B", Members: []string{"B1", "B2"}},
+	}})
+	boards("in groups", []*member{a1, a2}, []*member{b1, b2}, []*member{teacher, main})
+	applied(&domain.GroupJoined{Group: groupA})
+	boards("the teacher visiting group A", []*member{a1, a2, teacher}, []*member{b1, b2}, []*member{main})
+	applied(&domain.GroupsEnded{})
+	boards("after the groups", all)
+}
