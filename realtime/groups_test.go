@@ -17,7 +17,7 @@ import (
 	"classroom/media/recorder"
 	"classroom/realtime"
 	"classroom/realtime/client"
-	"classroom/realtime/protocol"
+	"classroom/realtime/client/cursortest"
 )
 
 // heard keeps the group chat lines a client's data channel carried.
@@ -303,28 +303,6 @@ func TestGroupsEndAfterCallBack(t *testing.T) {
 	waitFor(t, 10*time.Second, "the groups ended when a teacher came back", ended(student))
 }
 
-// cursors keeps the cursors a client's ephemeral channel carried: the x of
-// each, by sender.
-type cursors struct {
-	mu  sync.Mutex
-	got map[string][]float64
-}
-
-func (c *cursors) on(e protocol.Ephemeral) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.got == nil {
-		c.got = map[string][]float64{}
-	}
-	c.got[e.Actor] = append(c.got[e.Actor], e.X)
-}
-
-func (c *cursors) has(actor string, x float64) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Contains(c.got[actor], x)
-}
-
 // TestBreakoutGroupCursors: with real pion peers, while breakout groups are
 // open, a cursor reaches only those on its sender's board: its group's
 // members, the teacher when visiting the group, and, from the main room,
@@ -333,95 +311,41 @@ func TestBreakoutGroupCursors(t *testing.T) {
 	ls := startServer(t, openStore(t, "sqlite"), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	type member struct {
-		name string
-		c    *client.Client
-		rx   *cursors
-	}
 	// The teacher, two students in each of groups A and B, one in the
 	// main room.
-	var all []*member
+	class := &cursortest.Class{}
 	for i, name := range []string{"teacher", "A1", "A2", "B1", "B2", "M"} {
 		role, participant := domain.RoleStudent, ""
 		if i == 0 {
 			role, participant = domain.RoleTeacher, "teacher"
 		}
-		m := &member{name: name, rx: &cursors{}}
+		m := &cursortest.Participant{Name: name}
 		c, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(role, participant, time.Hour),
-			Name: name, Loopback: true, OnEphemeral: m.rx.on})
+			Name: name, Loopback: true, OnEphemeral: m.OnEphemeral})
 		if err != nil {
 			t.Fatalf("%s joins: %v", name, err)
 		}
 		t.Cleanup(func() { c.Close() })
-		m.c = c
-		all = append(all, m)
+		m.Client = c
+		class.All = append(class.All, m)
 	}
-	teacher, a1, a2, b1, b2, main := all[0], all[1], all[2], all[3], all[4], all[5]
-	ls.present(teacher.c, a1.c, a2.c, b1.c, b2.c, main.c)
-	mustSend(t, ctx, teacher.c, &domain.LessonStarted{})
-
-	// applied sends p as the teacher and waits until every client has it:
-	// the server decided who is where before it sent it.
-	applied := func(p domain.Payload) {
+	teacher := class.All[0]
+	for _, m := range class.All {
+		ls.present(m.Client)
+	}
+	mustSend(t, ctx, teacher.Client, &domain.LessonStarted{})
+	// Each command applied once every client has it: the server decided
+	// who is where before it sent it.
+	class.Breakout(t, func(p domain.Payload) {
 		t.Helper()
-		seq := mustSend(t, ctx, teacher.c, p)
-		for _, m := range all {
-			waitFor(t, 10*time.Second, m.name+" to have seq "+fmt.Sprint(seq), func() bool { return m.c.Seq() >= seq })
+		seq := mustSend(t, ctx, teacher.Client, p)
+		for _, m := range class.All {
+			waitFor(t, 10*time.Second, m.Name+" to have seq "+fmt.Sprint(seq), func() bool { return m.Client.Seq() >= seq })
 		}
-	}
-	// boards has each participant send a cursor (x tells the round and
-	// the sender) until those on their board have it, then checks that no
-	// one else was sent it.
-	round := 0
-	boards := func(when string, boards ...[]*member) {
-		t.Helper()
-		round++
-		for _, board := range boards {
-			for i, from := range board {
-				x := float64(100*round + i)
-				reached := func() bool {
-					return !slices.ContainsFunc(board, func(to *member) bool { return to != from && !to.rx.has(from.c.Participant(), x) })
-				}
-				// Unreliable by design: sent until each has one.
-				deadline := time.Now().Add(10 * time.Second)
-				for sent := 0; !reached() || sent < 3; sent++ {
-					if time.Now().After(deadline) {
-						t.Fatalf("%s: %s's cursor did not reach everyone on their board", when, from.name)
-					}
-					if err := from.c.SendEphemeral(protocol.Ephemeral{Type: protocol.EphemeralCursor, X: x, Y: 1}); err != nil {
-						t.Fatal(err)
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}
-		time.Sleep(300 * time.Millisecond) // for any stray one
-		for _, board := range boards {
-			for i, from := range board {
-				for _, to := range all {
-					if !slices.Contains(board, to) && to.rx.has(from.c.Participant(), float64(100*round+i)) {
-						t.Errorf("%s: %s was sent the cursor of %s, on another board", when, to.name, from.name)
-					}
-				}
-			}
-		}
-	}
-
-	groupA, groupB := uuid.New(), uuid.New()
-	applied(&domain.GroupsFormed{Groups: []domain.GroupPlan{
-		{ID: groupA, Name: "A", Members: []string{a1.c.Participant(), a2.c.Participant()}},
-		{ID: groupB, Name: "B", Members: []string{b1.c.Participant(), b2.c.Participant()}},
-	}})
-	boards("in groups", []*member{a1, a2}, []*member{b1, b2}, []*member{teacher, main})
-
-	applied(&domain.GroupJoined{Group: groupA})
-	boards("the teacher visiting group A", []*member{a1, a2, teacher}, []*member{b1, b2}, []*member{main})
-
-	applied(&domain.GroupsEnded{})
-	boards("after the groups", all)
-	for _, m := range all {
-		if err := m.c.Err(); err != nil {
-			t.Errorf("%s: %v", m.name, err)
+	})
+	for _, m := range class.All {
+		if err := m.Client.Err(); err != nil {
+			t.Errorf("%s: %v", m.Name, err)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"classroom/domain"
 	"classroom/eventstore"
 	"classroom/realtime/client"
+	"classroom/realtime/client/cursortest"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
 )
@@ -744,18 +745,8 @@ func TestClusterGroupCursors(t *testing.T) {
 	lesson := c.nodes[0].createLesson("Group cursors").ID
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	type member struct {
-		id  string
-		c   *client.Client
-		mu  sync.Mutex
-		got map[string][]float64 // the x of the cursors received, by sender
-	}
-	has := func(m *member, from string, x float64) bool {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		return slices.Contains(m.got[from], x)
-	}
-	var all []*member
+	class := &cursortest.Class{}
+	var clients []*client.Client
 	for _, p := range []struct {
 		node int
 		id   string
@@ -768,80 +759,32 @@ func TestClusterGroupCursors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := &member{id: p.id, got: map[string][]float64{}}
-		cl, err := client.Dial(ctx, client.Options{URL: c.wsURL(p.node, lesson), Token: tok, Loopback: true,
-			OnEphemeral: func(e protocol.Ephemeral) {
-				m.mu.Lock()
-				m.got[e.Actor] = append(m.got[e.Actor], e.X)
-				m.mu.Unlock()
-			}})
+		m := &cursortest.Participant{Name: p.id}
+		cl, err := client.Dial(ctx, client.Options{URL: c.wsURL(p.node, lesson), Token: tok, Loopback: true, OnEphemeral: m.OnEphemeral})
 		if err != nil {
 			t.Fatalf("%s joins through node %d: %v", p.id, p.node, err)
 		}
 		t.Cleanup(func() { cl.Close() })
-		m.c = cl
-		all = append(all, m)
+		m.Client = cl
+		class.All = append(class.All, m)
+		clients = append(clients, cl)
 	}
-	teacher, a1, a2, b1, b2, main := all[0], all[1], all[2], all[3], all[4], all[5]
-	if _, err := teacher.c.Send(ctx, &domain.LessonStarted{}); err != nil {
+	teacher := class.All[0]
+	if _, err := teacher.Client.Send(ctx, &domain.LessonStarted{}); err != nil {
 		t.Fatal(err)
 	}
-	applied := func(p domain.Payload) {
-		t.Helper()
-		if _, err := teacher.c.Send(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		clients := make([]*client.Client, len(all))
-		for i, m := range all {
-			clients[i] = m.c
-		}
-		c.converge(ctx, lesson, clients)
-	}
-	round := 0
-	boards := func(when string, boards ...[]*member) {
-		t.Helper()
-		round++
-		for _, board := range boards {
-			for i, from := range board {
-				x := float64(100*round + i)
-				deadline := time.Now().Add(10 * time.Second)
-				for sent := 0; sent < 3 || slices.ContainsFunc(board, func(to *member) bool { return to != from && !has(to, from.id, x) }); sent++ {
-					if time.Now().After(deadline) {
-						t.Fatalf("%s: %s's cursor did not reach everyone on their board", when, from.id)
-					}
-					if err := from.c.SendEphemeral(protocol.Ephemeral{Type: protocol.EphemeralCursor, X: x, Y: 1}); err != nil {
-						t.Fatal(err)
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}
-		time.Sleep(300 * time.Millisecond) // for any stray one
-		for _, board := range boards {
-			for i, from := range board {
-				for _, to := range all {
-					if !slices.Contains(board, to) && has(to, from.id, float64(100*round+i)) {
-						t.Errorf("%s: %s was sent the cursor of %s, on another board", when, to.id, from.id)
-					}
-				}
-			}
-		}
-	}
 	// Every student present in the owner's state before the groups form.
-	for _, m := range all {
-		waitFor(t, func() string { return m.id + " present" }, 10*time.Second, func() bool {
-			p, ok := teacher.c.State().Participants[m.id]
+	for _, m := range class.All {
+		waitFor(t, func() string { return m.Name + " present" }, 10*time.Second, func() bool {
+			p, ok := teacher.Client.State().Participants[m.Name]
 			return ok && p.Present
 		})
 	}
-	groupA, groupB := uuid.New(), uuid.New()
-	applied(&domain.GroupsFormed{Groups: []domain.GroupPlan{
-		{ID: groupA, Name: "A", Members: []string{"A1", "A2"}},
-		{ID: groupB, Name: "B", Members: []string{"B1", "B2"}},
-	}})
-	boards("in groups", []*member{a1, a2}, []*member{b1, b2}, []*member{teacher, main})
-	applied(&domain.GroupJoined{Group: groupA})
-	boards("the teacher visiting group A", []*member{a1, a2, teacher}, []*member{b1, b2}, []*member{main})
-	applied(&domain.GroupsEnded{})
-	boards("after the groups", all)
+	class.Breakout(t, func(p domain.Payload) {
+		t.Helper()
+		if _, err := teacher.Client.Send(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		c.converge(ctx, lesson, clients)
+	})
 }
