@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"encoding/json"
-	"slices"
 
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
@@ -49,58 +48,6 @@ func decodeClientCommand(b []byte) (uuid.UUID, domain.Payload, error) {
 		return id, nil, domain.Errorf(domain.CodeForbidden, "%s is recorded by the server, not sent by clients", payload.Kind())
 	}
 	return id, payload, nil
-}
-
-// onEphemeral relays a cursor or stroke preview to the other participants.
-func (s *session) onEphemeral(msg webrtc.DataChannelMessage) {
-	s.srv.metrics.received(protocol.EphemeralChannel, len(msg.Data))
-	if !s.cursors.Allow() {
-		return
-	}
-	e, err := protocol.DecodeEphemeral(msg.Data)
-	if err != nil {
-		return // unreliable and unanswered: a bad message is dropped
-	}
-	e.Actor = s.participant
-	b, err := json.Marshal(e)
-	if err != nil {
-		return
-	}
-	if peers := s.room.peers.Load(); peers == nil || !slices.Contains(*peers, s) {
-		return // not in the lesson: waiting in the lobby, or removed
-	}
-	s.room.relayEphemeral(b, s, nil)
-}
-
-// relayEphemeral sends an ephemeral message to the room's participants but
-// the sender (from, nil when it is on another node), and to the other nodes
-// serving the lesson but the one it came from (via, nil when it came from a
-// participant of this node): a follower sends it to the owner, the owner to
-// every follower.
-func (r *Room) relayEphemeral(b []byte, from *session, via *nodeLink) {
-	if peers := r.peers.Load(); peers != nil {
-		for _, p := range *peers {
-			if p != from && p.ephemeral != nil && p.ephemeral.ReadyState() == webrtc.DataChannelStateOpen && p.ephemeral.BufferedAmount() < ephemeralBuffer {
-				if p.ephemeral.SendText(string(b)) == nil {
-					r.srv.metrics.sent(protocol.EphemeralChannel, len(b))
-				}
-			}
-		}
-	}
-	msg := linkMsg{Type: linkEphemeral, Ephemeral: b}
-	if r.link != nil {
-		if via == nil {
-			r.link.send(msg)
-		}
-		return
-	}
-	if links := r.followers.Load(); links != nil {
-		for _, l := range *links {
-			if l != via {
-				l.send(msg)
-			}
-		}
-	}
 }
 
 // deliver queues a message for the client's events channel. A client too

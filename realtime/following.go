@@ -33,7 +33,7 @@ func (r *Room) readOwner(ctx context.Context, out chan<- linkMsg) {
 			return
 		}
 		if m.Type == linkEphemeral {
-			r.relayEphemeral(m.Ephemeral, nil, r.link) // unordered: not through the room's goroutine
+			r.relayLinked(m, r.link) // unordered: not through the room's goroutine
 			continue
 		}
 		select {

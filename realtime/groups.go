@@ -48,15 +48,16 @@ func stageGroups(st *domain.State, now time.Time) (map[string]string, time.Time)
 	return groups, back
 }
 
-// updateGroups tells the stage who is in which group's stage, and arms
-// r.recallDue for the end of a call back's countdown, when it changes by
-// itself.
+// updateGroups tells the stage and the ephemeral relay (ephemeral.go) who
+// is in which group's stage, and arms r.recallDue for the end of a call
+// back's countdown, when it changes by itself.
 func (r *Room) updateGroups() {
 	now := r.srv.now()
 	groups, back := stageGroups(r.state, now)
 	if !maps.Equal(groups, r.groups) {
 		r.groups = groups
 		r.stage.SetGroups(groups)
+		r.updatePeers()
 	}
 	if !back.Equal(r.recallAt) {
 		r.recallAt, r.recallDue = back, nil

@@ -17,6 +17,7 @@ import (
 	"classroom/media/recorder"
 	"classroom/realtime"
 	"classroom/realtime/client"
+	"classroom/realtime/client/cursortest"
 )
 
 // heard keeps the group chat lines a client's data channel carried.
@@ -300,4 +301,51 @@ func TestGroupsEndAfterCallBack(t *testing.T) {
 	}
 	t.Cleanup(func() { back.Close() })
 	waitFor(t, 10*time.Second, "the groups ended when a teacher came back", ended(student))
+}
+
+// TestBreakoutGroupCursors: with real pion peers, while breakout groups are
+// open, a cursor reaches only those on its sender's board: its group's
+// members, the teacher when visiting the group, and, from the main room,
+// the main room; once the groups end, everyone again.
+func TestBreakoutGroupCursors(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// The teacher, two students in each of groups A and B, one in the
+	// main room.
+	class := &cursortest.Class{}
+	for i, name := range []string{"teacher", "A1", "A2", "B1", "B2", "M"} {
+		role, participant := domain.RoleStudent, ""
+		if i == 0 {
+			role, participant = domain.RoleTeacher, "teacher"
+		}
+		m := &cursortest.Participant{Name: name}
+		c, err := client.Dial(ctx, client.Options{URL: ls.url(), Token: ls.token(role, participant, time.Hour),
+			Name: name, Loopback: true, OnEphemeral: m.OnEphemeral})
+		if err != nil {
+			t.Fatalf("%s joins: %v", name, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		m.Client = c
+		class.All = append(class.All, m)
+	}
+	teacher := class.All[0]
+	for _, m := range class.All {
+		ls.present(m.Client)
+	}
+	mustSend(t, ctx, teacher.Client, &domain.LessonStarted{})
+	// Each command applied once every client has it: the server decided
+	// who is where before it sent it.
+	class.Breakout(t, func(p domain.Payload) {
+		t.Helper()
+		seq := mustSend(t, ctx, teacher.Client, p)
+		for _, m := range class.All {
+			waitFor(t, 10*time.Second, m.Name+" to have seq "+fmt.Sprint(seq), func() bool { return m.Client.Seq() >= seq })
+		}
+	})
+	for _, m := range class.All {
+		if err := m.Client.Err(); err != nil {
+			t.Errorf("%s: %v", m.Name, err)
+		}
+	}
 }

@@ -34,8 +34,9 @@ const (
 	linkLeft    = "left"    // owner → follower: the leave is stored (or was not needed)
 	linkKill    = "kill"    // owner → follower: end the session, saying why
 	// Both ways: a participant's cursor or stroke preview (the ephemeral
-	// channel's message, its actor set), for the participants of the other
-	// nodes; the owner passes a follower's on to the other followers.
+	// channel's message, its actor set; participant names the actor), for
+	// the participants of the other nodes on the actor's board; the owner
+	// passes a follower's on to the other followers.
 	linkEphemeral = "ephemeral"
 	// Owner → follower: events the owner stored, as soon as they are, so
 	// that the follower need not wait for the log's notification and read

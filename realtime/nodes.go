@@ -251,7 +251,7 @@ func (f *followerLink) serve() {
 		case linkLeave:
 			f.leave(m)
 		case linkEphemeral:
-			f.room.relayEphemeral(m.Ephemeral, nil, f.link)
+			f.room.relayLinked(m, f.link)
 		}
 	}
 }

@@ -56,7 +56,7 @@ type Room struct {
 	done    chan struct{}
 	once    sync.Once
 
-	peers atomic.Pointer[[]*session] // the sessions, for the ephemeral relay
+	peers atomic.Pointer[relayPeers] // the sessions, by board, for the ephemeral relay (ephemeral.go)
 	// followers are the links of the nodes following this room's lesson
 	// (nodes.go), for the ephemeral relay; followersMu orders their changes.
 	followers   atomic.Pointer[[]*nodeLink]
@@ -658,14 +658,6 @@ func (r *Room) exit(ctx context.Context, req *exit) {
 	}
 	r.queue(ev, nil)
 	r.flush(ctx)
-}
-
-func (r *Room) updatePeers() {
-	peers := make([]*session, 0, len(r.sessions))
-	for s := range r.sessions {
-		peers = append(peers, s)
-	}
-	r.peers.Store(&peers)
 }
 
 // append stores events, fenced by the room's lease when it has one.

@@ -20,6 +20,7 @@ import (
 	"classroom/domain"
 	"classroom/eventstore"
 	"classroom/realtime/client"
+	"classroom/realtime/client/cursortest"
 	"classroom/realtime/protocol"
 	"classroom/realtime/token"
 )
@@ -732,4 +733,58 @@ func TestClusterEphemeral(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestClusterGroupCursors: while breakout groups are open, every node
+// relays a cursor to its own participants on the sender's board only: the
+// owner and both followers, for senders on any node. The teacher and B2 are
+// on node 0 (the owner), A1 and B1 on node 1, A2 and M (in the main room)
+// on node 2.
+func TestClusterGroupCursors(t *testing.T) {
+	c := startCluster(t, 3)
+	lesson := c.nodes[0].createLesson("Group cursors").ID
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	class := &cursortest.Class{}
+	var clients []*client.Client
+	for _, p := range []struct {
+		node int
+		id   string
+	}{{0, "teacher"}, {1, "A1"}, {2, "A2"}, {1, "B1"}, {0, "B2"}, {2, "M"}} {
+		role := domain.RoleStudent
+		if p.id == "teacher" {
+			role = domain.RoleTeacher
+		}
+		tok, err := c.tokens.Issue(tokenClaims(lesson, role, p.id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &cursortest.Participant{Name: p.id}
+		cl, err := client.Dial(ctx, client.Options{URL: c.wsURL(p.node, lesson), Token: tok, Loopback: true, OnEphemeral: m.OnEphemeral})
+		if err != nil {
+			t.Fatalf("%s joins through node %d: %v", p.id, p.node, err)
+		}
+		t.Cleanup(func() { cl.Close() })
+		m.Client = cl
+		class.All = append(class.All, m)
+		clients = append(clients, cl)
+	}
+	teacher := class.All[0]
+	if _, err := teacher.Client.Send(ctx, &domain.LessonStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	// Every student present in the owner's state before the groups form.
+	for _, m := range class.All {
+		waitFor(t, func() string { return m.Name + " present" }, 10*time.Second, func() bool {
+			p, ok := teacher.Client.State().Participants[m.Name]
+			return ok && p.Present
+		})
+	}
+	class.Breakout(t, func(p domain.Payload) {
+		t.Helper()
+		if _, err := teacher.Client.Send(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		c.converge(ctx, lesson, clients)
+	})
 }
