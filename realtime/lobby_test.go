@@ -180,6 +180,9 @@ func TestLobbyLeave(t *testing.T) {
 		bobDone <- dialResult{c, err}
 	}()
 	waitFor(t, 10*time.Second, "ann and bob to wait", func() bool { return len(ls.replay().Waiting) == 2 })
+	// The teacher's list too: a teacher who has not yet been sent ann's
+	// arrival would show bob alone before ann has left.
+	waitFor(t, 10*time.Second, "the teacher to see ann and bob wait", func() bool { return len(teacher.State().Waiting) == 2 })
 
 	annGivesUp()
 	if r := <-annDone; r.err == nil {
