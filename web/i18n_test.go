@@ -537,7 +537,11 @@ func TestLanguageSwitchInLesson(t *testing.T) {
 		}
 		en := english(t, tc.lang)
 		untranslated(t, tb, en, tb.name+"'s page in "+tc.lang)
-		for _, id := range []string{"tab-people", "tab-poll", "tab-chat"} {
+		panels := []string{"tab-people", "tab-poll", "tab-chat"}
+		if tb == teacher {
+			panels = append(panels, "tab-groups") // the plan of groups, with Ana to place
+		}
+		for _, id := range panels {
 			eval[bool](tb, `(document.getElementById("`+id+`").click(), true)`)
 			untranslated(t, tb, en, tb.name+"'s "+id+" in "+tc.lang)
 		}

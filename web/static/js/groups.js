@@ -12,12 +12,13 @@
 // Groups tab lists the groups to join. Every step is a command the server
 // checks; the page shows what the folded state says.
 //
-// The functions at the end (groupOf, shownBoard, timeLeft) are shared with
-// the replay page, which follows the main room or any group.
+// Of the functions at the end, groupOf is shared with the lesson page,
+// groupStage with media.js, and shownBoard with the lesson page and the
+// replay page, which follows the main room or any group.
 
 import { $, el, NIL, nameOf, slideInfo, pageURL, chatItem, sendText } from "./views.js";
 import { MAX_GROUPS, MAX_GROUP_MEMBERS, MAX_GROUP_SECONDS, MAX_RECALL_SECONDS, MAX_BROADCAST_RUNES } from "./limits.js";
-import { t } from "./i18n.js";
+import { t, lang } from "./i18n.js";
 import { ZERO_TIME } from "./govalues.js";
 
 const quiet = () => {}; // send() has shown a refusal already
@@ -113,7 +114,7 @@ export class Groups {
     document.body.classList.toggle("in-group", !!mine);
     this.renderBar(b, mine, teacher);
     this.tick();
-    const key = JSON.stringify([b, teacher && !(b && b.open) ? this.students().map((id) => nameOf(s, id)) : null, s.status]);
+    const key = JSON.stringify([lang, b, teacher && !(b && b.open) ? this.students().map((id) => nameOf(s, id)) : null, s.status]);
     if (key === this.shownKey && !force) return;
     this.shownKey = key;
     $("groups-badge").textContent = b && b.open ? String((b.groups || []).length) : ""; // not user-facing
@@ -313,7 +314,7 @@ export function shownBoard(state, lesson, group = null) {
  * call back's countdown once everyone is called back, else the timer, as
  * {kind: "recall" or "timer", seconds}; or null when neither runs.
  */
-export function timeLeft(b, now) {
+function timeLeft(b, now) {
   if (b.recalled !== ZERO_TIME) return { kind: "recall", seconds: (Date.parse(b.recalled) + b.recall * 1000 - now) / 1000 };
   if (b.seconds > 0) return { kind: "timer", seconds: (Date.parse(b.started) + b.seconds * 1000 - now) / 1000 };
   return null;

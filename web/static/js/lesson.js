@@ -363,7 +363,7 @@ class App {
     status(...shown);
     this.media.labelButtons();
     this.toolbar.relabel();
-    if (this.state) showChat(this.state, this.me);
+    if (this.state) this.renderChat();
     this.mark("lesson", "slide", "people", "media", "draw");
   }
 

@@ -201,7 +201,6 @@ export class Media {
     const g = this.ended ? null : groupStage(a.state, a.me, Date.now());
     const grid = $("group-tiles");
     grid.hidden = !g;
-    document.body.classList.toggle("group-stage", !!g);
     if (!g) {
       grid.replaceChildren();
       return false;
