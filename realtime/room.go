@@ -340,7 +340,9 @@ func (r *Room) run(ctx context.Context) {
 			r.absent = nil
 			r.leaveAbsent(ctx, false)
 		case <-r.recallDue:
-			r.recallDue = nil
+			// Forgotten whole, so that updateGroups arms it again should
+			// the room's clock not have reached the countdown's end yet.
+			r.recallDue, r.recallAt = nil, time.Time{}
 			r.updateStage() // the groups end below
 		case res := <-committed:
 			r.stored(ctx, r.inflight, res)
