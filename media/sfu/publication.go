@@ -147,7 +147,10 @@ func (p *publication) handOut(pkts ...*packet) {
 	if len(pkts) == 0 {
 		return
 	}
-	now := time.Now()
+	now := pkts[len(pkts)-1].At // read from the socket just now
+	if now.IsZero() {
+		now = time.Now() // handed in directly
+	}
 	p.lastPacket.Store(now.UnixNano())
 	for _, pkt := range pkts {
 		if pkt.At.IsZero() {
