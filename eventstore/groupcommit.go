@@ -105,7 +105,7 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 		if fence > 0 {
 			all[i].fence, all[i].expect = fence, expect
 		}
-		n := c.laneOf(ev.Lesson) % len(calls)
+		n := c.laneOf(ev.Lesson)
 		if calls[n] == nil {
 			calls[n] = &call{done: make(chan struct{})}
 		}
@@ -334,10 +334,10 @@ func refusedAny(batch []*pending) bool {
 	return false
 }
 
-// flushTx is one store's statements of a flush, in its transaction. Each
-// step reads into or from the sequencer. SQLite runs them one by one;
-// PostgreSQL pipelines the same steps in two round trips (see
-// Postgres.flushOnce).
+// flushTx is SQLite's statements of a flush, in its transaction, each
+// reading into or from the sequencer; sequence runs them one by one.
+// PostgreSQL takes the same steps in two pipelined round trips of its own
+// (Postgres.flushOnce).
 type flushTx interface {
 	// createLessons creates the lessons the batch's lesson.created events
 	// open, noting those it created in sq.created.

@@ -155,6 +155,16 @@ const decodeChunk = 256
 func decodeRows(rows []rawEvent) ([]domain.Event, error) {
 	events := make([]domain.Event, len(rows))
 	parts := max(1, min(runtime.GOMAXPROCS(0), len(rows)/decodeChunk))
+	if parts == 1 { // a short page: not worth a goroutine
+		for i := range rows {
+			e, err := rows[i].event()
+			if err != nil {
+				return nil, err
+			}
+			events[i] = e
+		}
+		return events, nil
+	}
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
 	for part := range parts {

@@ -149,8 +149,7 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending, lookup bool) e
 // sqliteFlush is a flush's statements in an SQLite transaction.
 type sqliteFlush struct{ tx *sql.Tx }
 
-// createLessons creates the lessons that lesson.created events open;
-// see pgFlush.createLessons.
+// createLessons creates the lessons that lesson.created events open.
 func (f sqliteFlush) createLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
 	for _, c := range newLessons(batch) {
 		res, err := f.tx.ExecContext(ctx, `INSERT INTO lessons (id, title, created_at) VALUES (?, ?, ?)
