@@ -183,3 +183,80 @@ func cpuTime(tb testing.TB) time.Duration {
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
+
+// TestSendConnReleaseLater: what a writer leaves with ReleaseLater (a
+// subscriber's audio) goes out after the datagrams of the next Release of
+// the address (its video frame), in order; meanwhile the address is not
+// held: others' datagrams to it go out at once.
+func TestSendConnReleaseLater(t *testing.T) {
+	for _, gso := range []bool{true, false} {
+		t.Run(fmt.Sprintf("gso=%v", gso), func(t *testing.T) {
+			c := newSendConn(listenUDP(t))
+			if gso && !c.gso.Load() {
+				t.Skip("the kernel does not segment UDP (UDP_SEGMENT)")
+			}
+			c.gso.Store(gso)
+			r := listenUDP(t)
+			to := r.LocalAddr().(*net.UDPAddr).AddrPort()
+			c.Hold(to)
+			c.WriteToAddrPort(datagram(1, 120), to)
+			c.ReleaseLater(to, time.Minute)
+			c.Hold(to)
+			c.WriteToAddrPort(datagram(2, 120), to)
+			c.ReleaseLater(to, time.Minute)
+			c.WriteToAddrPort(datagram(3, 60), to) // nobody holds it: at once
+			expect(t, r, datagram(3, 60), "a write while audio waits")
+			nothing(t, r, "before the next release")
+			c.Hold(to)
+			for i := 10; i < 13; i++ {
+				c.WriteToAddrPort(datagram(i, 1100), to)
+			}
+			c.Release(to)
+			for i := 10; i < 13; i++ {
+				expect(t, r, datagram(i, 1100), fmt.Sprint("video ", i))
+			}
+			expect(t, r, datagram(1, 120), "the first audio packet, with the frame")
+			expect(t, r, datagram(2, 120), "the second audio packet, with the frame")
+			if gso && !c.gso.Load() {
+				t.Fatal("the kernel refused the segmented writes")
+			}
+			if len(c.held) != 0 || c.holding.Load() != 0 {
+				t.Fatalf("%d addresses still held (count %d)", len(c.held), c.holding.Load())
+			}
+		})
+	}
+}
+
+// TestSendConnReleaseLaterAlone: with no Release of the address, what was
+// left goes out after the wait, not before; and while another writer holds
+// the address, ReleaseLater leaves it to that writer's Release.
+func TestSendConnReleaseLaterAlone(t *testing.T) {
+	c := newSendConn(listenUDP(t))
+	r := listenUDP(t)
+	to := r.LocalAddr().(*net.UDPAddr).AddrPort()
+	c.Hold(to)
+	c.WriteToAddrPort(datagram(1, 120), to)
+	start := time.Now()
+	c.ReleaseLater(to, 300*time.Millisecond)
+	nothing(t, r, "during the wait")
+	expect(t, r, datagram(1, 120), "after the wait")
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Fatalf("sent after %v, before the wait of 300ms", waited)
+	}
+	c.mu.Lock()
+	held := len(c.held)
+	c.mu.Unlock()
+	if held != 0 || c.holding.Load() != 0 {
+		t.Fatalf("%d addresses still held (count %d)", held, c.holding.Load())
+	}
+
+	c.Hold(to) // video
+	c.Hold(to) // audio
+	c.WriteToAddrPort(datagram(2, 1100), to)
+	c.WriteToAddrPort(datagram(3, 120), to)
+	c.ReleaseLater(to, time.Minute)
+	nothing(t, r, "while the video writer holds")
+	c.Release(to)
+	expect(t, r, datagram(2, 1100), "video")
+	expect(t, r, datagram(3, 120), "audio")
+}

@@ -177,15 +177,27 @@ func (d *downTrack) run() {
 
 // forwardQueued forwards p and whatever else the queue holds, up to
 // maxBatch packets, holding the subscriber's address meanwhile so that the
-// media port sends them together. Until the first packet is sent nothing
-// is held: sendFirst may wait for the subscriber's SRTP session, and
-// would hold up the subscriber's other tracks.
+// media port sends them together: a video frame in one system call, and an
+// audio packet with the next video frame when one is due (frameDue). Until
+// the first packet is sent nothing is held: sendFirst may wait for the
+// subscriber's SRTP session, and would hold up the subscriber's other
+// tracks.
 func (d *downTrack) forwardQueued(p *packet) {
 	var dest *destination
-	if d.sub != nil && d.sent.Load() > 0 && len(d.queue) > 0 {
-		dest = d.sub.dest // nothing to send together with p otherwise
+	video := d.pub.kind == webrtc.RTPCodecTypeVideo
+	now := p.At
+	if now.IsZero() {
+		now = time.Now()
 	}
-	to, held := dest.hold()
+	withFrame := false
+	if d.sub != nil && d.sent.Load() > 0 {
+		dest = d.sub.dest
+		withFrame = !video && dest.frameDue(now)
+		if !video && !withFrame && len(d.queue) == 0 {
+			dest = nil // nothing to send together with p
+		}
+	}
+	to, held := dest.hold(now)
 	d.forward(p)
 	for range maxBatch - 1 {
 		select {
@@ -196,8 +208,12 @@ func (d *downTrack) forwardQueued(p *packet) {
 		}
 		break
 	}
-	if held {
-		dest.release(to)
+	switch {
+	case !held:
+	case withFrame:
+		dest.releaseWithFrame(to)
+	default:
+		dest.release(to, now, video)
 	}
 }
 
