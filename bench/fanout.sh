@@ -11,6 +11,10 @@
 #   DURATION=20s         measurement window of each run
 #   TTFF=20              subscribers timed to their first frame after each window
 #   JOIN_PARALLEL=4      subscribers joining at once
+#   JOIN_FOR=            when set (e.g. 180s), no join starts after that long and
+#                        those joined are measured (mediaload -join-for), so that
+#                        a large N fits a measurement window and still reports
+#                        who joined
 #   PROFILE_N=           when set (e.g. 200), one more classroom run with that many
 #                        subscribers, recorded with perf; prints its top functions
 #   PORT_BASE=28080      HTTP of classroom, +10 bare, +802 classroom media UDP,
@@ -41,6 +45,7 @@ NS=${NS:-"50 100 200 400 800"}
 DURATION=${DURATION:-20s}
 TTFF=${TTFF:-20}
 JOIN_PARALLEL=${JOIN_PARALLEL:-4}
+JOIN_FOR=${JOIN_FOR:-}
 PROFILE_N=${PROFILE_N:-}
 PORT_BASE=${PORT_BASE:-28080}
 LOGS=${LOGS:-}
@@ -186,6 +191,9 @@ load() {
 	if [[ $name == before ]]; then
 		gen=$work/mediaload-before
 	fi
+	if [[ -n $JOIN_FOR ]]; then
+		set -- -join-for "$JOIN_FOR" "$@"
+	fi
 	"${load_pin[@]}" "$gen" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
 		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" "$@" 2>"$work/load-$name-$n.log"
 }
@@ -306,7 +314,7 @@ if [[ -n $BEFORE ]]; then
 	fi
 fi
 echo "- subscribers count their tracks at the $COUNT_AT once begun (mediaload -count-at)"
-echo "- $pinning; window $DURATION; $TTFF timed joins after each window; $(($(date +%s) - start)) s in all"
+echo "- $pinning; window $DURATION; $TTFF timed joins after each window${JOIN_FOR:+; joins started for $JOIN_FOR at most}; $(($(date +%s) - start)) s in all"
 echo "- load average before the runs: $loadavg_before (other work on the machine shows here)"
 echo
 echo "## Raw results"
