@@ -39,13 +39,20 @@ type downTrack struct {
 	pt    uint8
 	write webrtc.TrackLocalWriter // nil while unbound
 
-	queue     chan *packet
+	// The queue: packets waiting for the writer, oldest first, and a
+	// token the writer waits for, sent when the queue stops being empty.
+	// A frame's packets go in under one lock and wake the writer once.
+	qmu       sync.Mutex
+	queue     []*packet
+	backlog   int           // packets the writer took last and may still be sending
+	wake      chan struct{} // capacity 1
 	stop      chan struct{}
 	stopOnce  sync.Once
 	congested atomic.Bool // a packet was dropped at the queue
 
 	// The writer goroutine's own.
-	waitKey bool // video: drop until a keyframe starts
+	waitKey bool      // video: drop until a keyframe starts
+	taken   []*packet // the queue as last taken, kept for its array
 	munger  munger
 	header  rtp.Header // the header of the packet being sent
 	sent    atomic.Uint64
@@ -53,7 +60,7 @@ type downTrack struct {
 }
 
 func newDownTrack(pub *publication, sub *Member) *downTrack {
-	d := &downTrack{pub: pub, sub: sub, queue: make(chan *packet, queueSize), stop: make(chan struct{}),
+	d := &downTrack{pub: pub, sub: sub, wake: make(chan struct{}, 1), stop: make(chan struct{}),
 		waitKey: pub.kind == webrtc.RTPCodecTypeVideo, munger: munger{clockRate: pub.codec.ClockRate}}
 	d.layer.init(pub)
 	return d
@@ -146,18 +153,48 @@ func (d *downTrack) close() {
 	d.stopOnce.Do(func() { close(d.stop) })
 }
 
-// enqueue hands a packet to the writer without waiting. Packets of layers
-// neither forwarded nor switched to are not even queued.
-func (d *downTrack) enqueue(p *packet) {
-	if !d.layer.wanted(p.from) {
-		return
+// enqueue hands packets to the writer without waiting, all of them in a
+// row. Packets of layers neither forwarded nor switched to are not even
+// queued.
+func (d *downTrack) enqueue(pkts ...*packet) {
+	d.qmu.Lock()
+	was := len(d.queue)
+	for _, p := range pkts {
+		if !d.layer.wanted(p.from) {
+			continue
+		}
+		if len(d.queue)+d.backlog >= queueSize {
+			d.dropped.Add(1)
+			d.congested.Store(true)
+			continue
+		}
+		d.queue = append(d.queue, p)
 	}
-	select {
-	case d.queue <- p:
-	default:
-		d.dropped.Add(1)
-		d.congested.Store(true)
+	wake := was == 0 && len(d.queue) > 0
+	d.qmu.Unlock()
+	if wake {
+		select {
+		case d.wake <- struct{}{}:
+		default: // a token is waiting already
+		}
 	}
+}
+
+// take empties the queue and returns what it held, oldest first: the
+// writer's, until its next take, and counted against queueSize until then.
+func (d *downTrack) take() []*packet {
+	d.qmu.Lock()
+	defer d.qmu.Unlock()
+	q := d.queue
+	d.queue, d.taken, d.backlog = d.taken[:0], q, len(q)
+	return q
+}
+
+// queued returns how many packets wait for the writer.
+func (d *downTrack) queued() int {
+	d.qmu.Lock()
+	defer d.qmu.Unlock()
+	return len(d.queue)
 }
 
 // maxBatch bounds the packets a writer forwards in a row while it holds the
@@ -167,25 +204,31 @@ const maxBatch = 32
 func (d *downTrack) run() {
 	for {
 		select {
-		case p := <-d.queue:
-			d.forwardQueued(p)
+		case <-d.wake:
 		case <-d.stop:
 			return
+		}
+		for q := d.take(); len(q) > 0; q = d.take() {
+			for len(q) > 0 {
+				n := min(len(q), maxBatch)
+				d.forwardQueued(q[:n])
+				clear(q[:n]) // the array is the queue's again: drop the packets
+				q = q[n:]
+			}
 		}
 	}
 }
 
-// forwardQueued forwards p and whatever else the queue holds, up to
-// maxBatch packets, holding the subscriber's address meanwhile so that the
-// media port sends them together: a video frame in one system call, and an
-// audio packet with the next video frame when one is due (frameDue). Until
-// the first packet is sent nothing is held: sendFirst may wait for the
-// subscriber's SRTP session, and would hold up the subscriber's other
-// tracks.
-func (d *downTrack) forwardQueued(p *packet) {
+// forwardQueued forwards packets taken from the queue, holding the
+// subscriber's address meanwhile so that the media port sends them
+// together: a video frame in one system call, and an audio packet with the
+// next video frame when one is due (frameDue). Until the first packet is
+// sent nothing is held: sendFirst may wait for the subscriber's SRTP
+// session, and would hold up the subscriber's other tracks.
+func (d *downTrack) forwardQueued(pkts []*packet) {
 	var dest *destination
 	video := d.pub.kind == webrtc.RTPCodecTypeVideo
-	now := p.At
+	now := pkts[0].At
 	if now.IsZero() {
 		now = time.Now()
 	}
@@ -193,20 +236,13 @@ func (d *downTrack) forwardQueued(p *packet) {
 	if d.sub != nil && d.sent.Load() > 0 {
 		dest = d.sub.dest
 		withFrame = !video && dest.frameDue(now)
-		if !video && !withFrame && len(d.queue) == 0 {
-			dest = nil // nothing to send together with p
+		if !video && !withFrame && len(pkts) == 1 {
+			dest = nil // nothing to send together with it
 		}
 	}
 	to, held := dest.hold(now)
-	d.forward(p)
-	for range maxBatch - 1 {
-		select {
-		case p = <-d.queue:
-			d.forward(p)
-			continue
-		default:
-		}
-		break
+	for _, p := range pkts {
+		d.forward(p)
 	}
 	switch {
 	case !held:

@@ -242,8 +242,8 @@ func TestSimulcastLayers(t *testing.T) {
 			pkt.from, pkt.At = l, time.Now()
 			l.lastPacket.Store(pkt.At.UnixNano())
 			d.enqueue(pkt)
-			for len(d.queue) > 0 {
-				d.forward(<-d.queue)
+			for _, p := range d.take() {
+				d.forward(p)
 			}
 			seq[i]++
 			ts[i] += 3000
@@ -313,8 +313,8 @@ func TestSimulcastPausedLayer(t *testing.T) {
 		pkt := vp8(seq, ts, key)
 		pkt.from, pkt.At = l, at
 		d.enqueue(pkt)
-		for len(d.queue) > 0 {
-			d.forward(<-d.queue)
+		for _, p := range d.take() {
+			d.forward(p)
 		}
 	}
 	start := time.Now()
@@ -374,8 +374,8 @@ func TestFrameHandedOutWhole(t *testing.T) {
 	p.subs = []*downTrack{d}
 	queued := func() []uint16 {
 		var out []uint16
-		for len(d.queue) > 0 {
-			out = append(out, (<-d.queue).Header.SequenceNumber)
+		for _, p := range d.take() {
+			out = append(out, p.Header.SequenceNumber)
 		}
 		return out
 	}
@@ -406,7 +406,7 @@ func TestFrameHandedOutWhole(t *testing.T) {
 	ad := newDownTrack(a, nil)
 	a.subs = []*downTrack{ad}
 	if frame := a.gather(nil, &packet{Packet: media.Packet{Header: rtp.Header{SequenceNumber: 1, Timestamp: 960},
-		Payload: []byte{1}}}); len(frame) != 0 || len(ad.queue) != 1 {
-		t.Fatalf("audio held back: %d gathered, %d queued", len(frame), len(ad.queue))
+		Payload: []byte{1}}}); len(frame) != 0 || ad.queued() != 1 {
+		t.Fatalf("audio held back: %d gathered, %d queued", len(frame), ad.queued())
 	}
 }

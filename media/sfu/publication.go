@@ -169,9 +169,7 @@ func (p *publication) handOut(pkts ...*packet) {
 		p.cache.put(pkt)
 	}
 	for _, d := range p.subs {
-		for _, pkt := range pkts {
-			d.enqueue(pkt)
-		}
+		d.enqueue(pkts...)
 	}
 	for _, k := range p.sinks {
 		for _, pkt := range pkts {
@@ -190,9 +188,7 @@ func (p *publication) subscribe(d *downTrack) {
 	defer p.mu.Unlock()
 	if p.kind == webrtc.RTPCodecTypeVideo {
 		burst := p.cache.sinceKeyframe()
-		for _, pkt := range burst {
-			d.enqueue(pkt)
-		}
+		d.enqueue(burst...)
 		if burst == nil {
 			p.RequestKeyframe()
 		}
