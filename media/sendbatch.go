@@ -5,28 +5,18 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // SendBatcher lets a writer that has several packets for one destination
 // send them together: between Hold and Release, whatever the media port is
 // asked to send to that address is kept, and Release sends it, where the
 // kernel allows in one system call per run of equal-sized datagrams (UDP
-// GSO). Every Hold must be followed by a Release (or ReleaseLater) of the
-// same address; holds of one address by several writers nest, and the
-// datagrams kept go out at each Release. Nothing is kept for an address
-// nobody holds.
-//
-// ReleaseLater ends a hold as Release does, but what it kept may wait, up to
-// wait, for the next Release of the address by another writer, and go out
-// in that writer's system call, after its datagrams: a subscriber's audio
-// packet sent with the next video frame instead of a system call of its own.
-// While it waits, datagrams to the address go out at once as if nobody held
-// it.
+// GSO). Every Hold must be followed by a Release of the same address; holds
+// of one address by several writers nest, and the datagrams kept go out at
+// each Release. Nothing is kept for an address nobody holds.
 type SendBatcher interface {
 	Hold(to netip.AddrPort)
 	Release(to netip.AddrPort)
-	ReleaseLater(to netip.AddrPort, wait time.Duration)
 }
 
 // maxHeld bounds the datagrams kept for one address: one more sends them
@@ -54,15 +44,9 @@ type sendConn struct {
 
 // heldSends is what is kept for one address.
 type heldSends struct {
-	to      netip.AddrPort
 	holders int
 	buf     []byte // the datagrams, back to back
 	sizes   []int
-	// What ReleaseLater left to go out after the next Release's datagrams,
-	// or when timer fires, whichever is first.
-	late      []byte
-	lateSizes []int
-	timer     *time.Timer // nil until a ReleaseLater needs it
 }
 
 func newSendConn(c *net.UDPConn) *sendConn {
@@ -83,7 +67,7 @@ func (c *sendConn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
 	}
 	c.mu.Lock()
 	h := c.held[to]
-	if h == nil || h.holders == 0 { // not held, or only a ReleaseLater's waiting
+	if h == nil {
 		c.mu.Unlock()
 		return c.WriteToUDPAddrPort(b, to)
 	}
@@ -120,29 +104,22 @@ func (c *sendConn) Hold(to netip.AddrPort) {
 		} else {
 			h = &heldSends{}
 		}
-		h.to = to
 		c.held[to] = h
 		c.holding.Add(1)
 	}
 	h.holders++
 }
 
-// Release sends what is kept for an address, and after it what a
-// ReleaseLater left waiting; when nobody else holds it, it stops keeping.
+// Release sends what is kept for an address; when nobody else holds it, it
+// stops keeping.
 func (c *sendConn) Release(to netip.AddrPort) {
 	c.mu.Lock()
 	h := c.held[to]
-	if h == nil || h.holders == 0 {
+	if h == nil {
 		c.mu.Unlock()
 		return
 	}
 	h.holders--
-	if len(h.lateSizes) > 0 {
-		h.buf = append(h.buf, h.late...)
-		h.sizes = append(h.sizes, h.lateSizes...)
-		h.late, h.lateSizes = h.late[:0], h.lateSizes[:0]
-		h.timer.Stop()
-	}
 	out := &heldSends{buf: h.buf, sizes: h.sizes}
 	if h.holders > 0 {
 		// Another writer still holds the address: what it writes from
@@ -152,75 +129,14 @@ func (c *sendConn) Release(to netip.AddrPort) {
 		c.send(out, to)
 		return
 	}
-	c.forget(h)
-	c.mu.Unlock()
-	c.send(out, to)
-	c.recycle(h)
-}
-
-// ReleaseLater ends a hold of an address, leaving what was kept to go out
-// with the next Release of the address, or after wait. When another writer
-// still holds the address, what was kept stays in order with its datagrams.
-func (c *sendConn) ReleaseLater(to netip.AddrPort, wait time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	h := c.held[to]
-	if h == nil || h.holders == 0 {
-		return
-	}
-	h.holders--
-	if h.holders > 0 {
-		return // the other holder's Release sends it
-	}
-	if len(h.sizes) == 0 && len(h.lateSizes) == 0 {
-		c.forget(h)
-		h.buf, h.sizes = h.buf[:0], h.sizes[:0]
-		c.free = append(c.free, h)
-		return
-	}
-	waiting := len(h.lateSizes) > 0 // since an earlier ReleaseLater: its wait stands
-	h.late = append(h.late, h.buf...)
-	h.lateSizes = append(h.lateSizes, h.sizes...)
-	h.buf, h.sizes = h.buf[:0], h.sizes[:0]
-	switch {
-	case waiting:
-	case h.timer == nil:
-		h.timer = time.AfterFunc(wait, func() { c.sendLate(h) })
-	default:
-		h.timer.Reset(wait)
-	}
-}
-
-// sendLate sends what a ReleaseLater left waiting for h's address when no
-// Release came for it in time.
-func (c *sendConn) sendLate(h *heldSends) {
-	c.mu.Lock()
-	if c.held[h.to] != h || h.holders > 0 || len(h.lateSizes) == 0 {
-		// Sent by a Release meanwhile, or about to be by a holder's.
-		c.mu.Unlock()
-		return
-	}
-	to := h.to
-	out := &heldSends{buf: h.late, sizes: h.lateSizes}
-	h.late, h.lateSizes = nil, nil
-	c.forget(h)
-	c.mu.Unlock()
-	c.send(out, to)
-	c.recycle(h)
-}
-
-// forget stops keeping what is sent to h's address. Called with c.mu held.
-func (c *sendConn) forget(h *heldSends) {
-	delete(c.held, h.to)
+	delete(c.held, to)
 	c.holding.Add(-1)
-}
-
-// recycle keeps h, whose datagrams were sent, for another address.
-func (c *sendConn) recycle(h *heldSends) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.Unlock()
+	c.send(out, to)
 	h.buf, h.sizes = h.buf[:0], h.sizes[:0]
+	c.mu.Lock()
 	c.free = append(c.free, h)
+	c.mu.Unlock()
 }
 
 // send writes the datagrams kept: a run of equal-sized ones, and one

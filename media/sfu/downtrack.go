@@ -221,35 +221,20 @@ func (d *downTrack) run() {
 
 // forwardQueued forwards packets taken from the queue, holding the
 // subscriber's address meanwhile so that the media port sends them
-// together: a video frame in one system call, and an audio packet with the
-// next video frame when one is due (frameDue). Until the first packet is
+// together (a video frame in one system call). Until the first packet is
 // sent nothing is held: sendFirst may wait for the subscriber's SRTP
 // session, and would hold up the subscriber's other tracks.
 func (d *downTrack) forwardQueued(pkts []*packet) {
 	var dest *destination
-	video := d.pub.kind == webrtc.RTPCodecTypeVideo
-	now := pkts[0].At
-	if now.IsZero() {
-		now = time.Now()
+	if d.sub != nil && d.sent.Load() > 0 && len(pkts) > 1 {
+		dest = d.sub.dest // nothing to send together with a lone packet
 	}
-	withFrame := false
-	if d.sub != nil && d.sent.Load() > 0 {
-		dest = d.sub.dest
-		withFrame = !video && dest.frameDue(now)
-		if !video && !withFrame && len(pkts) == 1 {
-			dest = nil // nothing to send together with it
-		}
-	}
-	to, held := dest.hold(now)
+	to, held := dest.hold()
 	for _, p := range pkts {
 		d.forward(p)
 	}
-	switch {
-	case !held:
-	case withFrame:
-		dest.releaseWithFrame(to)
-	default:
-		dest.release(to, now, video)
+	if held {
+		dest.release(to)
 	}
 }
 
