@@ -11,6 +11,11 @@
 #   DURATION=20s         measurement window of each run
 #   TTFF=20              subscribers timed to their first frame after each window
 #   JOIN_PARALLEL=4      subscribers joining at once
+#   FRAME_BYTES=6000     the publisher's video frame size (mediaload -frame-bytes); pion's
+#                        packetizer cuts a frame into packets of 1,184 bytes and a
+#                        shorter last one (6000: five, and one of 80 bytes); a multiple
+#                        of 1,184 (7104: six) gives packets of one size, as libwebrtc's
+#                        packetizer, which splits a frame about equally, nearly does
 #   JOIN_FOR=            when set (e.g. 180s), no join starts after that long and
 #                        those joined are measured (mediaload -join-for), so that
 #                        a large N fits a measurement window and still reports
@@ -46,6 +51,7 @@ DURATION=${DURATION:-20s}
 TTFF=${TTFF:-20}
 JOIN_PARALLEL=${JOIN_PARALLEL:-4}
 JOIN_FOR=${JOIN_FOR:-}
+FRAME_BYTES=${FRAME_BYTES:-6000}
 PROFILE_N=${PROFILE_N:-}
 PORT_BASE=${PORT_BASE:-28080}
 LOGS=${LOGS:-}
@@ -195,7 +201,7 @@ load() {
 		set -- -join-for "$JOIN_FOR" "$@"
 	fi
 	"${load_pin[@]}" "$gen" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
-		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" "$@" 2>"$work/load-$name-$n.log"
+		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" -frame-bytes "$FRAME_BYTES" "$@" 2>"$work/load-$name-$n.log"
 }
 
 # problems NAME: counts the warnings and errors in a server's log, by message.
@@ -313,7 +319,7 @@ if [[ -n $BEFORE ]]; then
 		echo "- \"before\": the classroom server of commit $before_rev"
 	fi
 fi
-echo "- subscribers count their tracks at the $COUNT_AT once begun (mediaload -count-at)"
+echo "- subscribers count their tracks at the $COUNT_AT once begun (mediaload -count-at); video frames of $FRAME_BYTES bytes"
 echo "- $pinning; window $DURATION; $TTFF timed joins after each window${JOIN_FOR:+; joins started for $JOIN_FOR at most}; $(($(date +%s) - start)) s in all"
 echo "- load average before the runs: $loadavg_before (other work on the machine shows here)"
 echo
