@@ -34,6 +34,11 @@ type call struct {
 // pending event, or returns an error when the transaction as a whole failed.
 type flushFunc func(ctx context.Context, batch []*pending) error
 
+// laneFlush returns the flush of one lane. Only that lane's goroutine calls
+// it, one flush at a time, so what the flush keeps between its batches
+// (Postgres keeps the lessons' last sequences) needs no lock.
+type laneFlush func() flushFunc
+
 // committer batches concurrent appends into transactions. Lessons are spread
 // over lanes by id; each lane has one goroutine, owned by the committer and
 // ended by close, that runs its flushes one after another: while one flush
@@ -61,10 +66,10 @@ type lane struct {
 
 var errClosed = domain.Errorf(domain.CodeUnavailable, "the event store is closed")
 
-func newCommitter(flush flushFunc, lanes, maxBatch int) *committer {
+func newCommitter(newFlush laneFlush, lanes, maxBatch int) *committer {
 	c := &committer{}
 	for range max(lanes, 1) {
-		l := &lane{flush: flush, maxBatch: maxBatch, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		l := &lane{flush: newFlush(), maxBatch: maxBatch, wake: make(chan struct{}, 1), done: make(chan struct{})}
 		c.lanes = append(c.lanes, l)
 		go l.run()
 	}

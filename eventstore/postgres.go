@@ -84,7 +84,7 @@ func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres,
 		return nil, err
 	}
 	p := &Postgres{pool: pool, snaps: snaps, log: log, notify: newNotifier(), listenDone: make(chan struct{})}
-	p.commit = newCommitter(p.flush, postgresLanes, 4000)
+	p.commit = newCommitter(p.laneFlush, postgresLanes, 4000)
 	lctx, cancel := context.WithCancel(context.Background())
 	p.stopListen = cancel
 	go p.listen(lctx)
