@@ -121,7 +121,7 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending, lookup bool)
 	for _, pe := range batch {
 		pe.seq, pe.err = 0, nil
 	}
-	sq := newSequencer()
+	sq := newSequencer(len(batch))
 	if err := conn.SendBatch(ctx, lockBatch(batch, sq, lookup)).Close(); err != nil {
 		return nil, rollback(conn, fmt.Errorf("lock lessons: %w", err))
 	}

@@ -43,7 +43,7 @@ type knownBatch struct {
 // the full flush may refuse, and answer if it is a resend). A fenced
 // event's epoch is taken as its lesson's: flushKnown checks it.
 func (ls lastSeqs) sequence(batch []*pending) *knownBatch {
-	sq := newSequencer()
+	sq := newSequencer(len(batch))
 	for _, pe := range batch {
 		last, ok := ls[pe.ev.Lesson]
 		if !ok || pe.ev.Kind() == domain.KindLessonCreated {
