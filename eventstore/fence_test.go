@@ -175,3 +175,87 @@ func log2(t *testing.T, s eventstore.Store, lesson uuid.UUID) domain.Event {
 	e := readAll(t, s, lesson, 1)[0]
 	return e
 }
+
+// TestLaneRecordAfterAnotherWriter: a node's commit lane records the last
+// sequence of the lessons it appended to, and numbers their next events
+// from it. The record must never be trusted where the log moved on without
+// it: here the lesson is deleted on another node and made again under the
+// same id (an import of its export) with fewer events than the lane
+// recorded, so numbering from the record would leave a gap; and another
+// node takes the lesson over and appends, so that the lane's record is
+// behind. Each next append must land right after the log's last event.
+func TestLaneRecordAfterAnotherWriter(t *testing.T) {
+	a, b := openPostgres(t), openPostgres(t)
+	ctx := context.Background()
+	lesson := newLesson(t, a)
+	mustAppend(t, a, chat(lesson, "1"), chat(lesson, "2"), chat(lesson, "3"))
+	mustAppend(t, a, event(lesson, "teacher", &domain.LessonEnded{})) // a's lane: 5
+	if err := b.Delete(ctx, lesson); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, b, created(lesson, "Fractions, imported"), chat(lesson, "imported")) // the log: 2
+	if seqs := mustAppend(t, a, chat(lesson, "after the import")); seqs[0] != 3 {
+		t.Fatalf("append after the lesson was made again: seq %d, want 3", seqs[0])
+	}
+	if seqs := mustAppend(t, a, chat(lesson, "and the next")); seqs[0] != 4 {
+		t.Fatalf("the next append: seq %d, want 4", seqs[0])
+	}
+
+	// Another node takes the lesson over and appends: a's record (4) is
+	// behind the log (6) when a holds the lease again.
+	pool, err := pgxpool.New(ctx, databaseURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	nodeA, nodeB := cluster.NewLeases(pool, time.Minute, "node-a"), cluster.NewLeases(pool, time.Minute, "node-b")
+	for _, n := range []*cluster.Leases{nodeA, nodeB} {
+		if err := n.Start(ctx, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+	}
+	la, ok, err := nodeA.Acquire(ctx, lesson)
+	if err != nil || !ok {
+		t.Fatalf("a acquires: %v %v", ok, err)
+	}
+	if seqs, errs := fencedAppend(t, a, la.Epoch, at(chat(lesson, "a under its lease"), 5)); errs[0] != nil || seqs[0] != 5 {
+		t.Fatalf("a's fenced append: %v %v", seqs, errs)
+	}
+	if err := nodeA.Release(ctx, la); err != nil {
+		t.Fatal(err)
+	}
+	lb, ok, err := nodeB.Acquire(ctx, lesson)
+	if err != nil || !ok {
+		t.Fatalf("b takes over: %v %v", ok, err)
+	}
+	if seqs, errs := fencedAppend(t, b, lb.Epoch, at(chat(lesson, "b1"), 6), at(chat(lesson, "b2"), 7)); errs[0] != nil || errs[1] != nil {
+		t.Fatalf("b's fenced append: %v %v", seqs, errs)
+	}
+	// a still holds its old epoch: refused, whatever its lane recorded.
+	_, errs := fencedAppend(t, a, la.Epoch, at(chat(lesson, "a under the old epoch"), 6))
+	wantFenced(t, "a's append under the old epoch", errs[0])
+	if err := nodeB.Release(ctx, lb); err != nil {
+		t.Fatal(err)
+	}
+	la2, ok, err := nodeA.Acquire(ctx, lesson)
+	if err != nil || !ok {
+		t.Fatalf("a takes the lesson back: %v %v", ok, err)
+	}
+	// Decided on the lane's record, not on the log: stale.
+	_, errs = fencedAppend(t, a, la2.Epoch, at(chat(lesson, "decided on a's record"), 6))
+	wantFenced(t, "an event decided on a stale state", errs[0])
+	seqs, errs := fencedAppend(t, a, la2.Epoch, at(chat(lesson, "decided on the log"), 8), at(chat(lesson, "and the next"), 9))
+	if errs[0] != nil || errs[1] != nil || seqs[0] != 8 || seqs[1] != 9 {
+		t.Fatalf("a's append after taking the lesson back: %v %v, want 8 and 9", seqs, errs)
+	}
+	log := readAll(t, b, lesson, 0)
+	for i, e := range log {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("the log's event %d has seq %d", i+1, e.Seq)
+		}
+	}
+	if len(log) != 9 {
+		t.Fatalf("the log has %d events, want 9", len(log))
+	}
+}

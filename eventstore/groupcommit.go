@@ -26,13 +26,19 @@ type pending struct {
 // have an outcome.
 type call struct {
 	events []*pending
-	err    error // a failure of the whole flush
+	one    [1]*pending // events' room when the call has one event
+	err    error       // a failure of the whole flush
 	done   chan struct{}
 }
 
 // flushFunc commits a batch in one transaction: it sets seq or err on every
 // pending event, or returns an error when the transaction as a whole failed.
 type flushFunc func(ctx context.Context, batch []*pending) error
+
+// laneFlush returns the flush of one lane. Only that lane's goroutine calls
+// it, one flush at a time, so what the flush keeps between its batches
+// (Postgres keeps the lessons' last sequences) needs no lock.
+type laneFlush func() flushFunc
 
 // committer batches concurrent appends into transactions. Lessons are spread
 // over lanes by id; each lane has one goroutine, owned by the committer and
@@ -59,12 +65,15 @@ type lane struct {
 	done   chan struct{}
 }
 
+// maxLanesOnStack is the most lanes an append tracks without allocating.
+const maxLanesOnStack = 8
+
 var errClosed = domain.Errorf(domain.CodeUnavailable, "the event store is closed")
 
-func newCommitter(flush flushFunc, lanes, maxBatch int) *committer {
+func newCommitter(newFlush laneFlush, lanes, maxBatch int) *committer {
 	c := &committer{}
 	for range max(lanes, 1) {
-		l := &lane{flush: flush, maxBatch: maxBatch, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		l := &lane{flush: newFlush(), maxBatch: maxBatch, wake: make(chan struct{}, 1), done: make(chan struct{})}
 		c.lanes = append(c.lanes, l)
 		go l.run()
 	}
@@ -79,9 +88,9 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 	seqs := make([]int64, len(events))
 	errs := make([]error, len(events))
 	all := make([]pending, len(events))
-	var one [1]*call
-	calls := one[:]
-	if len(c.lanes) > 1 {
+	var some [maxLanesOnStack]*call
+	calls := some[:min(len(c.lanes), maxLanesOnStack)]
+	if len(c.lanes) > maxLanesOnStack {
 		calls = make([]*call, len(c.lanes))
 	}
 	for i, ev := range events {
@@ -108,32 +117,39 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 		n := c.laneOf(ev.Lesson)
 		if calls[n] == nil {
 			calls[n] = &call{done: make(chan struct{})}
+			if len(events) == 1 {
+				calls[n].events = calls[n].one[:0]
+			}
 		}
 		calls[n].events = append(calls[n].events, &all[i])
 	}
-	var queued []*call
 	var failed error
+	queued := len(calls)
 	for n, cl := range calls {
-		if cl == nil {
-			continue
-		}
-		if !c.lanes[n].enqueue(cl) {
-			failed = errClosed
+		if cl != nil && !c.lanes[n].enqueue(cl) {
+			failed, queued = errClosed, n
 			break
 		}
-		queued = append(queued, cl)
 	}
 	// A call the lane has not taken yet is withdrawn when ctx ends; once
 	// taken, its outcome is awaited even if ctx ends: the flush may already
 	// be committing, and its result must not be lost.
-	for _, cl := range queued {
-		select {
-		case <-cl.done:
-		case <-ctx.Done():
-			if !c.lanes[c.laneOf(cl.events[0].ev.Lesson)].withdraw(cl) {
-				<-cl.done
-			} else if failed == nil {
-				failed = ctx.Err()
+	ctxDone := ctx.Done()
+	for n, cl := range calls[:queued] {
+		if cl == nil {
+			continue
+		}
+		if ctxDone == nil {
+			<-cl.done // a context that never ends: one receive, not a select
+		} else {
+			select {
+			case <-cl.done:
+			case <-ctxDone:
+				if !c.lanes[n].withdraw(cl) {
+					<-cl.done
+				} else if failed == nil {
+					failed = ctx.Err()
+				}
 			}
 		}
 		if cl.err != nil && failed == nil {
@@ -262,8 +278,9 @@ type sequencer struct {
 	epochs  map[uuid.UUID]int64 // the lease epoch of each lesson a fenced event names; absent when it has no lease
 }
 
-func newSequencer() *sequencer {
-	return &sequencer{known: map[eventKey]int64{}, last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{},
+// newSequencer returns a sequencer for a batch of n events.
+func newSequencer(n int) *sequencer {
+	return &sequencer{known: make(map[eventKey]int64, n), last: map[uuid.UUID]int64{}, created: map[uuid.UUID]bool{},
 		epochs: map[uuid.UUID]int64{}}
 }
 
@@ -366,7 +383,7 @@ func sequence(ctx context.Context, tx flushTx, batch []*pending, lookup bool) (*
 	for _, pe := range batch {
 		pe.seq, pe.err = 0, nil
 	}
-	sq := newSequencer()
+	sq := newSequencer(len(batch))
 	if err := tx.createLessons(ctx, batch, sq); err != nil {
 		return nil, err
 	}

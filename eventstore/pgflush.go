@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,46 +20,82 @@ import (
 // that breaks it holds an event stored before, a resend.
 const eventIDKey = "events_lesson_id_event_id_key"
 
-// flush commits one batch, retrying when the transaction failed as a whole
-// for a reason that may pass: a lost connection (the database restarted), a
-// deadlock, or another process storing one of the same events first. A retry
-// is always safe, even after a commit whose answer was lost, because events
-// already stored are recognised by their ids.
-//
-// A first attempt does not look the batch's event ids up: the unique index
-// on (lesson_id, event_id) finds a resend in the insert itself, which then
-// fails, and the batch is flushed again at once with the lookup; so is a
-// batch in which the sequencer refused an event, which may be a resend too.
-// Resends and refusals are rare (a client reconnecting, a flush retried, a
-// lesson taken over), so most batches save a probe per event.
-func (p *Postgres) flush(ctx context.Context, batch []*pending) error {
-	var err error
+// laneFlush returns the flush of one commit lane, with the lane's own
+// record of its lessons' last sequences (see lastSeqs).
+func (p *Postgres) laneFlush() flushFunc {
+	last := lastSeqs{}
+	return func(ctx context.Context, batch []*pending) error { return p.flush(ctx, batch, last) }
+}
+
+// flush commits one batch. When the lane knows the last sequence of every
+// lesson of the batch (last), it first tries the batch in one statement
+// (flushKnown), which checks what the lane knows in the same statement;
+// when that does not store the whole batch, or cannot be tried, the batch
+// takes the full flush (flushFull). Either way, last then holds what the
+// committed transaction left.
+func (p *Postgres) flush(ctx context.Context, batch []*pending, last lastSeqs) error {
 	lookup := false
+	if kb := last.sequence(batch); kb != nil {
+		stored, err := p.flushKnown(ctx, kb)
+		if err == nil && stored {
+			last.keep(kb.sq)
+			kb.sq.publish(p.notify)
+			return nil
+		}
+		// A stale record, a resend, a lesson gone, or a failure: some of
+		// the batch may be stored, which the lookup answers.
+		lookup = true
+	}
+	last.forget(batch)
+	sq, err := p.flushFull(ctx, batch, lookup)
+	if err != nil {
+		return err
+	}
+	last.keep(sq)
+	return nil
+}
+
+// flushFull commits one batch, retrying when the transaction failed as a
+// whole for a reason that may pass: a lost connection (the database
+// restarted), a deadlock, or another process storing one of the same events
+// first. A retry is always safe, even after a commit whose answer was lost,
+// because events already stored are recognised by their ids.
+//
+// Without lookup, a first attempt does not look the batch's event ids up:
+// the unique index on (lesson_id, event_id) finds a resend in the insert
+// itself, which then fails, and the batch is flushed again at once with the
+// lookup; so is a batch in which the sequencer refused an event, which may
+// be a resend too. Resends and refusals are rare (a client reconnecting, a
+// flush retried, a lesson taken over), so most batches save a probe per
+// event.
+func (p *Postgres) flushFull(ctx context.Context, batch []*pending, lookup bool) (*sequencer, error) {
+	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if attempt > 0 {
 			p.log.Warn("retrying event store flush", "attempt", attempt, "events", len(batch), "err", err)
 			select {
 			case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
 			case <-ctx.Done():
-				return domain.Errorf(domain.CodeUnavailable, "the event store did not answer in time")
+				return nil, domain.Errorf(domain.CodeUnavailable, "the event store did not answer in time")
 			}
 		}
-		if err = p.flushOnce(ctx, batch, lookup); err == nil {
-			return nil
+		var sq *sequencer
+		if sq, err = p.flushOnce(ctx, batch, lookup); err == nil {
+			return sq, nil
 		}
 		if ctx.Err() != nil {
 			break
 		}
 		if !lookup && holdsResend(err) {
 			lookup = true
-			if err = p.flushOnce(ctx, batch, lookup); err == nil {
-				return nil
+			if sq, err = p.flushOnce(ctx, batch, lookup); err == nil {
+				return sq, nil
 			}
 		}
 		lookup = true // after a failure, the commit may have happened
 	}
 	p.log.Error("event store flush failed", "events", len(batch), "err", err)
-	return domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
+	return nil, domain.Errorf(domain.CodeUnavailable, "the event store is unavailable")
 }
 
 // holdsResend reports whether a flush without the lookup failed because it
@@ -74,29 +111,29 @@ func holdsResend(err error) bool {
 // rows (and reads their leases, and with lookup the events stored before);
 // the sequencer then numbers the batch; the second inserts the events,
 // advances the lessons, queues one notification and commits. Then it wakes
-// the lessons' waiters.
-func (p *Postgres) flushOnce(ctx context.Context, batch []*pending, lookup bool) error {
+// the lessons' waiters and returns the sequencer that numbered the batch.
+func (p *Postgres) flushOnce(ctx context.Context, batch []*pending, lookup bool) (*sequencer, error) {
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("acquire a connection: %w", err)
+		return nil, fmt.Errorf("acquire a connection: %w", err)
 	}
 	defer conn.Release()
 	for _, pe := range batch {
 		pe.seq, pe.err = 0, nil
 	}
-	sq := newSequencer()
+	sq := newSequencer(len(batch))
 	if err := conn.SendBatch(ctx, lockBatch(batch, sq, lookup)).Close(); err != nil {
-		return rollback(conn, fmt.Errorf("lock lessons: %w", err))
+		return nil, rollback(conn, fmt.Errorf("lock lessons: %w", err))
 	}
 	insert := sq.assign(batch)
 	if !lookup && refusedAny(batch) {
-		return rollback(conn, errNeedsLookup)
+		return nil, rollback(conn, errNeedsLookup)
 	}
 	if err := conn.SendBatch(ctx, insertBatch(insert, sq)).Close(); err != nil {
-		return rollback(conn, fmt.Errorf("insert events: %w", err))
+		return nil, rollback(conn, fmt.Errorf("insert events: %w", err))
 	}
 	sq.publish(p.notify)
-	return nil
+	return sq, nil
 }
 
 // rollback ends a failed flush's transaction on conn and returns err. When
@@ -186,26 +223,7 @@ func scanPerLesson(into map[uuid.UUID]int64) func(pgx.Rows) error {
 func insertBatch(insert []*pending, sq *sequencer) *pgx.Batch {
 	b := &pgx.Batch{}
 	if len(insert) > 0 {
-		n := len(insert)
-		var (
-			lessons, ids         = make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-			seqs                 = make([]int64, n)
-			versions             = make([]int16, n)
-			kinds, actors, roles = make([]string, n), make([]string, n), make([]string, n)
-			times                = make([]time.Time, n)
-			data                 = make([]string, n)
-		)
-		for i, pe := range insert {
-			e := pe.ev
-			lessons[i], seqs[i], ids[i], versions[i] = pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version)
-			kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
-		}
-		b.Queue(`
-			INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data)
-			SELECT l, s, i, v, k, a, r, t, d::json
-			FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::smallint[], $5::text[], $6::text[], $7::text[],
-				$8::timestamptz[], $9::text[]) AS u(l, s, i, v, k, a, r, t, d)`,
-			lessons, seqs, ids, versions, kinds, actors, roles, times, data)
+		b.Queue(insertEvents(1, ""), eventArrays(insert)...)
 		ends := lessonEnds(insert)
 		upd := make([]pgtype.UUID, 0, len(ends))
 		last := make([]int64, 0, len(ends))
@@ -226,4 +244,47 @@ func insertBatch(insert []*pending, sq *sequencer) *pgx.Batch {
 		return nil
 	})
 	return b
+}
+
+// eventArrays returns the columns of the events to insert, one array each,
+// as insertEvents takes them.
+func eventArrays(insert []*pending) []any {
+	n := len(insert)
+	var (
+		lessons, ids         = make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+		seqs                 = make([]int64, n)
+		versions             = make([]int16, n)
+		kinds, actors, roles = make([]string, n), make([]string, n), make([]string, n)
+		times                = make([]time.Time, n)
+		data                 = make([]string, n)
+	)
+	for i, pe := range insert {
+		e := pe.ev
+		lessons[i], seqs[i], ids[i], versions[i] = pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version)
+		kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
+	}
+	return []any{lessons, seqs, ids, versions, kinds, actors, roles, times, data}
+}
+
+// insertEvents is the statement that inserts the events of eventArrays,
+// passed as its parameters from $first on, in one INSERT … SELECT
+// unnest(…); where, when not empty, is a condition on the rows' columns
+// (u.l is the event's lesson) that keeps those to insert.
+func insertEvents(first int, where string) string {
+	var b strings.Builder
+	b.WriteString(`
+		INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data)
+		SELECT l, s, i, v, k, a, r, t, d::json
+		FROM unnest(`)
+	for i, array := range []string{"uuid", "bigint", "uuid", "smallint", "text", "text", "text", "timestamptz", "text"} {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s[]", first+i, array)
+	}
+	b.WriteString(") AS u(l, s, i, v, k, a, r, t, d)")
+	if where != "" {
+		b.WriteString(" WHERE " + where)
+	}
+	return b.String()
 }

@@ -81,7 +81,7 @@ func OpenSQLite(ctx context.Context, dir string, log *slog.Logger) (*SQLite, err
 		return nil, err
 	}
 	s := &SQLite{db: db, snaps: snaps, log: log, notify: newNotifier()}
-	s.commit = newCommitter(s.flush, 1, 4000)
+	s.commit = newCommitter(func() flushFunc { return s.flush }, 1, 4000)
 	return s, nil
 }
 

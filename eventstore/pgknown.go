@@ -1,0 +1,150 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"classroom/domain"
+)
+
+// lastSeqs is a commit lane's record of the last sequence of each lesson
+// it appended to, as the lane's last committed flush of the lesson left it.
+// It is a hint, never trusted on its own: flushKnown stores a lesson's
+// events only where the lesson's row still holds the recorded sequence,
+// checked under the row's lock in the very statement that inserts them. A
+// lesson's events come through one lane of one node while that node holds
+// the lesson's lease, so the record is nearly always right there; after
+// another node took the lesson over (or any other writer appended to it, or
+// the lesson was deleted and made again) the row disagrees, nothing of the
+// lesson is stored by that statement, and the batch takes the full flush,
+// which reads the lesson afresh.
+type lastSeqs map[uuid.UUID]int64
+
+// maxLastSeqs bounds a lane's record; it starts afresh when full.
+const maxLastSeqs = 10000
+
+// knownBatch is a batch numbered from a lane's record.
+type knownBatch struct {
+	sq     *sequencer          // what numbered it; sq.last the lessons' last sequences after it
+	prev   map[uuid.UUID]int64 // the lessons' last sequences before it, as recorded
+	insert []*pending          // the events to insert
+}
+
+// sequence numbers batch from the record, as the full flush would from the
+// database if the record is right; nil when the record cannot number it alone: a lesson it does
+// not know, a lesson's creation, one lesson's events under different lease
+// epochs (or fenced and not), or an event the sequencer refuses (which only
+// the full flush may refuse, and answer if it is a resend). A fenced
+// event's epoch is taken as its lesson's: flushKnown checks it.
+func (ls lastSeqs) sequence(batch []*pending) *knownBatch {
+	sq := newSequencer(len(batch))
+	for _, pe := range batch {
+		last, ok := ls[pe.ev.Lesson]
+		if !ok || pe.ev.Kind() == domain.KindLessonCreated {
+			return nil
+		}
+		if epoch, seen := sq.epochs[pe.ev.Lesson]; seen && epoch != pe.fence {
+			return nil
+		}
+		sq.last[pe.ev.Lesson], sq.epochs[pe.ev.Lesson] = last, pe.fence
+		pe.seq, pe.err = 0, nil
+	}
+	prev := make(map[uuid.UUID]int64, len(sq.last))
+	for id, last := range sq.last {
+		prev[id] = last
+	}
+	insert := sq.assign(batch)
+	if refusedAny(batch) {
+		return nil
+	}
+	return &knownBatch{sq: sq, prev: prev, insert: insert}
+}
+
+// keep records the last sequences a committed flush left.
+func (ls lastSeqs) keep(sq *sequencer) {
+	if len(ls)+len(sq.last) > maxLastSeqs {
+		clear(ls)
+	}
+	for id, last := range sq.last {
+		if last > 0 {
+			ls[id] = last
+		}
+	}
+}
+
+// forget drops what the lane knew of the batch's lessons.
+func (ls lastSeqs) forget(batch []*pending) {
+	for _, pe := range batch {
+		delete(ls, pe.ev.Lesson)
+	}
+}
+
+// flushKnown stores a batch numbered from the lane's record (lastSeqs) in
+// one statement, its own transaction, in one round trip: for each lesson,
+// it advances the lesson's row from the recorded sequence to the batch's
+// last (and its end time), and only where the row held the recorded one,
+// the lease epoch the batch's events were decided under is the lesson's
+// (read with a share lock that a takeover waits on until the commit, as the
+// full flush does), and the lesson exists; it inserts the events of the
+// lessons it advanced and notifies the other processes of them. It reports
+// whether every lesson was advanced, that is whether the whole batch is
+// stored; when not, the events of the lessons it advanced are, and the
+// others are not.
+//
+// The lesson's row, locked by the update until the commit, stays what makes
+// sequences gap-free: every writer of a lesson, this statement or the full
+// flush, holds it while it inserts, and advances it in the same
+// transaction.
+func (p *Postgres) flushKnown(ctx context.Context, kb *knownBatch) (bool, error) {
+	ends := lessonEnds(kb.insert)
+	ids := make([]uuid.UUID, 0, len(ends))
+	for id := range ends {
+		ids = append(ids, id)
+	}
+	// Rows are locked in the order of the lessons, as the full flush
+	// locks them, so that two flushes never deadlock on them.
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	var (
+		lessons = make([]pgtype.UUID, len(ids))
+		prev    = make([]int64, len(ids))
+		last    = make([]int64, len(ids))
+		ended   = make([]*time.Time, len(ids))
+		epochs  = make([]int64, len(ids))
+	)
+	for i, id := range ids {
+		lessons[i], prev[i], last[i], ended[i], epochs[i] = pgUUID(id), kb.prev[id], kb.sq.last[id], ends[id], kb.sq.epochs[id]
+	}
+	args := append([]any{notifyChannel, lessons, prev, last, ended, epochs}, eventArrays(kb.insert)...)
+	var advanced int
+	if err := p.pool.QueryRow(ctx, knownFlush(), args...).Scan(&advanced, nil); err != nil {
+		return false, fmt.Errorf("insert events: %w", err)
+	}
+	return advanced == len(ids), nil
+}
+
+// knownFlush returns flushKnown's statement. $1 is the notification channel;
+// $2–$6 the lessons, in order: id, the recorded last sequence, the batch's
+// last, the end time (null when the batch does not end it) and the lease
+// epoch (0 for unfenced events); from $7 on, the events (eventArrays). A
+// lease epoch is never 0, so unfenced lessons lock no lease.
+func knownFlush() string {
+	return `
+	WITH fence AS (
+		SELECT l.lesson_id FROM lesson_leases l
+		JOIN unnest($2::uuid[], $6::bigint[]) AS f(id, epoch) ON l.lesson_id = f.id AND l.epoch = f.epoch
+		FOR SHARE OF l),
+	advanced AS (
+		UPDATE lessons SET last_seq = v.last, ended_at = COALESCE(lessons.ended_at, v.ended)
+		FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::bigint[]) AS v(id, prev, last, ended, epoch)
+		WHERE lessons.id = v.id AND lessons.last_seq = v.prev AND (v.epoch = 0 OR v.id IN (SELECT lesson_id FROM fence))
+		RETURNING lessons.id, lessons.last_seq),
+	inserted AS (` + insertEvents(7, "u.l IN (SELECT id FROM advanced)") + `)
+	SELECT n, CASE WHEN n > 0 THEN pg_notify($1, CASE WHEN length(payload) > ` + fmt.Sprint(maxNotifyPayload) + ` THEN '*' ELSE payload END) END
+	FROM (SELECT count(*) AS n, string_agg(id::text || ':' || last_seq, ' ') AS payload FROM advanced) AS a`
+}
