@@ -24,8 +24,9 @@ import (
 // room: a stroke part that comes while its room stores a batch waits for
 // that batch, and at most this long after its start. At 60 students
 // drawing (1,260 parts a second) on SQLite, whose appends take 1–3 ms, it
-// makes batches of about 6 events where they were 3–4: a third fewer
-// appends, events messages and data channel messages.
+// makes batches of about 7.5 events where they were 3–4.5: half the
+// appends, events messages and data channel messages
+// (docs/benchmarks.md).
 const appendSpacing = 5 * time.Millisecond
 
 // commit is a batch handed to the store: its events, decided in order on

@@ -76,28 +76,30 @@ type Room struct {
 	over        chan struct{}          // closed when the lesson has ended, for its streams (streams.go)
 
 	// Owned by run.
-	recorder   *recorder.Recorder // the stage's, from its first recording
-	state      *domain.State
-	broadcast  int64 // the last sequence sent to the sessions
-	sessions   map[*session]struct{}
-	lobby      map[*session]chan error // students waiting to be admitted: nil when they may enter, else why not
-	pending    []decided               // decided, not yet handed to the store (pipeline.go)
-	inflight   *commit                 // the batch the store is committing; nil when none
-	lastAppend time.Time               // when the last batch was handed to the store
-	spaced     <-chan time.Time        // when pending may be handed to the store (appendSpacing)
-	flushing   bool                    // flush is storing everything pending, now
-	refused    []refusal               // refused commands, answered once the store says they are not resends
-	absent     <-chan time.Time        // when to record the leaves of the present with no session
-	leaving    bool                    // leaveAbsent is storing leaves: it does not start again inside
-	recent     map[uuid.UUID]int64
-	snap       []byte // the latest snapshot encoded, for late joiners
-	snapSeq    int64  // its sequence
-	ring       []uuid.UUID
-	ringAt     int
-	sinceSnap  int
-	snapshots  sync.WaitGroup
-	saving     atomic.Bool
-	deflater   protocol.Deflater // compresses what publish sends, on run's goroutine
+	recorder  *recorder.Recorder // the stage's, from its first recording
+	state     *domain.State
+	broadcast int64 // the last sequence sent to the sessions
+	sessions  map[*session]struct{}
+	lobby     map[*session]chan error // students waiting to be admitted: nil when they may enter, else why not
+	pending   []decided               // decided, not yet handed to the store (pipeline.go)
+	inflight  *commit                 // the batch the store is committing; nil when none
+	refused   []refusal               // refused commands, answered once the store says they are not resends
+	absent    <-chan time.Time        // when to record the leaves of the present with no session
+	leaving   bool                    // leaveAbsent is storing leaves: it does not start again inside
+	recent    map[uuid.UUID]int64
+	snap      []byte // the latest snapshot encoded, for late joiners
+	snapSeq   int64  // its sequence
+	ring      []uuid.UUID
+	ringAt    int
+	sinceSnap int
+	snapshots sync.WaitGroup
+	saving    atomic.Bool
+	deflater  protocol.Deflater // compresses what publish sends
+
+	// The pipeline's spacing of appends (pipeline.go, appendSpacing).
+	lastAppend time.Time        // when the last batch was handed to the store
+	spaced     <-chan time.Time // when pending may be handed to the store
+	flushing   bool             // flush is storing everything pending, now
 
 	// In a cluster (nodes.go), set by claim: the lease while the room
 	// decides its lesson, or the link to the owner while it follows it.
