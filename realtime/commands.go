@@ -54,10 +54,27 @@ func decodeClientCommand(b []byte) (uuid.UUID, domain.Payload, error) {
 // slow to keep up is dropped rather than buffered without bound; it resumes
 // from its last sequence when it reconnects.
 func (s *session) deliver(b []byte) {
+	s.queue(outgoing{b: b})
+}
+
+// deliverEvents queues events messages: each as JSON text, or compressed
+// (packed, the same messages compressed, a nil one where that did not
+// make it smaller) when the client takes compressed messages.
+func (s *session) deliverEvents(text, packed [][]byte) {
+	for i, b := range text {
+		if s.compress && packed != nil && packed[i] != nil {
+			s.queue(outgoing{b: packed[i], binary: true})
+		} else {
+			s.queue(outgoing{b: b})
+		}
+	}
+}
+
+func (s *session) queue(m outgoing) {
 	if s.remote != nil {
 		return // its node delivers the lesson's events from the log
 	}
-	if !s.out.enqueue(b) {
+	if !s.out.enqueue(m) {
 		s.kill(domain.Errorf(domain.CodeUnavailable, "too far behind the lesson; reconnect to catch up"))
 	}
 }

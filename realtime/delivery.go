@@ -31,18 +31,26 @@ type delivery struct {
 	lesson      uuid.UUID
 	participant string      // whom it delivers to, and as what: some events
 	role        domain.Role // reach only some (forParticipant)
+	compress    bool        // the client takes compressed events messages
 	log         *slog.Logger
 	fail        func(error) // ends the session, saying why
 
 	events *webrtc.DataChannel
-	live   chan []byte   // to the writer
+	live   chan outgoing // to the writer
 	opened chan struct{} // the events channel is open
 	low    chan struct{} // the events channel drained below lowWater
 }
 
-func newDelivery(srv *Server, lesson uuid.UUID, participant string, role domain.Role, log *slog.Logger, fail func(error)) *delivery {
-	return &delivery{srv: srv, lesson: lesson, participant: participant, role: role, log: log, fail: fail,
-		live: make(chan []byte, liveQueue), opened: make(chan struct{}), low: make(chan struct{}, 1)}
+// outgoing is a live message for the events channel: JSON text, or a
+// compressed events message, sent binary (protocol.Deflater).
+type outgoing struct {
+	b      []byte
+	binary bool
+}
+
+func newDelivery(srv *Server, lesson uuid.UUID, participant string, role domain.Role, compress bool, log *slog.Logger, fail func(error)) *delivery {
+	return &delivery{srv: srv, lesson: lesson, participant: participant, role: role, compress: compress, log: log, fail: fail,
+		live: make(chan outgoing, liveQueue), opened: make(chan struct{}), low: make(chan struct{}, 1)}
 }
 
 // attach makes events the channel delivered on.
@@ -60,9 +68,9 @@ func (d *delivery) attach(events *webrtc.DataChannel) {
 
 // enqueue queues a live message for the writer. It reports false, and
 // queues nothing, when the client is liveQueue messages behind.
-func (d *delivery) enqueue(b []byte) bool {
+func (d *delivery) enqueue(m outgoing) bool {
 	select {
-	case d.live <- b:
+	case d.live <- m:
 		return true
 	default:
 		return false
@@ -87,9 +95,12 @@ func (d *delivery) run(ctx context.Context, plan catchUp) {
 	}
 	for {
 		select {
-		case b := <-d.live:
-			if err := d.sendText(ctx, b); err != nil {
+		case m := <-d.live:
+			if err := d.send(ctx, m.b, !m.binary); err != nil {
 				return
+			}
+			if m.binary {
+				d.srv.metrics.sentCompressed()
 			}
 		case <-ctx.Done():
 			return
@@ -153,6 +164,7 @@ func (d *delivery) sendCatchUp(ctx context.Context, plan catchUp) error {
 	if plan.seq > plan.from {
 		var batch []domain.Event
 		var err error
+		var deflater protocol.Deflater
 		for e, readErr := range d.srv.cfg.Store.Events(ctx, d.lesson, plan.from) {
 			if readErr != nil {
 				return readErr
@@ -161,13 +173,13 @@ func (d *delivery) sendCatchUp(ctx context.Context, plan catchUp) error {
 				break
 			}
 			if batch = append(batch, e); len(batch) == catchUpBatch {
-				if err = d.sendBatch(ctx, batch); err != nil {
+				if err = d.sendBatch(ctx, batch, &deflater); err != nil {
 					return err
 				}
 				batch = batch[:0]
 			}
 		}
-		if err = d.sendBatch(ctx, batch); err != nil {
+		if err = d.sendBatch(ctx, batch, &deflater); err != nil {
 			return err
 		}
 	}
@@ -202,13 +214,32 @@ func groupChatIn(snap []byte) bool {
 	return i >= 0 && bytes.Contains(snap[i:], []byte(`"chat":[`))
 }
 
-func (d *delivery) sendBatch(ctx context.Context, events []domain.Event) error {
+// sendBatch sends stored events of the catch-up, compressed for a client
+// that takes compressed messages (deflater, the catch-up's own).
+func (d *delivery) sendBatch(ctx context.Context, events []domain.Event, deflater *protocol.Deflater) error {
 	for _, b := range encodeEvents(forParticipant(events, d.participant, d.role), d.log) {
-		if err := d.sendText(ctx, b); err != nil {
+		var err error
+		if packed := d.pack(deflater, b); packed != nil {
+			if err = d.send(ctx, packed, false); err == nil {
+				d.srv.metrics.sentCompressed()
+			}
+		} else {
+			err = d.sendText(ctx, b)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// pack compresses an events message for a client that takes compressed
+// messages; nil when it does not, or when that would not make it smaller.
+func (d *delivery) pack(deflater *protocol.Deflater, b []byte) []byte {
+	if !d.compress {
+		return nil
+	}
+	return deflater.Deflate(b)
 }
 
 // chunks cuts b into pieces of at most n bytes.

@@ -15,6 +15,7 @@ type metrics struct {
 	bytesIn       *prometheus.CounterVec
 	messagesOut   *prometheus.CounterVec
 	bytesOut      *prometheus.CounterVec
+	compressed    prometheus.Counter
 	replays       *prometheus.CounterVec
 	refused       *prometheus.CounterVec
 	offers        *prometheus.CounterVec
@@ -42,6 +43,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Data channel messages sent to participants."}, []string{"channel"}),
 		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "classroom", Name: "datachannel_bytes_sent_total",
 			Help: "Data channel bytes sent to participants."}, []string{"channel"}),
+		compressed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "classroom", Name: "events_messages_compressed_total",
+			Help: "Events messages sent compressed (to clients of protocol version 3 and later), of the events channel's messages sent."}),
 		replays: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "classroom", Name: "replays_total",
 			Help: "Catch-ups served to joining or resuming participants, by kind (snapshot or events)."}, []string{"kind"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "classroom", Name: "commands_refused_total",
@@ -51,7 +54,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			[]string{"from", "outcome"}),
 	}
 	for _, c := range []prometheus.Collector{m.lessons, m.participants, m.appended, m.appendLatency,
-		m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.replays, m.refused, m.offers} {
+		m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.compressed, m.replays, m.refused, m.offers} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -70,6 +73,12 @@ func (m *metrics) sent(channel string, n int) {
 	if m != nil {
 		m.messagesOut.WithLabelValues(channel).Inc()
 		m.bytesOut.WithLabelValues(channel).Add(float64(n))
+	}
+}
+
+func (m *metrics) sentCompressed() {
+	if m != nil {
+		m.compressed.Inc()
 	}
 }
 

@@ -94,6 +94,12 @@ type Room struct {
 	sinceSnap int
 	snapshots sync.WaitGroup
 	saving    atomic.Bool
+	deflater  protocol.Deflater // compresses what publish sends
+
+	// The pipeline's spacing of appends (pipeline.go, appendSpacing).
+	lastAppend time.Time        // when the last batch was handed to the store
+	spaced     <-chan time.Time // when pending may be handed to the store
+	flushing   bool             // flush is storing everything pending, now
 
 	// In a cluster (nodes.go), set by claim: the lease while the room
 	// decides its lesson, or the link to the owner while it follows it.
@@ -346,6 +352,9 @@ func (r *Room) run(ctx context.Context) {
 			r.updateStage() // the groups end below
 		case res := <-committed:
 			r.stored(ctx, r.inflight, res)
+		case <-r.spaced:
+			r.spaced = nil
+			r.pipe(ctx)
 		case req := <-in:
 			batch := []request{req}
 		gather:
@@ -839,20 +848,23 @@ func (r *Room) publish(events []domain.Event) {
 		return
 	}
 	everyone := encodeEvents(events, r.srv.log)
+	var packed [][]byte // everyone's, compressed once for all who take it
 	// Only an anonymous answer (from the students but its author) and a
 	// group's chat line (from those outside the group) are hidden from
 	// anyone: most batches hold neither, and go to everyone as they are.
 	hides := slices.ContainsFunc(events, func(e domain.Event) bool { return domain.HiddenFrom(e, "", domain.RoleStudent) })
 	for s := range r.sessions {
-		msgs := everyone
 		if hides {
 			if shown := forParticipant(events, s.participant, s.role); len(shown) < len(events) {
-				msgs = encodeEvents(shown, r.srv.log)
+				msgs := encodeEvents(shown, r.srv.log)
+				s.deliverEvents(msgs, r.pack(s, msgs))
+				continue
 			}
 		}
-		for _, msg := range msgs {
-			s.deliver(msg)
+		if packed == nil {
+			packed = r.pack(s, everyone)
 		}
+		s.deliverEvents(everyone, packed)
 	}
 	for _, e := range events {
 		r.remember(e.ID, e.Seq)
@@ -865,6 +877,19 @@ func (r *Room) publish(events []domain.Event) {
 	r.answerLobby()
 	r.updateStage()
 	r.recordEvents(events)
+}
+
+// pack compresses events messages for s, when s takes compressed ones
+// (session.deliverEvents); nil otherwise.
+func (r *Room) pack(s *session, msgs [][]byte) [][]byte {
+	if !s.compress || s.remote != nil {
+		return nil
+	}
+	packed := make([][]byte, len(msgs))
+	for i, b := range msgs {
+		packed[i] = r.deflater.Deflate(b)
+	}
+	return packed
 }
 
 // updateStage tells the stage whose media everyone receives (the teachers

@@ -58,6 +58,7 @@ type session struct {
 	role        domain.Role
 	name        string
 	lastSeq     int64 // what the client said it has, when it joined
+	compress    bool  // the client takes compressed events messages (protocol.Compressed)
 
 	sig *signaling   // the WebSocket
 	neg *negotiation // set by connect
@@ -302,6 +303,7 @@ func (s *session) admit() error {
 	if err := protocol.CheckVersion(join.Version); err != nil {
 		return err
 	}
+	s.compress = join.Version >= protocol.Compressed
 	claims, err := s.srv.cfg.Tokens.Verify(join.Token, s.lesson)
 	if err != nil {
 		return err
@@ -368,7 +370,7 @@ func (s *session) connect() error {
 	log := s.srv.log.With("participant", s.participant)
 	s.neg = newNegotiation(s.sig.send, log, s.srv.metrics)
 	s.neg.attach(pc)
-	s.out = newDelivery(s.srv, s.lesson, s.participant, s.role, log, s.kill)
+	s.out = newDelivery(s.srv, s.lesson, s.participant, s.role, s.compress, log, s.kill)
 	s.out.attach(events)
 	s.ephemeral = ephemeral
 	events.OnMessage(s.onCommand)

@@ -91,7 +91,8 @@ func runClass(ctx context.Context, cfg config, n int) (result, error) {
 		if i == 0 {
 			tok, name = l.teacher, "Teacher"
 		}
-		c, err := client.Dial(ctx, client.Options{URL: l.wsURL, Token: tok, Name: name, Loopback: true, OnEvent: boards[i].Fold, Batches: &batches, ReadBuffer: cfg.readBuffer})
+		c, err := client.Dial(ctx, client.Options{URL: l.wsURL, Token: tok, Name: name, Loopback: true, OnEvent: boards[i].Fold, Batches: &batches, ReadBuffer: cfg.readBuffer,
+			Version: cfg.version})
 		if err != nil {
 			return fmt.Errorf("%s joins: %w", name, err)
 		}

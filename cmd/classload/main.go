@@ -6,7 +6,9 @@
 // For each class size of -students it creates a lesson (POST /api/lessons),
 // joins the teacher, who starts the lesson and lets everyone draw, then the
 // students, -join-parallel at a time, each a realtime/client (a pion peer)
-// that folds every event as the page does (the students share the decoding
+// that folds every event as the page does, speaking the protocol's version
+// -version (from 3 on, the server sends events messages compressed; 2 is
+// JSON text throughout) (the students share the decoding
 // of the messages they all receive alike, client.Batches, and ask for
 // -read-buffer bytes of receive buffer for their sockets, so that the tool's
 // own work does not limit what it measures). Once every board holds the whole
@@ -54,6 +56,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"classroom/realtime/protocol"
 )
 
 func main() {
@@ -65,6 +69,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long the students draw")
 	flag.IntVar(&cfg.joinParallel, "join-parallel", 4, "students joining at the same time")
 	flag.IntVar(&cfg.readBuffer, "read-buffer", 4<<20, "receive buffer in bytes each student's UDP socket asks for (0: the system's default)")
+	flag.IntVar(&cfg.version, "version", protocol.Version, "the protocol version the clients speak: from protocol.Compressed on they take compressed events messages, below it every message is JSON text")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write this process's CPU profile of the drawing to this file (for several class sizes, the size is appended to the name)")
 	asJSON := flag.Bool("json", false, "print each result as a JSON object")
 	flag.Parse()
@@ -98,4 +103,5 @@ type config struct {
 	joinParallel int
 	readBuffer   int
 	cpuProfile   string
+	version      int
 }

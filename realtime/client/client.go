@@ -73,7 +73,8 @@ type Options struct {
 	RelayOnly bool
 	// Version is the protocol version the client says it speaks; 0 means
 	// protocol.Version, the one it does speak. Tests set another to see
-	// the server refuse it.
+	// the server refuse it; below protocol.Compressed the server sends the
+	// client every events message as JSON text.
 	Version int
 	// Net, when set, is the network the PeerConnection's ICE agent opens
 	// its sockets on (pion's transport.Net): a virtual network, or a

@@ -171,14 +171,19 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	return &conn{ws: ws, opened: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
+// version is the protocol version the client says it speaks.
+func (c *Client) version() int {
+	if c.opts.Version == 0 {
+		return protocol.Version
+	}
+	return c.opts.Version
+}
+
 // join sends the join and reads the server's welcome, or its refusal as a
 // *domain.Error.
 func (c *Client) join(ctx context.Context, cn *conn, tok string, after int64) (protocol.Signal, error) {
 	ws := cn.ws
-	version := c.opts.Version
-	if version == 0 {
-		version = protocol.Version
-	}
+	version := c.version()
 	join := protocol.Signal{Type: protocol.SignalJoin, Version: version, Token: tok, Name: c.opts.Name, LastSeq: after}
 	if err := cn.send(join); err != nil {
 		return protocol.Signal{}, refusedInstead(ws, err)
@@ -235,7 +240,7 @@ func (c *Client) open(cn *conn, iceServers []protocol.ICEServer) error {
 		if m.IsString {
 			c.onMessage(m.Data)
 		} else {
-			c.onSnapshotPart(m.Data)
+			c.onBinary(m.Data)
 		}
 	})
 	cn.ephemeral.OnMessage(func(m webrtc.DataChannelMessage) {

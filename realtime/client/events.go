@@ -10,10 +10,40 @@ import (
 	"classroom/realtime/protocol"
 )
 
-// onMessage handles a message on the events channel.
-func (c *Client) onMessage(b []byte) {
+// onMessage handles a text message on the events channel.
+func (c *Client) onMessage(b []byte) { c.handle(b, b) }
+
+// onBinary handles a binary message on the events channel: a part of the
+// snapshot announced, or, outside a snapshot, a compressed events message
+// (protocol.Deflater), which only a client of version protocol.Compressed
+// or later is sent.
+func (c *Client) onBinary(b []byte) {
+	c.mu.Lock()
+	inSnapshot := c.snapWant > 0
+	c.mu.Unlock()
+	if inSnapshot || c.version() < protocol.Compressed {
+		c.onSnapshotPart(b)
+		return
+	}
 	if c.opts.Batches != nil {
 		if events, ok := c.opts.Batches.get(b); ok {
+			c.apply(events)
+			return
+		}
+	}
+	msg, err := protocol.Inflate(b)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.handle(msg, b)
+}
+
+// handle handles message b, received as key (b itself, or b compressed):
+// Batches keeps the events it decodes under key.
+func (c *Client) handle(b, key []byte) {
+	if c.opts.Batches != nil {
+		if events, ok := c.opts.Batches.get(key); ok {
 			c.apply(events)
 			return
 		}
@@ -37,7 +67,7 @@ func (c *Client) onMessage(b []byte) {
 			}
 		}
 		if c.opts.Batches != nil {
-			c.opts.Batches.put(b, events)
+			c.opts.Batches.put(key, events)
 		}
 		c.apply(events)
 	case protocol.TypeLive:

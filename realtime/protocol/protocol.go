@@ -44,11 +44,15 @@ const (
 // client cannot follow, such as a new event kind; MinVersion grows with it
 // when the server can no longer serve the older clients.
 const (
-	Version    = 2
+	Version    = 3
 	MinVersion = 2
 	// UnversionedClient is the version of a join that names none: clients
 	// from before versions were announced spoke version 1.
 	UnversionedClient = 1
+	// Compressed is the first version whose clients accept compressed
+	// events messages (Deflate): version 3 added them, and a server sends
+	// a client of version 2 every message as JSON text.
+	Compressed = 3
 )
 
 // CheckVersion refuses a client version the server does not serve, with

@@ -54,6 +54,8 @@ var limits = []limit{
 	{"MAX_PREVIEW_POINTS", "protocol.MaxPreviewPoints", protocol.MaxPreviewPoints},
 	// Every command the page sends.
 	{"MAX_COMMAND_BYTES", "protocol.MaxCommandBytes", protocol.MaxCommandBytes},
+	// The largest message the server sends: a compressed one inflates to no more.
+	{"MAX_SERVER_MESSAGE", "protocol.MaxServerMessage", protocol.MaxServerMessage},
 	// Forms, slides and decks.
 	{"MAX_CHAT_RUNES", "domain.MaxChatRunes", domain.MaxChatRunes},
 	{"MAX_TITLE_RUNES", "domain.MaxTitleRunes", domain.MaxTitleRunes},

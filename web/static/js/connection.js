@@ -24,13 +24,14 @@
 //              nothing of, and why (reason codec_unsupported, with
 //              participant, track, kind, codec and the mid of its section)
 
-import { MAX_COMMAND_BYTES } from "./limits.js";
+import { MAX_COMMAND_BYTES, MAX_SERVER_MESSAGE } from "./limits.js";
 import { t } from "./i18n.js";
 
 // PROTOCOL_VERSION is the version of docs/protocol.md this client speaks
 // (section 2.4); the server refuses a join of a version it does not serve
-// with the reason incompatible.
-export const PROTOCOL_VERSION = 2;
+// with the reason incompatible. From version 3 on, the server may send an
+// events message compressed (section 4.1): this client inflates it.
+export const PROTOCOL_VERSION = 3;
 
 // MAX_REDIRECTS bounds how many full servers in a row one join follows.
 const MAX_REDIRECTS = 5;
@@ -67,6 +68,10 @@ export class LessonConnection extends EventTarget {
     this.collisions = 0; // offers of ours that crossed the server's
     this.makingOffer = false;
     this.snapshot = null; // {seq, parts, size, chunks}
+    this.inbox = []; // events-channel messages not handled yet, in order
+    this.draining = false; // drain is handling the inbox
+    this.broken = false; // a message did not decode: the session is over
+    this.inflated = 0; // compressed messages handled
     this.signals = Promise.resolve(); // the chain signals are handled on
   }
 
@@ -212,10 +217,46 @@ export class LessonConnection extends EventTarget {
     }
   }
 
+  /**
+   * onEventsMessage takes a message of the events channel. Messages are
+   * handled strictly in the order they came, one after the other: a
+   * compressed one is inflated asynchronously (DecompressionStream), and
+   * those after it wait. A message that does not decode ends the session
+   * ("problem" with code invalid, then the connection closes, and the page
+   * resumes from the last sequence it applied): nothing after it is
+   * handled, so no event is skipped.
+   */
   onEventsMessage(data) {
+    if (this.broken) return;
+    this.inbox.push(data);
+    if (!this.draining) this.drain();
+  }
+
+  async drain() {
+    this.draining = true;
+    while (this.inbox.length > 0 && !this.broken) {
+      let data = this.inbox.shift();
+      try {
+        // Binary is a snapshot's part while one is announced, else a
+        // compressed message (docs/protocol.md, section 4.1).
+        if (typeof data !== "string" && !this.snapshot) {
+          data = await inflate(data);
+          this.inflated++;
+        }
+        this.handleEventsMessage(data);
+      } catch (err) {
+        this.broken = true;
+        this.inbox = [];
+        this.dispatchEvent(new CustomEvent("problem", { detail: { code: "invalid", reason: "", message: `events channel: ${err.message || err}` } }));
+        this.close(); // its socket's close tells the page ("closed")
+      }
+    }
+    this.draining = false;
+  }
+
+  handleEventsMessage(data) {
     if (typeof data !== "string") {
       const s = this.snapshot;
-      if (!s) return;
       s.chunks.push(new Uint8Array(data));
       if (s.chunks.length === s.parts) {
         const all = new Uint8Array(s.size);
@@ -325,6 +366,32 @@ export class LessonConnection extends EventTarget {
     if (this.pc) this.pc.close();
     if (this.ws) this.ws.close();
   }
+}
+
+/**
+ * inflate returns the text of a compressed events message: one raw DEFLATE
+ * stream (docs/protocol.md, section 4.1). It rejects a stream that is cut
+ * short, has bytes after its end, inflates to more than the server's
+ * largest message, or is not UTF-8.
+ */
+async function inflate(buf) {
+  const reader = new Blob([buf]).stream().pipeThrough(new DecompressionStream("deflate-raw")).getReader();
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_SERVER_MESSAGE) {
+      reader.cancel();
+      throw new Error(`a compressed message of more than ${MAX_SERVER_MESSAGE} bytes`);
+    }
+    parts.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { all.set(p, at); at += p.length; }
+  return new TextDecoder("utf-8", { fatal: true }).decode(all);
 }
 
 /** refusal is the server's error (a signal or an events-channel message) as an Error, with more fields. */

@@ -26,6 +26,7 @@ export const MAX_STROKE_WIDTH = 200; // domain.MaxStrokeWidth
 export const MAX_TEXT_RUNES = 2000; // domain.MaxTextRunes
 export const MAX_PREVIEW_POINTS = 200; // protocol.MaxPreviewPoints
 export const MAX_COMMAND_BYTES = 66560; // protocol.MaxCommandBytes
+export const MAX_SERVER_MESSAGE = 67072; // protocol.MaxServerMessage
 export const MAX_CHAT_RUNES = 2000; // domain.MaxChatRunes
 export const MAX_TITLE_RUNES = 200; // domain.MaxTitleRunes
 export const MAX_NAME_RUNES = 100; // domain.MaxNameRunes
