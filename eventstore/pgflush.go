@@ -194,18 +194,20 @@ func insertBatch(insert []*pending, sq *sequencer) *pgx.Batch {
 			kinds, actors, roles = make([]string, n), make([]string, n), make([]string, n)
 			times                = make([]time.Time, n)
 			data                 = make([]string, n)
+			points               = make([][]byte, n)
 		)
 		for i, pe := range insert {
 			e := pe.ev
 			lessons[i], seqs[i], ids[i], versions[i] = pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version)
 			kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
+			points[i] = pe.points
 		}
 		b.Queue(`
-			INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data)
-			SELECT l, s, i, v, k, a, r, t, d::json
+			INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data, points)
+			SELECT l, s, i, v, k, a, r, t, d::json, p
 			FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::smallint[], $5::text[], $6::text[], $7::text[],
-				$8::timestamptz[], $9::text[]) AS u(l, s, i, v, k, a, r, t, d)`,
-			lessons, seqs, ids, versions, kinds, actors, roles, times, data)
+				$8::timestamptz[], $9::text[], $10::bytea[]) AS u(l, s, i, v, k, a, r, t, d, p)`,
+			lessons, seqs, ids, versions, kinds, actors, roles, times, data, points)
 		ends := lessonEnds(insert)
 		upd := make([]pgtype.UUID, 0, len(ends))
 		last := make([]int64, 0, len(ends))
