@@ -168,9 +168,13 @@ func (d *pointDecoder) point() (Point, error) {
 	return pointOf(a)
 }
 
+// maxPointTime bounds the time a point read back may carry, either way:
+// validation keeps stored points within MaxPointMillis, far below it.
+const maxPointTime = 1 << 40
+
 // pointOf checks that t is a whole number of milliseconds.
 func pointOf(a [4]float64) (Point, error) {
-	if a[2] != math.Trunc(a[2]) || math.Abs(a[2]) > 1<<40 {
+	if a[2] != math.Trunc(a[2]) || math.Abs(a[2]) > maxPointTime {
 		return Point{}, Errorf(CodeInvalid, "point time %v is not a whole number of milliseconds", a[2])
 	}
 	return Point{X: a[0], Y: a[1], T: int64(a[2]), Pressure: a[3]}, nil

@@ -13,8 +13,9 @@ import (
 
 // pending is one event waiting for a group commit, and then its outcome.
 type pending struct {
-	ev   domain.Event
-	data []byte // the encoded payload
+	ev     domain.Event
+	data   []byte // the encoded payload
+	points []byte // a stroke's points, stored apart (see encodeStored)
 	// fence is the lease epoch the appender holds, 0 for an unfenced
 	// append; expect is then the sequence the appender decided it at.
 	fence, expect int64
@@ -98,7 +99,7 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 			errs[i] = err
 			continue
 		}
-		data, err := domain.EncodePayload(ev.Payload)
+		data, points, err := encodeStored(ev.Payload)
 		if err != nil {
 			errs[i] = err
 			continue
@@ -110,7 +111,7 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 		expect := ev.Seq
 		ev.Seq = 0
 		ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
-		all[i] = pending{ev: ev, data: data}
+		all[i] = pending{ev: ev, data: data, points: points}
 		if fence > 0 {
 			all[i].fence, all[i].expect = fence, expect
 		}

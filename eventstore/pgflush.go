@@ -257,13 +257,15 @@ func eventArrays(insert []*pending) []any {
 		kinds, actors, roles = make([]string, n), make([]string, n), make([]string, n)
 		times                = make([]time.Time, n)
 		data                 = make([]string, n)
+		points               = make([][]byte, n)
 	)
 	for i, pe := range insert {
 		e := pe.ev
 		lessons[i], seqs[i], ids[i], versions[i] = pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version)
 		kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
+		points[i] = pe.points
 	}
-	return []any{lessons, seqs, ids, versions, kinds, actors, roles, times, data}
+	return []any{lessons, seqs, ids, versions, kinds, actors, roles, times, data, points}
 }
 
 // insertEvents is the statement that inserts the events of eventArrays,
@@ -273,16 +275,16 @@ func eventArrays(insert []*pending) []any {
 func insertEvents(first int, where string) string {
 	var b strings.Builder
 	b.WriteString(`
-		INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data)
-		SELECT l, s, i, v, k, a, r, t, d::json
+		INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data, points)
+		SELECT l, s, i, v, k, a, r, t, d::json, p
 		FROM unnest(`)
-	for i, array := range []string{"uuid", "bigint", "uuid", "smallint", "text", "text", "text", "timestamptz", "text"} {
+	for i, array := range []string{"uuid", "bigint", "uuid", "smallint", "text", "text", "text", "timestamptz", "text", "bytea"} {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "$%d::%s[]", first+i, array)
 	}
-	b.WriteString(") AS u(l, s, i, v, k, a, r, t, d)")
+	b.WriteString(") AS u(l, s, i, v, k, a, r, t, d, p)")
 	if where != "" {
 		b.WriteString(" WHERE " + where)
 	}

@@ -276,27 +276,34 @@ func (p *Postgres) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID
 	return found, nil
 }
 
-// readRange reads the events with after < seq <= upto: a bounded keyset range.
-func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error) {
+// readRange reads and decodes the events with after < seq <= upto: a
+// bounded keyset range. Each row is decoded as it arrives, from the
+// driver's memory, so that a payload's bytes are not copied first.
+func (p *Postgres) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
 	rows, err := p.pool.Query(ctx, `
-		SELECT seq, event_id, version, kind, actor, role, at, data
+		SELECT seq, event_id, version, kind, actor, role, at, data, points
 		FROM events WHERE lesson_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`, pgUUID(lesson), after, upto)
 	if err != nil {
 		return nil, p.unavailable("read events", err)
 	}
 	defer rows.Close()
-	events := make([]rawEvent, 0, upto-after)
+	events := make([]domain.Event, 0, upto-after)
+	r := rawEvent{lesson: lesson}
+	var (
+		id           pgtype.UUID
+		data, points pgtype.DriverBytes
+	)
+	dest := []any{&r.seq, &id, &r.version, &r.kind, &r.actor, &r.role, &r.at, &data, &points}
 	for rows.Next() {
-		var (
-			r    rawEvent
-			id   pgtype.UUID
-			data []byte
-		)
-		if err := rows.Scan(&r.seq, &id, &r.version, &r.kind, &r.actor, &r.role, &r.at, &data); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, p.unavailable("read events", err)
 		}
-		r.lesson, r.id, r.data = lesson, id.Bytes, data
-		events = append(events, r)
+		r.id, r.data, r.points = id.Bytes, data, points
+		e, err := r.event()
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, p.unavailable("read events", err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,7 +11,9 @@ import (
 	"classroom/domain"
 )
 
-// rawEvent is an event as a store's row holds it.
+// rawEvent is an event's row as a store reads it. Its data and points may
+// be the driver's memory, valid only until the next row is read: event
+// decodes them into an event of its own.
 type rawEvent struct {
 	lesson  uuid.UUID
 	seq     int64
@@ -24,12 +24,13 @@ type rawEvent struct {
 	role    string
 	at      time.Time
 	data    []byte
+	points  []byte // a stroke's points stored apart, nil when data holds them (see decodeStored)
 }
 
 // event decodes the row. A row that does not decode means the database holds
 // something this code did not write: it is reported, not skipped.
-func (r rawEvent) event() (domain.Event, error) {
-	p, err := domain.DecodePayload(domain.Kind(r.kind), r.data)
+func (r *rawEvent) event() (domain.Event, error) {
+	p, err := decodeStored(domain.Kind(r.kind), r.data, r.points)
 	if err != nil {
 		return domain.Event{}, fmt.Errorf("event %d of lesson %s is corrupt: %w", r.seq, r.lesson, err)
 	}
@@ -37,22 +38,24 @@ func (r rawEvent) event() (domain.Event, error) {
 		Role: domain.Role(r.role), Time: r.at.UTC(), Payload: p}, nil
 }
 
+// rangeReader reads and decodes a lesson's events with after < seq <= upto:
+// a bounded keyset range.
+type rangeReader func(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error)
+
 // readPages streams a lesson's events after a sequence number, one bounded
 // keyset range at a time. lastSeq reads the lesson's last sequence (and
-// refuses an unknown lesson); readRange reads the rows after < seq <= upto.
-// When it has read up to the last sequence it looked up, it looks once more,
-// so that a stream reaches what was committed while it ran.
+// refuses an unknown lesson); readRange reads the events after < seq <=
+// upto. When it has read up to the last sequence it looked up, it looks
+// once more, so that a stream reaches what was committed while it ran.
 //
 // While the consumer takes one page's events, the next readAhead pages are
-// on their way, each read and then decoded (on every core: decoding is
-// most of a long read's CPU) by a goroutine of its own, so that the
-// database's work and the decoding overlap; a stream may hold two of the
-// pool's connections at once. At most readAhead+1
-// pages are held at once, and the goroutines it starts have ended when the
-// stream returns.
+// on their way, each read and decoded by a goroutine of its own, so that
+// the database's work, the decoding (most of a long read's CPU) and the
+// consumer's overlap on every core; a stream may hold two of the pool's
+// connections at once. At most readAhead+1 pages are held at once, and the
+// goroutines it starts have ended when the stream returns.
 func readPages(ctx context.Context, lesson uuid.UUID, after int64,
-	lastSeq func(context.Context, uuid.UUID) (int64, error),
-	readRange func(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error),
+	lastSeq func(context.Context, uuid.UUID) (int64, error), readRange rangeReader,
 ) iter.Seq2[domain.Event, error] {
 	return func(yield func(domain.Event, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
@@ -122,18 +125,11 @@ type prefetch struct {
 }
 
 // fetchPage starts reading and decoding the events after < seq <= upto.
-func fetchPage(ctx context.Context, lesson uuid.UUID, after, upto int64,
-	readRange func(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error),
-) *prefetch {
+func fetchPage(ctx context.Context, lesson uuid.UUID, after, upto int64, readRange rangeReader) *prefetch {
 	f := &prefetch{done: make(chan struct{})}
 	go func() {
 		defer close(f.done)
-		rows, err := readRange(ctx, lesson, after, upto)
-		if err != nil {
-			f.err = err
-			return
-		}
-		f.events, f.err = decodeRows(rows)
+		f.events, f.err = readRange(ctx, lesson, after, upto)
 	}()
 	return f
 }
@@ -146,48 +142,6 @@ func (f *prefetch) wait() ([]domain.Event, error) {
 
 // readAhead is the pages a stream reads ahead of its consumer.
 const readAhead = 2
-
-// decodeChunk is the fewest rows worth a goroutine of their own.
-const decodeChunk = 256
-
-// decodeRows decodes rows in order, split over the machine's cores, and
-// reports the first corrupt row.
-func decodeRows(rows []rawEvent) ([]domain.Event, error) {
-	events := make([]domain.Event, len(rows))
-	parts := max(1, min(runtime.GOMAXPROCS(0), len(rows)/decodeChunk))
-	if parts == 1 { // a short page: not worth a goroutine
-		for i := range rows {
-			e, err := rows[i].event()
-			if err != nil {
-				return nil, err
-			}
-			events[i] = e
-		}
-		return events, nil
-	}
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for part := range parts {
-		lo, hi := part*len(rows)/parts, (part+1)*len(rows)/parts
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				e, err := rows[i].event()
-				if err != nil {
-					errs[part] = err
-					return
-				}
-				events[i] = e
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return events, nil
-}
 
 // lessonColumns are the lessons columns a Lesson is read from, in the order
 // scanPGLesson and scanLesson scan them.

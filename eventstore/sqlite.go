@@ -208,7 +208,7 @@ func (f sqliteFlush) findStored(ctx context.Context, batch []*pending, sq *seque
 // lessons' last sequences (and end times).
 func (f sqliteFlush) insert(ctx context.Context, insert []*pending, sq *sequencer) error {
 	stmt, err := f.tx.PrepareContext(ctx, `INSERT INTO events
-		(lesson_id, seq, event_id, version, kind, actor, role, at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(lesson_id, seq, event_id, version, kind, actor, role, at, data, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("insert events: %w", err)
 	}
@@ -216,7 +216,7 @@ func (f sqliteFlush) insert(ctx context.Context, insert []*pending, sq *sequence
 	for _, pe := range insert {
 		e := pe.ev
 		if _, err := stmt.ExecContext(ctx, e.Lesson.String(), pe.seq, e.ID.String(), e.Version,
-			string(e.Kind()), e.Actor, string(e.Role), e.Time.UnixMicro(), string(pe.data)); err != nil {
+			string(e.Kind()), e.Actor, string(e.Role), e.Time.UnixMicro(), string(pe.data), pe.points); err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
 	}
@@ -325,30 +325,37 @@ func lookupSQLite(ctx context.Context, q interface {
 	})
 }
 
-func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]rawEvent, error) {
+// readRange reads and decodes the events with after < seq <= upto: a
+// bounded keyset range. Each row is decoded as it is read, from the
+// driver's memory where it allows (sql.RawBytes).
+func (s *SQLite) readRange(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error) {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT seq, event_id, version, kind, actor, role, at, data
+		SELECT seq, event_id, version, kind, actor, role, at, data, points
 		FROM events WHERE lesson_id = ? AND seq > ? AND seq <= ? ORDER BY seq`, lesson.String(), after, upto)
 	if err != nil {
 		return nil, s.unavailable("read events", err)
 	}
 	defer rows.Close()
-	events := make([]rawEvent, 0, upto-after)
+	events := make([]domain.Event, 0, upto-after)
+	r := rawEvent{lesson: lesson}
+	var (
+		id, data, points sql.RawBytes
+		at               int64
+	)
+	dest := []any{&r.seq, &id, &r.version, &r.kind, &r.actor, &r.role, &at, &data, &points}
 	for rows.Next() {
-		var (
-			r    rawEvent
-			id   string
-			at   int64
-			data string
-		)
-		if err := rows.Scan(&r.seq, &id, &r.version, &r.kind, &r.actor, &r.role, &at, &data); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, s.unavailable("read events", err)
 		}
-		if r.id, err = uuid.Parse(id); err != nil {
+		if r.id, err = uuid.ParseBytes(id); err != nil {
 			return nil, fmt.Errorf("event %d of lesson %s has a corrupt id: %w", r.seq, lesson, err)
 		}
-		r.lesson, r.at, r.data = lesson, time.UnixMicro(at), []byte(data)
-		events = append(events, r)
+		r.at, r.data, r.points = time.UnixMicro(at), data, points
+		e, err := r.event()
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.unavailable("read events", err)

@@ -1,0 +1,147 @@
+package eventstore
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+)
+
+// storedKinds are the kinds FuzzDecodeStored tries: a stroke, whose points
+// may be stored apart, and one that may not.
+var storedKinds = []domain.Kind{domain.KindStrokeDrawn, domain.KindChatPosted}
+
+// testStroke is a stroke with points of every sort the binary form holds.
+func testStroke(points int) *domain.StrokeDrawn {
+	p := &domain.StrokeDrawn{Object: uuid.New(), Slide: domain.Slide{Deck: uuid.New(), Page: 3}, Tool: domain.ToolPen,
+		Color: "#1e90ff", Width: 2.5}
+	for i := range points {
+		p.Points = append(p.Points, domain.Point{X: 100.1 + float64(i)*0.3, Y: 900 - float64(i), T: int64(i * 8),
+			Pressure: 0.5})
+	}
+	if points > 1 {
+		p.Points[1].X = math.Copysign(0, -1)
+		p.Points[1].Y = 0.1 + 0.2
+	}
+	return p
+}
+
+// TestStoredStrokes checks that a stroke is stored with its points apart,
+// its JSON without them, and that it reads back to the same payload as the
+// whole JSON a store kept before migration 00008 reads back to.
+func TestStoredStrokes(t *testing.T) {
+	for _, n := range []int{1, 2, 20, domain.MaxStrokePoints} {
+		p := testStroke(n)
+		data, points, err := encodeStored(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := domain.EncodePayload(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if points == nil || !bytes.HasSuffix(data, []byte(`"points":null}`)) {
+			t.Fatalf("a stroke of %d points is stored as %s with points %x", n, data, points)
+		}
+		for form, got := range map[string]func() (domain.Payload, error){
+			"apart": func() (domain.Payload, error) { return decodeStored(p.Kind(), data, points) },
+			"whole": func() (domain.Payload, error) { return decodeStored(p.Kind(), whole, nil) },
+		} {
+			q, err := got()
+			if err != nil {
+				t.Fatalf("%d points %s: %v", n, form, err)
+			}
+			if again, _ := domain.EncodePayload(q); !bytes.Equal(again, whole) {
+				t.Fatalf("%d points %s read back as\n%s\nnot\n%s", n, form, again, whole)
+			}
+		}
+	}
+	chat := &domain.ChatPosted{Text: "no points here"}
+	if _, points, err := encodeStored(chat); err != nil || points != nil {
+		t.Fatalf("a chat line is stored with points %x (%v)", points, err)
+	}
+}
+
+// TestStoredRowsRefused checks that rows encodeStored cannot have written
+// are refused with CodeInvalid.
+func TestStoredRowsRefused(t *testing.T) {
+	p := testStroke(3)
+	data, points, _ := encodeStored(p)
+	whole, _ := domain.EncodePayload(p)
+	chat, _ := domain.EncodePayload(&domain.ChatPosted{Text: "hello"})
+	none, _ := domain.Points{}.AppendBinary(nil)
+	for name, row := range map[string]struct {
+		kind         domain.Kind
+		data, points []byte
+	}{
+		"points beside a chat line":  {domain.KindChatPosted, chat, points},
+		"points twice":               {domain.KindStrokeDrawn, whole, points},
+		"no points stored apart":     {domain.KindStrokeDrawn, data, none},
+		"empty points column":        {domain.KindStrokeDrawn, data, []byte{}},
+		"damaged points":             {domain.KindStrokeDrawn, data, points[:len(points)-1]},
+		"no points at all":           {domain.KindStrokeDrawn, data, nil},
+		"damaged JSON beside points": {domain.KindStrokeDrawn, data[:len(data)-1], points},
+	} {
+		got, err := decodeStored(row.kind, row.data, row.points)
+		if name == "no points at all" {
+			// A stroke without points is not something a store writes, but
+			// reading it is domain's JSON decoding, unchanged: it is read.
+			if err != nil || got.(*domain.StrokeDrawn).Points != nil {
+				t.Errorf("%s: %v, %v", name, got, err)
+			}
+			continue
+		}
+		if domain.ErrorCode(err) != domain.CodeInvalid {
+			t.Errorf("%s: got %v, %v; want CodeInvalid", name, got, err)
+		}
+	}
+}
+
+// FuzzDecodeStored checks that no row makes decodeStored panic, that it
+// refuses with CodeInvalid, and that whatever it reads with points apart is
+// a stroke that reads the same from its whole JSON and from what
+// encodeStored writes of it.
+func FuzzDecodeStored(f *testing.F) {
+	for _, n := range []int{1, 20} {
+		data, points, _ := encodeStored(testStroke(n))
+		f.Add(uint8(0), data, points)
+		whole, _ := domain.EncodePayload(testStroke(n))
+		f.Add(uint8(0), whole, points)
+		f.Add(uint8(1), data, points)
+	}
+	f.Add(uint8(1), []byte(`{"text":"hello"}`), []byte(nil))
+	f.Fuzz(func(t *testing.T, kind uint8, data, points []byte) {
+		k := storedKinds[int(kind)%len(storedKinds)]
+		p, err := decodeStored(k, data, points)
+		if err != nil {
+			if domain.ErrorCode(err) != domain.CodeInvalid {
+				t.Fatalf("%s %q %x: %v is not CodeInvalid", k, data, points, err)
+			}
+			return
+		}
+		whole, err := domain.EncodePayload(p)
+		if err != nil {
+			return // read, but larger than a store takes: nothing to compare
+		}
+		fromWhole, err := decodeStored(k, whole, nil)
+		if err != nil {
+			t.Fatalf("%s %q %x reads as %s, which does not read back: %v", k, data, points, whole, err)
+		}
+		data2, points2, err := encodeStored(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := decodeStored(k, data2, points2)
+		if err != nil {
+			t.Fatalf("%s %q %x is stored again as %q %x, which does not read back: %v", k, data, points, data2, points2, err)
+		}
+		for _, q := range []domain.Payload{fromWhole, again} {
+			if b, _ := domain.EncodePayload(q); !bytes.Equal(b, whole) {
+				t.Fatalf("%s %q %x reads as %s, but also as %s", k, data, points, whole, b)
+			}
+		}
+	})
+}
