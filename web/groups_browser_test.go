@@ -325,3 +325,48 @@ func TestGroupsInBrowser(t *testing.T) {
 		return k == key(first) && len(owners) == 0
 	})
 }
+
+// TestGroupsPlanComesBack: while the teacher plans groups at random, a
+// student who leaves drops out of the plan, and on coming back is placed
+// in a group again, as a student who comes later is.
+func TestGroupsPlanComesBack(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	b := browser(t)
+	teacher := newTab(t, b, "teacher")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
+	link := site.studentsLink(lesson)
+	var tabs []*tab
+	for i := range 3 {
+		tabs = append(tabs, newTab(t, b, fmt.Sprintf("S%d", i+1)))
+	}
+	joinAll(t, tabs, link)
+	teacher.click("#tab-groups")
+	teacher.setField("groups-how", "random")
+	teacher.setField("groups-count", "2")
+	placed := func() []string {
+		return eval[[]string](teacher, `[...document.querySelectorAll('#groups-plan .group-plan:not([data-group=""]) li[data-participant]')].map((e) => e.dataset.participant)`)
+	}
+	leaver := tabs[2]
+	id := eval[string](leaver, `window.classroom.me`)
+	waitUntil(t, 10*time.Second, "the plan to place the three students", func() bool { return len(placed()) == 3 })
+
+	if err := chromedp.Do(leaver.ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 15*time.Second, "the plan without "+leaver.name, func() bool {
+		return len(placed()) == 2 && !eval[bool](teacher, fmt.Sprintf(`window.classroom.state.present().some((p) => p.id === %q)`, id))
+	})
+
+	if err := chromedp.Do(leaver.ctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	leaver.waitLive()
+	if back := eval[string](leaver, `window.classroom.me`); back != id {
+		t.Fatalf("%s came back as %s, was %s", leaver.name, back, id)
+	}
+	waitUntil(t, 15*time.Second, leaver.name+" placed in a group again", func() bool {
+		got := placed()
+		return len(got) == 3 && slices.Contains(got, id)
+	})
+}

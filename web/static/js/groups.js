@@ -56,8 +56,9 @@ export class Groups {
   /**
    * planned returns the teacher's plan, made afresh when there is none.
    * At random, the present students are shuffled into the groups, and a
-   * student who comes later joins the smallest group; by hand, they wait
-   * in "Not in a group" until placed. Students gone since are dropped.
+   * student who comes later, or comes back after leaving, joins the
+   * smallest group; by hand, they wait in "Not in a group" until placed.
+   * Students gone since are dropped.
    */
   planned() {
     const n = Math.min(MAX_GROUPS, Math.max(1, Math.floor(Number($("groups-count").value) || 1)));
@@ -67,7 +68,7 @@ export class Groups {
       this.seen = new Set();
     }
     const fresh = here.filter((id) => !this.seen.has(id));
-    for (const id of fresh) this.seen.add(id);
+    this.seen = new Set(here); // one who leaves is fresh again on coming back
     if ($("groups-how").value === "random") {
       for (let i = fresh.length - 1; i > 0; i--) {
         const j = Math.floor(Math.random() * (i + 1));
