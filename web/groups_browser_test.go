@@ -315,6 +315,17 @@ func TestGroupsInBrowser(t *testing.T) {
 		k, owners := teacher.boardShows("replay")
 		return k == key(first) && slices.Equal(owners, []string{first.Members[0]})
 	})
+	// A tile for each member, saying why it has no picture when it has none.
+	tiles := eval[[]struct{ Participant, Empty string }](teacher, `[...document.querySelectorAll("#group-tiles .tile")].map((e) =>
+		({participant: e.dataset.participant, empty: e.classList.contains("empty") ? e.getAttribute("data-empty") || "" : "has video"}))`)
+	if len(tiles) != len(first.Members) {
+		t.Fatalf("the replay following %s shows %d group tiles, want %d", first.Name, len(tiles), len(first.Members))
+	}
+	for _, tile := range tiles {
+		if tile.Empty == "" {
+			t.Errorf("the replay's empty tile of %s says nothing", students[tile.Participant].name)
+		}
+	}
 	eval[bool](teacher, `window.replay.seek(window.replay.duration).then(() => true)`)
 	waitUntil(t, 10*time.Second, "the replay on "+first.Name+"'s chat", func() bool {
 		return eval[bool](teacher, `document.getElementById("messages").textContent.includes("Is it a half?")`)
