@@ -20,6 +20,7 @@ import { $, el, NIL, nameOf, slideInfo, pageURL, chatItem, sendText } from "./vi
 import { MAX_GROUPS, MAX_GROUP_MEMBERS, MAX_GROUP_SECONDS, MAX_RECALL_SECONDS, MAX_BROADCAST_RUNES } from "./limits.js";
 import { t, lang } from "./i18n.js";
 import { ZERO_TIME } from "./govalues.js";
+import { clock } from "./clock.js";
 
 const quiet = () => {}; // send() has shown a refusal already
 
@@ -247,8 +248,8 @@ export class Groups {
     out.hidden = !left;
     if (left) {
       out.dataset.kind = left.kind;
-      out.textContent = left.kind === "recall" ? t("Back to the main room in {time}", { time: clock(left.seconds) })
-        : left.seconds > 0 ? t("{time} left", { time: clock(left.seconds) }) : t("Time is up");
+      out.textContent = left.kind === "recall" ? t("Back to the main room in {time}", { time: clock(Math.ceil(left.seconds)) })
+        : left.seconds > 0 ? t("{time} left", { time: clock(Math.ceil(left.seconds)) }) : t("Time is up");
       if (left.kind === "recall" && left.seconds <= 0 && this.over !== b.seq) {
         // Everyone is back on the main stage: cameras of the groups stop.
         this.over = b.seq;
@@ -271,12 +272,6 @@ export function groupStage(state, participant, now) {
   if (!g) return null;
   const left = timeLeft(state.breakout, now);
   return left && left.kind === "recall" && left.seconds <= 0 ? null : g;
-}
-
-/** clock formats seconds as m:ss. */
-function clock(seconds) {
-  const s = Math.max(0, Math.ceil(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 /** groupOf returns the open group a participant is in (as member or visitor), or null in the main room; Go's State.GroupOf. */
