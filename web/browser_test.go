@@ -237,18 +237,29 @@ func TestGlareInBrowser(t *testing.T) {
 	ignored := func() float64 { // the browser's offers the server ignored
 		return site.counter(t, "classroom_sdp_offers_total", map[string]string{"from": "client", "outcome": "collided"})
 	}
-	// The first offer, the browser's, is answered before any is held.
-	waitUntil(t, 30*time.Second, "the browser's connection", func() bool {
-		return js(`report.state === "connected" && conn.pc.signalingState === "stable" ? 1 : 0`) == 1
+	t.Cleanup(func() {
+		if t.Failed() {
+			st, err := chromedp.Run(b, chromedp.Evaluate[any](`({state: report.state, signaling: conn.pc.signalingState,
+				collisions: conn.collisions, held: held(), problems: report.problems, bye: report.bye})`))
+			t.Logf("the browser's connection: %v %v", st, err)
+		}
 	})
 	const rounds = 2
+	screens := []string{} // the tracks of the teacher's screens, by id
 	for round := range rounds {
+		// Each round starts with nothing to negotiate: the first offer
+		// answered, and the last round's renegotiations done.
+		waitUntil(t, 30*time.Second, fmt.Sprintf("round %d: the browser's connection settled", round), func() bool {
+			ids, _ := json.Marshal(screens)
+			return js(fmt.Sprintf(`report.state === "connected" && settled(%s) ? 1 : 0`, ids)) == 1
+		})
 		// The browser adds a camera: its offer waits. The teacher shares a
 		// screen, which the server brings to the browser with an offer of
 		// its own: the browser's goes out just before the server's is read.
 		js(`holdNextOffer() && addCamera().then(() => 1)`)
 		waitUntil(t, 30*time.Second, fmt.Sprintf("round %d: the browser's offer made and held", round), func() bool { return js(`held() ? 1 : 0`) == 1 })
-		mediatest.Start(t, teacher.AddTrack, fmt.Sprint("screen-", round), 30, 1200)
+		screen := mediatest.Start(t, teacher.AddTrack, fmt.Sprint("screen-", round), 30, 1200)
+		screens = append(screens, screen.Video.ID(), screen.Audio.ID())
 		waitUntil(t, 30*time.Second, fmt.Sprintf("round %d: the offers to cross at both ends", round), func() bool {
 			return js(`held() ? 0 : conn.collisions`) > float64(round) && ignored() > float64(round)
 		})
@@ -257,8 +268,7 @@ func TestGlareInBrowser(t *testing.T) {
 
 	// The browser receives the teacher, and the screens offered while its
 	// own offers crossed...
-	for round := range rounds {
-		id := fmt.Sprintf("screen-%d-camera", round)
+	for _, id := range screens {
 		waitUntil(t, 30*time.Second, "the browser to receive the teacher's "+id, func() bool { return js(fmt.Sprintf(`trackPackets(%q)`, id)) > 0 })
 	}
 	waitUntil(t, 30*time.Second, "the browser to receive the teacher's video", func() bool {
