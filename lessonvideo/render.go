@@ -42,8 +42,8 @@ func Formats() []string { return []string{FormatMP4, FormatWebM} }
 
 // checkFormat refuses a format that is not one of Formats.
 func checkFormat(f string) error {
-	if f != FormatMP4 && f != FormatWebM {
-		return domain.Errorf(domain.CodeInvalid, "no video format %q (mp4 or webm)", f)
+	if !slices.Contains(Formats(), f) {
+		return domain.Errorf(domain.CodeInvalid, "no video format %q (%s)", f, strings.Join(Formats(), " or "))
 	}
 	return nil
 }

@@ -119,17 +119,19 @@ func NewRenderer(cfg RendererConfig) (*Renderer, error) {
 		case strings.HasSuffix(name, ".queued"), strings.HasSuffix(name, ".failed"):
 			ext := filepath.Ext(name)
 			stem := strings.TrimSuffix(name, ext)
-			j := job{format: FormatMP4} // <lesson>.queued, as older servers named an MP4's
+			j, older := job{format: FormatMP4}, true // <lesson>.queued, as older servers named an MP4's
 			if i := strings.IndexByte(stem, '.'); i >= 0 {
-				stem, j.format = stem[:i], stem[i+1:]
+				stem, j.format, older = stem[:i], stem[i+1:], false
 			}
 			id, err := uuid.Parse(stem)
 			if err != nil || checkFormat(j.format) != nil {
 				continue
 			}
 			j.lesson = id
-			if err := os.Rename(filepath.Join(cfg.Dir, name), r.path(j, ext)); err != nil {
-				return nil, err
+			if older { // renamed as this renderer names it
+				if err := os.Rename(filepath.Join(cfg.Dir, name), r.path(j, ext)); err != nil {
+					return nil, err
+				}
 			}
 			if ext == ".queued" {
 				r.jobs[j] = &Status{State: StateQueued}

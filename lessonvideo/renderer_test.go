@@ -182,6 +182,8 @@ func TestRendererDeleteStopsRender(t *testing.T) {
 // TestRendererTakesUpALongQueue starts a renderer over a directory in which
 // a previous one left more videos queued than a queue takes from Start:
 // all of them are queued again, and starting does not wait for a render.
+// Every tenth was queued as older servers named an MP4's (<lesson>.queued):
+// it is renamed as the renderer names it.
 func TestRendererTakesUpALongQueue(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "videos")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -190,7 +192,11 @@ func TestRendererTakesUpALongQueue(t *testing.T) {
 	left := make([]uuid.UUID, 1100)
 	for i := range left {
 		left[i] = uuid.New()
-		if err := os.WriteFile(filepath.Join(dir, left[i].String()+".mp4.queued"), nil, 0o640); err != nil {
+		name := left[i].String() + ".mp4.queued"
+		if i%10 == 0 {
+			name = left[i].String() + ".queued"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o640); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -215,6 +221,12 @@ func TestRendererTakesUpALongQueue(t *testing.T) {
 		if st := r.Status(id, lessonvideo.FormatMP4); st.State != lessonvideo.StateQueued {
 			t.Fatalf("video of %s left queued: %+v after a restart", id, st)
 		}
+		if _, err := os.Stat(filepath.Join(dir, id.String()+".mp4.queued")); err != nil {
+			t.Fatalf("video of %s left queued: %v", id, err)
+		}
+	}
+	if old, _ := filepath.Glob(filepath.Join(dir, "*-*-*-*-????????????.queued")); len(old) > 0 {
+		t.Fatalf("%d files keep the older name, such as %s", len(old), filepath.Base(old[0]))
 	}
 	_, err := r.Start(uuid.New(), lessonvideo.FormatMP4)
 	var derr *domain.Error

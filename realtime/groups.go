@@ -29,11 +29,9 @@ func stageGroups(st *domain.State, now time.Time) (map[string]string, time.Time)
 	if b == nil || !b.Open {
 		return nil, time.Time{}
 	}
-	var back time.Time
-	if !b.Recalled.IsZero() {
-		if back = b.Recalled.Add(time.Duration(b.Recall) * time.Second); !now.Before(back) {
-			return nil, time.Time{}
-		}
+	back := recallEnd(b)
+	if !back.IsZero() && !now.Before(back) {
+		return nil, time.Time{}
 	}
 	groups := map[string]string{}
 	for _, g := range b.Groups {
@@ -46,6 +44,15 @@ func stageGroups(st *domain.State, now time.Time) (map[string]string, time.Time)
 		}
 	}
 	return groups, back
+}
+
+// recallEnd returns when a call back's countdown ends and everyone is back
+// on the main stage, zero when the groups were not called back.
+func recallEnd(b *domain.Breakout) time.Time {
+	if b.Recalled.IsZero() {
+		return time.Time{}
+	}
+	return b.Recalled.Add(time.Duration(b.Recall) * time.Second)
 }
 
 // updateGroups tells the stage and the ephemeral relay (ephemeral.go) who
@@ -81,7 +88,10 @@ func (r *Room) endRecalledGroups(ctx context.Context) {
 		return
 	}
 	b := r.state.Breakout
-	if b == nil || !b.Open || b.Recalled.IsZero() || r.srv.now().Before(b.Recalled.Add(time.Duration(b.Recall)*time.Second)) {
+	if b == nil || !b.Open {
+		return
+	}
+	if back := recallEnd(b); back.IsZero() || r.srv.now().Before(back) {
 		return
 	}
 	var teachers []string

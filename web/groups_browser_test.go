@@ -315,6 +315,17 @@ func TestGroupsInBrowser(t *testing.T) {
 		k, owners := teacher.boardShows("replay")
 		return k == key(first) && slices.Equal(owners, []string{first.Members[0]})
 	})
+	// A tile for each member, saying why it has no picture when it has none.
+	tiles := eval[[]struct{ Participant, Empty string }](teacher, `[...document.querySelectorAll("#group-tiles .tile")].map((e) =>
+		({participant: e.dataset.participant, empty: e.classList.contains("empty") ? e.getAttribute("data-empty") || "" : "has video"}))`)
+	if len(tiles) != len(first.Members) {
+		t.Fatalf("the replay following %s shows %d group tiles, want %d", first.Name, len(tiles), len(first.Members))
+	}
+	for _, tile := range tiles {
+		if tile.Empty == "" {
+			t.Errorf("the replay's empty tile of %s says nothing", students[tile.Participant].name)
+		}
+	}
 	eval[bool](teacher, `window.replay.seek(window.replay.duration).then(() => true)`)
 	waitUntil(t, 10*time.Second, "the replay on "+first.Name+"'s chat", func() bool {
 		return eval[bool](teacher, `document.getElementById("messages").textContent.includes("Is it a half?")`)
@@ -323,5 +334,50 @@ func TestGroupsInBrowser(t *testing.T) {
 	waitUntil(t, 10*time.Second, "the replay on "+first.Name+"'s board before its stroke", func() bool {
 		k, owners := teacher.boardShows("replay")
 		return k == key(first) && len(owners) == 0
+	})
+}
+
+// TestGroupsPlanComesBack: while the teacher plans groups at random, a
+// student who leaves drops out of the plan, and on coming back is placed
+// in a group again, as a student who comes later is.
+func TestGroupsPlanComesBack(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	b := browser(t)
+	teacher := newTab(t, b, "teacher")
+	teacher.join(site.teacherLink(lesson), "Ms Rivera")
+	link := site.studentsLink(lesson)
+	var tabs []*tab
+	for i := range 3 {
+		tabs = append(tabs, newTab(t, b, fmt.Sprintf("S%d", i+1)))
+	}
+	joinAll(t, tabs, link)
+	teacher.click("#tab-groups")
+	teacher.setField("groups-how", "random")
+	teacher.setField("groups-count", "2")
+	placed := func() []string {
+		return eval[[]string](teacher, `[...document.querySelectorAll('#groups-plan .group-plan:not([data-group=""]) li[data-participant]')].map((e) => e.dataset.participant)`)
+	}
+	leaver := tabs[2]
+	id := eval[string](leaver, `window.classroom.me`)
+	waitUntil(t, 10*time.Second, "the plan to place the three students", func() bool { return len(placed()) == 3 })
+
+	if err := chromedp.Do(leaver.ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 15*time.Second, "the plan without "+leaver.name, func() bool {
+		return len(placed()) == 2 && !eval[bool](teacher, fmt.Sprintf(`window.classroom.state.present().some((p) => p.id === %q)`, id))
+	})
+
+	if err := chromedp.Do(leaver.ctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	leaver.waitLive()
+	if back := eval[string](leaver, `window.classroom.me`); back != id {
+		t.Fatalf("%s came back as %s, was %s", leaver.name, back, id)
+	}
+	waitUntil(t, 15*time.Second, leaver.name+" placed in a group again", func() bool {
+		got := placed()
+		return len(got) == 3 && slices.Contains(got, id)
 	})
 }

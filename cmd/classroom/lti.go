@@ -13,6 +13,7 @@ import (
 	"classroom/eventstore"
 	"classroom/realtime/token"
 	"classroom/web"
+	"classroom/web/i18n"
 	"classroom/web/lti"
 )
 
@@ -83,9 +84,11 @@ func (c *config) ltiKeys() string {
 	return filepath.Join(c.dataDir, "lti-keys.json")
 }
 
-// ltiTool opens the LTI tool, and returns the origins that may frame the
-// lesson page; no tool when the server has no public URL.
-func (c *config) ltiTool(store eventstore.Store, tokens *token.Keeper, log *slog.Logger) (*lti.Tool, []string, error) {
+// ltiTool opens the LTI tool, with the pages' words from catalogues, and
+// returns the origins that may frame the lesson page; no tool when the
+// server has no public URL.
+func (c *config) ltiTool(store eventstore.Store, tokens *token.Keeper, catalogues func() (*i18n.Catalogues, error),
+	log *slog.Logger) (*lti.Tool, []string, error) {
 	if c.publicURL == "" {
 		log.Info("LTI 1.3 tool off: set -public-url to serve it")
 		return nil, nil, nil
@@ -101,7 +104,7 @@ func (c *config) ltiTool(store eventstore.Store, tokens *token.Keeper, log *slog
 	if err != nil {
 		return nil, nil, err
 	}
-	words, err := web.Catalogues()
+	words, err := catalogues()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -524,11 +524,13 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 		go challengeSrv.Serve(httpLn)
 		defer challengeSrv.Close()
 	}
-	ltiTool, frameAncestors, err := c.ltiTool(store, tokens, log)
+	// The pages' words, read once for whichever of the two needs them.
+	words := sync.OnceValues(web.Catalogues)
+	ltiTool, frameAncestors, err := c.ltiTool(store, tokens, words, log)
 	if err != nil {
 		return err
 	}
-	signIn, err := c.signIn(key, log)
+	signIn, err := c.signIn(key, words, log)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
-	"classroom/web"
+	"classroom/web/i18n"
 	"classroom/web/signin"
 )
 
@@ -22,8 +22,8 @@ func (c *config) signinSettings() string {
 // configured, and the server works as it does without: join links only.
 // Its cookies are signed with a key derived from the join links' key, so
 // that every server of a school shares it and neither key's signatures
-// pass for the other's.
-func (c *config) signIn(tokenKey []byte, log *slog.Logger) (*signin.Service, error) {
+// pass for the other's. Its pages' words come from catalogues.
+func (c *config) signIn(tokenKey []byte, catalogues func() (*i18n.Catalogues, error), log *slog.Logger) (*signin.Service, error) {
 	settings, err := signin.LoadSettings(c.signinSettings())
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func (c *config) signIn(tokenKey []byte, log *slog.Logger) (*signin.Service, err
 	}
 	mac := hmac.New(sha256.New, tokenKey)
 	mac.Write([]byte("classroom sign-in cookies"))
-	words, err := web.Catalogues()
+	words, err := catalogues()
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"classroom/domain"
 )
 
@@ -60,14 +62,16 @@ func WriteSVGOver(events iter.Seq2[domain.Event, error], create func(SlideBoard)
 	background func(SlideBoard) (string, error)) (int64, error) {
 	s := domain.NewState()
 	v := newLessonView()
+	rounds := groupRounds{}
 	n, err := v.read(events, func(e domain.Event) error {
 		s.Apply(e)
+		rounds.see(s)
 		return nil
 	})
 	if err != nil {
 		return n, err
 	}
-	for _, sb := range Boards(s, v.chapter) {
+	for _, sb := range Boards(s, rounds.group, v.chapter) {
 		var href string
 		if background != nil && !isBlank(sb.Under) {
 			if href, err = background(sb); err != nil {
@@ -85,10 +89,44 @@ func WriteSVGOver(events iter.Seq2[domain.Event, error], create func(SlideBoard)
 	return n, nil
 }
 
+// groupRounds gathers the breakout groups of every round of a lesson as
+// its log is folded: the state keeps only the latest round's.
+type groupRounds struct {
+	round  *domain.Breakout // the latest round seen
+	groups map[uuid.UUID]*domain.Group
+}
+
+// see takes in the state after each event. When a round of groups replaces
+// another, the earlier round's groups are kept only if their boards were
+// drawn on: nobody draws on them once the round is gone.
+func (r *groupRounds) see(s *domain.State) {
+	b := s.Breakout
+	if b == nil || b == r.round {
+		return
+	}
+	if r.groups == nil {
+		r.groups = map[uuid.UUID]*domain.Group{}
+	}
+	for id := range r.groups {
+		if s.Board(domain.GroupBoard(id)) == nil {
+			delete(r.groups, id)
+		}
+	}
+	r.round = b
+	for _, g := range b.Groups {
+		r.groups[g.ID] = g
+	}
+}
+
+// group is the group of the given id in any round seen, or nil.
+func (r *groupRounds) group(id uuid.UUID) *domain.Group { return r.groups[id] }
+
 // Boards lists the slides of a state that have a board, whiteboard pages
 // first, then each deck's in the order the decks were added, then the
-// breakout groups' boards.
-func Boards(s *domain.State, title func(domain.Slide) string) []SlideBoard {
+// breakout groups' boards. group finds a breakout group by its id in any
+// round of the lesson (s.Group knows the latest round's only), to name its
+// board and put the slide it was opened on under it.
+func Boards(s *domain.State, group func(uuid.UUID) *domain.Group, title func(domain.Slide) string) []SlideBoard {
 	deckIndex := map[string]int{}
 	for i, d := range s.Decks {
 		deckIndex[d.ID.String()] = i + 1
@@ -106,7 +144,7 @@ func Boards(s *domain.State, title func(domain.Slide) string) []SlideBoard {
 		}
 		sl.Page = p
 		name, under := "", sl
-		if g := s.Group(sl.Deck); g != nil {
+		if g := group(sl.Deck); g != nil {
 			name, under = fmt.Sprintf("group-%s-%s.svg", Slug(g.Name, "group"), deck[:8]), g.Slide
 		} else if isBlank(sl) {
 			name = fmt.Sprintf("whiteboard-p%03d.svg", p+1)

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"classroom/domain"
 	"classroom/domain/timeline"
 	"classroom/domain/timeline/timelinetest"
@@ -661,5 +663,55 @@ func TestCSVGroups(t *testing.T) {
 	}
 	if !slices.Equal(got, want) || !strings.Contains(blueSVG.String(), "<path") {
 		t.Fatalf("boards %q, want %q; the blue board's SVG:\n%s", got, want, blueSVG.String())
+	}
+}
+
+// TestSVGGroupRounds: in a lesson with two rounds of breakout groups, the
+// SVG export names every round's group boards by their group and draws each
+// over the slide its round was opened on, not only the latest round's.
+func TestSVGGroupRounds(t *testing.T) {
+	s := newScripted(t)
+	teacher, student := domain.RoleTeacher, domain.RoleStudent
+	s.at(0, 1, "teacher", teacher, &domain.ParticipantJoined{Name: "Ms Rivera"})
+	s.at(0, 2, "ana", student, &domain.ParticipantJoined{Name: "Ana"})
+	s.at(0, 3, "bob", student, &domain.ParticipantJoined{Name: "Bob"})
+	s.at(0, 4, "teacher", teacher, &domain.LessonStarted{})
+	draw := func(group uuid.UUID) *domain.StrokeDrawn {
+		p := pen(0)
+		p.Slide = domain.GroupBoard(group)
+		return p
+	}
+	// The first round, over the whiteboard.
+	blue, red := uuid.New(), uuid.New()
+	s.at(1, 0, "teacher", teacher, &domain.GroupsFormed{Groups: []domain.GroupPlan{
+		{ID: blue, Name: "Blue", Members: []string{"ana"}}, {ID: red, Name: "Red", Members: []string{"bob"}}}})
+	s.at(1, 10, "ana", student, draw(blue))
+	s.at(2, 0, "teacher", teacher, &domain.GroupsEnded{})
+	// The second, over a deck's second page.
+	deck, green := uuid.New(), uuid.New()
+	s.at(3, 0, "teacher", teacher, &domain.DeckAdded{Deck: deck, Name: "Fractions", Pages: 3})
+	s.at(3, 10, "teacher", teacher, &domain.SlideChanged{Slide: domain.Slide{Deck: deck, Page: 1}})
+	s.at(4, 0, "teacher", teacher, &domain.GroupsFormed{Groups: []domain.GroupPlan{
+		{ID: green, Name: "Green", Members: []string{"ana", "bob"}}}})
+	s.at(4, 10, "bob", student, draw(green))
+	s.at(5, 0, "teacher", teacher, &domain.GroupsEnded{})
+
+	var got, over []string
+	if _, err := timeline.WriteSVGOver(fromSlice(s.log), func(sb timeline.SlideBoard) (io.Writer, error) {
+		got = append(got, sb.Name+"|"+sb.Title+"|"+sb.Under.Key())
+		return io.Discard, nil
+	}, func(sb timeline.SlideBoard) (string, error) {
+		over = append(over, sb.Name)
+		return sb.Name + ".png", nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	greenSVG := "group-green-" + green.String()[:8] + ".svg"
+	want := []string{
+		"group-blue-" + blue.String()[:8] + ".svg|Board of group 'Blue'|" + (domain.Slide{}).Key(),
+		greenSVG + "|Board of group 'Green'|" + domain.Slide{Deck: deck, Page: 1}.Key(),
+	}
+	if !slices.Equal(got, want) || !slices.Equal(over, []string{greenSVG}) {
+		t.Fatalf("boards %q over %q, want %q over %q", got, over, want, []string{greenSVG})
 	}
 }

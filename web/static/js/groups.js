@@ -20,6 +20,7 @@ import { $, el, NIL, nameOf, slideInfo, pageURL, chatItem, sendText } from "./vi
 import { MAX_GROUPS, MAX_GROUP_MEMBERS, MAX_GROUP_SECONDS, MAX_RECALL_SECONDS, MAX_BROADCAST_RUNES } from "./limits.js";
 import { t, lang } from "./i18n.js";
 import { ZERO_TIME } from "./govalues.js";
+import { clock } from "./clock.js";
 
 const quiet = () => {}; // send() has shown a refusal already
 
@@ -56,8 +57,9 @@ export class Groups {
   /**
    * planned returns the teacher's plan, made afresh when there is none.
    * At random, the present students are shuffled into the groups, and a
-   * student who comes later joins the smallest group; by hand, they wait
-   * in "Not in a group" until placed. Students gone since are dropped.
+   * student who comes later, or comes back after leaving, joins the
+   * smallest group; by hand, they wait in "Not in a group" until placed.
+   * Students gone since are dropped.
    */
   planned() {
     const n = Math.min(MAX_GROUPS, Math.max(1, Math.floor(Number($("groups-count").value) || 1)));
@@ -67,7 +69,7 @@ export class Groups {
       this.seen = new Set();
     }
     const fresh = here.filter((id) => !this.seen.has(id));
-    for (const id of fresh) this.seen.add(id);
+    this.seen = new Set(here); // one who leaves is fresh again on coming back
     if ($("groups-how").value === "random") {
       for (let i = fresh.length - 1; i > 0; i--) {
         const j = Math.floor(Math.random() * (i + 1));
@@ -246,8 +248,8 @@ export class Groups {
     out.hidden = !left;
     if (left) {
       out.dataset.kind = left.kind;
-      out.textContent = left.kind === "recall" ? t("Back to the main room in {time}", { time: clock(left.seconds) })
-        : left.seconds > 0 ? t("{time} left", { time: clock(left.seconds) }) : t("Time is up");
+      out.textContent = left.kind === "recall" ? t("Back to the main room in {time}", { time: clock(Math.ceil(left.seconds)) })
+        : left.seconds > 0 ? t("{time} left", { time: clock(Math.ceil(left.seconds)) }) : t("Time is up");
       if (left.kind === "recall" && left.seconds <= 0 && this.over !== b.seq) {
         // Everyone is back on the main stage: cameras of the groups stop.
         this.over = b.seq;
@@ -270,12 +272,6 @@ export function groupStage(state, participant, now) {
   if (!g) return null;
   const left = timeLeft(state.breakout, now);
   return left && left.kind === "recall" && left.seconds <= 0 ? null : g;
-}
-
-/** clock formats seconds as m:ss. */
-function clock(seconds) {
-  const s = Math.max(0, Math.ceil(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 /** groupOf returns the open group a participant is in (as member or visitor), or null in the main room; Go's State.GroupOf. */

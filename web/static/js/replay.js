@@ -18,6 +18,7 @@
 import { LessonState } from "./state.js";
 import { Board } from "./board.js";
 import { followVideo } from "./videofile.js";
+import { clock } from "./clock.js";
 import { RecordedMedia } from "./replaymedia.js";
 import { showPoll } from "./polls.js";
 import { shownBoard } from "./groups.js";
@@ -38,13 +39,6 @@ const READ_TIMEOUT_MS = 30000; // a read of the log that takes longer has failed
 function refusedLink(err) {
   if (err.reason === "link_replaced") return t("This replay link has been replaced by a newer one: ask the teacher for it.");
   return t("This replay link has expired or is not this lesson's: ask the teacher for a new one.");
-}
-
-/** clockText formats seconds as m:ss or h:mm:ss. */
-function clockText(s) {
-  s = Math.max(0, Math.floor(s));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), ss = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
 
 class Player {
@@ -154,10 +148,10 @@ class Player {
     this.recorded = bands;
     const pct = (t) => (this.duration ? (100 * t) / this.duration : 0);
     $("marks").replaceChildren(
-      ...bands.map(([a, b]) => el("span", { class: "recorded", style: `inset-inline-start:${pct(a)}%;width:${pct(b) - pct(a)}%`, title: t("recorded {from}–{to}", { from: clockText(a), to: clockText(b) }) })),
+      ...bands.map(([a, b]) => el("span", { class: "recorded", style: `inset-inline-start:${pct(a)}%;width:${pct(b) - pct(a)}%`, title: t("recorded {from}–{to}", { from: clock(a), to: clock(b) }) })),
       // A mark is a target for the mouse and the finger; the keyboard seeks with the scrubber.
       ...ticks.map((at) => el("button", { type: "button", class: "slide", tabindex: "-1", style: `inset-inline-start:${pct(at)}%`,
-        title: t("slide change at {time}", { time: clockText(at) }), "aria-label": t("slide change at {time}", { time: clockText(at) }),
+        title: t("slide change at {time}", { time: clock(at) }), "aria-label": t("slide change at {time}", { time: clock(at) }),
         onclick: () => this.seek(at) })));
   }
 
@@ -486,7 +480,7 @@ class Player {
   }
 
   renderClock() {
-    $("clock").textContent = `${clockText(this.position)} / ${clockText(this.duration)}`;
+    $("clock").textContent = `${clock(this.position)} / ${clock(this.duration)}`;
     const s = $("scrubber");
     if (document.activeElement !== s || !this.scrubbing) s.value = String(this.position);
     $("play").textContent = this.playing ? "❚❚" : "▶";
@@ -512,7 +506,7 @@ class Player {
   wire() {
     $("play").onclick = () => (this.playing ? this.pause() : this.play());
     const s = $("scrubber");
-    s.oninput = () => { this.scrubbing = true; $("clock").textContent = `${clockText(Number(s.value))} / ${clockText(this.duration)}`; };
+    s.oninput = () => { this.scrubbing = true; $("clock").textContent = `${clock(Number(s.value))} / ${clock(this.duration)}`; };
     s.onchange = () => { this.scrubbing = false; this.seek(Number(s.value)); };
     $("speed").onchange = (e) => this.setRate(Number(e.target.value));
     $("follow").onchange = (e) => this.setFollow(e.target.value);

@@ -7,14 +7,9 @@
 
 import { claims } from "./mine.js";
 import { t } from "./i18n.js";
+import { clock } from "./clock.js";
 
 const POLL_MS = 2000;
-
-function clock(seconds) {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), ss = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
-}
 
 function megabytes(n) {
   return `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
@@ -80,7 +75,7 @@ export function followVideo(box, lesson, token, every = POLL_MS) {
         bar.setAttribute("aria-label", t("Video rendered so far"));
         const percent = Math.floor(st.percent);
         const words = st.state === "queued" ? t("Video: waiting to render") : st.seconds_left ?
-          t("Video: {percent}%, about {left} left", { percent, left: clock(st.seconds_left) }) : t("Video: {percent}%", { percent });
+          t("Video: {percent}%, about {left} left", { percent, left: clock(Math.round(st.seconds_left)) }) : t("Video: {percent}%", { percent });
         show(text(words), bar);
         timer = setTimeout(poll, every);
       }
