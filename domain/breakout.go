@@ -329,7 +329,9 @@ func (s *State) checkBreakoutCommand(c Command) error {
 					return Errorf(CodeNotFound, "%q is not a student in the lesson", m)
 				}
 			}
-			if s.deck(g.ID) != nil || s.Group(g.ID) != nil {
+			// An earlier round's group keeps its board: a new group
+			// under its id would carry on drawing on it.
+			if s.deck(g.ID) != nil || s.Group(g.ID) != nil || s.Boards[GroupBoard(g.ID).Key()] != nil {
 				return Errorf(CodeConflict, "group id %s is taken", g.ID)
 			}
 		}

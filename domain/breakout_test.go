@@ -67,6 +67,12 @@ func TestBreakoutGroups(t *testing.T) {
 	if !slices.Equal(p.st.Group(pick).Members, []string{cat}) {
 		t.Fatalf("members %v", p.st.Group(pick).Members)
 	}
+
+	// A later round may not take the id of a round before the last: that
+	// group's board is kept, and a new group would draw on.
+	p.teacher(&GroupsEnded{})
+	p.refuseTeacher(CodeConflict, &GroupsFormed{Groups: []GroupPlan{{ID: one, Name: "Again", Members: []string{ann}}}})
+	p.teacher(&GroupsFormed{Groups: []GroupPlan{{ID: id("again"), Name: "Again", Members: []string{ann}}}})
 }
 
 func TestGroupChat(t *testing.T) {
