@@ -3,12 +3,16 @@ package realtime_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"classroom/domain"
+	"classroom/realtime"
 	"classroom/realtime/client"
 	"classroom/realtime/protocol"
 )
@@ -105,4 +109,72 @@ func TestRefusalReasons(t *testing.T) {
 	if domain.ErrorCode(err) != domain.CodeConflict || domain.ErrorReason(err) != domain.ReasonLessonEnded {
 		t.Errorf("joining after the end: %v (reason %q), want conflict, lesson_ended", err, domain.ErrorReason(err))
 	}
+}
+
+// TestSignalTooLarge: a signal over protocol.MaxSignalBytes ends the
+// session: the client's socket is closed with "message too big" (1009),
+// and the server's log says why, which no signal can tell the client once
+// the socket's read failed.
+func TestSignalTooLarge(t *testing.T) {
+	var log lockedLog
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, ls.url(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	join := fmt.Sprintf(`{"type":"join","token":%q,"name":"Quinn","version":%d}`,
+		ls.token(domain.RoleStudent, "", time.Hour), protocol.Version)
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(join)); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for welcomed := false; !welcomed; {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("before the welcome: %v", err)
+		}
+		sig, err := protocol.DecodeSignal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		welcomed = sig.Type == protocol.SignalWelcome
+	}
+	big := `{"type":"offer","sdp":"` + strings.Repeat("a", protocol.MaxSignalBytes) + `"}`
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(big)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, _, err = ws.ReadMessage(); err != nil {
+			break
+		}
+	}
+	if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+		t.Errorf("after a signal of %d bytes the socket ends with %v, want close code %d", len(big), err, websocket.CloseMessageTooBig)
+	}
+	waitFor(t, 10*time.Second, "the server to log the signal over the limit", func() bool {
+		return strings.Contains(log.String(), "a signal over the size limit ends the session")
+	})
+}
+
+// lockedLog is a log's text that goroutines write to and a test reads.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

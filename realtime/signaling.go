@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -105,6 +106,12 @@ func (g *signaling) read(ctx context.Context, deadline time.Time) (protocol.Sign
 		return protocol.Signal{}, ctx.Err()
 	}
 	kind, b, err := g.ws.ReadMessage()
+	if errors.Is(err, websocket.ErrReadLimit) {
+		// The socket is unusable now (the client is sent close code 1009,
+		// message too big): say why the session ends, which the client
+		// cannot be told in a signal any more.
+		g.log.Warn("a signal over the size limit ends the session", "limit", protocol.MaxSignalBytes)
+	}
 	if err != nil {
 		return protocol.Signal{}, err
 	}
