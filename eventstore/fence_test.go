@@ -259,3 +259,45 @@ func TestLaneRecordAfterAnotherWriter(t *testing.T) {
 		t.Fatalf("the log has %d events, want 9", len(log))
 	}
 }
+
+// TestLanePartialAdvance: a batch of two lessons of one lane, one of which
+// another store appended to behind the lane's back, is stored whole: the
+// lesson the lane knows from its record, the other from the full flush.
+// Resends are answered with their first sequences alone, several in one
+// batch, one twice in a batch, and one in the batch after.
+func TestLanePartialAdvance(t *testing.T) {
+	a, b := openPostgres(t), openPostgres(t)
+	inLane := func(last byte) uuid.UUID {
+		lesson := uuid.New()
+		lesson[15] = last // both in the same lane, as many lanes as there are
+		mustAppend(t, a, created(lesson, "Lane "+lesson.String()[:8]))
+		return lesson
+	}
+	A, B := inLane(2), inLane(4)
+	mustAppend(t, a, chat(A, "a1"), chat(B, "b1"))
+	mustAppend(t, a, chat(A, "a2"), chat(B, "b2")) // from the lane's record: 3 and 3
+	mustAppend(t, b, chat(B, "from b"))            // B: 4, which a's lane does not know
+	x, y := chat(A, "x"), chat(B, "y")
+	if s := mustAppend(t, a, x, y); s[0] != 4 || s[1] != 5 {
+		t.Fatalf("a batch the record numbers in part: %v, want [4 5]", s)
+	}
+	if s := mustAppend(t, a, x, y, chat(A, "z"), x); s[0] != 4 || s[1] != 5 || s[2] != 5 || s[3] != 4 {
+		t.Fatalf("resends with a new event: %v, want [4 5 5 4]", s)
+	}
+	w := chat(A, "w")
+	if s := mustAppend(t, a, w, w); s[0] != 6 || s[1] != 6 {
+		t.Fatalf("one event twice in a batch: %v, want [6 6]", s)
+	}
+	if s := mustAppend(t, a, w, chat(B, "v")); s[0] != 6 || s[1] != 6 {
+		t.Fatalf("a resend in the next batch: %v, want [6 6]", s)
+	}
+	for _, lesson := range []uuid.UUID{A, B} {
+		seen := map[uuid.UUID]bool{}
+		for i, e := range readAll(t, a, lesson, 0) {
+			if e.Seq != int64(i+1) || seen[e.ID] {
+				t.Fatalf("lesson %s: event %d has seq %d (id %s seen before: %v)", lesson, i, e.Seq, e.ID, seen[e.ID])
+			}
+			seen[e.ID] = true
+		}
+	}
+}

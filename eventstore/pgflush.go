@@ -31,8 +31,9 @@ func (p *Postgres) laneFlush() flushFunc {
 // lesson of the batch (last), it first tries the batch in one statement
 // (flushKnown), which checks what the lane knows in the same statement;
 // when that does not store the whole batch, or cannot be tried, the batch
-// takes the full flush (flushFull). Either way, last then holds what the
-// committed transaction left.
+// takes the full flush (flushFull). When a flush commits, last then holds
+// what its transaction left; when the full flush fails too, last knows none
+// of the batch's lessons.
 func (p *Postgres) flush(ctx context.Context, batch []*pending, last lastSeqs) error {
 	lookup := false
 	if kb := last.sequence(batch); kb != nil {
@@ -41,6 +42,12 @@ func (p *Postgres) flush(ctx context.Context, batch []*pending, last lastSeqs) e
 			last.keep(kb.sq)
 			kb.sq.publish(p.notify)
 			return nil
+		}
+		switch {
+		case holdsResend(err):
+			p.log.Debug("a resend in a batch numbered from the lane's record; the full flush answers it", "events", len(batch))
+		case err != nil:
+			p.log.Warn("a batch numbered from the lane's record failed; the full flush takes it", "events", len(batch), "err", err)
 		}
 		// A stale record, a resend, a lesson gone, or a failure: some of
 		// the batch may be stored, which the lookup answers.

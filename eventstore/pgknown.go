@@ -95,7 +95,9 @@ func (ls lastSeqs) forget(batch []*pending) {
 // lessons it advanced and notifies the other processes of them. It reports
 // whether every lesson was advanced, that is whether the whole batch is
 // stored; when not, the events of the lessons it advanced are, and the
-// others are not.
+// others are not. An error means nothing is stored, except when the
+// connection failed after the statement was sent: then the outcome is not
+// known, which the full flush's lookup of the events' ids settles.
 //
 // The lesson's row, locked by the update until the commit, stays what makes
 // sequences gap-free: every writer of a lesson, this statement or the full
@@ -107,8 +109,10 @@ func (p *Postgres) flushKnown(ctx context.Context, kb *knownBatch) (bool, error)
 	for id := range ends {
 		ids = append(ids, id)
 	}
-	// Rows are locked in the order of the lessons, as the full flush
-	// locks them, so that two flushes never deadlock on them.
+	// The lessons go in sorted, in the hope that the update locks their
+	// rows in that order, as the full flush does; the plan decides, and a
+	// deadlock between two flushes fails this statement, which the full
+	// flush then retries.
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 	var (
 		lessons = make([]pgtype.UUID, len(ids))
