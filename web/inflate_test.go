@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
 	"classroom/domain"
@@ -116,4 +118,28 @@ func TestCompressedEventsInBrowser(t *testing.T) {
 	})
 	draw(10)
 	same("the page to catch up after its resume")
+
+	// A browser that cannot inflate raw DEFLATE (Safari before 16.4, say)
+	// joins with version 2 and is sent text only.
+	plain := newTab(t, browser(t), "Old iPad")
+	if _, err := chromedp.Call(plain.ctx, cdppage.AddScriptToEvaluateOnNewDocument,
+		cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `delete window.DecompressionStream;`}); err != nil {
+		t.Fatal(err)
+	}
+	before := site.counter(t, "classroom_events_messages_compressed_total", nil)
+	plain.join(site.srv.URL+"/lessons/"+lesson.ID+"#token="+lesson.Students.Token, "Ola")
+	if v := eval[int](plain, `import("/static/js/connection.js").then((m) => m.joinVersion())`); v != 2 {
+		t.Fatalf("a page without deflate-raw joins with version %d, want 2", v)
+	}
+	draw(20)
+	waitUntil(t, 20*time.Second, "the page without deflate-raw to fold what the teacher drew", func() bool {
+		return plain.seq() == teacher.Seq() && plain.hash() == teacher.Hash()
+	})
+	same("the page with deflate-raw to fold it too")
+	if n := eval[int](plain, `window.classroom.app.conn.inflated + window.classroom.errors.length`); n != 0 {
+		t.Fatalf("the page without deflate-raw inflated messages or met errors: %d", n)
+	}
+	if sent := site.counter(t, "classroom_events_messages_compressed_total", nil); sent <= before {
+		t.Fatalf("nothing was sent compressed while both pages were in the lesson (%v before, %v after)", before, sent)
+	}
 }

@@ -33,6 +33,21 @@ import { t } from "./i18n.js";
 // events message compressed (section 4.1): this client inflates it.
 export const PROTOCOL_VERSION = 3;
 
+/**
+ * joinVersion is the protocol version the page joins with: PROTOCOL_VERSION
+ * where the browser inflates raw DEFLATE (DecompressionStream "deflate-raw":
+ * Chrome 103, Firefox 113, Safari 16.4 and later), else 2, which the server
+ * answers with events messages as JSON text only.
+ */
+export function joinVersion() {
+  try {
+    new DecompressionStream("deflate-raw");
+    return PROTOCOL_VERSION;
+  } catch {
+    return 2;
+  }
+}
+
 // MAX_REDIRECTS bounds how many full servers in a row one join follows.
 const MAX_REDIRECTS = 5;
 
@@ -101,7 +116,7 @@ export class LessonConnection extends EventTarget {
       this.ws = ws;
       let welcomed = false;
       let redirected = false; // its close is no lost connection
-      ws.onopen = () => this.signal({ type: "join", version: PROTOCOL_VERSION, token: this.token, name: this.name, last_seq: this.lastSeq });
+      ws.onopen = () => this.signal({ type: "join", version: joinVersion(), token: this.token, name: this.name, last_seq: this.lastSeq });
       ws.onerror = () => { if (!welcomed) reject(new Error("the signaling connection failed")); };
       ws.onclose = () => {
         if (!welcomed) reject(new Error("the server closed the signaling connection"));
