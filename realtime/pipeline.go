@@ -26,7 +26,9 @@ import (
 // drawing (1,260 parts a second) on SQLite, whose appends take 1–3 ms, it
 // makes batches of about 7.5 events where they were 3–4.5: half the
 // appends, events messages and data channel messages
-// (docs/benchmarks.md).
+// (docs/benchmarks.md). Only a batch of more than one event spaces the
+// next: a sender who waits for each answer, alone in the room, is not
+// slowed down.
 const appendSpacing = 5 * time.Millisecond
 
 // commit is a batch handed to the store: its events, decided in order on
@@ -90,9 +92,10 @@ func (r *Room) top() int64 {
 // nothing pending and nothing in flight, the refused commands are answered
 // at once, having been decided against the stored state.
 //
-// Appends start appendSpacing apart at the closest (flush excepted): under
-// load, what is decided meanwhile goes in the next batch, so a busy room
-// stores and publishes fewer, larger batches (spaced arms the wake-up).
+// After a batch of more than one event, the next append starts
+// appendSpacing after it at the soonest (flush excepted): under load, what
+// is decided meanwhile goes in the next batch, so a busy room stores and
+// publishes fewer, larger batches (spaced arms the wake-up).
 func (r *Room) pipe(ctx context.Context) {
 	if r.inflight != nil || r.fenced || r.state == nil {
 		return
@@ -103,7 +106,7 @@ func (r *Room) pipe(ctx context.Context) {
 		r.answerRefused(ctx, refused)
 		return
 	}
-	if wait := appendSpacing - time.Since(r.lastAppend); wait > 0 && !r.flushing {
+	if wait := appendSpacing - time.Since(r.lastAppend); wait > 0 && r.lastBatch > 1 && !r.flushing {
 		if r.spaced == nil {
 			r.spaced = time.After(wait)
 		}
@@ -111,7 +114,7 @@ func (r *Room) pipe(ctx context.Context) {
 	}
 	r.spaced = nil
 	c := &commit{pending: r.pending, refused: r.refused, start: time.Now(), done: make(chan appended, 1)}
-	r.lastAppend = c.start
+	r.lastAppend, r.lastBatch = c.start, len(c.pending)
 	r.pending, r.refused = nil, nil
 	events := make([]domain.Event, len(c.pending))
 	for i, d := range c.pending {
@@ -140,8 +143,9 @@ func (r *Room) pipe(ctx context.Context) {
 // room's state is what the store holds (or nil, when it could not be
 // reloaded), and every command decided so far is answered.
 func (r *Room) flush(ctx context.Context) {
+	was := r.flushing // a flush within a flush (stored may leave absent students)
 	r.flushing = true
-	defer func() { r.flushing = false }()
+	defer func() { r.flushing = was }()
 	r.pipe(ctx)
 	for r.inflight != nil {
 		c := r.inflight

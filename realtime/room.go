@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,6 +99,7 @@ type Room struct {
 
 	// The pipeline's spacing of appends (pipeline.go, appendSpacing).
 	lastAppend time.Time        // when the last batch was handed to the store
+	lastBatch  int              // how many events it held
 	spaced     <-chan time.Time // when pending may be handed to the store
 	flushing   bool             // flush is storing everything pending, now
 
@@ -847,24 +849,29 @@ func (r *Room) publish(events []domain.Event) {
 	if len(events) == 0 {
 		return
 	}
-	everyone := encodeEvents(events, r.srv.log)
-	var packed [][]byte // everyone's, compressed once for all who take it
 	// Only an anonymous answer (from the students but its author) and a
 	// group's chat line (from those outside the group) are hidden from
 	// anyone: most batches hold neither, and go to everyone as they are.
+	// Sessions shown the same events share their messages, encoded once
+	// and compressed once for all who take them.
 	hides := slices.ContainsFunc(events, func(e domain.Event) bool { return domain.HiddenFrom(e, "", domain.RoleStudent) })
+	shared := map[string]*audience{"": {text: encodeEvents(events, r.srv.log)}}
 	for s := range r.sessions {
+		shown, key := events, ""
 		if hides {
-			if shown := forParticipant(events, s.participant, s.role); len(shown) < len(events) {
-				msgs := encodeEvents(shown, r.srv.log)
-				s.deliverEvents(msgs, r.pack(s, msgs))
-				continue
+			if sh := forParticipant(events, s.participant, s.role); len(sh) < len(events) {
+				shown, key = sh, "shown"+seqsOf(sh) // never "", even when nothing is shown
 			}
 		}
-		if packed == nil {
-			packed = r.pack(s, everyone)
+		a := shared[key]
+		if a == nil {
+			a = &audience{text: encodeEvents(shown, r.srv.log)}
+			shared[key] = a
 		}
-		s.deliverEvents(everyone, packed)
+		if a.packed == nil {
+			a.packed = r.pack(s, a.text)
+		}
+		s.deliverEvents(a.text, a.packed)
 	}
 	for _, e := range events {
 		r.remember(e.ID, e.Seq)
@@ -877,6 +884,21 @@ func (r *Room) publish(events []domain.Event) {
 	r.answerLobby()
 	r.updateStage()
 	r.recordEvents(events)
+}
+
+// audience is the events messages of a batch for the sessions shown the
+// same events of it: as text, and compressed once one of them takes that.
+type audience struct {
+	text, packed [][]byte
+}
+
+// seqsOf names a subset of a batch by its events' sequence numbers.
+func seqsOf(events []domain.Event) string {
+	b := make([]byte, 0, 8*len(events))
+	for _, e := range events {
+		b = strconv.AppendInt(append(b, ' '), e.Seq, 10)
+	}
+	return string(b)
 }
 
 // pack compresses events messages for s, when s takes compressed ones
