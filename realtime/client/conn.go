@@ -109,7 +109,7 @@ func (c *Client) connectTo(ctx context.Context, tok string) error {
 	c.mu.Lock()
 	after := c.state.Seq
 	c.live = make(chan struct{})
-	c.snapshot = nil
+	c.snapshot, c.snapWant, c.snapSeq = nil, 0, 0 // a snapshot cut off with the last connection is dropped
 	c.mu.Unlock()
 	welcome, err := c.join(ctx, cn, tok, after)
 	if err != nil {
