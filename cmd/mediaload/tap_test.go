@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +16,10 @@ import (
 
 // pair connects a publisher sending cam's tracks to a subscriber recording
 // them in rc, over loopback, both built as the baseline's peers are, the
-// subscriber's sockets opened on n (nil: the system's).
+// subscriber's sockets opened on n (nil: the system's). It returns once
+// the publisher is connected: a frame written before is not sent, so a
+// camera started earlier may reach the subscriber in the middle of a
+// group of pictures (as it did under load).
 func pair(t *testing.T, cam *camera, rc *receiver, n transport.Net) {
 	t.Helper()
 	pub, err := bareAPI(nil).NewPeerConnection(webrtc.Configuration{})
@@ -23,6 +27,13 @@ func pair(t *testing.T, cam *camera, rc *receiver, n transport.Net) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pub.Close() })
+	connected := make(chan struct{})
+	var once sync.Once
+	pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(connected) })
+		}
+	})
 	sub, err := bareAPI(n).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +73,11 @@ func pair(t *testing.T, cam *camera, rc *receiver, n transport.Net) {
 	<-gathered
 	if err := pub.SetRemoteDescription(*sub.LocalDescription()); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-connected:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the publisher did not connect within 20 s")
 	}
 }
 
