@@ -70,6 +70,9 @@ func (s *session) deliverEvents(text, packed [][]byte) {
 	}
 }
 
+// queue hands m to the session's delivery, and ends the session when its
+// queue is full (the client fell too far behind). A session of another
+// node is sent nothing: its node delivers from the log.
 func (s *session) queue(m outgoing) {
 	if s.remote != nil {
 		return // its node delivers the lesson's events from the log

@@ -76,6 +76,8 @@ func (m *metrics) sent(channel string, n int) {
 	}
 }
 
+// sentCompressed counts an events message sent compressed (nil metrics
+// count nothing).
 func (m *metrics) sentCompressed() {
 	if m != nil {
 		m.compressed.Inc()
