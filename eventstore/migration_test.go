@@ -222,3 +222,35 @@ func (d dialect) checkPointsColumn(t *testing.T, s eventstore.Store) {
 		t.Fatalf("the lessons stored before and after the migration fold to\n%s\nand\n%s", states[0], states[1])
 	}
 }
+
+// TestNewerSchemaRefused: a database that a newer build migrated past this
+// build's last migration is not opened: this build would misread what the
+// newer one stores, as a build before 00008 reads a stroke stored since as
+// having no points.
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := eventstore.OpenSQLite(ctx, dir, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, eventstore.SQLiteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var last int64
+	if err := db.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, 1)`, last+1); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := eventstore.OpenSQLite(ctx, dir, quietLogger()); err == nil || !strings.Contains(err.Error(), "newer than this build") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("a database migrated to version %d opens with a build whose last migration is %d: %v", last+1, last, err)
+	}
+}

@@ -45,11 +45,22 @@ func Migrate(ctx context.Context, cfg Config) ([]int64, error) {
 	return migrateSQLite(ctx, cfg.DataDir)
 }
 
-// migrate runs goose over an open database.
+// migrate runs goose over an open database. A database a newer build has
+// migrated past this build's last migration is refused: this build would
+// misread what the newer one stores (since 00008, a stroke's points apart
+// from its JSON).
 func migrate(ctx context.Context, dialect goose.Dialect, db *sql.DB, files fs.FS, opts ...goose.ProviderOption) ([]int64, error) {
 	p, err := goose.NewProvider(dialect, db, files, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("prepare migrations: %w", err)
+	}
+	current, known, err := p.GetVersions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the schema's version: %w", err)
+	}
+	if current > known {
+		return nil, fmt.Errorf("the database's schema is at version %d, newer than this build's last migration (%d): "+
+			"a newer version of classroom migrated it; run that version or a later one", current, known)
 	}
 	results, err := p.Up(ctx)
 	if err != nil {

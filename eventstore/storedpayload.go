@@ -40,13 +40,22 @@ func encodeStored(p domain.Payload) (data, points []byte, err error) {
 // data, and points the stroke's points in binary form, or nil (NULL) when
 // the JSON holds them. Anything encodeStored cannot have written, such as
 // points beside a payload that is not a stroke or beside a stroke whose
-// JSON has points of its own, is refused with CodeInvalid.
+// JSON has points of its own, or a stroke with points in neither, is
+// refused with CodeInvalid.
 func decodeStored(k domain.Kind, data, points []byte) (domain.Payload, error) {
 	p, err := domain.DecodePayload(k, data)
-	if err != nil || points == nil {
-		return p, err
+	if err != nil {
+		return nil, err
 	}
 	s, ok := p.(*domain.StrokeDrawn)
+	if points == nil {
+		if ok && len(s.Points) == 0 {
+			// No store wrote this (a stroke without points was never
+			// valid): its points column was lost.
+			return nil, domain.Errorf(domain.CodeInvalid, "a stroke has no points: none in its JSON, none stored apart")
+		}
+		return p, nil
+	}
 	switch {
 	case !ok:
 		return nil, domain.Errorf(domain.CodeInvalid, "a %s event has stored points", k)
