@@ -262,7 +262,9 @@ export class LessonConnection extends EventTarget {
       } catch (err) {
         this.broken = true;
         this.inbox = [];
-        this.dispatchEvent(new CustomEvent("problem", { detail: { code: "invalid", reason: "", message: `events channel: ${err.message || err}` } }));
+        console.warn("events channel: a message that does not decode", err);
+        this.dispatchEvent(new CustomEvent("problem", { detail: { code: "invalid", reason: "",
+          message: t("A message from the server could not be read; catching up.") } }));
         this.close(); // its socket's close tells the page ("closed")
       }
     }
