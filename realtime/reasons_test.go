@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"classroom/domain"
+	"classroom/internal/syncbuf"
 	"classroom/realtime"
 	"classroom/realtime/client"
 	"classroom/realtime/protocol"
@@ -116,7 +116,7 @@ func TestRefusalReasons(t *testing.T) {
 // and the server's log says why, which no signal can tell the client once
 // the socket's read failed.
 func TestSignalTooLarge(t *testing.T) {
-	var log lockedLog
+	var log syncbuf.Buffer
 	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&log, nil))
 	})
@@ -159,22 +159,4 @@ func TestSignalTooLarge(t *testing.T) {
 	waitFor(t, 10*time.Second, "the server to log the signal over the limit", func() bool {
 		return strings.Contains(log.String(), "a signal over the size limit ends the session")
 	})
-}
-
-// lockedLog is a log's text that goroutines write to and a test reads.
-type lockedLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/internal/syncbuf"
 	"classroom/media/mediatest"
 	"classroom/realtime"
 	"classroom/realtime/client"
@@ -187,7 +187,7 @@ func (s *liveSite) counter(t *testing.T, name string, labels map[string]string) 
 // signal, protocol.MaxSignalBytes, which ends a session: the browser's
 // after about 15 rounds, the teacher's after 30.)
 func TestGlareInBrowser(t *testing.T) {
-	var serverLog lockedBuffer
+	var serverLog syncbuf.Buffer
 	site := startSiteWith(t, func(c *realtime.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&serverLog, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -306,24 +306,6 @@ func TestGlareInBrowser(t *testing.T) {
 	if err := teacher.Err(); err != nil {
 		t.Fatalf("the teacher's client: %v", err)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that a logger writes to while a test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"classroom/internal/syncbuf"
 )
 
 // The firewall test's network, in documentation address ranges: the server
@@ -108,7 +110,7 @@ func newFirewall(t *testing.T) *fwNet {
 type fwProcess struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
-	log     *logBuffer
+	log     *syncbuf.Buffer
 	results chan map[string]any // the JSON lines it prints after "RESULT "
 	exited  chan struct{}
 }
@@ -116,7 +118,7 @@ type fwProcess struct {
 // runIn starts argv in namespace ns with extra environment env.
 func runIn(t *testing.T, ns string, env []string, argv ...string) *fwProcess {
 	t.Helper()
-	p := &fwProcess{log: &logBuffer{}, results: make(chan map[string]any, 16), exited: make(chan struct{})}
+	p := &fwProcess{log: &syncbuf.Buffer{}, results: make(chan map[string]any, 16), exited: make(chan struct{})}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stderr = p.log

@@ -29,6 +29,7 @@ import (
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/internal/syncbuf"
 	"classroom/realtime/client"
 	"classroom/realtime/token"
 )
@@ -47,31 +48,12 @@ var binary = sync.OnceValues(func() (string, error) {
 	return path, nil
 })
 
-// logBuffer collects a child process's output; it may be read while the
-// process still writes to it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // server is a running classroom process.
 type server struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	addr   string
-	stderr *logBuffer
+	stderr *syncbuf.Buffer
 	exited chan struct{} // closed when the process has exited
 	err    error         // its exit status; set before exited closes
 }
@@ -92,7 +74,7 @@ func start(t testing.TB, addr string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, addr: addr, stderr: &logBuffer{}, exited: make(chan struct{})}
+	s := &server{t: t, addr: addr, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr, "-ice-loopback",
 		"-turn-addr", "127.0.0.1:0", "-media-udp-addr", "127.0.0.1:0"}, args...)...)
 	s.cmd.Env = append(os.Environ(), "DATABASE_URL=")
@@ -298,7 +280,7 @@ func TestServeHTTPS(t *testing.T) {
 	cmd := exec.Command(bin, "serve", "-addr", addr, "-data", dir, "-tls-cert", certFile, "-tls-key", keyFile, "-ice-loopback",
 		"-turn-addr", "127.0.0.1:0", "-media-udp-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "DATABASE_URL=")
-	var stderr logBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
