@@ -111,10 +111,11 @@ func TestRefusalReasons(t *testing.T) {
 	}
 }
 
-// TestSignalTooLarge: a signal over protocol.MaxSignalBytes ends the
-// session: the client's socket is closed with "message too big" (1009),
-// and the server's log says why, which no signal can tell the client once
-// the socket's read failed.
+// TestSignalTooLarge: a signal of 100 KiB is read (a large offer is one),
+// and a signal over protocol.MaxSignalBytes ends the session: the client's
+// socket is closed with "message too big" (1009), and the server's log
+// says why, which no signal can tell the client once the socket's read
+// failed.
 func TestSignalTooLarge(t *testing.T) {
 	var log syncbuf.Buffer
 	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
@@ -143,6 +144,19 @@ func TestSignalTooLarge(t *testing.T) {
 			t.Fatal(err)
 		}
 		welcomed = sig.Type == protocol.SignalWelcome
+	}
+	// An offer of a page receiving many tracks (a breakout group's cameras)
+	// can pass 64 KiB: a signal that size is read, and answered.
+	large := `{"type":"nonsense","sdp":"` + strings.Repeat("a", 100<<10) + `"}`
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(large)); err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatalf("after a signal of %d bytes: %v, want it read and answered", len(large), err)
+	}
+	if sig, err := protocol.DecodeSignal(b); err != nil || sig.Type != protocol.SignalError || sig.Code != domain.CodeInvalid {
+		t.Fatalf("a signal of %d bytes of an unknown type is answered %s (%v), want an invalid error", len(large), b, err)
 	}
 	big := `{"type":"offer","sdp":"` + strings.Repeat("a", protocol.MaxSignalBytes) + `"}`
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(big)); err != nil {

@@ -184,8 +184,8 @@ func (s *liveSite) counter(t *testing.T, name string, labels map[string]string) 
 // offer and the browser rolls its own back, answers, and offers again.
 // (Left to chance, they once did not cross for 30 rounds under load, and
 // each round's new tracks grew the offers past the server's limit of one
-// signal, protocol.MaxSignalBytes, which ends a session: the browser's
-// after about 15 rounds, the teacher's after 30.)
+// signal, protocol.MaxSignalBytes, then 64 KiB, which ends a session: the
+// browser's after about 15 rounds, the teacher's after 30.)
 func TestGlareInBrowser(t *testing.T) {
 	var serverLog syncbuf.Buffer
 	site := startSiteWith(t, func(c *realtime.Config) {

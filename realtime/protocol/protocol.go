@@ -20,7 +20,7 @@ import (
 
 // Size limits of one message.
 const (
-	MaxSignalBytes    = 64 << 10                          // one WebSocket message
+	MaxSignalBytes    = 256 << 10                         // one WebSocket message: an offer with many tracks is large
 	MaxCommandBytes   = domain.MaxEncodedEventBytes       // one message from a client on the events channel
 	MaxEphemeralBytes = 16 << 10                          // one message on the ephemeral channel
 	MaxChunkBytes     = 48 << 10                          // the server's target size for an events or snapshot message
