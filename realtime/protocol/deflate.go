@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // Deflater compresses events messages for the clients of version
@@ -46,7 +47,7 @@ func (d *Deflater) Deflate(msg []byte) []byte {
 
 // ErrCompressed is the error of a compressed events message that does not
 // inflate to a message: not a whole raw DEFLATE stream, bytes after its
-// final block, or more than MaxServerMessage bytes inflated.
+// final block, more than MaxServerMessage bytes inflated, or not UTF-8.
 var ErrCompressed = errors.New("malformed compressed message")
 
 // Inflate returns the message a compressed events message (Deflate)
@@ -57,11 +58,13 @@ func Inflate(b []byte) ([]byte, error) {
 	msg, err := io.ReadAll(io.LimitReader(r, MaxServerMessage+1))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%w: %v", ErrCompressed, err)
+		return nil, fmt.Errorf("%w: %w", ErrCompressed, err)
 	case len(msg) > MaxServerMessage:
 		return nil, fmt.Errorf("%w: more than %d bytes inflated", ErrCompressed, MaxServerMessage)
 	case in.Len() != 0:
 		return nil, fmt.Errorf("%w: %d bytes after the end of its stream", ErrCompressed, in.Len())
+	case !utf8.Valid(msg):
+		return nil, fmt.Errorf("%w: not UTF-8", ErrCompressed)
 	}
 	return msg, nil
 }

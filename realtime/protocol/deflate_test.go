@@ -135,3 +135,11 @@ func FuzzInflate(f *testing.F) {
 		}
 	})
 }
+
+// TestInflateRefusesNotUTF8: a stream that inflates to bytes that are not
+// UTF-8 is no message (docs/protocol.md, section 4.1).
+func TestInflateRefusesNotUTF8(t *testing.T) {
+	if msg, err := protocol.Inflate(deflateRaw(t, []byte{'{', 0xff, '}'}, flate.BestCompression)); !errors.Is(err, protocol.ErrCompressed) {
+		t.Fatalf("bytes not UTF-8 inflate to %q, %v; want ErrCompressed", msg, err)
+	}
+}
