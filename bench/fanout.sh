@@ -49,6 +49,8 @@
 #                        loop i to core i mod the cores (k = 2: one on each core),
 #                        unpinned runs leave them unpinned
 #   BARE=1               0: no bare pion runs (they take a window's time at large N)
+#   SERVER_GOMAXPROCS=   when set, the classroom servers' GOMAXPROCS (Go's default is
+#                        the cores the process may run on: 1 pinned, 2 unpinned here)
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # that a server's CPU share is a share of one core. Without taskset, or with
@@ -140,6 +142,10 @@ other_work_stop() {
 	done <"$work/other.pids"
 	rm -f "$work/other.pids"
 }
+SERVER_GOMAXPROCS=${SERVER_GOMAXPROCS:-}
+if [[ -n $SERVER_GOMAXPROCS ]]; then
+	pinning+="; classroom servers at GOMAXPROCS=$SERVER_GOMAXPROCS"
+fi
 if [[ $OTHER_WORK -gt 0 ]]; then
 	pinning+="; other work: $OTHER_WORK busy loops at nice 0 during each run's load"
 fi
@@ -276,7 +282,7 @@ run_server() {
 	shift 3
 	rm -rf "$work/data"
 	mkdir "$work/data"
-	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= "$bin" serve -addr "127.0.0.1:$HTTP_PORT" \
+	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= ${SERVER_GOMAXPROCS:+GOMAXPROCS=$SERVER_GOMAXPROCS} "$bin" serve -addr "127.0.0.1:$HTTP_PORT" \
 		-data "$work/data" -ice-loopback -media-udp-addr "127.0.0.1:$MEDIA_PORT" -turn-addr "127.0.0.1:$TURN_PORT" ||
 		return 1
 	local line
