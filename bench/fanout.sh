@@ -38,6 +38,19 @@
 #                        mediaload, barefanout, and with BEFORE classroom-before and
 #                        mediaload-before): nothing is built, so that a measurement
 #                        window on a shared machine measures only
+#   PIN=1                0: server and load generator both unpinned, free to run on
+#                        every core (the kernel places their threads), instead of
+#                        server on core 0 and load generator on core 1
+#   OTHER_WORK=0         k > 0: "other work on the machine": k CPU-bound processes
+#                        (bash busy loops, `while :; do :; done`, nice 0 like the
+#                        server) started just before each run's load generator and
+#                        killed when it ends, so that they compete through the
+#                        joins, the window and the timed joins; pinned runs pin
+#                        loop i to core i mod the cores (k = 2: one on each core),
+#                        unpinned runs leave them unpinned
+#   BARE=1               0: no bare pion runs (they take a window's time at large N)
+#   SERVER_GOMAXPROCS=   when set, the classroom servers' GOMAXPROCS (Go's default is
+#                        the cores the process may run on: 1 pinned, 2 unpinned here)
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # that a server's CPU share is a share of one core. Without taskset, or with
@@ -67,6 +80,9 @@ TURN_PORT=$((PORT_BASE + 398))
 work=$(mktemp -d)
 server_pid=
 cleanup() {
+	if declare -F other_work_stop >/dev/null; then
+		other_work_stop
+	fi
 	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
 		kill -KILL "$server_pid" 2>/dev/null || true
 	fi
@@ -92,6 +108,46 @@ elif ! command -v taskset >/dev/null; then
 	pinning="unpinned: taskset (util-linux) is not installed"
 else
 	pinning="unpinned: fewer than two cores"
+fi
+
+# Unpinned runs, other work and no bare pion (PIN, OTHER_WORK, BARE).
+PIN=${PIN:-1}
+OTHER_WORK=${OTHER_WORK:-0}
+BARE=${BARE:-1}
+if [[ $PIN == 0 ]]; then
+	server_pin=()
+	load_pin=()
+	pinning="unpinned (PIN=0): server and load generator free on all $(nproc) cores"
+fi
+# other_work_start starts OTHER_WORK busy loops; other_work_stop ends them.
+# Their ids go to a file, since load runs in a subshell and cleanup must
+# find them too.
+other_work_start() {
+	local i
+	for ((i = 0; i < OTHER_WORK; i++)); do
+		if [[ ${#server_pin[@]} -gt 0 ]]; then
+			taskset -c $((i % $(nproc))) bash -c 'while :; do :; done' >/dev/null 2>&1 &
+		else
+			bash -c 'while :; do :; done' >/dev/null 2>&1 &
+		fi
+		echo $! >>"$work/other.pids"
+	done
+}
+other_work_stop() {
+	local p
+	[[ -f $work/other.pids ]] || return 0
+	while read -r p; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done <"$work/other.pids"
+	rm -f "$work/other.pids"
+}
+SERVER_GOMAXPROCS=${SERVER_GOMAXPROCS:-}
+if [[ -n $SERVER_GOMAXPROCS ]]; then
+	pinning+="; classroom servers at GOMAXPROCS=$SERVER_GOMAXPROCS"
+fi
+if [[ $OTHER_WORK -gt 0 ]]; then
+	pinning+="; other work: $OTHER_WORK busy loops at nice 0 during each run's load"
 fi
 say "fanout: $pinning"
 
@@ -200,8 +256,12 @@ load() {
 	if [[ -n $JOIN_FOR ]]; then
 		set -- -join-for "$JOIN_FOR" "$@"
 	fi
+	other_work_start
+	local rc=0
 	"${load_pin[@]}" "$gen" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
-		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" -frame-bytes "$FRAME_BYTES" "$@" 2>"$work/load-$name-$n.log"
+		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" -frame-bytes "$FRAME_BYTES" "$@" 2>"$work/load-$name-$n.log" || rc=$?
+	other_work_stop
+	return $rc
 }
 
 # problems NAME: counts the warnings and errors in a server's log, by message.
@@ -222,7 +282,7 @@ run_server() {
 	shift 3
 	rm -rf "$work/data"
 	mkdir "$work/data"
-	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= "$bin" serve -addr "127.0.0.1:$HTTP_PORT" \
+	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= ${SERVER_GOMAXPROCS:+GOMAXPROCS=$SERVER_GOMAXPROCS} "$bin" serve -addr "127.0.0.1:$HTTP_PORT" \
 		-data "$work/data" -ice-loopback -media-udp-addr "127.0.0.1:$MEDIA_PORT" -turn-addr "127.0.0.1:$TURN_PORT" ||
 		return 1
 	local line
@@ -251,6 +311,9 @@ run_bare() {
 	stop_server
 }
 
+if [[ $BARE == 0 ]]; then
+	servers=${servers% bare}
+fi
 start=$(date +%s)
 loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in $NS; do
@@ -260,8 +323,10 @@ for n in $NS; do
 		say "fanout: N=$n classroom before ($before_rev)"
 		run_before "$n" || results[before-$n]="failed"
 	fi
-	say "fanout: N=$n bare pion"
-	run_bare "$n" || results[bare-$n]="failed"
+	if [[ $BARE != 0 ]]; then
+		say "fanout: N=$n bare pion"
+		run_bare "$n" || results[bare-$n]="failed"
+	fi
 done
 
 # field KEY LINE: the value of KEY in a result line.

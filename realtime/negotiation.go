@@ -141,6 +141,32 @@ func (n *negotiation) answer(sig protocol.Signal) {
 	}
 	n.describe(protocol.Signal{Type: protocol.SignalAnswer, SDP: answer.SDP})
 	n.remoteDescribed()
+	if n.unnegotiated() {
+		// Offer them now rather than when pion asks: pion asks only
+		// once its operations are done, and the first answer's
+		// operation is the connection itself (ICE and DTLS), so the
+		// tracks of those on stage would be offered only after it, and
+		// a joiner's first frame would wait for that round trip and
+		// the keyframe request behind it. Offered now, they are
+		// negotiated while the connection is made, and the keyframe
+		// waits for it instead.
+		select {
+		case n.needed <- struct{}{}:
+		default: // one is pending already
+		}
+	}
+}
+
+// unnegotiated reports whether the connection sends a track that no
+// description has carried yet: one the stage added while the client's offer
+// was being answered, which an answer cannot offer.
+func (n *negotiation) unnegotiated() bool {
+	for _, tr := range n.pc.GetTransceivers() {
+		if s := tr.Sender(); s != nil && s.Track() != nil && tr.Mid() == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // preferClassCodecs orders the codecs of the video the client publishes so

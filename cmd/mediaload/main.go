@@ -532,6 +532,11 @@ func timeToFirstFrame(ctx context.Context, t target, tnet transport.Net, c confi
 			continue
 		}
 		frames, packets, joins = append(frames, frame), append(packets, packet), append(joins, joined)
+		kv := []any{"i", i, "joined_ms", ms(joined), "first_packet_ms", ms(packet), "first_frame_ms", ms(frame)}
+		if rc.tap != nil {
+			kv = append(kv, rc.tap.stepsAfter(start)...)
+		}
+		log.Info("timed join", kv...)
 	}
 	res.TTFFCount = len(frames)
 	res.TTFFP50ms, res.TTFFP95ms, res.TTFFMaxms = percentiles(frames)
@@ -562,6 +567,9 @@ func percentiles(d []time.Duration) (p50, p95, maxMS float64) {
 	}
 	return rank(0.50), rank(0.95), float64(s[len(s)-1]) / float64(time.Millisecond)
 }
+
+// ms is d in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

@@ -53,6 +53,67 @@ type tap struct {
 	counted atomic.Int64 // RTP datagrams counted at the socket
 	passed  atomic.Int64 // RTP datagrams handed to pion
 	nacked  atomic.Int64 // sequence numbers asked for again
+
+	// When the join's steps were first seen on the subscriber's sockets
+	// (unix nanoseconds; 0: not yet), for the timed joins' log.
+	steps [stepCount]atomic.Int64
+}
+
+// A join's steps as its sockets see them (RFC 7983 tells the protocols
+// apart by a datagram's first byte).
+const (
+	stepICEOut  = iota // the first STUN datagram sent: ICE checks begin
+	stepICEIn          // the first STUN datagram received
+	stepDTLSOut        // the first DTLS datagram sent: the ClientHello
+	stepDTLSIn         // the first DTLS datagram received
+	stepDTLSEnd        // the first one received that begins with ChangeCipherSpec: the server's last flight
+	stepRTPIn          // the first RTP (not RTCP) datagram received
+	stepCount
+)
+
+// mark notes a datagram sent (out) or received, if it is the first of its
+// step.
+func (t *tap) mark(p []byte, out bool) {
+	if len(p) == 0 {
+		return
+	}
+	step := -1
+	switch b := p[0]; {
+	case b <= 3:
+		step = stepICEIn
+		if out {
+			step = stepICEOut
+		}
+	case b >= 20 && b <= 63:
+		switch {
+		case out:
+			step = stepDTLSOut
+		case t.steps[stepDTLSIn].Load() == 0:
+			step = stepDTLSIn
+		case b == 20:
+			step = stepDTLSEnd
+		}
+	case !out && b >= 128 && b <= 191 && len(p) > 1 && (p[1] < 192 || p[1] > 223):
+		step = stepRTPIn
+	}
+	if step >= 0 && t.steps[step].Load() == 0 {
+		t.steps[step].CompareAndSwap(0, time.Now().UnixNano())
+	}
+}
+
+// stepsAfter returns how long after start each step was first seen, in
+// milliseconds (-1: not seen), as key-value pairs for a log line.
+func (t *tap) stepsAfter(start time.Time) []any {
+	names := [stepCount]string{"ice_out_ms", "ice_in_ms", "dtls_out_ms", "dtls_in_ms", "dtls_end_ms", "rtp_in_ms"}
+	kv := make([]any, 0, 2*stepCount)
+	for i, name := range names {
+		after := -1.0
+		if at := t.steps[i].Load(); at != 0 {
+			after = ms(time.Duration(at - start.UnixNano()))
+		}
+		kv = append(kv, name, after)
+	}
+	return kv
 }
 
 func newTap() *tap {
@@ -165,6 +226,7 @@ type tapConn struct {
 func (c *tapConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 	for {
 		n, addr, err := c.udp.ReadFromUDPAddrPort(p)
+		c.tap.mark(p[:n], false)
 		if err != nil || !c.tap.count(p[:n]) {
 			return n, addr, err
 		}
@@ -173,13 +235,21 @@ func (c *tapConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 
 // WriteToAddrPort writes a datagram to addr.
 func (c *tapConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {
+	c.tap.mark(p, true)
 	return c.udp.WriteToUDPAddrPort(p, addr)
+}
+
+// WriteTo writes a datagram to addr.
+func (c *tapConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	c.tap.mark(p, true)
+	return c.udp.WriteTo(p, addr)
 }
 
 // ReadFrom returns the next datagram that is not a tapped track's.
 func (c *tapConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		n, addr, err := c.udp.ReadFrom(p)
+		c.tap.mark(p[:n], false)
 		if err != nil || !c.tap.count(p[:n]) {
 			return n, addr, err
 		}
