@@ -38,6 +38,18 @@
 #                        mediaload, barefanout, and with BEFORE classroom-before and
 #                        mediaload-before): nothing is built, so that a measurement
 #                        window on a shared machine measures only
+#   NET=lo               lo: server and load generator talk over loopback, where the
+#                        kernel delivers a datagram into the receiver's socket in the
+#                        sender's softirq, so the server's CPU time includes the
+#                        receivers' kernel work. veth: the load generator runs in a
+#                        network namespace of its own, joined to the server's by a
+#                        veth pair, with receive packet steering (RPS) on each end's
+#                        receive queue set to that end's core, so that each side's
+#                        receive processing runs on its own core and is charged to
+#                        it, as on a network. Needs root (ip netns); the namespace
+#                        and the pair are deleted on exit
+#   VETH_NET=198.51.100  with NET=veth, the /24 whose .1 is the server's end of the
+#                        pair and .2 the load generator's
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # that a server's CPU share is a share of one core. Without taskset, or with
@@ -66,7 +78,66 @@ TURN_PORT=$((PORT_BASE + 398))
 
 work=$(mktemp -d)
 server_pid=
+
+# --- NET: the network between server and load generator ---
+NET=${NET:-lo}
+VETH_NET=${VETH_NET:-198.51.100}
+host=127.0.0.1 # the server's address, as the load generator reaches it
+load_ns=()     # the command prefix that runs the load generator in its namespace
+netns= veth_server= veth_load=
+# net_down deletes the namespace and the veth pair, if made (the namespace
+# takes its end of the pair with it).
+net_down() {
+	[[ -n $veth_server ]] && ip link del "$veth_server" 2>/dev/null
+	[[ -n $netns ]] && ip netns del "$netns" 2>/dev/null
+	netns= veth_server=
+	return 0
+}
+# net_up makes the load generator's namespace and the veth pair (NET=veth).
+# rps CORE_MASK DEVICE [NS]: receive processing of DEVICE's queue on the
+# cores of the mask.
+rps() {
+	local q=/sys/class/net/$2/queues/rx-0/rps_cpus
+	if [[ -n ${3:-} ]]; then
+		ip netns exec "$3" sh -c "echo $1 >$q"
+	else
+		echo "$1" >"$q"
+	fi
+}
+net_up() {
+	netns=fanout-$$
+	veth_server=fo$$s
+	veth_load=fo$$l
+	host=$VETH_NET.1
+	ip netns add "$netns"
+	ip link add "$veth_server" type veth peer name "$veth_load" netns "$netns"
+	ip addr add "$host/24" dev "$veth_server"
+	ip link set "$veth_server" up
+	ip -n "$netns" addr add "$VETH_NET.2/24" dev "$veth_load"
+	ip -n "$netns" link set "$veth_load" up
+	ip -n "$netns" link set lo up
+	load_ns=(ip netns exec "$netns")
+}
+case $NET in
+lo) ;;
+veth)
+	if [[ $(id -u) != 0 ]] || ! command -v ip >/dev/null; then
+		printf 'fanout: NET=veth needs root and ip (iproute2)\n' >&2
+		exit 1
+	fi
+	;;
+*)
+	printf 'fanout: NET=%s: lo or veth\n' "$NET" >&2
+	exit 1
+	;;
+esac
+# netrx prints each core's NET_RX softirqs so far (/proc/softirqs), space-separated.
+netrx() { awk '$1 == "NET_RX:" { $1 = ""; print substr($0, 2) }' /proc/softirqs; }
+declare -A netrx_runs # a run's NET_RX softirqs per core during its load
+# --- end of NET ---
+
 cleanup() {
+	net_down
 	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
 		kill -KILL "$server_pid" 2>/dev/null || true
 	fi
@@ -94,6 +165,21 @@ else
 	pinning="unpinned: fewer than two cores"
 fi
 say "fanout: $pinning"
+
+# --- NET=veth: set up, receive processing on each end's own core ---
+net_desc="loopback (the receivers' kernel work is charged to the sender's core)"
+if [[ $NET == veth ]]; then
+	net_up
+	if [[ ${#server_pin[@]} -gt 0 ]]; then
+		rps 1 "$veth_server"        # the server's receive processing on core 0
+		rps 2 "$veth_load" "$netns" # the load generator's on core 1
+		net_desc="veth pair to a namespace of the load generator's ($host), RPS: server's end on core 0, load generator's on core 1"
+	else
+		net_desc="veth pair to a namespace of the load generator's ($host), no RPS (unpinned)"
+	fi
+fi
+say "fanout: network: $net_desc"
+# --- end of NET=veth ---
 
 revision=
 if command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
@@ -180,7 +266,7 @@ start_server() {
 			tail -5 "$work/$name.log" >&2
 			return 1
 		fi
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.1
@@ -200,8 +286,14 @@ load() {
 	if [[ -n $JOIN_FOR ]]; then
 		set -- -join-for "$JOIN_FOR" "$@"
 	fi
-	"${load_pin[@]}" "$gen" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
-		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" -frame-bytes "$FRAME_BYTES" "$@" 2>"$work/load-$name-$n.log"
+	local rx0 rx1 status=0
+	rx0=$(netrx)
+	"${load_ns[@]}" "${load_pin[@]}" "$gen" -mode "$mode" -server "http://$host:$port" -server-pid "$server_pid" \
+		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" -frame-bytes "$FRAME_BYTES" "$@" 2>"$work/load-$name-$n.log" || status=$?
+	rx1=$(netrx)
+	netrx_runs[$name-$n]=$(awk -v a="$rx0" -v b="$rx1" \
+		'BEGIN { n = split(a, x); split(b, y); for (i = 1; i <= n; i++) printf "%scpu%d %d", (i > 1 ? ", " : ""), i - 1, y[i] - x[i] }')
+	return $status
 }
 
 # problems NAME: counts the warnings and errors in a server's log, by message.
@@ -222,8 +314,8 @@ run_server() {
 	shift 3
 	rm -rf "$work/data"
 	mkdir "$work/data"
-	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= "$bin" serve -addr "127.0.0.1:$HTTP_PORT" \
-		-data "$work/data" -ice-loopback -media-udp-addr "127.0.0.1:$MEDIA_PORT" -turn-addr "127.0.0.1:$TURN_PORT" ||
+	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= "$bin" serve -addr "$host:$HTTP_PORT" \
+		-data "$work/data" -ice-loopback -media-udp-addr "$host:$MEDIA_PORT" -turn-addr "$host:$TURN_PORT" ||
 		return 1
 	local line
 	if line=$(load "$name" classroom "$HTTP_PORT" "$n" "$@"); then
@@ -238,7 +330,7 @@ run_server() {
 }
 run_bare() {
 	local n=$1
-	start_server "bare-$n" "$BARE_PORT" "$work/barefanout" -addr "127.0.0.1:$BARE_PORT" || return 1
+	start_server "bare-$n" "$BARE_PORT" "$work/barefanout" -addr "$host:$BARE_PORT" || return 1
 	local line
 	if line=$(load bare bare "$BARE_PORT" "$n"); then
 		results[bare-$n]=$line
@@ -322,6 +414,7 @@ fi
 echo "- subscribers count their tracks at the $COUNT_AT once begun (mediaload -count-at); video frames of $FRAME_BYTES bytes"
 echo "- $pinning; window $DURATION; $TTFF timed joins after each window${JOIN_FOR:+; joins started for $JOIN_FOR at most}; $(($(date +%s) - start)) s in all"
 echo "- load average before the runs: $loadavg_before (other work on the machine shows here)"
+echo "- network: $net_desc"
 echo
 echo "## Raw results"
 echo
@@ -351,6 +444,14 @@ echo
 echo "| N | server | N joins p50 / p95 / max ms | dropped at server / load sockets while joining | timed | first frame p50 ms | p95 ms | max ms | first packet p50 ms | join call p50 ms | first video packet not a keyframe (of N) |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 rows 11 join_row
+echo
+echo "## Receive processing per core (NET_RX softirqs during each run's load, /proc/softirqs)"
+echo
+for n in $NS; do
+	for s in $servers; do
+		echo "    $s N=$n: ${netrx_runs[$s-$n]:-}"
+	done
+done
 echo
 echo "## Warnings and errors in the servers' logs"
 echo
