@@ -43,11 +43,19 @@
 #                        sender's softirq, so the server's CPU time includes the
 #                        receivers' kernel work. veth: the load generator runs in a
 #                        network namespace of its own, joined to the server's by a
-#                        veth pair, with receive packet steering (RPS) on each end's
-#                        receive queue set to that end's core, so that each side's
-#                        receive processing runs on its own core and is charged to
-#                        it, as on a network. Needs root (ip netns); the namespace
-#                        and the pair are deleted on exit
+#                        veth pair, each end's receive processing steered to that
+#                        end's core (VETH_STEER), so that it runs there and is charged
+#                        there, as on a network. Needs root and ip (iproute2); the
+#                        namespace and the pair are deleted on exit
+#   VETH_STEER=napi      with NET=veth, how: napi (needs ethtool): each end's queue is
+#                        polled by a NAPI thread pinned to its core, which keeps
+#                        polling for VETH_POLL_US after the queue empties, as a
+#                        network card's interrupt moderation does, so the sender only
+#                        queues the packet; rps: receive packet steering, which sends
+#                        the other core an interrupt from the sender's core for
+#                        nearly every datagram (in a VM a costly exit, charged to the
+#                        sender)
+#   VETH_POLL_US=50      with VETH_STEER=napi, the NAPI threads' polling interval
 #   VETH_NET=198.51.100  with NET=veth, the /24 whose .1 is the server's end of the
 #                        pair and .2 the load generator's
 #
@@ -82,6 +90,8 @@ server_pid=
 # --- NET: the network between server and load generator ---
 NET=${NET:-lo}
 VETH_NET=${VETH_NET:-198.51.100}
+VETH_STEER=${VETH_STEER:-napi}
+VETH_POLL_US=${VETH_POLL_US:-50}
 host=127.0.0.1 # the server's address, as the load generator reaches it
 load_ns=()     # the command prefix that runs the load generator in its namespace
 netns= veth_server= veth_load=
@@ -104,6 +114,24 @@ rps() {
 		echo "$1" >"$q"
 	fi
 }
+# napi CORE DEVICE [NS]: DEVICE's queue polled by a NAPI thread on CORE that
+# goes on polling every VETH_POLL_US while packets keep coming. GRO on gives
+# veth's receiving end a NAPI queue, and UDP GRO forwarding lets the peer's
+# UDP datagrams use it (without it a sender with TSO hands them to the
+# sending core's backlog); it merges nothing for a local socket that did not
+# ask for GRO. napi_defer_hard_irqs keeps the sender from waking the thread.
+napi() {
+	local in=()
+	[[ -n ${3:-} ]] && in=(ip netns exec "$3")
+	"${in[@]}" ethtool -K "$2" gro on rx-udp-gro-forwarding on >/dev/null
+	"${in[@]}" sh -c "echo 1 >/sys/class/net/$2/threaded &&
+		echo 1000 >/sys/class/net/$2/napi_defer_hard_irqs &&
+		echo $((VETH_POLL_US * 1000)) >/sys/class/net/$2/gro_flush_timeout"
+	local pid
+	for pid in $(ps -eo pid=,comm= | awk -v c="napi/$2" 'index($2, c) == 1 { print $1 }'); do
+		taskset -pc "$1" "$pid" >/dev/null
+	done
+}
 net_up() {
 	netns=fanout-$$
 	veth_server=fo$$s
@@ -125,6 +153,10 @@ veth)
 		printf 'fanout: NET=veth needs root and ip (iproute2)\n' >&2
 		exit 1
 	fi
+	if [[ $VETH_STEER == napi ]] && ! command -v ethtool >/dev/null; then
+		printf 'fanout: VETH_STEER=napi needs ethtool (or VETH_STEER=rps)\n' >&2
+		exit 1
+	fi
 	;;
 *)
 	printf 'fanout: NET=%s: lo or veth\n' "$NET" >&2
@@ -133,7 +165,6 @@ veth)
 esac
 # netrx prints each core's NET_RX softirqs so far (/proc/softirqs), space-separated.
 netrx() { awk '$1 == "NET_RX:" { $1 = ""; print substr($0, 2) }' /proc/softirqs; }
-declare -A netrx_runs # a run's NET_RX softirqs per core during its load
 # --- end of NET ---
 
 cleanup() {
@@ -170,12 +201,16 @@ say "fanout: $pinning"
 net_desc="loopback (the receivers' kernel work is charged to the sender's core)"
 if [[ $NET == veth ]]; then
 	net_up
-	if [[ ${#server_pin[@]} -gt 0 ]]; then
+	if [[ ${#server_pin[@]} -eq 0 ]]; then
+		net_desc="veth pair to a namespace of the load generator's ($host), receive processing not steered (unpinned)"
+	elif [[ $VETH_STEER == rps ]]; then
 		rps 1 "$veth_server"        # the server's receive processing on core 0
 		rps 2 "$veth_load" "$netns" # the load generator's on core 1
 		net_desc="veth pair to a namespace of the load generator's ($host), RPS: server's end on core 0, load generator's on core 1"
 	else
-		net_desc="veth pair to a namespace of the load generator's ($host), no RPS (unpinned)"
+		napi 0 "$veth_server"
+		napi 1 "$veth_load" "$netns"
+		net_desc="veth pair to a namespace of the load generator's ($host), threaded NAPI polling every $VETH_POLL_US µs: server's end on core 0, load generator's on core 1"
 	fi
 fi
 say "fanout: network: $net_desc"
@@ -291,8 +326,9 @@ load() {
 	"${load_ns[@]}" "${load_pin[@]}" "$gen" -mode "$mode" -server "http://$host:$port" -server-pid "$server_pid" \
 		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" -frame-bytes "$FRAME_BYTES" "$@" 2>"$work/load-$name-$n.log" || status=$?
 	rx1=$(netrx)
-	netrx_runs[$name-$n]=$(awk -v a="$rx0" -v b="$rx1" \
-		'BEGIN { n = split(a, x); split(b, y); for (i = 1; i <= n; i++) printf "%scpu%d %d", (i > 1 ? ", " : ""), i - 1, y[i] - x[i] }')
+	# load runs in a subshell ($(...)): the figures go to a file.
+	awk -v a="$rx0" -v b="$rx1" 'BEGIN { n = split(a, x); split(b, y)
+		for (i = 1; i <= n; i++) printf "%scpu%d %d", (i > 1 ? ", " : ""), i - 1, y[i] - x[i] }' >"$work/netrx-$name-$n"
 	return $status
 }
 
@@ -449,7 +485,7 @@ echo "## Receive processing per core (NET_RX softirqs during each run's load, /p
 echo
 for n in $NS; do
 	for s in $servers; do
-		echo "    $s N=$n: ${netrx_runs[$s-$n]:-}"
+		echo "    $s N=$n: $(cat "$work/netrx-$s-$n" 2>/dev/null)"
 	done
 done
 echo
@@ -472,6 +508,7 @@ if [[ -n $PROFILE_N ]]; then
 	if command -v perf >/dev/null; then
 		run_classroom "$PROFILE_N" -ttff 0 -perf "$work/perf.data" || true
 		echo "    ${results[classroom-$PROFILE_N]:-failed}"
+		echo "    NET_RX softirqs per core: $(cat "$work/netrx-classroom-$PROFILE_N" 2>/dev/null)"
 		echo
 		if [[ -f $work/perf.data ]]; then
 			# awk reads perf's whole output: head would end the pipe early and
