@@ -48,14 +48,17 @@
 #                        there, as on a network. Needs root and ip (iproute2); the
 #                        namespace and the pair are deleted on exit
 #   VETH_STEER=napi      with NET=veth, how: napi (needs ethtool): each end's queue is
-#                        polled by a NAPI thread pinned to its core, which keeps
-#                        polling for VETH_POLL_US after the queue empties, as a
-#                        network card's interrupt moderation does, so the sender only
-#                        queues the packet; rps: receive packet steering, which sends
+#                        polled by a NAPI thread pinned to its core; the load
+#                        generator's keeps polling every VETH_POLL_US while packets
+#                        come, as a network card's interrupt moderation does, so the
+#                        server only queues the packet (the server's is woken by the
+#                        load generator: it receives little); rps: receive packet
+#                        steering, which sends
 #                        the other core an interrupt from the sender's core for
 #                        nearly every datagram (in a VM a costly exit, charged to the
 #                        sender)
-#   VETH_POLL_US=50      with VETH_STEER=napi, the NAPI threads' polling interval
+#   VETH_POLL_US=50      with VETH_STEER=napi, the load generator's NAPI thread's
+#                        polling interval
 #   VETH_NET=198.51.100  with NET=veth, the /24 whose .1 is the server's end of the
 #                        pair and .2 the load generator's
 #
@@ -114,22 +117,25 @@ rps() {
 		echo "$1" >"$q"
 	fi
 }
-# napi CORE DEVICE [NS]: DEVICE's queue polled by a NAPI thread on CORE that
-# goes on polling every VETH_POLL_US while packets keep coming. GRO on gives
-# veth's receiving end a NAPI queue, and UDP GRO forwarding lets the peer's
-# UDP datagrams use it (without it a sender with TSO hands them to the
-# sending core's backlog); it merges nothing for a local socket that did not
-# ask for GRO. napi_defer_hard_irqs keeps the sender from waking the thread.
+# napi CORE POLL_US DEVICE [NS]: DEVICE's queue polled by a NAPI thread on
+# CORE; with POLL_US > 0 it goes on polling every POLL_US while packets keep
+# coming (napi_defer_hard_irqs), so that the sender does not wake it, else
+# the sender wakes it for each batch. GRO on gives veth's receiving end a
+# NAPI queue, and UDP GRO forwarding lets the peer's UDP datagrams use it
+# (without it a sender with TSO hands them to the sending core's backlog);
+# it merges nothing for a local socket that did not ask for GRO.
 napi() {
-	local in=()
-	[[ -n ${3:-} ]] && in=(ip netns exec "$3")
-	"${in[@]}" ethtool -K "$2" gro on rx-udp-gro-forwarding on >/dev/null
-	"${in[@]}" sh -c "echo 1 >/sys/class/net/$2/threaded &&
-		echo 1000 >/sys/class/net/$2/napi_defer_hard_irqs &&
-		echo $((VETH_POLL_US * 1000)) >/sys/class/net/$2/gro_flush_timeout"
+	local in=() defer=0
+	[[ -n ${4:-} ]] && in=(ip netns exec "$4")
+	[[ $2 -gt 0 ]] && defer=1000
+	"${in[@]}" ethtool -K "$3" gro on rx-udp-gro-forwarding on >/dev/null
+	"${in[@]}" sh -c "echo 1 >/sys/class/net/$3/threaded &&
+		echo $defer >/sys/class/net/$3/napi_defer_hard_irqs &&
+		echo $(($2 * 1000)) >/sys/class/net/$3/gro_flush_timeout"
 	local pid
-	for pid in $(ps -eo pid=,comm= | awk -v c="napi/$2" 'index($2, c) == 1 { print $1 }'); do
+	for pid in $(ps -eo pid=,comm= | awk -v c="napi/$3" 'index($2, c) == 1 { print $1 }'); do
 		taskset -pc "$1" "$pid" >/dev/null
+		printf 'fanout: NAPI thread %s of %s: %s\n' "$pid" "$3" "$(taskset -pc "$pid" | sed 's/.*: //') (cores)" >&2
 	done
 }
 net_up() {
@@ -208,9 +214,12 @@ if [[ $NET == veth ]]; then
 		rps 2 "$veth_load" "$netns" # the load generator's on core 1
 		net_desc="veth pair to a namespace of the load generator's ($host), RPS: server's end on core 0, load generator's on core 1"
 	else
-		napi 0 "$veth_server"
-		napi 1 "$veth_load" "$netns"
-		net_desc="veth pair to a namespace of the load generator's ($host), threaded NAPI polling every $VETH_POLL_US µs: server's end on core 0, load generator's on core 1"
+		# The server receives about a datagram for 40 it sends (the
+		# publisher's, RTCP): its end's thread is woken for them, not
+		# polling on the server's core.
+		napi 0 0 "$veth_server"
+		napi 1 "$VETH_POLL_US" "$veth_load" "$netns"
+		net_desc="veth pair to a namespace of the load generator's ($host), threaded NAPI: the load generator's end on core 1 polling every $VETH_POLL_US µs, the server's end on core 0 woken by the sender"
 	fi
 fi
 say "fanout: network: $net_desc"
