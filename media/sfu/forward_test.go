@@ -410,3 +410,67 @@ func TestFrameHandedOutWhole(t *testing.T) {
 		t.Fatalf("audio held back: %d gathered, %d queued", len(frame), ad.queued())
 	}
 }
+
+// TestAudioForwardedByCaller: once an audio track's first packet is sent
+// (by its writer, which may wait for the subscriber's SRTP session), the
+// next packets are forwarded by whoever hands them out, in order, without
+// waking the writer; while the writer has packets queued or is sending
+// them, they queue behind. Video always goes through the writer.
+func TestAudioForwardedByCaller(t *testing.T) {
+	a := &publication{kind: webrtc.RTPCodecTypeAudio, mime: "audio/opus", done: make(chan struct{}),
+		codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000}}}
+	w := &written{}
+	d := subscriber(a, w)
+	a.subs = []*downTrack{d}
+	opus := func(seq uint16) *packet {
+		return &packet{Packet: media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 960},
+			Payload: []byte{1, 2, 3}, At: time.Now()}, from: a}
+	}
+	// writer runs the writer's loop once, as run does when woken.
+	writer := func() {
+		for q := d.take(); len(q) > 0; q = d.take() {
+			d.forwardQueued(q)
+		}
+	}
+	a.handOut(opus(1))
+	if d.queued() != 1 || len(w.seqs()) != 0 {
+		t.Fatalf("the first packet: %d queued, %d written; want it queued for the writer", d.queued(), len(w.seqs()))
+	}
+	q := d.take() // the writer takes it ...
+	a.handOut(opus(2))
+	if d.queued() != 1 {
+		t.Fatalf("a packet handed out while the writer sends: %d queued, want 1", d.queued())
+	}
+	d.forwardQueued(q) // ... sends it, and what came meanwhile
+	writer()
+	if got := w.seqs(); len(got) != 2 {
+		t.Fatalf("the writer sent %v, want two packets", got)
+	}
+	a.handOut(opus(3))
+	a.handOut(opus(4))
+	if d.queued() != 0 {
+		t.Fatalf("%d packets queued while the writer was idle, want none", d.queued())
+	}
+	got := w.seqs()
+	if len(got) != 4 {
+		t.Fatalf("written %v: the caller did not forward packets 3 and 4", got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]+1 {
+			t.Fatalf("sequence numbers %v, want four in a row", got)
+		}
+	}
+
+	p, _ := testPublication()
+	vw := &written{}
+	v := subscriber(p, vw)
+	p.subs = []*downTrack{v}
+	p.handOut(vp8(1, 3000, true))
+	for q := v.take(); len(q) > 0; q = v.take() {
+		v.forwardQueued(q)
+	}
+	p.handOut(vp8(2, 6000, false))
+	if v.queued() != 1 || len(vw.seqs()) != 1 {
+		t.Fatalf("video after its first packet: %d queued, %d written; want it queued", v.queued(), len(vw.seqs()))
+	}
+}
