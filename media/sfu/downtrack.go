@@ -155,16 +155,10 @@ func (d *downTrack) close() {
 
 // enqueue hands packets to the writer without waiting, all of them in a
 // row. Packets of layers neither forwarded nor switched to are not even
-// queued. Audio is forwarded at once, by the caller, while the writer is
-// idle (see direct).
+// queued.
 func (d *downTrack) enqueue(pkts ...*packet) {
 	d.qmu.Lock()
 	was := len(d.queue)
-	if d.direct(was) {
-		d.qmu.Unlock()
-		d.forwardQueued(pkts)
-		return
-	}
 	for _, p := range pkts {
 		if !d.layer.wanted(p.from) {
 			continue
@@ -184,22 +178,6 @@ func (d *downTrack) enqueue(pkts ...*packet) {
 		default: // a token is waiting already
 		}
 	}
-}
-
-// direct reports whether packets handed to an audio track now may be
-// forwarded by the caller instead of its writer: once the track's first
-// packet is sent (sendFirst, which may wait for the subscriber's SRTP
-// session, is the writer's), while nothing is queued or being sent by the
-// writer. An audio packet comes alone, every 20 ms or so, for every
-// subscriber: forwarding it on the publication's read loop, one subscriber
-// after another, sends it as soon as waking each subscriber's writer would,
-// without the 50 wake-ups a second a subscriber (docs/benchmarks.md). Only
-// the publication's read loop and subscribe hand packets to a track, under
-// the publication's lock, and an audio track has one layer: so while the
-// writer is idle, nothing but the caller forwards. Called with d.qmu held;
-// queued is len(d.queue).
-func (d *downTrack) direct(queued int) bool {
-	return d.pub.kind == webrtc.RTPCodecTypeAudio && queued == 0 && d.backlog == 0 && d.sent.Load() > 0
 }
 
 // take empties the queue and returns what it held, oldest first: the
