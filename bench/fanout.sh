@@ -169,6 +169,10 @@ veth)
 	exit 1
 	;;
 esac
+# A signal (a measurement window's timeout) ends the script through its
+# EXIT trap, which deletes the namespace.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 # netrx prints each core's NET_RX softirqs so far (/proc/softirqs), space-separated.
 netrx() { awk '$1 == "NET_RX:" { $1 = ""; print substr($0, 2) }' /proc/softirqs; }
 # --- end of NET ---
