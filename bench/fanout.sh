@@ -51,6 +51,29 @@
 #   BARE=1               0: no bare pion runs (they take a window's time at large N)
 #   SERVER_GOMAXPROCS=   when set, the classroom servers' GOMAXPROCS (Go's default is
 #                        the cores the process may run on: 1 pinned, 2 unpinned here)
+#   NET=lo               lo: server and load generator talk over loopback, where the
+#                        kernel delivers a datagram into the receiver's socket in the
+#                        sender's softirq, so the server's CPU time includes the
+#                        receivers' kernel work. veth: the load generator runs in a
+#                        network namespace of its own, joined to the server's by a
+#                        veth pair, each end's receive processing steered to that
+#                        end's core (VETH_STEER), so that it runs there and is charged
+#                        there, as on a network. Needs root and ip (iproute2); the
+#                        namespace and the pair are deleted on exit
+#   VETH_STEER=napi      with NET=veth, how: napi (needs ethtool): each end's queue is
+#                        polled by a NAPI thread pinned to its core; the load
+#                        generator's keeps polling every VETH_POLL_US while packets
+#                        come, as a network card's interrupt moderation does, so the
+#                        server only queues the packet (the server's is woken by the
+#                        load generator: it receives little); rps: receive packet
+#                        steering, which sends
+#                        the other core an interrupt from the sender's core for
+#                        nearly every datagram (in a VM a costly exit, charged to the
+#                        sender)
+#   VETH_POLL_US=50      with VETH_STEER=napi, the load generator's NAPI thread's
+#                        polling interval
+#   VETH_NET=198.51.100  with NET=veth, the /24 whose .1 is the server's end of the
+#                        pair and .2 the load generator's
 #
 # The server runs on core 0 and the load generator on core 1 (taskset), so
 # that a server's CPU share is a share of one core. Without taskset, or with
@@ -79,10 +102,99 @@ TURN_PORT=$((PORT_BASE + 398))
 
 work=$(mktemp -d)
 server_pid=
+
+# --- NET: the network between server and load generator ---
+NET=${NET:-lo}
+VETH_NET=${VETH_NET:-198.51.100}
+VETH_STEER=${VETH_STEER:-napi}
+VETH_POLL_US=${VETH_POLL_US:-50}
+host=127.0.0.1 # the server's address, as the load generator reaches it
+load_ns=()     # the command prefix that runs the load generator in its namespace
+netns= veth_server= veth_load=
+# net_down deletes the namespace and the veth pair, if made (the namespace
+# takes its end of the pair with it).
+net_down() {
+	[[ -n $veth_server ]] && ip link del "$veth_server" 2>/dev/null
+	[[ -n $netns ]] && ip netns del "$netns" 2>/dev/null
+	netns= veth_server=
+	return 0
+}
+# net_up makes the load generator's namespace and the veth pair (NET=veth).
+# rps CORE_MASK DEVICE [NS]: receive processing of DEVICE's queue on the
+# cores of the mask.
+rps() {
+	local q=/sys/class/net/$2/queues/rx-0/rps_cpus
+	if [[ -n ${3:-} ]]; then
+		ip netns exec "$3" sh -c "echo $1 >$q"
+	else
+		echo "$1" >"$q"
+	fi
+}
+# napi CORE POLL_US DEVICE [NS]: DEVICE's queue polled by a NAPI thread on
+# CORE; with POLL_US > 0 it goes on polling every POLL_US while packets keep
+# coming (napi_defer_hard_irqs), so that the sender does not wake it, else
+# the sender wakes it for each batch. GRO on gives veth's receiving end a
+# NAPI queue, and UDP GRO forwarding lets the peer's UDP datagrams use it
+# (without it a sender with TSO hands them to the sending core's backlog);
+# it merges nothing for a local socket that did not ask for GRO.
+napi() {
+	local in=() defer=0
+	[[ -n ${4:-} ]] && in=(ip netns exec "$4")
+	[[ $2 -gt 0 ]] && defer=1000
+	"${in[@]}" ethtool -K "$3" gro on rx-udp-gro-forwarding on >/dev/null
+	"${in[@]}" sh -c "echo 1 >/sys/class/net/$3/threaded &&
+		echo $defer >/sys/class/net/$3/napi_defer_hard_irqs &&
+		echo $(($2 * 1000)) >/sys/class/net/$3/gro_flush_timeout"
+	local pid
+	for pid in $(ps -eo pid=,comm= | awk -v c="napi/$3" 'index($2, c) == 1 { print $1 }'); do
+		taskset -pc "$1" "$pid" >/dev/null
+		printf 'fanout: NAPI thread %s of %s: %s\n' "$pid" "$3" "$(taskset -pc "$pid" | sed 's/.*: //') (cores)" >&2
+	done
+}
+net_up() {
+	netns=fanout-$$
+	veth_server=fo$$s
+	veth_load=fo$$l
+	host=$VETH_NET.1
+	ip netns add "$netns"
+	ip link add "$veth_server" type veth peer name "$veth_load" netns "$netns"
+	ip addr add "$host/24" dev "$veth_server"
+	ip link set "$veth_server" up
+	ip -n "$netns" addr add "$VETH_NET.2/24" dev "$veth_load"
+	ip -n "$netns" link set "$veth_load" up
+	ip -n "$netns" link set lo up
+	load_ns=(ip netns exec "$netns")
+}
+case $NET in
+lo) ;;
+veth)
+	if [[ $(id -u) != 0 ]] || ! command -v ip >/dev/null; then
+		printf 'fanout: NET=veth needs root and ip (iproute2)\n' >&2
+		exit 1
+	fi
+	if [[ $VETH_STEER == napi ]] && ! command -v ethtool >/dev/null; then
+		printf 'fanout: VETH_STEER=napi needs ethtool (or VETH_STEER=rps)\n' >&2
+		exit 1
+	fi
+	;;
+*)
+	printf 'fanout: NET=%s: lo or veth\n' "$NET" >&2
+	exit 1
+	;;
+esac
+# A signal (a measurement window's timeout) ends the script through its
+# EXIT trap, which deletes the namespace.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+# netrx prints each core's NET_RX softirqs so far (/proc/softirqs), space-separated.
+netrx() { awk '$1 == "NET_RX:" { $1 = ""; print substr($0, 2) }' /proc/softirqs; }
+# --- end of NET ---
+
 cleanup() {
 	if declare -F other_work_stop >/dev/null; then
 		other_work_stop
 	fi
+	net_down
 	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
 		kill -KILL "$server_pid" 2>/dev/null || true
 	fi
@@ -150,6 +262,28 @@ if [[ $OTHER_WORK -gt 0 ]]; then
 	pinning+="; other work: $OTHER_WORK busy loops at nice 0 during each run's load"
 fi
 say "fanout: $pinning"
+
+# --- NET=veth: set up, receive processing on each end's own core ---
+net_desc="loopback (the receivers' kernel work is charged to the sender's core)"
+if [[ $NET == veth ]]; then
+	net_up
+	if [[ ${#server_pin[@]} -eq 0 ]]; then
+		net_desc="veth pair to a namespace of the load generator's ($host), receive processing not steered (unpinned)"
+	elif [[ $VETH_STEER == rps ]]; then
+		rps 1 "$veth_server"        # the server's receive processing on core 0
+		rps 2 "$veth_load" "$netns" # the load generator's on core 1
+		net_desc="veth pair to a namespace of the load generator's ($host), RPS: server's end on core 0, load generator's on core 1"
+	else
+		# The server receives about a datagram for 40 it sends (the
+		# publisher's, RTCP): its end's thread is woken for them, not
+		# polling on the server's core.
+		napi 0 0 "$veth_server"
+		napi 1 "$VETH_POLL_US" "$veth_load" "$netns"
+		net_desc="veth pair to a namespace of the load generator's ($host), threaded NAPI: the load generator's end on core 1 polling every $VETH_POLL_US µs, the server's end on core 0 woken by the sender"
+	fi
+fi
+say "fanout: network: $net_desc"
+# --- end of NET=veth ---
 
 revision=
 if command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
@@ -236,7 +370,7 @@ start_server() {
 			tail -5 "$work/$name.log" >&2
 			return 1
 		fi
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.1
@@ -256,12 +390,17 @@ load() {
 	if [[ -n $JOIN_FOR ]]; then
 		set -- -join-for "$JOIN_FOR" "$@"
 	fi
+	local rx0 rx1 status=0
 	other_work_start
-	local rc=0
-	"${load_pin[@]}" "$gen" -mode "$mode" -server "http://127.0.0.1:$port" -server-pid "$server_pid" \
-		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" -frame-bytes "$FRAME_BYTES" "$@" 2>"$work/load-$name-$n.log" || rc=$?
+	rx0=$(netrx)
+	"${load_ns[@]}" "${load_pin[@]}" "$gen" -mode "$mode" -server "http://$host:$port" -server-pid "$server_pid" \
+		-n "$n" -duration "$DURATION" -ttff "$TTFF" -join-parallel "$JOIN_PARALLEL" -count-at "$COUNT_AT" -frame-bytes "$FRAME_BYTES" "$@" 2>"$work/load-$name-$n.log" || status=$?
+	rx1=$(netrx)
 	other_work_stop
-	return $rc
+	# load runs in a subshell ($(...)): the figures go to a file.
+	awk -v a="$rx0" -v b="$rx1" 'BEGIN { n = split(a, x); split(b, y)
+		for (i = 1; i <= n; i++) printf "%scpu%d %d", (i > 1 ? ", " : ""), i - 1, y[i] - x[i] }' >"$work/netrx-$name-$n"
+	return $status
 }
 
 # problems NAME: counts the warnings and errors in a server's log, by message.
@@ -282,8 +421,8 @@ run_server() {
 	shift 3
 	rm -rf "$work/data"
 	mkdir "$work/data"
-	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= ${SERVER_GOMAXPROCS:+GOMAXPROCS=$SERVER_GOMAXPROCS} "$bin" serve -addr "127.0.0.1:$HTTP_PORT" \
-		-data "$work/data" -ice-loopback -media-udp-addr "127.0.0.1:$MEDIA_PORT" -turn-addr "127.0.0.1:$TURN_PORT" ||
+	start_server "$name-$n" "$HTTP_PORT" env DATABASE_URL= ${SERVER_GOMAXPROCS:+GOMAXPROCS=$SERVER_GOMAXPROCS} "$bin" serve -addr "$host:$HTTP_PORT" \
+		-data "$work/data" -ice-loopback -media-udp-addr "$host:$MEDIA_PORT" -turn-addr "$host:$TURN_PORT" ||
 		return 1
 	local line
 	if line=$(load "$name" classroom "$HTTP_PORT" "$n" "$@"); then
@@ -298,7 +437,7 @@ run_server() {
 }
 run_bare() {
 	local n=$1
-	start_server "bare-$n" "$BARE_PORT" "$work/barefanout" -addr "127.0.0.1:$BARE_PORT" || return 1
+	start_server "bare-$n" "$BARE_PORT" "$work/barefanout" -addr "$host:$BARE_PORT" || return 1
 	local line
 	if line=$(load bare bare "$BARE_PORT" "$n"); then
 		results[bare-$n]=$line
@@ -387,6 +526,7 @@ fi
 echo "- subscribers count their tracks at the $COUNT_AT once begun (mediaload -count-at); video frames of $FRAME_BYTES bytes"
 echo "- $pinning; window $DURATION; $TTFF timed joins after each window${JOIN_FOR:+; joins started for $JOIN_FOR at most}; $(($(date +%s) - start)) s in all"
 echo "- load average before the runs: $loadavg_before (other work on the machine shows here)"
+echo "- network: $net_desc"
 echo
 echo "## Raw results"
 echo
@@ -417,6 +557,14 @@ echo "| N | server | N joins p50 / p95 / max ms | dropped at server / load socke
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 rows 11 join_row
 echo
+echo "## Receive processing per core (NET_RX softirqs during each run's load, /proc/softirqs)"
+echo
+for n in $NS; do
+	for s in $servers; do
+		echo "    $s N=$n: $(cat "$work/netrx-$s-$n" 2>/dev/null)"
+	done
+done
+echo
 echo "## Warnings and errors in the servers' logs"
 echo
 for n in $NS; do
@@ -436,6 +584,7 @@ if [[ -n $PROFILE_N ]]; then
 	if command -v perf >/dev/null; then
 		run_classroom "$PROFILE_N" -ttff 0 -perf "$work/perf.data" || true
 		echo "    ${results[classroom-$PROFILE_N]:-failed}"
+		echo "    NET_RX softirqs per core: $(cat "$work/netrx-classroom-$PROFILE_N" 2>/dev/null)"
 		echo
 		if [[ -f $work/perf.data ]]; then
 			# awk reads perf's whole output: head would end the pipe early and

@@ -147,9 +147,10 @@ func latencyQuantiles(before, after *metrics.Float64Histogram, q float64) (quant
 
 // udpDrops returns how many datagrams the kernel has dropped so far on
 // arrival at the UDP sockets a process holds (its receive buffers were
-// full), from the drops column of /proc/net/udp and udp6; pid "self" is this
-// process. It tells which side of a run lost what the system-wide counters
-// only count.
+// full), from the drops column of the process's own /proc/PID/net/udp and
+// udp6 (those of its network namespace, which may not be this process's);
+// pid "self" is this process. It tells which side of a run lost what the
+// system-wide counters only count.
 func udpDrops(pid string) (int64, error) {
 	fds, err := os.ReadDir("/proc/" + pid + "/fd")
 	if err != nil {
@@ -166,7 +167,7 @@ func udpDrops(pid string) (int64, error) {
 		}
 	}
 	var drops int64
-	for _, table := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+	for _, table := range []string{"/proc/" + pid + "/net/udp", "/proc/" + pid + "/net/udp6"} {
 		b, err := os.ReadFile(table)
 		if err != nil {
 			continue
