@@ -136,7 +136,7 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending, lookup bool)
 	if !lookup && refusedAny(batch) {
 		return nil, rollback(conn, errNeedsLookup)
 	}
-	if err := conn.SendBatch(ctx, insertBatch(insert, sq)).Close(); err != nil {
+	if err := conn.SendBatch(ctx, insertBatch(p.stmts.insert, insert, sq)).Close(); err != nil {
 		return nil, rollback(conn, fmt.Errorf("insert events: %w", err))
 	}
 	sq.publish(p.notify)
@@ -223,14 +223,14 @@ func scanPerLesson(into map[uuid.UUID]int64) func(pgx.Rows) error {
 }
 
 // insertBatch is a flush's second round trip: it inserts the events the
-// sequencer numbered in one statement, advances their lessons' last
+// sequencer numbered in one statement (stmt, insertEvents from $1), advances their lessons' last
 // sequences (and end times), queues one notification (NOTIFY takes a
 // database-wide lock at commit, so one per flush, whatever the number of
 // events) and commits.
-func insertBatch(insert []*pending, sq *sequencer) *pgx.Batch {
+func insertBatch(stmt string, insert []*pending, sq *sequencer) *pgx.Batch {
 	b := &pgx.Batch{}
 	if len(insert) > 0 {
-		b.Queue(insertEvents(1, ""), eventArrays(insert)...)
+		b.Queue(stmt, eventArrays(insert)...)
 		ends := lessonEnds(insert)
 		upd := make([]pgtype.UUID, 0, len(ends))
 		last := make([]int64, 0, len(ends))
