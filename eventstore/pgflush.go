@@ -254,21 +254,21 @@ func insertBatch(stmt string, insert []*pending, sq *sequencer) *pgx.Batch {
 }
 
 // eventArrays returns the columns of the events to insert, one array each,
-// as insertEvents takes them.
+// as insertEvents takes them (see column for how they are encoded).
 func eventArrays(insert []*pending) []any {
 	n := len(insert)
 	var (
-		lessons, ids         = make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-		seqs                 = make([]int64, n)
-		versions             = make([]int16, n)
-		kinds, actors, roles = make([]string, n), make([]string, n), make([]string, n)
-		times                = make([]time.Time, n)
-		data                 = make([]string, n)
-		points               = make([][]byte, n)
+		lessons, ids         = make(column[uuid.UUID], n), make(column[uuid.UUID], n)
+		seqs                 = make(column[int64], n)
+		versions             = make(column[int16], n)
+		kinds, actors, roles = make(column[string], n), make(column[string], n), make(column[string], n)
+		times                = make(column[time.Time], n)
+		data                 = make(column[string], n)
+		points               = make(column[[]byte], n)
 	)
 	for i, pe := range insert {
 		e := pe.ev
-		lessons[i], seqs[i], ids[i], versions[i] = pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version)
+		lessons[i], seqs[i], ids[i], versions[i] = e.Lesson, pe.seq, e.ID, int16(e.Version)
 		kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
 		points[i] = pe.points
 	}
