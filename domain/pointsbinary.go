@@ -32,8 +32,23 @@ const (
 	maxExact  = 1 << 53 // |m| below which float64(m) is exact
 )
 
-// AppendBinary appends the points' binary form to b.
+// AppendBinary appends the points' binary form to b. It refuses, with
+// CodeInvalid and b as it was, points that JSON cannot hold and so
+// UnmarshalBinary would refuse to read back: a coordinate or a pressure
+// that is NaN or infinite, or a time beyond what a point's JSON form
+// admits. (Event.Validate refuses them too; the binary form does not rely
+// on it.)
 func (ps Points) AppendBinary(b []byte) ([]byte, error) {
+	for i, p := range ps {
+		for _, v := range [3]float64{p.X, p.Y, p.Pressure} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return b, Errorf(CodeInvalid, "point %d has a coordinate or pressure that is not a finite number", i)
+			}
+		}
+		if p.T < -maxPointTime || p.T > maxPointTime {
+			return b, Errorf(CodeInvalid, "point %d has a time beyond ±%d", i, int64(maxPointTime))
+		}
+	}
 	b = append(b, pointsV1)
 	b = binary.AppendUvarint(b, uint64(len(ps)))
 	b = appendColumn(b, ps, func(p Point) float64 { return p.X })

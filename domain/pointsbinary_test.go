@@ -96,6 +96,67 @@ func TestPointsBinaryRefuses(t *testing.T) {
 	}
 }
 
+// TestPointsBinaryRefusesToWrite checks that AppendBinary itself refuses
+// points that UnmarshalBinary would refuse to read back (NaN, infinities,
+// times beyond a point's JSON bound), with CodeInvalid and b untouched,
+// rather than writing bytes that a store could not read again.
+func TestPointsBinaryRefusesToWrite(t *testing.T) {
+	good := Point{X: 1.5, Y: 2, T: 3, Pressure: 0.5}
+	with := func(change func(*Point)) Points {
+		bad := good
+		change(&bad)
+		return Points{good, bad}
+	}
+	for name, ps := range map[string]Points{
+		"NaN x":             with(func(p *Point) { p.X = math.NaN() }),
+		"+Inf y":            with(func(p *Point) { p.Y = math.Inf(1) }),
+		"-Inf pressure":     with(func(p *Point) { p.Pressure = math.Inf(-1) }),
+		"NaN pressure":      with(func(p *Point) { p.Pressure = math.NaN() }),
+		"time too late":     with(func(p *Point) { p.T = maxPointTime + 1 }),
+		"time too early":    with(func(p *Point) { p.T = -maxPointTime - 1 }),
+		"time far too late": with(func(p *Point) { p.T = math.MaxInt64 }),
+	} {
+		b, err := ps.AppendBinary([]byte("prefix"))
+		if ErrorCode(err) != CodeInvalid {
+			t.Errorf("%s: AppendBinary gave %x, %v; want CodeInvalid", name, b, err)
+		}
+		if string(b) != "prefix" {
+			t.Errorf("%s: AppendBinary changed b to %q", name, b)
+		}
+	}
+	if _, err := (Points{{X: -1e308, Y: 5e-324, T: maxPointTime, Pressure: 0}, {T: -maxPointTime}}).AppendBinary(nil); err != nil {
+		t.Errorf("points at the bounds were refused: %v", err)
+	}
+}
+
+// FuzzPointsWrite checks that whatever points AppendBinary takes read back
+// to the same bits, and that what it refuses is CodeInvalid: it never writes
+// bytes UnmarshalBinary refuses.
+func FuzzPointsWrite(f *testing.F) {
+	f.Add(1.5, 2.0, int64(3), 0.5)
+	f.Add(math.NaN(), 0.0, int64(0), 0.0)
+	f.Add(0.0, math.Inf(1), int64(0), 0.0)
+	f.Add(0.0, 0.0, int64(maxPointTime+1), 0.0)
+	f.Add(math.Copysign(0, -1), 1e300, int64(-maxPointTime), 5e-324)
+	f.Fuzz(func(t *testing.T, x, y float64, ms int64, pressure float64) {
+		ps := Points{{X: 1, Y: 1, T: 0, Pressure: 1}, {X: x, Y: y, T: ms, Pressure: pressure}}
+		b, err := ps.AppendBinary(nil)
+		if err != nil {
+			if ErrorCode(err) != CodeInvalid {
+				t.Fatalf("%s: %v is not CodeInvalid", exactPoints(ps), err)
+			}
+			return
+		}
+		var back Points
+		if err := back.UnmarshalBinary(b); err != nil {
+			t.Fatalf("%s was written as %x, which reads back as %v", exactPoints(ps), b, err)
+		}
+		if exactPoints(back) != exactPoints(ps) {
+			t.Fatalf("%s read back as %s", exactPoints(ps), exactPoints(back))
+		}
+	})
+}
+
 // FuzzPointsBinary checks that no bytes make the binary decoder panic, and
 // that whatever it takes is points JSON holds too, to the bit, and writes
 // back to points that read the same.

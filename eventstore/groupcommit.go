@@ -352,65 +352,6 @@ func refusedAny(batch []*pending) bool {
 	return false
 }
 
-// flushTx is SQLite's statements of a flush, in its transaction, each
-// reading into or from the sequencer; sequence runs them one by one.
-// PostgreSQL takes the same steps in two pipelined round trips of its own
-// (Postgres.flushOnce).
-type flushTx interface {
-	// createLessons creates the lessons the batch's lesson.created events
-	// open, noting those it created in sq.created.
-	createLessons(ctx context.Context, batch []*pending, sq *sequencer) error
-	// readLessons reads the last sequences of the batch's lessons into
-	// sq.last, holding them against other writers until the commit.
-	readLessons(ctx context.Context, batch []*pending, sq *sequencer) error
-	// findStored reads the sequences of the batch's events stored before
-	// into sq.known.
-	findStored(ctx context.Context, batch []*pending, sq *sequencer) error
-	// readFences reads the lease epochs of the lessons the batch's fenced
-	// events name into sq.epochs, holding them against a takeover until
-	// the commit.
-	readFences(ctx context.Context, batch []*pending, sq *sequencer) error
-	// insert inserts the events sq numbered and advances their lessons.
-	insert(ctx context.Context, insert []*pending, sq *sequencer) error
-}
-
-// sequence runs a flush's steps in tx, in order, and returns the sequencer
-// that numbered the batch; the caller commits. Without lookup it does not
-// look the batch's events up: the insert then fails on the store's unique
-// key when it holds a resend, and sequence returns errNeedsLookup when it
-// refused an event, which may be a resend too; the caller flushes the
-// batch again with lookup.
-func sequence(ctx context.Context, tx flushTx, batch []*pending, lookup bool) (*sequencer, error) {
-	for _, pe := range batch {
-		pe.seq, pe.err = 0, nil
-	}
-	sq := newSequencer(len(batch))
-	if err := tx.createLessons(ctx, batch, sq); err != nil {
-		return nil, err
-	}
-	if err := tx.readLessons(ctx, batch, sq); err != nil {
-		return nil, err
-	}
-	if lookup {
-		if err := tx.findStored(ctx, batch, sq); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.readFences(ctx, batch, sq); err != nil {
-		return nil, err
-	}
-	insert := sq.assign(batch)
-	if !lookup && refusedAny(batch) {
-		return nil, errNeedsLookup
-	}
-	if len(insert) > 0 {
-		if err := tx.insert(ctx, insert, sq); err != nil {
-			return nil, err
-		}
-	}
-	return sq, nil
-}
-
 // publish wakes the waiters of every lesson the flush read, once its
 // transaction has committed.
 func (sq *sequencer) publish(n *notifier) {

@@ -48,43 +48,126 @@ func TestStrokesStoredBeforePointsColumn(t *testing.T) {
 		d.checkPointsColumn(t, s)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		// A schema of its own, so that the migrations start from nothing.
-		base := databaseURL(t)
-		schema := "points_column_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-		admin, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close(context.Background())
-		if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") //nolint:errcheck // best effort
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		cfg, err := pgx.ParseConfig(u.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		db := stdlib.OpenDB(*cfg)
-		defer db.Close()
+		schemaURL, db := ownSchema(t, "points_column")
 		d := dialect{db: db, goose: goose.DialectPostgres, files: migrations.Postgres(),
 			mark: func(i int) string { return fmt.Sprintf("$%d", i) },
 			at:   func(t time.Time) any { return t },
 			id:   func(id uuid.UUID) any { return id }}
 		d.storeBeforePointsColumn(t)
-		s, err := eventstore.OpenPostgres(context.Background(), u.String(), quietLogger())
+		s, err := eventstore.OpenPostgres(context.Background(), schemaURL, quietLogger())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
 		d.checkPointsColumn(t, s)
 	})
+}
+
+// ownSchema returns the URL of a PostgreSQL schema of its own, made for t
+// under the test database and dropped when t ends, and a database/sql
+// handle on it: its migrations start from nothing.
+func ownSchema(t *testing.T, prefix string) (string, *sql.DB) {
+	t.Helper()
+	base := databaseURL(t)
+	schema := prefix + "_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	admin, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") }) //nolint:errcheck // best effort
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { db.Close() })
+	return u.String(), db
+}
+
+// TestPointsColumnDownWaitsForWriters: undoing migration 00008 on
+// PostgreSQL while a writer's transaction is storing a stroke's points
+// apart must not drop them. The down migration checks that no event holds
+// points and then drops the column; a check that does not hold writers off
+// sees nothing of a transaction that has not committed, and the drop then
+// takes the points it commits. With the table locked against writers first,
+// the check waits for the writer, sees its points and refuses.
+func TestPointsColumnDownWaitsForWriters(t *testing.T) {
+	ctx := context.Background()
+	schemaURL, db := ownSchema(t, "points_down")
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	lesson := uuid.New()
+	if _, err := db.ExecContext(ctx, `INSERT INTO lessons (id, title, created_at, last_seq) VALUES ($1, 'Down', now(), 1)`, lesson); err != nil {
+		t.Fatal(err)
+	}
+	writer, err := pgx.Connect(ctx, schemaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close(ctx)
+	tx, err := writer.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // committed below
+	if _, err := tx.Exec(ctx, `INSERT INTO events (lesson_id, seq, event_id, version, kind, actor, role, at, data, points)
+		VALUES ($1, 1, $2, 1, 'stroke.drawn', 'student-1', 'student', now(), '{"points":null}', '\x01')`, lesson, uuid.New()); err != nil {
+		t.Fatal(err)
+	}
+	down := make(chan error, 1)
+	go func() {
+		_, err := p.DownTo(ctx, 7)
+		down <- err
+	}()
+	// The down migration waits on the writer's lock of the table: with the
+	// fix at its LOCK, without it at the DROP after the check passed.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass`).
+			Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-down:
+			t.Fatalf("the down migration ended (%v) while a writer's transaction held the events table", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the down migration never waited for the writer")
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-down; err == nil {
+		t.Fatal("migration 00008 was undone over a stroke's points that a writer committed meanwhile")
+	}
+	var kept int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE points IS NOT NULL`).Scan(&kept); err != nil {
+		t.Fatalf("the points column is gone: %v", err)
+	}
+	if kept != 1 {
+		t.Fatalf("%d events hold points apart, want the writer's 1", kept)
+	}
 }
 
 // beforeLesson is the lesson storeBeforePointsColumn stores in the old

@@ -136,7 +136,7 @@ func (p *Postgres) flushOnce(ctx context.Context, batch []*pending, lookup bool)
 	if !lookup && refusedAny(batch) {
 		return nil, rollback(conn, errNeedsLookup)
 	}
-	if err := conn.SendBatch(ctx, insertBatch(insert, sq)).Close(); err != nil {
+	if err := conn.SendBatch(ctx, insertBatch(p.stmts.insert, insert, sq)).Close(); err != nil {
 		return nil, rollback(conn, fmt.Errorf("insert events: %w", err))
 	}
 	sq.publish(p.notify)
@@ -223,14 +223,14 @@ func scanPerLesson(into map[uuid.UUID]int64) func(pgx.Rows) error {
 }
 
 // insertBatch is a flush's second round trip: it inserts the events the
-// sequencer numbered in one statement, advances their lessons' last
+// sequencer numbered in one statement (stmt, insertEvents from $1), advances their lessons' last
 // sequences (and end times), queues one notification (NOTIFY takes a
 // database-wide lock at commit, so one per flush, whatever the number of
 // events) and commits.
-func insertBatch(insert []*pending, sq *sequencer) *pgx.Batch {
+func insertBatch(stmt string, insert []*pending, sq *sequencer) *pgx.Batch {
 	b := &pgx.Batch{}
 	if len(insert) > 0 {
-		b.Queue(insertEvents(1, ""), eventArrays(insert)...)
+		b.Queue(stmt, eventArrays(insert)...)
 		ends := lessonEnds(insert)
 		upd := make([]pgtype.UUID, 0, len(ends))
 		last := make([]int64, 0, len(ends))
@@ -254,21 +254,21 @@ func insertBatch(insert []*pending, sq *sequencer) *pgx.Batch {
 }
 
 // eventArrays returns the columns of the events to insert, one array each,
-// as insertEvents takes them.
+// as insertEvents takes them (see column for how they are encoded).
 func eventArrays(insert []*pending) []any {
 	n := len(insert)
 	var (
-		lessons, ids         = make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-		seqs                 = make([]int64, n)
-		versions             = make([]int16, n)
-		kinds, actors, roles = make([]string, n), make([]string, n), make([]string, n)
-		times                = make([]time.Time, n)
-		data                 = make([]string, n)
-		points               = make([][]byte, n)
+		lessons, ids         = make(column[uuid.UUID], n), make(column[uuid.UUID], n)
+		seqs                 = make(column[int64], n)
+		versions             = make(column[int16], n)
+		kinds, actors, roles = make(column[string], n), make(column[string], n), make(column[string], n)
+		times                = make(column[time.Time], n)
+		data                 = make(column[string], n)
+		points               = make(column[[]byte], n)
 	)
 	for i, pe := range insert {
 		e := pe.ev
-		lessons[i], seqs[i], ids[i], versions[i] = pgUUID(e.Lesson), pe.seq, pgUUID(e.ID), int16(e.Version)
+		lessons[i], seqs[i], ids[i], versions[i] = e.Lesson, pe.seq, e.ID, int16(e.Version)
 		kinds[i], actors[i], roles[i], times[i], data[i] = string(e.Kind()), e.Actor, string(e.Role), e.Time, string(pe.data)
 		points[i] = pe.points
 	}

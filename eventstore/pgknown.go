@@ -126,10 +126,21 @@ func (p *Postgres) flushKnown(ctx context.Context, kb *knownBatch) (bool, error)
 	}
 	args := append([]any{notifyChannel, lessons, prev, last, ended, epochs}, eventArrays(kb.insert)...)
 	var advanced int
-	if err := p.pool.QueryRow(ctx, knownFlush(), args...).Scan(&advanced, nil); err != nil {
+	if err := p.pool.QueryRow(ctx, p.stmts.known, args...).Scan(&advanced, nil); err != nil {
 		return false, fmt.Errorf("insert events: %w", err)
 	}
 	return advanced == len(ids), nil
+}
+
+// flushStatements are the texts of a flush's statements whose shape does
+// not change from one flush to the next, built once when the store opens.
+type flushStatements struct {
+	insert string // the full flush's insert: insertEvents from $1
+	known  string // flushKnown's statement: knownFlush
+}
+
+func newFlushStatements() flushStatements {
+	return flushStatements{insert: insertEvents(1, ""), known: knownFlush()}
 }
 
 // knownFlush returns flushKnown's statement. $1 is the notification channel;

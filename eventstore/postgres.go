@@ -54,6 +54,7 @@ type Postgres struct {
 	log    *slog.Logger
 	commit *committer
 	notify *notifier
+	stmts  flushStatements
 
 	stopListen context.CancelFunc
 	listenDone chan struct{}
@@ -87,7 +88,8 @@ func OpenPostgres(ctx context.Context, url string, log *slog.Logger) (*Postgres,
 		pool.Close()
 		return nil, err
 	}
-	p := &Postgres{pool: pool, snaps: snaps, log: log, notify: newNotifier(), listenDone: make(chan struct{})}
+	p := &Postgres{pool: pool, snaps: snaps, log: log, notify: newNotifier(), stmts: newFlushStatements(),
+		listenDone: make(chan struct{})}
 	p.commit = newCommitter(p.laneFlush, postgresLanes, 4000)
 	lctx, cancel := context.WithCancel(context.Background())
 	p.stopListen = cancel

@@ -135,7 +135,7 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending, lookup bool) e
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	sq, err := sequence(ctx, sqliteFlush{tx}, batch, lookup)
+	sq, err := sqliteFlush{tx}.sequence(ctx, batch, lookup)
 	if err != nil {
 		return err
 	}
@@ -146,8 +146,46 @@ func (s *SQLite) flushOnce(ctx context.Context, batch []*pending, lookup bool) e
 	return nil
 }
 
-// sqliteFlush is a flush's statements in an SQLite transaction.
+// sqliteFlush is a flush's statements in an SQLite transaction. PostgreSQL
+// takes the same steps in pipelined round trips of its own
+// (Postgres.flushOnce, Postgres.flushKnown).
 type sqliteFlush struct{ tx *sql.Tx }
+
+// sequence runs a flush's steps in the transaction, in order, and returns
+// the sequencer that numbered the batch; the caller commits. Without lookup
+// it does not look the batch's events up: the insert then fails on the
+// store's unique key when it holds a resend, and sequence returns
+// errNeedsLookup when it refused an event, which may be a resend too; the
+// caller flushes the batch again with lookup. It reads no leases: one
+// process owns every lesson of the embedded store, which has no leases and
+// takes no fenced appends.
+func (f sqliteFlush) sequence(ctx context.Context, batch []*pending, lookup bool) (*sequencer, error) {
+	for _, pe := range batch {
+		pe.seq, pe.err = 0, nil
+	}
+	sq := newSequencer(len(batch))
+	if err := f.createLessons(ctx, batch, sq); err != nil {
+		return nil, err
+	}
+	if err := f.readLessons(ctx, batch, sq); err != nil {
+		return nil, err
+	}
+	if lookup {
+		if err := f.findStored(ctx, batch, sq); err != nil {
+			return nil, err
+		}
+	}
+	insert := sq.assign(batch)
+	if !lookup && refusedAny(batch) {
+		return nil, errNeedsLookup
+	}
+	if len(insert) > 0 {
+		if err := f.insert(ctx, insert, sq); err != nil {
+			return nil, err
+		}
+	}
+	return sq, nil
+}
 
 // createLessons creates the lessons that lesson.created events open.
 func (f sqliteFlush) createLessons(ctx context.Context, batch []*pending, sq *sequencer) error {
@@ -186,10 +224,6 @@ func (f sqliteFlush) readLessons(ctx context.Context, batch []*pending, sq *sequ
 // findStored finds the batch's events stored before, lesson by lesson
 // through the (lesson_id, event_id) index, so that a resend gets its
 // original sequence.
-// readFences reads nothing: one process owns every lesson of the embedded
-// store, which has no leases and takes no fenced appends.
-func (sqliteFlush) readFences(context.Context, []*pending, *sequencer) error { return nil }
-
 func (f sqliteFlush) findStored(ctx context.Context, batch []*pending, sq *sequencer) error {
 	byLesson := map[uuid.UUID][]uuid.UUID{}
 	for _, pe := range batch {

@@ -15,15 +15,14 @@ import (
 // encodeStored returns what a store keeps of a payload: its JSON, and for
 // a stroke with points, the JSON without them and the points' binary form
 // (nil for any other payload). The bound on an event's size is the whole
-// payload's JSON, as domain.EncodePayload checks it.
+// payload's JSON, as domain.EncodePayload checks it; a stroke's points are
+// not encoded as JSON for it unless their JSON could reach the bound
+// (maxPointJSON), which a stroke as the board draws it is far from.
 func encodeStored(p domain.Payload) (data, points []byte, err error) {
-	data, err = domain.EncodePayload(p)
-	if err != nil {
-		return nil, nil, err
-	}
 	s, ok := p.(*domain.StrokeDrawn)
 	if !ok || len(s.Points) == 0 {
-		return data, nil, nil
+		data, err = domain.EncodePayload(p)
+		return data, nil, err
 	}
 	rest := *s
 	rest.Points = nil
@@ -33,8 +32,21 @@ func encodeStored(p domain.Payload) (data, points []byte, err error) {
 	if points, err = s.Points.AppendBinary(nil); err != nil {
 		return nil, nil, err
 	}
+	// The whole JSON is data with its "null" replaced by the points' JSON,
+	// "[" and "]" around at most maxPointJSON bytes a point.
+	if len(data)-len("null")+2+len(s.Points)*maxPointJSON > domain.MaxEventBytes {
+		if _, err := domain.EncodePayload(p); err != nil {
+			return nil, nil, err
+		}
+	}
 	return data, points, nil
 }
+
+// maxPointJSON is the most bytes a point that AppendBinary takes can write
+// as JSON, with the comma before it: three numbers of at most 25 bytes
+// ("-0.0000012345678901234567"), a time of at most 14 ("-1099511627776",
+// the bound on a point's time), the brackets and three commas.
+const maxPointJSON = 3*25 + 14 + 6
 
 // decodeStored decodes a payload of kind k as a store keeps it: its JSON in
 // data, and points the stroke's points in binary form, or nil (NULL) when

@@ -65,6 +65,60 @@ func TestStoredStrokes(t *testing.T) {
 	}
 }
 
+// TestStoredStrokeBound checks that encodeStored refuses a stroke exactly
+// when its whole JSON is over domain.MaxEventBytes, as domain.EncodePayload
+// does, although it encodes a stroke's points as JSON only near the bound.
+func TestStoredStrokeBound(t *testing.T) {
+	long := func(n int) *domain.StrokeDrawn {
+		p := testStroke(n)
+		for i := range p.Points { // numbers of many digits: the bound falls at about 900 points
+			p.Points[i].X = -math.Nextafter(1e-6+float64(i)*1e-12, 1)
+			p.Points[i].Y = math.Nextafter(2e-6+float64(i)*1e-12, 1)
+			p.Points[i].T = -1 << 40
+		}
+		return p
+	}
+	refused := func(err error) bool { return domain.ErrorCode(err) == domain.CodeInvalid }
+	edge := 0
+	for n := range domain.MaxStrokePoints + 1 {
+		if n == 0 || n > 20 && n < 700 {
+			continue
+		}
+		p := long(n)
+		_, wholeErr := domain.EncodePayload(p)
+		_, _, err := encodeStored(p)
+		if refused(wholeErr) != refused(err) || (err != nil && !refused(err)) {
+			t.Fatalf("%d points: encodeStored gave %v where the whole JSON gives %v", n, err, wholeErr)
+		}
+		if refused(wholeErr) && edge == 0 {
+			edge = n
+		}
+	}
+	if edge == 0 {
+		t.Fatal("no stroke of the test reached the bound: the test checks nothing")
+	}
+}
+
+// TestMaxPointJSON checks that no point AppendBinary takes writes more
+// than maxPointJSON bytes of JSON: else encodeStored would let a stroke
+// over the size bound pass.
+func TestMaxPointJSON(t *testing.T) {
+	worst := []float64{-math.Nextafter(1e-6, 1), -1.2345678901234567e-308, -math.MaxFloat64, -9.999999999999999e20,
+		-0.1 - 0.2, -math.SmallestNonzeroFloat64}
+	for _, x := range worst {
+		for _, ms := range []int64{-1 << 40, 1 << 40} {
+			ps := domain.Points{{X: x, Y: x, T: ms, Pressure: x}, {X: x, Y: x, T: ms, Pressure: x}}
+			if _, err := ps.AppendBinary(nil); err != nil {
+				t.Fatal(err)
+			}
+			js, _ := ps.MarshalJSON()
+			if per := (len(js) - 1) / 2; per > maxPointJSON {
+				t.Errorf("%s takes %d bytes a point, more than maxPointJSON (%d)", js, per, maxPointJSON)
+			}
+		}
+	}
+}
+
 // TestStoredRowsRefused checks that rows encodeStored cannot have written
 // are refused with CodeInvalid.
 func TestStoredRowsRefused(t *testing.T) {

@@ -12,7 +12,10 @@ ALTER TABLE events ADD COLUMN points bytea;
 -- +goose Down
 -- SQL cannot write binary points back into data as the JSON they were (the
 -- shortest decimal of each number): a database that holds any is not taken
--- back.
+-- back. The table is locked against writers (readers go on) until the
+-- column is dropped: else a writer's points committed after the check
+-- would be dropped with it.
+LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE;
 -- +goose StatementBegin
 DO $$
 BEGIN
