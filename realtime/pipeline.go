@@ -143,7 +143,8 @@ func (r *Room) pipe(ctx context.Context) {
 		r.answerRefused(ctx, refused)
 		return
 	}
-	if wait := appendSpacing - time.Since(r.lastAppend); wait > 0 && r.lastBatch > 1 && !r.flushing {
+	now := r.clock()
+	if wait := appendSpacing - now.Sub(r.lastAppend); wait > 0 && r.lastBatch > 1 && !r.flushing {
 		if r.spaced == nil {
 			r.spaced = time.After(wait)
 		}
@@ -151,7 +152,7 @@ func (r *Room) pipe(ctx context.Context) {
 	}
 	r.spaced = nil
 	c := &commit{pending: r.pending, refused: r.refused, start: time.Now(), done: make(chan appended, 1)}
-	r.lastAppend, r.lastBatch = c.start, len(c.pending)
+	r.lastAppend, r.lastBatch = now, len(c.pending)
 	r.pending, r.refused = nil, nil
 	events := make([]domain.Event, len(c.pending))
 	for i, d := range c.pending {

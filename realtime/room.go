@@ -98,6 +98,7 @@ type Room struct {
 	deflater  protocol.Deflater // compresses what publish sends
 
 	// The pipeline's spacing of appends (pipeline.go, appendSpacing).
+	clock      func() time.Time // what it measures the spacing by: time.Now, or a test's
 	lastAppend time.Time        // when the last batch was handed to the store
 	lastBatch  int              // how many events it held
 	spaced     <-chan time.Time // when pending may be handed to the store
@@ -207,7 +208,7 @@ func newRoom(srv *Server, lesson uuid.UUID) *Room {
 		quit: make(chan struct{}), stopped: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{}, lobby: map[*session]chan error{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs),
 		forwarded: map[uuid.UUID]*submit{}, joining: map[string]*enter{}, waiting: map[string]chan error{}, exiting: map[string]chan struct{}{},
-		byKey: map[string]*session{}}
+		byKey: map[string]*session{}, clock: time.Now}
 }
 
 // finished reports whether the room's goroutine has stopped taking
