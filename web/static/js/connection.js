@@ -227,6 +227,11 @@ export class LessonConnection extends EventTarget {
         this.dispatchEvent(new CustomEvent("problem", { detail: { code: sig.code, reason: sig.reason || "", message: sig.message } }));
         return;
       case "bye":
+        // The server sent its last events before the bye, on the events
+        // channel: those that came are handled first (a compressed one is
+        // inflated asynchronously), so that the page that stops at the bye
+        // (the lesson ended) holds them.
+        await this.drained();
         this.dispatchEvent(new CustomEvent("bye", { detail: { code: sig.code || "", reason: sig.reason || "", message: sig.message || "" } }));
         // Commands still unanswered may or may not have been stored: the
         // caller resends them, with the same ids, on its next session.
@@ -251,6 +256,12 @@ export class LessonConnection extends EventTarget {
     if (!this.draining) this.drain();
   }
 
+  /** drained resolves once every events-channel message that came is handled. */
+  drained() {
+    if (!this.draining) return Promise.resolve();
+    return new Promise((resolve) => this.addEventListener("drained", () => resolve(), { once: true }));
+  }
+
   async drain() {
     this.draining = true;
     while (this.inbox.length > 0 && !this.broken) {
@@ -273,6 +284,7 @@ export class LessonConnection extends EventTarget {
       }
     }
     this.draining = false;
+    this.dispatchEvent(new Event("drained"));
   }
 
   handleEventsMessage(data) {
