@@ -911,11 +911,7 @@ func (r *Room) pack(s *session, msgs [][]byte) [][]byte {
 	if !s.compress || s.remote != nil {
 		return nil
 	}
-	packed := make([][]byte, len(msgs))
-	for i, b := range msgs {
-		packed[i] = r.deflater.Deflate(b)
-	}
-	return packed
+	return packEvents(&r.deflater, msgs)
 }
 
 // updateStage tells the stage, as st says (the state as stored), whose
