@@ -164,7 +164,11 @@ func (d *delivery) sendCatchUp(ctx context.Context, plan catchUp) error {
 	if plan.seq > plan.from {
 		var batch []domain.Event
 		var err error
-		var deflater protocol.Deflater
+		var deflater *protocol.Deflater
+		if d.compress {
+			deflater = d.srv.takeDeflater()
+			defer d.srv.giveDeflater(deflater)
+		}
 		for e, readErr := range d.srv.cfg.Store.Events(ctx, d.lesson, plan.from) {
 			if readErr != nil {
 				return readErr
@@ -173,13 +177,13 @@ func (d *delivery) sendCatchUp(ctx context.Context, plan catchUp) error {
 				break
 			}
 			if batch = append(batch, e); len(batch) == catchUpBatch {
-				if err = d.sendBatch(ctx, batch, &deflater); err != nil {
+				if err = d.sendBatch(ctx, batch, deflater); err != nil {
 					return err
 				}
 				batch = batch[:0]
 			}
 		}
-		if err = d.sendBatch(ctx, batch, &deflater); err != nil {
+		if err = d.sendBatch(ctx, batch, deflater); err != nil {
 			return err
 		}
 	}
@@ -217,10 +221,15 @@ func groupChatIn(snap []byte) bool {
 // sendBatch sends stored events of the catch-up, compressed for a client
 // that takes compressed messages (deflater, the catch-up's own).
 func (d *delivery) sendBatch(ctx context.Context, events []domain.Event, deflater *protocol.Deflater) error {
-	for _, b := range encodeEvents(forParticipant(events, d.participant, d.role), d.log) {
+	msgs := encodeEvents(forParticipant(events, d.participant, d.role), d.log)
+	var packed [][]byte
+	if d.compress {
+		packed = packEvents(deflater, msgs)
+	}
+	for i, b := range msgs {
 		var err error
-		if packed := d.pack(deflater, b); packed != nil {
-			if err = d.send(ctx, packed, false); err == nil {
+		if packed != nil && packed[i] != nil {
+			if err = d.send(ctx, packed[i], false); err == nil {
 				d.srv.metrics.sentCompressed()
 			}
 		} else {
@@ -233,13 +242,39 @@ func (d *delivery) sendBatch(ctx context.Context, events []domain.Event, deflate
 	return nil
 }
 
-// pack compresses an events message for a client that takes compressed
-// messages; nil when it does not, or when that would not make it smaller.
-func (d *delivery) pack(deflater *protocol.Deflater, b []byte) []byte {
-	if !d.compress {
-		return nil
+// packEvents compresses events messages with deflater, one for one: nil
+// where compressing would not make a message smaller.
+func packEvents(deflater *protocol.Deflater, msgs [][]byte) [][]byte {
+	packed := make([][]byte, len(msgs))
+	for i, b := range msgs {
+		packed[i] = deflater.Deflate(b)
 	}
-	return deflater.Deflate(b)
+	return packed
+}
+
+// keptDeflaters is how many compressors of ended catch-ups the server keeps
+// for the next ones: each holds about 800 KB, which a catch-up allocated
+// anew, for a handful of messages, every time a client joined.
+const keptDeflaters = 4
+
+// takeDeflater returns a compressor for a catch-up: one an ended catch-up
+// gave back, or a new one.
+func (s *Server) takeDeflater() *protocol.Deflater {
+	select {
+	case d := <-s.deflaters:
+		return d
+	default:
+		return new(protocol.Deflater)
+	}
+}
+
+// giveDeflater keeps a catch-up's compressor for the next, unless
+// keptDeflaters are kept already.
+func (s *Server) giveDeflater(d *protocol.Deflater) {
+	select {
+	case s.deflaters <- d:
+	default:
+	}
 }
 
 // chunks cuts b into pieces of at most n bytes.

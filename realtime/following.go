@@ -248,7 +248,7 @@ func (r *Room) applyPushed(ctx context.Context, events []domain.Event) {
 	for _, e := range events {
 		r.state.Apply(e)
 	}
-	r.publish(events)
+	r.publish(events, r.state) // a follower decides nothing on top
 }
 
 // pushEvents sends events the owner's room stored to the nodes following

@@ -56,21 +56,44 @@ func recallEnd(b *domain.Breakout) time.Time {
 }
 
 // updateGroups tells the stage and the ephemeral relay (ephemeral.go) who
-// is in which group's stage, and arms r.recallDue for the end of a call
-// back's countdown, when it changes by itself.
-func (r *Room) updateGroups() {
+// is in which group's stage, as st (the state as stored) says, and arms
+// r.recallDue for the end of a call back's countdown, when it changes by
+// itself.
+func (r *Room) updateGroups(st *domain.State) {
 	now := r.srv.now()
-	groups, back := stageGroups(r.state, now)
-	if !maps.Equal(groups, r.groups) {
-		r.groups = groups
-		r.stage.SetGroups(groups)
-		r.updatePeers()
-	}
+	groups, back := stageGroups(st, now)
+	r.setGroups(groups)
 	if !back.Equal(r.recallAt) {
 		r.recallAt, r.recallDue = back, nil
 		if !back.IsZero() {
 			r.recallDue = time.After(back.Sub(now))
 		}
+	}
+}
+
+// recalled ends the groups' stages once the call back's countdown the
+// stage was last told of is over by the room's clock, and arms r.recallDue
+// again while it is not: the state as stored said who was in which group
+// until then, and says no one is after it.
+func (r *Room) recalled() {
+	if r.recallAt.IsZero() {
+		return
+	}
+	if now := r.srv.now(); now.Before(r.recallAt) {
+		r.recallDue = time.After(r.recallAt.Sub(now))
+		return
+	}
+	r.recallAt = time.Time{}
+	r.setGroups(nil)
+}
+
+// setGroups tells the stage and the ephemeral relay who is in which
+// group's stage, when that changed.
+func (r *Room) setGroups(groups map[string]string) {
+	if !maps.Equal(groups, r.groups) {
+		r.groups = groups
+		r.stage.SetGroups(groups)
+		r.updatePeers()
 	}
 }
 

@@ -62,16 +62,17 @@ func (r *Room) leaveLobby(ctx context.Context, s *session) {
 	r.flush(ctx)
 }
 
-// answerLobby tells the waiting students whom the log now lets in to enter
-// again, and those it no longer holds waiting (denied, removed) why not.
-func (r *Room) answerLobby() {
+// answerLobby tells the waiting students whom the log (st, the state as
+// stored) now lets in to enter again, and those it no longer holds waiting
+// (denied, removed) why not.
+func (r *Room) answerLobby(st *domain.State) {
 	for s, answer := range r.lobby {
-		err := r.state.MayEnter(s.participant, s.role)
+		err := st.MayEnter(s.participant, s.role)
 		switch {
-		case r.state.Status == domain.StatusEnded:
+		case st.Status == domain.StatusEnded:
 			err = domain.Errorf(domain.CodeConflict, "the lesson has ended").Because(domain.ReasonLessonEnded)
 		case err == nil:
-		case r.state.IsWaiting(s.participant):
+		case st.IsWaiting(s.participant):
 			continue // a lock keeps no one out who waits already
 		case domain.ErrorReason(err) == domain.ReasonWaiting:
 			err = domain.Errorf(domain.CodeForbidden, "the teacher did not let you in").Because(domain.ReasonDenied)

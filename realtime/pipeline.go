@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,14 @@ import (
 // gave other sequence numbers), what was decided on top of it is decided
 // again against the state reloaded from the store: nothing decided against
 // a batch the log does not hold is stored or answered.
+//
+// What the room does outside the log (who is on the stage and muted, who
+// is in which group's stage, who waits in the lobby, which streams end)
+// follows the log too: publish acts on the state through the batch it
+// sends, never on a decision still being stored, since that append may
+// fail. The room's state holds what is decided on top of a batch in
+// flight, so the first event decided on top copies the parts those
+// effects read (stagePart) into the batch's commit.
 
 // appendSpacing is the least time between the starts of two appends of a
 // room: a stroke part that comes while its room stores a batch waits for
@@ -40,9 +49,37 @@ type commit struct {
 	last    int64 // the sequence its last event should get
 	// snap is the state through this batch, encoded when a snapshot was
 	// due; it is saved once the batch is stored.
-	snap  []byte
-	start time.Time
-	done  chan appended // the store's answer, once
+	snap []byte
+	// through is the stage's and the lobby's part of the state through
+	// this batch (stagePart), copied when an event is decided on top of it
+	// before it is stored; nil while none is, the room's state being it.
+	through *domain.State
+	start   time.Time
+	done    chan appended // the store's answer, once
+}
+
+// stagePart copies the parts of st that the room's effects outside the log
+// read (updateStage, updateGroups, endStreams, answerLobby): deciding on st
+// afterwards leaves the copy as it was. A field those effects come to read
+// must be copied here too.
+func stagePart(st *domain.State) *domain.State {
+	part := &domain.State{Lesson: st.Lesson, Seq: st.Seq, Status: st.Status, Floor: st.Floor,
+		Participants: make(map[string]*domain.Participant, len(st.Participants)),
+		Lobby:        st.Lobby, Locked: st.Locked, Waiting: slices.Clone(st.Waiting),
+		Admitted: slices.Clone(st.Admitted), Removed: slices.Clone(st.Removed)}
+	for id, p := range st.Participants {
+		c := *p
+		part.Participants[id] = &c
+	}
+	if b := st.Breakout; b != nil {
+		c := *b
+		c.Groups = make([]*domain.Group, len(b.Groups))
+		for i, g := range b.Groups {
+			c.Groups[i] = &domain.Group{ID: g.ID, Name: g.Name, Members: slices.Clone(g.Members), Visitors: slices.Clone(g.Visitors)}
+		}
+		part.Breakout = &c
+	}
+	return part
 }
 
 // appended is the store's answer to an append.
@@ -106,7 +143,8 @@ func (r *Room) pipe(ctx context.Context) {
 		r.answerRefused(ctx, refused)
 		return
 	}
-	if wait := appendSpacing - time.Since(r.lastAppend); wait > 0 && r.lastBatch > 1 && !r.flushing {
+	now := r.clock()
+	if wait := appendSpacing - now.Sub(r.lastAppend); wait > 0 && r.lastBatch > 1 && !r.flushing {
 		if r.spaced == nil {
 			r.spaced = time.After(wait)
 		}
@@ -114,7 +152,7 @@ func (r *Room) pipe(ctx context.Context) {
 	}
 	r.spaced = nil
 	c := &commit{pending: r.pending, refused: r.refused, start: time.Now(), done: make(chan appended, 1)}
-	r.lastAppend, r.lastBatch = c.start, len(c.pending)
+	r.lastAppend, r.lastBatch = now, len(c.pending)
 	r.pending, r.refused = nil, nil
 	events := make([]domain.Event, len(c.pending))
 	for i, d := range c.pending {
@@ -192,7 +230,11 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 	}
 	r.srv.metrics.appendedEvents(len(events), time.Since(c.start).Seconds())
 	if asExpected {
-		r.publish(events)
+		through := c.through
+		if through == nil {
+			through = r.state // nothing was decided on top of it
+		}
+		r.publish(events, through)
 		r.saveSnapshot(c)
 	} else {
 		r.srv.log.Info("the store took a batch otherwise than decided; reloading", "lesson", r.lesson, "events", len(events))

@@ -98,6 +98,7 @@ type Room struct {
 	deflater  protocol.Deflater // compresses what publish sends
 
 	// The pipeline's spacing of appends (pipeline.go, appendSpacing).
+	clock      func() time.Time // what it measures the spacing by: time.Now, or a test's
 	lastAppend time.Time        // when the last batch was handed to the store
 	lastBatch  int              // how many events it held
 	spaced     <-chan time.Time // when pending may be handed to the store
@@ -207,7 +208,7 @@ func newRoom(srv *Server, lesson uuid.UUID) *Room {
 		quit: make(chan struct{}), stopped: make(chan struct{}), done: make(chan struct{}), sessions: map[*session]struct{}{}, lobby: map[*session]chan error{},
 		recent: make(map[uuid.UUID]int64, recentIDs), ring: make([]uuid.UUID, recentIDs),
 		forwarded: map[uuid.UUID]*submit{}, joining: map[string]*enter{}, waiting: map[string]chan error{}, exiting: map[string]chan struct{}{},
-		byKey: map[string]*session{}}
+		byKey: map[string]*session{}, clock: time.Now}
 }
 
 // finished reports whether the room's goroutine has stopped taking
@@ -304,7 +305,7 @@ func (r *Room) run(ctx context.Context) {
 		return
 	}
 	r.state, r.broadcast = state, state.Seq
-	r.updateStage()
+	r.updateStage(r.state)
 	r.resumeRecording(ctx)
 	close(r.ready)
 
@@ -348,10 +349,8 @@ func (r *Room) run(ctx context.Context) {
 			r.absent = nil
 			r.leaveAbsent(ctx, false)
 		case <-r.recallDue:
-			// Forgotten whole, so that updateGroups arms it again should
-			// the room's clock not have reached the countdown's end yet.
-			r.recallDue, r.recallAt = nil, time.Time{}
-			r.updateStage() // the groups end below
+			r.recallDue = nil
+			r.recalled() // the groups end below
 		case res := <-committed:
 			r.stored(ctx, r.inflight, res)
 		case <-r.spaced:
@@ -504,8 +503,8 @@ func (r *Room) reload(ctx context.Context) {
 		}
 		missed = append(missed, e)
 	}
-	r.publish(missed)
-	r.updateStage()
+	r.publish(missed, r.state)
+	r.updateStage(r.state)
 }
 
 // applyOthers applies and sends the events other servers appended.
@@ -519,7 +518,7 @@ func (r *Room) applyOthers(ctx context.Context) {
 		r.state.Apply(e)
 		events = append(events, e)
 	}
-	r.publish(events)
+	r.publish(events, r.state) // nothing is decided on top: the room flushed
 }
 
 func (r *Room) handle(ctx context.Context, req request) {
@@ -571,6 +570,9 @@ func (r *Room) decide(req *submit) {
 
 // queue applies a decided event to the state with its expected sequence.
 func (r *Room) queue(ev domain.Event, origin *submit) {
+	if c := r.inflight; c != nil && c.through == nil {
+		c.through = stagePart(r.state) // the state through the batch in flight
+	}
 	ev.Seq = r.state.Seq + 1
 	r.state.Apply(ev)
 	r.pending = append(r.pending, decided{ev: ev, origin: origin})
@@ -844,8 +846,10 @@ func (r *Room) answerRefused(ctx context.Context, refused []refusal) {
 	}
 }
 
-// publish sends committed events, in order, to every session, encoded once.
-func (r *Room) publish(events []domain.Event) {
+// publish sends committed events, in order, to every session, encoded once,
+// and acts on them outside the log: through is the state through events
+// (pipeline.go), whatever the room has decided on top of them since.
+func (r *Room) publish(events []domain.Event, through *domain.State) {
 	if len(events) == 0 {
 		return
 	}
@@ -881,8 +885,8 @@ func (r *Room) publish(events []domain.Event) {
 	r.releaseHeld()
 	r.sinceSnap += len(events)
 	r.removeSessions(events)
-	r.answerLobby()
-	r.updateStage()
+	r.answerLobby(through)
+	r.updateStage(through)
 	r.recordEvents(events)
 }
 
@@ -907,40 +911,36 @@ func (r *Room) pack(s *session, msgs [][]byte) [][]byte {
 	if !s.compress || s.remote != nil {
 		return nil
 	}
-	packed := make([][]byte, len(msgs))
-	for i, b := range msgs {
-		packed[i] = r.deflater.Deflate(b)
-	}
-	return packed
+	return packEvents(&r.deflater, msgs)
 }
 
-// updateStage tells the stage whose media everyone receives (the teachers
-// present, and the student who has the floor), whose microphone or camera
-// the teacher muted, which reaches no one, and who is in which breakout
-// group's stage.
-func (r *Room) updateStage() {
-	if r.state == nil {
+// updateStage tells the stage, as st says (the state as stored), whose
+// media everyone receives (the teachers present, and the student who has
+// the floor), whose microphone or camera the teacher muted, which reaches
+// no one, and who is in which breakout group's stage.
+func (r *Room) updateStage(st *domain.State) {
+	if st == nil {
 		return
 	}
 	var on []string
-	for id, p := range r.state.Participants {
-		if p.Present && (p.Role == domain.RoleTeacher || id == r.state.Floor) {
+	for id, p := range st.Participants {
+		if p.Present && (p.Role == domain.RoleTeacher || id == st.Floor) {
 			on = append(on, id)
 		}
 	}
 	for id, role := range r.streams {
-		if role == domain.RoleTeacher && r.state.Status != domain.StatusEnded && !slices.Contains(on, id) {
+		if role == domain.RoleTeacher && st.Status != domain.StatusEnded && !slices.Contains(on, id) {
 			on = append(on, id)
 		}
 	}
-	r.endStreams()
+	r.endStreams(st)
 	slices.Sort(on)
 	if !slices.Equal(on, r.onStage) {
 		r.onStage = on
 		r.stage.SetOnStage(on...)
 	}
 	muted := map[string]sfu.Muted{}
-	for id, p := range r.state.Participants {
+	for id, p := range st.Participants {
 		if p.AudioMuted || p.VideoMuted {
 			muted[id] = sfu.Muted{Audio: p.AudioMuted, Video: p.VideoMuted}
 		}
@@ -949,7 +949,7 @@ func (r *Room) updateStage() {
 		r.muted = muted
 		r.stage.SetMuted(muted)
 	}
-	r.updateGroups()
+	r.updateGroups(st)
 }
 
 func (r *Room) remember(id uuid.UUID, seq int64) {

@@ -119,6 +119,9 @@ type Server struct {
 	relayAPI *webrtc.API // the relays' between nodes (see relay.go)
 	upgrader websocket.Upgrader
 	metrics  *metrics // nil records nothing
+	// deflaters are compressors of ended catch-ups, for the next
+	// (takeDeflater).
+	deflaters chan *protocol.Deflater
 
 	// Rooms run until ctx ends; sessions until sessionsCtx ends, first, so
 	// that the rooms store their leaves.
@@ -204,7 +207,7 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sessions, endSessions := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, engine: engine, api: engine.API, relayAPI: relayAPI, metrics: m, ctx: ctx, cancel: cancel,
-		sessionsCtx: sessions, endSessions: endSessions, rooms: map[uuid.UUID]*Room{}}
+		sessionsCtx: sessions, endSessions: endSessions, rooms: map[uuid.UUID]*Room{}, deflaters: make(chan *protocol.Deflater, keptDeflaters)}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   4096,

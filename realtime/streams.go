@@ -547,7 +547,7 @@ func (req *ingest) do(ctx context.Context, r *Room) {
 	if req.over != nil {
 		if r.over == nil {
 			r.over = make(chan struct{})
-			r.endStreams()
+			r.endStreams(r.state)
 		}
 		req.over <- r.over
 	}
@@ -590,13 +590,14 @@ func (req *ingest) do(ctx context.Context, r *Room) {
 		return
 	}
 	r.setStream(req)
-	r.updateStage()
+	r.updateStage(r.state) // flushed: the state is what the store holds
 	req.reply <- nil
 }
 
-// endStreams closes r.over once the lesson has ended: its streams end.
-func (r *Room) endStreams() {
-	if r.over == nil || r.state == nil || r.state.Status != domain.StatusEnded {
+// endStreams closes r.over once the lesson has ended, as st (the state as
+// stored) says: its streams end.
+func (r *Room) endStreams(st *domain.State) {
+	if r.over == nil || st == nil || st.Status != domain.StatusEnded {
 		return
 	}
 	select {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,13 @@ func TestAttendanceAndDeleteInBrowser(t *testing.T) {
 	}
 	if n := eval[int](report, `document.querySelectorAll("#rows .presence span").length`); n != 2 {
 		t.Fatalf("%d presence bars", n)
+	}
+	// Durations are h:mm:ss even under an hour, so that a column lines up.
+	present := eval[[]string](report, `[...document.querySelectorAll("#rows tr")].map((r) => r.children[4].textContent)`)
+	for _, d := range present {
+		if !regexp.MustCompile(`^0:00:\d\d$`).MatchString(d) {
+			t.Fatalf("time present %q, want h:mm:ss (0:00:ss in this short lesson)", d)
+		}
 	}
 	report.click(`th[data-key="name"] button`)
 	if first := eval[string](report, `document.querySelector("#rows tr").children[0].textContent`); first != "Ana" {

@@ -143,3 +143,32 @@ func TestCompressedEventsInBrowser(t *testing.T) {
 		t.Fatalf("nothing was sent compressed while both pages were in the lesson (%v before, %v after)", before, sent)
 	}
 }
+
+// TestByeAfterCompressedEvents: a bye that comes while the page still
+// inflates the events the server sent before it is handled after them, so
+// that a page that stops at the bye (the lesson ended) holds them.
+func TestByeAfterCompressedEvents(t *testing.T) {
+	site := startSite(t)
+	page := newTab(t, browser(t), "page")
+	if err := chromedp.Do(page.ctx, chromedp.Navigate(site.srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	order := eval[[]string](page, `(async () => {
+		const { LessonConnection } = await import("/static/js/connection.js");
+		const conn = new LessonConnection({ url: "", token: "" });
+		const order = [];
+		conn.addEventListener("events", (e) => order.push("events " + e.detail.map((ev) => ev.seq).join(",")));
+		conn.addEventListener("bye", (e) => order.push("bye " + e.detail.reason));
+		const msg = JSON.stringify({ type: "events", events: [{ seq: 1, kind: "lesson.ended", data: {} }] });
+		const packed = await new Response(new Blob([msg]).stream().pipeThrough(new CompressionStream("deflate-raw"))).arrayBuffer();
+		conn.onEventsMessage(packed);
+		// As the socket's handler queues a signal.
+		conn.signals = conn.signals.then(() => conn.onSignal({ type: "bye", code: "conflict", reason: "lesson_ended", message: "ended" }));
+		await conn.signals;
+		for (let i = 0; i < 100 && order.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+		return order;
+	})()`)
+	if want := []string{"events 1", "bye lesson_ended"}; !slices.Equal(order, want) {
+		t.Fatalf("the page handled %q, want %q", order, want)
+	}
+}

@@ -91,3 +91,26 @@ func TestEndedLessonPage(t *testing.T) {
 		t.Errorf("the page links the replay as %q", href)
 	}
 }
+
+// TestSignalTooLargeStopsPage: a page whose signal is over the server's
+// limit (its session ends with close code 1009) stops and says why (in the
+// page's language: the catalogues have it), instead of reconnecting into
+// the same limit for ever.
+func TestSignalTooLargeStopsPage(t *testing.T) {
+	site := startSite(t)
+	lesson := site.createLesson(t)
+	student := newTab(t, browser(t), "student")
+	student.join(site.studentsLink(lesson), "Ana")
+	eval[bool](student, fmt.Sprintf(`(() => {
+		window.classroom.app.conn.signal({ type: "candidate", candidate: { candidate: "x".repeat(%d) } });
+		return true;
+	})()`, protocol.MaxSignalBytes+1))
+	waitUntil(t, 10*time.Second, "the page to stop", func() bool { return eval[bool](student, `window.classroom.app.ending`) })
+	if text := eval[string](student, `document.getElementById("banner").textContent`); !strings.Contains(text, "grew larger than the server accepts") {
+		t.Errorf("the page says %q, want that its connection grew too large", text)
+	}
+	time.Sleep(2 * time.Second) // a reconnect would have begun after 0.5 s
+	if eval[bool](student, `window.classroom.app.conn !== null`) {
+		t.Error("the page connects again after a session ended over a signal too large")
+	}
+}

@@ -6,6 +6,7 @@
 // and JSON are the same report, downloaded.
 
 import { t, locale, dateTime } from "./i18n.js";
+import { clock } from "./clock.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,10 +18,8 @@ function exportURL(format) {
   return `/api/lessons/${lesson}/export?format=${format}&access_token=${encodeURIComponent(token)}`;
 }
 
-function clock(ms) {
-  const s = Math.floor(ms / 1000);
-  return `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
-}
+// hms shows a duration of the report, in milliseconds, as h:mm:ss.
+const hms = (ms) => clock(ms / 1000, { hours: true });
 
 function when(at) {
   return at ? new Date(at).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : t("present");
@@ -36,7 +35,7 @@ function bar(p) {
   const b = document.createElement("div");
   b.className = "presence";
   b.setAttribute("role", "img");
-  b.setAttribute("aria-label", t("present {time} of {span}", { time: clock(p.present_ms), span: clock(span) }));
+  b.setAttribute("aria-label", t("present {time} of {span}", { time: hms(p.present_ms), span: hms(span) }));
   for (const iv of p.presence) {
     const seg = document.createElement("span");
     seg.style.left = `${((Date.parse(iv.from) - start) / span) * 100}%`;
@@ -64,8 +63,8 @@ function render() {
     const name = cell(p.removed ? t("{name} (removed)", { name: p.name }) : p.name);
     const presence = document.createElement("td");
     presence.append(bar(p));
-    tr.append(name, cell(p.role === "teacher" ? t("teacher") : p.role === "student" ? t("student") : p.role), cell(p.absent ? t("never came") : when(p.first_join)), cell(p.absent ? "" : when(p.last_leave)), cell(clock(p.present_ms)), presence,
-      cell(String(p.hands)), cell(String(p.floor)), cell(clock(p.floor_ms)), cell(String(p.strokes)), cell(String(p.objects)),
+    tr.append(name, cell(p.role === "teacher" ? t("teacher") : p.role === "student" ? t("student") : p.role), cell(p.absent ? t("never came") : when(p.first_join)), cell(p.absent ? "" : when(p.last_leave)), cell(hms(p.present_ms)), presence,
+      cell(String(p.hands)), cell(String(p.floor)), cell(hms(p.floor_ms)), cell(String(p.strokes)), cell(String(p.objects)),
       cell(String(p.chat)), cell(String(p.answers)), cell(p.quizzes > 0 ? `${p.quiz_right} / ${p.quizzes}` : ""));
     return tr;
   }));

@@ -18,6 +18,7 @@
 //   "ephemeral" detail: a relayed cursor or preview
 //   "track"    detail: {track, stream, participant}
 //   "state"    detail: the PeerConnection's connectionState
+//   "closed"   detail: {code}                  the signaling socket closed, with its close code
 //   "bye"      detail: {code, reason, message} the server ended the session
 //   "problem"  detail: {code, reason, message} an error that did not end it (yet)
 //   "media"    detail: a media signal: a forwarded track this browser is sent
@@ -118,9 +119,12 @@ export class LessonConnection extends EventTarget {
       let redirected = false; // its close is no lost connection
       ws.onopen = () => this.signal({ type: "join", version: joinVersion(), token: this.token, name: this.name, last_seq: this.lastSeq });
       ws.onerror = () => { if (!welcomed) reject(new Error("the signaling connection failed")); };
-      ws.onclose = () => {
-        if (!welcomed) reject(new Error("the server closed the signaling connection"));
-        if (!redirected) this.dispatchEvent(new CustomEvent("closed"));
+      ws.onclose = ({ code }) => {
+        // code is the socket's close code: 1009 (message too big) says
+        // that a signal of this page was over the server's limit, which
+        // a reconnect meets again (docs/protocol.md, section 2).
+        if (!welcomed) reject(Object.assign(new Error("the server closed the signaling connection"), { closeCode: code }));
+        if (!redirected) this.dispatchEvent(new CustomEvent("closed", { detail: { code } }));
       };
       ws.onmessage = (m) => {
         const sig = JSON.parse(m.data);
@@ -223,6 +227,11 @@ export class LessonConnection extends EventTarget {
         this.dispatchEvent(new CustomEvent("problem", { detail: { code: sig.code, reason: sig.reason || "", message: sig.message } }));
         return;
       case "bye":
+        // The server sent its last events before the bye, on the events
+        // channel: those that came are handled first (a compressed one is
+        // inflated asynchronously), so that the page that stops at the bye
+        // (the lesson ended) holds them.
+        await this.drained();
         this.dispatchEvent(new CustomEvent("bye", { detail: { code: sig.code || "", reason: sig.reason || "", message: sig.message || "" } }));
         // Commands still unanswered may or may not have been stored: the
         // caller resends them, with the same ids, on its next session.
@@ -247,6 +256,12 @@ export class LessonConnection extends EventTarget {
     if (!this.draining) this.drain();
   }
 
+  /** drained resolves once every events-channel message that came is handled. */
+  drained() {
+    if (!this.draining) return Promise.resolve();
+    return new Promise((resolve) => this.addEventListener("drained", () => resolve(), { once: true }));
+  }
+
   async drain() {
     this.draining = true;
     while (this.inbox.length > 0 && !this.broken) {
@@ -269,6 +284,7 @@ export class LessonConnection extends EventTarget {
       }
     }
     this.draining = false;
+    this.dispatchEvent(new Event("drained"));
   }
 
   handleEventsMessage(data) {

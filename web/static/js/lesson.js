@@ -47,6 +47,10 @@ function describe(err) {
   }
 }
 
+// MESSAGE_TOO_BIG is the WebSocket close code of a message over the
+// receiver's limit (RFC 6455, section 7.4.1).
+const MESSAGE_TOO_BIG = 1009;
+
 class App {
   constructor() {
     const m = location.pathname.match(/^\/lessons\/([0-9a-f-]{36})\/?$/);
@@ -157,7 +161,10 @@ class App {
       else if (s === "connected" && this.live) this.showLive();
     }));
     conn.addEventListener("bye", mine((bye) => this.onBye(conn, bye)));
-    conn.addEventListener("closed", mine(() => this.drop(conn, "the server closed the connection"))); // not user-facing
+    conn.addEventListener("closed", mine(({ code }) => {
+      if (code === MESSAGE_TOO_BIG) return this.tooBig();
+      this.drop(conn, "the server closed the connection"); // not user-facing
+    }));
     conn.addEventListener("problem", mine(({ code, reason, message }) => {
       if (code !== "negotiation") this.refused({ code, reason, message });
     }));
@@ -166,6 +173,7 @@ class App {
       welcome = await conn.join();
     } catch (err) {
       if (this.conn !== conn) return;
+      if (err.closeCode === MESSAGE_TOO_BIG) return this.tooBig();
       if (err.reason === "incompatible") return this.incompatible(err.version);
       if (err.code === "unauthorized" && this.token !== this.linkToken && this.linkToken) {
         // The resume token expired: join again with the link.
@@ -225,6 +233,17 @@ class App {
     if (code === "conflict") return this.fatal(message);
     if (code === "unauthorized") return this.fatal(t("This link has expired. Ask your teacher for a new one."));
     this.drop(conn, message || code);
+  }
+
+  /**
+   * tooBig answers a session the server ended because a signal of this page
+   * was over its limit (close code 1009, docs/protocol.md, section 2): an
+   * offer or answer grows with every track the page receives, and the page
+   * would send it again, as large, after every reconnect. It stops instead
+   * of reconnecting into the same limit for ever, and says so.
+   */
+  tooBig() {
+    this.fatal(t("This page's connection grew larger than the server accepts (too many video streams at once), so it has stopped. Reload the page to join again."));
   }
 
   /** fatal stops the page for good, saying why. */

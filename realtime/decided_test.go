@@ -1,0 +1,116 @@
+package realtime_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/eventstore/faultstore"
+	"classroom/realtime"
+)
+
+// gatedStore holds each append of an event hold matches until the test lets
+// it go (closes the channel it is handed on held), or ends (closes done).
+type gatedStore struct {
+	*faultstore.Store
+	hold func(domain.Event) bool
+	held chan chan struct{}
+	done chan struct{}
+}
+
+func (g *gatedStore) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	if slices.ContainsFunc(events, g.hold) {
+		release := make(chan struct{})
+		select {
+		case g.held <- release:
+			select {
+			case <-release:
+			case <-g.done:
+			}
+		case <-g.done:
+		}
+	}
+	return g.Store.Append(ctx, events...)
+}
+
+func (ls *lessonServer) peek(t *testing.T, ctx context.Context) realtime.RoomPeek {
+	t.Helper()
+	p, err := ls.live().Peek(ctx, ls.lesson)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestDecidedNotStored: the room decides a batch while the one before it
+// commits; the stage and the lobby act on what the log holds, never on a
+// decision whose append is still under way. Here a floor granted to a
+// student and a student denied entry are decided while a chat line
+// commits, and their appends then fail: neither the stage (the student on
+// it) nor the lobby (the student sent away) ever showed them.
+func TestDecidedNotStored(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		decide func(student string) domain.Payload
+		shown  func(p realtime.RoomPeek, student string) bool // whether the room acts on the decision
+	}{
+		{"stage", func(student string) domain.Payload { return &domain.FloorGranted{Participant: student} },
+			func(p realtime.RoomPeek, student string) bool { return slices.Contains(p.OnStage, student) }},
+		{"lobby", func(student string) domain.Payload { return &domain.ParticipantDenied{Participant: student} },
+			func(p realtime.RoomPeek, student string) bool { return !slices.Contains(p.Lobby, student) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			kind := tc.decide("").Kind()
+			fs := faultstore.New(openStore(t, "sqlite"))
+			gs := &gatedStore{Store: fs, held: make(chan chan struct{}), done: make(chan struct{}),
+				hold: func(e domain.Event) bool { return e.Kind() == domain.KindChatPosted || e.Kind() == kind }}
+			ls := startServer(t, gs, nil)
+			t.Cleanup(func() { close(gs.done) }) // before the server closes
+			teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+			mustSend(t, ctx, teacher, &domain.LessonStarted{})
+			student := "ann"
+			if tc.name == "stage" {
+				student = ls.mustJoin(ctx, domain.RoleStudent, "Ann").Participant()
+			} else {
+				mustSend(t, ctx, teacher, &domain.LobbyChanged{On: true})
+				var got received
+				go func() {
+					if c, err := ls.dialAs(ctx, student, "Ann", &got); err == nil {
+						c.Close()
+					}
+				}()
+				waitFor(t, 10*time.Second, "ann to wait in the lobby", func() bool { return ls.replay().IsWaiting(student) })
+			}
+
+			sendAsync(ctx, teacher, uuid.New(), &domain.ChatPosted{Text: "a line that commits slowly"})
+			chat := <-gs.held // the chat's batch is in flight
+			sendAsync(ctx, teacher, uuid.New(), tc.decide(student))
+			waitFor(t, 10*time.Second, "the decision to be decided", func() bool { return ls.peek(t, ctx).Pending == 1 })
+			fs.Inject(faultstore.Fault{Op: faultstore.AppendBefore, Match: kindIs(kind)})
+			close(chat)
+			decision := <-gs.held // the chat is published; the decision's batch is in flight
+			if p := ls.peek(t, ctx); tc.shown(p, student) {
+				t.Fatalf("the room acts on %s before the log holds it: %+v", kind, p)
+			}
+			close(decision)
+			waitBye(t, teacher, "after the failed append")
+			if p := ls.peek(t, ctx); tc.shown(p, student) {
+				t.Fatalf("the room acts on %s, which the log does not hold: %+v", kind, p)
+			}
+			for e, err := range ls.store.Events(ctx, ls.lesson, 0) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e.Kind() == kind {
+					t.Fatalf("the log holds %s although its append failed", kind)
+				}
+			}
+		})
+	}
+}
