@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,8 +25,10 @@ import (
 // follows the log too: publish acts on the state through the batch it
 // sends, never on a decision still being stored, since that append may
 // fail. The room's state holds what is decided on top of a batch in
-// flight, so the first event decided on top copies the parts those
-// effects read (stagePart) into the batch's commit.
+// flight, and those effects read only its roster (domain.State.Roster): the
+// first event decided on top that may change the roster copies it into the
+// batch's commit. A board's stroke, a chat line, a slide change leave it as
+// it was (domain.LeavesRoster), and take no copy.
 
 // appendSpacing is the least time between the starts of two appends of a
 // room: a stroke part that comes while its room stores a batch waits for
@@ -50,36 +51,12 @@ type commit struct {
 	// snap is the state through this batch, encoded when a snapshot was
 	// due; it is saved once the batch is stored.
 	snap []byte
-	// through is the stage's and the lobby's part of the state through
-	// this batch (stagePart), copied when an event is decided on top of it
-	// before it is stored; nil while none is, the room's state being it.
+	// through is the roster of the state through this batch, copied when
+	// an event that may change it is decided on top of the batch before it
+	// is stored; nil while none is, the room's state's roster being it.
 	through *domain.State
 	start   time.Time
 	done    chan appended // the store's answer, once
-}
-
-// stagePart copies the parts of st that the room's effects outside the log
-// read (updateStage, updateGroups, endStreams, answerLobby): deciding on st
-// afterwards leaves the copy as it was. A field those effects come to read
-// must be copied here too.
-func stagePart(st *domain.State) *domain.State {
-	part := &domain.State{Lesson: st.Lesson, Seq: st.Seq, Status: st.Status, Floor: st.Floor,
-		Participants: make(map[string]*domain.Participant, len(st.Participants)),
-		Lobby:        st.Lobby, Locked: st.Locked, Waiting: slices.Clone(st.Waiting),
-		Admitted: slices.Clone(st.Admitted), Removed: slices.Clone(st.Removed)}
-	for id, p := range st.Participants {
-		c := *p
-		part.Participants[id] = &c
-	}
-	if b := st.Breakout; b != nil {
-		c := *b
-		c.Groups = make([]*domain.Group, len(b.Groups))
-		for i, g := range b.Groups {
-			c.Groups[i] = &domain.Group{ID: g.ID, Name: g.Name, Members: slices.Clone(g.Members), Visitors: slices.Clone(g.Visitors)}
-		}
-		part.Breakout = &c
-	}
-	return part
 }
 
 // appended is the store's answer to an append.
@@ -232,7 +209,7 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 	if asExpected {
 		through := c.through
 		if through == nil {
-			through = r.state // nothing was decided on top of it
+			through = r.state // nothing decided on top of it changed its roster
 		}
 		r.publish(events, through)
 		r.saveSnapshot(c)

@@ -570,8 +570,8 @@ func (r *Room) decide(req *submit) {
 
 // queue applies a decided event to the state with its expected sequence.
 func (r *Room) queue(ev domain.Event, origin *submit) {
-	if c := r.inflight; c != nil && c.through == nil {
-		c.through = stagePart(r.state) // the state through the batch in flight
+	if c := r.inflight; c != nil && c.through == nil && !domain.LeavesRoster(ev.Kind()) {
+		c.through = r.state.Roster() // the roster through the batch in flight
 	}
 	ev.Seq = r.state.Seq + 1
 	r.state.Apply(ev)
@@ -847,8 +847,9 @@ func (r *Room) answerRefused(ctx context.Context, refused []refusal) {
 }
 
 // publish sends committed events, in order, to every session, encoded once,
-// and acts on them outside the log: through is the state through events
-// (pipeline.go), whatever the room has decided on top of them since.
+// and acts on them outside the log: through holds the roster of the state
+// through events (pipeline.go), whatever the room has decided on top of
+// them since; those effects read nothing else of it.
 func (r *Room) publish(events []domain.Event, through *domain.State) {
 	if len(events) == 0 {
 		return
