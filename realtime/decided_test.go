@@ -49,19 +49,25 @@ func (ls *lessonServer) peek(t *testing.T, ctx context.Context) realtime.RoomPee
 // TestDecidedNotStored: the room decides a batch while the one before it
 // commits; the stage and the lobby act on what the log holds, never on a
 // decision whose append is still under way. Here a floor granted to a
-// student and a student denied entry are decided while a chat line
-// commits, and their appends then fail: neither the stage (the student on
-// it) nor the lobby (the student sent away) ever showed them.
+// student, a student muted, a student denied entry and the lesson ended
+// (with a student waiting) are decided while a chat line commits, and their
+// appends then fail: neither the stage (the student on it, muted) nor the
+// lobby (the student sent away) ever showed them. The same decision sent
+// again and stored is then acted on: the test sees what it looks for.
 func TestDecidedNotStored(t *testing.T) {
+	onStage := func(p realtime.RoomPeek, student string) bool { return slices.Contains(p.OnStage, student) }
+	sentAway := func(p realtime.RoomPeek, student string) bool { return !slices.Contains(p.Lobby, student) }
 	for _, tc := range []struct {
 		name   string
+		lobby  bool // the student waits in the lobby rather than being in the lesson
 		decide func(student string) domain.Payload
 		shown  func(p realtime.RoomPeek, student string) bool // whether the room acts on the decision
 	}{
-		{"stage", func(student string) domain.Payload { return &domain.FloorGranted{Participant: student} },
-			func(p realtime.RoomPeek, student string) bool { return slices.Contains(p.OnStage, student) }},
-		{"lobby", func(student string) domain.Payload { return &domain.ParticipantDenied{Participant: student} },
-			func(p realtime.RoomPeek, student string) bool { return !slices.Contains(p.Lobby, student) }},
+		{"stage", false, func(student string) domain.Payload { return &domain.FloorGranted{Participant: student} }, onStage},
+		{"mute", false, func(student string) domain.Payload { return &domain.MediaMuted{Participant: student, Audio: true} },
+			func(p realtime.RoomPeek, student string) bool { return slices.Contains(p.Muted, student) }},
+		{"lobby", true, func(student string) domain.Payload { return &domain.ParticipantDenied{Participant: student} }, sentAway},
+		{"ended", true, func(string) domain.Payload { return &domain.LessonEnded{} }, sentAway},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -75,7 +81,7 @@ func TestDecidedNotStored(t *testing.T) {
 			teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
 			mustSend(t, ctx, teacher, &domain.LessonStarted{})
 			student := "ann"
-			if tc.name == "stage" {
+			if !tc.lobby {
 				student = ls.mustJoin(ctx, domain.RoleStudent, "Ann").Participant()
 			} else {
 				mustSend(t, ctx, teacher, &domain.LobbyChanged{On: true})
@@ -85,7 +91,9 @@ func TestDecidedNotStored(t *testing.T) {
 						c.Close()
 					}
 				}()
-				waitFor(t, 10*time.Second, "ann to wait in the lobby", func() bool { return ls.replay().IsWaiting(student) })
+				waitFor(t, 10*time.Second, "ann to wait in the lobby", func() bool {
+					return ls.replay().IsWaiting(student) && slices.Contains(ls.peek(t, ctx).Lobby, student)
+				})
 			}
 
 			sendAsync(ctx, teacher, uuid.New(), &domain.ChatPosted{Text: "a line that commits slowly"})
@@ -111,6 +119,12 @@ func TestDecidedNotStored(t *testing.T) {
 					t.Fatalf("the log holds %s although its append failed", kind)
 				}
 			}
+
+			// Sent again by the teacher, back, and stored: acted on.
+			teacher = ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+			sendAsync(ctx, teacher, uuid.New(), tc.decide(student))
+			close(<-gs.held)
+			waitFor(t, 10*time.Second, "the room to act on the stored "+string(kind), func() bool { return tc.shown(ls.peek(t, ctx), student) })
 		})
 	}
 }

@@ -12,6 +12,7 @@ type RoomPeek struct {
 	Pending int      // events decided, not yet handed to the store
 	OnStage []string // who the stage was last told is on it
 	Lobby   []string // the participants waiting in the lobby
+	Muted   []string // who the stage was last told is muted
 }
 
 // peek reads the room on its goroutine, between two of its requests.
@@ -22,6 +23,9 @@ func (p *peek) whileReloading(r *Room, _ error) {
 	v := RoomPeek{Pending: len(r.pending), OnStage: slices.Clone(r.onStage)}
 	for s := range r.lobby {
 		v.Lobby = append(v.Lobby, s.participant)
+	}
+	for id := range r.muted {
+		v.Muted = append(v.Muted, id)
 	}
 	p.reply <- v
 }

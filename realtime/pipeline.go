@@ -206,6 +206,7 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 		}
 	}
 	r.srv.metrics.appendedEvents(len(events), time.Since(c.start).Seconds())
+	ended := false // whether the log now says the lesson has ended
 	if asExpected {
 		through := c.through
 		if through == nil {
@@ -213,9 +214,11 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 		}
 		r.publish(events, through)
 		r.saveSnapshot(c)
+		ended = through.Status == domain.StatusEnded
 	} else {
 		r.srv.log.Info("the store took a batch otherwise than decided; reloading", "lesson", r.lesson, "events", len(events))
 		r.reload(ctx)
+		ended = r.state != nil && r.state.Status == domain.StatusEnded
 		r.redecide(ctx, c.refused)
 	}
 	for i, d := range c.pending {
@@ -240,7 +243,12 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 	if asExpected {
 		r.answerRefused(ctx, c.refused)
 	}
-	r.leaveAbsent(ctx, true)
+	if ended {
+		// Not on the room's state: a lesson.ended decided on top of this
+		// batch may not be stored, and the leaves of those still here
+		// would be, decided again on the state reloaded.
+		r.leaveAbsent(ctx, true)
+	}
 }
 
 // endAskers ends the sessions waiting for the answers of a batch whose

@@ -727,8 +727,9 @@ func (r *Room) retire(why error) {
 // leaveAbsent records the leave of the participants the state lists as
 // present who have no session here: ghosts of a server killed before it
 // stored their leaves, or of a failed store. When the lesson has ended
-// (ended), it records the leave of everyone still present, so that an
-// ended lesson lists no one as present for ever.
+// (ended, which the caller says only when the log holds the end), it
+// records the leave of everyone still present, so that an ended lesson
+// lists no one as present for ever.
 func (r *Room) leaveAbsent(ctx context.Context, ended bool) {
 	if r.link != nil {
 		return // the owner records them
