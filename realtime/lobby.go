@@ -29,6 +29,9 @@ func (r *Room) wait(req *enter) {
 			return
 		}
 		r.queue(ev, nil)
+		// Ended if it is not stored: else the log would not have them
+		// waiting, and the lobby would tell them the teacher sent them away.
+		r.pending[len(r.pending)-1].joiner = s
 	}
 	for other := range r.lobby {
 		if other.participant == s.participant {

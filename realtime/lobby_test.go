@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"classroom/domain"
+	"classroom/eventstore/faultstore"
 	"classroom/realtime/client"
 	"classroom/realtime/protocol"
 )
@@ -203,4 +204,63 @@ func TestLobbyLeave(t *testing.T) {
 	}
 	defer r.c.Close()
 	converge(t, ls, teacher, r.c)
+}
+
+// TestWaitNotStored: a student's arrival in the lobby whose append fails
+// (the whole append, or the store refusing that event alone) ends their
+// session with a retryable error: they are not left waiting where the
+// teacher's list (the log) does not show them, nor told that the teacher
+// sent them away. Joining again, they wait, and the log holds their
+// arrival once.
+func TestWaitNotStored(t *testing.T) {
+	for _, op := range []faultstore.Op{faultstore.AppendBefore, faultstore.AppendRefuse} {
+		t.Run(string(op), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			fs := faultstore.New(openStore(t, "sqlite"))
+			ls := startServer(t, fs, nil)
+			teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+			mustSend(t, ctx, teacher, &domain.LessonStarted{})
+			mustSend(t, ctx, teacher, &domain.LobbyChanged{On: true})
+
+			fs.Inject(faultstore.Fault{Op: op, Match: kindIs(domain.KindParticipantWaiting)})
+			first, cancelFirst := context.WithTimeout(ctx, 10*time.Second) // she would wait, unseen, for ever
+			_, err := ls.dialAs(first, "ann", "Ann", &received{})
+			cancelFirst()
+			if err == nil || domain.ErrorCode(err) != domain.CodeUnavailable {
+				t.Fatalf("ann, whose arrival was not stored: %v (code %q, reason %q), want unavailable",
+					err, domain.ErrorCode(err), domain.ErrorReason(err))
+			}
+
+			done := make(chan dialResult, 1)
+			go func() {
+				c, err := ls.dialAs(ctx, "ann", "Ann", &received{})
+				done <- dialResult{c, err}
+			}()
+			waitFor(t, 10*time.Second, "ann to wait in the lobby", func() bool { return ls.replay().IsWaiting("ann") })
+			select {
+			case r := <-done:
+				t.Fatalf("ann, waiting again, was answered: %v", r.err)
+			case <-time.After(100 * time.Millisecond):
+			}
+			arrivals := 0
+			for e, err := range ls.store.Events(ctx, ls.lesson, 0) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e.Kind() == domain.KindParticipantWaiting {
+					arrivals++
+				}
+			}
+			if arrivals != 1 {
+				t.Fatalf("the log holds %d arrivals of ann, want 1", arrivals)
+			}
+			mustSend(t, ctx, teacher, &domain.ParticipantAdmitted{Participant: "ann"})
+			if r := <-done; r.err != nil {
+				t.Fatalf("ann, admitted: %v", r.err)
+			} else {
+				r.c.Close()
+			}
+		})
+	}
 }

@@ -185,6 +185,10 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 		r.fenced = true
 		r.endAskers(c, errMoved)
 		r.refused = append(c.refused, r.refused...)
+		// The state holds this batch and what was decided on top, none of
+		// which the log holds: nothing acts on it (a request handled
+		// after a flush finds no state and is told the lesson moved).
+		r.state = nil
 		return
 	}
 	if res.err != nil {
@@ -206,6 +210,17 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 		}
 	}
 	r.srv.metrics.appendedEvents(len(events), time.Since(c.start).Seconds())
+	for i, d := range c.pending {
+		if d.joiner != nil && res.errs[i] != nil {
+			// A participant whose join is not in the log would have every
+			// command refused, and a student whose wait is not would be
+			// told by the lobby that the teacher sent them away: end the
+			// session before anything is published, so that it joins again.
+			r.srv.log.Error("storing a join", "lesson", r.lesson, "participant", d.joiner.participant, "kind", d.ev.Kind(), "err", res.errs[i])
+			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
+			r.armAbsent()
+		}
+	}
 	ended := false // whether the log now says the lesson has ended
 	if asExpected {
 		through := c.through
@@ -223,12 +238,6 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 	}
 	for i, d := range c.pending {
 		switch {
-		case d.joiner != nil && res.errs[i] != nil:
-			// A participant whose join is not in the log would have every
-			// command refused: end the session, so that it joins again.
-			r.srv.log.Error("storing a join", "lesson", r.lesson, "participant", d.joiner.participant, "err", res.errs[i])
-			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
-			r.armAbsent()
 		case res.errs[i] != nil:
 			for _, s := range d.askers() {
 				s.s.replyError(s.id, res.errs[i])

@@ -122,7 +122,7 @@ type Room struct {
 type decided struct {
 	ev     domain.Event
 	origin *submit  // nil for the room's own events (joins, leaves)
-	joiner *session // for a join: the session that must end if it is not stored
+	joiner *session // for a join or a wait in the lobby: the session that must end if it is not stored
 	// resends are the same command sent again before it was stored (a
 	// client that reconnected): they are answered as origin is.
 	resends []*submit
@@ -522,15 +522,25 @@ func (r *Room) applyOthers(ctx context.Context) {
 }
 
 func (r *Room) handle(ctx context.Context, req request) {
-	if r.fenced {
-		req.whileReloading(r, errMoved)
-		return
-	}
-	if r.state == nil {
-		req.whileReloading(r, domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again"))
+	if err := r.unsettled(); err != nil {
+		req.whileReloading(r, err)
 		return
 	}
 	req.do(ctx, r)
+}
+
+// unsettled says why the room has no state to decide on, nil when it has
+// one: another node decides the lesson now (fenced), or the state is being
+// reloaded. After a flush, a request checks it again before it reads the
+// state: the flush may have ended either way.
+func (r *Room) unsettled() error {
+	switch {
+	case r.fenced:
+		return errMoved
+	case r.state == nil:
+		return domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")
+	}
+	return nil
 }
 
 // decide checks a command against the state as the commands before it left
@@ -580,8 +590,8 @@ func (r *Room) queue(ev domain.Event, origin *submit) {
 
 func (r *Room) enter(ctx context.Context, req *enter) {
 	r.flush(ctx) // so that the state is what the store holds
-	if r.state == nil {
-		req.reply <- enterReply{err: domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")}
+	if err := r.unsettled(); err != nil {
+		req.reply <- enterReply{err: err}
 		return
 	}
 	s := req.s
@@ -817,6 +827,7 @@ func (r *Room) drop(s *session, why error) {
 		delete(r.sessions, s)
 		r.updatePeers()
 	}
+	delete(r.lobby, s) // a student waiting to be let in
 }
 
 // answerRefused answers the commands the rules refused: a command the log

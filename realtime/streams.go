@@ -540,8 +540,8 @@ type ingest struct {
 
 func (req *ingest) do(ctx context.Context, r *Room) {
 	r.flush(ctx) // so that the state is what the store holds
-	if r.state == nil {
-		req.reply <- domain.Errorf(domain.CodeUnavailable, "the lesson is reloading; try again")
+	if err := r.unsettled(); err != nil {
+		req.whileReloading(r, err)
 		return
 	}
 	if req.over != nil {
@@ -581,7 +581,7 @@ func (req *ingest) do(ctx context.Context, r *Room) {
 		r.queue(ev, nil)
 		r.setStream(req)
 		r.flush(ctx)
-		if pt := r.state.Participants[req.participant]; req.delta > 0 && (pt == nil || !pt.Present) {
+		if req.delta > 0 && !r.present(req.participant) {
 			r.setStream(&ingest{participant: req.participant, delta: -1})
 			req.reply <- domain.Errorf(domain.CodeUnavailable, "the viewer's join could not be stored; try again")
 			return
@@ -590,8 +590,18 @@ func (req *ingest) do(ctx context.Context, r *Room) {
 		return
 	}
 	r.setStream(req)
-	r.updateStage(r.state) // flushed: the state is what the store holds
+	r.updateStage(r.state) // flushed and settled: the state is what the store holds
 	req.reply <- nil
+}
+
+// present reports whether the state, as stored after a flush, lists the
+// participant as present: not when the flush left the room without one.
+func (r *Room) present(participant string) bool {
+	if r.state == nil {
+		return false
+	}
+	pt := r.state.Participants[participant]
+	return pt != nil && pt.Present
 }
 
 // endStreams closes r.over once the lesson has ended, as st (the state as
