@@ -2,6 +2,7 @@ package realtime_test
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -210,11 +211,15 @@ func TestLobbyLeave(t *testing.T) {
 // (the whole append, or the store refusing that event alone) ends their
 // session with a retryable error: they are not left waiting where the
 // teacher's list (the log) does not show them, nor told that the teacher
-// sent them away. Joining again, they wait, and the log holds their
-// arrival once.
+// sent them away, and the room keeps no lobby entry of theirs. Joining
+// again, they wait, and the log holds their arrival once. An append that
+// failed after storing it leaves them waiting, as the log has them.
 func TestWaitNotStored(t *testing.T) {
-	for _, op := range []faultstore.Op{faultstore.AppendBefore, faultstore.AppendRefuse} {
-		t.Run(string(op), func(t *testing.T) {
+	for _, tc := range []struct {
+		op     faultstore.Op
+		stored bool // whether the failed append stored the arrival
+	}{{faultstore.AppendBefore, false}, {faultstore.AppendRefuse, false}, {faultstore.AppendAfter, true}} {
+		t.Run(string(tc.op), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			fs := faultstore.New(openStore(t, "sqlite"))
@@ -223,24 +228,37 @@ func TestWaitNotStored(t *testing.T) {
 			mustSend(t, ctx, teacher, &domain.LessonStarted{})
 			mustSend(t, ctx, teacher, &domain.LobbyChanged{On: true})
 
-			fs.Inject(faultstore.Fault{Op: op, Match: kindIs(domain.KindParticipantWaiting)})
-			first, cancelFirst := context.WithTimeout(ctx, 10*time.Second) // she would wait, unseen, for ever
-			_, err := ls.dialAs(first, "ann", "Ann", &received{})
-			cancelFirst()
-			if err == nil || domain.ErrorCode(err) != domain.CodeUnavailable {
-				t.Fatalf("ann, whose arrival was not stored: %v (code %q, reason %q), want unavailable",
-					err, domain.ErrorCode(err), domain.ErrorReason(err))
-			}
-
+			fs.Inject(faultstore.Fault{Op: tc.op, Match: kindIs(domain.KindParticipantWaiting)})
 			done := make(chan dialResult, 1)
 			go func() {
 				c, err := ls.dialAs(ctx, "ann", "Ann", &received{})
 				done <- dialResult{c, err}
 			}()
-			waitFor(t, 10*time.Second, "ann to wait in the lobby", func() bool { return ls.replay().IsWaiting("ann") })
+			if !tc.stored {
+				var r dialResult
+				select {
+				case r = <-done:
+				case <-time.After(10 * time.Second):
+					t.Fatal("ann, whose arrival was not stored, waits unseen")
+				}
+				if r.err == nil || domain.ErrorCode(r.err) != domain.CodeUnavailable {
+					t.Fatalf("ann, whose arrival was not stored: %v (code %q, reason %q), want unavailable",
+						r.err, domain.ErrorCode(r.err), domain.ErrorReason(r.err))
+				}
+				if lobby := ls.peek(t, ctx).Lobby; slices.Contains(lobby, "ann") {
+					t.Fatalf("the room keeps ann in its lobby: %v", lobby)
+				}
+				go func() {
+					c, err := ls.dialAs(ctx, "ann", "Ann", &received{})
+					done <- dialResult{c, err}
+				}()
+			}
+			waitFor(t, 10*time.Second, "ann to wait in the lobby", func() bool {
+				return ls.replay().IsWaiting("ann") && slices.Contains(ls.peek(t, ctx).Lobby, "ann")
+			})
 			select {
 			case r := <-done:
-				t.Fatalf("ann, waiting again, was answered: %v", r.err)
+				t.Fatalf("ann, waiting, was answered: %v", r.err)
 			case <-time.After(100 * time.Millisecond):
 			}
 			arrivals := 0

@@ -183,7 +183,7 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 		// The senders resend to it once reconnected; retire ends the
 		// sessions of what was decided on top.
 		r.fenced = true
-		r.endAskers(c, errMoved)
+		r.endAskers(c, errMoved, false)
 		r.refused = append(c.refused, r.refused...)
 		// The state holds this batch and what was decided on top, none of
 		// which the log holds: nothing acts on it (a request handled
@@ -192,13 +192,19 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 		return
 	}
 	if res.err != nil {
-		r.endAskers(c, domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect"))
+		why := domain.Errorf(domain.CodeUnavailable, "the lesson's log did not answer; reconnect")
+		r.endAskers(c, why, true)
 		r.reload(ctx) // drop what was applied in advance
+		r.dropUnstoredWaits(c, why)
+		ended := r.state != nil && r.state.Status == domain.StatusEnded
 		r.redecide(ctx, c.refused)
 		// A join or leave of this batch may have been stored all the same:
 		// look for the present with no session again, later.
 		r.armAbsent()
 		r.pipe(ctx)
+		if ended {
+			r.leaveAbsent(ctx, true)
+		}
 		return
 	}
 	events := make([]domain.Event, len(c.pending))
@@ -261,13 +267,31 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 }
 
 // endAskers ends the sessions waiting for the answers of a batch whose
-// fate is unknown or which another node refused, with why (retryable).
-func (r *Room) endAskers(c *commit, why error) {
+// fate is unknown or which another node refused, with why (retryable),
+// and those whose join it holds. With keepWaiting, the students whose
+// arrival in the lobby it holds stay: the arrival may be stored, and
+// dropUnstoredWaits decides once the state is reloaded.
+func (r *Room) endAskers(c *commit, why error, keepWaiting bool) {
 	for _, d := range c.pending {
 		for _, s := range d.askers() {
 			s.s.kill(why)
 		}
-		if d.joiner != nil {
+		if _, waiting := r.lobby[d.joiner]; d.joiner != nil && !(keepWaiting && waiting) {
+			r.drop(d.joiner, why)
+		}
+	}
+}
+
+// dropUnstoredWaits ends, with why, the lobby sessions of the students
+// whose arrival a batch of unknown fate held and the state reloaded does
+// not have waiting: the teacher's list (the log) does not show them.
+// Those it has waiting wait on.
+func (r *Room) dropUnstoredWaits(c *commit, why error) {
+	for _, d := range c.pending {
+		if _, waiting := r.lobby[d.joiner]; !waiting {
+			continue
+		}
+		if r.state == nil || !r.state.IsWaiting(d.joiner.participant) {
 			r.drop(d.joiner, why)
 		}
 	}
@@ -299,10 +323,13 @@ func (r *Room) redecide(ctx context.Context, refused []refusal) {
 		if r.state != nil {
 			ev, err = domain.Decide(r.state, domain.Command{ID: d.ev.ID, Actor: d.ev.Actor, Role: d.ev.Role, Payload: d.ev.Payload}, r.srv.now())
 		}
+		_, waiting := r.lobby[d.joiner]
 		switch {
 		case err == nil:
 			r.queue(ev, nil)
 			r.pending[len(r.pending)-1].joiner = d.joiner
+		case waiting && r.state != nil && r.state.IsWaiting(d.joiner.participant):
+			// The arrival was stored after all: they wait on.
 		case d.joiner != nil:
 			r.drop(d.joiner, domain.Errorf(domain.CodeUnavailable, "your join could not be stored; reconnect"))
 		}
@@ -325,7 +352,7 @@ func (r *Room) abandon(why error) {
 	}
 	<-c.done
 	r.inflight = nil
-	r.endAskers(c, why)
+	r.endAskers(c, why, false)
 	for _, f := range c.refused {
 		f.req.s.kill(why)
 	}

@@ -582,6 +582,7 @@ func (r *Room) decide(req *submit) {
 func (r *Room) queue(ev domain.Event, origin *submit) {
 	if c := r.inflight; c != nil && c.through == nil && !domain.LeavesRoster(ev.Kind()) {
 		c.through = r.state.Roster() // the roster through the batch in flight
+		c.through.Seq = c.last       // not through what left it as it was on top
 	}
 	ev.Seq = r.state.Seq + 1
 	r.state.Apply(ev)
@@ -827,7 +828,10 @@ func (r *Room) drop(s *session, why error) {
 		delete(r.sessions, s)
 		r.updatePeers()
 	}
-	delete(r.lobby, s) // a student waiting to be let in
+	if answer, ok := r.lobby[s]; ok { // a student waiting to be let in
+		answer <- why // read by the session, or by a follower node's link
+		delete(r.lobby, s)
+	}
 }
 
 // answerRefused answers the commands the rules refused: a command the log

@@ -583,7 +583,11 @@ func (req *ingest) do(ctx context.Context, r *Room) {
 		r.flush(ctx)
 		if req.delta > 0 && !r.present(req.participant) {
 			r.setStream(&ingest{participant: req.participant, delta: -1})
-			req.reply <- domain.Errorf(domain.CodeUnavailable, "the viewer's join could not be stored; try again")
+			err := r.unsettled() // the lesson moved, or is reloading
+			if err == nil {
+				err = domain.Errorf(domain.CodeUnavailable, "the viewer's join could not be stored; try again")
+			}
+			req.reply <- err
 			return
 		}
 		req.reply <- nil
