@@ -100,7 +100,6 @@ BARE_PORT=$((PORT_BASE + 10))
 MEDIA_PORT=$((PORT_BASE + 802))
 TURN_PORT=$((PORT_BASE + 398))
 
-work=$(mktemp -d)
 server_pid=
 
 # --- NET: the network between server and load generator ---
@@ -172,8 +171,16 @@ veth)
 		printf 'fanout: NET=veth needs root and ip (iproute2)\n' >&2
 		exit 1
 	fi
-	if [[ $VETH_STEER == napi ]] && ! command -v ethtool >/dev/null; then
-		printf 'fanout: VETH_STEER=napi needs ethtool (or VETH_STEER=rps)\n' >&2
+	case $VETH_STEER in
+	napi | rps) ;;
+	*)
+		printf 'fanout: VETH_STEER=%s: napi or rps\n' "$VETH_STEER" >&2
+		exit 1
+		;;
+	esac
+	# Unpinned runs (PIN=0, read below) steer nothing, so need no ethtool.
+	if [[ ${PIN:-1} != 0 && $VETH_STEER == napi ]] && ! command -v ethtool >/dev/null; then
+		printf 'fanout: VETH_STEER=napi needs ethtool (or VETH_STEER=rps, or PIN=0)\n' >&2
 		exit 1
 	fi
 	;;
@@ -205,6 +212,9 @@ cleanup() {
 	fi
 	rm -rf "$work"
 }
+# The work directory is made once the options are checked: an early exit
+# leaves nothing behind.
+work=$(mktemp -d)
 trap cleanup EXIT
 
 say() { printf '%s\n' "$*" >&2; }
