@@ -337,3 +337,72 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatalf("a database migrated to version %d opens with a build whose last migration is %d: %v", last+1, last, err)
 	}
 }
+
+// TestEventsStatisticsTargets: after migrating, every column of events has
+// a statistics target of 10 or less, and data and points none (migration
+// 00009): ANALYZE samples 300 rows for each unit of the table's largest
+// target, so a single column left at the server's default of 100 (a column
+// added later without a target, say) brings back the sample of 30,000 rows
+// whose analyze stalled appends. Undoing 00009 gives the columns the
+// server's default back.
+func TestEventsStatisticsTargets(t *testing.T) {
+	ctx := context.Background()
+	schemaURL, db := ownSchema(t, "statistics")
+	s, err := eventstore.OpenPostgres(ctx, schemaURL, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	targets := func() map[string]int {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, `SELECT attname, coalesce(attstattarget, -1) FROM pg_attribute
+			WHERE attrelid = 'events'::regclass AND attnum > 0 AND NOT attisdropped`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		got := map[string]int{}
+		for rows.Next() {
+			var name string
+			var target int
+			if err := rows.Scan(&name, &target); err != nil {
+				t.Fatal(err)
+			}
+			got[name] = target
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	got := targets()
+	if len(got) == 0 {
+		t.Fatal("events has no columns")
+	}
+	for name, target := range got {
+		want := "0..10"
+		ok := target >= 0 && target <= 10
+		if name == "data" || name == "points" {
+			want, ok = "0", target == 0
+		}
+		if !ok {
+			t.Errorf("events.%s: statistics target %d, want %s", name, target, want)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `ANALYZE events`); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range targets() {
+		if target != -1 {
+			t.Errorf("after undoing 00009, events.%s: statistics target %d, want -1 (the server's default)", name, target)
+		}
+	}
+}
