@@ -128,3 +128,59 @@ func TestDecidedNotStored(t *testing.T) {
 		})
 	}
 }
+
+// TestFencedFlush: a join that waits for a batch in flight (its flush) when
+// the store refuses that batch as fenced, another node deciding the lesson
+// now, is told the lesson moved, as the batch's sender is, and the log holds
+// neither the batch nor the join. (That the room no longer decides the join
+// on the state holding the refused batch, before it retires, shows only
+// inside the room: the retirement ended such a join all the same.)
+func TestFencedFlush(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fs := faultstore.New(openStore(t, "sqlite"))
+	gs := &gatedStore{Store: fs, held: make(chan chan struct{}), done: make(chan struct{}),
+		hold: func(e domain.Event) bool { return e.Kind() == domain.KindChatPosted }}
+	ls := startServer(t, gs, nil)
+	t.Cleanup(func() { close(gs.done) }) // before the server closes
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+
+	sendAsync(ctx, teacher, uuid.New(), &domain.ChatPosted{Text: "a line another node's lease refuses"})
+	chat := <-gs.held // the chat's batch is in flight
+	joined := make(chan error, 1)
+	go func() {
+		c, err := ls.join(ctx, domain.RoleStudent, "Bo", nil)
+		if err == nil {
+			c.Close()
+		}
+		joined <- err
+	}()
+	// The join's flush waits for the chat's batch: the room answers nothing
+	// meanwhile.
+	waitFor(t, 10*time.Second, "the join to wait for the batch in flight", func() bool {
+		short, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer stop()
+		_, err := ls.live().Peek(short, ls.lesson)
+		return err != nil
+	})
+	fs.Inject(faultstore.Fault{Op: faultstore.AppendRefuse,
+		Err: domain.Errorf(domain.CodeUnavailable, "the lease moved").Because(domain.ReasonFenced)})
+	close(chat)
+
+	if err := <-joined; domain.ErrorReason(err) != domain.ReasonFenced {
+		t.Fatalf("a join whose flush was fenced: %v (reason %q), want the lesson moved", err, domain.ErrorReason(err))
+	}
+	waitFor(t, 10*time.Second, "the teacher's session to end", func() bool { return teacher.Bye() != nil })
+	if r := teacher.Bye().Reason; r != domain.ReasonFenced {
+		t.Fatalf("the teacher's session ended with reason %q, want the lesson moved", r)
+	}
+	for e, err := range ls.store.Events(ctx, ls.lesson, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Kind() == domain.KindChatPosted || (e.Kind() == domain.KindParticipantJoined && e.Role == domain.RoleStudent) {
+			t.Fatalf("the log holds %s of %s, decided on a batch another node refused", e.Kind(), e.Actor)
+		}
+	}
+}
