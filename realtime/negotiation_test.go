@@ -3,8 +3,13 @@ package realtime_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +62,166 @@ func TestStageOfferedBeforeConnected(t *testing.T) {
 	waitFor(t, 10*time.Second, "the server to offer the teacher's tracks to the joining student", func() bool {
 		return serverOffers(t, registry) > before
 	})
+}
+
+// TestEarlyOfferKeepsICE: the server's offer of the stage's tracks, which
+// follows its answer at once, does not restart the Go client's ICE. pion
+// starts the ICE transport of the answer on a goroutine of its own and takes
+// an offer set before that for an ICE restart (new credentials, the
+// candidates of both sides thrown away, gathering again), after which a
+// student behind a firewall did not connect in 30 s. Here the server's
+// signals reach the joining student together, as over a slow or busy link,
+// and the process has one processor, so that the student reads the offer
+// before pion's goroutine has run: its candidates must all be of its first
+// gathering, and the teacher's media must reach it.
+func TestEarlyOfferKeepsICE(t *testing.T) {
+	ls := startServer(t, openStore(t, "sqlite"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 3000)
+	_, first := ls.joinMedia(ctx, domain.RoleStudent, "Bob")
+	waitFor(t, 20*time.Second, "the first student to receive the teacher", func() bool {
+		return first.flowing("teacher", webrtc.RTPCodecTypeVideo)
+	})
+
+	url := strings.Replace(ls.url(), strings.TrimPrefix(ls.http.URL, "http://"), batchingProxy(t, ls.http.Listener.Addr().String(), 100*time.Millisecond), 1)
+	for i := range 3 {
+		rc := &receiver{}
+		procs := runtime.GOMAXPROCS(1)
+		c, err := client.Dial(ctx, client.Options{URL: url, Token: ls.token(domain.RoleStudent, "", time.Hour),
+			Name: fmt.Sprintf("Ada %d", i), Loopback: true, OnTrack: rc.onTrack})
+		runtime.GOMAXPROCS(procs)
+		if err != nil {
+			t.Fatalf("student %d joins: %v", i, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if gen := candidateGenerations(c.PeerConnection().LocalDescription()); len(gen) != 1 || gen[0] != "0" {
+			t.Errorf("student %d's candidates are of gatherings %v, want only the first (0): its ICE restarted", i, gen)
+		}
+		waitFor(t, 20*time.Second, fmt.Sprintf("student %d to receive the teacher", i), func() bool {
+			return rc.flowing("teacher", webrtc.RTPCodecTypeVideo)
+		})
+	}
+}
+
+// candidateGenerations returns the distinct ICE generations of the
+// candidates in d (pion marks each candidate with the gathering it came
+// from, 0 for the first; an ICE restart gathers again).
+func candidateGenerations(d *webrtc.SessionDescription) []string {
+	var gens []string
+	if d == nil {
+		return nil
+	}
+	for line := range strings.Lines(d.SDP) {
+		if !strings.HasPrefix(line, "a=candidate:") {
+			continue
+		}
+		f := strings.Fields(line)
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "generation" && !slices.Contains(gens, f[i+1]) {
+				gens = append(gens, f[i+1])
+			}
+		}
+	}
+	return gens
+}
+
+// batchingProxy forwards TCP connections to addr and returns its own
+// address. What the client sends goes on at once; what the server sends is
+// held for hold after its first byte and delivered in one write, as over a
+// slow or busy link, so that messages the server writes in a row are read
+// together.
+func batchingProxy(t *testing.T, addr string, hold time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, s)
+			mu.Unlock()
+			wg.Go(func() {
+				io.Copy(s, c)
+				s.Close()
+			})
+			wg.Go(func() {
+				batched(c, s, hold)
+				c.Close()
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+// batched copies src to dst, each burst of src held for hold after its
+// first byte and written at once.
+func batched(dst, src net.Conn, hold time.Duration) {
+	chunks := make(chan []byte, 64)
+	go func() {
+		defer close(chunks)
+		for {
+			b := make([]byte, 64<<10)
+			n, err := src.Read(b)
+			if n > 0 {
+				chunks <- b[:n]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		src.Close()
+		for range chunks { // until the reader ends
+		}
+	}()
+	for c := range chunks {
+		burst := c
+		timer := time.NewTimer(hold)
+	collect:
+		for {
+			select {
+			case c, ok := <-chunks:
+				if !ok {
+					break collect
+				}
+				burst = append(burst, c...)
+			case <-timer.C:
+				break collect
+			}
+		}
+		timer.Stop()
+		if _, err := dst.Write(burst); err != nil {
+			return
+		}
+	}
 }
 
 // serverOffers returns the offers the server has made (its sdp_offers_total

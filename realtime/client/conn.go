@@ -27,7 +27,15 @@ type conn struct {
 	opened    chan struct{} // closed when the events channel opens
 	done      chan struct{} // closed when the WebSocket reader ends
 	negotiate sync.Mutex    // one offer at a time
+
+	iceStarted chan struct{} // closed when the ICE connection state leaves new
+	iceOnce    sync.Once
 }
+
+// iceStartWait bounds how long the server's offer waits for the ICE
+// transport to start (see conn.waitICE); pion starts it as soon as its
+// goroutine runs, so the bound is only for a connection that never will.
+const iceStartWait = 5 * time.Second
 
 // connect joins with tok on a new connection, from the last sequence the
 // client has, and returns once it has caught up; commands not yet
@@ -168,7 +176,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		}
 		return nil, &dialError{fmt.Errorf("dial %s: %w", c.opts.URL, err)}
 	}
-	return &conn{ws: ws, opened: make(chan struct{}), done: make(chan struct{})}, nil
+	return &conn{ws: ws, opened: make(chan struct{}), done: make(chan struct{}), iceStarted: make(chan struct{})}, nil
 }
 
 // version is the protocol version the client says it speaks.
@@ -253,6 +261,11 @@ func (c *Client) open(cn *conn, iceServers []protocol.ICEServer) error {
 		}
 	})
 	cn.events.OnOpen(func() { close(cn.opened) })
+	cn.pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		if s != webrtc.ICEConnectionStateNew {
+			cn.iceOnce.Do(func() { close(cn.iceStarted) })
+		}
+	})
 	cn.pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
 		if cand != nil { // a candidate must not overtake the offer it belongs to
 			cn.trickle.Gathered(cand, cn.send)
@@ -320,6 +333,7 @@ func (c *Client) readSignals(cn *conn) {
 				c.fail(fmt.Errorf("the server's answer: %w", err))
 			}
 		case protocol.SignalOffer:
+			cn.waitICE()
 			if cn.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
 				// The polite peer rolls its offer back. pion (v4.2) refuses
 				// rollback from have-local-offer, so this fails and the
@@ -361,6 +375,23 @@ func (c *Client) readSignals(cn *conn) {
 				c.opts.OnSignal(sig)
 			}
 		}
+	}
+}
+
+// waitICE waits, up to iceStartWait, until the ICE transport has started,
+// before an offer of the server's is set. The server offers the stage's
+// tracks right after its answer to the first offer (docs/protocol.md,
+// section 2.2), and the two may be read together; but pion (v4.2) starts
+// the ICE transport that answer brings on a goroutine of its own, and takes
+// an offer set before it has, whose ICE credentials it compares with none
+// yet, for an ICE restart: new credentials, the candidates the two sides
+// had exchanged thrown away, gathering anew (a student behind a firewall
+// whose join did that did not connect in 30 s). The transport has the
+// credentials before its state leaves new.
+func (cn *conn) waitICE() {
+	select {
+	case <-cn.iceStarted:
+	case <-time.After(iceStartWait):
 	}
 }
 
