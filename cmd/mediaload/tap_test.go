@@ -121,16 +121,16 @@ func TestTapCountsAsPion(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond) // what pion had buffered is read
 	before, passed, counted := rc.counts(), tp.passed.Load(), tp.counted.Load()
-	sentBefore := cam.sent()
+	sentBefore, framesBefore, audioBefore := cam.sent(), cam.frames.Load(), cam.audio.sent.Load()
 	time.Sleep(2 * time.Second)
-	after, sentAfter := rc.counts(), cam.sent()
+	after, sentAfter, framesAfter, audioAfter := rc.counts(), cam.sent(), cam.frames.Load(), cam.audio.sent.Load()
 
 	if got := tp.passed.Load() - passed; got != 0 {
 		t.Errorf("%d RTP datagrams of tapped tracks went to pion", got)
 	}
 	tapped := tp.counted.Load() - counted
-	if tapped < 400 {
-		t.Fatalf("%d datagrams counted at the socket in 2 s; the camera sends 460", tapped)
+	if tapped == 0 {
+		t.Fatalf("no datagram counted at the socket in 2 s; the camera sent %d packets", sentAfter-sentBefore)
 	}
 	after.sub(before)
 	if after.packets != tapped {
@@ -146,8 +146,11 @@ func TestTapCountsAsPion(t *testing.T) {
 	if sent := sentAfter - sentBefore; after.packets < sent-20 || after.packets > sent+20 {
 		t.Errorf("received %d packets while the camera sent %d", after.packets, sent)
 	}
-	if after.videoFrames < 55 || after.audioPackets < 95 {
-		t.Errorf("2 s gave %d video frames and %d audio packets; want about 60 and 100", after.videoFrames, after.audioPackets)
+	// Frames and audio packets as the camera sent them (about 60 and 100 in
+	// 2 s on a machine that keeps its pace), give or take what was in flight.
+	if frames, audio := framesAfter-framesBefore, audioAfter-audioBefore; after.videoFrames < frames-3 || after.videoFrames > frames+3 ||
+		after.audioPackets < audio-5 || after.audioPackets > audio+5 {
+		t.Errorf("received %d video frames and %d audio packets while the camera sent %d and %d", after.videoFrames, after.audioPackets, frames, audio)
 	}
 }
 
