@@ -72,6 +72,9 @@ func TestGracefulStopStoresLeaves(t *testing.T) {
 	mustSend(t, ctx, student, &domain.HandRaised{})
 	ls.restart()
 	ls.noOnePresent("after a graceful stop")
+	// The bye was sent before the server stopped; the client reads it on
+	// its own goroutine.
+	waitFor(t, 10*time.Second, "the student's bye", func() bool { return student.Bye() != nil })
 	if bye := student.Bye(); bye == nil || bye.Code != domain.CodeUnavailable {
 		t.Fatalf("the student was told %+v, want a bye with unavailable", bye)
 	}

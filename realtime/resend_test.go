@@ -10,6 +10,7 @@ import (
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/realtime"
 	"classroom/realtime/client"
 )
 
@@ -154,7 +155,10 @@ func (ls *lessonServer) snapshot(ctx context.Context) {
 // seq even when it comes over the command rate (a client resending its
 // backlog after a reconnect), while new commands over the rate are refused.
 func TestResendOverRate(t *testing.T) {
-	ls := startServer(t, openStore(t, "sqlite"), nil)
+	// A sustained rate of 10 a second: the flood below empties the bucket
+	// unless it takes the server 10 s to read, however loaded the machine
+	// (at the default 100 a second, 1 s was enough to refill it).
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) { c.CommandRate = 10 })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Noether")
