@@ -325,13 +325,14 @@ func TestLectureAcrossNodes(t *testing.T) {
 	}
 
 	waitFor(t, func() string {
-		short := 0
-		for _, v := range counters {
+		var short []string
+		for i, v := range counters {
 			if v.keyframes.Load() < 1 || v.packets.Load() < 30 {
-				short++
+				short = append(short, describeStudent(clients[i], v, map[string]string{a.addr: "A", b.addr: "B", c.addr: "C"}))
 			}
 		}
-		return fmt.Sprintf("%d of %d students have not had a keyframe and 30 packets of the teacher's video", short, students)
+		return fmt.Sprintf("%d of %d students have not had a keyframe and 30 packets of the teacher's video:\n%s",
+			len(short), students, strings.Join(short, "\n"))
 	}, time.Minute, func() bool {
 		for _, v := range counters {
 			if v.keyframes.Load() < 1 || v.packets.Load() < 30 {
@@ -366,6 +367,36 @@ func TestLectureAcrossNodes(t *testing.T) {
 		t.Logf("node %s: %d students, %.0f video packets/s to them, CPU %.1f %% of a core", name, perNode[s.addr]-map[bool]int{true: 1}[s == a],
 			rate, 100*cpu.Seconds()/window.Seconds())
 	}
+}
+
+// describeStudent says, for a test that waited for a student's video in
+// vain, where the student is and what its connection and session look like:
+// its node (by name in nodes, keyed by address), what came of the teacher's
+// video, whether the video track came at all, its connection's states, and
+// whether the session ended or the client saw an error, so that a failure
+// seen once tells which part stalled.
+func describeStudent(cl *client.Client, v *videoCounter, nodes map[string]string) string {
+	node := cl.URL()
+	for addr, name := range nodes {
+		if strings.Contains(node, "//"+addr+"/") {
+			node = name
+		}
+	}
+	ended := "on"
+	select {
+	case <-cl.Ended():
+		ended = "ended"
+		if bye := cl.Bye(); bye != nil {
+			ended += fmt.Sprintf(" (%s %s: %s)", bye.Code, bye.Reason, bye.Message)
+		}
+	default:
+	}
+	states := "no connection"
+	if pc := cl.PeerConnection(); pc != nil {
+		states = fmt.Sprintf("ICE %s, connection %s, signaling %s", pc.ICEConnectionState(), pc.ConnectionState(), pc.SignalingState())
+	}
+	return fmt.Sprintf("  %s on %s: %d packets, %d keyframes, video track came: %v; %s; session %s; client error: %v",
+		cl.Participant(), node, v.packets.Load(), v.keyframes.Load(), v.ssrc.Load() != 0, states, ended, cl.Err())
 }
 
 // cpuTime is the CPU time a server process has used (utime + stime).

@@ -28,6 +28,12 @@ type conn struct {
 	done      chan struct{} // closed when the WebSocket reader ends
 	negotiate sync.Mutex    // one offer at a time
 
+	// theirs is set from when an offer of the server's is read until it is
+	// answered: the client makes no offer of its own meanwhile (see offer);
+	// deferred records that it did not make one it was asked for. Both
+	// are guarded by negotiate.
+	theirs, deferred bool
+
 	iceStarted chan struct{} // closed when the ICE connection state leaves new
 	iceOnce    sync.Once
 }
@@ -333,28 +339,7 @@ func (c *Client) readSignals(cn *conn) {
 				c.fail(fmt.Errorf("the server's answer: %w", err))
 			}
 		case protocol.SignalOffer:
-			cn.waitICE()
-			if cn.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-				// The polite peer rolls its offer back. pion (v4.2) refuses
-				// rollback from have-local-offer, so this fails and the
-				// collision is reported through Err; a browser rolls back.
-				rollback := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: cn.pc.LocalDescription().SDP}
-				if err := cn.pc.SetLocalDescription(rollback); err != nil {
-					c.fail(fmt.Errorf("roll back an offer that crossed the server's: %w", err))
-					continue
-				}
-			}
-			if err := cn.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
-				c.fail(fmt.Errorf("the server's offer: %w", err))
-				continue
-			}
-			answer, err := cn.pc.CreateAnswer(nil)
-			if err == nil {
-				err = cn.pc.SetLocalDescription(answer)
-			}
-			if err == nil {
-				cn.describe(protocol.Signal{Type: protocol.SignalAnswer, SDP: answer.SDP})
-			}
+			c.answerOffer(cn, sig)
 		case protocol.SignalCandidate:
 			if sig.Candidate != nil {
 				cn.pc.AddICECandidate(peer.CandidateInit(*sig.Candidate))
@@ -378,6 +363,53 @@ func (c *Client) readSignals(cn *conn) {
 	}
 }
 
+// answerOffer sets an offer of the server's and answers it. From when it
+// is read until it is answered the client makes no offer of its own: pion
+// may ask for one meanwhile (its negotiationneeded, on the goroutine that
+// also starts ICE, fires while the offer waits in waitICE), and that offer
+// would cross the server's, which the server, the impolite peer, ignores,
+// and which pion (v4.2) cannot roll back: neither offer would ever be
+// answered, and the tracks the server offered never come. An offer asked
+// for meanwhile is made once the server's is answered.
+func (c *Client) answerOffer(cn *conn, sig protocol.Signal) {
+	cn.negotiate.Lock()
+	cn.theirs = true
+	cn.negotiate.Unlock()
+	defer func() {
+		cn.negotiate.Lock()
+		deferred := cn.deferred
+		cn.theirs, cn.deferred = false, false
+		cn.negotiate.Unlock()
+		if deferred {
+			cn.offer()
+		}
+	}()
+	cn.waitICE()
+	if cn.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		// The polite peer rolls its offer back. pion (v4.2) refuses
+		// rollback from have-local-offer, so this fails and the
+		// collision is reported through Err; a browser rolls back.
+		// Only an offer of the client's already sent when the server's
+		// was read can cross it.
+		rollback := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: cn.pc.LocalDescription().SDP}
+		if err := cn.pc.SetLocalDescription(rollback); err != nil {
+			c.fail(fmt.Errorf("roll back an offer that crossed the server's: %w", err))
+			return
+		}
+	}
+	if err := cn.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sig.SDP}); err != nil {
+		c.fail(fmt.Errorf("the server's offer: %w", err))
+		return
+	}
+	answer, err := cn.pc.CreateAnswer(nil)
+	if err == nil {
+		err = cn.pc.SetLocalDescription(answer)
+	}
+	if err == nil {
+		cn.describe(protocol.Signal{Type: protocol.SignalAnswer, SDP: answer.SDP})
+	}
+}
+
 // waitICE waits, up to iceStartWait, until the ICE transport has started,
 // before an offer of the server's is set. The server offers the stage's
 // tracks right after its answer to the first offer (docs/protocol.md,
@@ -397,11 +429,15 @@ func (cn *conn) waitICE() {
 
 // offer renegotiates from the client's side, once the first offer is out
 // and the connection is stable. When the server's offer crosses it, the
-// server wins (readSignals rolls this one back) and pion asks again once
+// server wins (answerOffer rolls this one back) and pion asks again once
 // the server's offer is answered.
 func (cn *conn) offer() {
 	cn.negotiate.Lock()
 	defer cn.negotiate.Unlock()
+	if cn.theirs {
+		cn.deferred = true // made once the server's offer is answered
+		return
+	}
 	if !cn.trickle.Described() || cn.pc.SignalingState() != webrtc.SignalingStateStable {
 		return
 	}
