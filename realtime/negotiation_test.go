@@ -24,6 +24,20 @@ import (
 	"classroom/realtime/client"
 )
 
+// teacherOnStage starts the lesson with a teacher whose camera and
+// microphone send, and returns once a first student receives both: the
+// server has the teacher's tracks, and offers them to whoever joins.
+func teacherOnStage(t *testing.T, ctx context.Context, ls *lessonServer) {
+	t.Helper()
+	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 3000)
+	_, first := ls.joinMedia(ctx, domain.RoleStudent, "Bob")
+	waitFor(t, 20*time.Second, "the first student to receive the teacher", func() bool {
+		return first.flowing("teacher", webrtc.RTPCodecTypeVideo) && first.flowing("teacher", webrtc.RTPCodecTypeAudio)
+	})
+}
+
 // TestStageOfferedBeforeConnected: a student joining while the teacher's
 // camera is on is offered the teacher's tracks as soon as its own offer is
 // answered, while its connection is still being made, not once it is made:
@@ -35,15 +49,7 @@ func TestStageOfferedBeforeConnected(t *testing.T) {
 	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) { c.Metrics = registry })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
-	mustSend(t, ctx, teacher, &domain.LessonStarted{})
-	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 3000)
-	// A first student receives the teacher: the server has the teacher's
-	// tracks, and has offered them to that student.
-	_, first := ls.joinMedia(ctx, domain.RoleStudent, "Bob")
-	waitFor(t, 20*time.Second, "the first student to receive the teacher", func() bool {
-		return first.flowing("teacher", webrtc.RTPCodecTypeVideo) && first.flowing("teacher", webrtc.RTPCodecTypeAudio)
-	})
+	teacherOnStage(t, ctx, ls)
 	before := serverOffers(t, registry)
 
 	base, err := stdnet.NewNet()
@@ -78,13 +84,7 @@ func TestEarlyOfferKeepsICE(t *testing.T) {
 	ls := startServer(t, openStore(t, "sqlite"), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	teacher, _ := ls.joinMedia(ctx, domain.RoleTeacher, "Ms Lovelace")
-	mustSend(t, ctx, teacher, &domain.LessonStarted{})
-	mediatest.Start(t, teacher.AddTrack, "teacher", 30, 3000)
-	_, first := ls.joinMedia(ctx, domain.RoleStudent, "Bob")
-	waitFor(t, 20*time.Second, "the first student to receive the teacher", func() bool {
-		return first.flowing("teacher", webrtc.RTPCodecTypeVideo)
-	})
+	teacherOnStage(t, ctx, ls)
 
 	url := strings.Replace(ls.url(), strings.TrimPrefix(ls.http.URL, "http://"), batchingProxy(t, ls.http.Listener.Addr().String(), 100*time.Millisecond), 1)
 	for i := range 3 {
