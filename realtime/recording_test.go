@@ -28,6 +28,9 @@ import (
 // pause between the segments shows in the listing; the API lists and serves
 // the files (with ranges) to the teacher only.
 func TestRecording(t *testing.T) {
+	// lateArrival bounds how much later than its media the last packet of a
+	// file may reach a loaded server.
+	const lateArrival = 300 * time.Millisecond
 	dir := t.TempDir()
 	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) { c.RecordingsDir = dir })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -112,8 +115,13 @@ func TestRecording(t *testing.T) {
 		if probe.Codec != want {
 			t.Errorf("%s: codec %q, want %q", r.File, probe.Codec, want)
 		}
+		// The file's media lasts its manifest's span within 5 %. The span
+		// ends when the last packet reached the server, which on a starved
+		// machine may be a few hundred milliseconds after the media it
+		// carries (seen: 7 % of four seconds); media missing from the file
+		// or stretched by a bad clock is seconds, and still fails.
 		recorded := r.End.Sub(r.Start).Seconds()
-		if d := probe.Duration - recorded; d > 0.05*recorded || d < -0.05*recorded {
+		if d := probe.Duration - recorded; d > 0.05*recorded || d < -0.05*recorded-lateArrival.Seconds() {
 			t.Errorf("%s: %.3f s long, its manifest spans %.3f s", r.File, probe.Duration, recorded)
 		}
 		t.Logf("%s: %s %s, %.3f s (span %.3f s), %d frames, %d clock corrections, offset %d µs",

@@ -342,6 +342,13 @@ func TestLectureAcrossNodes(t *testing.T) {
 		return true
 	})
 	t.Logf("every student has the teacher's video %v after the first joined", time.Since(began).Round(time.Millisecond))
+	for _, cl := range clients {
+		// A gap, a duplicate or a malformed message in a student's event
+		// stream is a failure even when the video came.
+		if err := cl.Err(); err != nil {
+			t.Errorf("%s saw the protocol broken: %v", cl.Participant(), err)
+		}
+	}
 
 	// What each node costs, for docs/benchmarks.md: its CPU over a window,
 	// and the packets its students received in it.
