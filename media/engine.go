@@ -155,7 +155,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		e.Close()
 		return nil, fmt.Errorf("media: NACK generator: %w", err)
 	}
-	ir.Add(nackOnReceive{generator: gen})
+	ir.Add(gen)
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("media: RTCP reports: %w", err)

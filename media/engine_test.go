@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
@@ -156,106 +154,5 @@ func (c *helloVerifyConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error
 func (c *helloVerifyConn) check(p []byte) {
 	if len(p) > 13 && p[0] == 22 && p[13] == 3 {
 		c.n.helloVerifies.Add(1)
-	}
-}
-
-// TestEngineAsksPublisherAgain: the engine's connections still ask a
-// publisher again for a video packet that did not arrive, now that a
-// connection's NACK generator starts only with a stream it receives.
-func TestEngineAsksPublisherAgain(t *testing.T) {
-	server := enginePeer(t, media.EngineConfig{Loopback: true})
-	server.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-		}
-	})
-
-	var se webrtc.SettingEngine
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	publisher, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer publisher.Close()
-	camera, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "publisher")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := publisher.AddTrack(camera)
-	if err != nil {
-		t.Fatal(err)
-	}
-	asked := make(chan uint16, 64)
-	go func() {
-		for {
-			pkts, _, err := sender.ReadRTCP()
-			if err != nil {
-				return
-			}
-			for _, p := range pkts {
-				if n, ok := p.(*rtcp.TransportLayerNack); ok {
-					for _, pair := range n.Nacks {
-						for _, seq := range pair.PacketList() {
-							asked <- seq
-						}
-					}
-				}
-			}
-		}
-	}()
-	connected := make(chan struct{})
-	publisher.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateConnected {
-			close(connected)
-		}
-	})
-	mediatest.Gather(t, publisher)()
-	if err := server.SetRemoteDescription(*publisher.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := server.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(server)
-	if err := server.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	if err := publisher.SetRemoteDescription(*server.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(15 * time.Second):
-		t.Fatal("the publisher did not connect in 15 s")
-	}
-
-	// A keyframe's worth of packets, every twentieth never sent, until the
-	// server asks for one of those.
-	const lost = 20
-	deadline := time.After(15 * time.Second)
-	for seq := uint16(1000); ; seq++ {
-		if seq%lost != 0 {
-			p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 3000},
-				Payload: append([]byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a}, make([]byte, 600)...)}
-			if err := camera.WriteRTP(p); err != nil {
-				t.Fatal(err)
-			}
-		}
-		select {
-		case got := <-asked:
-			if got%lost != 0 {
-				t.Fatalf("the server asked again for %d, which was sent", got)
-			}
-			return
-		case <-deadline:
-			t.Fatal("the server never asked again for a packet that did not arrive")
-		case <-time.After(5 * time.Millisecond):
-		}
 	}
 }
