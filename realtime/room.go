@@ -686,7 +686,10 @@ func (r *Room) exit(ctx context.Context, req *exit) {
 	r.flush(ctx)
 }
 
-// append stores events, fenced by the room's lease when it has one.
+// append stores events, each decided on top of the one before it at its
+// Seq (eventstore.Store.AppendDecided), fenced by the room's lease when it
+// has one: the store refuses as stale an event decided on top of one it
+// refused, and stored hands it to redecide.
 func (r *Room) append(ctx context.Context, events []domain.Event) ([]int64, []error, error) {
 	if r.lease.Epoch > 0 {
 		return r.srv.cfg.Store.(fencedStore).AppendFenced(ctx, r.lease.Epoch, events...)
@@ -701,7 +704,7 @@ func (r *Room) append(ctx context.Context, events []domain.Event) ([]int64, []er
 		}
 		return make([]int64, len(events)), errs, nil
 	}
-	return r.srv.cfg.Store.Append(ctx, events...)
+	return r.srv.cfg.Store.AppendDecided(ctx, events...)
 }
 
 // staleDecider reports whether the store refused an append as fenced.
