@@ -17,8 +17,11 @@ import (
 // that order. A batch's senders are answered only once it is stored. When a
 // batch is not stored as decided (the store failed, refused an event, or
 // gave other sequence numbers), what was decided on top of it is decided
-// again against the state reloaded from the store: nothing decided against
-// a batch the log does not hold is stored or answered.
+// again against the state reloaded from the store, and so are the batch's
+// own events that the store refused as decided on top of a refused one
+// (each event is appended at the sequence it was decided at:
+// eventstore.Store.AppendDecided): nothing decided against a state the log
+// does not hold is stored or answered.
 //
 // What the room does outside the log (who is on the stage and muted, who
 // is in which group's stage, who waits in the lobby, which streams end)

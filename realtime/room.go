@@ -35,9 +35,11 @@ const (
 // that each command is checked against the state every earlier one made.
 // Commands arriving together are decided together, applied to the state in
 // advance with the sequence numbers they should get, and appended in one
-// call; if the store gives other numbers (another server wrote to the same
-// lesson, or a resend matched an event this room had forgotten), the room
-// reloads its state from the store instead of trusting its guess.
+// call that stores each only at that number (eventstore.Store.AppendDecided);
+// if the store refuses some (another server wrote to the same lesson, or
+// they were decided on top of an event it refused) or gives other numbers
+// (a resend matched an event this room had forgotten), the room reloads its
+// state from the store instead of trusting its guess.
 type Room struct {
 	srv    *Server
 	lesson uuid.UUID
