@@ -30,6 +30,7 @@ func testConformance(t *testing.T, open opener) {
 	}{
 		{"AppendAndRead", testAppendAndRead},
 		{"Idempotent", testIdempotent},
+		{"Decided", testDecided},
 		{"Lookup", testLookup},
 		{"LessonCreation", testLessonCreation},
 		{"UnknownLesson", testUnknownLesson},
@@ -206,6 +207,115 @@ func testIdempotent(t *testing.T, open opener) {
 	if got := readAll(t, s, lesson, 0); len(got) != 4 {
 		t.Fatalf("first lesson has %d events, want 4", len(got))
 	}
+}
+
+// decidedAt returns e decided at sequence seq, as a room appends it.
+func decidedAt(e domain.Event, seq int64) domain.Event { e.Seq = seq; return e }
+
+// wantStale fails unless err refuses an event as decided on a state the log
+// does not hold.
+func wantStale(t *testing.T, what string, err error) {
+	t.Helper()
+	if !eventstore.IsStale(err) || domain.ErrorCode(err) != domain.CodeUnavailable {
+		t.Fatalf("%s: %v, want refused as stale (unavailable)", what, err)
+	}
+}
+
+// testDecided: AppendDecided stores nothing decided on top of an event it
+// refused. In one call of two lessons' events decided one on top of the
+// other, a refused event of one lesson (malformed, or refused in the flush)
+// refuses the same lesson's events after it, and only those: the other
+// lesson's are stored, and a resend of a stored event is still answered with
+// its seq. An event decided at a sequence that is not its lesson's next one
+// is refused, and a decided event needs its sequence.
+func testDecided(t *testing.T, open opener) {
+	s := open(t)
+	ctx := context.Background()
+	one, two := newLesson(t, s), newLesson(t, s)
+	a := chat(one, "a")
+	mustAppend(t, s, a) // one at 2, two at 1
+	appendDecided := func(events ...domain.Event) ([]int64, []error) {
+		t.Helper()
+		seqs, errs, err := s.AppendDecided(ctx, events...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seqs, errs
+	}
+	wantLog := func(lesson uuid.UUID, want ...domain.Event) {
+		t.Helper()
+		got := readAll(t, s, lesson, 0)
+		if len(got) != len(want)+1 {
+			t.Fatalf("lesson has %d events, want %d", len(got), len(want)+1)
+		}
+		for i, e := range want {
+			if got[i+1].ID != e.ID || got[i+1].Seq != int64(i+2) {
+				t.Fatalf("event %d is %s at %d, want %s", i+2, got[i+1].ID, got[i+1].Seq, e.ID)
+			}
+		}
+	}
+
+	// A malformed event in the middle: refused before the flush.
+	b, c, d, e := chat(one, "b"), chat(one, strings.Repeat("é", domain.MaxChatRunes+1)), chat(one, "d"), chat(one, "e")
+	x, y := chat(two, "x"), chat(two, "y")
+	seqs, errs := appendDecided(decidedAt(b, 3), decidedAt(x, 2), decidedAt(c, 4), decidedAt(y, 3),
+		decidedAt(d, 5), decidedAt(a, 6), decidedAt(e, 7))
+	if errs[0] != nil || seqs[0] != 3 {
+		t.Fatalf("the event before the refused one: %d %v, want 3", seqs[0], errs[0])
+	}
+	wantCode(t, errs[2], domain.CodeInvalid)
+	wantStale(t, "decided on top of a malformed event", errs[4])
+	if errs[5] != nil || seqs[5] != 2 {
+		t.Fatalf("a resend after the refused event: %d %v, want its seq 2", seqs[5], errs[5])
+	}
+	wantStale(t, "decided on top of a resend", errs[6])
+	if errs[1] != nil || errs[3] != nil || seqs[1] != 2 || seqs[3] != 3 {
+		t.Fatalf("the other lesson's events: %v %v", seqs, errs)
+	}
+	for _, i := range []int{2, 4, 6} {
+		if seqs[i] != 0 {
+			t.Fatalf("refused event %d got seq %d", i, seqs[i])
+		}
+	}
+	wantLog(one, a, b)
+	wantLog(two, x, y)
+
+	// An event refused in the flush (a lesson's creation, which it has).
+	again := created(one, "again")
+	f, g := chat(one, "f"), chat(one, "g")
+	seqs, errs = appendDecided(decidedAt(f, 4), decidedAt(again, 5), decidedAt(g, 6))
+	if errs[0] != nil || seqs[0] != 4 {
+		t.Fatalf("the event before the refused one: %d %v, want 4", seqs[0], errs[0])
+	}
+	wantCode(t, errs[1], domain.CodeConflict)
+	wantStale(t, "decided on top of a refused creation", errs[2])
+	wantLog(one, a, b, f)
+
+	// Decided on a state behind the log, or ahead of it.
+	_, errs = appendDecided(decidedAt(chat(one, "behind"), 4))
+	wantStale(t, "decided behind the log", errs[0])
+	_, errs = appendDecided(decidedAt(chat(one, "ahead"), 9))
+	wantStale(t, "decided ahead of the log", errs[0])
+	_, errs = appendDecided(chat(one, "no seq"))
+	wantCode(t, errs[0], domain.CodeInvalid)
+	wantLog(one, a, b, f)
+
+	// Decided on the log as it is: stored, and the same batch again is
+	// answered with the same seqs.
+	h, i := decidedAt(chat(one, "h"), 5), decidedAt(chat(one, "i"), 6)
+	for range 2 {
+		seqs, errs = appendDecided(h, i)
+		if errs[0] != nil || errs[1] != nil || seqs[0] != 5 || seqs[1] != 6 {
+			t.Fatalf("decided on the log: %v %v", seqs, errs)
+		}
+	}
+	// The events refused are no resends: decided again on the log, they
+	// are stored.
+	seqs, errs = appendDecided(decidedAt(d, 7), decidedAt(g, 8))
+	if errs[0] != nil || errs[1] != nil || seqs[0] != 7 || seqs[1] != 8 {
+		t.Fatalf("refused events decided again: %v %v", seqs, errs)
+	}
+	wantLog(one, a, b, f, h, i, d, g)
 }
 
 func testLookup(t *testing.T, open opener) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,15 @@ func TestFencedAppend(t *testing.T) {
 	// No sequence at all: refused as invalid.
 	_, errs = fencedAppend(t, a, la.Epoch, chat(lesson, "no seq"))
 	wantCode(t, errs[0], domain.CodeInvalid)
+	// Decided on top of a malformed event: refused as stale, not fenced
+	// (the owner still decides the lesson, and decides it again).
+	malformed := at(chat(lesson, strings.Repeat("é", domain.MaxChatRunes+1)), 4)
+	onTop := at(chat(lesson, "on top of a malformed event"), 5)
+	_, errs = fencedAppend(t, a, la.Epoch, malformed, onTop)
+	wantCode(t, errs[0], domain.CodeInvalid)
+	if !eventstore.IsStale(errs[1]) || domain.ErrorReason(errs[1]) == domain.ReasonFenced {
+		t.Fatalf("decided on top of a malformed event: %v, want stale, not fenced", errs[1])
+	}
 
 	// a pauses past its lease; b takes over.
 	time.Sleep(400 * time.Millisecond)
@@ -102,7 +112,7 @@ func TestFencedAppend(t *testing.T) {
 		t.Fatalf("log has %d events, want 4 (created, a1, a2, b1)", len(log))
 	}
 	for _, e := range log {
-		if e.ID == late.ID || e.ID == stale.ID {
+		if e.ID == late.ID || e.ID == stale.ID || e.ID == onTop.ID {
 			t.Fatalf("a refused event was stored: %+v", e)
 		}
 	}

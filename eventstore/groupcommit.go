@@ -17,10 +17,15 @@ type pending struct {
 	data   []byte // the encoded payload
 	points []byte // a stroke's points, stored apart (see encodeStored)
 	// fence is the lease epoch the appender holds, 0 for an unfenced
-	// append; expect is then the sequence the appender decided it at.
+	// append. expect is the sequence the appender decided the event at, 0
+	// for a plain Append, which checks none (see sequencer.decided).
 	fence, expect int64
-	seq           int64
-	err           error
+	// behind is set when an earlier event of the same lesson in the same
+	// decided append was refused before it reached a flush: this one was
+	// decided on top of it.
+	behind bool
+	seq    int64
+	err    error
 }
 
 // call is one Append call's events in one lane; done is closed once they
@@ -84,8 +89,10 @@ func newCommitter(newFlush laneFlush, lanes, maxBatch int) *committer {
 func (c *committer) laneOf(lesson uuid.UUID) int { return int(lesson[15]) % len(c.lanes) }
 
 // append validates and encodes events, queues them and waits for their commit.
-// A fence above 0 makes the append fenced: see Postgres.AppendFenced.
-func (c *committer) append(ctx context.Context, fence int64, events []domain.Event) ([]int64, []error, error) {
+// With decided, each event's Seq is the sequence its appender decided it at
+// and the sequencer checks it (see AppendDecided); a fence above 0 makes the
+// append fenced as well: see Postgres.AppendFenced.
+func (c *committer) append(ctx context.Context, fence int64, decided bool, events []domain.Event) ([]int64, []error, error) {
 	seqs := make([]int64, len(events))
 	errs := make([]error, len(events))
 	all := make([]pending, len(events))
@@ -94,26 +101,25 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 	if len(c.lanes) > maxLanesOnStack {
 		calls = make([]*call, len(c.lanes))
 	}
+	var refused map[uuid.UUID]bool // decided: the lessons of which an event was refused here
 	for i, ev := range events {
-		if err := ev.Validate(); err != nil {
-			errs[i] = err
-			continue
-		}
-		data, points, err := encodeStored(ev.Payload)
+		data, points, err := checkEvent(ev, decided)
 		if err != nil {
 			errs[i] = err
-			continue
-		}
-		if fence > 0 && ev.Seq <= 0 {
-			errs[i] = domain.Errorf(domain.CodeInvalid, "a fenced append needs the sequence it expects")
+			if decided {
+				if refused == nil {
+					refused = map[uuid.UUID]bool{}
+				}
+				refused[ev.Lesson] = true
+			}
 			continue
 		}
 		expect := ev.Seq
 		ev.Seq = 0
 		ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
 		all[i] = pending{ev: ev, data: data, points: points}
-		if fence > 0 {
-			all[i].fence, all[i].expect = fence, expect
+		if decided {
+			all[i].fence, all[i].expect, all[i].behind = fence, expect, refused[ev.Lesson]
 		}
 		n := c.laneOf(ev.Lesson)
 		if calls[n] == nil {
@@ -166,6 +172,21 @@ func (c *committer) append(ctx context.Context, fence int64, events []domain.Eve
 		}
 	}
 	return seqs, errs, nil
+}
+
+// checkEvent validates an event and encodes its payload; with decided, it
+// needs the sequence the event was decided at.
+func checkEvent(ev domain.Event, decided bool) (data, points []byte, err error) {
+	if err := ev.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if data, points, err = encodeStored(ev.Payload); err != nil {
+		return nil, nil, err
+	}
+	if decided && ev.Seq <= 0 {
+		return nil, nil, domain.Errorf(domain.CodeInvalid, "a decided append needs the sequence each event was decided at")
+	}
+	return data, points, nil
 }
 
 // enqueue queues a call and wakes the lane; false once the lane is closed.
@@ -285,23 +306,49 @@ func newSequencer(n int) *sequencer {
 		epochs: map[uuid.UUID]int64{}}
 }
 
-// fenced refuses an event appended under a lease epoch that is not its
-// lesson's any more, or decided at a sequence that is not the next one:
-// its appender decided it on a state that is not the log's.
-func (sq *sequencer) fenced(p *pending, last int64) error {
-	if p.fence == 0 {
+// decided refuses an event of a decided append (AppendDecided,
+// AppendFenced) that its appender decided on a state that is not the log's:
+// one appended under a lease epoch that is not its lesson's any more
+// (domain.ReasonFenced: another node decides the lesson), or decided at a
+// sequence that is not the next one, or on top of an event of its lesson
+// that this append refused (stale: see IsStale). A fenced event decided at a
+// sequence the log has moved past is refused as fenced, as its lesson may
+// have moved. A plain Append's event is not checked.
+func (sq *sequencer) decided(p *pending, last int64) error {
+	if p.fence > 0 {
+		if epoch := sq.epochs[p.ev.Lesson]; epoch != p.fence {
+			return domain.Errorf(domain.CodeUnavailable, "lesson %s is decided under lease epoch %d, not %d", p.ev.Lesson, epoch, p.fence).
+				Because(domain.ReasonFenced)
+		}
+	}
+	switch {
+	case p.expect == 0:
 		return nil
-	}
-	if epoch := sq.epochs[p.ev.Lesson]; epoch != p.fence {
-		return domain.Errorf(domain.CodeUnavailable, "lesson %s is decided under lease epoch %d, not %d", p.ev.Lesson, epoch, p.fence).
+	case p.behind:
+		return staleError{domain.Errorf(domain.CodeUnavailable, "lesson %s: an event decided for %d was decided on top of one the store refused", p.ev.Lesson, p.expect)}
+	case p.expect == last+1:
+		return nil
+	case p.fence > 0:
+		return domain.Errorf(domain.CodeUnavailable, "lesson %s is at sequence %d: an event decided for %d is stale", p.ev.Lesson, last, p.expect).
 			Because(domain.ReasonFenced)
+	default:
+		return staleError{domain.Errorf(domain.CodeUnavailable, "lesson %s is at sequence %d: an event decided for %d is stale", p.ev.Lesson, last, p.expect)}
 	}
-	if p.expect != last+1 {
-		return domain.Errorf(domain.CodeUnavailable, "lesson %s is at sequence %d: an event decided for %d is stale", p.ev.Lesson, last, p.expect-1).
-			Because(domain.ReasonFenced)
-	}
-	return nil
 }
+
+// staleError refuses an event decided on a state its lesson's log does not
+// hold; it is a *domain.Error of CodeUnavailable underneath.
+type staleError struct{ err *domain.Error }
+
+func (e staleError) Error() string { return e.err.Error() }
+func (e staleError) Unwrap() error { return e.err }
+
+// IsStale reports whether err refused an event of a decided append
+// (AppendDecided, AppendFenced) as decided on a state its lesson's log does
+// not hold: at a sequence that is not the next one, or on top of an event of
+// the same lesson that the append refused. Nothing of it was stored; its
+// appender may decide it again on the log as it is.
+func IsStale(err error) bool { return errors.As(err, new(staleError)) }
 
 // assign sets seq or err on each event in order and returns those to insert.
 func (sq *sequencer) assign(batch []*pending) []*pending {
@@ -324,7 +371,7 @@ func (sq *sequencer) assign(batch []*pending) []*pending {
 			p.err = domain.Errorf(domain.CodeNotFound, "no lesson %s", p.ev.Lesson)
 			continue
 		}
-		if err := sq.fenced(p, last); err != nil {
+		if err := sq.decided(p, last); err != nil {
 			p.err = err
 			continue
 		}
@@ -337,9 +384,10 @@ func (sq *sequencer) assign(batch []*pending) []*pending {
 }
 
 // errNeedsLookup ends a flush without the lookup that refused an event: the
-// event may be a resend (of a lesson's creation, or under a lease epoch
-// that has passed since), which is answered with its original sequence
-// rather than refused, so only a flush with the lookup may refuse it.
+// event may be a resend (of a lesson's creation, or of an event decided at a
+// sequence or under a lease epoch that has passed since), which is answered
+// with its original sequence rather than refused, so only a flush with the
+// lookup may refuse it.
 var errNeedsLookup = errors.New("a refused event may be a resend")
 
 // refusedAny reports whether the sequencer refused an event of batch.

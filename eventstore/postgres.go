@@ -113,22 +113,29 @@ func migratePostgres(ctx context.Context, url string) ([]int64, error) {
 
 // Append implements Store.
 func (p *Postgres) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
-	return p.commit.append(ctx, 0, events)
+	return p.commit.append(ctx, 0, false, events)
 }
 
-// AppendFenced appends events as Append does, for the owner of their
+// AppendDecided implements Store.
+func (p *Postgres) AppendDecided(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	return p.commit.append(ctx, 0, true, events)
+}
+
+// AppendFenced appends events as AppendDecided does, for the owner of their
 // lessons' lease at epoch (see package cluster): each event's Seq is the
 // sequence its appender decided it at. In the same transaction as the
 // insert, an event is refused (CodeUnavailable, domain.ReasonFenced, nothing
 // stored) when its lesson's lease epoch is not epoch any more (another node
 // took the lesson over) or its Seq is not the one the log gives next (the
-// appender decided it on a stale state). A resend of a stored event is
-// answered with its sequence, as by Append.
+// appender decided it on a stale state); an event decided on top of one of
+// its lesson refused before it reached the transaction (a malformed one) is
+// refused as stale (IsStale), as by AppendDecided. A resend of a stored
+// event is answered with its sequence, as by Append.
 func (p *Postgres) AppendFenced(ctx context.Context, epoch int64, events ...domain.Event) ([]int64, []error, error) {
 	if epoch <= 0 {
 		return nil, nil, domain.Errorf(domain.CodeInvalid, "a lease epoch is positive, not %d", epoch)
 	}
-	return p.commit.append(ctx, epoch, events)
+	return p.commit.append(ctx, epoch, true, events)
 }
 
 // pgUUID converts an id for pgx, which encodes pgtype.UUID directly; a

@@ -96,7 +96,12 @@ func migrateSQLite(ctx context.Context, dir string) ([]int64, error) {
 
 // Append implements Store.
 func (s *SQLite) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
-	return s.commit.append(ctx, 0, events)
+	return s.commit.append(ctx, 0, false, events)
+}
+
+// AppendDecided implements Store.
+func (s *SQLite) AppendDecided(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	return s.commit.append(ctx, 0, true, events)
 }
 
 // flush commits one batch. Its first attempt does not look the batch's

@@ -68,8 +68,28 @@ type Store interface {
 	// oversized events are refused with CodeInvalid. Append returns only
 	// after the events are committed; err reports a failure of the store as a
 	// whole: then no event is acknowledged, some may have been stored, and
-	// sending them all again is safe.
+	// sending them all again is safe. Events decided one on top of the
+	// other go through AppendDecided instead.
 	Append(ctx context.Context, events ...domain.Event) (seqs []int64, errs []error, err error)
+
+	// AppendDecided appends events that their appender decided one on top
+	// of the other, each on the state of its lesson that the ones before it
+	// left, as Append does but for one rule: each event's Seq is the
+	// sequence it was decided at, which must be the one its lesson's log
+	// gives next. An event whose Seq is not is refused as stale
+	// (CodeUnavailable; IsStale reports it), and nothing of it is stored:
+	// it was decided on a state the log does not hold. So once an event of
+	// a lesson is refused, for whatever reason, the later events of the
+	// same lesson in the call, each decided at the sequence after the one
+	// before it, are refused as stale too (one after an event refused as
+	// malformed is, whatever its Seq), while other lessons' events are
+	// appended on their own. An event without a Seq is refused with
+	// CodeInvalid. A resend of a stored event (an id its lesson holds) is
+	// answered with its original sequence wherever it stands, and writes
+	// nothing: the events after it, decided on top of a second copy, are
+	// then stale. Failures of the store as a whole are reported as by
+	// Append.
+	AppendDecided(ctx context.Context, events ...domain.Event) (seqs []int64, errs []error, err error)
 
 	// Events streams a lesson's events with sequence numbers above after, in
 	// order, up to the last one committed when the stream reaches it. It

@@ -23,6 +23,17 @@ type gatedStore struct {
 }
 
 func (g *gatedStore) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	g.gate(events)
+	return g.Store.Append(ctx, events...)
+}
+
+// AppendDecided is what rooms append with.
+func (g *gatedStore) AppendDecided(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	g.gate(events)
+	return g.Store.AppendDecided(ctx, events...)
+}
+
+func (g *gatedStore) gate(events []domain.Event) {
 	if slices.ContainsFunc(events, g.hold) {
 		release := make(chan struct{})
 		select {
@@ -34,7 +45,6 @@ func (g *gatedStore) Append(ctx context.Context, events ...domain.Event) ([]int6
 		case <-g.done:
 		}
 	}
-	return g.Store.Append(ctx, events...)
 }
 
 func (ls *lessonServer) peek(t *testing.T, ctx context.Context) realtime.RoomPeek {

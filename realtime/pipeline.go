@@ -17,8 +17,11 @@ import (
 // that order. A batch's senders are answered only once it is stored. When a
 // batch is not stored as decided (the store failed, refused an event, or
 // gave other sequence numbers), what was decided on top of it is decided
-// again against the state reloaded from the store: nothing decided against
-// a batch the log does not hold is stored or answered.
+// again against the state reloaded from the store, and so are the batch's
+// own events that the store refused as decided on top of a refused one
+// (each event is appended at the sequence it was decided at:
+// eventstore.Store.AppendDecided): nothing decided against a state the log
+// does not hold is stored or answered.
 //
 // What the room does outside the log (who is on the stage and muted, who
 // is in which group's stage, who waits in the lobby, which streams end)
@@ -217,7 +220,7 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 	}
 	r.srv.metrics.appendedEvents(len(events), time.Since(c.start).Seconds())
 	for i, d := range c.pending {
-		if d.joiner != nil && res.errs[i] != nil {
+		if d.joiner != nil && res.errs[i] != nil && !eventstore.IsStale(res.errs[i]) {
 			// A participant whose join is not in the log would have every
 			// command refused, and a student whose wait is not would be
 			// told by the lobby that the teacher sent them away: end the
@@ -240,10 +243,22 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 		r.srv.log.Info("the store took a batch otherwise than decided; reloading", "lesson", r.lesson, "events", len(events))
 		r.reload(ctx)
 		ended = r.state != nil && r.state.Status == domain.StatusEnded
+		// The events the store refused as decided on top of a refused one
+		// (or on a state its log does not hold) are decided again first,
+		// before what was decided on top of the batch.
+		var stale []decided
+		for i, d := range c.pending {
+			if eventstore.IsStale(res.errs[i]) {
+				stale = append(stale, d)
+			}
+		}
+		r.pending = append(stale, r.pending...)
 		r.redecide(ctx, c.refused)
 	}
 	for i, d := range c.pending {
 		switch {
+		case eventstore.IsStale(res.errs[i]):
+			// Decided again above: answered once that is stored.
 		case res.errs[i] != nil:
 			for _, s := range d.askers() {
 				s.s.replyError(s.id, res.errs[i])

@@ -34,6 +34,16 @@ func (h *heldStore) holdNext(match func(domain.Event) bool) {
 }
 
 func (h *heldStore) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	return h.append(ctx, h.Store.Append, events)
+}
+
+// AppendDecided is what rooms append with.
+func (h *heldStore) AppendDecided(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	return h.append(ctx, h.Store.AppendDecided, events)
+}
+
+func (h *heldStore) append(ctx context.Context, next func(context.Context, ...domain.Event) ([]int64, []error, error),
+	events []domain.Event) ([]int64, []error, error) {
 	h.mu.Lock()
 	var release chan struct{}
 	for _, e := range events {
@@ -44,7 +54,7 @@ func (h *heldStore) Append(ctx context.Context, events ...domain.Event) ([]int64
 		}
 	}
 	h.mu.Unlock()
-	seqs, errs, err := h.Store.Append(ctx, events...)
+	seqs, errs, err := next(ctx, events...)
 	if release != nil {
 		close(h.held)
 		select {

@@ -35,9 +35,11 @@ const (
 // that each command is checked against the state every earlier one made.
 // Commands arriving together are decided together, applied to the state in
 // advance with the sequence numbers they should get, and appended in one
-// call; if the store gives other numbers (another server wrote to the same
-// lesson, or a resend matched an event this room had forgotten), the room
-// reloads its state from the store instead of trusting its guess.
+// call that stores each only at that number (eventstore.Store.AppendDecided);
+// if the store refuses some (another server wrote to the same lesson, or
+// they were decided on top of an event it refused) or gives other numbers
+// (a resend matched an event this room had forgotten), the room reloads its
+// state from the store instead of trusting its guess.
 type Room struct {
 	srv    *Server
 	lesson uuid.UUID
@@ -686,7 +688,10 @@ func (r *Room) exit(ctx context.Context, req *exit) {
 	r.flush(ctx)
 }
 
-// append stores events, fenced by the room's lease when it has one.
+// append stores events, each decided on top of the one before it at its
+// Seq (eventstore.Store.AppendDecided), fenced by the room's lease when it
+// has one: the store refuses as stale an event decided on top of one it
+// refused, and stored hands it to redecide.
 func (r *Room) append(ctx context.Context, events []domain.Event) ([]int64, []error, error) {
 	if r.lease.Epoch > 0 {
 		return r.srv.cfg.Store.(fencedStore).AppendFenced(ctx, r.lease.Epoch, events...)
@@ -701,7 +706,7 @@ func (r *Room) append(ctx context.Context, events []domain.Event) ([]int64, []er
 		}
 		return make([]int64, len(events)), errs, nil
 	}
-	return r.srv.cfg.Store.Append(ctx, events...)
+	return r.srv.cfg.Store.AppendDecided(ctx, events...)
 }
 
 // staleDecider reports whether the store refused an append as fenced.

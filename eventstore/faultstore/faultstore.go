@@ -22,13 +22,14 @@ type Op string
 
 // The calls a Fault can fail.
 const (
-	// AppendBefore fails an Append as a whole without storing anything.
+	// AppendBefore fails an Append (or AppendDecided) as a whole without storing anything.
 	AppendBefore Op = "append-before-commit"
 	// AppendAfter stores the events, then fails the Append as a whole, as
 	// a commit whose answer was lost does.
 	AppendAfter Op = "append-after-commit"
 	// AppendRefuse refuses the matching events on their own (errs[i]) and
-	// stores the others.
+	// hands the others to the wrapped store (whose AppendDecided then
+	// refuses those decided on top of a refused one).
 	AppendRefuse   Op = "append-refuse"
 	Events         Op = "events"
 	Lookup         Op = "lookup"
@@ -130,18 +131,32 @@ func anyMatch(events []domain.Event) func(*Fault) bool {
 
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	return s.append(ctx, s.Store.Append, events)
+}
+
+// AppendDecided implements eventstore.Store. The append faults apply to it
+// as to Append; the events an AppendRefuse fault leaves are handed to the
+// wrapped store's AppendDecided, which refuses those decided on top of a
+// refused one as it refuses them after a refusal of its own.
+func (s *Store) AppendDecided(ctx context.Context, events ...domain.Event) ([]int64, []error, error) {
+	return s.append(ctx, s.Store.AppendDecided, events)
+}
+
+type appendFunc func(context.Context, ...domain.Event) ([]int64, []error, error)
+
+func (s *Store) append(ctx context.Context, next appendFunc, events []domain.Event) ([]int64, []error, error) {
 	if _, err := s.take(AppendBefore, anyMatch(events)); err != nil {
 		return nil, nil, err
 	}
 	if _, err := s.take(AppendAfter, anyMatch(events)); err != nil {
-		if _, _, err := s.Store.Append(ctx, events...); err != nil {
+		if _, _, err := next(ctx, events...); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, err
 	}
 	f, err := s.take(AppendRefuse, anyMatch(events))
 	if err == nil {
-		return s.Store.Append(ctx, events...)
+		return next(ctx, events...)
 	}
 	seqs, errs := make([]int64, len(events)), make([]error, len(events))
 	var keep []domain.Event
@@ -154,7 +169,7 @@ func (s *Store) Append(ctx context.Context, events ...domain.Event) ([]int64, []
 		}
 	}
 	if len(keep) > 0 {
-		kseqs, kerrs, err := s.Store.Append(ctx, keep...)
+		kseqs, kerrs, err := next(ctx, keep...)
 		if err != nil {
 			return nil, nil, err
 		}
