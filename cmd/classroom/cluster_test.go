@@ -225,11 +225,13 @@ func testClusterRace(t *testing.T, n int) {
 	var drawn, refusedDraw atomic.Int64
 	for _, s := range students {
 		writers.Go(func() {
+			tick := time.NewTicker(strokeEvery)
+			defer tick.Stop()
 			for {
 				select {
 				case <-stop:
 					return
-				default:
+				case <-tick.C:
 				}
 				if _, err := s.Send(ctx, stroke()); err == nil {
 					drawn.Add(1)
@@ -346,6 +348,13 @@ func TestClusterResumeElsewhere(t *testing.T) {
 	}
 }
 
+// strokeEvery paces a drawing student in these tests: 50 strokes a second,
+// faster than the board sends a pen's parts (30 a second) and slower than a
+// participant's command limit (100 a second sustained), which a student
+// sending each stroke as soon as the last is answered passes on a quiet
+// machine and is refused for.
+const strokeEvery = 20 * time.Millisecond
+
 // resumer keeps a client connected, through node at (which a test may
 // change), whenever its session ends.
 type resumer struct {
@@ -419,11 +428,13 @@ func TestClusterOwnerLoss(t *testing.T) {
 		}
 		survivor := i%3 != 0
 		writers.Go(func() {
+			tick := time.NewTicker(strokeEvery)
+			defer tick.Stop()
 			for {
 				select {
 				case <-stop:
 					return
-				default:
+				case <-tick.C:
 				}
 				id := uuid.New()
 				sent := time.Now()
