@@ -103,6 +103,12 @@ type Client struct {
 	bye         *protocol.Signal
 
 	conn *conn // the current connection
+
+	// inflater inflates the compressed events messages (onBinary) with
+	// one decompressor; inflateMu lets the events channel of a
+	// connection being replaced finish with it.
+	inflateMu sync.Mutex
+	inflater  protocol.Inflater
 }
 
 type command struct {

@@ -31,7 +31,9 @@ func (c *Client) onBinary(b []byte) {
 			return
 		}
 	}
-	msg, err := protocol.Inflate(b)
+	c.inflateMu.Lock()
+	msg, err := c.inflater.Inflate(b)
+	c.inflateMu.Unlock()
 	if err != nil {
 		c.fail(err)
 		return

@@ -2,7 +2,11 @@ package client
 
 import (
 	"errors"
+	"fmt"
+	"runtime"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"classroom/domain"
 	"classroom/realtime/protocol"
@@ -45,5 +49,39 @@ func TestCompressedMessages(t *testing.T) {
 	old.onBinary(packed)
 	if old.Err() == nil || old.Seq() != 0 {
 		t.Fatalf("a version 2 client took a binary message outside a snapshot: seq %d, %v", old.Seq(), old.Err())
+	}
+}
+
+// TestCompressedMessagesOneDecompressor: a client inflates the compressed
+// events messages it is sent with one decompressor, not one a message: a
+// decompressor is more than 40 KB, many times a message, and a load tool's
+// hundreds of clients, each sent a message for every event of the class,
+// spent most of what they allocated on them (docs/benchmarks.md).
+func TestCompressedMessagesOneDecompressor(t *testing.T) {
+	const messages = 200
+	var d protocol.Deflater
+	packed := make([][]byte, messages)
+	for i := range packed {
+		msg := fmt.Appendf(nil, `{"type":"events","events":[{"v":1,"id":"%s","lesson":"ed62f47e-c3a7-4ce2-8776-8aca3758a71b",`+
+			`"seq":%d,"kind":"lesson.created","actor":"","role":"system","time":"2026-11-25T19:15:41.656353Z",`+
+			`"data":{"title":"Fractions, week 3"}}]}`, uuid.New(), i+1)
+		if packed[i] = d.Deflate(msg); packed[i] == nil {
+			t.Fatal("the message did not compress")
+		}
+	}
+	c := &Client{state: domain.NewState()}
+	c.onBinary(packed[0]) // the decompressor is made once
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, b := range packed[1:] {
+		c.onBinary(b)
+	}
+	runtime.ReadMemStats(&after)
+	if err := c.Err(); err != nil || c.Seq() != messages {
+		t.Fatalf("seq %d, %v; want %d", c.Seq(), err, messages)
+	}
+	// A decompressor's window alone is 32 KB.
+	if per := (after.TotalAlloc - before.TotalAlloc) / (messages - 1); per > 16<<10 {
+		t.Errorf("%d bytes allocated a message; want a decompressor reused, not made for each", per)
 	}
 }

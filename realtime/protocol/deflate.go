@@ -51,18 +51,41 @@ func (d *Deflater) Deflate(msg []byte) []byte {
 var ErrCompressed = errors.New("malformed compressed message")
 
 // Inflate returns the message a compressed events message (Deflate)
-// holds, or an error wrapping ErrCompressed.
+// holds, or an error wrapping ErrCompressed. It makes a decompressor for
+// the one message; an Inflater keeps one from message to message.
 func Inflate(b []byte) ([]byte, error) {
-	in := bytes.NewReader(b) // an io.ByteReader: flate reads no further than its stream
-	r := flate.NewReader(in)
-	msg, err := io.ReadAll(io.LimitReader(r, MaxServerMessage+1))
+	var f Inflater
+	return f.Inflate(b)
+}
+
+// Inflater inflates compressed events messages (Deflate) one after
+// another with one decompressor, reset for each message: making one costs
+// more than 40 KB (its 32 KB window and tables), more than the messages it
+// inflates, and a client is sent one for every batch of events while a
+// class draws. The zero value is ready to use; an Inflater is not safe for
+// concurrent use.
+type Inflater struct {
+	in bytes.Reader // an io.ByteReader: flate reads no further than its stream
+	r  io.ReadCloser
+}
+
+// Inflate returns the message a compressed events message (Deflate) holds,
+// in a new slice of its own, or an error wrapping ErrCompressed.
+func (f *Inflater) Inflate(b []byte) ([]byte, error) {
+	f.in.Reset(b)
+	if f.r == nil {
+		f.r = flate.NewReader(&f.in)
+	} else if err := f.r.(flate.Resetter).Reset(&f.in, nil); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCompressed, err)
+	}
+	msg, err := io.ReadAll(io.LimitReader(f.r, MaxServerMessage+1))
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrCompressed, err)
 	case len(msg) > MaxServerMessage:
 		return nil, fmt.Errorf("%w: more than %d bytes inflated", ErrCompressed, MaxServerMessage)
-	case in.Len() != 0:
-		return nil, fmt.Errorf("%w: %d bytes after the end of its stream", ErrCompressed, in.Len())
+	case f.in.Len() != 0:
+		return nil, fmt.Errorf("%w: %d bytes after the end of its stream", ErrCompressed, f.in.Len())
 	case !utf8.Valid(msg):
 		return nil, fmt.Errorf("%w: not UTF-8", ErrCompressed)
 	}

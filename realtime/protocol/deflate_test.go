@@ -143,3 +143,34 @@ func TestInflateRefusesNotUTF8(t *testing.T) {
 		t.Fatalf("bytes not UTF-8 inflate to %q, %v; want ErrCompressed", msg, err)
 	}
 }
+
+// TestInflaterReused: one Inflater inflates message after message as
+// Inflate does, refuses what Inflate refuses, and inflates the next message
+// whole after a refusal, and after a message cut short.
+func TestInflaterReused(t *testing.T) {
+	var d protocol.Deflater
+	var f protocol.Inflater
+	packed := d.Deflate(eventsMessage(12))
+	for i, n := range []int{1, 12, 0, 2, -1, 60, 3} {
+		var b, want []byte
+		switch n {
+		case 0:
+			b = packed[:len(packed)/2]
+		case -1:
+			b = append(bytes.Clone(packed), 0)
+		default:
+			want = eventsMessage(n)
+			b = d.Deflate(want)
+		}
+		got, err := f.Inflate(b)
+		if want == nil {
+			if !errors.Is(err, protocol.ErrCompressed) || got != nil {
+				t.Errorf("message %d, malformed: %d bytes, %v; want ErrCompressed", i, len(got), err)
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("message %d, %d events: inflated %d bytes, %v; want the %d sent", i, n, len(got), err, len(want))
+		}
+	}
+}
