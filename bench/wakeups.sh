@@ -87,7 +87,8 @@ measure() {
 	taskset -c 1 "$gen" -mode classroom -server "http://$host:$HTTP_PORT" -server-pid "$server_pid" -n "$N" \
 		-duration 20s -ttff 0 -json >"$work/result.json" 2>"$work/load.log" &
 	local load=$!
-	# The window begins once every subscriber receives, and settles for 2 s.
+	# The load generator's window begins 2 s after every subscriber
+	# receives; the threads are read 5 s and 15 s after that.
 	until grep -q 'msg=receiving' "$work/load.log" 2>/dev/null; do
 		kill -0 "$load" 2>/dev/null || break
 		sleep 0.2
@@ -99,8 +100,8 @@ measure() {
 	wait "$load" || { echo "wakeups: the load generator failed:" >&2; tail -5 "$work/load.log" >&2; return 1; }
 	kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
 	server_pid=
-	join "$work/a" "$work/b" | awk -v bin="${bin##*/}" -v res="$(tr -d '\n' <"$work/result.json")" '
-		{ v = ($5 - $2) / 10; n = ($6 - $3) / 10; c = ($7 - $4) / 10
+	join "$work/a" "$work/b" | awk -v bin="${bin##*/}" -v hz="$(getconf CLK_TCK)" -v res="$(tr -d '\n' <"$work/result.json")" '
+		{ v = ($5 - $2) / 10; n = ($6 - $3) / 10; c = ($7 - $4) / 10 * 100 / hz
 		  tv += v; tn += n; tc += c; line[NR] = sprintf("%.0f/%.0f/%.0f%%", v, n, c); key[NR] = v + n }
 		END {
 			match(res, /"server_cpu_pct":[0-9.]+/); cpu = substr(res, RSTART + 17, RLENGTH - 17)

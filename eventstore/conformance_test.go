@@ -316,6 +316,22 @@ func testDecided(t *testing.T, open opener) {
 		t.Fatalf("refused events decided again: %v %v", seqs, errs)
 	}
 	wantLog(one, a, b, f, h, i, d, g)
+
+	// Behind a malformed event, refused even when decided at the log's
+	// next sequence (the malformed one took none).
+	k := chat(one, "k")
+	_, errs = appendDecided(decidedAt(chat(one, strings.Repeat("é", domain.MaxChatRunes+1)), 9), decidedAt(k, 9))
+	wantCode(t, errs[0], domain.CodeInvalid)
+	wantStale(t, "decided at the next sequence behind a malformed event", errs[1])
+	// Behind a resend alone: the resend takes no sequence, so what was
+	// decided on top of it is stale.
+	z := chat(one, "z")
+	seqs, errs = appendDecided(decidedAt(a, 9), decidedAt(z, 10))
+	if errs[0] != nil || seqs[0] != 2 {
+		t.Fatalf("a resend: %d %v, want its seq 2", seqs[0], errs[0])
+	}
+	wantStale(t, "decided on top of a resend", errs[1])
+	wantLog(one, a, b, f, h, i, d, g)
 }
 
 func testLookup(t *testing.T, open opener) {

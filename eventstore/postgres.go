@@ -129,8 +129,12 @@ func (p *Postgres) AppendDecided(ctx context.Context, events ...domain.Event) ([
 // took the lesson over) or its Seq is not the one the log gives next (the
 // appender decided it on a stale state); an event decided on top of one of
 // its lesson refused before it reached the transaction (a malformed one) is
-// refused as stale (IsStale), as by AppendDecided. A resend of a stored
-// event is answered with its sequence, as by Append.
+// refused as stale (IsStale), as by AppendDecided, but one decided on top
+// of an event refused in the transaction (its lesson gone, or a resend in
+// the middle of the call, which takes no new sequence) misses its Seq and
+// is refused as fenced, so its appender gives the lesson up rather than
+// decide it again. A resend of a stored event is answered with its
+// sequence, as by Append.
 func (p *Postgres) AppendFenced(ctx context.Context, epoch int64, events ...domain.Event) ([]int64, []error, error) {
 	if epoch <= 0 {
 		return nil, nil, domain.Errorf(domain.CodeInvalid, "a lease epoch is positive, not %d", epoch)

@@ -79,11 +79,12 @@ type Store interface {
 	// gives next. An event whose Seq is not is refused as stale
 	// (CodeUnavailable; IsStale reports it), and nothing of it is stored:
 	// it was decided on a state the log does not hold. So once an event of
-	// a lesson is refused, for whatever reason, the later events of the
-	// same lesson in the call, each decided at the sequence after the one
-	// before it, are refused as stale too (one after an event refused as
-	// malformed is, whatever its Seq), while other lessons' events are
-	// appended on their own. An event without a Seq is refused with
+	// a lesson is refused, for whatever reason, none of the later events of
+	// the same lesson in the call, each decided at the sequence after the
+	// one before it, is stored: they are refused as stale (one after an
+	// event refused as malformed is, whatever its Seq), or with the same
+	// refusal where it holds for them too (no such lesson), while other
+	// lessons' events are appended on their own. An event without a Seq is refused with
 	// CodeInvalid. A resend of a stored event (an id its lesson holds) is
 	// answered with its original sequence wherever it stands, and writes
 	// nothing: the events after it, decided on top of a second copy, are
