@@ -85,6 +85,17 @@ func TestFencedAppend(t *testing.T) {
 	if !eventstore.IsStale(errs[1]) || domain.ErrorReason(errs[1]) == domain.ReasonFenced {
 		t.Fatalf("decided on top of a malformed event: %v, want stale, not fenced", errs[1])
 	}
+	// Decided on top of a resend the owner did not remember (answered with
+	// its seq, taking no new one): stale, not fenced, as the lease is still
+	// the owner's.
+	onResend := at(chat(lesson, "on top of a resend"), 5)
+	seqs, errs = fencedAppend(t, a, la.Epoch, at(log2(t, a, lesson), 4), onResend)
+	if errs[0] != nil || seqs[0] != 2 {
+		t.Fatalf("a resend decided again: %v %v, want its seq 2", seqs, errs)
+	}
+	if !eventstore.IsStale(errs[1]) || domain.ErrorReason(errs[1]) == domain.ReasonFenced {
+		t.Fatalf("decided on top of a resend: %v, want stale, not fenced", errs[1])
+	}
 
 	// a pauses past its lease; b takes over.
 	time.Sleep(400 * time.Millisecond)
@@ -112,7 +123,7 @@ func TestFencedAppend(t *testing.T) {
 		t.Fatalf("log has %d events, want 4 (created, a1, a2, b1)", len(log))
 	}
 	for _, e := range log {
-		if e.ID == late.ID || e.ID == stale.ID || e.ID == onTop.ID {
+		if e.ID == late.ID || e.ID == stale.ID || e.ID == onTop.ID || e.ID == onResend.ID {
 			t.Fatalf("a refused event was stored: %+v", e)
 		}
 	}

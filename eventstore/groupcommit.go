@@ -298,6 +298,11 @@ type sequencer struct {
 	last    map[uuid.UUID]int64
 	created map[uuid.UUID]bool
 	epochs  map[uuid.UUID]int64 // the lease epoch of each lesson a fenced event names; absent when it has no lease
+	// skipped holds the lessons of which an event of a decided append in
+	// this batch took no new sequence: refused, or a resend answered with
+	// its original one. What its appender decided on top of it misses its
+	// sequence because of that, not because the log moved.
+	skipped map[uuid.UUID]bool
 }
 
 // newSequencer returns a sequencer for a batch of n events.
@@ -311,9 +316,11 @@ func newSequencer(n int) *sequencer {
 // one appended under a lease epoch that is not its lesson's any more
 // (domain.ReasonFenced: another node decides the lesson), or decided at a
 // sequence that is not the next one, or on top of an event of its lesson
-// that this append refused (stale: see IsStale). A fenced event decided at a
-// sequence the log has moved past is refused as fenced, as its lesson may
-// have moved. A plain Append's event is not checked.
+// that this append refused (stale: see IsStale). A fenced event that misses
+// its sequence is refused as fenced, as its lesson may have moved, unless an
+// event of its lesson before it in the batch took no new sequence (refused,
+// or a resend): under the lease's epoch, checked first, no other node wrote,
+// so it is only stale. A plain Append's event is not checked.
 func (sq *sequencer) decided(p *pending, last int64) error {
 	if p.fence > 0 {
 		if epoch := sq.epochs[p.ev.Lesson]; epoch != p.fence {
@@ -328,7 +335,7 @@ func (sq *sequencer) decided(p *pending, last int64) error {
 		return staleError{domain.Errorf(domain.CodeUnavailable, "lesson %s: an event decided for %d was decided on top of one the store refused", p.ev.Lesson, p.expect)}
 	case p.expect == last+1:
 		return nil
-	case p.fence > 0:
+	case p.fence > 0 && !sq.skipped[p.ev.Lesson]:
 		return domain.Errorf(domain.CodeUnavailable, "lesson %s is at sequence %d: an event decided for %d is stale", p.ev.Lesson, last, p.expect).
 			Because(domain.ReasonFenced)
 	default:
@@ -354,33 +361,48 @@ func IsStale(err error) bool { return errors.As(err, new(staleError)) }
 func (sq *sequencer) assign(batch []*pending) []*pending {
 	var insert []*pending
 	for _, p := range batch {
-		key := eventKey{p.ev.Lesson, p.ev.ID}
-		if seq, ok := sq.known[key]; ok {
-			p.seq = seq
-			continue
+		if sq.take(p) {
+			insert = append(insert, p)
+		} else if p.expect > 0 {
+			// Refused, or a resend answered with its sequence: what was
+			// decided on top of it misses its own (see decided).
+			if sq.skipped == nil {
+				sq.skipped = map[uuid.UUID]bool{}
+			}
+			sq.skipped[p.ev.Lesson] = true
 		}
-		last, ok := sq.last[p.ev.Lesson]
-		switch {
-		case !ok:
-			p.err = domain.Errorf(domain.CodeNotFound, "no lesson %s", p.ev.Lesson)
-			continue
-		case p.ev.Kind() == domain.KindLessonCreated && (!sq.created[p.ev.Lesson] || last > 0):
-			p.err = domain.Errorf(domain.CodeConflict, "lesson %s already exists", p.ev.Lesson)
-			continue
-		case p.ev.Kind() != domain.KindLessonCreated && last == 0:
-			p.err = domain.Errorf(domain.CodeNotFound, "no lesson %s", p.ev.Lesson)
-			continue
-		}
-		if err := sq.decided(p, last); err != nil {
-			p.err = err
-			continue
-		}
-		p.seq = last + 1
-		sq.last[p.ev.Lesson] = p.seq
-		sq.known[key] = p.seq
-		insert = append(insert, p)
 	}
 	return insert
+}
+
+// take sets seq or err on one event and reports whether it is to be
+// inserted with a new sequence.
+func (sq *sequencer) take(p *pending) bool {
+	key := eventKey{p.ev.Lesson, p.ev.ID}
+	if seq, ok := sq.known[key]; ok {
+		p.seq = seq
+		return false
+	}
+	last, ok := sq.last[p.ev.Lesson]
+	switch {
+	case !ok:
+		p.err = domain.Errorf(domain.CodeNotFound, "no lesson %s", p.ev.Lesson)
+		return false
+	case p.ev.Kind() == domain.KindLessonCreated && (!sq.created[p.ev.Lesson] || last > 0):
+		p.err = domain.Errorf(domain.CodeConflict, "lesson %s already exists", p.ev.Lesson)
+		return false
+	case p.ev.Kind() != domain.KindLessonCreated && last == 0:
+		p.err = domain.Errorf(domain.CodeNotFound, "no lesson %s", p.ev.Lesson)
+		return false
+	}
+	if err := sq.decided(p, last); err != nil {
+		p.err = err
+		return false
+	}
+	p.seq = last + 1
+	sq.last[p.ev.Lesson] = p.seq
+	sq.known[key] = p.seq
+	return true
 }
 
 // errNeedsLookup ends a flush without the lookup that refused an event: the

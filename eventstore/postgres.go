@@ -128,13 +128,11 @@ func (p *Postgres) AppendDecided(ctx context.Context, events ...domain.Event) ([
 // stored) when its lesson's lease epoch is not epoch any more (another node
 // took the lesson over) or its Seq is not the one the log gives next (the
 // appender decided it on a stale state); an event decided on top of one of
-// its lesson refused before it reached the transaction (a malformed one) is
-// refused as stale (IsStale), as by AppendDecided, but one decided on top
-// of an event refused in the transaction (its lesson gone, or a resend in
-// the middle of the call, which takes no new sequence) misses its Seq and
-// is refused as fenced, so its appender gives the lesson up rather than
-// decide it again. A resend of a stored event is answered with its
-// sequence, as by Append.
+// its lesson in the call that took no new sequence (refused, or a resend
+// answered with its original one) is refused as stale (IsStale), as by
+// AppendDecided, once its epoch is found current: no other node wrote, and
+// its appender decides it again. A resend of a stored event is answered
+// with its sequence, as by Append.
 func (p *Postgres) AppendFenced(ctx context.Context, epoch int64, events ...domain.Event) ([]int64, []error, error) {
 	if epoch <= 0 {
 		return nil, nil, domain.Errorf(domain.CodeInvalid, "a lease epoch is positive, not %d", epoch)
