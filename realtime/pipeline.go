@@ -211,14 +211,19 @@ func (r *Room) stored(ctx context.Context, c *commit, res appended) {
 		return
 	}
 	events := make([]domain.Event, len(c.pending))
-	asExpected := true
+	asExpected, stored := true, 0
 	for i, d := range c.pending {
 		events[i] = d.ev
 		if res.errs[i] != nil || res.seqs[i] != d.ev.Seq {
 			asExpected = false
+		} else {
+			stored++
 		}
 	}
-	r.srv.metrics.appendedEvents(len(events), time.Since(c.start).Seconds())
+	// Only what this call stored: not the refused, not those refused as
+	// stale (counted when decided again and stored), not a resend answered
+	// with the seq it had.
+	r.srv.metrics.appendedEvents(stored, time.Since(c.start).Seconds())
 	for i, d := range c.pending {
 		if d.joiner != nil && res.errs[i] != nil && !eventstore.IsStale(res.errs[i]) {
 			// A participant whose join is not in the log would have every

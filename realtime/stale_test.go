@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"classroom/domain"
 	"classroom/eventstore/faultstore"
+	"classroom/realtime"
 	"classroom/realtime/client"
 )
 
@@ -31,7 +33,8 @@ func TestRefusedInBatch(t *testing.T) {
 func testRefusedInBatch(t *testing.T, kind string) {
 	fs := faultstore.New(openStore(t, kind))
 	hs := &heldStore{Store: fs}
-	ls := startServer(t, hs, nil)
+	reg := prometheus.NewRegistry()
+	ls := startServer(t, hs, func(c *realtime.Config) { c.Metrics = reg })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
@@ -97,4 +100,21 @@ func testRefusedInBatch(t *testing.T, kind string) {
 	mustSend(t, ctx, student, &domain.HandRaised{})
 	mustSend(t, ctx, student, &domain.HandLowered{Participant: student.Participant()})
 	converge(t, ls, teacher, student)
+
+	// The rooms' appended-events counter counts what the log holds (but
+	// the lesson's creation, which no room appended): neither the refused
+	// hand nor the events refused as stale, counted once when stored.
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var appended float64 = -1
+	for _, f := range families {
+		if f.GetName() == "classroom_events_appended_total" {
+			appended = f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if want := float64(ls.replay().Seq - 1); appended != want {
+		t.Fatalf("events appended counted %v, the log holds %v", appended, want)
+	}
 }

@@ -146,18 +146,25 @@ func TestInflateRefusesNotUTF8(t *testing.T) {
 
 // TestInflaterReused: one Inflater inflates message after message as
 // Inflate does, refuses what Inflate refuses, and inflates the next message
-// whole after a refusal, and after a message cut short.
+// whole after a refusal: after a message cut short, one with bytes after
+// its end, one that inflates past MaxServerMessage, and one not UTF-8.
 func TestInflaterReused(t *testing.T) {
 	var d protocol.Deflater
 	var f protocol.Inflater
 	packed := d.Deflate(eventsMessage(12))
-	for i, n := range []int{1, 12, 0, 2, -1, 60, 3} {
+	bomb := deflateRaw(t, bytes.Repeat([]byte("a"), protocol.MaxServerMessage+1), flate.BestCompression)
+	notUTF8 := deflateRaw(t, []byte{'{', 0xff, '}'}, flate.BestCompression)
+	for i, n := range []int{1, 12, 0, 2, -1, 60, -2, 3, -3, 4} {
 		var b, want []byte
 		switch n {
 		case 0:
 			b = packed[:len(packed)/2]
 		case -1:
 			b = append(bytes.Clone(packed), 0)
+		case -2:
+			b = bomb
+		case -3:
+			b = notUTF8
 		default:
 			want = eventsMessage(n)
 			b = d.Deflate(want)
