@@ -33,9 +33,12 @@ MEDIA_PORT=$((PORT_BASE + 802))
 TURN_PORT=$((PORT_BASE + 398))
 
 work=$(mktemp -d)
-server_pid=
+server_pid= load_pid=
 cleanup() {
-	[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	local p
+	for p in $load_pid $server_pid; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -86,18 +89,25 @@ measure() {
 	done
 	taskset -c 1 "$gen" -mode classroom -server "http://$host:$HTTP_PORT" -server-pid "$server_pid" -n "$N" \
 		-duration 20s -ttff 0 -json >"$work/result.json" 2>"$work/load.log" &
-	local load=$!
+	load_pid=$!
 	# The load generator's window begins 2 s after every subscriber
 	# receives; the threads are read 5 s and 15 s after that.
 	until grep -q 'msg=receiving' "$work/load.log" 2>/dev/null; do
-		kill -0 "$load" 2>/dev/null || break
+		kill -0 "$load_pid" 2>/dev/null || break
 		sleep 0.2
 	done
 	sleep 5
 	threads "$server_pid" >"$work/a"
 	sleep 10
 	threads "$server_pid" >"$work/b"
-	wait "$load" || { echo "wakeups: the load generator failed:" >&2; tail -5 "$work/load.log" >&2; return 1; }
+	local status=0
+	wait "$load_pid" || status=$?
+	load_pid=
+	if ((status != 0)); then
+		echo "wakeups: the load generator failed:" >&2
+		tail -5 "$work/load.log" >&2
+		return 1
+	fi
 	kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
 	server_pid=
 	join "$work/a" "$work/b" | awk -v bin="${bin##*/}" -v hz="$(getconf CLK_TCK)" -v res="$(tr -d '\n' <"$work/result.json")" '

@@ -180,13 +180,10 @@ func checkEvent(ev domain.Event, decided bool) (data, points []byte, err error) 
 	if err := ev.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if data, points, err = encodeStored(ev.Payload); err != nil {
-		return nil, nil, err
-	}
 	if decided && ev.Seq <= 0 {
 		return nil, nil, domain.Errorf(domain.CodeInvalid, "a decided append needs the sequence each event was decided at")
 	}
-	return data, points, nil
+	return encodeStored(ev.Payload)
 }
 
 // enqueue queues a call and wakes the lane; false once the lane is closed.
@@ -355,7 +352,12 @@ func (e staleError) Unwrap() error { return e.err }
 // not hold: at a sequence that is not the next one, or on top of an event of
 // the same lesson that the append refused. Nothing of it was stored; its
 // appender may decide it again on the log as it is.
-func IsStale(err error) bool { return errors.As(err, new(staleError)) }
+func IsStale(err error) bool {
+	if err == nil {
+		return false // without the allocation below: a room asks of every event it appends
+	}
+	return errors.As(err, new(staleError))
+}
 
 // assign sets seq or err on each event in order and returns those to insert.
 func (sq *sequencer) assign(batch []*pending) []*pending {

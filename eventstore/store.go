@@ -84,12 +84,12 @@ type Store interface {
 	// one before it, is stored: they are refused as stale (one after an
 	// event refused as malformed is, whatever its Seq), or with the same
 	// refusal where it holds for them too (no such lesson), while other
-	// lessons' events are appended on their own. An event without a Seq is refused with
-	// CodeInvalid. A resend of a stored event (an id its lesson holds) is
-	// answered with its original sequence wherever it stands, and writes
-	// nothing: the events after it, decided on top of a second copy, are
-	// then stale. Failures of the store as a whole are reported as by
-	// Append.
+	// lessons' events are appended on their own. An event without a Seq is
+	// refused with CodeInvalid. A resend of a stored event (an id its
+	// lesson holds) is answered with its original sequence wherever it
+	// stands, and writes nothing: the events after it, decided on top of a
+	// second copy, are then stale. Failures of the store as a whole are
+	// reported as by Append.
 	AppendDecided(ctx context.Context, events ...domain.Event) (seqs []int64, errs []error, err error)
 
 	// Events streams a lesson's events with sequence numbers above after, in

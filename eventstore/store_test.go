@@ -167,3 +167,14 @@ func TestMigrateIsRepeatable(t *testing.T) {
 }
 
 var _ = uuid.Nil
+
+// TestIsStaleOfNil: asking IsStale of an event stored (a nil error) costs
+// no allocation: a room asks it of every event it appends.
+func TestIsStaleOfNil(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = eventstore.IsStale(nil) }); n != 0 {
+		t.Fatalf("IsStale(nil) allocates %v times", n)
+	}
+	if other := domain.Errorf(domain.CodeUnavailable, "another node decides the lesson"); eventstore.IsStale(other) {
+		t.Fatal("a plain unavailable error taken for stale")
+	}
+}
