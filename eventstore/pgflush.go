@@ -21,10 +21,12 @@ import (
 const eventIDKey = "events_lesson_id_event_id_key"
 
 // laneFlush returns the flush of one commit lane, with the lane's own
-// record of its lessons' last sequences (see lastSeqs).
+// record of its lessons' last sequences (see lastSeqs) and its own buffer
+// for flushKnown's parameters, reused from one flush to the next.
 func (p *Postgres) laneFlush() flushFunc {
 	last := lastSeqs{}
-	return func(ctx context.Context, batch []*pending) error { return p.flush(ctx, batch, last) }
+	params := &binaryParams{}
+	return func(ctx context.Context, batch []*pending) error { return p.flush(ctx, batch, last, params) }
 }
 
 // flush commits one batch. When the lane knows the last sequence of every
@@ -34,10 +36,10 @@ func (p *Postgres) laneFlush() flushFunc {
 // takes the full flush (flushFull). When a flush commits, last then holds
 // what its transaction left; when the full flush fails too, last knows none
 // of the batch's lessons.
-func (p *Postgres) flush(ctx context.Context, batch []*pending, last lastSeqs) error {
+func (p *Postgres) flush(ctx context.Context, batch []*pending, last lastSeqs, params *binaryParams) error {
 	lookup := false
 	if kb := last.sequence(batch); kb != nil {
-		stored, err := p.flushKnown(ctx, kb)
+		stored, err := p.flushKnown(ctx, kb, params)
 		if err == nil && stored {
 			last.keep(kb.sq)
 			kb.sq.publish(p.notify)

@@ -3,12 +3,12 @@ package eventstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"classroom/domain"
 )
@@ -103,7 +103,7 @@ func (ls lastSeqs) forget(batch []*pending) {
 // sequences gap-free: every writer of a lesson, this statement or the full
 // flush, holds it while it inserts, and advances it in the same
 // transaction.
-func (p *Postgres) flushKnown(ctx context.Context, kb *knownBatch) (bool, error) {
+func (p *Postgres) flushKnown(ctx context.Context, kb *knownBatch, params *binaryParams) (bool, error) {
 	ends := lessonEnds(kb.insert)
 	ids := make([]uuid.UUID, 0, len(ends))
 	for id := range ends {
@@ -114,22 +114,113 @@ func (p *Postgres) flushKnown(ctx context.Context, kb *knownBatch) (bool, error)
 	// deadlock between two flushes fails this statement, which the full
 	// flush then retries.
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
-	var (
-		lessons = make([]pgtype.UUID, len(ids))
-		prev    = make([]int64, len(ids))
-		last    = make([]int64, len(ids))
-		ended   = make([]*time.Time, len(ids))
-		epochs  = make([]int64, len(ids))
-	)
-	for i, id := range ids {
-		lessons[i], prev[i], last[i], ended[i], epochs[i] = pgUUID(id), kb.prev[id], kb.sq.last[id], ends[id], kb.sq.epochs[id]
+	knownParams(params, kb, ids, ends)
+	values, formats, results := params.params()
+
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("acquire a connection: %w", err)
 	}
-	args := append([]any{notifyChannel, lessons, prev, last, ended, epochs}, eventArrays(kb.insert)...)
-	var advanced int
-	if err := p.pool.QueryRow(ctx, p.stmts.known, args...).Scan(&advanced, nil); err != nil {
-		return false, fmt.Errorf("insert events: %w", err)
+	defer conn.Release()
+	// Prepared once a connection (pgx keeps it by name); executed with the
+	// parameters as built, which pgx would otherwise encode again.
+	sd, err := conn.Conn().Prepare(ctx, knownFlushName, p.stmts.known)
+	if err != nil {
+		return false, fmt.Errorf("prepare the insert of events: %w", err)
 	}
-	return advanced == len(ids), nil
+	res := conn.Conn().PgConn().ExecPrepared(ctx, sd.Name, values, formats, results).Read()
+	if res.Err != nil {
+		return false, fmt.Errorf("insert events: %w", res.Err)
+	}
+	if len(res.Rows) != 1 || len(res.Rows[0]) == 0 || len(res.Rows[0][0]) != 8 {
+		return false, fmt.Errorf("insert events: an answer of %d rows, not the count of lessons advanced", len(res.Rows))
+	}
+	advanced := int64(binary.BigEndian.Uint64(res.Rows[0][0]))
+	return advanced == int64(len(ids)), nil
+}
+
+// knownFlushName names flushKnown's statement on each connection.
+const knownFlushName = "classroom_flush_known"
+
+// knownParams builds flushKnown's parameters into params, in knownFlush's
+// order and PostgreSQL's binary format: the notification channel, the
+// lessons (ids sorted) and the events of kb (as eventArrays holds them).
+func knownParams(params *binaryParams, kb *knownBatch, ids []uuid.UUID, ends map[uuid.UUID]*time.Time) {
+	params.reset()
+	params.scalarText(notifyChannel)
+	n := len(ids)
+	params.begin(oidUUID, n)
+	for _, id := range ids {
+		params.uuid(id)
+	}
+	params.begin(oidInt8, n)
+	for _, id := range ids {
+		params.int8(kb.prev[id])
+	}
+	params.begin(oidInt8, n)
+	for _, id := range ids {
+		params.int8(kb.sq.last[id])
+	}
+	params.begin(oidTimestamptz, n)
+	for _, id := range ids {
+		if end := ends[id]; end != nil {
+			params.timestamptz(*end)
+		} else {
+			params.null()
+		}
+	}
+	params.begin(oidInt8, n)
+	for _, id := range ids {
+		params.int8(kb.sq.epochs[id])
+	}
+	eventParams(params, kb.insert)
+}
+
+// eventParams appends the events' columns to params, as eventArrays
+// returns them: lesson, seq, id, version, kind, actor, role, time, data
+// (JSON as text) and points (bytea, NULL for an event without).
+func eventParams(params *binaryParams, insert []*pending) {
+	n := len(insert)
+	params.begin(oidUUID, n)
+	for _, pe := range insert {
+		params.uuid(pe.ev.Lesson)
+	}
+	params.begin(oidInt8, n)
+	for _, pe := range insert {
+		params.int8(pe.seq)
+	}
+	params.begin(oidUUID, n)
+	for _, pe := range insert {
+		params.uuid(pe.ev.ID)
+	}
+	params.begin(oidInt2, n)
+	for _, pe := range insert {
+		params.int2(int16(pe.ev.Version))
+	}
+	params.begin(oidText, n)
+	for _, pe := range insert {
+		params.text(string(pe.ev.Kind()))
+	}
+	params.begin(oidText, n)
+	for _, pe := range insert {
+		params.text(pe.ev.Actor)
+	}
+	params.begin(oidText, n)
+	for _, pe := range insert {
+		params.text(string(pe.ev.Role))
+	}
+	params.begin(oidTimestamptz, n)
+	for _, pe := range insert {
+		params.timestamptz(pe.ev.Time)
+	}
+	params.begin(oidText, n)
+	for _, pe := range insert {
+		params.textBytes(pe.data)
+	}
+	params.begin(oidBytea, n)
+	for _, pe := range insert {
+		params.bytea(pe.points)
+	}
 }
 
 // flushStatements are the texts of a flush's statements whose shape does
