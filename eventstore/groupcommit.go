@@ -291,7 +291,10 @@ type eventKey struct{ lesson, id uuid.UUID }
 // every lesson the batch touches that exists, and which lessons this very
 // transaction created. It holds the rules both stores share.
 type sequencer struct {
-	known   map[eventKey]int64 // sequence of the events stored before
+	// known holds the sequence of the events stored before, and of those
+	// numbered so far; nil when the flush looks none up (see
+	// lastSeqs.sequence).
+	known   map[eventKey]int64
 	last    map[uuid.UUID]int64
 	created map[uuid.UUID]bool
 	epochs  map[uuid.UUID]int64 // the lease epoch of each lesson a fenced event names; absent when it has no lease
@@ -403,7 +406,9 @@ func (sq *sequencer) take(p *pending) bool {
 	}
 	p.seq = last + 1
 	sq.last[p.ev.Lesson] = p.seq
-	sq.known[key] = p.seq
+	if sq.known != nil {
+		sq.known[key] = p.seq
+	}
 	return true
 }
 

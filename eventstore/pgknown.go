@@ -43,17 +43,27 @@ type knownBatch struct {
 // the full flush may refuse, and answer if it is a resend). A fenced
 // event's epoch is taken as its lesson's: flushKnown checks it.
 func (ls lastSeqs) sequence(batch []*pending) *knownBatch {
-	sq := newSequencer(len(batch))
+	// No record of the events stored before (known): a second copy of an
+	// event in the batch, which only a resend makes, is not recognised
+	// here; the insert's unique key on the event's id refuses the
+	// statement, and the full flush answers the copy with its sequence.
+	sq := &sequencer{last: map[uuid.UUID]int64{}, epochs: map[uuid.UUID]int64{}}
 	for _, pe := range batch {
-		last, ok := ls[pe.ev.Lesson]
-		if !ok || pe.ev.Kind() == domain.KindLessonCreated {
+		pe.seq, pe.err = 0, nil
+		if pe.ev.Kind() == domain.KindLessonCreated {
 			return nil
 		}
-		if epoch, seen := sq.epochs[pe.ev.Lesson]; seen && epoch != pe.fence {
+		if epoch, seen := sq.epochs[pe.ev.Lesson]; seen {
+			if epoch != pe.fence {
+				return nil
+			}
+			continue
+		}
+		last, ok := ls[pe.ev.Lesson]
+		if !ok {
 			return nil
 		}
 		sq.last[pe.ev.Lesson], sq.epochs[pe.ev.Lesson] = last, pe.fence
-		pe.seq, pe.err = 0, nil
 	}
 	prev := make(map[uuid.UUID]int64, len(sq.last))
 	for id, last := range sq.last {
