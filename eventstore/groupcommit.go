@@ -292,7 +292,7 @@ type eventKey struct{ lesson, id uuid.UUID }
 // transaction created. It holds the rules both stores share.
 type sequencer struct {
 	// known holds the sequence of the events stored before, and of those
-	// numbered so far; nil when the flush looks none up (see
+	// numbered so far; nil for a batch numbered from a lane's record (see
 	// lastSeqs.sequence).
 	known   map[eventKey]int64
 	last    map[uuid.UUID]int64

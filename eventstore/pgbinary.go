@@ -27,7 +27,9 @@ const y2kMicros = 946_684_800_000_000
 // element by element through its type map, into a buffer it shrinks after
 // every statement, so a flush of a few hundred events grew it again from a
 // few hundred bytes each time; here the elements are appended directly,
-// and a flush that is no larger than the one before allocates nothing.
+// and a flush that is no larger than the one before allocates nothing for
+// them (pgx's protocol layer still copies them into its own write buffer).
+// The buffer is kept up to maxKeptParams bytes.
 //
 // Each array is begun and filled with exactly the number of elements begun
 // with (or a scalar added); params then returns them in order. The element type of
@@ -42,8 +44,16 @@ type binaryParams struct {
 	result [1]int16 // every result column binary
 }
 
-// reset forgets the arrays built, keeping the buffer.
+// maxKeptParams bounds the buffer a lane keeps between flushes: a burst of
+// large events does not pin its size for the life of the process.
+const maxKeptParams = 4 << 20
+
+// reset forgets the arrays built, keeping the buffer unless it grew past
+// maxKeptParams.
 func (p *binaryParams) reset() {
+	if cap(p.buf) > maxKeptParams {
+		p.buf = nil
+	}
 	p.buf, p.starts = p.buf[:0], p.starts[:0]
 }
 
@@ -110,8 +120,9 @@ func (p *binaryParams) bytea(b []byte) {
 	p.buf = append(p.buf, b...)
 }
 
-// timestamptz appends t to the microsecond (finer digits are dropped, as
-// PostgreSQL's own rounding of a timestamptz would not match Go's).
+// timestamptz appends t cut to the microsecond, rounding down (before 1970
+// too), exactly as pgx sends it: the full flush sends the same instants
+// through pgx, and a resend must match what was stored.
 func (p *binaryParams) timestamptz(t time.Time) {
 	p.length(8)
 	p.buf = binary.BigEndian.AppendUint64(p.buf, uint64(t.UnixMicro()-y2kMicros))

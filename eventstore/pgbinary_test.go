@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -37,11 +38,18 @@ func TestBinaryParamsEncodeAsPgx(t *testing.T) {
 			int8s[i], int2s[i] = int64(i)<<33-7, int16(i-100)
 			ids[i] = pgtype.UUID{Bytes: uuid.New(), Valid: true}
 			if i%4 != 1 {
-				times[i] = pgtype.Timestamptz{Time: origin.Add(time.Duration(i) * -98765 * time.Second).Add(time.Duration(i) * time.Microsecond), Valid: true}
+				// Back to before 2000 and 1970, with nanoseconds that are cut.
+				times[i] = pgtype.Timestamptz{Time: origin.Add(time.Duration(i) * -98765 * time.Second).Add(time.Duration(i) * 1001 * time.Nanosecond), Valid: true}
 			}
 			if i%3 != 0 {
 				blobs[i] = []byte{1, byte(i), 2}
 			}
+		}
+		if n > 4 { // the edges
+			texts[2], blobs[2] = "", []byte{}
+			int8s[3], int8s[4], int2s[3], int2s[4] = math.MinInt64, math.MaxInt64, math.MinInt16, math.MaxInt16
+			times[3] = pgtype.Timestamptz{Time: time.Date(1969, 12, 31, 23, 59, 59, 999_999_999, time.UTC), Valid: true}
+			times[4] = pgtype.Timestamptz{Time: time.Date(2026, 12, 7, 18, 0, 0, 1, time.FixedZone("", 5*3600+1800)), Valid: true}
 		}
 		var p binaryParams
 		build := func() {
@@ -102,6 +110,14 @@ func TestBinaryParamsEncodeAsPgx(t *testing.T) {
 		if len(values) != len(wants) {
 			t.Fatalf("%d elements: %d parameters, want %d", n, len(values), len(wants))
 		}
+		// What the known flush sent before, through pgx: the full flush's
+		// columns (eventArrays), a nil bytea as NULL.
+		plainIDs, plainTimes := make([]uuid.UUID, n), make([]time.Time, n)
+		for i := range n {
+			plainIDs[i], plainTimes[i] = ids[i].Bytes, times[i].Time
+		}
+		columns := map[string]any{"text": column[string](texts), "bigint": column[int64](int8s),
+			"smallint": column[int16](int2s), "uuid": column[uuid.UUID](plainIDs), "bytea": column[[]byte](blobs)}
 		for i, w := range wants {
 			want, err := m.Encode(w.oid, pgtype.BinaryFormatCode, w.value, nil)
 			if err != nil {
@@ -109,6 +125,24 @@ func TestBinaryParamsEncodeAsPgx(t *testing.T) {
 			}
 			if !bytes.Equal(values[i], want) {
 				t.Errorf("%d elements, %s: built\n%x\nwhere pgx sends\n%x", n, w.name, values[i], want)
+			}
+			if col, ok := columns[w.name]; ok {
+				if old, err := m.Encode(w.oid, pgtype.BinaryFormatCode, col, nil); err != nil || !bytes.Equal(values[i], old) {
+					t.Errorf("%d elements, %s: built\n%x\nwhere the column sends\n%x (%v)", n, w.name, values[i], old, err)
+				}
+			}
+		}
+		for i := range n { // the times without NULLs, as a column
+			if !times[i].Valid {
+				continue
+			}
+			var one binaryParams
+			one.begin(oidTimestamptz, 1)
+			one.timestamptz(times[i].Time)
+			got, _, _ := one.params()
+			old, err := m.Encode(pgtype.TimestamptzArrayOID, pgtype.BinaryFormatCode, column[time.Time](plainTimes[i:i+1]), nil)
+			if err != nil || !bytes.Equal(got[0], old) {
+				t.Errorf("%v: built %x, the column sends %x (%v)", times[i].Time, got[0], old, err)
 			}
 		}
 		if allocs := testing.AllocsPerRun(10, func() { build(); p.params() }); allocs > 0 {
@@ -205,5 +239,92 @@ func TestFlushKnownStores(t *testing.T) {
 	}
 	if lessonRow.LastSeq != 4 || !lessonRow.Ended.Equal(events[2].Time) {
 		t.Errorf("the lesson's row: last %d, ended %v; want 4 and %v", lessonRow.LastSeq, lessonRow.Ended, events[2].Time)
+	}
+}
+
+// TestFlushKnownPreparesAgain: when the server has lost flushKnown's
+// prepared statement (DEALLOCATE ALL, DISCARD ALL, a pooler), the flush
+// that finds out fails (the full flush takes its batch), and the
+// connection's next one prepares it again instead of failing the same way
+// until the connection is retired.
+func TestFlushKnownPreparesAgain(t *testing.T) {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		t.Fatal("DATABASE_URL is not set: run the tests through scripts/test, which starts a throwaway PostgreSQL, or point DATABASE_URL at one")
+	}
+	ctx := context.Background()
+	p, err := OpenPostgres(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	lesson := uuid.New()
+	at := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	if _, errs, err := p.Append(ctx, domain.Event{ID: uuid.New(), Lesson: lesson, Time: at, Actor: "t1", Role: domain.RoleTeacher,
+		Version: domain.EventVersion, Payload: &domain.LessonCreated{Title: "Decimals"}}); err != nil || errs[0] != nil {
+		t.Fatalf("create the lesson: %v %v", err, errs)
+	}
+	var params binaryParams
+	last := int64(1)
+	flush := func() (bool, error) {
+		ev := domain.Event{ID: uuid.New(), Lesson: lesson, Time: at, Actor: "s1", Role: domain.RoleStudent,
+			Version: domain.EventVersion, Payload: &domain.ChatPosted{Text: "0.5 = ½"}}
+		data, points, err := checkEvent(ev, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		record := lastSeqs{lesson: last}
+		stored, err := p.flushKnown(ctx, record.sequence([]*pending{{ev: ev, data: data, points: points}}), &params)
+		if stored {
+			last++
+		}
+		return stored, err
+	}
+	if stored, err := flush(); !stored || err != nil {
+		t.Fatalf("the first flush: stored %v, %v", stored, err)
+	}
+	// Every connection the next flush may take has the statement prepared,
+	// as pgx knows, and the server then loses it.
+	for _, c := range p.pool.AcquireAllIdle(ctx) {
+		if _, err := c.Conn().Prepare(ctx, knownFlushName, p.stmts.known); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(ctx, "DEALLOCATE ALL"); err != nil {
+			t.Fatal(err)
+		}
+		c.Release()
+	}
+	if stored, err := flush(); stored || err == nil {
+		t.Fatalf("the flush after DEALLOCATE ALL: stored %v, %v; want the statement's loss", stored, err)
+	}
+	for i := range 2 {
+		if stored, err := flush(); !stored || err != nil {
+			t.Fatalf("flush %d after the loss: stored %v, %v", i+1, stored, err)
+		}
+	}
+	if l, err := p.Lesson(ctx, lesson); err != nil || l.LastSeq != 4 {
+		t.Fatalf("the lesson: %+v, %v; want last seq 4", l, err)
+	}
+}
+
+// TestBinaryParamsKeepsBounded: a lane keeps its buffer between flushes,
+// but not one a burst grew past maxKeptParams.
+func TestBinaryParamsKeepsBounded(t *testing.T) {
+	var p binaryParams
+	build := func(size int) {
+		p.reset()
+		p.begin(oidBytea, 1)
+		p.bytea(make([]byte, size))
+	}
+	build(1 << 20)
+	kept := cap(p.buf)
+	build(1 << 10)
+	if cap(p.buf) != kept {
+		t.Errorf("a 1 MiB buffer was not kept: capacity %d, then %d", kept, cap(p.buf))
+	}
+	build(maxKeptParams + 1)
+	p.reset()
+	if cap(p.buf) > maxKeptParams {
+		t.Errorf("a buffer of %d bytes kept, over the bound of %d", cap(p.buf), maxKeptParams)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"classroom/domain"
 )
@@ -96,7 +98,8 @@ func (ls lastSeqs) forget(batch []*pending) {
 }
 
 // flushKnown stores a batch numbered from the lane's record (lastSeqs) in
-// one statement, its own transaction, in one round trip: for each lesson,
+// one statement, its own transaction, in one round trip (two on a
+// connection's first, which prepares it): for each lesson,
 // it advances the lesson's row from the recorded sequence to the batch's
 // last (and its end time), and only where the row held the recorded one,
 // the lease epoch the batch's events were decided under is the lesson's
@@ -132,14 +135,21 @@ func (p *Postgres) flushKnown(ctx context.Context, kb *knownBatch, params *binar
 		return false, fmt.Errorf("acquire a connection: %w", err)
 	}
 	defer conn.Release()
-	// Prepared once a connection (pgx keeps it by name); executed with the
+	// Prepared once a connection (pgx keeps its description by name: the
+	// connection's first flush takes a round trip more); executed with the
 	// parameters as built, which pgx would otherwise encode again.
 	sd, err := conn.Conn().Prepare(ctx, knownFlushName, p.stmts.known)
 	if err != nil {
 		return false, fmt.Errorf("prepare the insert of events: %w", err)
 	}
-	res := conn.Conn().PgConn().ExecPrepared(ctx, sd.Name, values, formats, results).Read()
+	res := conn.Conn().PgConn().ExecStatement(ctx, sd, values, formats, results).Read()
 	if res.Err != nil {
+		if pgErr, ok := errors.AsType[*pgconn.PgError](res.Err); ok && pgErr.Code == "26000" {
+			// The server lost the statement (DEALLOCATE, DISCARD ALL, a
+			// pooler): forget it, so that the connection's next flush
+			// prepares it again.
+			conn.Conn().Deallocate(ctx, knownFlushName) //nolint:errcheck // this flush fails anyway
+		}
 		return false, fmt.Errorf("insert events: %w", res.Err)
 	}
 	if len(res.Rows) != 1 || len(res.Rows[0]) == 0 || len(res.Rows[0][0]) != 8 {
