@@ -24,6 +24,8 @@
 #                        subscribers, recorded with perf; prints its top functions
 #   PORT_BASE=28080      HTTP of classroom, +10 bare, +802 classroom media UDP,
 #                        +398 classroom TURN UDP
+#   MEDIA_PORT=, TURN_PORT=  the classroom's media and TURN UDP ports, when not
+#                        PORT_BASE's (to keep all four in a narrow range)
 #   LOGS=                when set, a directory the servers' and load generator's
 #                        logs are copied to at the end (and the profile with its binary)
 #   COUNT_AT=socket      where subscribers count a track once it has begun: socket
@@ -97,8 +99,8 @@ COUNT_AT=${COUNT_AT:-socket}
 servers="classroom bare"
 HTTP_PORT=$PORT_BASE
 BARE_PORT=$((PORT_BASE + 10))
-MEDIA_PORT=$((PORT_BASE + 802))
-TURN_PORT=$((PORT_BASE + 398))
+MEDIA_PORT=${MEDIA_PORT:-$((PORT_BASE + 802))}
+TURN_PORT=${TURN_PORT:-$((PORT_BASE + 398))}
 
 server_pid=
 

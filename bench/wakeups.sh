@@ -14,7 +14,8 @@
 #   N=400            subscribers
 #   BIN=             a directory holding mediaload (and the servers, when the
 #                    arguments are bare names); without it both are built
-#   PORT_BASE=29080  HTTP; +802 media UDP, +398 TURN UDP
+#   PORT_BASE=29080  HTTP; +802 media UDP, +398 TURN UDP (MEDIA_PORT=, TURN_PORT=
+#                    set them apart)
 #   RUNS=1           runs of each server, alternating
 #
 # With no argument it builds and measures this checkout's server. Prints a
@@ -29,8 +30,8 @@ PORT_BASE=${PORT_BASE:-29080}
 RUNS=${RUNS:-1}
 host=127.0.0.1
 HTTP_PORT=$PORT_BASE
-MEDIA_PORT=$((PORT_BASE + 802))
-TURN_PORT=$((PORT_BASE + 398))
+MEDIA_PORT=${MEDIA_PORT:-$((PORT_BASE + 802))}
+TURN_PORT=${TURN_PORT:-$((PORT_BASE + 398))}
 
 work=$(mktemp -d)
 server_pid= load_pid=
