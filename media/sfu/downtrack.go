@@ -40,15 +40,13 @@ type downTrack struct {
 	write webrtc.TrackLocalWriter // nil while unbound
 
 	// The queue: packets waiting for the writer, oldest first, and a
-	// token the writer waits for, sent when the queue stops being empty
-	// and when the track closes. A frame's packets go in under one lock
-	// and wake the writer once.
+	// token the writer waits for, sent when the queue stops being empty.
+	// A frame's packets go in under one lock and wake the writer once.
 	qmu       sync.Mutex
 	queue     []*packet
 	backlog   int           // packets the writer took last and may still be sending
 	wake      chan struct{} // capacity 1
-	stop      chan struct{} // closed by close
-	stopped   atomic.Bool   // set by close before its token
+	stop      chan struct{}
 	stopOnce  sync.Once
 	congested atomic.Bool // a packet was dropped at the queue
 
@@ -152,19 +150,7 @@ func (d *downTrack) close() {
 	for _, l := range d.layer.all() {
 		l.unsubscribe(d)
 	}
-	d.stopOnce.Do(func() {
-		d.stopped.Store(true)
-		close(d.stop)
-		d.signal()
-	})
-}
-
-// signal leaves the writer a wake-up token, unless one is waiting already.
-func (d *downTrack) signal() {
-	select {
-	case d.wake <- struct{}{}:
-	default: // a token is waiting already
-	}
+	d.stopOnce.Do(func() { close(d.stop) })
 }
 
 // enqueue hands packets to the writer without waiting, all of them in a
@@ -187,7 +173,10 @@ func (d *downTrack) enqueue(pkts ...*packet) {
 	wake := was == 0 && len(d.queue) > 0
 	d.qmu.Unlock()
 	if wake {
-		d.signal()
+		select {
+		case d.wake <- struct{}{}:
+		default: // a token is waiting already
+		}
 	}
 }
 
@@ -212,14 +201,11 @@ func (d *downTrack) queued() int {
 // subscriber's address (a frame of video is a few).
 const maxBatch = 32
 
-// run is the writer. It waits on the one channel its tokens come on, the
-// stop among them (close sets stopped first): a receive from one channel
-// costs a wake-up less than a select over two, which locks both channels
-// on the way to sleep and again on waking.
 func (d *downTrack) run() {
 	for {
-		<-d.wake
-		if d.stopped.Load() {
+		select {
+		case <-d.wake:
+		case <-d.stop:
 			return
 		}
 		for q := d.take(); len(q) > 0; q = d.take() {
