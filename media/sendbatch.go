@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // SendBatcher lets a writer that has several packets for one destination
@@ -40,6 +41,11 @@ type sendConn struct {
 	mu   sync.Mutex
 	held map[netip.AddrPort]*heldSends
 	free []*heldSends
+
+	// raw is the socket's file descriptor, for system calls that tell the
+	// runtime nothing (see sendbatch_linux.go); nil where there are none.
+	raw syscall.RawConn
+	ops sync.Pool // of *rawOp, the arguments of one such call
 }
 
 // heldSends is what is kept for one address.
@@ -52,24 +58,25 @@ type heldSends struct {
 func newSendConn(c *net.UDPConn) *sendConn {
 	s := &sendConn{UDPConn: c, held: map[netip.AddrPort]*heldSends{}}
 	s.gso.Store(gsoSupported(c))
+	s.raw = rawConn(c)
 	return s
 }
 
 // ReadFromAddrPort reads a datagram.
 func (c *sendConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	return c.ReadFromUDPAddrPort(b)
+	return c.readFrom(b)
 }
 
 // WriteToAddrPort sends a datagram, or keeps it while its address is held.
 func (c *sendConn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
 	if c.holding.Load() == 0 {
-		return c.WriteToUDPAddrPort(b, to)
+		return c.writeTo(b, to)
 	}
 	c.mu.Lock()
 	h := c.held[to]
 	if h == nil {
 		c.mu.Unlock()
-		return c.WriteToUDPAddrPort(b, to)
+		return c.writeTo(b, to)
 	}
 	if len(h.sizes) >= maxHeld {
 		// Full: what is kept goes now, before this one, in order.
@@ -77,7 +84,7 @@ func (c *sendConn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
 		h.buf, h.sizes = nil, nil
 		c.mu.Unlock()
 		c.send(out, to)
-		return c.WriteToUDPAddrPort(b, to)
+		return c.writeTo(b, to)
 	}
 	h.buf = append(h.buf, b...)
 	h.sizes = append(h.sizes, len(b))
@@ -159,13 +166,13 @@ func (c *sendConn) send(h *heldSends, to netip.AddrPort) {
 			}
 		}
 		if j-i == 1 {
-			_, _ = c.WriteToUDPAddrPort(h.buf[off:off+size], to)
+			_, _ = c.writeTo(h.buf[off:off+size], to)
 		} else if !c.writeSegments(h.buf[off:off+total], size, to) {
 			// The kernel refused to segment (a device without checksum
 			// offload, say): one by one from now on.
 			c.gso.Store(false)
 			for k, o := i, off; k < j; k++ {
-				_, _ = c.WriteToUDPAddrPort(h.buf[o:o+h.sizes[k]], to)
+				_, _ = c.writeTo(h.buf[o:o+h.sizes[k]], to)
 				o += h.sizes[k]
 			}
 		}

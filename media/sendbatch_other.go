@@ -5,6 +5,7 @@ package media
 import (
 	"net"
 	"net/netip"
+	"syscall"
 )
 
 // gsoSupported reports false: UDP GSO is Linux's.
@@ -12,3 +13,15 @@ func gsoSupported(*net.UDPConn) bool { return false }
 
 // writeSegments is never called where gsoSupported is false.
 func (c *sendConn) writeSegments([]byte, int, netip.AddrPort) bool { return false }
+
+// rawOp is Linux's.
+type rawOp struct{}
+
+// rawConn returns nil: the net package's calls are used.
+func rawConn(*net.UDPConn) syscall.RawConn { return nil }
+
+func (c *sendConn) writeTo(b []byte, to netip.AddrPort) (int, error) {
+	return c.WriteToUDPAddrPort(b, to)
+}
+
+func (c *sendConn) readFrom(b []byte) (int, netip.AddrPort, error) { return c.ReadFromUDPAddrPort(b) }

@@ -2,9 +2,12 @@ package media
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -182,4 +185,77 @@ func cpuTime(tb testing.TB) time.Duration {
 		tb.Fatal(err)
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// TestSendConnReadWrite: the shared port's own reads and writes (raw system
+// calls on Linux) read what peers send with their addresses, waiting for a
+// datagram when none has come; write to plain and IPv4-mapped addresses;
+// honour read deadlines; end with net.ErrClosed once the port is closed,
+// also a read waiting then (which ends the UDP mux's read loop); and
+// allocate nothing a datagram.
+func TestSendConnReadWrite(t *testing.T) {
+	u := listenUDP(t)
+	c := newSendConn(u)
+	if runtime.GOOS == "linux" && c.raw == nil {
+		t.Fatal("no raw access to the socket on Linux")
+	}
+	self := u.LocalAddr().(*net.UDPAddr).AddrPort()
+	peer := listenUDP(t)
+	peerAddr := peer.LocalAddr().(*net.UDPAddr).AddrPort()
+
+	go func() {
+		time.Sleep(50 * time.Millisecond) // the read below waits for it
+		peer.WriteToUDPAddrPort(datagram(5, 300), self)
+	}()
+	buf := make([]byte, 1500)
+	n, from, err := c.ReadFromAddrPort(buf)
+	if err != nil || from != peerAddr || !bytes.Equal(buf[:n], datagram(5, 300)) {
+		t.Fatalf("read %d bytes %q… from %v, %v; want 300 from %v", n, buf[:min(n, 3)], from, err, peerAddr)
+	}
+
+	if n, err := c.WriteToAddrPort(datagram(6, 400), peerAddr); err != nil || n != 400 {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	expect(t, peer, datagram(6, 400), "a write")
+	mapped := netip.AddrPortFrom(netip.AddrFrom16(peerAddr.Addr().As16()), peerAddr.Port())
+	if _, err := c.WriteToAddrPort(datagram(7, 100), mapped); err != nil {
+		t.Fatalf("write to %v: %v", mapped, err)
+	}
+	expect(t, peer, datagram(7, 100), "a write to an IPv4-mapped address")
+
+	peerBuf := make([]byte, 1500)
+	allocs := testing.AllocsPerRun(100, func() {
+		c.WriteToAddrPort(buf[:10], peerAddr)
+		peer.ReadFromUDPAddrPort(peerBuf)
+		peer.WriteToUDPAddrPort(peerBuf[:10], self)
+		c.ReadFromAddrPort(buf)
+	})
+	if allocs > 0 {
+		t.Errorf("%.1f allocations a write and read", allocs)
+	}
+
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, _, err := c.ReadFromAddrPort(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past its deadline: %v", err)
+	}
+	c.SetReadDeadline(time.Time{})
+
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.ReadFromAddrPort(buf)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("a read waiting when the port closed: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a read waiting when the port closed did not end")
+	}
+	if _, err := c.WriteToAddrPort(datagram(9, 10), peerAddr); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("a write after closing: %v", err)
+	}
 }
