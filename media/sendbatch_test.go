@@ -230,7 +230,7 @@ func TestSendConnReadWrite(t *testing.T) {
 		peer.WriteToUDPAddrPort(peerBuf[:10], self)
 		c.ReadFromAddrPort(buf)
 	})
-	if allocs > 0 {
+	if allocs > 0 && !raceEnabled {
 		t.Errorf("%.1f allocations a write and read", allocs)
 	}
 
