@@ -32,11 +32,11 @@ func gsoSupported(c *net.UDPConn) bool {
 // (EAGAIN), waits in the network poller as the net package does. The socket
 // is non-blocking, so no such call blocks: what the runtime's entersyscall
 // and exitsyscall would do around each, to let other goroutines run while a
-// call blocks, is wasted on them, and worse, each wakes the runtime's monitor
-// thread (sysmon) when the program was idle, which then polls every 20 µs on
-// the server's core and preempts it (docs/benchmarks.md). The server sends
-// tens of thousands of datagrams a second through this socket and goes idle
-// between a frame's sends: each burst used to start with such a wake-up.
+// call blocks, is wasted on them, and worse, the first after the program was
+// idle wakes the runtime's monitor thread (sysmon), which then polls every
+// 20 µs on the server's core and preempts it (docs/benchmarks.md). The server
+// sends tens of thousands of datagrams a second through this socket and can
+// go idle between hand-outs: each burst used to start with such a wake-up.
 
 // rawConn returns the socket's RawConn, or nil when it has none.
 func rawConn(c *net.UDPConn) syscall.RawConn {
