@@ -159,22 +159,9 @@ func TestBinaryParamsEncodeAsPgx(t *testing.T) {
 // whenever flushKnown fails, so the conformance tests pass even when it
 // never succeeds; this one does not.)
 func TestFlushKnownStores(t *testing.T) {
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		t.Fatal("DATABASE_URL is not set: run the tests through scripts/test, which starts a throwaway PostgreSQL, or point DATABASE_URL at one")
-	}
-	ctx := context.Background()
-	p, err := OpenPostgres(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	lesson := uuid.New()
 	at := time.Date(2026, 12, 7, 17, 0, 0, 123456000, time.UTC)
-	if _, errs, err := p.Append(ctx, domain.Event{ID: uuid.New(), Lesson: lesson, Time: at, Actor: "t1", Role: domain.RoleTeacher,
-		Version: domain.EventVersion, Payload: &domain.LessonCreated{Title: "Fractions"}}); err != nil || errs[0] != nil {
-		t.Fatalf("create the lesson: %v %v", err, errs)
-	}
+	p, lesson := openWithLesson(t, at)
+	ctx := context.Background()
 	events := []domain.Event{
 		{ID: uuid.New(), Lesson: lesson, Time: at.Add(time.Second), Actor: "s1", Role: domain.RoleStudent, Version: domain.EventVersion,
 			Payload: &domain.ChatPosted{Text: "Is ½ bigger than ⅓?"}},
@@ -248,22 +235,9 @@ func TestFlushKnownStores(t *testing.T) {
 // connection's next one prepares it again instead of failing the same way
 // until the connection is retired.
 func TestFlushKnownPreparesAgain(t *testing.T) {
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		t.Fatal("DATABASE_URL is not set: run the tests through scripts/test, which starts a throwaway PostgreSQL, or point DATABASE_URL at one")
-	}
-	ctx := context.Background()
-	p, err := OpenPostgres(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	lesson := uuid.New()
 	at := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
-	if _, errs, err := p.Append(ctx, domain.Event{ID: uuid.New(), Lesson: lesson, Time: at, Actor: "t1", Role: domain.RoleTeacher,
-		Version: domain.EventVersion, Payload: &domain.LessonCreated{Title: "Decimals"}}); err != nil || errs[0] != nil {
-		t.Fatalf("create the lesson: %v %v", err, errs)
-	}
+	p, lesson := openWithLesson(t, at)
+	ctx := context.Background()
 	var params binaryParams
 	last := int64(1)
 	flush := func() (bool, error) {
@@ -327,4 +301,26 @@ func TestBinaryParamsKeepsBounded(t *testing.T) {
 	if cap(p.buf) > maxKeptParams {
 		t.Errorf("a buffer of %d bytes kept, over the bound of %d", cap(p.buf), maxKeptParams)
 	}
+}
+
+// openWithLesson opens the store on DATABASE_URL, closed when t ends, and
+// creates a lesson at at in it.
+func openWithLesson(t *testing.T, at time.Time) (*Postgres, uuid.UUID) {
+	t.Helper()
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		t.Fatal("DATABASE_URL is not set: run the tests through scripts/test, which starts a throwaway PostgreSQL, or point DATABASE_URL at one")
+	}
+	ctx := context.Background()
+	p, err := OpenPostgres(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	lesson := uuid.New()
+	if _, errs, err := p.Append(ctx, domain.Event{ID: uuid.New(), Lesson: lesson, Time: at, Actor: "t1", Role: domain.RoleTeacher,
+		Version: domain.EventVersion, Payload: &domain.LessonCreated{Title: "Fractions"}}); err != nil || errs[0] != nil {
+		t.Fatalf("create the lesson: %v %v", err, errs)
+	}
+	return p, lesson
 }
