@@ -2,6 +2,8 @@ package media
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -38,10 +40,18 @@ func gsoSupported(c *net.UDPConn) bool {
 // sends tens of thousands of datagrams a second through this socket and can
 // go idle between hand-outs: each burst used to start with such a wake-up.
 
-// rawConn returns the socket's RawConn, or nil when it has none.
+// rawConn returns the socket's RawConn, or nil when it has none or is not
+// an IPv4 socket (the raw calls speak IPv4 addresses only; another socket
+// keeps the net package's calls).
 func rawConn(c *net.UDPConn) syscall.RawConn {
 	raw, err := c.SyscallConn()
 	if err != nil {
+		return nil
+	}
+	domain, serr := -1, error(nil)
+	if err := raw.Control(func(fd uintptr) {
+		domain, serr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
+	}); err != nil || serr != nil || domain != unix.AF_INET {
 		return nil
 	}
 	return raw
@@ -125,7 +135,7 @@ func (op *rawOp) doSendmsg(fd uintptr) bool {
 
 func (op *rawOp) doRecvfrom(fd uintptr) bool {
 	for {
-		op.salen = unix.SizeofSockaddrInet4
+		op.salen, op.sa.Family = unix.SizeofSockaddrInet4, 0 // no earlier call's address
 		n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(op.b))), uintptr(len(op.b)),
 			0, uintptr(unsafe.Pointer(&op.sa)), uintptr(unsafe.Pointer(&op.salen)))
 		switch e {
@@ -173,17 +183,21 @@ func (c *sendConn) readFrom(b []byte) (int, netip.AddrPort, error) {
 	if op.errno != 0 {
 		return 0, netip.AddrPort{}, c.opError("read", netip.AddrPort{}, os.NewSyscallError("recvfrom", op.errno))
 	}
-	var from netip.AddrPort
-	if op.sa.Family == unix.AF_INET {
-		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&op.sa.Port))[:])
-		from = netip.AddrPortFrom(netip.AddrFrom4(op.sa.Addr), port)
+	if op.sa.Family != unix.AF_INET || op.salen != unix.SizeofSockaddrInet4 {
+		// An IPv4 socket always says where from (rawConn checks it is one).
+		return 0, netip.AddrPort{}, c.opError("read", netip.AddrPort{}, fmt.Errorf("recvfrom: a sender's address of family %d, %d bytes", op.sa.Family, op.salen))
 	}
-	return op.n, from, nil
+	port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&op.sa.Port))[:])
+	return op.n, netip.AddrPortFrom(netip.AddrFrom4(op.sa.Addr), port), nil
 }
 
-// opError wraps err as the net package does a socket's.
+// opError wraps err as the net package does a socket's (RawConn's own
+// errors are net.OpErrors already: what they wrap is taken).
 func (c *sendConn) opError(op string, to netip.AddrPort, err error) error {
-	e := &net.OpError{Op: op, Net: "udp", Source: c.LocalAddr(), Err: err}
+	if oe, ok := errors.AsType[*net.OpError](err); ok {
+		err = oe.Err
+	}
+	e := &net.OpError{Op: op, Net: "udp4", Source: c.LocalAddr(), Err: err}
 	if to.IsValid() {
 		e.Addr = net.UDPAddrFromAddrPort(to)
 	}
