@@ -167,10 +167,13 @@ func (c *sendConn) send(h *heldSends, to netip.AddrPort) {
 		}
 		if j-i == 1 {
 			_, _ = c.writeTo(h.buf[off:off+size], to)
-		} else if !c.writeSegments(h.buf[off:off+total], size, to) {
-			// The kernel refused to segment (a device without checksum
-			// offload, say): one by one from now on.
-			c.gso.Store(false)
+		} else if sent, refused := c.writeSegments(h.buf[off:off+total], size, to); !sent {
+			// One by one this time; from now on too when the kernel
+			// refuses to segment on this socket (a device without
+			// checksum offload, say), not after a send's own failure.
+			if refused {
+				c.gso.Store(false)
+			}
 			for k, o := i, off; k < j; k++ {
 				_, _ = c.writeTo(h.buf[o:o+h.sizes[k]], to)
 				o += h.sizes[k]

@@ -205,8 +205,10 @@ func (c *sendConn) opError(op string, to netip.AddrPort, err error) error {
 }
 
 // writeSegments sends b as datagrams of size bytes each (the last may be
-// shorter) in one system call, the kernel cutting it up (UDP GSO).
-func (c *sendConn) writeSegments(b []byte, size int, to netip.AddrPort) bool {
+// shorter) in one system call, the kernel cutting it up (UDP GSO). It
+// reports whether it sent them and, when not, whether the kernel refuses to
+// segment on this socket at all (see segmentingRefused).
+func (c *sendConn) writeSegments(b []byte, size int, to netip.AddrPort) (sent, refused bool) {
 	op := c.op()
 	defer c.done(op)
 	h := (*unix.Cmsghdr)(unsafe.Pointer(&op.oob[0]))
@@ -215,12 +217,26 @@ func (c *sendConn) writeSegments(b []byte, size int, to netip.AddrPort) bool {
 	binary.NativeEndian.PutUint16(op.oob[unix.CmsgLen(0):], uint16(size))
 	if c.raw == nil || !op.to(to) {
 		_, _, err := c.WriteMsgUDPAddrPort(b, op.oob[:unix.CmsgSpace(2)], to)
-		return err == nil
+		return err == nil, segmentingRefused(err)
 	}
 	op.iov.Base = unsafe.SliceData(b)
 	op.iov.SetLen(len(b))
 	op.msg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&op.sa)), Namelen: unix.SizeofSockaddrInet4, Iov: &op.iov, Iovlen: 1,
 		Control: &op.oob[0]}
 	op.msg.SetControllen(unix.CmsgSpace(2))
-	return c.raw.Write(op.sendmsg) == nil && op.errno == 0
+	if err := c.raw.Write(op.sendmsg); err != nil {
+		return false, false // closed, or past a deadline: not the kernel's refusal
+	}
+	return op.errno == 0, segmentingRefused(op.errno)
+}
+
+// segmentingRefused reports whether a segmented send's error says the
+// kernel will not segment on this socket at all: EIO when the route's device
+// cannot compute the checksums (or the datagram would be transformed),
+// EOPNOTSUPP or ENOPROTOOPT without the option. Other errors (a full
+// buffer, a firewall's EPERM, EINVAL for one destination whose path is
+// narrower than a segment, a deadline) are a send's, as a single datagram's
+// would be, and leave GSO on for the next.
+func segmentingRefused(err error) bool {
+	return errors.Is(err, unix.EIO) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOPROTOOPT)
 }

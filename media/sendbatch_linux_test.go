@@ -3,6 +3,7 @@ package media
 import (
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 	"unsafe"
@@ -46,5 +47,39 @@ func TestRawCallsOnlyOnIPv4(t *testing.T) {
 	}
 	if want := peer.LocalAddr().(*net.UDPAddr).AddrPort(); from.Addr().Unmap() != want.Addr().Unmap() || from.Port() != want.Port() {
 		t.Errorf("read from %v, want %v", from, want)
+	}
+}
+
+// TestGSOStaysOnAfterASendsFailure: a segmented send that fails for a
+// reason of its own (here the socket closed under it) is lost as a single
+// datagram would be, and leaves GSO on; only the kernel's refusal to
+// segment on the socket turns it off for good.
+func TestGSOStaysOnAfterASendsFailure(t *testing.T) {
+	u := listenUDP(t)
+	c := newSendConn(u)
+	if !c.gso.Load() {
+		t.Fatal("this kernel does not segment UDP (UDP_SEGMENT, Linux 4.18): the test needs it")
+	}
+	u.Close()
+	to := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 9)
+	c.send(&heldSends{buf: make([]byte, 3*1000), sizes: []int{1000, 1000, 1000}}, to)
+	if !c.gso.Load() {
+		t.Error("a failed send on a closed socket turned GSO off for good")
+	}
+	for _, c := range []struct {
+		err     error
+		refused bool
+	}{
+		{&net.OpError{Op: "write", Net: "udp4", Err: os.NewSyscallError("sendmsg", unix.EIO)}, true},
+		{unix.EOPNOTSUPP, true},
+		{os.NewSyscallError("sendmsg", unix.ENOBUFS), false},
+		{os.NewSyscallError("sendmsg", unix.EPERM), false},
+		{os.NewSyscallError("sendmsg", unix.EINVAL), false},
+		{os.ErrDeadlineExceeded, false},
+		{net.ErrClosed, false},
+	} {
+		if got := segmentingRefused(c.err); got != c.refused {
+			t.Errorf("segmentingRefused(%v) = %v, want %v", c.err, got, c.refused)
+		}
 	}
 }

@@ -12,7 +12,9 @@ import (
 func gsoSupported(*net.UDPConn) bool { return false }
 
 // writeSegments is never called where gsoSupported is false.
-func (c *sendConn) writeSegments([]byte, int, netip.AddrPort) bool { return false }
+func (c *sendConn) writeSegments([]byte, int, netip.AddrPort) (sent, refused bool) {
+	return false, true
+}
 
 // rawOp is Linux's.
 type rawOp struct{}
