@@ -50,14 +50,6 @@ func (d *Deflater) Deflate(msg []byte) []byte {
 // final block, more than MaxServerMessage bytes inflated, or not UTF-8.
 var ErrCompressed = errors.New("malformed compressed message")
 
-// Inflate returns the message a compressed events message (Deflate)
-// holds, or an error wrapping ErrCompressed. It makes a decompressor for
-// the one message; an Inflater keeps one from message to message.
-func Inflate(b []byte) ([]byte, error) {
-	var f Inflater
-	return f.Inflate(b)
-}
-
 // Inflater inflates compressed events messages (Deflate) one after
 // another with one decompressor, reset for each message: making one costs
 // more than 40 KB (its 32 KB window and tables), more than the messages it

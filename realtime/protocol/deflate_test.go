@@ -30,6 +30,13 @@ func eventsMessage(n int) []byte {
 }
 
 // deflateRaw compresses b as one raw DEFLATE stream, as any encoder may.
+// inflate inflates b with an Inflater of its own, as a client's first
+// message is.
+func inflate(b []byte) ([]byte, error) {
+	var f protocol.Inflater
+	return f.Inflate(b)
+}
+
 func deflateRaw(t testing.TB, b []byte, level int) []byte {
 	var buf bytes.Buffer
 	w, err := flate.NewWriter(&buf, level)
@@ -56,7 +63,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 		if n == 12 && len(packed)*3 > len(msg) {
 			t.Errorf("12 events: %d bytes deflated to %d, less than a third saved", len(msg), len(packed))
 		}
-		got, err := protocol.Inflate(packed)
+		got, err := inflate(packed)
 		if err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("%d events: inflated %d bytes, %v; want the %d sent", n, len(got), err, len(msg))
 		}
@@ -67,7 +74,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 	// Another encoder's stream (stored blocks, other levels) reads the same.
 	msg := eventsMessage(3)
 	for _, level := range []int{flate.NoCompression, flate.BestSpeed, flate.BestCompression, flate.HuffmanOnly} {
-		if got, err := protocol.Inflate(deflateRaw(t, msg, level)); err != nil || !bytes.Equal(got, msg) {
+		if got, err := inflate(deflateRaw(t, msg, level)); err != nil || !bytes.Equal(got, msg) {
 			t.Errorf("level %d: %v", level, err)
 		}
 	}
@@ -91,18 +98,18 @@ func TestInflateRefuses(t *testing.T) {
 		"a zlib stream":       append([]byte{0x78, 0x9c}, packed...),
 		"too large inflated":  bomb,
 	} {
-		got, err := protocol.Inflate(b)
+		got, err := inflate(b)
 		if !errors.Is(err, protocol.ErrCompressed) {
 			t.Errorf("%s: %d bytes, %v; want ErrCompressed", name, len(got), err)
 		}
 	}
 	at := deflateRaw(t, bytes.Repeat([]byte("a"), protocol.MaxServerMessage), flate.BestCompression)
-	if got, err := protocol.Inflate(at); err != nil || len(got) != protocol.MaxServerMessage {
+	if got, err := inflate(at); err != nil || len(got) != protocol.MaxServerMessage {
 		t.Errorf("a message of exactly the largest size: %d bytes, %v", len(got), err)
 	}
 }
 
-// FuzzInflate: whatever the bytes, Inflate answers (no panic), never more
+// FuzzInflate: whatever the bytes, an Inflater answers (no panic), never more
 // than MaxServerMessage bytes, and what it answers deflates and inflates
 // back to itself.
 func FuzzInflate(f *testing.F) {
@@ -115,7 +122,7 @@ func FuzzInflate(f *testing.F) {
 	f.Add(deflateRaw(f, []byte("{}"), flate.NoCompression))
 	f.Add([]byte{0x03, 0x00})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		msg, err := protocol.Inflate(b)
+		msg, err := inflate(b)
 		if err != nil {
 			if !errors.Is(err, protocol.ErrCompressed) || msg != nil {
 				t.Fatalf("%v with %d bytes", err, len(msg))
@@ -130,7 +137,7 @@ func FuzzInflate(f *testing.F) {
 		if packed == nil {
 			return // no smaller compressed: sent as it is
 		}
-		if again, err := protocol.Inflate(packed); err != nil || !bytes.Equal(again, msg) {
+		if again, err := inflate(packed); err != nil || !bytes.Equal(again, msg) {
 			t.Fatalf("deflated again: %v", err)
 		}
 	})
@@ -139,13 +146,13 @@ func FuzzInflate(f *testing.F) {
 // TestInflateRefusesNotUTF8: a stream that inflates to bytes that are not
 // UTF-8 is no message (docs/protocol.md, section 4.1).
 func TestInflateRefusesNotUTF8(t *testing.T) {
-	if msg, err := protocol.Inflate(deflateRaw(t, []byte{'{', 0xff, '}'}, flate.BestCompression)); !errors.Is(err, protocol.ErrCompressed) {
+	if msg, err := inflate(deflateRaw(t, []byte{'{', 0xff, '}'}, flate.BestCompression)); !errors.Is(err, protocol.ErrCompressed) {
 		t.Fatalf("bytes not UTF-8 inflate to %q, %v; want ErrCompressed", msg, err)
 	}
 }
 
-// TestInflaterReused: one Inflater inflates message after message as
-// Inflate does, refuses what Inflate refuses, and inflates the next message
+// TestInflaterReused: one Inflater inflates message after message as a
+// fresh one does, refuses what a fresh one refuses, and inflates the next message
 // whole after a refusal: after a message cut short, one with bytes after
 // its end, one that inflates past MaxServerMessage, and one not UTF-8.
 func TestInflaterReused(t *testing.T) {
