@@ -1,0 +1,219 @@
+package eventstore_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classroom/domain"
+	"classroom/eventstore"
+)
+
+// BenchmarkAppendRoomsOffered is BenchmarkAppendOffered as the product
+// appends: only a lesson's room appends to its lesson, numbering each event
+// as it decides it (AppendDecided), with one call in flight holding
+// whatever accumulated while the one before it committed (see realtime's
+// pipeline). benchLessons rooms; the maximum is the closed loop of
+// BenchmarkAppendRooms (benchWriters participants a room, each sending one
+// event and waiting for its acknowledgement), measured after the table has
+// grown as in BenchmarkAppendOffered; then b.N small events are offered at
+// 80 % of it, open loop, spread over the rooms in turn: event i is due at
+// start + i/rate whatever happened to the ones before, and its latency runs
+// from when it was due to the end of the call that stored it, so a queue
+// that builds up counts in full, and so does the load's own lag.
+//
+// The load is one goroutine that hands the rooms the events due every
+// tick, as a room's connections hand it commands; a room makes each event
+// as it decides it. It reports the maximum, the rate offered and
+// achieved, p50 and p99, the events per call in the offered run, and p99
+// of the load's lag (from an event's due time to its hand-over).
+func BenchmarkAppendRoomsOffered(b *testing.B) {
+	const (
+		offeredProbe = 100_000
+		tick         = 200 * time.Microsecond
+	)
+	run := func(b *testing.B, s eventstore.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		var running sync.WaitGroup
+		defer running.Wait()
+		defer cancel() // runs first: the rooms end, then they are waited for
+		rooms := make([]*decidingRoom, benchLessons)
+		for i := range rooms {
+			rooms[i] = &decidingRoom{s: s, lesson: newLesson(b, s), next: 2, wake: make(chan struct{}, 1)}
+			running.Go(func() { rooms[i].run(ctx) })
+		}
+
+		// The maximum, closed loop, after the table has grown.
+		var wg sync.WaitGroup
+		closedLoop := func(n int64) float64 {
+			var next atomic.Int64
+			start := time.Now()
+			for w := range benchLessons * benchWriters {
+				wg.Go(func() {
+					for next.Add(1) <= n {
+						if err := rooms[w%benchLessons].send(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			return float64(n) / time.Since(start).Seconds()
+		}
+		probe := int64(max(b.N, offeredProbe))
+		closedLoop(probe)
+		maxRate := closedLoop(probe)
+		rate := 0.8 * maxRate
+		var calls0, events0 int64
+		for _, r := range rooms {
+			calls0 += r.calls.Load()
+			events0 += r.events.Load()
+		}
+
+		// 80 % of it, open loop.
+		lat := make([]time.Duration, b.N)
+		lag := make([]time.Duration, b.N)
+		var stored sync.WaitGroup
+		stored.Add(b.N)
+		b.ResetTimer()
+		start := time.Now()
+		for i := 0; i < b.N; {
+			now := time.Now()
+			due := min(b.N, int(now.Sub(start).Seconds()*rate)+1)
+			for ; i < due; i++ {
+				at := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+				lag[i] = now.Sub(at)
+				rooms[i%benchLessons].offer(offer{due: at, lat: &lat[i], stored: &stored})
+			}
+			time.Sleep(tick)
+		}
+		stored.Wait()
+		elapsed := time.Since(start)
+		b.StopTimer()
+		var calls, events, failed int64
+		for _, r := range rooms {
+			calls += r.calls.Load()
+			events += r.events.Load()
+			failed += r.failed.Load()
+		}
+		if failed > 0 {
+			b.Fatalf("%d appends failed", failed)
+		}
+		b.ReportMetric(maxRate, "max-events/s")
+		b.ReportMetric(rate, "offered-events/s")
+		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+		b.ReportMetric(float64(events-events0)/float64(calls-calls0), "events/call")
+		reportLatency(b, lat)
+		slices.Sort(lag)
+		b.ReportMetric(ms(lag[len(lag)*99/100]), "p99-lag-ms")
+	}
+	b.Run("postgres", func(b *testing.B) { run(b, openPostgres(b)) })
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := eventstore.OpenSQLite(context.Background(), b.TempDir(), quietLogger())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		run(b, s)
+	})
+}
+
+// decidingRoom is a lesson's room as BenchmarkAppendRoomsOffered drives it:
+// it makes a chat line for each event it is sent or offered, numbers it at
+// the sequence its lesson's log gives next, and appends what accumulated
+// while its previous call committed, one call at a time.
+type decidingRoom struct {
+	s      eventstore.Store
+	lesson uuid.UUID
+	next   int64 // the sequence the log gives next; the room's goroutine's
+
+	mu    sync.Mutex
+	queue []offer
+	wake  chan struct{} // holds a token while the queue may be non-empty
+
+	calls, events, failed atomic.Int64
+}
+
+// offer is one event for a room: either a participant waits for its
+// acknowledgement on ack, or it was offered and its latency goes to lat
+// once stored is told.
+type offer struct {
+	ack    chan error
+	due    time.Time
+	lat    *time.Duration
+	stored *sync.WaitGroup
+}
+
+// send has the room store one event and waits for it.
+func (r *decidingRoom) send() error {
+	ack := make(chan error, 1)
+	r.offer(offer{ack: ack})
+	return <-ack
+}
+
+// offer queues o without waiting.
+func (r *decidingRoom) offer(o offer) {
+	r.mu.Lock()
+	r.queue = append(r.queue, o)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run appends until ctx ends.
+func (r *decidingRoom) run(ctx context.Context) {
+	var batch []offer
+	var events []domain.Event
+	for {
+		select {
+		case <-r.wake:
+		case <-ctx.Done():
+			return
+		}
+		r.mu.Lock()
+		batch, r.queue = r.queue, batch[:0]
+		r.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		events = events[:0]
+		for range batch {
+			e := chat(r.lesson, "Could you repeat the last step?")
+			e.Seq = r.next + int64(len(events))
+			events = append(events, e)
+		}
+		seqs, errs, err := r.s.AppendDecided(context.Background(), events...)
+		r.calls.Add(1)
+		r.events.Add(int64(len(batch)))
+		for i, o := range batch {
+			e := err
+			if e == nil {
+				e = errs[i]
+			}
+			if e == nil && seqs[i] != events[i].Seq {
+				e = fmt.Errorf("event decided at %d stored at %d", events[i].Seq, seqs[i])
+			}
+			if e == nil {
+				r.next = seqs[i] + 1
+			}
+			if o.ack != nil {
+				o.ack <- e
+				continue
+			}
+			*o.lat = time.Since(o.due)
+			if e != nil {
+				r.failed.Add(1)
+			}
+			o.stored.Done()
+		}
+	}
+}
