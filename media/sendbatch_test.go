@@ -13,15 +13,26 @@ import (
 	"time"
 )
 
-// listenUDP returns a loopback UDP socket, closed when the test ends.
+// listenUDP returns a loopback UDP socket, closed when the test ends, on a
+// port whose two bytes differ: a port read or written in the wrong byte
+// order is then another port, so that the tests see it every run (the
+// kernel's ephemeral ports have equal bytes once in 256).
 func listenUDP(tb testing.TB) *net.UDPConn {
 	tb.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		tb.Fatal(err)
+	for range 100 {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		// One with equal bytes stays open until the test ends, so that the
+		// kernel picks another next.
+		tb.Cleanup(func() { c.Close() })
+		if p := c.LocalAddr().(*net.UDPAddr).Port; p>>8 != p&0xff {
+			return c
+		}
 	}
-	tb.Cleanup(func() { c.Close() })
-	return c
+	tb.Fatal("100 ports in a row with equal bytes")
+	return nil
 }
 
 // datagram returns a datagram of n bytes that says which it is.
@@ -209,6 +220,7 @@ func TestSendConnReadWrite(t *testing.T) {
 	}()
 	buf := make([]byte, 1500)
 	n, from, err := c.ReadFromAddrPort(buf)
+	// The exact address: the peer's port has two different bytes (listenUDP).
 	if err != nil || from != peerAddr || !bytes.Equal(buf[:n], datagram(5, 300)) {
 		t.Fatalf("read %d bytes %q… from %v, %v; want 300 from %v", n, buf[:min(n, 3)], from, err, peerAddr)
 	}
