@@ -19,26 +19,32 @@ import (
 // appends: only a lesson's room appends to its lesson, numbering each event
 // as it decides it (AppendDecided), with one call in flight holding
 // whatever accumulated while the one before it committed (see realtime's
-// pipeline). benchLessons rooms; the maximum is the closed loop of
-// BenchmarkAppendRooms (benchWriters participants a room, each sending one
-// event and waiting for its acknowledgement), measured after the table has
-// grown as in BenchmarkAppendOffered; then b.N small events are offered at
-// 80 % of it, open loop, spread over the rooms in turn: event i is due at
-// start + i/rate whatever happened to the ones before, and its latency runs
-// from when it was due to the end of the call that stored it, so a queue
-// that builds up counts in full, and so does the load's own lag.
+// pipeline). It takes the store's maximum as BenchmarkAppendOffered does
+// (appendMaximum, into lessons of its own: the table grows as much), then
+// offers b.N small events at 80 % of it to benchLessons rooms in turn, open
+// loop: event i is due at start + i/rate whatever happened to the ones
+// before, and its latency runs from when it was due to the end of the call
+// that stored it, so a queue that builds up counts in full, and so does the
+// load's own lag.
 //
 // The load is one goroutine that hands the rooms the events due every
 // tick, as a room's connections hand it commands; a room makes each event
-// as it decides it. It reports the maximum, the rate offered and
-// achieved, p50 and p99, the events per call in the offered run, and p99
-// of the load's lag (from an event's due time to its hand-over).
+// as it decides it. It reports the maximum, the rate offered and achieved,
+// p50 and p99, the events per call, and p99 of the load's lag (from an
+// event's due time to its hand-over).
 func BenchmarkAppendRoomsOffered(b *testing.B) {
 	const (
 		offeredProbe = 100_000
 		tick         = 200 * time.Microsecond
 	)
 	run := func(b *testing.B, s eventstore.Store) {
+		probed := make([]uuid.UUID, benchLessons)
+		for i := range probed {
+			probed[i] = newLesson(b, s)
+		}
+		maxRate := appendMaximum(b, s, probed, int64(max(b.N, offeredProbe)))
+		rate := 0.8 * maxRate
+
 		ctx, cancel := context.WithCancel(context.Background())
 		var running sync.WaitGroup
 		defer running.Wait()
@@ -47,34 +53,6 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 		for i := range rooms {
 			rooms[i] = &decidingRoom{s: s, lesson: newLesson(b, s), next: 2, wake: make(chan struct{}, 1)}
 			running.Go(func() { rooms[i].run(ctx) })
-		}
-
-		// The maximum, closed loop, after the table has grown.
-		var wg sync.WaitGroup
-		closedLoop := func(n int64) float64 {
-			var next atomic.Int64
-			start := time.Now()
-			for w := range benchLessons * benchWriters {
-				wg.Go(func() {
-					for next.Add(1) <= n {
-						if err := rooms[w%benchLessons].send(); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			return float64(n) / time.Since(start).Seconds()
-		}
-		probe := int64(max(b.N, offeredProbe))
-		closedLoop(probe)
-		maxRate := closedLoop(probe)
-		rate := 0.8 * maxRate
-		var calls0, events0 int64
-		for _, r := range rooms {
-			calls0 += r.calls.Load()
-			events0 += r.events.Load()
 		}
 
 		// 80 % of it, open loop.
@@ -97,10 +75,9 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 		stored.Wait()
 		elapsed := time.Since(start)
 		b.StopTimer()
-		var calls, events, failed int64
+		var calls, failed int64
 		for _, r := range rooms {
 			calls += r.calls.Load()
-			events += r.events.Load()
 			failed += r.failed.Load()
 		}
 		if failed > 0 {
@@ -109,7 +86,7 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 		b.ReportMetric(maxRate, "max-events/s")
 		b.ReportMetric(rate, "offered-events/s")
 		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
-		b.ReportMetric(float64(events-events0)/float64(calls-calls0), "events/call")
+		b.ReportMetric(float64(b.N)/float64(calls), "events/call")
 		reportLatency(b, lat)
 		slices.Sort(lag)
 		b.ReportMetric(ms(lag[len(lag)*99/100]), "p99-lag-ms")
@@ -126,9 +103,9 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 }
 
 // decidingRoom is a lesson's room as BenchmarkAppendRoomsOffered drives it:
-// it makes a chat line for each event it is sent or offered, numbers it at
-// the sequence its lesson's log gives next, and appends what accumulated
-// while its previous call committed, one call at a time.
+// it makes a chat line for each event it is offered, numbers it at the
+// sequence its lesson's log gives next, and appends what accumulated while
+// its previous call committed, one call at a time.
 type decidingRoom struct {
 	s      eventstore.Store
 	lesson uuid.UUID
@@ -138,24 +115,15 @@ type decidingRoom struct {
 	queue []offer
 	wake  chan struct{} // holds a token while the queue may be non-empty
 
-	calls, events, failed atomic.Int64
+	calls, failed atomic.Int64
 }
 
-// offer is one event for a room: either a participant waits for its
-// acknowledgement on ack, or it was offered and its latency goes to lat
-// once stored is told.
+// offer is one event offered to a room: its latency goes to lat, and
+// stored is told once it is.
 type offer struct {
-	ack    chan error
 	due    time.Time
 	lat    *time.Duration
 	stored *sync.WaitGroup
-}
-
-// send has the room store one event and waits for it.
-func (r *decidingRoom) send() error {
-	ack := make(chan error, 1)
-	r.offer(offer{ack: ack})
-	return <-ack
 }
 
 // offer queues o without waiting.
@@ -193,7 +161,6 @@ func (r *decidingRoom) run(ctx context.Context) {
 		}
 		seqs, errs, err := r.s.AppendDecided(context.Background(), events...)
 		r.calls.Add(1)
-		r.events.Add(int64(len(batch)))
 		for i, o := range batch {
 			e := err
 			if e == nil {
@@ -204,10 +171,6 @@ func (r *decidingRoom) run(ctx context.Context) {
 			}
 			if e == nil {
 				r.next = seqs[i] + 1
-			}
-			if o.ack != nil {
-				o.ack <- e
-				continue
 			}
 			*o.lat = time.Since(o.due)
 			if e != nil {
