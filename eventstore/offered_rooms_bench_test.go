@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,16 +28,19 @@ import (
 // that stored it, so a queue that builds up counts in full, and so does the
 // load's own lag.
 //
-// What a room of realtime does besides is left out: its spacing of the
-// next append after a batch of several events, its snapshots (a store call
-// of their own every so many events), and a node's fence (AppendFenced)
-// when lessons have owners; so this is the store's part of a room's
-// latency, on one node.
+// A room also keeps its lesson's state, as realtime's does, and saves a
+// snapshot of it once domain.SnapshotEvery events were appended since the
+// last, in the background, one at a time, once the batch it ends is
+// stored; the rooms start at random points between two snapshots. What a room of realtime does besides is left out: its spacing of
+// the next append after a batch of several events, and a node's fence
+// (AppendFenced) when lessons have owners; so this is the store's part of
+// a room's latency, on one node.
 //
 // The load is one goroutine that hands the rooms the events due every
 // tick, as a room's connections hand it commands; a room makes each event
 // as it decides it. It reports the maximum, the rate offered and achieved,
-// p50 and p99, the events per call, and p99 of the load's lag: from an
+// p50 and p99, the events per call, the snapshots saved, and p99 of the
+// load's lag: from an
 // event's due time to its hand-over to the room (the room's wait for its
 // call in flight is the store's, and counts in the latency only).
 func BenchmarkAppendRoomsOffered(b *testing.B) {
@@ -58,7 +62,7 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 		defer cancel() // runs first: the rooms end, then they are waited for
 		rooms := make([]*decidingRoom, benchLessons)
 		for i := range rooms {
-			rooms[i] = &decidingRoom{s: s, lesson: newLesson(b, s), next: 2, wake: make(chan struct{}, 1)}
+			rooms[i] = newDecidingRoom(b, s)
 			running.Go(func() { rooms[i].run(ctx) })
 		}
 
@@ -82,10 +86,13 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 		stored.Wait()
 		elapsed := time.Since(start)
 		b.StopTimer()
-		var calls, failed int64
+		cancel()
+		running.Wait() // the rooms end, their last snapshots saved
+		var calls, failed, saved int64
 		for _, r := range rooms {
 			calls += r.calls.Load()
 			failed += r.failed.Load()
+			saved += r.saved.Load()
 		}
 		if failed > 0 {
 			b.Fatalf("%d appends failed", failed)
@@ -94,6 +101,7 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 		b.ReportMetric(rate, "offered-events/s")
 		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 		b.ReportMetric(float64(b.N)/float64(calls), "events/call")
+		b.ReportMetric(float64(saved), "snapshots")
 		reportLatency(b, lat)
 		slices.Sort(lag)
 		b.ReportMetric(ms(lag[len(lag)*99/100]), "p99-lag-ms")
@@ -112,17 +120,25 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 // decidingRoom is a lesson's room as BenchmarkAppendRoomsOffered drives it:
 // it makes a chat line for each event it is offered, numbers it at the
 // sequence its lesson's log gives next, and appends what accumulated while
-// its previous call committed, one call at a time.
+// its previous call committed, one call at a time, saving snapshots of its
+// lesson's state as realtime's rooms do.
 type decidingRoom struct {
 	s      eventstore.Store
 	lesson uuid.UUID
-	next   int64 // the sequence the lesson's log gives next; only run reads and writes it
+	// Only run reads and writes these: the sequence the lesson's log gives
+	// next, the state through the events decided, and how many events were
+	// stored since the last snapshot.
+	next      int64
+	state     *domain.State
+	sinceSnap int
+	saving    atomic.Bool // a snapshot is being saved
+	snapshots sync.WaitGroup
 
 	mu    sync.Mutex
 	queue []offer
 	wake  chan struct{} // holds a token while the queue may be non-empty
 
-	calls, failed atomic.Int64
+	calls, failed, saved atomic.Int64
 }
 
 // offer is one event offered to a room: its latency goes to lat, and
@@ -131,6 +147,20 @@ type offer struct {
 	due    time.Time
 	lat    *time.Duration
 	stored *sync.WaitGroup
+}
+
+// newDecidingRoom creates a lesson in s and returns its room. The room
+// counts a random part of domain.SnapshotEvery as appended since its last
+// snapshot, as the rooms of lessons under way do: rooms that all started
+// together would reach their snapshots together, all at once.
+func newDecidingRoom(b *testing.B, s eventstore.Store) *decidingRoom {
+	r := &decidingRoom{s: s, lesson: uuid.New(), state: domain.NewState(), wake: make(chan struct{}, 1),
+		sinceSnap: rand.IntN(domain.SnapshotEvery)}
+	e := created(r.lesson, "Fractions, "+r.lesson.String()[:8])
+	e.Seq = mustAppend(b, s, e)[0]
+	r.state.Apply(e)
+	r.next = e.Seq + 1
+	return r
 }
 
 // enqueue hands o to the room without waiting.
@@ -144,10 +174,11 @@ func (r *decidingRoom) enqueue(o offer) {
 	}
 }
 
-// run appends what is enqueued until ctx ends. Offers still queued then
-// are neither stored nor counted: end ctx only once every offer's stored
-// is done.
+// run appends what is enqueued until ctx ends, then waits for a snapshot
+// being saved. Offers still queued then are neither stored nor counted:
+// end ctx only once every offer's stored is done.
 func (r *decidingRoom) run(ctx context.Context) {
+	defer r.snapshots.Wait()
 	var batch []offer
 	var events []domain.Event
 	for {
@@ -166,10 +197,23 @@ func (r *decidingRoom) run(ctx context.Context) {
 		for range batch {
 			e := chat(r.lesson, "Could you repeat the last step?")
 			e.Seq = r.next + int64(len(events))
+			r.state.Apply(e)
 			events = append(events, e)
+		}
+		// The state holds the batch as decided, and the snapshot is of it
+		// through the batch, taken before it is stored, as realtime's
+		// pipeline does. (A refusal fails the benchmark: the state is
+		// not set right again after one.)
+		var snap []byte
+		if r.sinceSnap+len(events) >= domain.SnapshotEvery && !r.saving.Load() {
+			var err error
+			if snap, err = r.state.MarshalSnapshot(); err != nil {
+				panic(err)
+			}
 		}
 		seqs, errs, err := r.s.AppendDecided(context.Background(), events...)
 		r.calls.Add(1)
+		stored := 0
 		for i, o := range batch {
 			e := err
 			if e == nil {
@@ -180,6 +224,7 @@ func (r *decidingRoom) run(ctx context.Context) {
 			}
 			if e == nil {
 				r.next = seqs[i] + 1
+				stored++
 			}
 			*o.lat = time.Since(o.due)
 			if e != nil {
@@ -187,5 +232,26 @@ func (r *decidingRoom) run(ctx context.Context) {
 			}
 			o.stored.Done()
 		}
+		r.sinceSnap += stored
+		if snap != nil && stored == len(events) {
+			r.save(eventstore.Snapshot{Lesson: r.lesson, Seq: events[len(events)-1].Seq, State: snap})
+		}
 	}
+}
+
+// save stores a snapshot in the background, one at a time, as realtime's
+// rooms do; a failure counts with the appends'.
+func (r *decidingRoom) save(snap eventstore.Snapshot) {
+	if !r.saving.CompareAndSwap(false, true) {
+		return
+	}
+	r.sinceSnap = 0
+	r.snapshots.Go(func() {
+		defer r.saving.Store(false)
+		if err := r.s.SaveSnapshot(context.Background(), snap); err != nil {
+			r.failed.Add(1)
+			return
+		}
+		r.saved.Add(1)
+	})
 }
