@@ -123,12 +123,22 @@ func wsURL(base, lesson string) string {
 	return "wss://" + strings.TrimPrefix(base, "https://") + "/api/lessons/" + lesson + "/ws"
 }
 
+// fwStudentWait is how long the Go student waits for the teacher's video
+// and chat lines: less than TestHTTPSOnlyFirewall waits for its result.
+const fwStudentWait = 75 * time.Second
+
 // fwStudent joins as a student, as the Go client does anywhere (all paths
 // offered, none forced), and reports what reached it and over which path;
 // then it stays until its standard input closes, and reports again.
 func fwStudent(ctx context.Context) (map[string]any, error) {
 	var video, chat atomic.Int64
-	c, err := client.Dial(ctx, client.Options{URL: wsURL(os.Getenv("CLASSROOM_FW_BASE"), os.Getenv("CLASSROOM_FW_LESSON")),
+	// Say how far it got (TestHTTPSOnlyFirewall shows a helper's output
+	// when it fails), and give up before the test does, so that a student
+	// who got nothing says what it was waiting for.
+	wait, stop := context.WithTimeout(ctx, fwStudentWait)
+	defer stop()
+	fmt.Fprintln(os.Stderr, "student: joining")
+	c, err := client.Dial(wait, client.Options{URL: wsURL(os.Getenv("CLASSROOM_FW_BASE"), os.Getenv("CLASSROOM_FW_LESSON")),
 		Token: os.Getenv("CLASSROOM_FW_TOKEN"), Name: "Behind the firewall",
 		OnEvent: func(e domain.Event) {
 			if _, ok := e.Payload.(*domain.ChatPosted); ok {
@@ -149,10 +159,18 @@ func fwStudent(ctx context.Context) (map[string]any, error) {
 		return nil, fmt.Errorf("join: %w", err)
 	}
 	defer c.Close()
+	fmt.Fprintln(os.Stderr, "student: joined")
+	progress := time.NewTicker(5 * time.Second)
+	defer progress.Stop()
 	for video.Load() < 60 || chat.Load() < 2 {
 		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("after joining: %d video packets, %d chat lines", video.Load(), chat.Load())
+		case <-wait.Done():
+			typ, proto := selectedLocal(c.PeerConnection())
+			return nil, fmt.Errorf("%v after starting to join: %d video packets, %d chat lines, connection %s, ICE %s, local candidate %q %q",
+				fwStudentWait, video.Load(), chat.Load(), c.ConnectionState(), c.PeerConnection().ICEConnectionState(), typ, proto)
+		case <-progress.C:
+			fmt.Fprintf(os.Stderr, "student: %d video packets, %d chat lines, connection %s, ICE %s\n",
+				video.Load(), chat.Load(), c.ConnectionState(), c.PeerConnection().ICEConnectionState())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
