@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -236,4 +237,34 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendChat appends the chat kept in a state encoded as encoding/json
+// would (TestChatJSON and FuzzChatJSON hold it to that). A snapshot holds
+// up to MaxChatMessagesKept of them and is encoded every SnapshotEvery
+// events, so this runs often over long lessons. It fails, as encoding/json
+// does, on a time that RFC 3339 cannot write (a year outside 0–9999).
+func appendChat(b []byte, chat []ChatMessage) ([]byte, error) {
+	if chat == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	for i, m := range chat {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"seq":`...)
+		b = strconv.AppendInt(b, m.Seq, 10)
+		b = append(b, `,"actor":`...)
+		b = appendString(b, m.Actor)
+		b = append(b, `,"time":"`...)
+		var err error
+		if b, err = m.Time.AppendText(b); err != nil {
+			return nil, fmt.Errorf("chat message %d: %w", m.Seq, err)
+		}
+		b = append(b, `","text":`...)
+		b = appendString(b, m.Text)
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
 }

@@ -448,8 +448,8 @@ const SnapshotEvery = 1000
 
 // MarshalSnapshot encodes the whole state; RestoreSnapshot reverses it.
 // The encoding is exactly json.Marshal(s) (a test holds it to that), put
-// together by hand so that the boards, which are most of it, are not checked
-// and copied again by encoding/json.
+// together by hand so that the boards and the chat, which are most of it,
+// are not checked and copied again by encoding/json.
 func (s *State) MarshalSnapshot() ([]byte, error) {
 	b, err := s.marshalSnapshot()
 	if err != nil {
@@ -459,7 +459,7 @@ func (s *State) MarshalSnapshot() ([]byte, error) {
 }
 
 func (s *State) marshalSnapshot() ([]byte, error) {
-	size := 4096
+	size := 4096 + 128*len(s.Chat)
 	for _, board := range s.Boards {
 		if board != nil {
 			size += board.sizeHint()
@@ -500,7 +500,13 @@ func (s *State) marshalSnapshot() ([]byte, error) {
 	})
 	field(`,"hands":`, s.Hands)
 	field(`,"floor":`, s.Floor)
-	field(`,"chat":`, s.Chat)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `,"chat":`...)
+	if b, err = appendChat(b, s.Chat); err != nil {
+		return nil, err
+	}
 	field(`,"recording":`, s.Recording)
 	field(`,"lobby":`, s.Lobby)
 	field(`,"locked":`, s.Locked)
