@@ -76,22 +76,9 @@ func BenchmarkAppendOffered(b *testing.B) {
 		if n := failed.Load(); n > 0 {
 			b.Fatalf("%d appends failed", n)
 		}
-		b.ReportMetric(maxRate, "max-events/s")
-		b.ReportMetric(rate, "offered-events/s")
-		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
-		reportLatency(b, lat)
-		slices.Sort(lag)
-		b.ReportMetric(ms(lag[len(lag)*99/100]), "p99-lag-ms")
+		reportOffered(b, maxRate, rate, elapsed, lat, lag)
 	}
-	b.Run("postgres", func(b *testing.B) { run(b, openPostgres(b)) })
-	b.Run("sqlite", func(b *testing.B) {
-		s, err := eventstore.OpenSQLite(context.Background(), b.TempDir(), quietLogger())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		run(b, s)
-	})
+	onStores(b, run)
 }
 
 // appendMaximum is the store's maximum as the offered-load benchmarks take
@@ -129,4 +116,30 @@ func appendMaximum(b *testing.B, s eventstore.Store, lessons []uuid.UUID, n int6
 		b.FailNow()
 	}
 	return rate
+}
+
+// onStores runs run as the sub-benchmarks postgres and sqlite, each on a
+// store of its own.
+func onStores(b *testing.B, run func(*testing.B, eventstore.Store)) {
+	b.Run("postgres", func(b *testing.B) { run(b, openPostgres(b)) })
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := eventstore.OpenSQLite(context.Background(), b.TempDir(), quietLogger())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		run(b, s)
+	})
+}
+
+// reportOffered reports an offered run of b.N events: the maximum, the
+// rate offered and the rate achieved, p50 and p99 of lat, and p99 of lag,
+// the load's own part; it sorts lat and lag.
+func reportOffered(b *testing.B, maxRate, rate float64, elapsed time.Duration, lat, lag []time.Duration) {
+	b.ReportMetric(maxRate, "max-events/s")
+	b.ReportMetric(rate, "offered-events/s")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	reportLatency(b, lat)
+	slices.Sort(lag)
+	b.ReportMetric(ms(lag[len(lag)*99/100]), "p99-lag-ms")
 }

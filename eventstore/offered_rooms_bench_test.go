@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,7 +78,7 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 			for ; i < due; i++ {
 				at := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 				lag[i] = now.Sub(at)
-				rooms[i%benchLessons].enqueue(offer{due: at, lat: &lat[i], stored: &stored})
+				rooms[i%benchLessons].inbox.put(offer{due: at, lat: &lat[i], stored: &stored})
 			}
 			time.Sleep(tick)
 		}
@@ -97,24 +96,11 @@ func BenchmarkAppendRoomsOffered(b *testing.B) {
 		if failed > 0 {
 			b.Fatalf("%d appends failed", failed)
 		}
-		b.ReportMetric(maxRate, "max-events/s")
-		b.ReportMetric(rate, "offered-events/s")
-		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+		reportOffered(b, maxRate, rate, elapsed, lat, lag)
 		b.ReportMetric(float64(b.N)/float64(calls), "events/call")
 		b.ReportMetric(float64(saved), "snapshots")
-		reportLatency(b, lat)
-		slices.Sort(lag)
-		b.ReportMetric(ms(lag[len(lag)*99/100]), "p99-lag-ms")
 	}
-	b.Run("postgres", func(b *testing.B) { run(b, openPostgres(b)) })
-	b.Run("sqlite", func(b *testing.B) {
-		s, err := eventstore.OpenSQLite(context.Background(), b.TempDir(), quietLogger())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		run(b, s)
-	})
+	onStores(b, run)
 }
 
 // decidingRoom is a lesson's room as BenchmarkAppendRoomsOffered drives it:
@@ -134,9 +120,7 @@ type decidingRoom struct {
 	saving    atomic.Bool // a snapshot is being saved
 	snapshots sync.WaitGroup
 
-	mu    sync.Mutex
-	queue []offer
-	wake  chan struct{} // holds a token while the queue may be non-empty
+	inbox *inbox[offer]
 
 	calls, failed, saved atomic.Int64
 }
@@ -154,24 +138,13 @@ type offer struct {
 // snapshot, as the rooms of lessons under way do: rooms that all started
 // together would reach their snapshots together, all at once.
 func newDecidingRoom(b *testing.B, s eventstore.Store) *decidingRoom {
-	r := &decidingRoom{s: s, lesson: uuid.New(), state: domain.NewState(), wake: make(chan struct{}, 1),
+	r := &decidingRoom{s: s, lesson: uuid.New(), state: domain.NewState(), inbox: newInbox[offer](),
 		sinceSnap: rand.IntN(domain.SnapshotEvery)}
 	e := created(r.lesson, "Fractions, "+r.lesson.String()[:8])
 	e.Seq = mustAppend(b, s, e)[0]
 	r.state.Apply(e)
 	r.next = e.Seq + 1
 	return r
-}
-
-// enqueue hands o to the room without waiting.
-func (r *decidingRoom) enqueue(o offer) {
-	r.mu.Lock()
-	r.queue = append(r.queue, o)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
 }
 
 // run appends what is enqueued until ctx ends, then waits for a snapshot
@@ -182,16 +155,9 @@ func (r *decidingRoom) run(ctx context.Context) {
 	var batch []offer
 	var events []domain.Event
 	for {
-		select {
-		case <-r.wake:
-		case <-ctx.Done():
+		var ok bool
+		if batch, ok = r.inbox.take(ctx, batch); !ok {
 			return
-		}
-		r.mu.Lock()
-		batch, r.queue = r.queue, batch[:0]
-		r.mu.Unlock()
-		if len(batch) == 0 {
-			continue
 		}
 		events = events[:0]
 		for range batch {

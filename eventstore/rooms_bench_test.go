@@ -27,24 +27,14 @@ func BenchmarkAppendRooms(b *testing.B) {
 			b.Run(kind.name, func(b *testing.B) { benchRooms(b, s, kind.make) })
 		}
 	}
-	b.Run("postgres", func(b *testing.B) { kinds(b, openPostgres(b)) })
-	b.Run("sqlite", func(b *testing.B) {
-		s, err := eventstore.OpenSQLite(context.Background(), b.TempDir(), quietLogger())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		kinds(b, s)
-	})
+	onStores(b, kinds)
 }
 
 // room gathers its participants' events and appends them, one call at a
 // time, each call holding what accumulated meanwhile.
 type room struct {
 	s      eventstore.Store
-	mu     sync.Mutex
-	queue  []roomSend
-	wake   chan struct{} // holds a token while the queue may be non-empty
+	inbox  *inbox[roomSend]
 	calls  atomic.Int64
 	events atomic.Int64
 }
@@ -58,13 +48,7 @@ type roomSend struct {
 // send queues an event and waits for it to be stored.
 func (r *room) send(e domain.Event) error {
 	ack := make(chan error, 1)
-	r.mu.Lock()
-	r.queue = append(r.queue, roomSend{e, ack})
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	r.inbox.put(roomSend{e, ack})
 	return <-ack
 }
 
@@ -73,16 +57,9 @@ func (r *room) run(ctx context.Context) {
 	var batch []roomSend
 	events := make([]domain.Event, 0, benchWriters)
 	for {
-		select {
-		case <-r.wake:
-		case <-ctx.Done():
+		var ok bool
+		if batch, ok = r.inbox.take(ctx, batch); !ok {
 			return
-		}
-		r.mu.Lock()
-		batch, r.queue = r.queue, batch[:0]
-		r.mu.Unlock()
-		if len(batch) == 0 {
-			continue
 		}
 		events = events[:0]
 		for _, sd := range batch {
@@ -115,7 +92,7 @@ func benchRooms(b *testing.B, s eventstore.Store, makeEvent func(uuid.UUID) doma
 		defer mu.Unlock()
 		r, ok := rooms[lesson]
 		if !ok {
-			r = &room{s: s, wake: make(chan struct{}, 1)}
+			r = &room{s: s, inbox: newInbox[roomSend]()}
 			rooms[lesson] = r
 			running.Go(func() { r.run(ctx) })
 		}
@@ -128,4 +105,42 @@ func benchRooms(b *testing.B, s eventstore.Store, makeEvent func(uuid.UUID) doma
 		events += r.events.Load()
 	}
 	b.ReportMetric(float64(events)/float64(calls), "events/call")
+}
+
+// inbox is what a benchmark's room was handed and has not taken yet.
+type inbox[T any] struct {
+	mu    sync.Mutex
+	queue []T
+	wake  chan struct{} // holds a token while the queue may be non-empty
+}
+
+func newInbox[T any]() *inbox[T] { return &inbox[T]{wake: make(chan struct{}, 1)} }
+
+// put hands v to the room without waiting.
+func (in *inbox[T]) put(v T) {
+	in.mu.Lock()
+	in.queue = append(in.queue, v)
+	in.mu.Unlock()
+	select {
+	case in.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for what was put since the last take and returns it in the
+// order put, reusing buf's array; false once ctx ends.
+func (in *inbox[T]) take(ctx context.Context, buf []T) ([]T, bool) {
+	for {
+		select {
+		case <-in.wake:
+		case <-ctx.Done():
+			return nil, false
+		}
+		in.mu.Lock()
+		buf, in.queue = in.queue, buf[:0]
+		in.mu.Unlock()
+		if len(buf) > 0 {
+			return buf, true
+		}
+	}
 }
