@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// chatJSONMatches reports whether appendChat encodes chat as encoding/json
-// does, failing alike where encoding/json fails.
-func chatJSONMatches(t *testing.T, chat []ChatMessage) {
+// checkChatJSON fails the test unless appendChat encodes chat as
+// encoding/json does, or fails where encoding/json fails.
+func checkChatJSON(t *testing.T, chat []ChatMessage) {
 	t.Helper()
 	want, wantErr := json.Marshal(chat)
 	got, err := appendChat([]byte("x"), chat)
@@ -29,7 +29,8 @@ func chatJSONMatches(t *testing.T, chat []ChatMessage) {
 // TestChatJSON holds the snapshot's hand-written chat encoding to what
 // encoding/json makes of it: strings it escapes (HTML, control characters,
 // U+2028 and U+2029, invalid UTF-8), times in other zones, with and without
-// fractions, the zero time and times it refuses, and the nil and empty chat.
+// fractions, the zero time, zones and years it refuses, and the nil and
+// empty chat.
 func TestChatJSON(t *testing.T) {
 	paris := time.FixedZone("Paris", 3600)
 	odd := time.FixedZone("odd", -(3*3600 + 30*60))
@@ -45,7 +46,10 @@ func TestChatJSON(t *testing.T) {
 			{Seq: 7, Actor: "x", Time: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), Text: "\u007f\u0080"},
 		},
 	} {
-		chatJSONMatches(t, chat)
+		checkChatJSON(t, chat)
+	}
+	for _, zone := range []*time.Location{time.FixedZone("far", 24*3600), time.FixedZone("far west", -24*3600-60), time.FixedZone("seconds", 3600+30)} {
+		checkChatJSON(t, []ChatMessage{{Seq: 4, Actor: "a", Time: at.In(zone), Text: "t"}})
 	}
 	for _, year := range []int{-1, 10000} {
 		chat := []ChatMessage{{Seq: 3, Actor: "a", Time: time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), Text: "t"}}
@@ -64,8 +68,8 @@ func FuzzChatJSON(f *testing.F) {
 	f.Add(int64(2), "student-1", int64(1796636415), int64(123456789), 0, "Could you repeat the last step?")
 	f.Add(int64(-1), "<&>\u2028", int64(-62135596800), int64(0), -12600, "\xff\x00\"\\")
 	f.Fuzz(func(t *testing.T, seq int64, actor string, sec, nsec int64, offset int, text string) {
-		at := time.Unix(sec, nsec).In(time.FixedZone("z", offset%(24*3600)))
-		chatJSONMatches(t, []ChatMessage{{Seq: seq, Actor: actor, Time: at, Text: text}, {Seq: seq ^ 1, Actor: text, Time: at.UTC(), Text: actor}})
+		at := time.Unix(sec, nsec).In(time.FixedZone("z", offset))
+		checkChatJSON(t, []ChatMessage{{Seq: seq, Actor: actor, Time: at, Text: text}, {Seq: seq ^ 1, Actor: text, Time: at.UTC(), Text: actor}})
 	})
 }
 

@@ -243,7 +243,8 @@ func appendString(b []byte, s string) []byte {
 // would (TestChatJSON and FuzzChatJSON hold it to that). A snapshot holds
 // up to MaxChatMessagesKept of them and is encoded every SnapshotEvery
 // events, so this runs often over long lessons. It fails, as encoding/json
-// does, on a time that RFC 3339 cannot write (a year outside 0–9999).
+// does, on a time that RFC 3339 cannot write (a year outside 0–9999, a zone
+// offset of 24 hours or more).
 func appendChat(b []byte, chat []ChatMessage) ([]byte, error) {
 	if chat == nil {
 		return append(b, "null"...), nil

@@ -30,8 +30,10 @@ import (
 // A room also keeps its lesson's state, as realtime's does, and saves a
 // snapshot of it once domain.SnapshotEvery events were appended since the
 // last, in the background, one at a time, once the batch it ends is
-// stored; the rooms start at random points between two snapshots. What a room of realtime does besides is left out: its spacing of
-// the next append after a batch of several events, and a node's fence
+// stored; the rooms start at random points between two snapshots, with
+// lessons new (so their snapshots are smaller than a long lesson's). What
+// a room of realtime does besides is left out: its spacing of the next
+// append after a batch of several events, and a node's fence
 // (AppendFenced) when lessons have owners; so this is the store's part of
 // a room's latency, on one node.
 //
@@ -39,9 +41,9 @@ import (
 // tick, as a room's connections hand it commands; a room makes each event
 // as it decides it. It reports the maximum, the rate offered and achieved,
 // p50 and p99, the events per call, the snapshots saved, and p99 of the
-// load's lag: from an
-// event's due time to its hand-over to the room (the room's wait for its
-// call in flight is the store's, and counts in the latency only).
+// load's lag: from an event's due time to its hand-over to the room (the
+// room's wait for its call in flight is the store's, and counts in the
+// latency only).
 func BenchmarkAppendRoomsOffered(b *testing.B) {
 	const (
 		offeredProbe = 100_000
@@ -117,8 +119,9 @@ type decidingRoom struct {
 	next      int64
 	state     *domain.State
 	sinceSnap int
-	saving    atomic.Bool // a snapshot is being saved
-	snapshots sync.WaitGroup
+
+	saving    atomic.Bool    // a snapshot is being saved; its goroutine clears it
+	snapshots sync.WaitGroup // the goroutine saving one
 
 	inbox *inbox[offer]
 
@@ -174,7 +177,7 @@ func (r *decidingRoom) run(ctx context.Context) {
 		if r.sinceSnap+len(events) >= domain.SnapshotEvery && !r.saving.Load() {
 			var err error
 			if snap, err = r.state.MarshalSnapshot(); err != nil {
-				panic(err)
+				r.failed.Add(1) // realtime logs it and stores the batch without
 			}
 		}
 		seqs, errs, err := r.s.AppendDecided(context.Background(), events...)
@@ -214,7 +217,9 @@ func (r *decidingRoom) save(snap eventstore.Snapshot) {
 	r.sinceSnap = 0
 	r.snapshots.Go(func() {
 		defer r.saving.Store(false)
-		if err := r.s.SaveSnapshot(context.Background(), snap); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // as realtime's
+		defer cancel()
+		if err := r.s.SaveSnapshot(ctx, snap); err != nil {
 			r.failed.Add(1)
 			return
 		}
