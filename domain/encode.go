@@ -246,26 +246,27 @@ func appendString(b []byte, s string) []byte {
 // does, on a time that RFC 3339 cannot write (a year outside 0–9999, a zone
 // offset of 24 hours or more).
 func appendChat(b []byte, chat []ChatMessage) ([]byte, error) {
-	if chat == nil {
-		return append(b, "null"...), nil
-	}
-	b = append(b, '[')
-	for i, m := range chat {
-		if i > 0 {
-			b = append(b, ',')
+	var err error
+	b = appendSlice(b, chat, func(b []byte, m ChatMessage) []byte {
+		if err != nil {
+			return b
 		}
 		b = append(b, `{"seq":`...)
 		b = strconv.AppendInt(b, m.Seq, 10)
 		b = append(b, `,"actor":`...)
 		b = appendString(b, m.Actor)
 		b = append(b, `,"time":"`...)
-		var err error
-		if b, err = m.Time.AppendText(b); err != nil {
-			return nil, fmt.Errorf("chat message %d: %w", m.Seq, err)
+		t, terr := m.Time.AppendText(b)
+		if terr != nil {
+			err = fmt.Errorf("chat message %d: %w", m.Seq, terr)
+			return b
 		}
-		b = append(b, `","text":`...)
+		b = append(t, `","text":`...)
 		b = appendString(b, m.Text)
-		b = append(b, '}')
+		return append(b, '}')
+	})
+	if err != nil {
+		return nil, err
 	}
-	return append(b, ']'), nil
+	return b, nil
 }

@@ -16,9 +16,6 @@ func (c *sendConn) writeSegments([]byte, int, netip.AddrPort) (sent, refused boo
 	return false, true
 }
 
-// rawOp is Linux's.
-type rawOp struct{}
-
 // rawConn returns nil: the net package's calls are used.
 func rawConn(*net.UDPConn) syscall.RawConn { return nil }
 
