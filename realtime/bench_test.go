@@ -202,3 +202,71 @@ func fillLesson(b *testing.B, ls *lessonServer, n int) {
 		}
 	}
 }
+
+// BenchmarkLateJoinLive measures a late joiner of a lesson the class goes on
+// drawing in: before each join the teacher draws strokesBetween strokes
+// through the live room, which stores its snapshots every snapshots events
+// (realtime.Config.SnapshotEvery), so joiners meet the room's latest
+// snapshot at every age it can have. Each op is one join, from dialing to a
+// state that has caught up; events/op is how many events came after the
+// snapshot it was sent, which the joiner reads and folds.
+func BenchmarkLateJoinLive(b *testing.B) {
+	const strokesBetween = 1250 // not a multiple of a snapshot interval
+	for _, every := range []int{1000, 5000} {
+		b.Run(fmt.Sprintf("events=10000/snapshots=%d", every), func(b *testing.B) {
+			store := openStore(b, "postgres")
+			ls := startServer(b, store, func(c *realtime.Config) {
+				c.SnapshotEvery = every
+				c.CommandRate, c.CommandBurst = 100_000, 100_000
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			fillLesson(b, ls, 10_000)
+			teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Teacher")
+			var caughtUp int64
+			var mu sync.Mutex
+			b.ResetTimer()
+			for b.Loop() {
+				b.StopTimer()
+				answers := make([]<-chan client.Answer, strokesBetween)
+				for i := range answers {
+					a, err := teacher.Post(uuid.New(), strokeOf(i, i%5))
+					if err != nil {
+						b.Fatal(err)
+					}
+					answers[i] = a
+				}
+				var want int64
+				for _, a := range answers {
+					r := <-a
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+					want = max(want, r.Seq)
+				}
+				b.StartTimer()
+				var n int64
+				c, err := ls.join(ctx, domain.RoleStudent, "Late", func(e domain.Event) {
+					mu.Lock()
+					if e.Seq <= want {
+						n++
+					}
+					mu.Unlock()
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if c.Seq() < want {
+					b.Fatalf("joined at %d, lesson at %d", c.Seq(), want)
+				}
+				c.Close()
+				mu.Lock()
+				caughtUp += n
+				mu.Unlock()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(caughtUp)/float64(b.N), "events/op")
+		})
+	}
+}

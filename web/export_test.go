@@ -366,8 +366,9 @@ func TestSeek(t *testing.T) {
 }
 
 // BenchmarkSeek seeks a 100,000-event lesson, stored with a snapshot every
-// 1000 events, on both stores, against the baseline of folding from the
-// start. Each op is one Seek and the encoding of the state, as the state
+// domain.SnapshotEvery events, on both stores, against the baseline of
+// folding from the start: by sequence and by time, to the middle and to
+// event 99,999, the farthest from a snapshot of both intervals measured. Each op is one Seek and the encoding of the state, as the state
 // call answers it.
 func BenchmarkSeek(b *testing.B) {
 	stores := testStores(b)
@@ -396,6 +397,9 @@ func BenchmarkSeek(b *testing.B) {
 			{"at=mid", func(l benchLesson) (*domain.State, error) {
 				return lessonlog.Seek(context.Background(), store, l.lesson, timeline.AtOffset(l.mid.Sub(l.created)))
 			}},
+			{"at=seq99999", func(l benchLesson) (*domain.State, error) {
+				return lessonlog.Seek(context.Background(), store, l.lesson, timeline.AtOffset(l.last.Sub(l.created)))
+			}},
 			{"baseline-from-start/seq=99999", func(l benchLesson) (*domain.State, error) {
 				return timeline.StateAt(nil, store.Events(context.Background(), l.lesson, 0), timeline.AtSeq(99999))
 			}},
@@ -422,12 +426,12 @@ func BenchmarkSeek(b *testing.B) {
 }
 
 type benchLesson struct {
-	lesson       uuid.UUID
-	created, mid time.Time
+	lesson             uuid.UUID
+	created, mid, last time.Time // the times of events 1, 50,500 and 99,999
 }
 
 // countOnly imports a 100,000-event lesson with strokes of 12 points a part
-// and remembers only its id and two times.
+// and remembers only its id and three times.
 func countOnly(b *testing.B, store eventstore.Store) benchLesson {
 	b.Helper()
 	var l benchLesson
@@ -437,8 +441,11 @@ func countOnly(b *testing.B, store eventstore.Store) benchLesson {
 			if e.Seq == 1 {
 				l.lesson, l.created = e.Lesson, e.Time
 			}
-			if e.Seq == 50500 {
+			switch e.Seq {
+			case 50500:
 				l.mid = e.Time
+			case 99999:
+				l.last = e.Time
 			}
 			if !yield(e, err) {
 				return
