@@ -386,7 +386,9 @@ func (r *Room) saveSnapshot(c *commit) {
 	}
 	r.sinceSnap = 0
 	seq, b := c.last, c.snap
-	r.snap, r.snapSeq = b, seq
+	if seq > r.snapSeq { // a joiner may have had a later one encoded
+		r.snap, r.snapSeq = b, seq
+	}
 	r.snapshots.Go(func() {
 		defer r.saving.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

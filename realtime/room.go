@@ -26,6 +26,7 @@ const (
 	maxRoomBatch  = 512                    // requests decided together and appended in one call
 	recentIDs     = 8192                   // event ids remembered to answer resends without the store
 	resumeWindow  = 5000                   // a client this far behind or less is sent events, farther a snapshot
+	joinerFold    = 1000                   // events after the snapshot a joiner is sent, at most; older, a fresh one is encoded
 	maxFailedLoad = 3                      // consecutive failures to reload state before the room gives up
 	reloadPause   = 500 * time.Millisecond // between two attempts to reload state
 )
@@ -645,9 +646,11 @@ func (r *Room) catchUp(after int64) (catchUp, error) {
 	plan := catchUp{from: after, seq: r.broadcast}
 	if after == 0 || r.broadcast-after > resumeWindow {
 		// A snapshot, then the events after it. The latest snapshot is
-		// reused while it is recent: encoding a large lesson's state for
-		// every joiner would stall the room.
-		if r.snap == nil || r.broadcast-r.snapSeq > resumeWindow {
+		// reused while at most joinerFold events are after it: encoding a
+		// large lesson's state for every joiner would stall the room, and
+		// a snapshot as old as the stored ones can be (domain.SnapshotEvery)
+		// would leave the joiner that many events to read and fold.
+		if r.snap == nil || r.broadcast-r.snapSeq > joinerFold {
 			b, err := r.state.MarshalSnapshot()
 			if err != nil {
 				r.snap = nil

@@ -1,0 +1,54 @@
+package realtime_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"classroom/domain"
+	"classroom/realtime"
+)
+
+// TestJoinerFoldsLittle: a late joiner is sent a snapshot at most 1,000
+// events behind the lesson, however far apart the room stores its
+// snapshots: the room encodes a fresh one from its state when its latest is
+// older, and reuses it for the joiners after while it is recent.
+func TestJoinerFoldsLittle(t *testing.T) {
+	const joinerFold = 1000 // realtime's limit
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
+		c.SnapshotEvery = 5000
+		c.CommandRate, c.CommandBurst = 1_000_000, 1_000_000
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	for i, strokes := range []int{1500, 600, 600} {
+		drawMany(t, ctx, teacher, strokes)
+		converge(t, ls, teacher)
+		at := teacher.Seq()
+		var mu sync.Mutex
+		folded := 0
+		late, err := ls.join(ctx, domain.RoleStudent, fmt.Sprint("Late ", i), func(e domain.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if e.Seq <= at {
+				folded++
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		n := folded
+		mu.Unlock()
+		if n > joinerFold {
+			t.Fatalf("joiner %d, at seq %d, was sent %d events after its snapshot, want at most %d", i, at, n, joinerFold)
+		}
+		t.Logf("joiner %d, at seq %d: %d events after its snapshot", i, at, n)
+		converge(t, ls, teacher, late)
+		late.Close()
+	}
+}
