@@ -15,9 +15,12 @@ import (
 // latest snapshot at or before it and folding the events after that snapshot
 // (timeline.StateAt): never from the start when a snapshot is there. By time,
 // it first looks for the sequence to start from (timeline.SeqAt), one
-// indexed read of an event's time a probe; the search stops once it has
-// narrowed the sequence to within domain.SnapshotEvery, the distance between
-// the snapshots a live room and an import store.
+// indexed read of an event's time a probe, to the exact sequence: so a seek
+// by time starts from the same snapshot, and folds the same events, as a
+// seek to that sequence, up to domain.SnapshotEvery of them (the distance
+// between the snapshots a live room and an import store). Stopping the
+// search a few events short could start it a whole interval earlier, when
+// a snapshot lies between.
 func Seek(ctx context.Context, store eventstore.Store, lesson uuid.UUID, to timeline.Position) (*domain.State, error) {
 	if err := to.Check(); err != nil {
 		return nil, err
@@ -28,7 +31,7 @@ func Seek(ctx context.Context, store eventstore.Store, lesson uuid.UUID, to time
 	}
 	before := to.Seq
 	if to.ByTime {
-		before, err = timeline.SeqAt(ctx, l.LastSeq, domain.SnapshotEvery, l.Created, to.Offset,
+		before, err = timeline.SeqAt(ctx, l.LastSeq, 0, l.Created, to.Offset,
 			func(ctx context.Context, seq int64) (time.Time, error) { return store.EventTime(ctx, lesson, seq) })
 		if err != nil {
 			return nil, err

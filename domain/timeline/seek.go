@@ -92,11 +92,12 @@ func StateAt(snapshot []byte, events iter.Seq2[domain.Event, error], to Position
 
 // SeqAt finds, by time, a sequence number to seek from: the highest it
 // probes whose event happened within offset of start, to within gap events
-// (e.g. the snapshot interval), or 0 when even the first is later. timeOf
-// returns the time of the event of a sequence number; last is the log's last
-// sequence. It interpolates on time, as a lesson's events come at a fairly
-// steady rate, and bisects when that does not narrow the range fast enough,
-// so it needs few probes: each may cost the caller a read.
+// of the last such event (gap 0: that event itself), or 0 when even the
+// first is later. timeOf returns the time of the event of a sequence number;
+// last is the log's last sequence. It interpolates on time, as a lesson's
+// events come at a fairly steady rate, and bisects when that does not narrow
+// the range fast enough, so it needs few probes: each may cost the caller a
+// read.
 func SeqAt(ctx context.Context, last int64, gap int64, start time.Time, offset time.Duration,
 	timeOf func(ctx context.Context, seq int64) (time.Time, error)) (int64, error) {
 	target := start.Add(offset)
@@ -110,14 +111,16 @@ func SeqAt(ctx context.Context, last int64, gap int64, start time.Time, offset t
 		return hi, nil
 	}
 	hi-- // the answer is below hi: time(hi+1) > target
-	gap = max(gap, 1)
+	gap = max(gap, 0)
 	for hi-lo > gap {
 		span := hi - lo
 		guess := lo + span/2
 		if d := tHi.Sub(tLo); d > 0 {
 			guess = lo + int64(float64(span)*float64(target.Sub(tLo))/float64(d))
 		}
-		guess = min(max(guess, lo+span/8), hi-span/8) // narrow by an eighth at least
+		// Narrow by an eighth at least, and by one: a guess of lo, whose
+		// time is known, would narrow nothing.
+		guess = min(max(guess, lo+max(span/8, 1)), hi-span/8)
 		t, err := timeOf(ctx, guess)
 		if err != nil {
 			return 0, err

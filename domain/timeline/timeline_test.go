@@ -547,15 +547,16 @@ func TestStateAt(t *testing.T) {
 	}
 }
 
-// TestSeqAt finds the sequence to seek from by time with few probes.
+// TestSeqAt finds the sequence to seek from by time with few probes: to
+// within a gap, or exactly.
 func TestSeqAt(t *testing.T) {
 	events := collect(t, generate(7, 20000, 2))
 	start := events[0].Time
-	for _, target := range []int{1, 2, 500, 1999, 10000, 15555, 19999, 20000} {
+	for _, target := range []int{1, 2, 500, 1999, 5001, 10000, 15555, 19999, 20000} {
 		e := events[target-1]
 		probes := 0
-		got, err := timeline.SeqAt(context.Background(), int64(len(events)), 1000, start, e.Time.Sub(start),
-			func(_ context.Context, seq int64) (time.Time, error) { probes++; return events[seq-1].Time, nil })
+		timeOf := func(_ context.Context, seq int64) (time.Time, error) { probes++; return events[seq-1].Time, nil }
+		got, err := timeline.SeqAt(context.Background(), int64(len(events)), 1000, start, e.Time.Sub(start), timeOf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -564,6 +565,14 @@ func TestSeqAt(t *testing.T) {
 		}
 		if probes > 8 {
 			t.Errorf("seq at the time of %d took %d probes", target, probes)
+		}
+		// Every event has a time of its own here: exactly, the event.
+		probes = 0
+		if got, err = timeline.SeqAt(context.Background(), int64(len(events)), 0, start, e.Time.Sub(start), timeOf); err != nil || got != int64(target) {
+			t.Fatalf("seq at the time of %d, exactly: %d, %v", target, got, err)
+		}
+		if probes > 16 {
+			t.Errorf("seq at the time of %d, exactly, took %d probes", target, probes)
 		}
 	}
 }
