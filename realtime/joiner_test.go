@@ -52,3 +52,33 @@ func TestJoinerFoldsLittle(t *testing.T) {
 		late.Close()
 	}
 }
+
+// TestSnapshotsAcrossRestart: the events a room finds after its latest
+// stored snapshot when it loads count towards its next one, so a restart
+// does not leave a stretch of the log longer than SnapshotEvery without a
+// snapshot (a seek, a joiner and the next load would fold all of it).
+func TestSnapshotsAcrossRestart(t *testing.T) {
+	const every = 500
+	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
+		c.SnapshotEvery = every
+		c.CommandRate, c.CommandBurst = 1_000_000, 1_000_000
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	mustSend(t, ctx, teacher, &domain.LessonStarted{})
+	drawMany(t, ctx, teacher, every*3/5)
+	converge(t, ls, teacher)
+	teacher.Close()
+	if _, err := ls.store.LatestSnapshot(ctx, ls.lesson, 0); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("a snapshot before %d events: %v", every, err)
+	}
+	ls.restart()
+	teacher = ls.mustJoin(ctx, domain.RoleTeacher, "Ms Lovelace")
+	drawMany(t, ctx, teacher, every*3/5)
+	converge(t, ls, teacher)
+	waitFor(t, 10*time.Second, fmt.Sprintf("a snapshot by seq %d", every+every/5), func() bool {
+		s, err := ls.store.LatestSnapshot(ctx, ls.lesson, 0)
+		return err == nil && s.Seq <= every+every/5
+	})
+}

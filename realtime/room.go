@@ -308,6 +308,10 @@ func (r *Room) run(ctx context.Context) {
 		return
 	}
 	r.state, r.broadcast = state, state.Seq
+	// The events since the latest stored snapshot count towards the next,
+	// so that no point of the log is more than SnapshotEvery events past
+	// one, across restarts and failovers too.
+	r.sinceSnap = int(state.Seq - r.snapSeq)
 	r.updateStage(r.state)
 	r.resumeRecording(ctx)
 	close(r.ready)
