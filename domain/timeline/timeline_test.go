@@ -71,13 +71,14 @@ func readStore(t testing.TB, s eventstore.Store, e domain.Event) []domain.Event 
 // TestRoundTrip stores a lesson in one store, exports it from there in each
 // format and imports it into the other: the events come back with their ids,
 // times and sequence numbers, the state hash is the live fold's, and
-// snapshots are kept every 1000 events.
+// snapshots are kept every domain.SnapshotEvery events and at the end.
 func TestRoundTrip(t *testing.T) {
 	for i, from := range stores {
 		to := stores[1-i]
 		for f, format := range logFormats {
 			t.Run(from.name+"-to-"+to.name+"/"+format.name, func(t *testing.T) {
-				events := collect(t, generate(1, 2500, 8)) // a new lesson id
+				n := domain.SnapshotEvery + 500
+				events := collect(t, generate(1, n, 8)) // a new lesson id
 				want := fold(events).Hash()
 				src, dst := from.open(t), to.open(t)
 				appendAll(t, src, events)
@@ -86,7 +87,7 @@ func TestRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if res.StateHash != want || res.Events != 2500 || res.LastSeq != 2500 || res.Lesson != events[0].Lesson.String() {
+				if res.StateHash != want || res.Events != int64(n) || res.LastSeq != int64(n) || res.Lesson != events[0].Lesson.String() {
 					t.Fatalf("import result %+v, want hash %s", res, want)
 				}
 				back := readStore(t, dst, events[0])
@@ -99,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 						t.Fatalf("event %d came back as %+v, was %+v", i+1, e, o)
 					}
 				}
-				for _, seq := range []int64{1000, 2000, 2500} {
+				for _, seq := range []int64{domain.SnapshotEvery, int64(n)} {
 					snap, err := dst.LatestSnapshot(context.Background(), events[0].Lesson, seq)
 					if err != nil || snap.Seq != seq {
 						t.Fatalf("snapshot at %d: %d, %v", seq, snap.Seq, err)
@@ -114,7 +115,7 @@ func TestRoundTrip(t *testing.T) {
 				if domain.ErrorCode(err) != domain.CodeConflict {
 					t.Fatalf("importing an existing lesson: %v, want conflict", err)
 				}
-				if l, _ := dst.Lesson(context.Background(), events[0].Lesson); l.LastSeq != 2500 {
+				if l, _ := dst.Lesson(context.Background(), events[0].Lesson); l.LastSeq != int64(n) {
 					t.Fatalf("the lesson has %d events after a refused import", l.LastSeq)
 				}
 			})
