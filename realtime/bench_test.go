@@ -203,17 +203,19 @@ func fillLesson(b *testing.B, ls *lessonServer, n int) {
 	}
 }
 
-// BenchmarkLateJoinLive measures a late joiner of a lesson the class goes on
-// drawing in: before each join the teacher draws strokesBetween strokes
+// BenchmarkLateJoinLive measures a late joiner of a lesson of 10,000 or
+// 100,000 events that the class goes on drawing in: before each join the
+// teacher draws strokesBetween strokes
 // through the live room, which stores its snapshots every snapshots events
 // (realtime.Config.SnapshotEvery), so joiners meet the room's latest
 // snapshot at every age it can have. Each op is one join, from dialing to a
 // state that has caught up; events/op is how many events came after the
 // snapshot it was sent, which the joiner reads and folds.
 func BenchmarkLateJoinLive(b *testing.B) {
-	const strokesBetween = 1250 // not a multiple of a snapshot interval
-	for _, every := range []int{1000, 5000} {
-		b.Run(fmt.Sprintf("events=10000/snapshots=%d", every), func(b *testing.B) {
+	const strokesBetween = 700 // not a divisor of a snapshot interval
+	for _, c := range []struct{ events, every int }{{10_000, 1000}, {10_000, 5000}, {100_000, 1000}, {100_000, 5000}} {
+		every := c.every
+		b.Run(fmt.Sprintf("events=%d/snapshots=%d", c.events, every), func(b *testing.B) {
 			store := openStore(b, "postgres")
 			ls := startServer(b, store, func(c *realtime.Config) {
 				c.SnapshotEvery = every
@@ -221,7 +223,7 @@ func BenchmarkLateJoinLive(b *testing.B) {
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			fillLesson(b, ls, 10_000)
+			fillLesson(b, ls, c.events)
 			teacher := ls.mustJoin(ctx, domain.RoleTeacher, "Teacher")
 			var caughtUp int64
 			var mu sync.Mutex
@@ -230,7 +232,7 @@ func BenchmarkLateJoinLive(b *testing.B) {
 				b.StopTimer()
 				answers := make([]<-chan client.Answer, strokesBetween)
 				for i := range answers {
-					a, err := teacher.Post(uuid.New(), strokeOf(i, i%5))
+					a, err := teacher.Post(uuid.New(), strokeOf(i, 5+i%5)) // slides the filling left empty
 					if err != nil {
 						b.Fatal(err)
 					}
