@@ -365,12 +365,13 @@ func (c *Client) readSignals(cn *conn) {
 
 // answerOffer sets an offer of the server's and answers it. From when it
 // is read until it is answered the client makes no offer of its own: pion
-// may ask for one meanwhile (its negotiationneeded, on the goroutine that
-// also starts ICE, fires while the offer waits in waitICE), and that offer
-// would cross the server's, which the server, the impolite peer, ignores,
-// and which pion (v4.2) cannot roll back: neither offer would ever be
+// may ask for one meanwhile (its negotiationneeded fires on a goroutine of
+// its own, while the offer waits in waitICE, say), and that offer would
+// cross the server's, which the server, the impolite peer, ignores, and
+// which pion (v4.2) cannot roll back: neither offer would ever be
 // answered, and the tracks the server offered never come. An offer asked
-// for meanwhile is made once the server's is answered.
+// for meanwhile is made once the server's is answered, if the client
+// still has something to negotiate (see offer).
 func (c *Client) answerOffer(cn *conn, sig protocol.Signal) {
 	cn.negotiate.Lock()
 	cn.theirs = true
@@ -390,7 +391,9 @@ func (c *Client) answerOffer(cn *conn, sig protocol.Signal) {
 		// rollback from have-local-offer, so this fails and the
 		// collision is reported through Err; a browser rolls back.
 		// Only an offer of the client's already sent when the server's
-		// was read can cross it.
+		// was read can cross it, and the client offers only what it has
+		// to negotiate (a track added or removed): a receive-only
+		// client never gets here.
 		rollback := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: cn.pc.LocalDescription().SDP}
 		if err := cn.pc.SetLocalDescription(rollback); err != nil {
 			c.fail(fmt.Errorf("roll back an offer that crossed the server's: %w", err))
@@ -427,18 +430,26 @@ func (cn *conn) waitICE() {
 	}
 }
 
-// offer renegotiates from the client's side, once the first offer is out
-// and the connection is stable. When the server's offer crosses it, the
-// server wins (answerOffer rolls this one back) and pion asks again once
-// the server's offer is answered.
+// offer renegotiates from the client's side, when pion asks (its
+// negotiationneeded): once the first offer is out, the connection is
+// stable, no offer of the server's is being answered, and the client has
+// something of its own to negotiate (unnegotiated). pion's asking is not
+// enough: it fires the event on a goroutine of its own after a check it
+// made earlier: under load, the check made before the first offer (when
+// nothing was negotiated, so negotiation was needed) can fire after the
+// server has answered that offer. A receive-only client then offered
+// nothing new, and that offer could cross the stage's offer the server
+// sends right after its answer. When the server's offer crosses one of the
+// client's, the server wins (answerOffer tries to roll this one back,
+// which pion cannot).
 func (cn *conn) offer() {
 	cn.negotiate.Lock()
 	defer cn.negotiate.Unlock()
 	if cn.theirs {
-		cn.deferred = true // made once the server's offer is answered
+		cn.deferred = true // made once the server's offer is answered, if still needed
 		return
 	}
-	if !cn.trickle.Described() || cn.pc.SignalingState() != webrtc.SignalingStateStable {
+	if !cn.trickle.Described() || cn.pc.SignalingState() != webrtc.SignalingStateStable || !unnegotiated(cn.pc) {
 		return
 	}
 	offer, err := cn.pc.CreateOffer(nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
 
+	"classroom/realtime/peer"
 	"classroom/realtime/protocol"
 )
 
@@ -17,10 +18,11 @@ import (
 // negotiationneeded) while an offer of the server's waits in waitICE; made
 // then, the client's offer would cross the server's, which pion cannot roll
 // back, and neither would ever be answered (a student of
-// TestLectureAcrossNodes had no tracks for a minute). The client makes its
-// offer only once it has answered the server's. Real PeerConnections on
-// both sides; the server's offer waits the whole iceStartWait, ICE having
-// not been seen to start.
+// TestLectureAcrossNodes had no tracks for a minute). A client that has
+// something to negotiate (here a track it added meanwhile) makes its offer
+// only once it has answered the server's. Real PeerConnections on both
+// sides; the server's offer waits the whole iceStartWait, ICE having not
+// been seen to start.
 func TestNoOfferWhileServersWaits(t *testing.T) {
 	signals := make(chan protocol.Signal, 16)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +111,15 @@ func TestNoOfferWhileServersWaits(t *testing.T) {
 		c.answerOffer(cn, protocol.Signal{Type: protocol.SignalOffer, SDP: serverOffer.SDP})
 	}()
 	time.Sleep(100 * time.Millisecond) // the server's offer waits in waitICE
-	cn.offer()                         // pion asks for an offer meanwhile
+	// The client adds a track meanwhile, and pion asks for an offer.
+	microphone, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "microphone", "student")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.AddTrack(microphone); err != nil {
+		t.Fatal(err)
+	}
+	cn.offer()
 
 	select {
 	case <-answered:
@@ -141,4 +151,106 @@ func TestNoOfferWhileServersWaits(t *testing.T) {
 			t.Fatal("the offer asked for while the server's waited was never made")
 		}
 	}
+}
+
+// TestUnnegotiated: unnegotiated, pion's check whether negotiation is
+// needed made again, holds for a client's connection exactly while it has
+// a change of its own that no description applied on both sides carries:
+// not for a receive-only connection after the server's offers, nor after
+// its own first offer; for a track it added or removed, until a
+// negotiation carries it. Real PeerConnections on both sides.
+func TestUnnegotiated(t *testing.T) {
+	client, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	negotiate := func(from, to *webrtc.PeerConnection) {
+		t.Helper()
+		offer, err := from.CreateOffer(nil)
+		if err == nil {
+			err = from.SetLocalDescription(offer)
+		}
+		if err == nil {
+			err = to.SetRemoteDescription(offer)
+		}
+		var answer webrtc.SessionDescription
+		if err == nil {
+			answer, err = to.CreateAnswer(nil)
+		}
+		if err == nil {
+			err = to.SetLocalDescription(answer)
+		}
+		if err == nil {
+			err = from.SetRemoteDescription(answer)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(when string, needed bool) {
+		t.Helper()
+		if got := unnegotiated(client); got != needed {
+			t.Errorf("%s: unnegotiated is %v, want %v", when, got, needed)
+		}
+	}
+	track := func(kind, id string) webrtc.TrackLocal {
+		mime := webrtc.MimeTypeVP8
+		if kind == "audio" {
+			mime = webrtc.MimeTypeOpus
+		}
+		tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: mime}, id, "someone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+
+	if _, _, err := peer.Channels(client); err != nil {
+		t.Fatal(err)
+	}
+	want("before the first offer", true)
+	negotiate(client, server)
+	want("after the first offer", false)
+	camera, err := server.AddTrack(track("video", "camera"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	negotiate(server, client)
+	want("after the server's offer of a track", false)
+	if err := server.RemoveTrack(camera); err != nil {
+		t.Fatal(err)
+	}
+	negotiate(server, client)
+	want("after the server's offer that ends the track", false)
+	if _, err := server.AddTrack(track("video", "camera again")); err != nil {
+		t.Fatal(err)
+	}
+	negotiate(server, client)
+	want("after the server's offer of a track again", false)
+
+	sender, err := client.AddTrack(track("audio", "microphone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("with a track added", true)
+	negotiate(client, server)
+	want("after offering the track added", false)
+	if _, err := server.AddTrack(track("video", "screen")); err != nil {
+		t.Fatal(err)
+	}
+	negotiate(server, client)
+	want("after the server's offer of another track", false)
+
+	if err := client.RemoveTrack(sender); err != nil {
+		t.Fatal(err)
+	}
+	want("with a track removed", true)
+	negotiate(client, server)
+	want("after offering the track removed", false)
 }
