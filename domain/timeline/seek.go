@@ -92,12 +92,12 @@ func StateAt(snapshot []byte, events iter.Seq2[domain.Event, error], to Position
 
 // SeqAt finds, by time, a sequence number to seek from: the highest it
 // probes whose event happened within offset of start, to within gap events
-// of the last such event (gap 0: that event itself), or 0 when even the
-// first is later. timeOf returns the time of the event of a sequence number;
-// last is the log's last sequence. It interpolates on time, as a lesson's
-// events come at a fairly steady rate, and bisects when that does not narrow
-// the range fast enough, so it needs few probes: each may cost the caller a
-// read.
+// of the last such event (gap 0: that event itself), and 1 at least. timeOf
+// returns the time of the event of a sequence number; last is the log's last
+// sequence. It interpolates on time, as a lesson's events come at a fairly
+// steady rate, and bisects after a guess that did not halve the range, so
+// it needs few probes however unevenly the events came (about twice the
+// binary logarithm of last at most): each may cost the caller a read.
 func SeqAt(ctx context.Context, last int64, gap int64, start time.Time, offset time.Duration,
 	timeOf func(ctx context.Context, seq int64) (time.Time, error)) (int64, error) {
 	target := start.Add(offset)
@@ -112,10 +112,11 @@ func SeqAt(ctx context.Context, last int64, gap int64, start time.Time, offset t
 	}
 	hi-- // the answer is below hi: time(hi+1) > target
 	gap = max(gap, 0)
+	bisect := false
 	for hi-lo > gap {
 		span := hi - lo
 		guess := lo + span/2
-		if d := tHi.Sub(tLo); d > 0 {
+		if d := tHi.Sub(tLo); d > 0 && !bisect {
 			guess = lo + int64(float64(span)*float64(target.Sub(tLo))/float64(d))
 		}
 		// Narrow by an eighth at least, and by one: a guess of lo, whose
@@ -130,6 +131,7 @@ func SeqAt(ctx context.Context, last int64, gap int64, start time.Time, offset t
 		} else {
 			lo, tLo = guess, t
 		}
+		bisect = !bisect && hi-lo > span/2 // a guess that did not halve the range: bisect next
 	}
 	return lo, nil
 }

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
+	"math/rand/v2"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -574,6 +577,51 @@ func TestSeqAt(t *testing.T) {
 		}
 		if probes > 16 {
 			t.Errorf("seq at the time of %d, exactly, took %d probes", target, probes)
+		}
+	}
+}
+
+// TestSeqAtUneven finds the exact event however unevenly the events came,
+// ties included, in about twice the binary logarithm of the log's length
+// probes at most.
+func TestSeqAtUneven(t *testing.T) {
+	const n = 100_000
+	start := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(5, 9))
+	patterns := map[string]func(i int) time.Duration{
+		"steady": func(i int) time.Duration { return time.Duration(i) * 100 * time.Millisecond },
+		"a pause of 2 h": func(i int) time.Duration {
+			return time.Duration(i)*time.Millisecond + time.Duration(i/50_000)*2*time.Hour
+		},
+		"most in a second": func(i int) time.Duration {
+			return time.Duration(max(i-99_990, 0))*time.Hour + time.Duration(i)*time.Microsecond
+		},
+		"ties of ten": func(i int) time.Duration { return time.Duration(i/10) * time.Second },
+		"random gaps": nil,
+	}
+	for name, at := range patterns {
+		times := make([]time.Time, n) // times[i] is event i+1's
+		var d time.Duration
+		for i := range times {
+			if at != nil {
+				d = at(i)
+			} else if i > 0 {
+				d += time.Duration(rng.ExpFloat64() * float64(time.Second))
+			}
+			times[i] = start.Add(d)
+		}
+		for _, k := range []int{1, 2, 10, 11, 49_999, 50_000, 50_001, 99_989, 99_990, 99_991, 99_999, n} {
+			target := times[k-1].Sub(start)
+			want := int64(sort.Search(n, func(i int) bool { return times[i].After(start.Add(target)) })) // the last at or before
+			probes := 0
+			got, err := timeline.SeqAt(context.Background(), n, 0, start, target,
+				func(_ context.Context, seq int64) (time.Time, error) { probes++; return times[seq-1], nil })
+			if err != nil || got != want {
+				t.Fatalf("%s: seq at the time of %d: %d, %v; want %d", name, k, got, err, want)
+			}
+			if limit := 2*bits.Len(n) + 2; probes > limit {
+				t.Errorf("%s: seq at the time of %d took %d probes, more than %d", name, k, probes, limit)
+			}
 		}
 	}
 }
