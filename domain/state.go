@@ -444,13 +444,11 @@ func remove(list []string, s string) []string {
 // live room and an import each save one every SnapshotEvery events, so that
 // the state at any point of a lesson is at most that many events' fold from a
 // snapshot. Each snapshot encodes the whole state again, on the room's
-// goroutine, and is a write of its own: at 1,000 apart they put the store's
-// p99 at 80 % of its maximum over 20 ms in 7 of 33 runs (at 5,000, none of
-// 34), while folding up to 5,000 events instead of 1,000 costs the worst
-// seek of a 100,000-event lesson 8-17 ms (docs/benchmarks.md). A late
-// joiner of a live lesson does not fold that many: its room encodes a
-// snapshot from the state it holds once its latest is 1,000 events old. A
-// seek by time starts from the snapshot a seek to its event would.
+// goroutine, which decides nothing meanwhile, and is a store write of its
+// own; a longer interval makes seeks fold more. A late joiner of a live
+// lesson does not fold that many (its room encodes a fresher snapshot), and
+// a seek by time starts from the snapshot a seek to its event would.
+// docs/benchmarks.md measures both sides.
 const SnapshotEvery = 5000
 
 // MarshalSnapshot encodes the whole state; RestoreSnapshot reverses it.

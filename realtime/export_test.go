@@ -51,3 +51,6 @@ func (s *Server) Peek(ctx context.Context, lesson uuid.UUID) (RoomPeek, error) {
 		return RoomPeek{}, ctx.Err()
 	}
 }
+
+// JoinerFold is how many events after its snapshot a joiner is sent, at most.
+const JoinerFold = joinerFold

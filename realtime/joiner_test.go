@@ -16,7 +16,6 @@ import (
 // snapshots: the room encodes a fresh one from its state when its latest is
 // older, and reuses it for the joiners after while it is recent.
 func TestJoinerFoldsLittle(t *testing.T) {
-	const joinerFold = 1000 // realtime's limit
 	ls := startServer(t, openStore(t, "sqlite"), func(c *realtime.Config) {
 		c.SnapshotEvery = 5000
 		c.CommandRate, c.CommandBurst = 1_000_000, 1_000_000
@@ -44,8 +43,12 @@ func TestJoinerFoldsLittle(t *testing.T) {
 		mu.Lock()
 		n := folded
 		mu.Unlock()
-		if n > joinerFold {
-			t.Fatalf("joiner %d, at seq %d, was sent %d events after its snapshot, want at most %d", i, at, n, joinerFold)
+		if n > realtime.JoinerFold {
+			t.Fatalf("joiner %d, at seq %d, was sent %d events after its snapshot, want at most %d", i, at, n, realtime.JoinerFold)
+		}
+		if i == 1 && n < strokes {
+			// The snapshot encoded for joiner 0 is recent: reused.
+			t.Fatalf("joiner 1 was sent %d events after its snapshot, want the %d strokes since joiner 0's", n, strokes)
 		}
 		t.Logf("joiner %d, at seq %d: %d events after its snapshot", i, at, n)
 		converge(t, ls, teacher, late)

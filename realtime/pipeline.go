@@ -386,7 +386,10 @@ func (r *Room) saveSnapshot(c *commit) {
 	}
 	r.sinceSnap = 0
 	seq, b := c.last, c.snap
-	if seq > r.snapSeq { // a joiner may have had a later one encoded
+	// A joiner's snapshot (catchUp) is encoded after a flush, so it is
+	// older than any batch stored after it; r.snap never goes back even if
+	// that changes.
+	if seq > r.snapSeq {
 		r.snap, r.snapSeq = b, seq
 	}
 	r.snapshots.Go(func() {

@@ -652,8 +652,9 @@ func (r *Room) catchUp(after int64) (catchUp, error) {
 		// A snapshot, then the events after it. The latest snapshot is
 		// reused while at most joinerFold events are after it: encoding a
 		// large lesson's state for every joiner would stall the room, and
-		// a snapshot as old as the stored ones can be (domain.SnapshotEvery)
-		// would leave the joiner that many events to read and fold.
+		// a snapshot as old as the stored ones can be (the server's
+		// SnapshotEvery) would leave the joiner that many events to read
+		// and fold.
 		if r.snap == nil || r.broadcast-r.snapSeq > joinerFold {
 			b, err := r.state.MarshalSnapshot()
 			if err != nil {
