@@ -349,6 +349,7 @@ func (c *Client) AddTrack(t webrtc.TrackLocal) (*webrtc.RTPSender, error) {
 	if err != nil {
 		return nil, err
 	}
+	cn.offer() // pion may not ask (conn.offer)
 	return tr.Sender(), nil
 }
 
@@ -360,7 +361,11 @@ func (c *Client) RemoveTrack(sender *webrtc.RTPSender) error {
 	if cn == nil {
 		return errors.New("not connected")
 	}
-	return cn.pc.RemoveTrack(sender)
+	if err := cn.pc.RemoveTrack(sender); err != nil {
+		return err
+	}
+	cn.offer() // pion may not ask (conn.offer)
+	return nil
 }
 
 // ConnectionState returns the state of the current PeerConnection.

@@ -392,8 +392,8 @@ func (c *Client) answerOffer(cn *conn, sig protocol.Signal) {
 		// collision is reported through Err; a browser rolls back.
 		// Only an offer of the client's already sent when the server's
 		// was read can cross it, and the client offers only what it has
-		// to negotiate (a track added or removed): a receive-only
-		// client never gets here.
+		// to negotiate (a track added or removed), so a receive-only
+		// client, offering nothing after its first, should not get here.
 		rollback := webrtc.SessionDescription{Type: webrtc.SDPTypeRollback, SDP: cn.pc.LocalDescription().SDP}
 		if err := cn.pc.SetLocalDescription(rollback); err != nil {
 			c.fail(fmt.Errorf("roll back an offer that crossed the server's: %w", err))
@@ -434,14 +434,18 @@ func (cn *conn) waitICE() {
 // negotiationneeded): once the first offer is out, the connection is
 // stable, no offer of the server's is being answered, and the client has
 // something of its own to negotiate (unnegotiated). pion's asking is not
-// enough: it fires the event on a goroutine of its own after a check it
-// made earlier: under load, the check made before the first offer (when
-// nothing was negotiated, so negotiation was needed) can fire after the
-// server has answered that offer. A receive-only client then offered
-// nothing new, and that offer could cross the stage's offer the server
-// sends right after its answer. When the server's offer crosses one of the
+// enough: the event follows a check pion made earlier, and by the time
+// this runs the check may no longer hold. The check made before the first
+// offer (nothing negotiated yet, so negotiation needed) can be acted on
+// after the server has answered that offer; a receive-only client then
+// offered nothing new, and that offer could cross the stage's offer the
+// server sends right after its answer (the likely cause of one failure
+// seen in CI). When the server's offer crosses one of the
 // client's, the server wins (answerOffer tries to roll this one back,
-// which pion cannot).
+// which pion cannot), and the client fails through Err: a client that
+// sends tracks can still meet that. AddTrack and RemoveTrack call offer
+// themselves: once the client has declined an event of pion's whose check
+// pion still holds true, pion keeps its flag set and does not ask again.
 func (cn *conn) offer() {
 	cn.negotiate.Lock()
 	defer cn.negotiate.Unlock()

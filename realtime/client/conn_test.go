@@ -154,11 +154,11 @@ func TestNoOfferWhileServersWaits(t *testing.T) {
 }
 
 // TestUnnegotiated: unnegotiated, pion's check whether negotiation is
-// needed made again, holds for a client's connection exactly while it has
-// a change of its own that no description applied on both sides carries:
-// not for a receive-only connection after the server's offers, nor after
-// its own first offer; for a track it added or removed, until a
-// negotiation carries it. Real PeerConnections on both sides.
+// needed made again, holds for a client's connection while it has a track
+// of its own added or removed that no description applied on both sides
+// carries, until a negotiation carries it; not for a receive-only
+// connection after the server's offers, whatever they carried, nor after
+// its own first offer. Real PeerConnections on both sides.
 func TestUnnegotiated(t *testing.T) {
 	client, err := webrtc.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -233,11 +233,28 @@ func TestUnnegotiated(t *testing.T) {
 	}
 	negotiate(server, client)
 	want("after the server's offer of a track again", false)
-
-	sender, err := client.AddTrack(track("audio", "microphone"))
+	// The stage's way: a track forwarded, then removed before the server
+	// offers it, so the offer carries a recvonly section. pion's own check
+	// holds the client's side of it as needing negotiation from here on
+	// (with it, the checks after the client's next offers fail).
+	forwarded, err := server.AddTransceiverFromTrack(track("video", "gone"), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := server.RemoveTrack(forwarded.Sender()); err != nil {
+		t.Fatal(err)
+	}
+	negotiate(server, client)
+	want("after the server's offer of a track it had removed", false)
+	negotiate(server, client)
+	want("after the server's offer again", false)
+
+	// As Client.AddTrack adds a track.
+	added, err := client.AddTransceiverFromTrack(track("audio", "microphone"), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := added.Sender()
 	want("with a track added", true)
 	negotiate(client, server)
 	want("after offering the track added", false)

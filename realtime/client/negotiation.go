@@ -9,11 +9,15 @@ import (
 // descriptions last applied on both sides do not carry: a track added
 // (AddTrack) or removed (RemoveTrack) since, a transceiver whose direction
 // changed. It is the check "negotiation needed" of the WebRTC
-// specification (section 4.7.3), as pion (v4.2) makes it before it fires
-// negotiationneeded, made again when the client is about to offer: pion
-// fires the event after a check it made earlier, which may no longer hold
-// (see conn.offer). The data channels are not looked at: the client makes
-// both before its first offer, which carries them.
+// specification (section 4.7.3) in pion's (v4.2) version, which compares
+// the msid with the track's ids rather than the sender's streams, made
+// again when the client is about to offer: pion fires the event after a
+// check it made earlier, which may no longer hold (see conn.offer). It
+// departs from pion's in two ways: a transceiver with nothing to send is
+// skipped (pion counts a sendonly one without a sender as needing
+// negotiation, which it never stops needing), and the data channels are
+// not looked at (the client makes both before its first offer, which
+// carries them).
 func unnegotiated(pc *webrtc.PeerConnection) bool {
 	local, remote := pc.CurrentLocalDescription(), pc.CurrentRemoteDescription()
 	if local == nil || remote == nil {
@@ -32,17 +36,19 @@ func unnegotiated(pc *webrtc.PeerConnection) bool {
 		}
 		dir := tr.Direction()
 		if dir == webrtc.RTPTransceiverDirectionSendrecv || dir == webrtc.RTPTransceiverDirectionSendonly {
+			// A transceiver with nothing to send needs nothing of the
+			// client's: one pion made for a recvonly section of the
+			// server's (sendonly, without a sender), or a sender whose
+			// track was replaced by none. pion counts the first as
+			// needing negotiation, for ever: a receive-only client would
+			// offer after every round.
 			sender := tr.Sender()
-			if sender == nil {
-				return true
+			if sender == nil || sender.Track() == nil {
+				continue
 			}
-			// A sender without a track (replaced by none) needs no
-			// negotiation; one whose track the description does not
-			// name does.
-			if track := sender.Track(); track != nil {
-				if msid, ok := m.Attribute(sdp.AttrKeyMsid); !ok || msid != track.StreamID()+" "+track.ID() {
-					return true
-				}
+			track := sender.Track()
+			if msid, ok := m.Attribute(sdp.AttrKeyMsid); !ok || msid != track.StreamID()+" "+track.ID() {
+				return true
 			}
 		}
 		switch local.Type {
