@@ -3,13 +3,11 @@ package realtime_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"classroom/domain"
+	"classroom/internal/tcpproxy"
 	"classroom/media/mediatest"
 	"classroom/realtime"
 	"classroom/realtime/client"
@@ -134,50 +133,7 @@ func candidateGenerations(d *webrtc.SessionDescription) []string {
 // slow or busy link, so that messages the server writes in a row are read
 // together.
 func batchingProxy(t *testing.T, addr string, hold time.Duration) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", addr)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c, s)
-			mu.Unlock()
-			wg.Go(func() {
-				io.Copy(s, c)
-				s.Close()
-			})
-			wg.Go(func() {
-				batched(c, s, hold)
-				c.Close()
-			})
-		}
-	})
-	return ln.Addr().String()
+	return tcpproxy.Start(t, addr, func(client, server net.Conn) { batched(client, server, hold) })
 }
 
 // batched copies src to dst, each burst of src held for hold after its

@@ -19,6 +19,7 @@ import (
 
 	"classroom/domain"
 	"classroom/eventstore"
+	"classroom/internal/tcpproxy"
 	"classroom/media/mediatest"
 	"classroom/realtime"
 	"classroom/realtime/token"
@@ -165,58 +166,20 @@ type gate struct {
 
 // holdingProxy starts a gate in front of addr, open, for the length of the test.
 func holdingProxy(t *testing.T, addr string) *gate {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gate{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	var conns []net.Conn
-	var connsMu sync.Mutex
-	t.Cleanup(func() {
-		ln.Close()
-		connsMu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		connsMu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
+	g := &gate{}
+	g.addr = tcpproxy.Start(t, addr, func(client, server net.Conn) {
+		g.mu.Lock()
+		g.client = client
+		g.mu.Unlock()
+		b := make([]byte, 64<<10)
 		for {
-			c, err := ln.Accept()
+			n, err := server.Read(b)
+			if n > 0 {
+				g.forward(client, b[:n])
+			}
 			if err != nil {
 				return
 			}
-			s, err := net.Dial("tcp", addr)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			connsMu.Lock()
-			conns = append(conns, c, s)
-			connsMu.Unlock()
-			g.mu.Lock()
-			g.client = c
-			g.mu.Unlock()
-			wg.Go(func() {
-				io.Copy(s, c)
-				s.Close()
-			})
-			wg.Go(func() {
-				b := make([]byte, 64<<10)
-				for {
-					n, err := s.Read(b)
-					if n > 0 {
-						g.forward(c, b[:n])
-					}
-					if err != nil {
-						c.Close()
-						return
-					}
-				}
-			})
 		}
 	})
 	return g
