@@ -8,13 +8,15 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Start listens on a loopback port and forwards each connection to addr:
 // the client's bytes are copied to the server as they come, and toClient
-// carries the server's to the client, returning when server is closed or
-// fails. It returns the proxy's address. The listener, every connection and
-// every goroutine end with the test.
+// carries the server's to the client. toClient must return once server is
+// closed or fails (Start closes both ends when the test ends, and waits
+// for it); its returning closes client. Start returns the proxy's address.
+// The listener, every connection and every goroutine end with the test.
 func Start(t testing.TB, addr string, toClient func(client, server net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -43,7 +45,7 @@ func Start(t testing.TB, addr string, toClient func(client, server net.Conn)) st
 			if err != nil {
 				return
 			}
-			s, err := net.Dial("tcp", addr)
+			s, err := net.DialTimeout("tcp", addr, 5*time.Second)
 			if err != nil {
 				c.Close()
 				continue

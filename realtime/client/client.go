@@ -349,7 +349,9 @@ func (c *Client) AddTrack(t webrtc.TrackLocal) (*webrtc.RTPSender, error) {
 	if err != nil {
 		return nil, err
 	}
-	cn.offer() // pion may not ask (conn.offer)
+	if err := cn.offer(); err != nil { // pion may not ask (conn.offer)
+		return nil, err
+	}
 	return tr.Sender(), nil
 }
 
@@ -364,8 +366,7 @@ func (c *Client) RemoveTrack(sender *webrtc.RTPSender) error {
 	if err := cn.pc.RemoveTrack(sender); err != nil {
 		return err
 	}
-	cn.offer() // pion may not ask (conn.offer)
-	return nil
+	return cn.offer() // pion may not ask (conn.offer)
 }
 
 // ConnectionState returns the state of the current PeerConnection.

@@ -246,7 +246,7 @@ func (c *Client) open(cn *conn, iceServers []protocol.ICEServer) error {
 			}
 		}
 	})
-	cn.pc.OnNegotiationNeeded(func() { cn.offer() })
+	cn.pc.OnNegotiationNeeded(func() { cn.offer() }) // no one to tell: a failed offer leaves the change unnegotiated
 	if cn.events, cn.ephemeral, err = peer.Channels(cn.pc); err != nil {
 		return err
 	}
@@ -445,25 +445,30 @@ func (cn *conn) waitICE() {
 // which pion cannot), and the client fails through Err: a client that
 // sends tracks can still meet that. AddTrack and RemoveTrack call offer
 // themselves: once the client has declined an event of pion's whose check
-// pion still holds true, pion keeps its flag set and does not ask again.
-func (cn *conn) offer() {
+// pion still holds true, pion keeps its flag set and does not ask again
+// until the next negotiation completes. offer returns an error only when
+// an offer it made could not be set or sent.
+func (cn *conn) offer() error {
 	cn.negotiate.Lock()
 	defer cn.negotiate.Unlock()
 	if cn.theirs {
 		cn.deferred = true // made once the server's offer is answered, if still needed
-		return
+		return nil
 	}
 	if !cn.trickle.Described() || cn.pc.SignalingState() != webrtc.SignalingStateStable || !unnegotiated(cn.pc) {
-		return
+		return nil
 	}
 	offer, err := cn.pc.CreateOffer(nil)
+	if err == nil {
+		err = cn.pc.SetLocalDescription(offer)
+	}
+	if err == nil {
+		err = cn.describe(protocol.Signal{Type: protocol.SignalOffer, SDP: offer.SDP})
+	}
 	if err != nil {
-		return
+		return fmt.Errorf("offer: %w", err)
 	}
-	if err := cn.pc.SetLocalDescription(offer); err != nil {
-		return
-	}
-	cn.describe(protocol.Signal{Type: protocol.SignalOffer, SDP: offer.SDP})
+	return nil
 }
 
 // refusedInstead returns the refusal the server sent before it closed the

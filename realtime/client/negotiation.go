@@ -41,7 +41,10 @@ func unnegotiated(pc *webrtc.PeerConnection) bool {
 			// server's (sendonly, without a sender), or a sender whose
 			// track was replaced by none. pion counts the first as
 			// needing negotiation, for ever: a receive-only client would
-			// offer after every round.
+			// offer after every round. Its direction is not checked
+			// either: only the server's offers change it, and the
+			// client's answer carries that (RemoveTrack leaves a
+			// transceiver recvonly or inactive, checked below).
 			sender := tr.Sender()
 			if sender == nil || sender.Track() == nil {
 				continue
