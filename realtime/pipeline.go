@@ -386,12 +386,7 @@ func (r *Room) saveSnapshot(c *commit) {
 	}
 	r.sinceSnap = 0
 	seq, b := c.last, c.snap
-	// A joiner's snapshot (catchUp) is encoded after a flush, so it is
-	// older than any batch stored after it; r.snap never goes back even if
-	// that changes.
-	if seq > r.snapSeq {
-		r.snap, r.snapSeq = b, seq
-	}
+	r.snap, r.snapSeq = b, seq // later than a joiner's: enter flushes before catchUp
 	r.snapshots.Go(func() {
 		defer r.saving.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
