@@ -9,6 +9,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -37,6 +38,12 @@ type Engine struct {
 	mux   ice.UDPMux
 	conn  net.PacketConn
 	sends *sendConn // the shared port's, when there is one
+
+	// What API is built from, for the members' connections' own APIs (see
+	// NewMemberConnection).
+	settings     webrtc.SettingEngine
+	media        *webrtc.MediaEngine
+	interceptors *interceptor.Registry
 }
 
 // codecs returns the codecs the server negotiates, in order of preference.
@@ -164,8 +171,41 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		e.Close()
 		return nil, fmt.Errorf("media: TWCC: %w", err)
 	}
+	// One logger factory for every API built from these settings, so that
+	// a member's own API (NewMemberConnection) does not make another.
+	se.LoggerFactory = logging.NewDefaultLoggerFactory()
+	e.settings, e.media, e.interceptors = se, m, ir
 	e.API = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir))
 	return e, nil
+}
+
+// NewMemberConnection returns a PeerConnection for a participant, built as
+// API's are, and, when the engine has a shared media port, the Direct that
+// sends the media forwarded to it past pion's write chain (nil otherwise).
+// The connection gets an API of its own, whose DTLS handshake tells the
+// Direct the SRTP keys: pion keeps them to itself, and the hooks that show
+// them belong to a SettingEngine, which would otherwise be every
+// connection's.
+func (e *Engine) NewMemberConnection(cfg webrtc.Configuration) (*webrtc.PeerConnection, *Direct, error) {
+	if e.sends == nil {
+		pc, err := e.API.NewPeerConnection(cfg)
+		return pc, nil, err
+	}
+	keys := &dtlsKeys{}
+	se := e.settings
+	// A browser's host candidates are mDNS names (".local"); pion resolves
+	// them but keeps the name as the candidate's address, which the Direct
+	// cannot send to. Without mDNS pion drops them, and the browser's own
+	// connectivity checks give the addresses they come from.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetDTLSKeyLogWriter(keys)
+	se.SetDTLSServerHelloMessageHook(keys.serverHello)
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(e.interceptors))
+	pc, err := api.NewPeerConnection(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pc, &Direct{conn: e.sends, pc: pc, keys: keys}, nil
 }
 
 // UDPAddr returns the address of the shared media port, or nil when each
