@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
@@ -35,6 +36,12 @@ type reception struct {
 	firstKeyframe bool  // the first video packet starts a keyframe
 	ended         bool
 	lastAt        time.Time
+	lastTS        uint32 // the timestamp of the last packet
+	// The sender reports of the track: how many, and how far the last
+	// one's RTP time was from the timestamp of the last packet before it.
+	reports   int
+	reportGap int32
+	reported  rtcp.SenderReport
 }
 
 // count returns the packets received and the highest sequence number so far.
@@ -60,11 +67,12 @@ type receiver struct {
 	tracks []*reception
 }
 
-func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (rc *receiver) onTrack(t *webrtc.TrackRemote, rtpReceiver *webrtc.RTPReceiver) {
 	r := &reception{publisher: t.StreamID(), kind: t.Kind(), codec: t.Codec().MimeType}
 	rc.mu.Lock()
 	rc.tracks = append(rc.tracks, r)
 	rc.mu.Unlock()
+	go r.readReports(rtpReceiver, uint32(t.SSRC())) // ends with the receiver
 	var last uint16
 	for {
 		p, _, err := t.ReadRTP()
@@ -89,7 +97,30 @@ func (rc *receiver) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		last = uint16(r.last)
 		r.packets++
 		r.lastAt = time.Now()
+		r.lastTS = p.Timestamp
 		r.mu.Unlock()
+	}
+}
+
+// readReports notes the sender reports of the track's SSRC until the
+// receiver stops.
+func (r *reception) readReports(rtpReceiver *webrtc.RTPReceiver, ssrc uint32) {
+	for {
+		pkts, _, err := rtpReceiver.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			if sr, ok := pkt.(*rtcp.SenderReport); ok && sr.SSRC == ssrc {
+				r.mu.Lock()
+				if r.packets > 0 {
+					r.reports++
+					r.reportGap = int32(sr.RTPTime - r.lastTS)
+					r.reported = *sr
+				}
+				r.mu.Unlock()
+			}
+		}
 	}
 }
 
@@ -396,6 +427,17 @@ func TestOneMediaPort(t *testing.T) {
 		}
 		if !m.r.firstKeyframe {
 			t.Errorf("student %d's first video packet does not start a keyframe", i)
+		}
+		// The port's sender sends its own reports (media.Direct): one a
+		// second, which map the wall clock onto the track's timestamps
+		// (the last packet, at 30 frames a second, came at most a few
+		// frames before), and count what was sent.
+		m.r.mu.Lock()
+		reports, gap, sr, packets := m.r.reports, m.r.reportGap, m.r.reported, m.r.packets
+		m.r.mu.Unlock()
+		if reports == 0 || gap < -9000 || gap > 9000 || sr.PacketCount == 0 || int(sr.PacketCount) > packets+10 || sr.OctetCount == 0 {
+			t.Errorf("student %d: %d sender reports of the teacher's video, the last counting %d packets and %d bytes, %d ticks from the last packet's timestamp; %d packets received",
+				i, reports, sr.PacketCount, sr.OctetCount, gap, packets)
 		}
 	}
 	port := ls.live().MediaAddr().(*net.UDPAddr).Port

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"classroom/domain"
+	"classroom/media"
 	"classroom/media/sfu"
 	"classroom/realtime/peer"
 	"classroom/realtime/protocol"
@@ -67,6 +68,7 @@ type session struct {
 	room      *Room
 	member    *sfu.Member // on the room's stage, once entered
 	pc        *webrtc.PeerConnection
+	direct    *media.Direct // sends pc's forwarded media, when the engine can (see media.Engine.NewMemberConnection)
 	ephemeral *webrtc.DataChannel
 
 	commands *rate.Limiter
@@ -155,7 +157,7 @@ func (s *session) run() {
 	if !ok {
 		return
 	}
-	s.member = room.stage.Join(s.participant, s.pc)
+	s.member = room.stage.JoinDirect(s.participant, s.pc, s.direct)
 	s.member.OnCodecUnsupported(func(u sfu.UnsupportedTrack) { s.sig.send(codecSignal(u)) })
 	close(entered) // the negotiation may publish tracks to s.member from now on
 	defer func() {
@@ -358,11 +360,11 @@ func isInvalid(err error) bool {
 // connect creates the PeerConnection and its two negotiated data channels,
 // and hands them to the session's conversations.
 func (s *session) connect() error {
-	pc, err := s.srv.api.NewPeerConnection(webrtc.Configuration{})
+	pc, direct, err := s.srv.engine.NewMemberConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
 	}
-	s.pc = pc
+	s.pc, s.direct = pc, direct
 	events, ephemeral, err := peer.Channels(pc)
 	if err != nil {
 		return err

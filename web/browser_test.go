@@ -86,8 +86,13 @@ func startSiteWith(t *testing.T, configure func(*realtime.Config)) *liveSite {
 	}
 	reg := prometheus.NewRegistry()
 	recordings := t.TempDir()
+	// One media port for every connection, on every interface, as the
+	// server runs by default, so that the browsers get their media as it
+	// is sent then (past pion's write chain, media.Direct). Not loopback
+	// alone: a WHIP encoder's ICE (libnice's) offers no loopback
+	// candidates.
 	cfg := realtime.Config{Store: store, Tokens: tokens, Loopback: true, Metrics: reg,
-		Logger: quietLog(), RecordingsDir: recordings}
+		Logger: quietLog(), RecordingsDir: recordings, MediaUDPAddr: ":0"}
 	if configure != nil {
 		configure(&cfg)
 	}

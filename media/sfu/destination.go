@@ -15,7 +15,8 @@ import (
 const destinationCheck = time.Second
 
 // destination is where a member's media goes, for sending several packets
-// to it at once through the stage's SendBatcher. A writer that holds the
+// to it at once through the stage's SendBatcher, and for the packets a
+// media.Direct sends. A writer that holds the
 // member's address while it forwards what its queue holds has the port send
 // those packets together. It is looked up from the member's selected ICE
 // candidate pair at most once every destinationCheck; while unknown, or
@@ -46,16 +47,31 @@ func (d *destination) hold() (to netip.AddrPort, ok bool) {
 
 func (d *destination) release(to netip.AddrPort) { d.batcher.Release(to) }
 
+// forget has the next lookup look the address up again: ICE selected
+// another pair.
+func (d *destination) forget() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.checked = time.Time{}
+}
+
 // lookup returns the member's address, looked up again when it was last
-// more than destinationCheck ago.
+// more than destinationCheck ago or ICE has selected another pair since
+// (forget).
 func (d *destination) lookup(now time.Time) netip.AddrPort {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if now.Sub(d.checked) < destinationCheck {
+		if d.addr.IsValid() && gone(d.pc.ICEConnectionState()) {
+			d.addr = netip.AddrPort{} // ICE failed since: as pion, send nothing more
+		}
 		return d.addr
 	}
 	d.checked = now
 	d.addr = netip.AddrPort{}
+	if gone(d.pc.ICEConnectionState()) {
+		return d.addr
+	}
 	pair, err := d.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
 	if err != nil || pair == nil || pair.Remote == nil {
 		return d.addr
@@ -66,4 +82,10 @@ func (d *destination) lookup(now time.Time) netip.AddrPort {
 	}
 	d.addr = netip.AddrPortFrom(ip.Unmap(), pair.Remote.Port)
 	return d.addr
+}
+
+// gone says ICE has no pair to send on any more: it failed (its consent
+// expired) or was closed. pion then sends nothing.
+func gone(st webrtc.ICEConnectionState) bool {
+	return st == webrtc.ICEConnectionStateFailed || st == webrtc.ICEConnectionStateClosed
 }

@@ -1,12 +1,16 @@
 package sfu
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"classroom/media"
 )
 
 const (
@@ -17,6 +21,9 @@ const (
 	// subscriber's SRTP session to start.
 	srtpWaits = 100
 	srtpWait  = 5 * time.Millisecond
+	// reportEvery is how often a track sent past pion (media.Direct) gets a
+	// sender report, as pion's reports come for what it sends.
+	reportEvery = time.Second
 )
 
 // downTrack forwards one publication to one subscriber. It is the
@@ -50,13 +57,30 @@ type downTrack struct {
 	stopOnce  sync.Once
 	congested atomic.Bool // a packet was dropped at the queue
 
+	// How packets go when the subscriber has a media.Direct: its stream,
+	// once the subscriber's handshake is done, or pion's write chain for
+	// good (viaPion). Never both: each keeps its own SRTP rollover count.
+	routeMu sync.Mutex
+	stream  atomic.Pointer[media.DirectStream]
+	viaPion atomic.Bool
+	// What went through stream, resends too, for sender reports.
+	directPackets, directOctets atomic.Uint64
+
 	// The writer goroutine's own.
 	waitKey bool      // video: drop until a keyframe starts
 	taken   []*packet // the queue as last taken, kept for its array
 	munger  munger
-	header  rtp.Header // the header of the packet being sent
-	sent    atomic.Uint64
-	dropped atomic.Uint64
+	header  rtp.Header     // the header of the packet being sent
+	held    netip.AddrPort // the subscriber's address while forwardQueued holds it
+	// For sender reports: the newest frame's timestamp and when its first
+	// packet came (framed once there is one), and when the last report
+	// went.
+	framed   bool
+	frameTS  uint32
+	frameAt  time.Time
+	reported time.Time
+	sent     atomic.Uint64
+	dropped  atomic.Uint64
 }
 
 func newDownTrack(pub *publication, sub *Member) *downTrack {
@@ -230,9 +254,11 @@ func (d *downTrack) forwardQueued(pkts []*packet) {
 		dest = d.sub.dest // nothing to send together with a lone packet
 	}
 	to, held := dest.hold()
+	d.held = to // invalid when nothing is held
 	for _, p := range pkts {
 		d.forward(p)
 	}
+	d.held = netip.AddrPort{}
 	if held {
 		dest.release(to)
 	}
@@ -267,13 +293,15 @@ func (d *downTrack) forward(p *packet) {
 	d.waitKey = false
 	d.history.record(p.from, out, p.Header.SequenceNumber, ts)
 	if d.sent.Load() > 0 {
-		if d.send(p, out, ts, &d.header) {
+		if d.send(p, out, ts, &d.header, d.held) {
 			d.sent.Add(1)
+			d.report(p, ts)
 		}
 		return
 	}
 	if d.sendFirst(p, out, ts) {
 		d.sent.Add(1)
+		d.report(p, ts)
 	} else if video {
 		// The first packet (a keyframe's) is lost: start at the next one.
 		d.waitKey = true
@@ -283,8 +311,9 @@ func (d *downTrack) forward(p *packet) {
 
 // send writes a packet with the given sequence number and timestamp, its
 // header built in h: the writer's own (header), so that a packet sent costs
-// no allocation; the RTCP reader resending passes one of its own.
-func (d *downTrack) send(p *packet, seq uint16, ts uint32, h *rtp.Header) bool {
+// no allocation; the RTCP reader resending passes one of its own. to is the
+// subscriber's address when the caller holds it (the zero value: unknown).
+func (d *downTrack) send(p *packet, seq uint16, ts uint32, h *rtp.Header, to netip.AddrPort) bool {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.write == nil {
@@ -292,8 +321,101 @@ func (d *downTrack) send(p *packet, seq uint16, ts uint32, h *rtp.Header) bool {
 	}
 	*h = rtp.Header{Version: 2, Marker: p.Header.Marker, PayloadType: d.pt, SequenceNumber: seq,
 		Timestamp: ts, SSRC: d.ssrc, CSRC: p.Header.CSRC}
+	if s, pion := d.route(); !pion {
+		return s != nil && d.sendDirect(s, h, p.Payload, to)
+	}
 	n, err := d.write.WriteRTP(h, p.Payload)
 	return err == nil && n > 0
+}
+
+// route says how packets go: through the subscriber's media.Direct stream
+// s, or through pion's write chain (pion). Neither is a subscriber whose
+// handshake is not done: nothing can be sent yet, as with pion before its
+// SRTP session starts.
+func (d *downTrack) route() (s *media.DirectStream, pion bool) {
+	if d.sub == nil || d.sub.direct == nil {
+		return nil, true
+	}
+	if s := d.stream.Load(); s != nil {
+		return s, false
+	}
+	if d.viaPion.Load() {
+		return nil, true
+	}
+	d.routeMu.Lock()
+	defer d.routeMu.Unlock()
+	if s := d.stream.Load(); s != nil {
+		return s, false
+	}
+	if d.viaPion.Load() {
+		return nil, true
+	}
+	s, ok, err := d.sub.direct.Stream()
+	switch {
+	case err != nil:
+		d.viaPion.Store(true)
+		d.sub.throughPion.Do(func() {
+			d.sub.stage.log.Warn("media to a participant goes through pion's write chain", "participant", d.sub.id, "reason", err)
+		})
+		return nil, true
+	case ok:
+		d.stream.Store(s)
+	}
+	return s, false
+}
+
+// sendDirect sends a packet through the subscriber's Direct stream, to the
+// address ICE selected: to, when the caller has it, else looked up; while
+// there is none, it is not sent.
+func (d *downTrack) sendDirect(s *media.DirectStream, h *rtp.Header, payload []byte, to netip.AddrPort) bool {
+	if !to.IsValid() {
+		to = d.sub.dest.lookup(time.Now())
+	}
+	if !to.IsValid() {
+		return false
+	}
+	n, err := s.WriteRTP(to, h, payload)
+	if err != nil || n == 0 {
+		return false
+	}
+	d.directPackets.Add(1)
+	d.directOctets.Add(uint64(len(payload)))
+	return true
+}
+
+// report sends, for a track sent past pion, a sender report when
+// reportEvery has passed since the last (the first with the first packet):
+// pion sends none for what it did not send, and the subscriber needs them
+// to play audio and video in step and to tell the round-trip time NACKs are
+// limited by. As pion's, a report maps the wall clock onto the track's
+// timestamps by the first packet of the newest frame (when it reached the
+// server, which the packets of a large frame do over some time), and
+// counts every packet and payload byte sent, resends too. Unlike pion's,
+// reports come only while packets are forwarded: a track that pauses (a
+// subscriber waiting for a keyframe, a layer that stopped) gets none until
+// it goes on, which neither its playback nor its NACKs need meanwhile. It
+// is the writer's: ts is the packet's timestamp as sent.
+func (d *downTrack) report(p *packet, ts uint32) {
+	if d.stream.Load() == nil {
+		return
+	}
+	if !d.framed || ts != d.frameTS {
+		d.framed, d.frameTS, d.frameAt = true, ts, p.At
+	}
+	if p.At.Sub(d.reported) < reportEvery {
+		return
+	}
+	now := time.Now()
+	d.reported = now
+	d.mu.RLock()
+	ssrc := d.ssrc
+	d.mu.RUnlock()
+	sr := &rtcp.SenderReport{SSRC: ssrc, NTPTime: ntpTime(now),
+		RTPTime:     d.frameTS + uint32(max(now.Sub(d.frameAt), 0).Seconds()*float64(d.munger.clockRate)),
+		PacketCount: uint32(d.directPackets.Load()), OctetCount: uint32(d.directOctets.Load())}
+	if err := d.sub.pc.WriteRTCP([]rtcp.Packet{sr}); err != nil {
+		d.sub.stage.log.Debug("a sender report was not sent", "participant", d.sub.id, "error", err)
+	}
 }
 
 // sendFirst sends the first packets of the track. Until the subscriber's
@@ -302,7 +424,7 @@ func (d *downTrack) send(p *packet, seq uint16, ts uint32, h *rtp.Header) bool {
 // a little, holding up only this subscriber.
 func (d *downTrack) sendFirst(p *packet, seq uint16, ts uint32) bool {
 	for range srtpWaits {
-		if d.send(p, seq, ts, &d.header) {
+		if d.send(p, seq, ts, &d.header, netip.AddrPort{}) {
 			return true
 		}
 		select {

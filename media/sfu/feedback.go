@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -52,7 +53,7 @@ func (d *downTrack) resend(out uint16) {
 		from = d.pub
 	}
 	if p := from.cache.get(h.in); p != nil {
-		d.send(p, out, h.ts, new(rtp.Header))
+		d.send(p, out, h.ts, new(rtp.Header), netip.AddrPort{})
 	}
 }
 
@@ -90,9 +91,13 @@ func roundTripTime(now time.Time, lsr, dlsr uint32) (time.Duration, bool) {
 
 // ntpMiddle is the middle 32 bits of t as an NTP timestamp: seconds since
 // 1900 in the upper 16 bits, the fraction of a second in the lower.
-func ntpMiddle(t time.Time) uint32 {
+func ntpMiddle(t time.Time) uint32 { return uint32(ntpTime(t) >> 16) }
+
+// ntpTime is t as a 64-bit NTP timestamp: seconds since 1900 in the upper
+// 32 bits, the fraction of a second in the lower.
+func ntpTime(t time.Time) uint64 {
 	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
 	secs := uint64(t.Unix()) + ntpEpochOffset
 	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
-	return uint32(secs<<16 | frac>>16)
+	return secs<<32 | frac
 }

@@ -51,6 +51,11 @@ type Member struct {
 
 	reading sync.WaitGroup // read loops of the member's publications
 	dest    *destination   // where its media goes, for batched sends
+	// direct, when set, sends what is forwarded to the member past pion's
+	// write chain (see media.Direct); throughPion is logged once when it
+	// cannot.
+	direct      *media.Direct
+	throughPion sync.Once
 
 	// relay is another node's relay of the stage (JoinRelay); relayed is a
 	// participant of another node whose tracks come over a relay
@@ -77,7 +82,17 @@ func NewStage(log *slog.Logger) *Stage {
 // of everyone on stage. Call Publish from the connection's OnTrack, and
 // Leave before closing the connection.
 func (s *Stage) Join(participant string, pc *webrtc.PeerConnection) *Member {
-	return s.join(&Member{stage: s, id: participant, pc: pc, downs: map[*publication]*downTrack{}})
+	return s.JoinDirect(participant, pc, nil)
+}
+
+// JoinDirect is Join for a connection made by the engine's
+// NewMemberConnection, with the Direct made with it (direct must be pc's):
+// what is forwarded to the member is encrypted and sent by the stage
+// itself, which also sends its sender reports; nil is Join. The stage takes
+// pc's ICE transport's OnSelectedCandidatePairChange (pion keeps one
+// handler), to send to a newly selected pair at once.
+func (s *Stage) JoinDirect(participant string, pc *webrtc.PeerConnection, direct *media.Direct) *Member {
+	return s.join(&Member{stage: s, id: participant, pc: pc, direct: direct, downs: map[*publication]*downTrack{}})
 }
 
 // JoinRelay adds another node's relay of the stage: its connection is sent
@@ -115,6 +130,12 @@ func (s *Stage) join(m *Member) *Member {
 		// A relay to another node sends from its own port, not the
 		// batcher's: nothing sent to it is held there.
 		m.dest.batcher = nil
+	}
+	if m.direct != nil {
+		// What a Direct sends goes to the address looked up: when ICE
+		// moves to another pair (an ICE restart after the participant's
+		// network changed), it goes there at once, as pion's would.
+		m.pc.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) { m.dest.forget() })
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
