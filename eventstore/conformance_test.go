@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ func testConformance(t *testing.T, open opener) {
 		{"ConcurrentAppenders", testConcurrentAppenders},
 		{"StreamingRead", testStreamingRead},
 		{"EventTime", testEventTime},
+		{"LastRecordingKind", testLastRecordingKind},
 		{"Snapshots", testSnapshots},
 		{"Wait", testWait},
 		{"Lessons", testLessons},
@@ -790,4 +792,50 @@ func testInvitation(t *testing.T, open opener) {
 	if l, _ := s.Lesson(ctx, lesson); l.Invitation != second {
 		t.Errorf("after refused calls the invitation is %s, want %s", l.Invitation, second)
 	}
+}
+
+// testLastRecordingKind: a lesson's last recording.started or
+// recording.stopped event up to a sequence, none before the first, other
+// lessons' apart, and the same from the store opened again.
+func testLastRecordingKind(t *testing.T, open opener) {
+	s := open(t)
+	ctx := context.Background()
+	lesson, other := newLesson(t, s), newLesson(t, s)
+	teacher := func(p domain.Payload) domain.Event {
+		e := event(lesson, "teacher", p)
+		e.Role = domain.RoleTeacher
+		return e
+	}
+	mustAppend(t, s, chat(lesson, "before"), teacher(&domain.RecordingStarted{}), chat(lesson, "during"),
+		teacher(&domain.RecordingStopped{}), chat(lesson, "between"), teacher(&domain.RecordingStarted{}),
+		teacher(&domain.LessonEnded{}), chat(lesson, "after"))
+	otherStarted := event(other, "teacher", &domain.RecordingStarted{})
+	otherStarted.Role = domain.RoleTeacher
+	mustAppend(t, s, otherStarted)
+	// By sequence: 1 created, 2 chat, 3 started, 4 chat, 5 stopped, 6 chat,
+	// 7 started, 8 ended, 9 chat.
+	want := []domain.Kind{"", "", "", domain.KindRecordingStarted, domain.KindRecordingStarted, domain.KindRecordingStopped,
+		domain.KindRecordingStopped, domain.KindRecordingStarted, domain.KindRecordingStarted, domain.KindRecordingStarted}
+	check := func(s eventstore.Store) {
+		t.Helper()
+		for upto, want := range want {
+			if got, err := s.LastRecordingKind(ctx, lesson, int64(upto)); err != nil || got != want {
+				t.Errorf("LastRecordingKind(%d) = %q, %v; want %q", upto, got, err, want)
+			}
+		}
+		if got, err := s.LastRecordingKind(ctx, lesson, math.MaxInt64); err != nil || got != domain.KindRecordingStarted {
+			t.Errorf("LastRecordingKind past the end = %q, %v; want %q", got, err, domain.KindRecordingStarted)
+		}
+		if got, err := s.LastRecordingKind(ctx, other, 1); err != nil || got != "" {
+			t.Errorf("LastRecordingKind of the other lesson before its recording = %q, %v; want none", got, err)
+		}
+		if got, err := s.LastRecordingKind(ctx, uuid.New(), 10); err != nil || got != "" {
+			t.Errorf("LastRecordingKind of an unknown lesson = %q, %v; want none", got, err)
+		}
+	}
+	check(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	check(open(t))
 }

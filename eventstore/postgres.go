@@ -268,6 +268,25 @@ func (p *Postgres) EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (
 	return at.UTC(), nil
 }
 
+// lastRecordingPG is LastRecordingKind's query, read through the
+// events_recording index: its kinds are literals, not parameters, so that
+// a generic plan proves the index's predicate too.
+const lastRecordingPG = `SELECT kind FROM events WHERE lesson_id = $1 AND kind IN ` + recordingKinds +
+	` AND seq <= $2 ORDER BY seq DESC LIMIT 1`
+
+// LastRecordingKind implements Store.
+func (p *Postgres) LastRecordingKind(ctx context.Context, lesson uuid.UUID, upto int64) (domain.Kind, error) {
+	var kind string
+	err := p.pool.QueryRow(ctx, lastRecordingPG, pgUUID(lesson), upto).Scan(&kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", p.unavailable("read the last recording event", err)
+	}
+	return domain.Kind(kind), nil
+}
+
 // Lookup implements Store.
 func (p *Postgres) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
 	found := make(map[uuid.UUID]int64)

@@ -38,6 +38,11 @@ func (r *rawEvent) event() (domain.Event, error) {
 		Role: domain.Role(r.role), Time: r.at.UTC(), Payload: p}, nil
 }
 
+// recordingKinds lists, as SQL, the kinds of the events the
+// events_recording index holds (migration 00010), spelled as its predicate
+// spells them: a query must name them so for the database to use it.
+const recordingKinds = "('" + string(domain.KindRecordingStarted) + "', '" + string(domain.KindRecordingStopped) + "')"
+
 // rangeReader reads and decodes a lesson's events with after < seq <= upto:
 // a bounded keyset range.
 type rangeReader func(ctx context.Context, lesson uuid.UUID, after, upto int64) ([]domain.Event, error)

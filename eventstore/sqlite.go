@@ -336,6 +336,28 @@ func (s *SQLite) EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (ti
 	return time.UnixMicro(at).UTC(), nil
 }
 
+// lastRecordingSQLite is LastRecordingKind's query, read through the
+// events_recording index. It names the index: without statistics SQLite
+// costs a search of the primary key by (lesson_id, seq) as it does one of
+// the index, and picks the key, which reads the lesson back from its end
+// until a recording event; and a query the index cannot serve (kinds that
+// no longer match its predicate, no index) then fails instead of reading so.
+const lastRecordingSQLite = `SELECT kind FROM events INDEXED BY events_recording WHERE lesson_id = ? AND kind IN ` + recordingKinds +
+	` AND seq <= ? ORDER BY seq DESC LIMIT 1`
+
+// LastRecordingKind implements Store.
+func (s *SQLite) LastRecordingKind(ctx context.Context, lesson uuid.UUID, upto int64) (domain.Kind, error) {
+	var kind string
+	err := s.db.QueryRowContext(ctx, lastRecordingSQLite, lesson.String(), upto).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.unavailable("read the last recording event", err)
+	}
+	return domain.Kind(kind), nil
+}
+
 // Lookup implements Store.
 func (s *SQLite) Lookup(ctx context.Context, lesson uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
 	found := make(map[uuid.UUID]int64)

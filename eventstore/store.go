@@ -103,6 +103,14 @@ type Store interface {
 	// CodeNotFound when the lesson has no such event.
 	EventTime(ctx context.Context, lesson uuid.UUID, seq int64) (time.Time, error)
 
+	// LastRecordingKind returns the kind of the lesson's last
+	// recording.started or recording.stopped event of sequence upto or
+	// before, KindRecordingStarted or KindRecordingStopped, or "" when it
+	// has none (and for an unknown lesson): one read of an index that holds
+	// only those events, whose cost does not grow with the log.
+	// domain.IsRecording turns it into whether the lesson is being recorded.
+	LastRecordingKind(ctx context.Context, lesson uuid.UUID, upto int64) (domain.Kind, error)
+
 	// Lookup returns the sequence of each of ids that the lesson's log
 	// holds, one indexed read for them all; ids it does not hold are absent
 	// from the map. A resend of a command is answered from it: the event it

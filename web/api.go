@@ -17,7 +17,6 @@ import (
 	"github.com/google/uuid"
 
 	"classroom/domain"
-	"classroom/domain/timeline"
 	"classroom/eventstore"
 	"classroom/lessonlog"
 	"classroom/lessonvideo"
@@ -411,13 +410,12 @@ func (a *API) getLesson(w http.ResponseWriter, r *http.Request) {
 	}
 	out := toJSON(l)
 	// Whether it is being recorded, for a student to know before their
-	// camera and microphone are used.
-	st, err := lessonlog.Seek(r.Context(), a.store, id, timeline.AtSeq(l.LastSeq))
-	if err != nil {
+	// camera and microphone are used: every student joining asks, so it
+	// is read without restoring and folding the lesson's state.
+	if out.Recording, err = lessonlog.Recording(r.Context(), a.store, l); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out.Recording = st.Recording
 	a.reply(w, http.StatusOK, out)
 }
 
