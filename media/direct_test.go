@@ -17,8 +17,8 @@ import (
 	"classroom/media/mediatest"
 )
 
-// participantAPI is a participant's pion, on loopback; its DTLS settings are
-// set by tune, when not nil.
+// participantAPI is a participant's pion, on loopback; its settings are first
+// set by tune (its network, its DTLS), when given.
 func participantAPI(answerAs webrtc.DTLSRole, tune ...func(*webrtc.SettingEngine)) *webrtc.API {
 	var se webrtc.SettingEngine
 	for _, f := range tune {

@@ -6,9 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
@@ -68,46 +66,18 @@ func TestEngineAnswersAsDTLSServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	watch := &helloVerifyNet{Net: base}
-	var se webrtc.SettingEngine
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNet(watch)
-	participant, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	participant, err := participantAPI(webrtc.DTLSRoleAuto, func(se *webrtc.SettingEngine) { se.SetNet(watch) }).
+		NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer participant.Close()
-	connected := make(chan struct{})
-	participant.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateConnected {
-			close(connected)
-		}
-	})
-
-	mediatest.StartGathering(t, participant)()
-	if err := server.SetRemoteDescription(*participant.LocalDescription()); err != nil {
+	if _, err := participant.CreateDataChannel("chat", nil); err != nil {
 		t.Fatal(err)
 	}
-	answer, err := server.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(server)
-	if err := server.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
+	negotiate(t, participant, server)
 	if sdp := server.LocalDescription().SDP; !strings.Contains(sdp, "a=setup:passive") {
 		t.Errorf("the answer does not make the server the DTLS server:\n%s", sdp)
-	}
-	if err := participant.SetRemoteDescription(*server.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(15 * time.Second):
-		t.Fatal("the participant did not connect in 15 s")
 	}
 	if n := watch.helloVerifies.Load(); n != 0 {
 		t.Errorf("the participant was sent %d HelloVerifyRequests", n)
