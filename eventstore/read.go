@@ -40,7 +40,9 @@ func (r *rawEvent) event() (domain.Event, error) {
 
 // recordingKinds lists, as SQL, the kinds of the events the
 // events_recording index holds (migration 00010), spelled as its predicate
-// spells them: a query must name them so for the database to use it.
+// spells them and in its order: a query must name them so for the database
+// to use it (SQLite, which this query names the index to, refuses a list
+// in another order with "no query solution").
 const recordingKinds = "('" + string(domain.KindRecordingStarted) + "', '" + string(domain.KindRecordingStopped) + "')"
 
 // rangeReader reads and decodes a lesson's events with after < seq <= upto:

@@ -8,8 +8,9 @@ import (
 )
 
 // Recording says whether a stored lesson is being recorded after its event
-// l.LastSeq, l being what store.Lesson returned: the fold's State.Recording
-// there, the one Seek to l.LastSeq would restore and fold to. It reads
+// l.LastSeq, l being what store.Lesson returned: the State.Recording of the
+// fold of the whole log up to l.LastSeq (what a Seek there gives, its
+// snapshots being that fold's). It reads
 // instead the lesson's last recording event up to l.LastSeq (one indexed
 // read, however long the log) and whether it has ended (l.Ended, which the
 // store sets in the transaction that appends the lesson.ended and moves
