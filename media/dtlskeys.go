@@ -65,8 +65,7 @@ func (k *dtlsKeys) serverHello(m handshake.MessageServerHello) handshake.Message
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.serverRandom = random[:]
-	k.hello = m.CipherSuiteID != nil
-	if m.CipherSuiteID != nil {
+	if k.hello = m.CipherSuiteID != nil; k.hello {
 		k.suite = *m.CipherSuiteID
 	}
 	k.profile = 0
