@@ -183,23 +183,29 @@ func testDirectStream(t *testing.T, tune func(*webrtc.SettingEngine)) {
 	to := selected(t, server)
 	const packets = 40
 	payload := func(i int) []byte { return bytes.Repeat([]byte(fmt.Sprintf("<%04d>", i)), 150) }
-	send := func(i int) {
+	send := func(i int) bool { // t.Error, not Fatal: it runs on a goroutine too
 		h := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: uint16(65530 + i), Timestamp: uint32(i * 3000),
 			SSRC: uint32(enc.SSRC), Marker: true}
 		if n, err := s.WriteRTP(to, &h, payload(i)); err != nil || n != h.MarshalSize()+len(payload(i)) {
-			t.Fatalf("packet %d: wrote %d, %v", i, n, err)
+			t.Errorf("packet %d: wrote %d, %v", i, n, err)
+			return false
 		}
+		return true
 	}
-	send(0) // the first packet makes pion tell the participant of the track
+	if !send(0) { // the first packet makes pion tell the participant of the track
+		return
+	}
 	var tr *webrtc.TrackRemote
 	select {
 	case tr = <-tracks:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the participant was told of no track")
 	}
+	sending := make(chan struct{})
+	defer func() { <-sending }()
 	go func() {
-		for i := 1; i < packets; i++ {
-			send(i)
+		defer close(sending)
+		for i := 1; i < packets && send(i); i++ {
 			time.Sleep(2 * time.Millisecond)
 		}
 	}()
